@@ -1,0 +1,80 @@
+"""The surrogate's weights as plain numpy arrays: the one format every stage exchanges.
+
+The surrogate is an MLP in normalised units, wrapped in fixed affine maps to the program's own units:
+
+    u = (x - in_shift) / in_scale                      # in_shift/in_scale from the input ranges: u in [-1, 1]
+    h = act(W_0 u + b_0); ...; h = act(W_{k-1} h + b_{k-1})
+    v = W_k h + b_k
+    y = v * out_scale + out_shift                      # program units
+
+`out_calibrated` says whether out_scale/out_shift already describe the program's outputs (a compiled
+surrogate predicts them) or are placeholders (random init: 1 and 0) that fine-tuning must first set from data.
+The compiler (hypernetwork), the ONNX form, the torch view and fine-tuning all read and write this one type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ACTIVATIONS = ("silu", "relu", "tanh")
+DEFAULT_HIDDEN = (64, 64)
+DEFAULT_ACTIVATION = "silu"
+
+
+@dataclass
+class SurrogateParams:
+    in_shift: np.ndarray  # [n_in] float32
+    in_scale: np.ndarray  # [n_in] float32, > 0
+    weights: list[np.ndarray]  # W_i: [fan_out, fan_in] float32 (torch Linear layout)
+    biases: list[np.ndarray]  # b_i: [fan_out] float32
+    out_scale: np.ndarray  # [n_out] float32, > 0
+    out_shift: np.ndarray  # [n_out] float32
+    activation: str = DEFAULT_ACTIVATION
+    out_calibrated: bool = False
+    extra: dict = field(default_factory=dict)  # free-form notes carried into metadata, never used for maths
+
+    @property
+    def n_in(self) -> int:
+        return int(self.in_shift.shape[0])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.out_shift.shape[0])
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return tuple(int(w.shape[0]) for w in self.weights[:-1])
+
+    def validate(self) -> None:
+        """Raise ValueError unless shapes chain, values are finite and scales positive."""
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}")
+        if len(self.weights) != len(self.biases) or not self.weights:
+            raise ValueError("weights and biases must be non-empty lists of equal length")
+        fan_in = self.n_in
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            if w.ndim != 2 or w.shape[1] != fan_in or b.shape != (w.shape[0],):
+                raise ValueError(f"layer {i}: weight {w.shape} / bias {b.shape} do not chain from width {fan_in}")
+            fan_in = w.shape[0]
+        if fan_in != self.n_out or self.out_scale.shape != (self.n_out,):
+            raise ValueError("last layer width does not match the number of outputs")
+        arrays = [self.in_shift, self.in_scale, self.out_scale, self.out_shift, *self.weights, *self.biases]
+        if not all(np.all(np.isfinite(a)) for a in arrays):
+            raise ValueError("surrogate parameters contain NaN or Inf")
+        if np.any(self.in_scale <= 0) or np.any(self.out_scale <= 0):
+            raise ValueError("normalisation scales must be positive")
+
+    def astype32(self) -> "SurrogateParams":
+        f = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+        return SurrogateParams(f(self.in_shift), f(self.in_scale), [f(w) for w in self.weights],
+                               [f(b) for b in self.biases], f(self.out_scale), f(self.out_shift),
+                               self.activation, self.out_calibrated, dict(self.extra))
+
+
+def input_normalisation(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """in_shift, in_scale that map [lo, hi] onto [-1, 1]."""
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    return ((lo + hi) / 2).astype(np.float32), np.maximum((hi - lo) / 2, 1e-12).astype(np.float32)
