@@ -1,0 +1,47 @@
+# nsc: the neural surrogate compiler. `make demo` sets everything up and runs the main job on an example;
+# `make test` runs the tests. See README.md.
+PYTHON ?= python3
+NSC ?= nsc
+DEMO ?= examples/blackscholes.c
+DEMO_OUT := out/demo
+CORPUS ?= corpus
+CONFIG ?= nsc/training/configs/compiler.json
+
+.PHONY: install demo test examples bench corpus compiler clean
+
+# torch==2.13.0 first: pip takes the CPU build from this machine's local wheel directory; pyproject's range
+# then installs nothing more (an unpinned torch would pull a multi-GB CUDA build).
+install:
+	$(PYTHON) -m pip install -q torch==2.13.0
+	$(PYTHON) -m pip install -q -e runtime -e '.[test]'
+
+demo: install
+	@mkdir -p $(DEMO_OUT)
+	$(NSC) compile $(DEMO) -o $(DEMO_OUT)/demo.onnx
+	$(NSC) run $(DEMO_OUT)/demo.onnx --inputs "$$($(PYTHON) -m nsc.demo_row $(DEMO_OUT)/demo.onnx)"
+	$(NSC) sample $(DEMO) -n 1024 --seed 1 -o $(DEMO_OUT)/train.csv
+	$(NSC) finetune $(DEMO_OUT)/demo.onnx $(DEMO_OUT)/train.csv -o $(DEMO_OUT)/demo.tuned.onnx
+	$(NSC) sample $(DEMO) -n 2000 --seed 2 -o $(DEMO_OUT)/test.csv
+	$(NSC) run $(DEMO_OUT)/demo.tuned.onnx --inputs $(DEMO_OUT)/test.csv -o $(DEMO_OUT)/pred.csv
+	$(NSC) inspect $(DEMO_OUT)/demo.tuned.onnx
+
+test:
+	$(PYTHON) -m pytest tests
+
+examples:
+	$(MAKE) -C examples NSC=$(NSC)
+
+bench:
+	$(PYTHON) bench/bench_sample.py
+	$(PYTHON) bench/bench_compile.py
+
+# Rebuild the trained compiler end to end: corpus, training, export into nsc/compiler/weights/.
+corpus:
+	$(PYTHON) -m nsc.training.corpus_run --out $(CORPUS) --programs 100000 --samples 256 --workers 2
+
+compiler: corpus
+	$(PYTHON) -m nsc.training.train --config $(CONFIG)
+	$(PYTHON) -m nsc.training.export --config $(CONFIG)
+
+clean:
+	rm -rf out examples/build .pytest_cache

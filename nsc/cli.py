@@ -1,0 +1,275 @@
+"""The `nsc` command line: click commands only. Each parses its options, calls nsc.toolchain, and prints.
+
+Exit codes: 0 success, 1 user error (one compiler-style line on stderr, no traceback), 2 usage error (click),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from nsc.errors import NscError
+
+
+def _fail_cleanly(fn):
+    """Turn NscError into `error: ...` + exit 1, and Ctrl-C into exit 130, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NscError as e:
+            click.echo(str(e), err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("nsc: interrupted; no output was written", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            sys.exit(0)
+
+    return wrapper
+
+
+def _print_json(obj) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=False))
+
+
+def _program_options(fn):
+    """Options shared by every command that reads a C program."""
+    options = [
+        click.option("-f", "--function", "function", metavar="NAME", help="Target function (default: see NOTES)."),
+        click.option("--range", "ranges", multiple=True, metavar="NAME=LO:HI",
+                     help="Input range; wins over '#pragma nsc range'. Repeatable."),
+        click.option("--default-range", metavar="LO:HI", help="Range for inputs that have none."),
+        click.option("-I", "include_dirs", multiple=True, metavar="DIR", help="Add a header search directory."),
+        click.option("-D", "defines", multiple=True, metavar="NAME[=VAL]", help="Define a preprocessor macro."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _program_kwargs(function, ranges, default_range, include_dirs, defines) -> dict:
+    return dict(function=function, ranges=ranges, default_range=default_range,
+                include_dirs=include_dirs, defines=defines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nsc")
+def main():
+    """nsc: compile numeric C functions into neural surrogates (ONNX).
+
+    \b
+    Example:
+      nsc compile examples/blackscholes.c -o bs.onnx
+      nsc run bs.onnx --inputs "S=100,K=95,r=0.05,sigma=0.2,T=1"
+    """
+
+
+@main.command()
+@click.argument("program", type=click.Path(dir_okay=False))
+@_program_options
+@click.option("-o", "--output", metavar="OUT.onnx", help="Output file (default: PROGRAM with .onnx, here).")
+@click.option("--init", type=click.Choice(["compiled", "random", "unconditioned"]), default="compiled",
+              show_default=True, help="Where the weights come from.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --init random.")
+@click.option("-MD", "depfile_md", is_flag=True, help="Also write a make dependency file OUT.d.")
+@click.option("--depfile", metavar="PATH", help="Write a make dependency file to PATH.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@_fail_cleanly
+def compile(program, function, ranges, default_range, include_dirs, defines, output, init, seed, depfile_md,
+            depfile, as_json):
+    """Compile a C function into a surrogate ONNX model.
+
+    \b
+    Example:
+      nsc compile examples/blackscholes.c -o build/blackscholes.onnx -MD
+    """
+    from nsc import toolchain
+
+    summary = toolchain.compile_file(program, output=output, init=init, seed=seed, depfile=depfile,
+                                     write_md=depfile_md,
+                                     **_program_kwargs(function, ranges, default_range, include_dirs, defines))
+    for note in summary["notes"]:
+        click.echo(f"{program}: warning: {note}", err=True)
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(f"{summary['output']}: {summary['function']} ({summary['n_in']} inputs, {summary['n_out']} "
+                   f"outputs), weights from {summary['compiler']}")
+
+
+@main.command()
+@click.argument("program", type=click.Path(dir_okay=False))
+@_program_options
+@click.option("-n", "n", type=click.IntRange(min=1), help="Number of samples to draw in the ranges.")
+@click.option("-o", "--output", metavar="DATA.csv|DATA.npz", help="Output file (default: CSV on stdout).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--inputs", "inputs_path", metavar="IN.csv|IN.npy",
+              help="Run the real program on these inputs instead of drawing samples (an oracle).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
+              help="Seconds one input row may run before it counts as a hang.")
+@click.option("--memory-mb", type=click.IntRange(min=16), default=1024, show_default=True,
+              help="Memory limit of the program's process.")
+@click.option("--keep-nonfinite", is_flag=True, help="Keep rows whose outputs are NaN or Inf.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout (needs -o).")
+@_fail_cleanly
+def sample(program, function, ranges, default_range, include_dirs, defines, n, output, seed, inputs_path, timeout,
+           memory_mb, keep_nonfinite, as_json):
+    """Run the real program natively to get input/output samples (ground truth).
+
+    \b
+    Example:
+      nsc sample examples/blackscholes.c -n 1024 --seed 1 -o train.csv
+      nsc sample examples/blackscholes.c --inputs queries.csv -o truth.csv
+    """
+    from nsc import toolchain
+
+    if (n is None) == (inputs_path is None):
+        raise click.UsageError("give exactly one of -n N and --inputs FILE")
+    if as_json and output is None:
+        raise click.UsageError("--json needs -o (the samples themselves go to stdout otherwise)")
+    summary = toolchain.sample_file(program, n=n, output=output, seed=seed, inputs_path=inputs_path,
+                                    timeout=timeout, memory_mb=memory_mb, keep_nonfinite=keep_nonfinite,
+                                    **_program_kwargs(function, ranges, default_range, include_dirs, defines))
+    if summary["n_nonfinite_dropped"]:
+        click.echo(f"{program}: warning: dropped {summary['n_nonfinite_dropped']} rows with NaN or Inf outputs "
+                   "(--keep-nonfinite keeps them)", err=True)
+    if as_json:
+        _print_json(summary)
+    elif output:
+        click.echo(f"{output}: {summary['n_rows']} samples of {summary['function']}", err=True)
+    if summary.get("error"):
+        raise NscError(summary["error"])
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--inputs", "inputs", default="-", show_default=True, metavar='"a=1,b=2" | IN.csv | IN.npy | -',
+              help="Inputs: one row inline, a CSV/NPY file, or CSV on stdin (-).")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("-o", "--output", metavar="OUT.csv", help="Write predictions to a file (default: stdout).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@_fail_cleanly
+def run(model, inputs, device, output, fmt):
+    """Run a surrogate on inputs (through the nsc_runtime package).
+
+    \b
+    Example:
+      nsc run bs.onnx --inputs "S=100,K=95,r=0.05,sigma=0.2,T=1"
+      nsc run bs.onnx --inputs queries.csv -o predictions.csv
+    """
+    from nsc import toolchain
+
+    text = toolchain.run_model(model, inputs, device=device, output=output, fmt=fmt)
+    if text is not None:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", metavar="OUT.onnx", help="Output file (default: update MODEL in place).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epoch cap (default: the recipe's).")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Learning rate (default: the recipe's).")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Minibatch size (default: the recipe's).")
+@click.option("--val-frac", type=click.FloatRange(min=0, max=0.9), help="Validation fraction (default: 0.2).")
+@click.option("--patience", type=click.IntRange(min=1), help="Early-stopping patience in epochs.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@_fail_cleanly
+def finetune(model, data, output, epochs, lr, batch_size, val_frac, patience, seed, device, as_json):
+    """Fine-tune a surrogate on observations (CSV or NPZ; columns matched by name).
+
+    \b
+    Example:
+      nsc sample examples/blackscholes.c -n 1024 -o train.csv
+      nsc finetune bs.onnx train.csv -o bs.tuned.onnx --epochs 300
+    """
+    from nsc import toolchain
+
+    overrides = {k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, val_frac=val_frac,
+                                       patience=patience).items() if v is not None}
+    summary = toolchain.finetune_file(model, data, output=output, seed=seed, device=device, recipe=overrides,
+                                      echo=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(f"{summary['output']}: {summary['epochs']} epochs (best {summary['best_epoch']}), validation "
+                   f"RMSE {summary['val_rmse']:.6g}, rel-RMSE {summary['val_rel_rmse']:.4f}")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
+@_fail_cleanly
+def inspect(model, as_json):
+    """Show a surrogate's signature, ranges, architecture and history.
+
+    \b
+    Example:
+      nsc inspect bs.onnx
+    """
+    from nsc import toolchain
+
+    info = toolchain.inspect_model(model)
+    if as_json:
+        _print_json(info)
+    else:
+        click.echo(toolchain.format_inspection(info), nl=False)
+
+
+@main.command(name="eval")
+@click.argument("programs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--budgets", default="0,16,32,64,128,256,512,1024", show_default=True,
+              help="Comma-separated training-set sizes.")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--inits", default="random,compiled,unconditioned", show_default=True,
+              help="Comma-separated initialisations to compare.")
+@click.option("--test-size", type=click.IntRange(min=100), default=2000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON on stdout.")
+@click.option("--plot", metavar="OUT.png", help="Write the learning curves to a PNG.")
+@click.option("-o", "--output", metavar="OUT.json", help="Also write the JSON results to a file.")
+@_fail_cleanly
+def evaluate(programs, budgets, seeds, inits, test_size, as_json, plot, output):
+    """Measure compiled vs random vs unconditioned initialisation (NOTES.md section 5).
+
+    \b
+    Example:
+      nsc eval examples/*.c --seeds 3 --json --plot curves.png > eval.json
+    """
+    from nsc import toolchain
+
+    results = toolchain.evaluate_files(list(programs), budgets=budgets, seeds=seeds, inits=inits,
+                                       test_size=test_size, plot=plot, output=output,
+                                       echo=lambda msg: click.echo(msg, err=True))
+    if as_json:
+        _print_json(results)
+    else:
+        click.echo(toolchain.format_evaluation(results), nl=False)
+
+
+@main.command(name="train-compiler")
+@click.option("--config", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Training configuration (JSON).")
+@click.option("--resume", is_flag=True, help="Continue from the last checkpoint.")
+@_fail_cleanly
+def train_compiler(config, resume):
+    """Train the hypernetwork on a corpus (slow; see `make compiler`).
+
+    \b
+    Example:
+      nsc train-compiler --config nsc/training/configs/compiler.json
+    """
+    from nsc.training import train
+
+    train.main(["--config", config] + (["--resume"] if resume else []))
+
+
+if __name__ == "__main__":
+    main()

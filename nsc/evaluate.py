@@ -1,0 +1,262 @@
+"""The quality definitions of NOTES.md section 5, used by `nsc eval` and bench/.
+
+For each program: one test set of fresh samples run through the real program; for each seed one pool of
+max(budgets) training samples (each budget takes a prefix, so budgets are nested); every (init, seed, budget)
+surrogate is fine-tuned with the one recipe of nsc.surrogate.finetune, all at once; then:
+
+- rel-RMSE: per output column RMSE / std of that column on the test set, averaged over columns;
+- data efficiency: T = rel-RMSE of random init at the largest budget B; n_c = the smallest budget at which
+  compiled init reaches T, interpolated between measured budgets on a log-log scale; ratio = B / n_c. Per
+  program the median over seeds, over programs the geometric mean. Where compiled init does not reach T even at
+  B, the ratio is recorded as None ("not reached") and counted as 0.5 in the geometric mean (n_c > B means the
+  ratio is below 1; 0.5 is a documented stand-in, not a measurement);
+- epoch ratio: at budget B, the epoch at which random init reaches its best validation error divided by the
+  first epoch at which compiled init reaches that same error (None where it never does, counted as 0.5 too);
+- zero-shot: rel-RMSE of the compiled surrogate before any fine-tuning (budget 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nsc.errors import NscError
+
+TEST_SEED = 1_000_003  # the test set never shares a seed with the training pools (seeds 1..S)
+NOT_REACHED = 0.5  # the stand-in ratio for "not reached within the largest budget" in geometric means
+
+
+def rel_rmse(y_pred: np.ndarray, y_true: np.ndarray) -> float:
+    """Mean over output columns of RMSE / std of the true column (a mean predictor scores 1.0)."""
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    y_true = np.asarray(y_true, dtype=np.float64)
+    std = y_true.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    rmse = np.sqrt(np.mean((y_pred - y_true) ** 2, axis=0))
+    return float(np.mean(rmse / std))
+
+
+def predict(params, x: np.ndarray) -> np.ndarray:
+    """The surrogate's forward pass in numpy float64 (scoring only; deployment uses ONNX)."""
+    act = {"silu": lambda v: v / (1.0 + np.exp(-v)), "relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh}
+    f = act[params.activation]
+    h = (np.asarray(x, dtype=np.float64) - params.in_shift) / params.in_scale
+    for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+        h = h @ w.astype(np.float64).T + b
+        if i < len(params.weights) - 1:
+            h = f(h)
+    return h * params.out_scale + params.out_shift
+
+
+def _draw(program, n: int, seed: int):
+    from nsc.execute import sample_program
+
+    result = sample_program(program, n=n, seed=seed)
+    if result.error is not None:
+        raise result.error
+    if result.x.shape[0] < n:
+        raise NscError(f"only {result.x.shape[0]} of {n} samples had finite outputs", path=program.path)
+    return result.x, result.y
+
+
+def _log_interp_budget(budgets, curve, target):
+    """Smallest budget where curve <= target, interpolated on a log-log scale; None if never."""
+    for i, (b, v) in enumerate(zip(budgets, curve)):
+        if v <= target:
+            if b == 0:
+                return 1.0  # reached before any fine-tuning
+            if i == 0 or budgets[i - 1] == 0:
+                return float(b)  # nothing measured between 0 and b: take b itself
+            b0, v0 = budgets[i - 1], curve[i - 1]
+            t = (math.log(v0) - math.log(target)) / max(math.log(v0) - math.log(v), 1e-12)
+            return math.exp(math.log(b0) + t * (math.log(b) - math.log(b0)))
+    return None
+
+
+def _epochs_to_reach(history, target):
+    for epoch, loss in enumerate(history, start=1):
+        if loss <= target:
+            return epoch
+    return None
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return float(np.median(values)) if values else None
+
+
+def _geomean(values):
+    values = [NOT_REACHED if v is None else v for v in values]
+    return float(np.exp(np.mean(np.log(values)))) if values else None
+
+
+def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
+                     echo=print) -> dict:
+    from nsc.compiler import compile_params
+    from nsc.surrogate import finetune
+
+    budgets = sorted(budgets)
+    b_max = budgets[-1]
+    x_test, y_test = _draw(program, test_size, TEST_SEED)
+    pools = [_draw(program, b_max, seed) for seed in range(1, seeds + 1)] if b_max > 0 else []
+
+    init_params, compiler_ids = {}, {}
+    for init in inits:
+        for s in range(seeds):
+            params, cid, _ = compile_params(program, init=init, seed=s + 1)
+            init_params[init, s], compiler_ids[init] = params, cid
+
+    # Every (init, seed, positive budget) is one member of one batched fine-tuning run.
+    keys, members = [], []
+    for init in inits:
+        for s in range(seeds):
+            for b in budgets:
+                if b > 0:
+                    x, y = pools[s]
+                    keys.append((init, s, b))
+                    members.append(finetune.Member(init_params[init, s], x[:b], y[:b], seed=s + 1))
+    echo(f"{program.path}: fine-tuning {len(members)} surrogates "
+         f"({len(inits)} inits x {seeds} seeds x {sum(b > 0 for b in budgets)} budgets)")
+    outcomes = finetune.finetune_many(members, finetune.FinetuneRecipe()) if members else []
+    tuned = dict(zip(keys, outcomes))
+
+    curves, histories = {}, {}
+    for init in inits:
+        curves[init] = [[None] * len(budgets) for _ in range(seeds)]
+        for s in range(seeds):
+            for i, b in enumerate(budgets):
+                params = init_params[init, s] if b == 0 else tuned[init, s, b].params
+                curves[init][s][i] = rel_rmse(predict(params, x_test), y_test)
+            if b_max > 0:
+                histories[init, s] = tuned[init, s, b_max].val_history
+
+    result = {
+        "program": program.path, "function": program.function, "n_in": program.signature.n_in,
+        "n_out": program.signature.n_out, "budgets": budgets, "seeds": seeds, "test_size": int(x_test.shape[0]),
+        "compilers": compiler_ids,
+        "rel_rmse": {init: [_median([curves[init][s][i] for s in range(seeds)]) for i in range(len(budgets))]
+                     for init in inits},
+        "rel_rmse_per_seed": curves,
+    }
+    if "compiled" in inits and 0 in budgets:
+        result["zero_shot"] = result["rel_rmse"]["compiled"][budgets.index(0)]
+    if "random" in inits and b_max > 0:
+        for init in (i for i in inits if i != "random"):
+            ratios, epoch_ratios = [], []
+            for s in range(seeds):
+                target = curves["random"][s][-1]
+                n_c = _log_interp_budget(budgets, curves[init][s], target)
+                ratios.append(None if n_c is None else b_max / n_c)
+                rand_hist = histories["random", s]
+                best_epoch = int(np.argmin(rand_hist)) + 1
+                reached = _epochs_to_reach(histories[init, s], rand_hist[best_epoch - 1])
+                epoch_ratios.append(None if reached is None else best_epoch / reached)
+            result.setdefault("data_efficiency", {})[init] = {"per_seed": ratios, "median": _median_or_none(ratios)}
+            result.setdefault("epoch_ratio", {})[init] = {"per_seed": epoch_ratios,
+                                                          "median": _median_or_none(epoch_ratios)}
+    return result
+
+
+def _median_or_none(values):
+    """Median over seeds with "not reached" (None) counted as NOT_REACHED; None if most seeds did not reach."""
+    median = float(np.median([NOT_REACHED if v is None else v for v in values]))
+    return None if sum(v is None for v in values) * 2 > len(values) else median
+
+
+def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
+                      echo=print) -> dict:
+    per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo) for p in programs]
+    summary = {"programs": len(per_program)}
+    for init in inits:
+        if init == "random":
+            continue
+        de = [r["data_efficiency"][init]["median"] for r in per_program if "data_efficiency" in r]
+        er = [r["epoch_ratio"][init]["median"] for r in per_program if "epoch_ratio" in r]
+        summary[init] = {
+            "data_efficiency_geomean": _geomean(de), "data_efficiency_median": _median(de),
+            "data_efficiency_not_reached": sum(v is None for v in de),
+            "epoch_ratio_geomean": _geomean(er), "epoch_ratio_median": _median(er),
+            "epoch_ratio_not_reached": sum(v is None for v in er),
+        }
+    zs = [r["zero_shot"] for r in per_program if "zero_shot" in r]
+    if zs:
+        summary["zero_shot_median"] = _median(zs)
+        summary["zero_shot_geomean"] = _geomean(zs)
+    if {"compiled", "unconditioned"} <= set(inits):
+        # Compiled beats unconditioned on a program when its median learning curve is lower on average
+        # (mean log rel-RMSE over the positive budgets).
+        def score(r, init):
+            return np.mean([math.log(v) for b, v in zip(r["budgets"], r["rel_rmse"][init]) if b > 0])
+
+        wins = [score(r, "compiled") < score(r, "unconditioned") for r in per_program]
+        summary["compiled_beats_unconditioned"] = f"{sum(wins)}/{len(wins)}"
+    return {"definitions": __doc__.strip(), "summary": summary, "per_program": per_program}
+
+
+def format_table(results: dict) -> str:
+    rows = []
+    for r in results["per_program"]:
+        de = r.get("data_efficiency", {}).get("compiled", {}).get("median")
+        er = r.get("epoch_ratio", {}).get("compiled", {}).get("median")
+        cells = [r["program"], f"{r.get('zero_shot', float('nan')):.3f}"]
+        for init in ("random", "compiled", "unconditioned"):
+            curve = r["rel_rmse"].get(init)
+            cells.append(f"{curve[-1]:.4f}" if curve else "-")
+        cells += ["not reached" if de is None else f"{de:.2f}x", "not reached" if er is None else f"{er:.2f}x"]
+        rows.append(cells)
+    header = ["program", "zero-shot", "random@max", "compiled@max", "uncond@max", "data eff.", "epoch ratio"]
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    s = results["summary"]
+    if "compiled" in s:
+        c = s["compiled"]
+        out.append("")
+        out.append(f"compiled: data efficiency geomean {c['data_efficiency_geomean']:.2f}x, epoch ratio geomean "
+                   f"{c['epoch_ratio_geomean']:.2f}x, zero-shot median rel-RMSE {s.get('zero_shot_median', 0):.3f}")
+    if "unconditioned" in s:
+        u = s["unconditioned"]
+        out.append(f"unconditioned: data efficiency geomean {u['data_efficiency_geomean']:.2f}x, epoch ratio "
+                   f"geomean {u['epoch_ratio_geomean']:.2f}x; compiled beats unconditioned on "
+                   f"{s.get('compiled_beats_unconditioned', '?')} programs")
+    return "\n".join(out) + "\n"
+
+
+def plot_curves(results: dict, path: str) -> None:
+    """Learning curves (rel-RMSE vs budget, median over seeds with the seed range shaded), one panel each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nsc.data import atomic_write_bytes
+
+    progs = results["per_program"]
+    cols = min(4, len(progs))
+    rows = math.ceil(len(progs) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    colours = {"random": "tab:gray", "compiled": "tab:blue", "unconditioned": "tab:orange"}
+    for ax, r in zip(axes.flat, progs):
+        b = np.array(r["budgets"], dtype=float)
+        xs = np.where(b == 0, b[b > 0].min() / 2 if (b > 0).any() else 1, b)  # budget 0 drawn left of the rest
+        for init, per_seed in r["rel_rmse_per_seed"].items():
+            arr = np.array(per_seed, dtype=float)
+            ax.plot(xs, np.median(arr, axis=0), marker="o", ms=3, label=init, color=colours.get(init))
+            ax.fill_between(xs, arr.min(axis=0), arr.max(axis=0), alpha=0.2, color=colours.get(init))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"{r['function']}", fontsize=9)
+        ax.set_xlabel("training samples (0 at left)", fontsize=8)
+        ax.set_ylabel("test rel-RMSE", fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+    for ax in list(axes.flat)[len(progs):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())

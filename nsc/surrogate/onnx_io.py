@@ -1,0 +1,300 @@
+"""A surrogate's ONNX form (NOTES.md section 3): params + signature + metadata <-> ONNX. numpy and onnx only.
+
+The graph, built by hand so every node is visible (x and y in the program's own units):
+
+    u = Div(Sub(x, in_shift), in_scale)
+    h = act(Gemm(u, w0, b0, transB=1)); ...              # silu: Mul(z, Sigmoid(z)); relu: Relu; tanh: Tanh
+    v = Gemm(h, wK, bK, transB=1)                        # last layer, no activation
+    y = Add(Mul(v, out_scale), out_shift)
+
+Initializer names are stable (tools and tests rely on them): ``in_shift``, ``in_scale``, ``w0``, ``b0``, ...,
+``w{K}``, ``b{K}`` (K = number of hidden layers), ``out_scale``, ``out_shift``; all float32, weights in torch
+Linear layout [fan_out, fan_in]. Input ``x`` float32 [batch, n_in], output ``y`` float32 [batch, n_out].
+
+metadata_props (all strings): ``nsc.format`` ("1"), ``nsc.signature`` (Signature JSON), ``nsc.source_sha256``,
+``nsc.compiler``, ``nsc.history`` (JSON list of dicts), ``nsc.out_calibrated`` ("true"/"false"),
+``nsc.activation``, ``nsc.hidden`` (JSON list of widths), ``nsc.extra`` (JSON of params.extra, only if non-empty),
+plus any further free string fields the caller passes (``nsc.<key>``).
+
+The `metadata` dict callers pass to `to_onnx` and get back from `load_surrogate` holds only the free fields:
+``source_sha256`` (str), ``compiler`` (str), ``history`` (list of dicts) and other str-valued keys. The fields
+derived from the weights (format, signature, out_calibrated, activation, hidden, extra) are written from
+`params`/`signature_json` and read back into them, so `to_onnx(*load_surrogate(p))` rebuilds the same model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from nsc.errors import NscError
+from nsc.surrogate.params import ACTIVATIONS, SurrogateParams
+
+FORMAT_VERSION = 1  # version of the ONNX contract; nsc_runtime.SUPPORTED_FORMAT must agree
+OPSET = 17  # every op used exists unchanged since well before opset 17; onnxruntime >= 1.13 runs it
+IR_VERSION = 8  # readable by onnxruntime >= 1.10 (the newest onnx would stamp a version older runtimes reject)
+INPUT_NAME, OUTPUT_NAME = "x", "y"
+PREFIX = "nsc."
+DERIVED_KEYS = ("format", "signature", "out_calibrated", "activation", "hidden", "extra")
+_KEY_RE = re.compile(r"^[a-z0-9_]+$")
+
+
+@dataclass
+class LoadedSurrogate:
+    """What a surrogate ONNX file holds: the weights, the signature (JSON dict) and the free metadata fields."""
+
+    params: SurrogateParams
+    signature_json: dict
+    metadata: dict
+
+
+def initializer_names(n_layers: int) -> list[str]:
+    """The initializer names of a surrogate with `n_layers` Gemm layers (hidden layers + 1), in graph order."""
+    names = ["in_shift", "in_scale"]
+    for i in range(n_layers):
+        names += [f"w{i}", f"b{i}"]
+    return names + ["out_scale", "out_shift"]
+
+
+def _activation_nodes(activation: str, z: str, h: str, i: int) -> list[onnx.NodeProto]:
+    if activation == "silu":
+        s = f"s{i}"
+        return [helper.make_node("Sigmoid", [z], [s], name=f"layer{i}_sigmoid"),
+                helper.make_node("Mul", [z, s], [h], name=f"layer{i}_silu")]
+    if activation == "relu":
+        return [helper.make_node("Relu", [z], [h], name=f"layer{i}_relu")]
+    if activation == "tanh":
+        return [helper.make_node("Tanh", [z], [h], name=f"layer{i}_tanh")]
+    raise ValueError(f"unknown activation {activation!r}")
+
+
+def _graph_nodes(n_layers: int, activation: str) -> list[onnx.NodeProto]:
+    nodes = [helper.make_node("Sub", [INPUT_NAME, "in_shift"], ["x_centred"], name="input_sub"),
+             helper.make_node("Div", ["x_centred", "in_scale"], ["u"], name="input_div")]
+    h = "u"
+    for i in range(n_layers):
+        z = f"z{i}" if i < n_layers - 1 else "v"
+        nodes.append(helper.make_node("Gemm", [h, f"w{i}", f"b{i}"], [z], name=f"layer{i}_gemm", transB=1))
+        if i < n_layers - 1:
+            nodes += _activation_nodes(activation, z, f"h{i}", i)
+            h = f"h{i}"
+    nodes += [helper.make_node("Mul", ["v", "out_scale"], ["y_scaled"], name="output_mul"),
+              helper.make_node("Add", ["y_scaled", "out_shift"], [OUTPUT_NAME], name="output_add")]
+    return nodes
+
+
+def _metadata_props(params: SurrogateParams, signature_json: dict, metadata: dict) -> dict[str, str]:
+    for key in ("compiler", "source_sha256"):
+        if not isinstance(metadata.get(key), str):
+            raise ValueError(f"surrogate metadata needs a string {key!r}")
+    history = metadata.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(e, dict) for e in history):
+        raise ValueError("surrogate metadata 'history' must be a list of dicts")
+    props = {
+        "format": str(FORMAT_VERSION),
+        "signature": json.dumps(signature_json, separators=(",", ":")),
+        "source_sha256": metadata["source_sha256"],
+        "compiler": metadata["compiler"],
+        "history": json.dumps(history, separators=(",", ":")),
+        "out_calibrated": "true" if params.out_calibrated else "false",
+        "activation": params.activation,
+        "hidden": json.dumps(list(params.hidden)),
+    }
+    if params.extra:
+        props["extra"] = json.dumps(params.extra, separators=(",", ":"), sort_keys=True)
+    for key, value in metadata.items():
+        if key in props and key not in DERIVED_KEYS:
+            continue
+        if key in DERIVED_KEYS:
+            raise ValueError(f"metadata key {key!r} is derived from the weights; do not pass it")
+        if not _KEY_RE.match(key) or not isinstance(value, str):
+            raise ValueError(f"metadata key {key!r}: keys are [a-z0-9_]+ and values strings")
+        props[key] = value
+    return {PREFIX + k: v for k, v in props.items()}
+
+
+def to_onnx(params: SurrogateParams, signature_json: dict, metadata: dict) -> onnx.ModelProto:
+    """Build the surrogate's ONNX model. Raises ValueError on inconsistent weights, signature or metadata."""
+    params = params.astype32()
+    params.validate()
+    n_inputs, n_outputs = len(signature_json.get("inputs", [])), len(signature_json.get("outputs", []))
+    if (n_inputs, n_outputs) != (params.n_in, params.n_out):
+        raise ValueError(f"signature has {n_inputs} inputs / {n_outputs} outputs, weights have "
+                         f"{params.n_in} / {params.n_out}")
+    n_layers = len(params.weights)
+    arrays = [params.in_shift, params.in_scale]
+    for w, b in zip(params.weights, params.biases):
+        arrays += [w, b]
+    arrays += [params.out_scale, params.out_shift]
+    inits = [numpy_helper.from_array(a, name) for a, name in zip(arrays, initializer_names(n_layers))]
+    graph = helper.make_graph(
+        _graph_nodes(n_layers, params.activation),
+        f"nsc_surrogate_{signature_json.get('function', 'f')}",
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["batch", params.n_in])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", params.n_out])],
+        initializer=inits,
+        doc_string="nsc neural surrogate: x and y in the program's own units (NOTES.md section 3)",
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="nsc", producer_version=_nsc_version())
+    model.ir_version = IR_VERSION
+    helper.set_model_props(model, _metadata_props(params, signature_json, metadata))
+    return model
+
+
+def _nsc_version() -> str:
+    from nsc import __version__
+    return __version__
+
+
+def append_history(metadata: dict, entry: dict) -> dict:
+    """A copy of `metadata` with `entry` (a JSON-serialisable dict) appended to its history."""
+    if not isinstance(entry, dict):
+        raise ValueError("a history entry is a dict")
+    json.dumps(entry)  # fail here, not at save time, if it cannot be stored
+    out = dict(metadata)
+    out["history"] = [*metadata.get("history", []), dict(entry)]
+    return out
+
+
+def save_onnx(model: onnx.ModelProto, path: str | os.PathLike) -> None:
+    """Write `model` to `path` atomically: a temp file in the same directory, then os.replace.
+
+    A missing directory or an unwritable location raises NscError; the previous file (if any) stays untouched
+    on any failure, Ctrl-C included.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise NscError(f"cannot write output: directory '{os.path.dirname(path) or '.'}' does not exist", path)
+    data = model.SerializeToString()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as e:
+        raise NscError(f"cannot write output: {e.strerror}", path) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode a plain open() would
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise NscError(f"cannot write output: {e.strerror}", path) from None
+        raise
+
+
+def read_model(path: str | os.PathLike) -> onnx.ModelProto:
+    """Parse an ONNX file, with NscErrors for a missing file and for bytes that are not an ONNX model."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise NscError("no such file", path)
+    if not os.path.isfile(path):
+        raise NscError("not a file", path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise NscError(f"cannot read file: {e.strerror}", path) from None
+    if not data:
+        raise NscError("empty file: not an ONNX model", path)
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except Exception:  # protobuf's DecodeError and friends: any parse failure means the same to the user
+        raise NscError("not an ONNX model, or the file is truncated or corrupt (cannot be parsed)", path) from None
+    if model.ir_version <= 0 or not model.HasField("graph") or not model.opset_import:
+        raise NscError("not an ONNX model (no graph / IR version in the file)", path)
+    return model
+
+
+def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
+    """Read a surrogate written by `to_onnx`/`save_onnx`. Exact: the arrays come back bit for bit.
+
+    NscErrors (naming the file) for: a missing path or a directory, an empty/truncated/corrupt file, a file that
+    is not ONNX, ONNX not made by nsc (no ``nsc.format``), a newer ``nsc.format``, and a damaged nsc graph.
+    """
+    path = os.fspath(path)
+    model = read_model(path)
+    props = {p.key: p.value for p in model.metadata_props}
+    if PREFIX + "format" not in props:
+        raise NscError("ONNX model not made by nsc (it has no nsc.format metadata)", path)
+    try:
+        fmt = int(props[PREFIX + "format"])
+    except ValueError:
+        raise NscError(f"bad nsc.format {props[PREFIX + 'format']!r}: file is corrupt", path) from None
+    if fmt > FORMAT_VERSION:
+        raise NscError(f"made by a newer nsc (surrogate format {fmt}; this nsc reads format {FORMAT_VERSION} "
+                       "and older): upgrade nsc", path)
+    try:
+        return _decode(model, props)
+    except (KeyError, ValueError, TypeError) as e:
+        raise NscError(f"damaged nsc surrogate: {e}", path) from None
+
+
+def _decode(model: onnx.ModelProto, props: dict[str, str]) -> LoadedSurrogate:
+    def prop(key):
+        if PREFIX + key not in props:
+            raise KeyError(f"metadata {PREFIX + key} is missing")
+        return props[PREFIX + key]
+
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    n_layers = 0
+    while f"w{n_layers}" in inits:
+        n_layers += 1
+    missing = [n for n in initializer_names(n_layers) if n not in inits]
+    if n_layers == 0 or missing:
+        raise ValueError(f"initializers missing: {', '.join(missing) or 'w0'}")
+    if any(a.dtype != np.float32 for a in inits.values()):
+        raise ValueError("initializers must be float32")
+    activation = prop("activation")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}")
+    calibrated = prop("out_calibrated")
+    if calibrated not in ("true", "false"):
+        raise ValueError(f"nsc.out_calibrated is {calibrated!r}, expected true or false")
+    extra = json.loads(props.get(PREFIX + "extra", "{}"))
+    params = SurrogateParams(
+        inits["in_shift"], inits["in_scale"], [inits[f"w{i}"] for i in range(n_layers)],
+        [inits[f"b{i}"] for i in range(n_layers)], inits["out_scale"], inits["out_shift"],
+        activation, calibrated == "true", extra if isinstance(extra, dict) else {})
+    params.validate()
+    if list(params.hidden) != json.loads(prop("hidden")):
+        raise ValueError("nsc.hidden does not match the weights")
+    signature_json = json.loads(prop("signature"))
+    _check_signature(signature_json, params)
+    history = json.loads(prop("history"))
+    if not isinstance(history, list):
+        raise ValueError("nsc.history is not a list")
+    metadata = {"source_sha256": prop("source_sha256"), "compiler": prop("compiler"), "history": history}
+    for key, value in props.items():
+        short = key[len(PREFIX):]
+        if key.startswith(PREFIX) and short not in DERIVED_KEYS and short not in metadata:
+            metadata[short] = value
+    expected = _graph_nodes(n_layers, activation)
+    if [n.SerializeToString() for n in model.graph.node] != [n.SerializeToString() for n in expected]:
+        raise ValueError("the graph is not the one nsc builds for these weights")
+    return LoadedSurrogate(params, signature_json, metadata)
+
+
+def _check_signature(signature_json: dict, params: SurrogateParams) -> None:
+    from nsc.frontend.program import Signature
+
+    signature = Signature.from_json(signature_json)  # raises KeyError/TypeError on a malformed signature
+    if (signature.n_in, signature.n_out) != (params.n_in, params.n_out):
+        raise ValueError(f"signature has {signature.n_in} inputs / {signature.n_out} outputs, weights have "
+                         f"{params.n_in} / {params.n_out}")

@@ -1,0 +1,247 @@
+"""What each `nsc` command does, as plain functions: the library API behind nsc/cli.py.
+
+Each function takes paths and options, does the work through the stage modules, writes its outputs
+atomically, and returns a JSON-able summary. Heavy modules (torch, onnxruntime) are imported inside the
+functions that need them, so `nsc compile` never imports torch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nsc.errors import NscError
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _parse_interval(text: str, what: str) -> tuple[float, float]:
+    lo, sep, hi = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return float(lo), float(hi)
+    except ValueError:
+        raise NscError(f"{what} '{text}' is not of the form LO:HI") from None
+
+
+def _parse_define(text: str) -> tuple[str, str]:
+    name, _, value = text.partition("=")
+    if not name.isidentifier():
+        raise NscError(f"-D '{text}' is not of the form NAME or NAME=VALUE")
+    return name, value or "1"
+
+
+def load_program(path, function=None, ranges=(), default_range=None, include_dirs=(), defines=()):
+    """Read a C file into a Program, with command-line ranges/-I/-D applied."""
+    from nsc.frontend import load_program as _load, parse_range_option
+
+    range_map = dict(parse_range_option(r) for r in ranges)
+    dflt = _parse_interval(default_range, "--default-range") if default_range else None
+    return _load(str(path), function=function, ranges=range_map, default_range=dflt,
+                 include_dirs=tuple(include_dirs), defines=tuple(_parse_define(d) for d in defines))
+
+
+def _check_output_dir(path: str) -> None:
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise NscError(f"cannot write '{path}': directory '{parent}' does not exist")
+
+
+def write_depfile(target: str, deps: list[str], depfile: str) -> None:
+    """A make rule `target: deps...` (spaces escaped), written atomically."""
+    from nsc.data import atomic_write_text
+
+    esc = lambda p: str(p).replace(" ", "\\ ")  # noqa: E731
+    body = f"{esc(target)}: " + " \\\n  ".join(esc(d) for d in deps) + "\n"
+    # Phony targets for headers, so a deleted header does not break make (as gcc -MP does).
+    body += "".join(f"\n{esc(d)}:\n" for d in deps[1:])
+    atomic_write_text(depfile, body)
+
+
+# ----------------------------------------------------------------------------------------------- compile
+
+def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write_md=False, **program_options):
+    from nsc.compiler import compile_params
+    from nsc.surrogate import onnx_io
+
+    program = load_program(path, **program_options)
+    output = output or Path(path).with_suffix(".onnx").name
+    _check_output_dir(output)
+    params, compiler_id, notes = compile_params(program, init=init, seed=seed)
+    event = {"event": "compile", "time": _now(), "init": init, "compiler": compiler_id}
+    if init == "random":
+        event["seed"] = seed
+    if notes:
+        event["notes"] = list(notes)
+    model = onnx_io.to_onnx(params, program.signature.to_json(), {
+        "nsc.source_sha256": program.sha256,
+        "nsc.compiler": compiler_id,
+        "nsc.history": [event],
+    })
+    onnx_io.save_onnx(model, output)
+    if write_md or depfile:
+        depfile = depfile or str(Path(output).with_suffix(".d"))
+        _check_output_dir(depfile)
+        write_depfile(output, [str(path), *program.headers], depfile)
+    sig = program.signature
+    return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
+            "n_out": sig.n_out, "inputs": sig.input_names, "outputs": sig.output_names, "compiler": compiler_id,
+            "init": init, "notes": list(notes), "depfile": depfile}
+
+
+# ----------------------------------------------------------------------------------------------- sample
+
+def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0, memory_mb=1024,
+                keep_nonfinite=False, **program_options):
+    from nsc import data
+    from nsc.execute import sample_program
+
+    program = load_program(path, **program_options)
+    sig = program.signature
+    if output:
+        _check_output_dir(output)
+    inputs = None
+    if inputs_path is not None:
+        inputs, warnings = data.read_inputs(inputs_path, sig.input_names)
+        for w in warnings:
+            print(f"{inputs_path}: warning: {w}", file=__import__("sys").stderr)
+    result = sample_program(program, n=n, seed=seed, keep_nonfinite=keep_nonfinite, inputs=inputs,
+                            timeout=timeout, memory_mb=memory_mb)
+    data.write_samples(output, sig.input_names, sig.output_names, result.x, result.y)
+    return {"output": output, "program": str(path), "function": sig.function, "n_rows": int(result.x.shape[0]),
+            "n_requested": int(result.n_requested), "n_nonfinite_dropped": int(result.n_nonfinite_dropped),
+            "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed,
+            "error": str(result.error) if result.error else None}
+
+
+# ----------------------------------------------------------------------------------------------- run
+
+def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
+    """Predict with a surrogate; returns the formatted text when no output file is given."""
+    import nsc_runtime
+
+    from nsc import data
+
+    try:
+        surrogate = nsc_runtime.load(model_path, device=device)
+    except nsc_runtime.SurrogateError as e:
+        raise NscError(str(e), path=str(model_path)) from None
+    x = data.parse_run_inputs(inputs, surrogate.inputs)
+    try:
+        y = surrogate.predict(x)
+    except nsc_runtime.SurrogateError as e:
+        raise NscError(str(e)) from None
+    if output:
+        _check_output_dir(output)
+    return data.format_predictions(x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output)
+
+
+# ----------------------------------------------------------------------------------------------- finetune
+
+def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", recipe=None, echo=print):
+    from nsc import data
+    from nsc.surrogate import finetune, onnx_io
+
+    output = output or model_path
+    _check_output_dir(output)
+    loaded = onnx_io.load_surrogate(model_path)
+    sig = _signature(loaded.signature_json)
+    x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
+    for w in warnings:
+        echo(f"{data_path}: warning: {w}")
+    result = finetune.finetune_one(loaded.params, x, y, recipe=finetune.FinetuneRecipe(**(recipe or {})),
+                                   seed=seed, device=device, progress=True)
+    metadata = dict(loaded.metadata)
+    entry = {"event": "finetune", "time": _now(), "data": os.path.basename(str(data_path)),
+             "data_sha256": data.file_sha256(data_path), "rows": int(x.shape[0]), "seed": seed,
+             "epochs": result.epochs, "best_epoch": result.best_epoch, "val_rmse": result.val_rmse,
+             "val_rel_rmse": result.val_rel_rmse, "recipe": result.recipe}
+    metadata["nsc.history"] = onnx_io.append_history(metadata.get("nsc.history"), entry)
+    model = onnx_io.to_onnx(result.params, loaded.signature_json, metadata)
+    onnx_io.save_onnx(model, output)
+    return {"output": str(output), **{k: v for k, v in entry.items() if k != "event"}}
+
+
+def _signature(signature_json):
+    from nsc.frontend.program import Signature
+
+    return Signature.from_json(signature_json)
+
+
+# ----------------------------------------------------------------------------------------------- inspect
+
+def inspect_model(model_path) -> dict:
+    from nsc.surrogate import onnx_io
+
+    loaded = onnx_io.load_surrogate(model_path)
+    p = loaded.params
+    n_params = sum(w.size + b.size for w, b in zip(p.weights, p.biases))
+    return {"path": str(model_path), "signature": loaded.signature_json, "metadata": loaded.metadata,
+            "architecture": {"n_in": p.n_in, "hidden": list(p.hidden), "n_out": p.n_out,
+                             "activation": p.activation, "parameters": int(n_params),
+                             "out_calibrated": p.out_calibrated}}
+
+
+def format_inspection(info: dict) -> str:
+    sig, meta, arch = info["signature"], info["metadata"], info["architecture"]
+    lines = [f"{info['path']}: surrogate of {sig['function']}",
+             f"  compiler:     {meta.get('nsc.compiler', '?')}",
+             f"  source:       sha256 {meta.get('nsc.source_sha256', '?')}",
+             f"  architecture: {arch['n_in']} -> {' -> '.join(map(str, arch['hidden']))} -> {arch['n_out']} "
+             f"({arch['activation']}, {arch['parameters']} parameters)",
+             "  inputs:"]
+    for port in sig["inputs"]:
+        lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")
+    lines.append("  outputs:")
+    for port in sig["outputs"]:
+        lines.append(f"    {port['name']:<16} {port['ctype']}")
+    lines.append("  history:")
+    for event in meta.get("nsc.history", []):
+        rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))
+        lines.append(f"    {event.get('time', '')} {event.get('event', '?')}: {rest}")
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- eval
+
+def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits="random,compiled,unconditioned",
+                   test_size=2000, plot=None, output=None, echo=print):
+    from nsc import evaluate
+
+    try:
+        budget_list = sorted({int(b) for b in budgets.split(",") if b.strip()})
+    except ValueError:
+        raise NscError(f"--budgets '{budgets}' is not a comma-separated list of integers") from None
+    if not budget_list or budget_list[0] < 0:
+        raise NscError("--budgets must list non-negative integers")
+    init_list = [s.strip() for s in inits.split(",") if s.strip()]
+    for path in (plot, output):
+        if path:
+            _check_output_dir(path)
+    programs = [load_program(p) for p in paths]
+    results = evaluate.evaluate_programs(programs, budgets=budget_list, seeds=seeds, inits=init_list,
+                                         test_size=test_size, echo=echo)
+    if output:
+        from nsc.data import atomic_write_text
+        import json
+
+        atomic_write_text(output, json.dumps(results, indent=2) + "\n")
+    if plot:
+        evaluate.plot_curves(results, plot)
+    return results
+
+
+def format_evaluation(results: dict) -> str:
+    from nsc import evaluate
+
+    return evaluate.format_table(results)
+
+
