@@ -4,6 +4,7 @@ PYTHON ?= python3
 NSC ?= nsc
 DEMO ?= examples/blackscholes.c
 DEMO_OUT := out/demo
+DEMO_INPUTS ?= spot=100,strike=95,rate=0.05,volatility=0.2,time=1
 CORPUS ?= corpus
 CONFIG ?= nsc/training/configs/compiler.json
 
@@ -18,7 +19,7 @@ install:
 demo: install
 	@mkdir -p $(DEMO_OUT)
 	$(NSC) compile $(DEMO) -o $(DEMO_OUT)/demo.onnx
-	$(NSC) run $(DEMO_OUT)/demo.onnx --inputs "$$($(PYTHON) -m nsc.demo_row $(DEMO_OUT)/demo.onnx)"
+	$(NSC) run $(DEMO_OUT)/demo.onnx --inputs "$(DEMO_INPUTS)"
 	$(NSC) sample $(DEMO) -n 1024 --seed 1 -o $(DEMO_OUT)/train.csv
 	$(NSC) finetune $(DEMO_OUT)/demo.onnx $(DEMO_OUT)/train.csv -o $(DEMO_OUT)/demo.tuned.onnx
 	$(NSC) sample $(DEMO) -n 2000 --seed 2 -o $(DEMO_OUT)/test.csv
