@@ -1,0 +1,18 @@
+"""Native execution: a sandboxed harness around the user's C function, fed in binary batches.
+
+    sample_inputs(signature, n, rng) -> float64 [n, n_in]
+    run_program(program, x, timeout=5.0, memory_mb=1024) -> RunResult
+    run_functions(c_source_text, signatures, xs, timeout=5.0, include_dirs=(), defines=(), memory_mb=1024,
+                  path="<corpus>") -> list[RunResult]
+    sample_program(program, n=None, seed=0, keep_nonfinite=False, inputs=None, timeout=5.0, memory_mb=1024)
+        -> SampleResult
+
+Modules: harness (generated C stubs), runtime_c (the fixed C runtime), build (cc + cache), sandbox (child
+process, limits, batches), sampling (this API).
+"""
+
+from nsc.execute.sampling import (RunResult, SampleResult, describe_row, run_functions, run_program,
+                                  sample_inputs, sample_program)
+
+__all__ = ["RunResult", "SampleResult", "describe_row", "run_functions", "run_program", "sample_inputs",
+           "sample_program"]
