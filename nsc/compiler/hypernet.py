@@ -1,0 +1,148 @@
+"""Compile-time inference: a Program -> the initial weights of its surrogate, with no torch.
+
+Three initialisations (`compile_params(program, init=...)`):
+  compiled       the shipped hypernetwork (weights/compiler.onnx) run with onnxruntime on the program's encoding;
+                 output map predicted too (out_calibrated True)
+  random         nsc.surrogate.init.random_params (compiler id "random")
+  unconditioned  the one learned initialisation shipped with the compiler (weights/unconditioned.safetensors),
+                 the same for every program; output map calibrated from data later (out_calibrated False)
+
+The weights directory is the package's `weights/` unless the environment variable NSC_COMPILER_DIR names
+another (e.g. a candidate model under evaluation). onnxruntime and safetensors are imported lazily, the
+InferenceSession is created once per process with one intra-op thread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from nsc.compiler.encoding import MODEL_INPUTS, MODEL_OUTPUTS, check_limits, collate, encode, encoding_from_manifest
+from nsc.errors import NscError
+from nsc.surrogate.params import SurrogateParams, input_normalisation
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+INITS = ("compiled", "random", "unconditioned")
+
+
+class CompileResult(NamedTuple):
+    """What `compile_params` returns; unpacks as (params, compiler_id, notes)."""
+
+    params: SurrogateParams
+    compiler_id: str
+    notes: list[str]  # warnings for the user, e.g. that a long program was truncated
+
+
+def weights_dir() -> Path:
+    return Path(os.environ.get("NSC_COMPILER_DIR") or WEIGHTS_DIR)
+
+
+class Compiler:
+    """A trained compiler: manifest, hypernetwork session (created on first use) and unconditioned init."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        manifest_path = self.directory / "manifest.json"
+        if not (manifest_path.is_file() and (self.directory / "compiler.onnx").is_file()):
+            raise NscError(f"no trained compiler is installed ({self.directory / 'compiler.onnx'} is missing); "
+                           f"use --init random, or build it with `make compiler`")
+        with open(manifest_path) as f:
+            self.manifest = json.load(f)
+        self.id: str = self.manifest["id"]
+        self.vocab, self.encoding = encoding_from_manifest(self.manifest["encoding"])
+        self.hidden = tuple(self.manifest["hidden"])
+        self.activation = self.manifest.get("activation", "silu")
+        self._session = None
+
+    def session(self):
+        if self._session is None:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = 1
+            opts.inter_op_num_threads = 1
+            self._session = ort.InferenceSession(str(self.directory / "compiler.onnx"), opts,
+                                                 providers=["CPUExecutionProvider"])
+        return self._session
+
+    def compile(self, program) -> tuple[SurrogateParams, list[str]]:
+        """The hypernetwork's surrogate for `program` (params out_calibrated True) and notes for the user."""
+        sig = program.signature
+        enc = encode(sig, program.tokens, self.vocab, self.encoding)
+        feeds = {k: v for k, v in collate([enc]).items() if k in MODEL_INPUTS}
+        outs = dict(zip(MODEL_OUTPUTS, self.session().run(list(MODEL_OUTPUTS), feeds)))
+        in_shift, in_scale = input_normalisation(*sig.ranges())
+        params = SurrogateParams(
+            in_shift, in_scale,
+            weights=[outs["w0"][0].T, outs["w1"][0], outs["w2"][0]],
+            biases=[outs["b0"][0], outs["b1"][0], outs["b2"][0]],
+            out_scale=outs["out_scale"][0], out_shift=outs["out_shift"][0],
+            activation=self.activation, out_calibrated=True).astype32()
+        _check(params, sig)
+        return params, list(enc.notes)
+
+    def unconditioned(self, signature) -> SurrogateParams:
+        """The shared learned initialisation, sliced to the signature's inputs and outputs."""
+        path = self.directory / "unconditioned.safetensors"
+        if not path.is_file():
+            raise NscError(f"the installed compiler has no unconditioned initialisation ({path} is missing); "
+                           f"rebuild it with `make compiler`")
+        from safetensors.numpy import load_file
+
+        check_limits(signature, self.encoding)
+        w = load_file(str(path))
+        n_in, n_out = signature.n_in, signature.n_out
+        in_shift, in_scale = input_normalisation(*signature.ranges())
+        params = SurrogateParams(
+            in_shift, in_scale, weights=[w["w0"][:n_in].T, w["w1"], w["w2"][:n_out]],
+            biases=[w["b0"], w["b1"], w["b2"][:n_out]], out_scale=np.ones(n_out, np.float32),
+            out_shift=np.zeros(n_out, np.float32), activation=self.activation, out_calibrated=False).astype32()
+        _check(params, signature)
+        return params
+
+
+def _check(params: SurrogateParams, signature) -> None:
+    try:
+        params.validate()
+    except ValueError as e:
+        raise NscError(f"the compiler produced unusable weights for '{signature.function}' ({e}); "
+                       f"use --init random") from e
+
+
+@lru_cache(maxsize=4)
+def _load(directory: str) -> Compiler:
+    return Compiler(Path(directory))
+
+
+def installed_compiler() -> Compiler:
+    """The compiler in `weights_dir()` (cached per directory); NscError if none is installed."""
+    return _load(str(weights_dir()))
+
+
+def compile_params(program, init: str = "compiled", seed: int = 0) -> CompileResult:
+    """Initial surrogate weights for `program` (a nsc.frontend Program).
+
+    init "compiled": from the hypernetwork; "random": random_params(seed); "unconditioned": the shared learned
+    initialisation. Returns CompileResult(params, compiler_id, notes). Raises NscError for programs beyond the
+    compiler's limits (inputs, outputs, a target function longer than its context) or when no trained compiler
+    is installed (compiled and unconditioned only).
+    """
+    sig = program.signature
+    if init == "random":
+        from nsc.surrogate.init import random_params
+
+        lo, hi = sig.ranges()
+        return CompileResult(random_params(sig.n_in, sig.n_out, lo, hi, seed=seed), "random", [])
+    if init == "compiled":
+        compiler = installed_compiler()
+        params, notes = compiler.compile(program)
+        return CompileResult(params, compiler.id, notes)
+    if init == "unconditioned":
+        compiler = installed_compiler()
+        return CompileResult(compiler.unconditioned(sig), f"unconditioned:{compiler.id}", [])
+    raise NscError(f"unknown initialisation '{init}' (choose from {', '.join(INITS)})")

@@ -1,0 +1,252 @@
+"""The hypernetwork: a Transformer encoder that reads a program and writes the weights of its surrogate MLP.
+
+Inputs are the arrays of nsc/compiler/encoding.py (`collate`): token, role and index ids, numeric features per
+position, and the positions of the input and output port tokens. Outputs, for every program in the batch, the
+surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
+
+    w0 [B, I, H1]   one first-layer column per input, from that input's port-token state
+    b0 [B, H1], w1 [B, H2, H1], b1 [B, H2]      from the CLS state
+    w2 [B, O, H2], b2 [B, O]                    one last-layer row (and bias) per output, from its port state
+    log_scale [B, O], shift_units [B, O]        out_scale = exp(log_scale), out_shift = shift_units * out_scale
+
+So a generated surrogate computes y = (W2 h + b2 + shift_units) * exp(log_scale) in program units. shift_units
+is sinh of a head output: a smooth sign/log-magnitude form that reaches outputs whose mean is many standard
+deviations from zero. Heads are initialised so that, before training, generated weights have the scales of a
+Kaiming-initialised MLP (with the first layer divided by sqrt(n_in), which the model applies itself).
+
+`UnconditionedInit` is the baseline the compiler must beat: one learned initialisation for every program
+(weights per input slot and output slot, shared hidden layers), with outputs calibrated from data at fine-tuning
+time like random init. `relative_mse` is the training objective's core: the error of generated surrogates on
+their programs' samples, per output, relative to the output's variance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nsc.compiler.encoding import FLAG_PORT, N_NUMERIC, N_ROLES, ROLE_PAD
+from nsc.surrogate.torch_model import mlp_forward
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 512
+    max_len: int = 512
+    max_index: int = 63
+    max_inputs: int = 32
+    max_outputs: int = 16
+    d_model: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    mlp_ratio: int = 4
+    dropout: float = 0.0
+    hidden: tuple = (64, 64)
+    max_log_scale: float = 40.0  # |log out_scale| is soft-clamped to this (exp(40) ~ 2e17 fits float32)
+    max_shift_arg: float = 20.0  # |asinh(shift_units)| likewise
+
+    def __post_init__(self):
+        self.hidden = tuple(int(h) for h in self.hidden)
+        if len(self.hidden) != 2:
+            raise ValueError("the hypernetwork emits surrogates with exactly two hidden layers")
+        if self.d_model % self.n_heads:
+            raise ValueError("d_model must be divisible by n_heads")
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "ModelConfig":
+        return cls(**d)
+
+
+def soft_clamp(x: torch.Tensor, limit: float) -> torch.Tensor:
+    return limit * torch.tanh(x / limit)
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.n_heads = cfg.n_heads
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.proj = nn.Linear(cfg.d_model, cfg.d_model)
+        self.dropout = cfg.dropout
+
+    def forward(self, x: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
+        """x [B, L, D]; attend bool [B, 1, 1, L]: which keys each query may look at (padding excluded)."""
+        B, L, D = x.shape
+        q, k, v = self.qkv(x).split(D, dim=2)
+        shape = (B, L, self.n_heads, D // self.n_heads)
+        q, k, v = (t.reshape(shape).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attend,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        return self.proj(y.transpose(1, 2).reshape(B, L, D))
+
+
+class Block(nn.Module):
+    """Pre-LN Transformer encoder block."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.attn = SelfAttention(cfg)
+        self.ln2 = nn.LayerNorm(cfg.d_model)
+        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.mlp_ratio * cfg.d_model), nn.GELU(),
+                                 nn.Linear(cfg.mlp_ratio * cfg.d_model, cfg.d_model), nn.Dropout(cfg.dropout))
+
+    def forward(self, x, attend):
+        x = x + self.attn(self.ln1(x), attend)
+        return x + self.mlp(self.ln2(x))
+
+
+def gather_positions(states: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """states [B, L, D], pos int64 [B, P] -> [B, P, D]."""
+    return torch.gather(states, 1, pos.unsqueeze(-1).expand(-1, -1, states.shape[-1]))
+
+
+class HyperNet(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        D, (H1, H2) = cfg.d_model, cfg.hidden
+        self.token_emb = nn.Embedding(cfg.vocab_size, D)
+        self.role_emb = nn.Embedding(N_ROLES, D)
+        self.index_emb = nn.Embedding(cfg.max_index + 1, D)
+        self.pos_emb = nn.Embedding(cfg.max_len, D)
+        self.numeric_mlp = nn.Sequential(nn.Linear(N_NUMERIC, D), nn.GELU(), nn.Linear(D, D))
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(D)
+        self.in_head = nn.Linear(D, H1)  # first-layer column of one input
+        self.bias_head = nn.Linear(D, H1 + H2)  # b0, b1
+        self.w1_head = nn.Linear(D, H2 * H1)  # second-layer matrix; its bias is the shared base matrix
+        self.out_head = nn.Linear(D, H2 + 3)  # last-layer row, bias, log scale, shift argument of one output
+        self._init_weights()
+
+    def _init_weights(self):
+        cfg = self.cfg
+        D, (H1, H2) = cfg.d_model, cfg.hidden
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=0.02)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Embedding):
+                nn.init.normal_(m.weight, std=0.02)
+        for block in self.blocks:  # GPT-2 style scaling of residual projections
+            nn.init.normal_(block.attn.proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layers))
+            nn.init.normal_(block.mlp[2].weight, std=0.02 / math.sqrt(2 * cfg.n_layers))
+        # Heads read LayerNorm'd states (unit variance per feature), so weight std s/sqrt(D) gives outputs of std s.
+        r = 1 / math.sqrt(D)
+        with torch.no_grad():
+            self.in_head.weight.normal_(std=1.5 * r)  # x sqrt(1/n_in) in forward: pre-activations of std ~1
+            self.bias_head.weight.normal_(std=0.3 * r)
+            base_std = math.sqrt(2.0 / H1)
+            self.w1_head.bias.normal_(std=base_std)
+            self.w1_head.weight.normal_(std=0.3 * base_std * r)
+            self.out_head.weight.normal_(std=0.02 * r)
+            self.out_head.weight[:H2].normal_(std=r / math.sqrt(H2))
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def encode(self, token_ids, role_ids, index_ids, numeric) -> torch.Tensor:
+        """The encoder: [B, L] ids and [B, L, N_NUMERIC] features -> final states [B, L, D]."""
+        L = token_ids.shape[1]
+        positions = torch.arange(L, device=token_ids.device)
+        has_numeric = ((numeric[..., 0] + numeric[..., FLAG_PORT]) > 0).unsqueeze(-1).to(numeric.dtype)
+        x = (self.token_emb(token_ids) + self.role_emb(role_ids) + self.index_emb(index_ids)
+             + self.pos_emb(positions).unsqueeze(0) + self.numeric_mlp(numeric) * has_numeric)
+        attend = (role_ids != ROLE_PAD)[:, None, None, :]
+        for block in self.blocks:
+            x = block(x, attend)
+        return self.ln_f(x)
+
+    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos) -> dict:
+        cfg = self.cfg
+        H1, H2 = cfg.hidden
+        states = self.encode(token_ids, role_ids, index_ids, numeric)
+        B = states.shape[0]
+        cls = states[:, 0]
+        n_in = in_mask.sum(dim=1).clamp(min=1.0)[:, None, None]
+        w0 = self.in_head(gather_positions(states, in_pos)) * in_mask.unsqueeze(-1) * torch.rsqrt(n_in)
+        b0, b1 = self.bias_head(cls).split([H1, H2], dim=-1)
+        w1 = self.w1_head(cls).reshape(B, H2, H1)
+        o = self.out_head(gather_positions(states, out_pos))
+        w2, b2 = o[..., :H2], o[..., H2]
+        log_scale = soft_clamp(o[..., H2 + 1], cfg.max_log_scale)
+        c = soft_clamp(o[..., H2 + 2], cfg.max_shift_arg)
+        shift_units = 0.5 * (torch.exp(c) - torch.exp(-c))  # sinh, spelled out: the ONNX exporter lacks aten::sinh
+        return {"w0": w0, "b0": b0, "w1": w1, "b1": b1, "w2": w2, "b2": b2,
+                "log_scale": log_scale, "shift_units": shift_units}
+
+
+class UnconditionedInit(nn.Module):
+    """The same initialisation for every program: learned weights per input slot / output slot, shared hidden
+    layers. Its outputs are calibrated from data (out_calibrated False), so it is trained against standardised
+    targets and its generated log_scale/shift_units are zero."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        (H1, H2), I, O = cfg.hidden, cfg.max_inputs, cfg.max_outputs
+        bound = lambda fan_in: 1 / math.sqrt(fan_in)  # noqa: E731  (torch.nn.Linear's default scale)
+        self.w0 = nn.Parameter(torch.empty(I, H1).uniform_(-1, 1) * math.sqrt(3) * 0.5)
+        self.b0 = nn.Parameter(torch.empty(H1).uniform_(-bound(1), bound(1)) * 0.5)
+        self.w1 = nn.Parameter(torch.empty(H2, H1).uniform_(-bound(H1), bound(H1)))
+        self.b1 = nn.Parameter(torch.empty(H2).uniform_(-bound(H1), bound(H1)))
+        self.w2 = nn.Parameter(torch.empty(O, H2).uniform_(-bound(H2), bound(H2)))
+        self.b2 = nn.Parameter(torch.zeros(O))
+
+    def forward(self, in_mask, out_mask) -> dict:
+        B, I = in_mask.shape
+        O = out_mask.shape[1]
+        zeros = torch.zeros_like(out_mask)
+        return {"w0": self.w0[:I].expand(B, -1, -1) * in_mask.unsqueeze(-1),
+                "b0": self.b0.expand(B, -1), "w1": self.w1.expand(B, -1, -1), "b1": self.b1.expand(B, -1),
+                "w2": self.w2[:O].expand(B, -1, -1), "b2": self.b2[:O].expand(B, -1),
+                "log_scale": zeros, "shift_units": zeros}
+
+    def arrays(self) -> dict:
+        return {k: getattr(self, k).detach().cpu().contiguous() for k in ("w0", "b0", "w1", "b1", "w2", "b2")}
+
+
+def run_generated(gen: dict, u: torch.Tensor) -> torch.Tensor:
+    """Generated surrogates on normalised inputs u [B, S, I] -> pre-scale outputs v [B, S, O]."""
+    weights = [gen["w0"].transpose(1, 2), gen["w1"], gen["w2"]]
+    biases = [gen["b0"], gen["b1"], gen["b2"]]
+    return mlp_forward(u, weights, biases, "silu")
+
+
+def relative_mse(gen: dict, u, z, log_sigma, mean_over_sigma, out_mask) -> torch.Tensor:
+    """Mean squared error of generated surrogates, per output, relative to the output's variance: [B, O].
+
+    z = (y - mean) / sigma are the standardised targets [B, S, O]; a generated surrogate's standardised
+    prediction is (v + shift_units) * exp(log_scale - log sigma) - mean / sigma, computed in that form so that
+    wildly wrong scales stay finite. A constant predictor of the mean scores 1. Masked outputs score 0.
+    """
+    v = run_generated(gen, u)
+    ratio = torch.exp(soft_clamp(gen["log_scale"] - log_sigma, 25.0)).unsqueeze(1)
+    z_hat = (v + gen["shift_units"].unsqueeze(1)) * ratio - mean_over_sigma.unsqueeze(1)
+    return ((z_hat - z) ** 2).mean(dim=1) * out_mask
+
+
+def scale_error(gen: dict, log_sigma: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
+    """Direct supervision of the predicted output scale [B, O]: Huber distance between log out_scale and the log
+    std of the program's output. It anchors the scale early in training, when generated hidden layers are still
+    noise and the end-to-end loss alone would shrink every scale (see train.py)."""
+    return F.smooth_l1_loss(gen["log_scale"], log_sigma, reduction="none") * out_mask
+
+
+def program_mean(values: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
+    """[B, O] -> scalar: mean over each program's (unmasked) outputs, then over programs."""
+    return ((values * out_mask).sum(1) / out_mask.sum(1).clamp(min=1)).mean()
+
+
+def program_loss(rel_mse: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
+    """The end-to-end objective: log1p of each output's relative MSE (robust to hopeless programs, ~ the MSE
+    itself on good ones), averaged over a program's outputs, then over programs."""
+    return program_mean(torch.log1p(rel_mse), out_mask)

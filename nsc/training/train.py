@@ -1,0 +1,607 @@
+"""Training the hypernetwork end to end, nanoGPT style: one config, one loop.
+
+    python -m nsc.training.train --config nsc/training/configs/compiler.json [--resume]
+    torchrun --nproc_per_node 2 -m nsc.training.train --config ...          (DDP: gloo on CPU, nccl on GPU)
+
+Each step takes a batch of corpus programs, generates each one's surrogate with the hypernetwork, runs it on a
+random subset of that program's samples (inputs normalised by their ranges) and minimises the mean over programs of
+the mean over outputs of log1p(MSE / var(y_j)) (model.relative_mse, model.program_loss): every program and every
+output counts equally, a constant mean predictor scores log(2), and hopeless programs cannot dominate.
+The `unconditioned` baseline (model.UnconditionedInit) trains in the same loop on the same batches.
+
+Batches: each epoch is a permutation of the training programs (seeded by epoch), split across ranks, grouped into
+chunks of similar length (less padding) and cut into batches in a seeded order; sample rows and augmentations come
+from a generator seeded by (seed, step, rank). So batch contents are a pure function of the step, and `--resume`
+continues exactly where a checkpoint left off.
+Augmentation: with probability `permute_ports`, a program's input ports (with their sample columns) and output
+ports are presented in a random order; ports stay linked to their code by name, so this teaches the model to read
+names rather than slot positions.
+
+Outputs in `out_dir`: checkpoint/ (hypernet.safetensors, uncond.safetensors, optimizer.pt, state.json),
+losses.csv, losses.png, summary.json. Checkpoints are written to a fresh directory and swapped in atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import torch
+
+from nsc.compiler.encoding import (Encoded, EncodingConfig, Vocabulary, collate, default_reserved_names, encode,
+                                   encoding_from_manifest, manifest_encoding)
+from nsc.errors import NscError
+from nsc.surrogate.finetune import data_mean_std
+from nsc.surrogate.params import input_normalisation
+from nsc.training.model import (HyperNet, ModelConfig, UnconditionedInit, program_loss, program_mean,
+                                relative_mse, scale_error)
+
+CHECKPOINT = "checkpoint"
+
+
+@dataclass
+class TrainConfig:
+    corpus: str = "corpus"  # corpus directory (nsc.training.corpus_store)
+    out_dir: str = "out/compiler"
+    model: dict = field(default_factory=dict)  # ModelConfig fields (vocab_size and max_len are set from data)
+    max_len: int = 512  # encoding context, positions
+    vocab_min_count: int = 5
+    max_programs: int = 0  # use at most this many training programs (0: all)
+    batch_size: int = 32  # programs per step per process
+    samples_per_program: int = 64  # sample rows each generated surrogate is scored on per step
+    max_steps: int = 2000
+    warmup_steps: int = 100
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    weight_decay: float = 0.05
+    betas: tuple = (0.9, 0.98)
+    grad_clip: float = 1.0
+    scale_loss_weight: float = 0.1  # weight of the direct log-scale supervision (model.scale_error)
+    uncond_lr: float = 3e-3
+    permute_ports: float = 0.5  # probability per program of a random port order
+    log_interval: int = 20
+    eval_interval: int = 200
+    eval_programs: int = 512  # held-out programs scored at each evaluation
+    eval_samples: int = 128  # sample rows per held-out program
+    checkpoint_interval: int = 200
+    seed: int = 0
+    threads: int = 0  # torch threads per process (0: cores / processes)
+    time_limit_min: float = 0.0  # checkpoint and stop after this many minutes of this run (0: no limit)
+    device: str = "auto"  # auto | cpu | cuda
+
+    @classmethod
+    def load(cls, path: str) -> "TrainConfig":
+        with open(path) as f:
+            d = json.load(f)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known - {"comment"})
+        if unknown:
+            raise NscError(f"unknown training option(s): {', '.join(unknown)}", path)
+        d.pop("comment", None)
+        return cls(**d)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["betas"] = list(self.betas)
+        return d
+
+    def model_config(self, vocab_size: int) -> ModelConfig:
+        return ModelConfig(**{**self.model, "vocab_size": vocab_size, "max_len": self.max_len})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# data
+
+
+def load_corpus(cfg: TrainConfig):
+    """(train records, held-out records, corpus id) from the corpus store. Records have .signature, .tokens,
+    .x float32 [n, n_in] and .y float32 [n, n_out]."""
+    try:
+        from nsc.training import corpus_store
+    except ImportError as e:  # the corpus machinery is a separate module
+        raise NscError(f"cannot read the corpus: {e}") from e
+    store = corpus_store.open_corpus(cfg.corpus)
+    train, heldout = store.split("train"), store.split("heldout")
+    if cfg.max_programs:
+        train = train[:cfg.max_programs]
+    return train, heldout, store.corpus_id
+
+
+class ProgramSet:
+    """Encoded programs with their samples, normalised and ready to batch.
+
+    Programs that cannot be encoded (too many ports, target function longer than the context) or whose outputs
+    are all constant are skipped and counted in `skipped`. Constant outputs of other programs are masked.
+    """
+
+    def __init__(self, records, vocab: Vocabulary, enc_cfg: EncodingConfig):
+        self.encoded: list[Encoded] = []
+        self.u: list[np.ndarray] = []  # normalised inputs float32 [n, n_in]
+        self.z: list[np.ndarray] = []  # standardised outputs float32 [n, n_out]
+        self.log_sigma: list[np.ndarray] = []  # float32 [n_out]
+        self.mean_over_sigma: list[np.ndarray] = []
+        self.valid: list[np.ndarray] = []  # float32 [n_out]: 0 for constant outputs
+        self.truncated = 0
+        self.skipped = Counter()
+        for rec in records:
+            try:
+                enc = encode(rec.signature, rec.tokens, vocab, enc_cfg)
+            except NscError as e:
+                self.skipped["too long" if "tokens long" in e.message else "too many ports"] += 1
+                continue
+            y = np.asarray(rec.y, np.float64)
+            mean, std = data_mean_std(y)
+            valid = (y.std(axis=0) > np.maximum(1e-6 * np.abs(mean), 1e-30)).astype(np.float32)
+            if not valid.any():
+                self.skipped["constant outputs"] += 1
+                continue
+            shift, scale = input_normalisation(*rec.signature.ranges())
+            self.truncated += enc.n_dropped_tokens > 0
+            self.encoded.append(enc)
+            self.u.append(((np.asarray(rec.x, np.float64) - shift) / scale).astype(np.float32))
+            self.z.append(((y - mean) / std).astype(np.float32))
+            self.log_sigma.append(np.log(std).astype(np.float32))
+            self.mean_over_sigma.append((mean / std).astype(np.float32))
+            self.valid.append(valid)
+        self.lengths = np.array([e.length for e in self.encoded], np.int64)
+
+    def __len__(self) -> int:
+        return len(self.encoded)
+
+    def batch(self, indices, n_samples: int, rng: np.random.Generator | None = None,
+              permute_prob: float = 0.0) -> dict[str, torch.Tensor]:
+        """Model inputs plus targets for programs `indices`. With rng: `n_samples` random rows per program (and
+        port permutations); without: the first `n_samples` rows (cycled if a program has fewer)."""
+        encs, us, zs, ls, ms, vs = [], [], [], [], [], []
+        for i in indices:
+            enc, u, z = self.encoded[i], self.u[i], self.z[i]
+            ls_i, ms_i, v_i = self.log_sigma[i], self.mean_over_sigma[i], self.valid[i]
+            n = u.shape[0]
+            if rng is None:
+                rows = np.resize(np.arange(n), n_samples)
+            else:
+                rows = rng.choice(n, n_samples, replace=n < n_samples)
+            u, z = u[rows], z[rows]
+            if rng is not None and permute_prob > 0 and rng.random() < permute_prob:
+                p_in, p_out = rng.permutation(enc.n_in), rng.permutation(enc.n_out)
+                enc = permute_ports(enc, p_in, p_out)
+                u, z, ls_i, ms_i, v_i = u[:, p_in], z[:, p_out], ls_i[p_out], ms_i[p_out], v_i[p_out]
+            encs.append(enc), us.append(u), zs.append(z), ls.append(ls_i), ms.append(ms_i), vs.append(v_i)
+        arrays = collate(encs)
+        B, I, O = len(encs), arrays["in_pos"].shape[1], arrays["out_pos"].shape[1]
+        arrays["u"] = np.zeros((B, n_samples, I), np.float32)
+        arrays["z"] = np.zeros((B, n_samples, O), np.float32)
+        arrays["log_sigma"] = np.zeros((B, O), np.float32)
+        arrays["mean_over_sigma"] = np.zeros((B, O), np.float32)
+        for b in range(B):
+            arrays["u"][b, :, :us[b].shape[1]] = us[b]
+            arrays["z"][b, :, :zs[b].shape[1]] = zs[b]
+            arrays["log_sigma"][b, :ls[b].shape[0]] = ls[b]
+            arrays["mean_over_sigma"][b, :ms[b].shape[0]] = ms[b]
+            arrays["out_mask"][b, :vs[b].shape[0]] *= vs[b]
+        return {k: torch.from_numpy(v) for k, v in arrays.items()}
+
+
+def permute_ports(enc: Encoded, perm_in: np.ndarray, perm_out: np.ndarray) -> Encoded:
+    """The same program with input ports in order perm_in and output ports in order perm_out."""
+    n_in, n_out, L = enc.n_in, enc.n_out, enc.length
+    order = np.concatenate([[0], 1 + perm_in, 1 + n_in + perm_out, np.arange(1 + n_in + n_out, L)])
+    new_position = np.empty(L, np.int64)
+    new_position[order] = np.arange(L)
+    return Encoded(enc.token_ids[order], enc.role_ids[order], enc.index_ids[order],
+                   new_position[enc.numeric_pos].astype(np.int32), enc.numeric_rows, n_in, n_out,
+                   enc.n_code_tokens, enc.n_dropped_tokens, enc.notes)
+
+
+class BatchSchedule:
+    """Which training programs make up the batch of (step, rank): a pure function of the step."""
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, rank: int, world: int, chunk: int = 16):
+        self.lengths, self.B, self.seed, self.rank, self.world, self.chunk = lengths, batch_size, seed, rank, world, chunk
+        self.steps_per_epoch = max(1, len(lengths) // (batch_size * world))
+        self._epoch, self._batches = None, None
+
+    def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        n = len(self.lengths)
+        mine = np.random.default_rng([self.seed, epoch]).permutation(n)[self.rank::self.world]
+        if len(mine) < self.B:  # tiny corpora: repeat programs to fill one batch
+            mine = np.resize(mine, self.B)
+        mine = mine[:self.steps_per_epoch * self.B]
+        batches = []
+        for c in range(0, len(mine), self.B * self.chunk):
+            group = mine[c:c + self.B * self.chunk]
+            group = group[np.argsort(self.lengths[group], kind="stable")]
+            batches += [group[i:i + self.B] for i in range(0, len(group), self.B)]
+        order = np.random.default_rng([self.seed, epoch, self.rank, 1]).permutation(len(batches))
+        return [batches[i] for i in order]
+
+    def __call__(self, step: int) -> np.ndarray:
+        epoch, k = divmod(step, self.steps_per_epoch)
+        if epoch != self._epoch:
+            self._epoch, self._batches = epoch, self._epoch_batches(epoch)
+        return self._batches[k]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# model, optimiser, schedule
+
+
+class Objective(torch.nn.Module):
+    """Both models and their losses in one module, so one DDP wrapper synchronises both."""
+
+    def __init__(self, hypernet: HyperNet, uncond: UnconditionedInit, scale_loss_weight: float = 0.0):
+        super().__init__()
+        self.hypernet, self.uncond = hypernet, uncond
+        self.scale_loss_weight = scale_loss_weight
+
+    def forward(self, batch: dict):
+        gen = self.hypernet(batch["token_ids"], batch["role_ids"], batch["index_ids"], batch["numeric"],
+                            batch["in_pos"], batch["in_mask"], batch["out_pos"])
+        base = self.uncond(batch["in_mask"], batch["out_mask"])
+        zero = torch.zeros_like(batch["log_sigma"])
+        targets = (batch["u"], batch["z"])
+        rel = relative_mse(gen, *targets, batch["log_sigma"], batch["mean_over_sigma"], batch["out_mask"])
+        rel_u = relative_mse(base, *targets, zero, zero, batch["out_mask"])  # calibrated: sigma units
+        loss = program_loss(rel, batch["out_mask"])
+        if self.training and self.scale_loss_weight:
+            scale_err = scale_error(gen, batch["log_sigma"], batch["out_mask"])
+            loss = loss + self.scale_loss_weight * program_mean(scale_err, batch["out_mask"])
+        return loss, program_loss(rel_u, batch["out_mask"]), rel, rel_u
+
+
+def make_optimizer(objective: Objective, cfg: TrainConfig) -> torch.optim.AdamW:
+    decay, no_decay = [], []
+    for name, p in objective.hypernet.named_parameters():
+        (decay if p.dim() >= 2 and "emb" not in name else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay, "lr_ratio": 1.0},
+              {"params": no_decay, "weight_decay": 0.0, "lr_ratio": 1.0},
+              {"params": list(objective.uncond.parameters()), "weight_decay": 0.0,
+               "lr_ratio": cfg.uncond_lr / cfg.lr}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+
+
+def learning_rate(step: int, cfg: TrainConfig) -> float:
+    """Linear warmup, then cosine decay to min_lr at max_steps."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    t = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.min_lr + 0.5 * (1 + math.cos(math.pi * t)) * (cfg.lr - cfg.min_lr)
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def evaluate(objective: Objective, data: ProgramSet, cfg: TrainConfig, device, batch_size: int = 32) -> dict:
+    """Held-out figures: the training loss and the zero-shot rel-RMSE (NOTES.md section 5: RMSE / std per output,
+    averaged over outputs) of compiled and unconditioned surrogates, on the first `eval_programs` programs."""
+    objective.eval()
+    n = min(len(data), cfg.eval_programs)
+    order = np.argsort(data.lengths[:n], kind="stable")
+    losses, losses_u, rr, rr_u = [], [], [], []
+    for c in range(0, n, batch_size):
+        batch = to_device(data.batch(order[c:c + batch_size], cfg.eval_samples), device)
+        _, _, rel, rel_u = objective(batch)
+        mask = batch["out_mask"]
+        k = mask.sum(1).clamp(min=1)
+        losses.append((torch.log1p(rel) * mask).sum(1) / k), losses_u.append((torch.log1p(rel_u) * mask).sum(1) / k)
+        rr.append((rel.sqrt() * mask).sum(1) / k), rr_u.append((rel_u.sqrt() * mask).sum(1) / k)
+    objective.train()
+    cat = lambda xs: torch.cat(xs).double().cpu().numpy()  # noqa: E731
+    loss, loss_u, rr, rr_u = cat(losses), cat(losses_u), cat(rr), cat(rr_u)
+    return {"heldout_loss": float(loss.mean()), "heldout_relrmse_median": float(np.median(rr)),
+            "heldout_relrmse_mean": float(np.mean(np.minimum(rr, 10.0))),
+            "uncond_heldout_loss": float(loss_u.mean()), "uncond_relrmse_median": float(np.median(rr_u)),
+            "uncond_relrmse_mean": float(np.mean(np.minimum(rr_u, 10.0))),
+            "heldout_programs": int(n),
+            "compiled_beats_uncond": float(np.mean(rr < rr_u))}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# checkpoints, logs
+
+
+def save_checkpoint(out_dir: str, objective: Objective, opt, state: dict) -> None:
+    from safetensors.torch import save_file
+
+    final, fresh, old = (os.path.join(out_dir, CHECKPOINT + s) for s in ("", ".new", ".old"))
+    shutil.rmtree(fresh, ignore_errors=True)
+    os.makedirs(fresh)
+    save_file({k: v.detach().cpu().contiguous() for k, v in objective.hypernet.state_dict().items()},
+              os.path.join(fresh, "hypernet.safetensors"))
+    save_file(objective.uncond.arrays(), os.path.join(fresh, "uncond.safetensors"))
+    torch.save({"optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state()},
+               os.path.join(fresh, "optimizer.pt"))
+    with open(os.path.join(fresh, "state.json"), "w") as f:
+        json.dump(state, f, indent=1)
+    if os.path.isdir(final):
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+    os.replace(fresh, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def checkpoint_dir(out_dir: str) -> str | None:
+    for suffix in ("", ".old"):  # .old survives a crash between the two renames
+        d = os.path.join(out_dir, CHECKPOINT + suffix)
+        if os.path.isfile(os.path.join(d, "state.json")):
+            return d
+    return None
+
+
+def read_checkpoint_state(ckpt: str) -> dict:
+    with open(os.path.join(ckpt, "state.json")) as f:
+        return json.load(f)
+
+
+def load_models(ckpt: str) -> tuple[HyperNet, UnconditionedInit, dict]:
+    """The hypernetwork and unconditioned init of a checkpoint directory (safetensors: no pickle)."""
+    from safetensors.torch import load_file
+
+    state = read_checkpoint_state(ckpt)
+    model_cfg = ModelConfig.from_json(state["model"])
+    hypernet, uncond = HyperNet(model_cfg), UnconditionedInit(model_cfg)
+    hypernet.load_state_dict(load_file(os.path.join(ckpt, "hypernet.safetensors")))
+    uncond.load_state_dict(load_file(os.path.join(ckpt, "uncond.safetensors")))
+    return hypernet, uncond, state
+
+
+CSV_FIELDS = ("step", "programs_seen", "lr", "train_loss", "uncond_train_loss", "heldout_loss",
+              "heldout_relrmse_median", "heldout_relrmse_mean", "uncond_heldout_loss", "uncond_relrmse_median",
+              "uncond_relrmse_mean", "compiled_beats_uncond", "elapsed_s")
+
+
+def open_log(path: str, resume_step: int):
+    """The loss CSV, opened for appending; on resume, rows past the checkpoint's step are dropped."""
+    rows = []
+    if resume_step >= 0 and os.path.exists(path):
+        with open(path, newline="") as f:
+            rows = [r for r in csv.DictReader(f) if int(r["step"]) <= resume_step]
+    f = open(path, "w", newline="")
+    writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+    f.flush()
+    return f, writer
+
+
+def plot_losses(csv_path: str, png_path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    series = lambda key: [(int(r["step"]), float(r[key])) for r in rows if r.get(key)]  # noqa: E731
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, label, style in (("train_loss", "train (compiled)", "-"), ("heldout_loss", "held-out (compiled)", "o-"),
+                              ("uncond_train_loss", "train (unconditioned)", "-"),
+                              ("uncond_heldout_loss", "held-out (unconditioned)", "s--")):
+        pts = series(key)
+        if pts:
+            ax1.plot(*zip(*pts), style, label=label, markersize=3, alpha=0.8)
+    ax1.set(xlabel="step", ylabel="mean log1p(MSE / var)", title="training objective")
+    ax1.legend(fontsize=8)
+    for key, label in (("heldout_relrmse_median", "compiled"), ("uncond_relrmse_median", "unconditioned (calibrated)")):
+        pts = series(key)
+        if pts:
+            ax2.plot(*zip(*pts), "o-", label=label, markersize=3)
+    ax2.set(xlabel="step", ylabel="median zero-shot rel-RMSE", title="held-out programs")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = png_path + ".tmp.png"
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, png_path)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the loop
+
+
+def _distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    return (torch.distributed.get_rank() if world > 1 else 0), world
+
+
+def _device(cfg: TrainConfig, rank: int) -> torch.device:
+    if cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise NscError("device 'cuda' requested but no CUDA device is available")
+    torch.cuda.set_device(rank % torch.cuda.device_count())
+    return torch.device("cuda", rank % torch.cuda.device_count())
+
+
+def records_hash(records) -> str:
+    h = hashlib.sha256()
+    for r in records:
+        h.update(r.signature.dumps().encode())
+        h.update(" ".join(t.text for t in r.tokens).encode())
+    return h.hexdigest()[:16]
+
+
+def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_records=None,
+          corpus_id: str | None = None) -> dict:
+    """Train (or continue training) the hypernetwork and the unconditioned init. Records default to the corpus
+    named in cfg (tests pass their own). Returns the summary (also written to out_dir/summary.json on rank 0)."""
+    rank, world = _distributed()
+    device = _device(cfg, rank)
+    torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world))
+    torch.manual_seed(cfg.seed)
+    os.makedirs(cfg.out_dir, exist_ok=True)
+    t_start = time.time()
+
+    if train_records is None:
+        train_records, heldout_records, corpus_id = load_corpus(cfg)
+    corpus_id = corpus_id or records_hash(train_records)
+    ckpt = checkpoint_dir(cfg.out_dir) if resume else None
+    if resume and ckpt is None:
+        raise NscError(f"--resume: no checkpoint in {cfg.out_dir}")
+    enc_cfg = EncodingConfig(max_len=cfg.max_len)
+    if ckpt:
+        vocab, enc_cfg = encoding_from_manifest(read_checkpoint_state(ckpt)["encoding"])
+    else:
+        vocab = Vocabulary.build(([t.text for t in r.tokens] for r in train_records), cfg.vocab_min_count,
+                                 always=default_reserved_names())
+    train_set = ProgramSet(train_records, vocab, enc_cfg)
+    heldout_set = ProgramSet(heldout_records or [], vocab, enc_cfg)
+    if not len(train_set):
+        raise NscError("no usable training programs")
+
+    model_cfg = cfg.model_config(len(vocab))
+    objective = Objective(HyperNet(model_cfg), UnconditionedInit(model_cfg), cfg.scale_loss_weight).to(device)
+    opt = make_optimizer(objective, cfg)
+    step, elapsed_before, programs_seen = 0, 0.0, 0
+    if ckpt:
+        hypernet, uncond, state = load_models(ckpt)
+        objective.hypernet.load_state_dict(hypernet.state_dict())
+        objective.uncond.load_state_dict(uncond.state_dict())
+        extra = torch.load(os.path.join(ckpt, "optimizer.pt"), weights_only=True, map_location=device)
+        opt.load_state_dict(extra["optimizer"])
+        torch.set_rng_state(extra["torch_rng"])
+        step, elapsed_before, programs_seen = state["step"], state["elapsed_s"], state["programs_seen"]
+    model = objective
+    if world > 1:
+        model = torch.nn.parallel.DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
+
+    schedule = BatchSchedule(train_set.lengths, cfg.batch_size, cfg.seed, rank, world)
+    is_main = rank == 0
+    log_file, log = open_log(os.path.join(cfg.out_dir, "losses.csv"), step if ckpt else -1) if is_main else (None, None)
+    info = {"n_train": len(train_set), "n_heldout": len(heldout_set), "skipped_train": dict(train_set.skipped),
+            "truncated_train": train_set.truncated, "vocab_size": len(vocab),
+            "hypernet_params": objective.hypernet.num_params(), "world_size": world, "corpus_id": corpus_id}
+    if is_main:
+        print(f"nsc train: {info['n_train']} training / {info['n_heldout']} held-out programs, vocabulary "
+              f"{len(vocab)}, {info['hypernet_params'] / 1e6:.2f}M parameters, {world} process(es) on {device}",
+              file=sys.stderr)
+
+    def state_dict(metrics: dict) -> dict:
+        return {"step": step, "programs_seen": programs_seen, "elapsed_s": elapsed_before + time.time() - t_run,
+                "config": cfg.to_json(), "model": model_cfg.to_json(), "encoding": manifest_encoding(vocab, enc_cfg),
+                "metrics": metrics, **info}
+
+    def run_eval() -> dict:
+        metrics = evaluate(objective, heldout_set, cfg, device) if len(heldout_set) else {}
+        return metrics
+
+    from tqdm import tqdm
+
+    t_run = time.time()
+    bar = tqdm(total=cfg.max_steps, initial=step, disable=(not is_main) or None, desc="train", dynamic_ncols=True)
+    metrics, running, running_u, n_running = {}, 0.0, 0.0, 0
+    if is_main and not ckpt:
+        metrics = run_eval()
+        log.writerow({"step": 0, "programs_seen": 0, "lr": 0.0, **_csv_metrics(metrics), "elapsed_s": 0.0})
+        log_file.flush()
+    stop = False
+    while step < cfg.max_steps and not stop:
+        lr = learning_rate(step, cfg)
+        for group in opt.param_groups:
+            group["lr"] = lr * group["lr_ratio"]
+        rng = np.random.default_rng([cfg.seed, step, rank])
+        batch = to_device(train_set.batch(schedule(step), cfg.samples_per_program, rng, cfg.permute_ports), device)
+        loss, loss_u, _, _ = model(batch)
+        (loss + loss_u).backward()
+        torch.nn.utils.clip_grad_norm_(objective.hypernet.parameters(), cfg.grad_clip)
+        torch.nn.utils.clip_grad_norm_(objective.uncond.parameters(), cfg.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        programs_seen += cfg.batch_size * world
+        running, running_u, n_running = running + loss.item(), running_u + loss_u.item(), n_running + 1
+        bar.update(1)
+        if cfg.time_limit_min and time.time() - t_run > 60 * cfg.time_limit_min:
+            stop = _agree(True, world)
+        elif cfg.time_limit_min:
+            stop = _agree(False, world)
+        last = step == cfg.max_steps or stop
+        if step % cfg.log_interval == 0 or step % cfg.eval_interval == 0 or last:
+            train_loss, train_loss_u = _mean_across(running / n_running, running_u / n_running, world)
+            running, running_u, n_running = 0.0, 0.0, 0
+            row = {"step": step, "programs_seen": programs_seen, "lr": lr, "train_loss": train_loss,
+                   "uncond_train_loss": train_loss_u}
+            if is_main:
+                if step % cfg.eval_interval == 0 or last:
+                    metrics = run_eval()
+                    row.update(_csv_metrics(metrics))
+                    bar.set_postfix(loss=f"{train_loss:.3f}", heldout=f"{metrics.get('heldout_loss', float('nan')):.3f}")
+                else:
+                    bar.set_postfix(loss=f"{train_loss:.3f}")
+                row["elapsed_s"] = round(elapsed_before + time.time() - t_run, 1)
+                log.writerow(row)
+                log_file.flush()
+                if step % cfg.eval_interval == 0 or last:
+                    plot_losses(os.path.join(cfg.out_dir, "losses.csv"), os.path.join(cfg.out_dir, "losses.png"))
+        if is_main and (step % cfg.checkpoint_interval == 0 or last):
+            save_checkpoint(cfg.out_dir, objective, opt, state_dict(metrics))
+    bar.close()
+    summary = {**state_dict(metrics), "finished": step >= cfg.max_steps,
+               "programs_per_s": (programs_seen / max(1e-9, elapsed_before + time.time() - t_run))}
+    if is_main:
+        log_file.close()
+        with open(os.path.join(cfg.out_dir, "summary.json"), "w") as f:
+            json.dump({k: v for k, v in summary.items() if k not in ("encoding",)}, f, indent=1)
+    if world > 1:
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return summary
+
+
+def _csv_metrics(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k in CSV_FIELDS}
+
+
+def _mean_across(a: float, b: float, world: int) -> tuple[float, float]:
+    if world == 1:
+        return a, b
+    t = torch.tensor([a, b], dtype=torch.float64)
+    torch.distributed.all_reduce(t)
+    return float(t[0]) / world, float(t[1]) / world
+
+
+def _agree(flag: bool, world: int) -> bool:
+    """True on every rank if any rank says so (so all ranks stop on the same step)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([int(flag)])
+    torch.distributed.all_reduce(t)
+    return bool(t.item())
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(prog="python -m nsc.training.train", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", required=True, help="training configuration (JSON)")
+    ap.add_argument("--resume", action="store_true", help="continue from out_dir/checkpoint")
+    ap.add_argument("--corpus", help="override the config's corpus directory")
+    ap.add_argument("--out-dir", help="override the config's output directory")
+    ap.add_argument("--max-steps", type=int, help="override the config's max_steps")
+    args = ap.parse_args(argv)
+    cfg = TrainConfig.load(args.config)
+    for key in ("corpus", "out_dir", "max_steps"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    return train(cfg, resume=args.resume)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except NscError as e:
+        print(e, file=sys.stderr)
+        sys.exit(1)
