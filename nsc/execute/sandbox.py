@@ -12,6 +12,9 @@ Inputs and outputs travel as float64 batches (BATCH_ROWS rows at most) through a
 Hangs: the child stores the number of rows done after every row. The parent watches that counter; if it does
 not move for `timeout` seconds (wall clock, default 5 s per row), the whole process group is killed and the
 row that was running is reported. A crash (signal, exit) is pinned to its row the same way.
+
+This protects nsc from the program's failures (crashes, hangs, runaway memory, stray output); it is not a
+security boundary against malicious code (the child can still read the file system).
 """
 
 from __future__ import annotations
@@ -276,9 +279,12 @@ def run_jobs(exe: str, jobs: list[Job], limits: Limits = Limits()) -> list[Batch
     """
     if not jobs:
         return []
-    rows = max(1, min(limits.batch_rows, max(len(j.x) for j in jobs)))
     n_in = max(j.x.shape[1] for j in jobs)
     n_out = max(j.n_out for j in jobs)
+    # The shared region counts against the child's memory limit: keep it within a quarter of it.
+    row_bytes = 8 * (max(n_in, 1) + max(n_out, 1))
+    rows = min(limits.batch_rows, max(len(j.x) for j in jobs), limits.memory_mb * 2**20 // 4 // row_bytes)
+    rows = max(1, rows)
     outcomes = []
     child = None
     try:
@@ -297,7 +303,7 @@ def run_jobs(exe: str, jobs: list[Job], limits: Limits = Limits()) -> list[Batch
                 if failure is not None:
                     child.close()
                     child = None
-            outcomes.append(BatchOutcome(y[:n_done], n_done, failure))
+            outcomes.append(BatchOutcome(y if n_done == n else y[:n_done].copy(), n_done, failure))
     finally:
         if child is not None:
             child.close()

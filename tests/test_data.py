@@ -1,0 +1,220 @@
+"""Data files: exact round trips, matching columns by name, and a clear error for every bad file."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from nsc import data
+from nsc.errors import NscError
+
+INPUTS = ["x", "n", "a[0]", "a[1]"]
+OUTPUTS = ["return", "out[0]"]
+
+
+def sample_table(n=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.uniform(-1e3, 1e3, n), rng.integers(-5, 6, n), rng.normal(size=n) * 1e-300,
+                         rng.uniform(0, 1, n)])
+    y = np.column_stack([rng.normal(size=n) * 1e300, np.full(n, 0.1)])
+    return x, y
+
+
+@pytest.mark.parametrize("name", ["s.csv", "s.npz"])
+def test_round_trip_is_exact(tmp_path, name):
+    x, y = sample_table()
+    path = tmp_path / name
+    data.write_samples(path, INPUTS, OUTPUTS, x, y)
+    x2, y2, warnings = data.read_dataset(path, INPUTS, OUTPUTS)
+    assert warnings == []
+    np.testing.assert_array_equal(x2, x)  # bit for bit
+    np.testing.assert_array_equal(y2, y)
+
+
+def test_csv_layout(tmp_path):
+    path = tmp_path / "s.csv"
+    data.write_samples(path, ["x", "n"], ["return"], np.array([[0.5, 3.0], [-1.25, -2.0]]), np.array([[1.0], [0.1]]))
+    assert path.read_text() == "x,n,return\n0.5,3,1\n-1.25,-2,0.10000000000000001\n"
+
+
+def test_npz_layout_loads_without_pickle(tmp_path):
+    x, y = sample_table(10)
+    path = tmp_path / "s.npz"
+    data.write_samples(path, INPUTS, OUTPUTS, x, y)
+    with np.load(path, allow_pickle=False) as z:
+        assert sorted(z.files) == ["inputs", "outputs", "x", "y"]
+        assert z["inputs"].dtype.kind == "U" and z["inputs"].tolist() == INPUTS
+        assert z["outputs"].tolist() == OUTPUTS
+        np.testing.assert_array_equal(z["x"], x)
+
+
+def test_columns_matched_by_name_in_any_order_extra_ignored_with_warning(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("out[0],junk,a[1],return,x,a[0],n\n1,9,2,3,4,5,6\n7,9,8,9,10,11,12\n")
+    x, y, warnings = data.read_dataset(path, INPUTS, OUTPUTS)
+    np.testing.assert_array_equal(x, [[4, 6, 5, 2], [10, 12, 11, 8]])
+    np.testing.assert_array_equal(y, [[3, 1], [9, 7]])
+    assert warnings == ["ignoring column not used: 'junk'"]
+
+
+def test_read_table_optional_columns(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("b,a\n1,2\n")
+    cols, _ = data.read_table(path, ["a"], optional_columns=["b", "c"])
+    assert list(cols) == ["a", "b"] and cols["b"].tolist() == [1.0]
+
+
+def test_crlf_bom_quoted_header_and_blank_tail(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'\xef\xbb\xbf"x", n\r\n1.5, 2\r\n-3e2,4\r\n\r\n\n')
+    x, warnings = data.read_inputs(path, ["x", "n"])
+    np.testing.assert_array_equal(x, [[1.5, 2], [-300, 4]])
+
+
+def test_large_csv_reads(tmp_path):
+    x, y = sample_table(100_000, seed=1)
+    path = tmp_path / "big.csv"
+    data.write_samples(path, INPUTS, OUTPUTS, x, y)
+    x2, y2, _ = data.read_dataset(path, INPUTS, OUTPUTS)
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+
+
+# ------------------------------------------------------------------------------------------- bad CSV files
+
+@pytest.mark.parametrize("text, message", [
+    ("", r"d\.csv: error: the file is empty"),
+    ("   \n\n", r"d\.csv: error: the file is empty"),
+    ("x,n\n", r"d\.csv: error: the file has a header row but no data rows"),
+    ("x,n\n1,2\n3\n", r"d\.csv:3: error: this row has 1 values but the header names 2 columns"),
+    ("x,n\n1,2,3\n", r"d\.csv:2: error: this row has 3 values but the header names 2 columns"),
+    ("x,n\n1,2\n3,abc\n", r"d\.csv:3:3: error: column 'n': 'abc' is not a number"),
+    ("x,n\n1,\n", r"d\.csv:2:3: error: column 'n': '' is not a number"),
+    ("x,n\n1, \n", r"d\.csv:2:3: error: column 'n': '' is not a number"),
+    ("x,n\n1,2\n5,6\nnan,1\n", r"d\.csv:4:1: error: column 'x': nan is not a finite number"),
+    ("x,n\n1,-inf\n", r"d\.csv:2:3: error: column 'n': -inf is not a finite number"),
+    ("x,x\n1,2\n", r"d\.csv:1: error: column 'x' appears twice in the header"),
+    ("x,,n\n1,2,3\n", r"d\.csv:1: error: the header row has an empty column name"),
+    ("x,m\n1,2\n", r"d\.csv: error: missing column 'n' \(the file has: x, m\)"),
+    ("q\n1\n", r"d\.csv: error: missing columns 'x', 'n' \(the file has: q\)"),
+    ("1,2\n3,4\n", r"missing columns 'x', 'n' \(the first row must be a header naming the columns\)"),
+])
+def test_bad_csv(tmp_path, monkeypatch, text, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d.csv").write_text(text)
+    with pytest.raises(NscError, match=f"^{message}$" if message.startswith("d") else message):
+        data.read_inputs("d.csv", ["x", "n"])
+
+
+def test_nan_in_an_ignored_column_is_fine(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,note\n1,nan\n")
+    x, warnings = data.read_inputs(path, ["x"])
+    assert x.tolist() == [[1.0]] and warnings == ["ignoring column not used: 'note'"]
+
+
+def test_binary_and_missing_files(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"\x7fELF\x02\x01\x00\x00binary")
+    with pytest.raises(NscError, match="not a CSV file"):
+        data.read_inputs(path, ["x"])
+    with pytest.raises(NscError, match="No such file"):
+        data.read_inputs(tmp_path / "absent.csv", ["x"])
+
+
+# ------------------------------------------------------------------------------------------- npz / npy
+
+def test_npz_without_names_matches_by_position(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, x=np.array([[1.0, 2.0]]), y=np.array([[3.0]]))
+    x, y, _ = data.read_dataset(path, ["a", "b"], ["return"])
+    assert x.tolist() == [[1, 2]] and y.tolist() == [[3]]
+    x, warnings = data.read_inputs(path, ["a", "b"])
+    assert x.tolist() == [[1, 2]] and warnings == ["ignoring column not used: 'y[0]'"]
+
+
+def test_npz_bad_cases(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, x=np.array([["a"]], dtype=object))
+    with pytest.raises(NscError, match=r"d\.npz: error: not a readable \.npz file"):
+        data.read_inputs(path, ["a"])
+    np.savez(path, z=np.zeros((2, 2)))
+    with pytest.raises(NscError, match="has no array 'x'"):
+        data.read_inputs(path, ["a"])
+    np.savez(path, x=np.zeros((0, 2)))
+    with pytest.raises(NscError, match="no data rows"):
+        data.read_inputs(path, ["a", "b"])
+    np.savez(path, x=np.array([[1.0, np.nan]]), inputs=np.array(["a", "b"]))
+    with pytest.raises(NscError, match="column 'b' row 1: nan is not a finite number"):
+        data.read_inputs(path, ["a", "b"])
+    path.write_bytes(b"PK\x03\x04truncated")
+    with pytest.raises(NscError, match="not a readable .npz file"):
+        data.read_inputs(path, ["a"])
+
+
+def test_npy_inputs_and_wrong_width(tmp_path):
+    path = tmp_path / "in.npy"
+    np.save(path, np.array([[1, 2], [3, 4]], dtype=np.int32))
+    x, _ = data.read_inputs(path, ["a", "b"])
+    assert x.dtype == np.float64 and x.tolist() == [[1, 2], [3, 4]]
+    with pytest.raises(NscError, match="the file has 2 unnamed columns, expected 3 \\(a, b, c\\)"):
+        data.read_inputs(path, ["a", "b", "c"])
+
+
+# ------------------------------------------------------------------------------------------- run inputs
+
+def test_parse_run_inputs_assignments(tmp_path):
+    assert data.parse_run_inputs("b=2, a=1.5", ["a", "b"]).tolist() == [[1.5, 2.0]]
+    assert data.parse_run_inputs("a=1,b=2;a=3,b=4", ["a", "b"]).tolist() == [[1, 2], [3, 4]]
+    for spec, message in [("a=1", "missing value for b"), ("a=1,b=2,c=3", "unknown input 'c'"),
+                          ("a=1,b=x", "'x' \\(for 'b'\\) is not a number"), ("a=1,a=2,b=3", "given twice"),
+                          ("a=nan,b=1", "not a finite number"), ("nofile.csv", "no such file")]:
+        with pytest.raises(NscError, match=message):
+            data.parse_run_inputs(spec, ["a", "b"])
+
+
+def test_parse_run_inputs_file_and_stdin(tmp_path, monkeypatch):
+    path = tmp_path / "in.csv"
+    path.write_text("b,a,c\n1,2,3\n")
+    seen = []
+    assert data.parse_run_inputs(str(path), ["a", "b"], warn=seen.append).tolist() == [[2, 1]]
+    assert seen == [f"{path}: warning: ignoring column not used: 'c'"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a,b\n5,6\n")))
+    assert data.parse_run_inputs("-", ["a", "b"]).tolist() == [[5, 6]]
+
+
+# ------------------------------------------------------------------------------------------- atomic writes
+
+def test_missing_directory_is_an_error_and_nothing_is_written(tmp_path):
+    with pytest.raises(NscError, match="directory .* does not exist"):
+        data.write_samples(tmp_path / "no" / "s.csv", ["x"], ["y"], np.zeros((1, 1)), np.zeros((1, 1)))
+    assert os.listdir(tmp_path) == []
+
+
+def test_failed_write_leaves_the_old_file(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with data.atomic_output(path) as f:
+            f.write("partial")
+            raise RuntimeError("interrupted")
+    assert path.read_text() == "old\n" and os.listdir(tmp_path) == ["s.csv"]
+
+
+def test_format_predictions(tmp_path):
+    x, y = np.array([[1.0, 2.0]]), np.array([[0.5]])
+    assert data.format_predictions(x, y, ["a", "b"], ["r"]) == "a,b,r\n1,2,0.5\n"
+    assert data.format_predictions(x, y, ["a", "b"], ["r"], fmt="json") == '[{"a": 1.0, "b": 2.0, "r": 0.5}]\n'
+    out = tmp_path / "p.csv"
+    assert data.format_predictions(x, y, ["a", "b"], ["r"], output=out) is None
+    assert out.read_text() == "a,b,r\n1,2,0.5\n"
+
+
+def test_file_sha256(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    assert data.file_sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
