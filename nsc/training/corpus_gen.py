@@ -688,6 +688,10 @@ class ProgramBuilder:
             ctype = "float" if fn.endswith("f") and fn[:-1] in MATH1 | MATH2 else "double"
         return self.mk(Call(fn, args, ctype), iv, *args)
 
+    def math_ret(self) -> str:
+        """The C type math functions return in this program (float for sinf, expf, ...)."""
+        return "float" if self.float_math else "double"
+
     def mathfn(self, name) -> str:
         return name + "f" if self.float_math else name
 
@@ -1373,14 +1377,14 @@ class ProgramBuilder:
             return Function(self.fresh(["clampd", "clamp", "clip", "limit"]), ft, p, body, storage), None, None
         if kind == "sigmoid":
             p = [PDecl("x", ft)]
-            body = [Return(Bin("/", Num(1.0, ft), Bin("+", Num(1.0, ft),
-                                                      Call(self.mathfn("exp"), [Unary("-", Var("x", ft))], ft))))]
+            body = [Return(Bin("/", Num(1.0, ft), Bin("+", Num(1.0, ft), Call(self.mathfn("exp"), [Unary("-", Var("x", ft))],
+                                                                              self.math_ret()))))]
             return Function(self.fresh(["sigmoid", "logistic", "squash"]), ft, p, body, storage), None, None
         if kind == "gauss":
             p = [PDecl("x", ft), PDecl("s", ft)]
             x, s = Var("x", ft), Var("s", ft)
             body = [Return(Call(self.mathfn("exp"), [Bin("/", Unary("-", Bin("*", x, x)),
-                                                             Bin("*", Num(2.0, ft), Bin("*", s, s)))], ft))]
+                                                             Bin("*", Num(2.0, ft), Bin("*", s, s)))], self.math_ret()))]
             return Function(self.fresh(["gauss", "bump", "kernel", "window"]), ft, p, body, storage), None, None
         # a random helper over its own parameters: built in a nested scope
         nargs = rng.randint(1, 3)
@@ -1511,10 +1515,12 @@ class ProgramBuilder:
                 f1 = Bin("-", Call(fn.name, [Bin("+", xv, Num(h, self.ftype))] + args_rest, fn.ret), Var(tv.name, tv.ctype))
                 body = [Decl(self.ftype, gname, f0),
                         Decl(self.ftype, dname, Bin("/", Bin("-", f1, Var(gname, self.ftype)), Num(h, self.ftype))),
-                        If(Bin(">", Call(self.mathfn("fabs"), [Var(dname, self.ftype)], self.ftype), Num(1e-12, self.ftype)),
+                        If(Bin(">", Call(self.mathfn("fabs"), [Var(dname, self.ftype)], self.math_ret()),
+                               Num(1e-12, self.ftype)),
                            [Assign(xv, "-=", Bin("/", Var(gname, self.ftype), Var(dname, self.ftype)))]),
-                        Assign(xv, "=", Call(self.mathfn("fmin"), [Call(self.mathfn("fmax"), [xv, Num(lo, self.ftype)], self.ftype),
-                                                                   Num(hi, self.ftype)], self.ftype))]
+                        Assign(xv, "=", Call(self.mathfn("fmin"), [Call(self.mathfn("fmax"), [xv, Num(lo, self.ftype)],
+                                                                        self.math_ret()),
+                                                                   Num(hi, self.ftype)], self.math_ret()))]
                 self.body.append(Loop(it.name, Num(0, "int"), Num(n, "int"), body))
                 x.lo, x.hi = lo, hi
                 x.deps = frozenset().union(tv.deps, *[a.deps for a in args_rest])
@@ -1993,3 +1999,32 @@ def generate_program(seed: int) -> GeneratedProgram:
     b = ProgramBuilder(seed)
     unit = prune_unused(b.build())
     return GeneratedProgram(unit.target.name, emit_unit(unit), seed, unit, construct_counts(unit))
+
+
+def signature_of(unit: Unit):
+    """The Signature the front-end gives the target (NOTES.md section 2), built from the IR: inputs in parameter
+    order (arrays element by element), outputs the return value then the written pointer/array parameters.
+    Used to cross-check the front-end and to run programs in tests without parsing them."""
+    from nsc.frontend.program import Param, Port, Signature
+
+    fn = unit.target
+    params, inputs, outputs = [], [], []
+    ret = None if fn.ret == "void" else fn.ret
+    if ret is not None:
+        outputs.append(Port("return", "return", None, ret))
+    for p in fn.params:
+        pointer = p.kind in ("ptr_in", "ptr_out", "inout")
+        shape = p.n if p.kind in ("array_in", "ptr_in", "array_out") else (1 if pointer else None)
+        writes = p.kind in ("ptr_out", "array_out", "inout")
+        params.append(Param(p.name, p.ctype, shape, pointer, p.kind in ("array_in", "ptr_in"),
+                            reads=p.is_input, writes=writes))
+        lo, hi = float(p.lo) if p.lo is not None else None, float(p.hi) if p.hi is not None else None
+        if p.kind in ("array_in", "ptr_in"):
+            inputs += [Port(f"{p.name}[{i}]", p.name, i, p.ctype, lo, hi) for i in range(p.n)]
+        elif p.is_input:
+            inputs.append(Port(p.name, p.name, None, p.ctype, lo, hi))
+        if p.kind == "array_out":
+            outputs += [Port(f"{p.name}[{i}]", p.name, i, p.ctype) for i in range(p.n)]
+        elif writes:
+            outputs.append(Port(p.name, p.name, None, p.ctype))
+    return Signature(fn.name, ret, tuple(params), tuple(inputs), tuple(outputs))
