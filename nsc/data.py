@@ -41,6 +41,14 @@ os.umask(_UMASK)
 
 # ----------------------------------------------------------------------------------------------- writing
 
+def _digest(f) -> str:
+    """sha256 of an open binary file, read in chunks."""
+    h = hashlib.sha256()
+    for block in iter(lambda: f.read(1 << 20), b""):
+        h.update(block)
+    return h.hexdigest()
+
+
 def check_output_path(path) -> None:
     """An output path must be in a directory that exists (and must not be a directory itself)."""
     path = os.fspath(path)
@@ -156,7 +164,7 @@ def format_predictions(x, y, input_names, output_names, fmt: str = "csv", output
 def file_sha256(path) -> str:
     try:
         with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+            return _digest(f)
     except OSError as e:
         raise NscError(f"cannot read the file: {e.strerror}", os.fspath(path)) from None
 

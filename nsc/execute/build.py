@@ -53,6 +53,14 @@ class Unit:
         return flags + [f"-Dmain={USER_MAIN}"]
 
 
+def _digest(f) -> str:
+    """sha256 of an open binary file, read in chunks."""
+    h = hashlib.sha256()
+    for block in iter(lambda: f.read(1 << 20), b""):
+        h.update(block)
+    return h.hexdigest()
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("NSC_CACHE_DIR") or Path.home() / ".cache" / "nsc" / "harness")
 
@@ -73,7 +81,7 @@ def compiler_version() -> str:
 def _sha256_file(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+            return _digest(f)
     except OSError:
         return None
 

@@ -149,7 +149,9 @@ def sample_program(program: Program, n: int | None = None, seed: int = 0, keep_n
     if inputs is not None:
         x = _check_inputs(sig, inputs, program.path)
     else:
-        if n is None or int(n) < 1:
+        if n is None:
+            raise NscError("give the number of samples to draw, or the input rows to run")
+        if int(n) < 1:
             raise NscError(f"the number of samples must be at least 1, not {n}")
         x = sample_inputs(sig, int(n), np.random.default_rng(seed))
     run = run_program(program, x, timeout=timeout, memory_mb=memory_mb)

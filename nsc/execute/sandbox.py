@@ -2,8 +2,8 @@
 
 The child (see runtime_c.py for its side of the protocol) gets:
   - a fresh empty temporary directory as its working directory, and an empty environment;
-  - no file descriptors but the two control pipes, the shared memory region, /dev/null on stdin and a log file
-    (capped at 1 MiB) on stdout/stderr: it cannot reach nsc's own files or state through them;
+  - no file descriptors but the two control pipes, the shared memory region, /dev/null on stdin and an unlinked
+    log file (capped at 1 MiB) on stdout/stderr: it cannot reach nsc's own files or state through them;
   - its own session and process group (killed as a whole), RLIMIT_AS (memory_mb), RLIMIT_CORE 0 (and
     PR_SET_DUMPABLE 0), RLIMIT_CPU as a backstop per batch, and PR_SET_PDEATHSIG so it dies with its parent.
 Inputs and outputs travel as float64 batches (BATCH_ROWS rows at most) through a shared memory region
@@ -97,10 +97,11 @@ class Child:
         self.rows, self.n_in, self.n_out = rows, max(n_in, 1), max(n_out, 1)
         in_bytes = self.rows * self.n_in * 8
         size = HEADER_BYTES + in_bytes + self.rows * self.n_out * 8
+        self.proc, self.cmd_w, self.ack_r = None, None, None
         self.workdir = tempfile.mkdtemp(prefix="nsc-run-")
-        self.log_path = os.path.join(self.workdir, ".nsc-output.log")
+        # The program's stdout/stderr: an unlinked temporary file outside its working directory.
+        self.log = tempfile.TemporaryFile(prefix="nsc-run-log-")
         self.mem_fd = os.memfd_create("nsc-harness")
-        self.proc = None
         try:
             os.ftruncate(self.mem_fd, size)
             self.region = mmap.mmap(self.mem_fd, size)
@@ -127,11 +128,10 @@ class Child:
         self.ack_r, ack_w = os.pipe()
         as_limit = self.limits.memory_mb * 1024 * 1024
         try:
-            with open(self.log_path, "wb") as log:
-                self.proc = subprocess.Popen(
-                    [PROGRAM_NAME, str(cmd_r), str(ack_w), str(self.mem_fd), str(as_limit), str(os.getpid())],
-                    executable=exe, cwd=self.workdir, env={}, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                    pass_fds=(cmd_r, ack_w, self.mem_fd), close_fds=True, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [PROGRAM_NAME, str(cmd_r), str(ack_w), str(self.mem_fd), str(as_limit), str(os.getpid())],
+                executable=exe, cwd=self.workdir, env={}, stdin=subprocess.DEVNULL, stdout=self.log,
+                stderr=self.log, pass_fds=(cmd_r, ack_w, self.mem_fd), close_fds=True, start_new_session=True)
         finally:
             os.close(cmd_r)
             os.close(ack_w)
@@ -207,12 +207,11 @@ class Child:
 
     def _log_tail(self) -> str:
         try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 4096))
-                text = f.read().decode("utf-8", errors="replace")
+            size = os.fstat(self.log.fileno()).st_size
+            tail = os.pread(self.log.fileno(), 4096, max(0, size - 4096))  # pread: the child shares the offset
         except OSError:
             return ""
+        text = tail.decode("utf-8", errors="replace")
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if not lines:
             return ""
@@ -233,12 +232,11 @@ class Child:
 
     def close(self) -> None:
         """End the child (EOF on its command pipe, then a kill of its group) and free everything."""
+        for fd in (self.cmd_w, self.ack_r):
+            if fd is not None:
+                os.close(fd)
+        self.cmd_w = self.ack_r = None
         if self.proc is not None:
-            for fd in (self.cmd_w, self.ack_r):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
             try:
                 self.proc.wait(timeout=1.0)
             except subprocess.TimeoutExpired:
@@ -254,6 +252,7 @@ class Child:
         if self.mem_fd is not None:
             os.close(self.mem_fd)
             self.mem_fd = None
+        self.log.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self):
