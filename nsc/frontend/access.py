@@ -1,0 +1,232 @@
+"""Pointer access analysis: which pointer/array parameters a function reads and writes, and at which indices.
+
+Conservative by design: an element access ``p[i]``, ``*p``, ``*(p + i)`` is a read, a write (``=``) or both
+(``+=``, ``++``); passing ``p``, ``p + k`` or ``&p[k]`` to a helper function applies that helper's own summary
+(shifted by k), and to a library function its prototype (``const T *``: read, else read and write). Any other
+use of the pointer value (copied to a local pointer, stored, returned, cast) makes it read, written and of
+unknown extent. Constant indices are collected so a pointer used only as ``out[0]``, ``out[1]`` has a known
+extent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pycparser import c_ast
+
+from nsc.frontend import c_types
+from nsc.frontend.consteval import int_constant
+from nsc.frontend.index import FileIndex
+from nsc.frontend.names import Binding, Resolution, resolve
+
+_VALUE_TESTS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
+
+
+@dataclass
+class Access:
+    """How a function uses the memory a pointer parameter points to."""
+
+    reads: bool = False
+    writes: bool = False
+    indices: set[int] | None = field(default_factory=set)  # constant element indices; None: some not constant
+    subscripted: bool = False   # used as an array (p[i], p + k), not only as *p
+    escapes: bool = False       # its value went somewhere we do not follow
+
+    def element(self, index: int | None, ctx: str, subscripted: bool) -> None:
+        self.reads |= ctx in ("r", "rw")
+        self.writes |= ctx in ("w", "rw")
+        self.subscripted |= subscripted
+        if index is None:
+            self.indices = None
+        elif self.indices is not None:
+            self.indices.add(index)
+
+    def escape(self) -> None:
+        self.reads = self.writes = self.escapes = self.subscripted = True
+        self.indices = None
+
+    def merge(self, other: "Access", offset: int | None) -> None:
+        """Fold in what a callee does with ``p + offset``."""
+        self.reads |= other.reads
+        self.writes |= other.writes
+        self.escapes |= other.escapes
+        self.subscripted |= other.subscripted or offset != 0
+        if other.indices is None or offset is None:
+            self.indices = None
+        elif self.indices is not None:
+            self.indices.update(i + offset for i in other.indices)
+
+
+def pointer_params(fn: c_ast.FuncDef, index: FileIndex) -> list[c_ast.Decl]:
+    """The parameters of `fn` whose type is a pointer or an array."""
+    params = fn.decl.type.args.params if fn.decl.type.args is not None else []
+    return [p for p in params if isinstance(p, c_ast.Decl) and p.name
+            and c_types.resolve(p.type, index).kind in ("pointer", "array")]
+
+
+class AccessAnalyzer:
+    """Summaries of pointer-parameter use per function, computed on demand and memoised."""
+
+    def __init__(self, index: FileIndex, resolutions: dict[int, Resolution] | None = None):
+        self.index = index
+        self.resolutions = resolutions if resolutions is not None else {}
+        self.summaries: dict[int, dict[str, Access]] = {}
+        self.in_progress: set[int] = set()
+
+    def summary(self, fn: c_ast.FuncDef) -> dict[str, Access] | None:
+        """Parameter name -> Access for the pointer/array parameters of `fn`; None while `fn` is being analysed
+        (recursion: the caller then assumes the worst)."""
+        key = id(fn)
+        if key in self.summaries:
+            return self.summaries[key]
+        if key in self.in_progress:
+            return None
+        self.in_progress.add(key)
+        resolution = self.resolutions.get(key) or resolve(fn)
+        walker = _Walker(self, fn, resolution)
+        walker.visit(fn.body, "r")
+        self.in_progress.discard(key)
+        result = {b.name: acc for b, acc in walker.tracked.items()}
+        self.summaries[key] = result
+        return result
+
+
+class _Walker:
+    def __init__(self, analyzer: AccessAnalyzer, fn: c_ast.FuncDef, resolution: Resolution):
+        self.analyzer = analyzer
+        self.index = analyzer.index
+        self.resolution = resolution
+        decls = {id(p) for p in pointer_params(fn, self.index)}
+        self.tracked: dict[Binding, Access] = {
+            b: Access() for b in resolution.bindings if b.kind == "param" and id(b.node) in decls}
+
+    # -- pointer values ------------------------------------------------------------------------------------
+    def pointer(self, expr) -> tuple[Binding, int | None] | None:
+        """If `expr` is a tracked parameter plus an offset (``p``, ``p + 2``, ``&p[i]``): (binding, offset or
+        None when not constant)."""
+        if isinstance(expr, c_ast.ID):
+            b = self.resolution.by_node.get(id(expr))
+            return (b, 0) if b in self.tracked else None
+        if isinstance(expr, c_ast.BinaryOp) and expr.op in ("+", "-"):
+            left = self.pointer(expr.left)
+            if left is not None:
+                k = int_constant(expr.right, self.index)
+                return left[0], _add(left[1], None if k is None else (k if expr.op == "+" else -k))
+            right = self.pointer(expr.right) if expr.op == "+" else None
+            if right is not None:
+                return right[0], _add(right[1], int_constant(expr.left, self.index))
+            return None
+        if isinstance(expr, c_ast.UnaryOp) and expr.op == "&":
+            inner = expr.expr
+            if isinstance(inner, c_ast.ArrayRef):
+                base = self.pointer(inner.name)
+                if base is not None:
+                    return base[0], _add(base[1], int_constant(inner.subscript, self.index))
+            if isinstance(inner, c_ast.UnaryOp) and inner.op == "*":
+                return self.pointer(inner.expr)
+        return None
+
+    # -- expressions with an access context: 'r' read, 'w' written, 'rw' both ----------------------------------
+    def visit(self, node, ctx: str) -> None:
+        if node is None:
+            return
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is not None:
+            method(node, ctx)
+        else:
+            for _, child in node.children():
+                self.visit(child, "r")
+
+    def visit_ArrayRef(self, node: c_ast.ArrayRef, ctx: str) -> None:
+        base = self.pointer(node.name)
+        if base is not None:
+            b, offset = base
+            self.tracked[b].element(_add(offset, int_constant(node.subscript, self.index)), ctx, True)
+        else:
+            self.visit(node.name, ctx)
+        self.visit(node.subscript, "r")
+
+    def visit_UnaryOp(self, node: c_ast.UnaryOp, ctx: str) -> None:
+        op = node.op
+        if op in ("sizeof", "_Alignof"):
+            return
+        if op == "*":
+            base = self.pointer(node.expr)
+            if base is not None:
+                b, offset = base
+                self.tracked[b].element(offset, ctx, offset != 0)
+            else:
+                self.visit(node.expr, "r")
+        elif op == "&":
+            base = self.pointer(node)
+            if base is not None:
+                self.tracked[base[0]].escape()  # &p[i] stored or used: assume anything
+            else:
+                self.visit(node.expr, "r")
+        elif op in ("++", "--", "p++", "p--"):
+            self.visit(node.expr, "rw")
+        elif op == "!" and self.pointer(node.expr) is not None:
+            return  # a null test reads no element
+        else:
+            self.visit(node.expr, "r")
+
+    def visit_Assignment(self, node: c_ast.Assignment, ctx: str) -> None:
+        self.visit(node.lvalue, "w" if node.op == "=" else "rw")
+        self.visit(node.rvalue, "r")
+
+    def visit_BinaryOp(self, node: c_ast.BinaryOp, ctx: str) -> None:
+        for operand in (node.left, node.right):
+            if node.op in _VALUE_TESTS and self.pointer(operand) is not None:
+                continue  # comparing pointers reads no element
+            self.visit(operand, "r")
+
+    def visit_ID(self, node: c_ast.ID, ctx: str) -> None:
+        b = self.resolution.by_node.get(id(node))
+        if b in self.tracked:
+            self.tracked[b].escape()
+
+    def visit_FuncCall(self, node: c_ast.FuncCall, ctx: str) -> None:
+        args = node.args.exprs if node.args is not None else []
+        direct = isinstance(node.name, c_ast.ID) and id(node.name) not in self.resolution.by_node
+        callee = node.name.name if direct else None  # else a call through a function pointer
+        if callee is None:
+            self.visit(node.name, "r")
+        for k, arg in enumerate(args):
+            base = self.pointer(arg)
+            if base is None:
+                self.visit(arg, "r")
+            else:
+                self.pass_pointer(base[0], base[1], callee, k)
+
+    def pass_pointer(self, b: Binding, offset: int | None, callee: str | None, k: int) -> None:
+        acc = self.tracked[b]
+        entity = self.index.lookup(callee) if callee else None
+        if entity is None:
+            acc.escape()
+            return
+        if entity.kind == "function" and not entity.library:
+            params = pointer_params(entity.node, self.index)
+            all_params = entity.node.decl.type.args.params if entity.node.decl.type.args else []
+            if k >= len(all_params) or all_params[k] not in params:
+                acc.escape()
+                return
+            summary = self.analyzer.summary(entity.node)
+            if summary is None:
+                acc.escape()
+                return
+            acc.merge(summary[all_params[k].name], offset)
+            return
+        # A library function (or a prototype): trust the constness of its parameter.
+        ftype = entity.node.type if isinstance(entity.node, c_ast.Decl) else None
+        params = ftype.args.params if isinstance(ftype, c_ast.FuncDecl) and ftype.args is not None else []
+        if k < len(params) and isinstance(params[k], (c_ast.Decl, c_ast.Typename)):
+            t = c_types.resolve(params[k].type, self.index)
+            if t.kind in ("pointer", "array") and t.target is not None and t.target.const:
+                acc.element(None, "r", True)
+                return
+        acc.escape()
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
+

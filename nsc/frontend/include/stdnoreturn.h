@@ -1,0 +1,5 @@
+/* nsc stand-in for <stdnoreturn.h>. */
+#ifndef NSC_STDNORETURN_H
+#define NSC_STDNORETURN_H
+#define noreturn _Noreturn
+#endif
