@@ -1,0 +1,494 @@
+"""The fine-tuning engine: trains M surrogates of one architecture at once (M=1 for `nsc finetune`).
+
+`nsc eval` fine-tunes every (initialisation, budget, seed) of a program as one batch of members; `nsc finetune`
+is the same engine with one member. Every member sees the same recipe (NOTES.md section 5), so random and
+compiled initialisations are compared on equal terms.
+
+Per member, in order:
+  1. split its rows into train / validation (val_frac, at least one validation row; with fewer than 2 rows, or
+     val_frac 0, no split: the training rows double as validation rows);
+  2. calibrate the output map on the training rows (`calibrate_outputs`): a placeholder map (out_calibrated
+     False: random init) is set to the data's mean/std; a calibrated one (compiled init) is re-expressed in the
+     data's mean/std while the network's function is kept (the last layer is rescaled to match);
+  3. train with Adam on the MSE in normalised output units, minibatches of `batch_size` rows (or all its rows if
+     fewer); one epoch = one pass over its own training rows; learning rate halved after `lr_patience` epochs
+     without a new best validation loss; stop after `patience` such epochs or `max_epochs`;
+  4. restore the weights of the best validation epoch (epoch 0 = the calibrated initial weights).
+
+Batching many members: all weights live in one float32 tensor [M, P] (each layer a view into it) with Adam
+moments of the same shape. Members are ordered by steps per epoch, descending, so at step s the members that
+still have a minibatch are a prefix [0, k); only that prefix is computed and updated (`BatchedAdam.step(grad, k)`),
+so a member without a batch at this step keeps its weights, moments and step count unchanged. Members that stop
+early are dropped from the tensors (their best weights are kept aside), so finished members cost nothing.
+The total loss is the sum of the members' own mean losses, so each member's gradient is what it would be alone:
+M members trained together give the results of M separate runs with the same seeds (up to float rounding).
+
+Randomness: only numpy Generators seeded per member (split, minibatch order); torch's RNG is not used, so results
+are reproducible given the seeds, whatever M is. KeyboardInterrupt propagates untouched (nothing is written here).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from nsc.errors import NscError
+from nsc.surrogate.params import SurrogateParams
+from nsc.surrogate.torch_model import mlp_forward
+
+ProgressFn = Callable[[int, float, float], None]  # (epoch, train_loss, val_loss); losses: normalised MSE
+
+
+@dataclass
+class FinetuneRecipe:
+    """The one fine-tuning recipe (tuned for random init; see bench/ and the surrogate report for how)."""
+
+    lr: float = 1e-2  # Adam learning rate
+    batch_size: int = 32  # rows per minibatch (a member with fewer training rows uses all of them)
+    max_epochs: int = 1000  # epoch cap
+    patience: int = 100  # early stopping: epochs without a new best validation loss
+    lr_patience: int = 50  # halve the learning rate after this many epochs without a new best
+    lr_decay: float = 0.5
+    min_lr: float = 1e-5
+    val_frac: float = 0.2  # validation share of each member's rows (0: no split)
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+
+    def check(self) -> None:
+        """NscError for values a user could have mistyped on the command line."""
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise NscError(f"learning rate must be positive (got {self.lr})")
+        if self.batch_size < 1:
+            raise NscError(f"batch size must be at least 1 (got {self.batch_size})")
+        if self.max_epochs < 1:
+            raise NscError(f"epochs must be at least 1 (got {self.max_epochs})")
+        if self.patience < 1 or self.lr_patience < 1:
+            raise NscError("patience must be at least 1 epoch")
+        if not 0 <= self.val_frac < 1:
+            raise NscError(f"validation fraction must be in [0, 1) (got {self.val_frac})")
+        if not (0 < self.lr_decay <= 1 and self.min_lr >= 0):
+            raise NscError("lr_decay must be in (0, 1] and min_lr >= 0")
+
+
+@dataclass
+class FinetuneResult:
+    """One member's outcome. Losses are MSE in normalised output units; RMSEs are in program units."""
+
+    params: SurrogateParams  # the best-validation weights, out_calibrated True
+    n_train: int
+    n_val: int
+    split: bool  # False: no validation split (validation figures are on the training rows)
+    epochs: int  # epochs run
+    best_epoch: int  # 0 = the calibrated initial weights were never beaten
+    stopped_early: bool
+    val_history: np.ndarray  # [epochs + 1]; [0] before training
+    train_history: np.ndarray  # [epochs + 1]; [0] full training set before training, then mean minibatch loss
+    train_rmse: list[float]  # per output column
+    val_rmse: list[float]
+    train_rel_rmse: float  # mean over output columns of RMSE / std of the member's data (NOTES.md section 5)
+    val_rel_rmse: float
+    recipe: dict = field(default_factory=dict)
+
+    def history_entry(self, **extra) -> dict:
+        """A JSON-ready dict for the surrogate's nsc.history (add e.g. data_sha256=... via `extra`)."""
+        entry = {"step": "finetune", "n_train": self.n_train, "n_val": self.n_val, "epochs": self.epochs,
+                 "best_epoch": self.best_epoch, "val_rmse": self.val_rmse, "val_rel_rmse": self.val_rel_rmse,
+                 "train_rel_rmse": self.train_rel_rmse, "recipe": self.recipe}
+        entry.update(extra)
+        return entry
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# output calibration
+
+
+def _scale_floor(mean: np.ndarray) -> np.ndarray:
+    # float32 outputs resolve about 1e-7 relative: a smaller spread is noise, not signal
+    return np.maximum(1e-6 * np.abs(mean), 1e-30)
+
+
+def data_mean_std(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and (floored, population) std of y [n, n_out], float64."""
+    y = np.asarray(y, dtype=np.float64)
+    mean = y.mean(axis=0)
+    return mean, np.maximum(y.std(axis=0), _scale_floor(mean))
+
+
+def calibrate_outputs(params: SurrogateParams, y_train: np.ndarray) -> SurrogateParams:
+    """The output map set to the training data's mean/std, the same rule for every initialisation.
+
+    out_calibrated False (placeholder map): out_shift, out_scale := mean, std (a data-dependent init).
+    out_calibrated True: the map is re-expressed in the data's mean/std and the last layer rescaled so the
+    network computes the same function: W' = W s/s', b' = (b s + t - t')/s'.
+    """
+    new_shift, new_scale = data_mean_std(y_train)
+    out = params.astype32()
+    if params.out_calibrated:
+        s = params.out_scale.astype(np.float64)
+        t = params.out_shift.astype(np.float64)
+        w = params.weights[-1].astype(np.float64)
+        b = params.biases[-1].astype(np.float64)
+        out.weights[-1] = (w * (s / new_scale)[:, None]).astype(np.float32)
+        out.biases[-1] = ((b * s + t - new_shift) / new_scale).astype(np.float32)
+    out.out_shift = new_shift.astype(np.float32)
+    out.out_scale = new_scale.astype(np.float32)
+    out.out_calibrated = True
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# batched Adam
+
+
+class BatchedAdam:
+    """Adam over a [M, P] parameter tensor, one independent optimiser per row (member).
+
+    `step(grad, k)` updates rows [0, k) only (grad is [k, P]); rows >= k keep weights, moments and step count
+    unchanged. Per-row learning rates (`lr`, numpy [M]) carry each member's schedule. Step counts and learning
+    rates are tiny numpy arrays: the bias corrections are computed there, saving torch ops per step.
+    """
+
+    def __init__(self, flat: torch.Tensor, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.flat = flat
+        self.m = torch.zeros_like(flat)
+        self.v = torch.zeros_like(flat)
+        self.steps = np.zeros(flat.shape[0], dtype=np.int64)
+        self.lr = np.full(flat.shape[0], float(lr))
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+
+    def _column(self, a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a.astype(np.float32)).to(self.flat.device).unsqueeze(1)
+
+    @torch.no_grad()
+    def step(self, grad: torch.Tensor, k: int) -> None:
+        b1, b2 = self.beta1, self.beta2
+        m, v, w = self.m[:k], self.v[:k], self.flat[:k]
+        self.steps[:k] += 1
+        t = self.steps[:k]
+        step_size = self._column(self.lr[:k] / (1 - b1 ** t))
+        inv_sqrt_bc2 = self._column(1 / np.sqrt(1 - b2 ** t))
+        m.mul_(b1).add_(grad, alpha=1 - b1)
+        v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = v.sqrt().mul_(inv_sqrt_bc2).add_(self.eps)
+        w.addcdiv_(m * step_size, denom, value=-1.0)
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Drop the rows not in `rows` (after the owner compacted `flat` the same way)."""
+        index = torch.as_tensor(rows, device=self.flat.device)
+        self.m, self.v = self.m[index], self.v[index]
+        self.steps, self.lr = self.steps[rows], self.lr[rows]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the engine
+
+
+def _check_device(device: str) -> torch.device:
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise NscError(f"device cuda requested but CUDA is not available to torch {torch.__version__} "
+                           "(no GPU, or a CPU-only build); use --device cpu")
+        return torch.device("cuda")
+    raise NscError(f"unknown device {device!r} (choose cpu or cuda)")
+
+
+def _split(n: int, val_frac: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(train rows, validation rows, split?) of n rows."""
+    order = rng.permutation(n)
+    if n < 2 or val_frac <= 0:
+        return order, order, False
+    n_val = min(n - 1, max(1, int(round(val_frac * n))))
+    return order[n_val:], order[:n_val], True
+
+
+class _Layout:
+    """Where each layer's weight and bias live in the flat [M, P] parameter tensor."""
+
+    def __init__(self, params: SurrogateParams):
+        self.shapes, self.offsets = [], []
+        offset = 0
+        for w, b in zip(params.weights, params.biases):
+            for shape in (w.shape, b.shape):
+                self.shapes.append(tuple(shape))
+                self.offsets.append(offset)
+                offset += int(np.prod(shape))
+        self.size = offset
+        self.activation = params.activation
+
+    def flatten(self, params: SurrogateParams) -> np.ndarray:
+        arrays = [a for pair in zip(params.weights, params.biases) for a in pair]
+        return np.concatenate([np.asarray(a, np.float32).reshape(-1) for a in arrays])
+
+    def views(self, flat: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        k = flat.shape[0]
+        tensors = [flat[:, o:o + int(np.prod(s))].view(k, *s) for o, s in zip(self.offsets, self.shapes)]
+        return tensors[0::2], tensors[1::2]
+
+    def unflatten(self, row: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        arrays = [row[o:o + int(np.prod(s))].reshape(s).copy() for o, s in zip(self.offsets, self.shapes)]
+        return arrays[0::2], arrays[1::2]
+
+    def forward(self, flat: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        weights, biases = self.views(flat)
+        return mlp_forward(u, weights, biases, self.activation)
+
+
+def _pad_stack(arrays: list[np.ndarray], length: int) -> np.ndarray:
+    out = np.zeros((len(arrays), length, arrays[0].shape[1]), dtype=np.float32)
+    for i, a in enumerate(arrays):
+        out[i, :len(a)] = a
+    return out
+
+
+def finetune(params: SurrogateParams, x: np.ndarray, y: np.ndarray, recipe: FinetuneRecipe | None = None,
+             seed: int = 0, device: str = "cpu", threads: int | None = 1,
+             progress: ProgressFn | None = None) -> FinetuneResult:
+    """Fine-tune one surrogate on rows x [n, n_in], y [n, n_out] (program units). See finetune_many."""
+    return finetune_many([params], [x], [y], recipe, [seed], device, threads, progress)[0]
+
+
+def finetune_many(params_list: Sequence[SurrogateParams], xs: Sequence[np.ndarray], ys: Sequence[np.ndarray],
+                  recipe: FinetuneRecipe | None = None, seeds: Sequence[int] | None = None, device: str = "cpu",
+                  threads: int | None = 1, progress: ProgressFn | None = None) -> list[FinetuneResult]:
+    """Fine-tune M surrogates at once; member i starts from params_list[i] and trains on xs[i], ys[i].
+
+    All members share one architecture (inputs, hidden widths, outputs, activation). seeds[i] (default 0) drives
+    member i's split and minibatch order: give two members the same seed and data to compare their
+    initialisations on identical splits and batches. threads: torch CPU threads while this runs (None: leave
+    torch's setting; the default 1 is fastest for these small matrices). progress(epoch, train_loss, val_loss)
+    is called after every epoch (M > 1: means over the members still training).
+    Raises NscError for unusable data, an unavailable device or a bad recipe.
+    """
+    recipe = recipe or FinetuneRecipe()
+    recipe.check()
+    n_members = len(params_list)
+    seeds = list(seeds) if seeds is not None else [0] * n_members
+    if not (n_members == len(xs) == len(ys) == len(seeds)) or n_members == 0:
+        raise ValueError("params_list, xs, ys and seeds must be non-empty and of equal length")
+    dev = _check_device(device)
+    previous_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(max(1, int(threads)))
+    try:
+        return _Engine(list(params_list), xs, ys, recipe, seeds, dev, progress).run()
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+class _Engine:
+    """One batched fine-tuning run; members are kept in 'slot' order (steps per epoch, descending)."""
+
+    def __init__(self, params_list, xs, ys, recipe, seeds, device, progress):
+        self.recipe, self.device, self.progress = recipe, device, progress
+        first = params_list[0]
+        self.layout = _Layout(first)
+        members = []
+        for i, (p, x, y, seed) in enumerate(zip(params_list, xs, ys, seeds)):
+            p.validate()
+            if (p.n_in, p.hidden, p.n_out, p.activation) != (first.n_in, first.hidden, first.n_out,
+                                                              first.activation):
+                raise ValueError("all members must share one architecture")
+            members.append(self._prepare(i, p, x, y, seed))
+        # slot order: most steps per epoch first, so the members with a batch at step s are a prefix
+        self.members = sorted(members, key=lambda m: (-m["steps"], m["index"]))
+        self.n_members = len(self.members)
+
+    def _prepare(self, index, params, x, y, seed) -> dict:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
+            raise NscError(f"training data must be two tables with the same number of rows "
+                           f"(got inputs {x.shape}, outputs {y.shape})")
+        if x.shape[1] != params.n_in or y.shape[1] != params.n_out:
+            raise NscError(f"training data has {x.shape[1]} input and {y.shape[1]} output columns; the surrogate "
+                           f"has {params.n_in} and {params.n_out}")
+        if x.shape[0] == 0:
+            raise NscError("no training rows")
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise NscError("training data contains NaN or Inf")
+        rng = np.random.default_rng(seed)
+        train_rows, val_rows, split = _split(x.shape[0], self.recipe.val_frac, rng)
+        params = calibrate_outputs(params, y[train_rows])
+        # the same float32 ops as the ONNX graph, so training sees exactly the inputs inference will
+        x32 = torch.from_numpy(x.astype(np.float32))
+        u = ((x32 - torch.from_numpy(params.in_shift)) / torch.from_numpy(params.in_scale)).numpy()
+        t = ((y - params.out_shift.astype(np.float64)) / params.out_scale.astype(np.float64)).astype(np.float32)
+        n_train = len(train_rows)
+        batch = min(self.recipe.batch_size, n_train)
+        _, data_std = data_mean_std(y)
+        return {"index": index, "params": params, "rng": rng, "split": split, "x": x, "y": y,
+                "train_rows": train_rows, "val_rows": val_rows, "n_train": n_train, "batch": batch,
+                "steps": -(-n_train // batch), "u": u, "t": t, "data_std": data_std}
+
+    # -- tensors -------------------------------------------------------------------------------------------------
+
+    def _tensor(self, a) -> torch.Tensor:
+        return torch.as_tensor(a, dtype=torch.float32).to(self.device)
+
+    def _build(self) -> None:
+        ms = self.members
+        flat = np.stack([self.layout.flatten(m["params"]) for m in ms])
+        self.flat = self._tensor(flat)
+        self.layer_views = self.layout.views(self.flat)
+        self.best = self.flat.clone()  # [M, P] in slot order; rows of finished members stay here
+        self.adam = BatchedAdam(self.flat, self.recipe.lr, self.recipe.betas, self.recipe.eps)
+        n_tr = max(m["n_train"] for m in ms)
+        n_va = max(len(m["val_rows"]) for m in ms)
+        self.u_train = self._tensor(_pad_stack([m["u"][m["train_rows"]] for m in ms], n_tr))
+        self.t_train = self._tensor(_pad_stack([m["t"][m["train_rows"]] for m in ms], n_tr))
+        self.u_val = self._tensor(_pad_stack([m["u"][m["val_rows"]] for m in ms], n_va))
+        self.t_val = self._tensor(_pad_stack([m["t"][m["val_rows"]] for m in ms], n_va))
+        w_val = np.zeros((len(ms), n_va), dtype=np.float32)
+        for i, m in enumerate(ms):
+            w_val[i, :len(m["val_rows"])] = 1.0 / len(m["val_rows"])
+        self.w_val = self._tensor(w_val)
+        self.alive = np.arange(len(ms))  # slot index of each row of the working tensors
+
+    def _compact(self, keep: np.ndarray) -> None:
+        """Keep only rows `keep` (positions in the working tensors) of everything indexed by alive member."""
+        rows = torch.as_tensor(keep, device=self.device)
+        self.flat = self.flat[rows]
+        self.layer_views = self.layout.views(self.flat)
+        self.adam.flat = self.flat
+        self.adam.keep(keep)
+        for name in ("u_train", "t_train", "u_val", "t_val", "w_val"):
+            setattr(self, name, getattr(self, name)[rows])
+        self.alive = self.alive[keep]
+
+    def _epoch_batches(self):
+        """Minibatch row indices and row weights for this epoch: [S, K, B] each (S = most steps of any member)."""
+        ms = [self.members[s] for s in self.alive]
+        n_steps = ms[0]["steps"]
+        width = max(m["batch"] for m in ms)
+        idx = np.zeros((len(ms), n_steps, width), dtype=np.int64)
+        weight = np.zeros((len(ms), n_steps, width), dtype=np.float32)
+        for i, m in enumerate(ms):
+            order = m["rng"].permutation(m["n_train"])
+            b = m["batch"]
+            for s in range(m["steps"]):
+                rows = order[s * b:(s + 1) * b]
+                idx[i, s, :len(rows)] = rows
+                weight[i, s, :len(rows)] = 1.0 / len(rows)
+        idx_t = torch.as_tensor(idx.transpose(1, 0, 2).copy(), device=self.device)
+        member = torch.arange(len(ms), device=self.device).view(1, -1, 1)
+        steps_of = np.array([m["steps"] for m in ms])
+        prefix = [(int(np.sum(steps_of > s))) for s in range(n_steps)]
+        return (self.u_train[member, idx_t], self.t_train[member, idx_t],
+                self._tensor(weight.transpose(1, 0, 2).copy()), prefix)
+
+    def _member_losses(self, flat, u, t, w) -> torch.Tensor:
+        """Per-member weighted MSE [k] in normalised units (w: row weights summing to 1 per member)."""
+        v = self.layout.forward(flat, u)
+        return ((v - t).square().mean(dim=2) * w).sum(dim=1)
+
+    # -- training ------------------------------------------------------------------------------------------------
+
+    def run(self) -> list[FinetuneResult]:
+        r = self.recipe
+        self._build()
+        n = self.n_members
+        val_hist = [[] for _ in range(n)]
+        train_hist = [[] for _ in range(n)]
+        best_loss = np.full(n, np.inf)
+        best_epoch = np.zeros(n, dtype=np.int64)
+        since_best = np.zeros(n, dtype=np.int64)
+        since_lr = np.zeros(n, dtype=np.int64)
+        epochs = np.zeros(n, dtype=np.int64)
+        with torch.no_grad():
+            val0 = self._member_losses(self.flat, self.u_val, self.t_val, self.w_val).cpu().numpy()
+            w_train = self._train_weights()
+            train0 = self._member_losses(self.flat, self.u_train, self.t_train, w_train).cpu().numpy()
+        for slot in range(n):
+            val_hist[slot].append(float(val0[slot]))
+            train_hist[slot].append(float(train0[slot]))
+            best_loss[slot] = val0[slot]
+        epoch = 0
+        while len(self.alive) and epoch < r.max_epochs:
+            epoch += 1
+            train_loss = self._train_epoch()
+            with torch.no_grad():
+                val = self._member_losses(self.flat, self.u_val, self.t_val, self.w_val).cpu().numpy()
+            improved = val < best_loss[self.alive]
+            if improved.any():
+                rows = np.nonzero(improved)[0]
+                self.best[torch.as_tensor(self.alive[rows], device=self.device)] = \
+                    self.flat[torch.as_tensor(rows, device=self.device)]
+            slots = self.alive
+            for i, slot in enumerate(slots):
+                val_hist[slot].append(float(val[i]))
+                train_hist[slot].append(float(train_loss[i]))
+            epochs[slots] = epoch
+            best_loss[slots] = np.where(improved, val, best_loss[slots])
+            best_epoch[slots] = np.where(improved, epoch, best_epoch[slots])
+            since_best[slots] = np.where(improved, 0, since_best[slots] + 1)
+            since_lr[slots] = np.where(improved, 0, since_lr[slots] + 1)
+            decay = since_lr[slots] >= r.lr_patience
+            if decay.any():
+                rows = np.nonzero(decay)[0]
+                self.adam.lr[rows] = np.maximum(self.adam.lr[rows] * r.lr_decay, r.min_lr)
+                since_lr[slots[decay]] = 0
+            if self.progress is not None:
+                self.progress(epoch, float(np.mean(train_loss)), float(np.mean(val)))
+            done = since_best[slots] >= r.patience
+            if done.any():
+                self._compact(np.nonzero(~done)[0])
+        return self._results(val_hist, train_hist, best_epoch, epochs)
+
+    def _train_weights(self) -> torch.Tensor:
+        w = np.zeros(tuple(self.u_train.shape[:2]), dtype=np.float32)
+        for i, slot in enumerate(self.alive):
+            w[i, :self.members[slot]["n_train"]] = 1.0 / self.members[slot]["n_train"]
+        return self._tensor(w)
+
+    def _train_epoch(self) -> np.ndarray:
+        u_b, t_b, w_b, prefix = self._epoch_batches()
+        total = torch.zeros(len(self.alive), device=self.device)
+        weights, biases = self.layer_views
+        for s, k in enumerate(prefix):
+            # one leaf per layer (views into flat, no copies): cheaper backward than slicing one flat leaf
+            w_leaves = [w[:k].detach().requires_grad_(True) for w in weights]
+            b_leaves = [b[:k].detach().requires_grad_(True) for b in biases]
+            v = mlp_forward(u_b[s, :k], w_leaves, b_leaves, self.layout.activation)
+            losses = ((v - t_b[s, :k]).square().mean(dim=2) * w_b[s, :k]).sum(dim=1)
+            losses.sum().backward()  # sum of members' own losses: each member's gradient is its own
+            grad = torch.cat([p.grad.reshape(k, -1) for pair in zip(w_leaves, b_leaves) for p in pair], dim=1)
+            self.adam.step(grad, k)
+            total[:k] += losses.detach()
+        steps = np.array([self.members[slot]["steps"] for slot in self.alive])
+        return total.cpu().numpy().astype(np.float64) / steps
+
+    # -- results -------------------------------------------------------------------------------------------------
+
+    def _results(self, val_hist, train_hist, best_epoch, epochs) -> list[FinetuneResult]:
+        best = self.best.cpu().numpy()
+        out: list[FinetuneResult | None] = [None] * self.n_members
+        recipe = asdict(self.recipe)
+        recipe["betas"] = list(recipe["betas"])
+        for slot, m in enumerate(self.members):
+            p = m["params"]
+            weights, biases = self.layout.unflatten(best[slot])
+            params = SurrogateParams(p.in_shift.copy(), p.in_scale.copy(), weights, biases, p.out_scale.copy(),
+                                     p.out_shift.copy(), p.activation, True, dict(p.extra))
+            train_rmse, train_rel = self._rmse(params, m, m["train_rows"])
+            val_rmse, val_rel = self._rmse(params, m, m["val_rows"])
+            out[m["index"]] = FinetuneResult(
+                params, m["n_train"], len(m["val_rows"]) if m["split"] else 0, m["split"], int(epochs[slot]),
+                int(best_epoch[slot]), bool(epochs[slot] < self.recipe.max_epochs),
+                np.array(val_hist[slot]), np.array(train_hist[slot]), train_rmse, val_rmse, train_rel, val_rel,
+                recipe)
+        return out
+
+    def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray) -> tuple[list[float], float]:
+        with torch.no_grad():
+            weights, biases = self.layout.views(self._tensor(self.layout.flatten(params)).unsqueeze(0))
+            v = mlp_forward(self._tensor(m["u"][rows]).unsqueeze(0), weights, biases, params.activation)[0]
+        pred = v.cpu().numpy().astype(np.float64) * params.out_scale + params.out_shift
+        rmse = np.sqrt(np.mean((pred - m["y"][rows]) ** 2, axis=0))
+        return [float(e) for e in rmse], float(np.mean(rmse / m["data_std"]))
