@@ -5,7 +5,8 @@
     -> checks (checks.py) -> pointer use (access.py) -> signature (signature.py) + ranges (ranges.py)
     -> canonical tokens (canonical.py, tokens.py)
 
-Public API: `load_program`, `parse_range_option`, `parse_bounds`. Every user error is an NscError.
+Public API: `load_program`, `load_programs` (several targets of one file, parsed once), `parse_range_option`,
+`parse_bounds`. Every user error is an NscError.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from nsc.frontend.signature import build_signature
 from nsc.frontend.source import read_source
 from nsc.frontend.tokens import tokens_of
 
-__all__ = ["load_program", "parse_range_option", "parse_bounds"]
+__all__ = ["load_program", "load_programs", "parse_range_option", "parse_bounds"]
 
 
 def load_program(path, function: str | None = None, ranges: dict | None = None, default_range=None,
@@ -41,30 +42,67 @@ def load_program(path, function: str | None = None, ranges: dict | None = None, 
     include_dirs:  -I directories.
     defines:       -D macros: "NAME", "NAME=VALUE" or (name, value) pairs.
     """
-    path = str(path)
-    include_dirs = tuple(str(d) for d in include_dirs)
-    defines = tuple(_define_pair(d) for d in defines)
-    data, text = read_source(path)
+    return _Unit(path, include_dirs, defines).program(function, ranges, default_range)
 
-    pp = preprocess(path, include_dirs, defines)
-    ast = parse(pp, text)
-    pragmas = read_pragmas(pp, text)
-    index = FileIndex(ast)
-    target = select_function(index, pragmas, function, path)
 
-    reached = reach(target, index)
-    check_reached(reached, index)
-    access = AccessAnalyzer(index, reached.resolutions).summary(target)
-    parts = build_signature(target, index, access, pragmas.shapes)
+def load_programs(path, functions, ranges: dict | None = None, default_range=None, include_dirs=(),
+                  defines=()) -> dict[str, Program | NscError]:
+    """Several target functions of one file, which is read, preprocessed and parsed once (for corpora).
 
-    check_pragma_names(pragmas, _parameter_names(index, path), parts.inputs, path)
-    inputs = apply_ranges(parts.inputs, pragmas, _pragma_lines(index, target, path), ranges, default_range,
-                          parts.param_coords, path)
-    signature = Signature(target.decl.name, parts.return_ctype, tuple(parts.params), tuple(inputs),
-                          tuple(parts.outputs))
-    tokens = tokens_of(canonical_exts(reached, index))
-    return Program(path=path, source=text, sha256=hashlib.sha256(data).hexdigest(), signature=signature,
-                   include_dirs=include_dirs, defines=defines, headers=pp.headers, tokens=tokens)
+    Returns name -> Program, or the NscError that target alone raised; errors of the file as a whole
+    (unreadable, missing header, syntax error) are raised.
+    """
+    unit = _Unit(path, include_dirs, defines)
+    out: dict[str, Program | NscError] = {}
+    for name in functions:
+        try:
+            out[name] = unit.program(name, ranges, default_range)
+        except NscError as e:
+            out[name] = e
+    return out
+
+
+class _Unit:
+    """One C file, read, preprocessed, parsed and indexed: the part shared by all its target functions."""
+
+    def __init__(self, path, include_dirs=(), defines=()):
+        self.path = str(path)
+        self.include_dirs = tuple(str(d) for d in include_dirs)
+        self.defines = tuple(_define_pair(d) for d in defines)
+        self.data, self.text = read_source(self.path)
+        self.pp = preprocess(self.path, self.include_dirs, self.defines)
+        self.ast = parse(self.pp, self.text)
+        self.pragmas = read_pragmas(self.pp, self.text)
+        self.index = FileIndex(self.ast)
+        self.parameter_names = _parameter_names(self.index, self.path)
+        self.main_spans = sorted(function_span(fn) for fn in self.index.function_definitions()
+                                 if fn.coord.file == self.path)
+
+    def program(self, function: str | None, ranges: dict | None, default_range) -> Program:
+        index, path = self.index, self.path
+        target = select_function(index, self.pragmas, function, path)
+        reached = reach(target, index)
+        check_reached(reached, index)
+        access = AccessAnalyzer(index, reached.resolutions).summary(target)
+        parts = build_signature(target, index, access, self.pragmas.shapes)
+        check_pragma_names(self.pragmas, self.parameter_names, parts.inputs, path)
+        inputs = apply_ranges(parts.inputs, self.pragmas, self._pragma_lines(target), ranges, default_range,
+                              parts.param_coords, path)
+        signature = Signature(target.decl.name, parts.return_ctype, tuple(parts.params), tuple(inputs),
+                              tuple(parts.outputs))
+        tokens = tokens_of(canonical_exts(reached, index))
+        return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
+                       signature=signature, include_dirs=self.include_dirs, defines=self.defines,
+                       headers=self.pp.headers, tokens=tokens)
+
+    def _pragma_lines(self, target) -> tuple[int, int]:
+        """Lines whose range pragmas belong to the target: after the end of the previous function of the main
+        file, up to the target's last line."""
+        first, last = function_span(target)
+        previous_end = 0
+        if target.coord.file == self.path:
+            previous_end = max([end for start, end in self.main_spans if end < first], default=0)
+        return previous_end + 1, last
 
 
 def _define_pair(define) -> tuple[str, str]:
@@ -72,13 +110,13 @@ def _define_pair(define) -> tuple[str, str]:
         return str(define[0]), str(define[1])
     text = str(define)
     name, sep, value = text.partition("=")
-    if not name.strip() or not name.strip().replace("_", "a").isalnum():
+    if not name.strip().isidentifier():
         raise NscError(f"bad -D '{text}': expected NAME or NAME=VALUE")
     return name.strip(), value if sep else "1"
 
 
 def _parameter_names(index: FileIndex, path: str) -> set[str]:
-    """Parameter names of every function defined in the main file (what a range pragma may name)."""
+    """Parameter names of every function defined in the program (what a range or shape pragma may name)."""
     names = set()
     for fn in index.function_definitions():
         args = fn.decl.type.args
@@ -86,15 +124,3 @@ def _parameter_names(index: FileIndex, path: str) -> set[str]:
             if getattr(p, "name", None):
                 names.add(p.name)
     return names
-
-
-def _pragma_lines(index: FileIndex, target, path: str) -> tuple[int, int]:
-    """Lines whose range pragmas belong to the target: after the previous function of the main file, up to the
-    target's last line."""
-    first, last = function_span(target)
-    previous_end = 0
-    if target.coord.file == path:
-        for fn in index.function_definitions():
-            if fn.coord.file == path and fn.coord.line < target.coord.line:
-                previous_end = max(previous_end, function_span(fn)[1])
-    return previous_end + 1, last

@@ -2,7 +2,8 @@
 
 Conservative by design: an element access ``p[i]``, ``*p``, ``*(p + i)`` is a read, a write (``=``) or both
 (``+=``, ``++``); passing ``p``, ``p + k`` or ``&p[k]`` to a helper function applies that helper's own summary
-(shifted by k), and to a library function its prototype (``const T *``: read, else read and write). Any other
+(shifted by k), and to a library function its prototype (``const T *``: read, else read and write; the
+destination of memcpy/memmove/memset: written). Any other
 use of the pointer value (copied to a local pointer, stored, returned, cast) makes it read, written and of
 unknown extent. Constant indices are collected so a pointer used only as ``out[0]``, ``out[1]`` has a known
 extent.
@@ -20,6 +21,8 @@ from nsc.frontend.index import FileIndex
 from nsc.frontend.names import Binding, Resolution, resolve
 
 _VALUE_TESTS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
+# Library functions whose first argument is only written (elsewhere the prototype's constness decides).
+_WRITE_ONLY_FIRST = frozenset({"memcpy", "memmove", "memset"})
 
 
 @dataclass
@@ -215,6 +218,9 @@ class _Walker:
                 acc.escape()
                 return
             acc.merge(summary[all_params[k].name], offset)
+            return
+        if entity.library and callee in _WRITE_ONLY_FIRST and k == 0:
+            acc.element(None, "w", True)
             return
         # A library function (or a prototype): trust the constness of its parameter.
         ftype = entity.node.type if isinstance(entity.node, c_ast.Decl) else None

@@ -9,7 +9,8 @@ Numbering follows the dependency order of reach.py (helpers before their users, 
 Typedefs of scalar types are replaced by the canonical scalar type (``real_t`` -> ``double``) and dropped;
 names from nsc's stand-in headers (``sin``, ``M_PI``'s value, ``FILE``) keep their spelling.
 Linkage-only keywords (``static``/``extern`` at file scope, ``inline``, ``register``, ``auto``) are dropped
-and qualifier lists sorted. Initialiser lists longer than 16 elements keep their first 16 and end with a
+and qualifier lists sorted; a braced block holding one statement as the body of if/for/while/do is
+unwrapped. Initialiser lists longer than 16 elements keep their first 16 and end with a
 marker for ``<more>`` (see tokens.py).
 """
 
@@ -174,6 +175,12 @@ def _canonical_node(node: c_ast.Node, names: _Names) -> None:
         for designator in node.name:
             if isinstance(designator, c_ast.ID):
                 designator.name = names.members.get(designator.name, designator.name)
+    elif isinstance(node, (c_ast.If, c_ast.For, c_ast.While, c_ast.DoWhile)):
+        for part in ("iftrue", "iffalse", "stmt"):
+            body = getattr(node, part, None)
+            if isinstance(body, c_ast.Compound) and body.block_items and len(body.block_items) == 1 \
+                    and not isinstance(body.block_items[0], (c_ast.Decl, c_ast.Typedef)):
+                setattr(node, part, body.block_items[0])  # `{ s; }` and `s;` are the same statement
     elif isinstance(node, c_ast.InitList) and len(node.exprs) > MAX_INITIALISER:
         total = len(node.exprs)
         node.exprs = node.exprs[:MAX_INITIALISER] + [c_ast.ID(f"{MORE_MARKER}{total}")]

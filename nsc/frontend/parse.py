@@ -8,6 +8,7 @@ token (the same occurrence of it) in the original line.
 from __future__ import annotations
 
 import re
+import threading
 
 from pycparser import c_ast, c_parser
 
@@ -61,15 +62,15 @@ def _describe(msg: str, token) -> str:
     return f"syntax error: {text}"
 
 
-_PARSER: _Parser | None = None
+_LOCAL = threading.local()
 
 
 def parser() -> _Parser:
-    """One parser per process (pycparser 3's recursive-descent parser has no tables, but reuse costs nothing)."""
-    global _PARSER
-    if _PARSER is None:
-        _PARSER = _Parser()
-    return _PARSER
+    """One parser per thread, reused (pycparser 3's recursive-descent parser has no tables to build, and a
+    parser keeps state while it runs, so threads must not share one)."""
+    if not hasattr(_LOCAL, "parser"):
+        _LOCAL.parser = _Parser()
+    return _LOCAL.parser
 
 
 def parse(pp: Preprocessed, source_text: str) -> c_ast.FileAST:

@@ -93,10 +93,9 @@ class _Locator:
         self.path, self.line, self.text = path, line, text
 
     def col(self, word: str) -> int:
-        start = self.text.find("nsc")
-        at = self.text.find(word, start if start >= 0 else 0)
-        if at < 0:
-            at = self.text.find("#")
+        start = max(self.text.find("nsc"), 0)
+        m = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w.])").search(self.text, start)
+        at = m.start() if m else self.text.find("#")
         return at + 1 if at >= 0 else 1
 
     def error(self, message: str, word: str) -> NscError:

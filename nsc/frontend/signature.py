@@ -38,7 +38,7 @@ class SignatureParts:
 
 
 def _error(message: str, node: c_ast.Node) -> NscError:
-    c = node.coord
+    c = _name_coord(node)
     return NscError(message, c.file if c else None, c.line if c else None, c.column if c else None)
 
 
@@ -70,7 +70,8 @@ def build_signature(fn: c_ast.FuncDef, index: FileIndex, access: dict[str, Acces
     for position, decl in enumerate(raw, 1):
         if not isinstance(decl, c_ast.Decl) or not decl.name:
             raise _error(f"parameter {position} of '{name}' has no name", decl)
-        coords[decl.name] = (decl.coord.line, decl.coord.column) if decl.coord else (None, None)
+        c = _name_coord(decl)
+        coords[decl.name] = (c.line, c.column) if c else (None, None)
         param, ins, outs = _parameter(decl, index, access.get(decl.name), shape_of.get(decl.name))
         params.append(param)
         inputs += ins
@@ -84,6 +85,16 @@ def build_signature(fn: c_ast.FuncDef, index: FileIndex, access: dict[str, Acces
         raise _error(f"function '{name}' has no inputs: a surrogate needs at least one numeric parameter",
                      fn.decl)
     return SignatureParts(return_ctype, params, inputs, outputs, coords)
+
+
+def _name_coord(node: c_ast.Node):
+    """Where a declaration's name is written (pycparser places a pointer declaration at its '*')."""
+    inner = node
+    while isinstance(inner, (c_ast.Decl, c_ast.PtrDecl, c_ast.ArrayDecl, c_ast.FuncDecl)):
+        inner = inner.type
+    if isinstance(inner, c_ast.TypeDecl) and inner.declname == getattr(node, "name", None) and inner.coord:
+        return inner.coord
+    return node.coord
 
 
 def _what(t: c_types.CType) -> str:

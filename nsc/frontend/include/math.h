@@ -1,6 +1,7 @@
 /* nsc stand-in for <math.h>: declarations and constants for parsing only.
  * The native harness compiles the original program against the real system headers; these stand-ins exist
- * because pycparser cannot read glibc's headers. Values are exact copies of glibc's (x86_64). */
+ * because pycparser cannot read glibc's headers. Values are exact copies of glibc's (x86_64).
+ * Like every stand-in, one declaration per line: nsc keeps only the lines whose names a program uses. */
 #ifndef NSC_MATH_H
 #define NSC_MATH_H
 
