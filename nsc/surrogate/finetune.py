@@ -91,6 +91,8 @@ class FinetuneResult:
     val_rmse: list[float]
     train_rel_rmse: float  # mean over output columns of RMSE / std of the member's data (NOTES.md section 5)
     val_rel_rmse: float
+    train_rows: np.ndarray  # indices of the member's rows used for training / validation (equal when no split)
+    val_rows: np.ndarray
     recipe: dict = field(default_factory=dict)
 
     def history_entry(self, **extra) -> dict:
@@ -482,7 +484,7 @@ class _Engine:
                 params, m["n_train"], len(m["val_rows"]) if m["split"] else 0, m["split"], int(epochs[slot]),
                 int(best_epoch[slot]), bool(epochs[slot] < self.recipe.max_epochs),
                 np.array(val_hist[slot]), np.array(train_hist[slot]), train_rmse, val_rmse, train_rel, val_rel,
-                recipe)
+                m["train_rows"].copy(), m["val_rows"].copy(), recipe)
         return out
 
     def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray) -> tuple[list[float], float]:

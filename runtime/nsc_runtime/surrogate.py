@@ -1,0 +1,209 @@
+"""Load an nsc surrogate ONNX file into an onnxruntime session and predict with it (numpy + onnxruntime only).
+
+The file contract is nsc's NOTES.md section 3: input ``x`` float32 [batch, n_in], output ``y`` float32
+[batch, n_out], metadata_props ``nsc.format``, ``nsc.signature`` (JSON), ``nsc.history`` (JSON), ... .
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import numpy as np
+import onnxruntime
+
+SUPPORTED_FORMAT = 1  # newest nsc.format this runtime reads; nsc.surrogate.onnx_io.FORMAT_VERSION must agree
+_PREFIX = "nsc."
+_JSON_FIELDS = ("signature", "history", "hidden", "extra")
+_CUDA = "CUDAExecutionProvider"
+
+
+class SurrogateError(ValueError):
+    """A surrogate file or a predict() input that cannot be used; the message says why."""
+
+
+class RangeWarning(UserWarning):
+    """Inputs outside the surrogate's declared ranges: its predictions there are extrapolations."""
+
+
+def _providers(device: str) -> list[str]:
+    if device == "cpu":
+        return ["CPUExecutionProvider"]
+    if device == "cuda":
+        available = onnxruntime.get_available_providers()
+        if _CUDA not in available:
+            raise SurrogateError(
+                "device 'cuda' needs onnxruntime's CUDAExecutionProvider (the onnxruntime-gpu package and a CUDA "
+                f"GPU); this onnxruntime {onnxruntime.__version__} offers only: {', '.join(available)}")
+        return [_CUDA]
+    raise SurrogateError(f"unknown device {device!r} (choose 'cpu' or 'cuda')")
+
+
+def load(path: str | os.PathLike, device: str = "cpu", threads: int | None = None) -> "Surrogate":
+    """Load the surrogate in `path` for `device` ("cpu" or "cuda"), with `threads` intra-op threads (None:
+    onnxruntime's default). Raises SurrogateError for anything that is not a usable nsc surrogate."""
+    path = os.fspath(path)
+    providers = _providers(device)
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise SurrogateError(f"threads must be a positive integer or None (got {threads!r})")
+    if not os.path.exists(path):
+        raise SurrogateError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise SurrogateError(f"{path}: not a file")
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data:
+        raise SurrogateError(f"{path}: empty file, not an ONNX model")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: a CPU-only fallback is detected below, not logged
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    try:
+        session = onnxruntime.InferenceSession(data, sess_options=options, providers=providers)
+    except Exception as e:  # onnxruntime raises its own exception types (InvalidProtobuf, Fail, ...)
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SurrogateError(f"{path}: not a valid ONNX model (truncated, corrupt or not ONNX): "
+                             f"{first_line[:200]}") from None
+    if device == "cuda" and session.get_providers()[:1] != [_CUDA]:
+        raise SurrogateError(f"{path}: onnxruntime could not start the CUDAExecutionProvider (CUDA or cuDNN "
+                             f"libraries missing?); it offered {', '.join(session.get_providers())}")
+    return Surrogate(session, path, device)
+
+
+def _decode_metadata(raw: dict[str, str], path: str) -> dict:
+    if _PREFIX + "format" not in raw:
+        raise SurrogateError(f"{path}: ONNX model not made by nsc (no nsc.format metadata)")
+    try:
+        fmt = int(raw[_PREFIX + "format"])
+    except ValueError:
+        raise SurrogateError(f"{path}: bad nsc.format {raw[_PREFIX + 'format']!r}") from None
+    if fmt > SUPPORTED_FORMAT:
+        raise SurrogateError(f"{path}: made by a newer nsc (surrogate format {fmt}; this nsc_runtime reads format "
+                             f"{SUPPORTED_FORMAT} and older): upgrade nsc-runtime")
+    meta: dict = {}
+    for key, value in raw.items():
+        if not key.startswith(_PREFIX):
+            meta[key] = value
+            continue
+        short = key[len(_PREFIX):]
+        try:
+            meta[short] = json.loads(value) if short in _JSON_FIELDS else value
+        except ValueError:
+            raise SurrogateError(f"{path}: metadata {key} is not valid JSON") from None
+    meta["format"] = fmt
+    meta["out_calibrated"] = raw.get(_PREFIX + "out_calibrated") == "true"
+    if "signature" not in meta:
+        raise SurrogateError(f"{path}: damaged nsc surrogate (no nsc.signature metadata)")
+    return meta
+
+
+class Surrogate:
+    """A loaded surrogate: column names, ranges, metadata, and `predict`. Made by `load`."""
+
+    def __init__(self, session: onnxruntime.InferenceSession, path: str, device: str):
+        self.path, self.device, self._session = path, device, session
+        self.metadata = _decode_metadata(dict(session.get_modelmeta().custom_metadata_map), path)
+        self.signature: dict = self.metadata["signature"]
+        try:
+            ports_in, ports_out = self.signature["inputs"], self.signature["outputs"]
+            self.inputs: list[str] = [p["name"] for p in ports_in]
+            self.outputs: list[str] = [p["name"] for p in ports_out]
+            self.ranges: dict[str, tuple[float, float]] = {
+                p["name"]: (float(p["lo"]), float(p["hi"])) for p in ports_in}
+        except (KeyError, TypeError, ValueError):
+            raise SurrogateError(f"{path}: damaged nsc surrogate (malformed nsc.signature)") from None
+        self._lo = np.array([self.ranges[n][0] for n in self.inputs])
+        self._hi = np.array([self.ranges[n][1] for n in self.inputs])
+        ins, outs = session.get_inputs(), session.get_outputs()
+        if ([i.name for i in ins], [o.name for o in outs]) != (["x"], ["y"]) or \
+                ins[0].shape[-1:] != [len(self.inputs)] or outs[0].shape[-1:] != [len(self.outputs)]:
+            raise SurrogateError(f"{path}: damaged nsc surrogate (graph inputs/outputs do not match the signature)")
+
+    def __repr__(self) -> str:
+        fn = self.signature.get("function", "?")
+        return (f"<nsc_runtime.Surrogate {fn}({', '.join(self.inputs)}) -> ({', '.join(self.outputs)}) "
+                f"on {self.device}>")
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.outputs)
+
+    def _rows(self, data) -> tuple[np.ndarray, bool]:
+        """(x float64 [n, n_in], one_row?) from an array, a list, or a dict of columns."""
+        if isinstance(data, dict):
+            return self._rows_from_columns(data), False
+        try:
+            x = np.asarray(data, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise SurrogateError("inputs must be numeric (an array [n, n_in], one row [n_in], or a dict of "
+                                 "columns)") from None
+        if x.ndim == 1:
+            if x.shape[0] != self.n_inputs:
+                raise SurrogateError(f"one row needs {self.n_inputs} values ({', '.join(self.inputs)}); "
+                                     f"got {x.shape[0]}")
+            return x[None, :], True
+        if x.ndim != 2:
+            raise SurrogateError(f"inputs must be 1-D (one row) or 2-D [n, {self.n_inputs}]; got shape {x.shape}")
+        if x.shape[1] != self.n_inputs:
+            raise SurrogateError(f"inputs have {x.shape[1]} columns; this surrogate takes {self.n_inputs} "
+                                 f"({', '.join(self.inputs)})")
+        return x, False
+
+    def _rows_from_columns(self, data: dict) -> np.ndarray:
+        missing = [n for n in self.inputs if n not in data]
+        unknown = [str(k) for k in data if k not in self.inputs]
+        if missing or unknown:
+            parts = ([f"missing input(s): {', '.join(missing)}"] if missing else []) + \
+                    ([f"unknown input(s): {', '.join(unknown)}"] if unknown else [])
+            raise SurrogateError(f"{'; '.join(parts)} (this surrogate takes {', '.join(self.inputs)})")
+        columns = []
+        for name in self.inputs:
+            try:
+                col = np.asarray(data[name], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise SurrogateError(f"input {name}: values must be numeric") from None
+            if col.ndim > 1:
+                raise SurrogateError(f"input {name}: a column must be a scalar or 1-D (got shape {col.shape})")
+            columns.append(col)
+        try:
+            columns = np.broadcast_arrays(*[np.atleast_1d(c) for c in columns])
+        except ValueError:
+            lengths = sorted({c.size for c in columns if c.ndim == 1})
+            raise SurrogateError(f"input columns have different lengths: {lengths}") from None
+        return np.stack(columns, axis=1)
+
+    def predict(self, data) -> np.ndarray:
+        """Run the surrogate. `data`: [n, n_in] -> [n, n_out]; one row [n_in] -> [n_out]; dict name -> column
+        (1-D arrays of one length, or scalars, broadcast) -> [n, n_out]. Returns float32 in program units.
+        Warns (RangeWarning, once per call) about inputs outside the declared ranges."""
+        x, one_row = self._rows(data)
+        bad = ~np.isfinite(x)
+        if bad.any():
+            cols = [self.inputs[j] for j in np.nonzero(bad.any(axis=0))[0]]
+            raise SurrogateError(f"inputs contain NaN or Inf (columns: {', '.join(cols)})")
+        self._warn_out_of_range(x)
+        if x.shape[0] == 0:
+            y = np.zeros((0, self.n_outputs), dtype=np.float32)
+        else:
+            y = self._session.run(["y"], {"x": x.astype(np.float32)})[0]
+        return y[0] if one_row else y
+
+    def _warn_out_of_range(self, x: np.ndarray) -> None:
+        below = (x < self._lo).sum(axis=0)
+        above = (x > self._hi).sum(axis=0)
+        if not (below.any() or above.any()):
+            return
+        rows = int(((x < self._lo) | (x > self._hi)).any(axis=1).sum())
+        parts = []
+        for j, name in enumerate(self.inputs):
+            if below[j] or above[j]:
+                lo, hi = self.ranges[name]
+                parts.append(f"{name}: {below[j]} below {lo:g}, {above[j]} above {hi:g}")
+        warnings.warn(f"{rows} of {x.shape[0]} input rows lie outside the declared ranges ({'; '.join(parts)}); "
+                      "predictions there are extrapolations", RangeWarning, stacklevel=3)
