@@ -298,7 +298,8 @@ def _prec(e: Expr) -> int:
 
 
 class Emitter:
-    """Writes IR as C text. `rename` maps file-scope names (functions, constants, tables) to new ones."""
+    """Writes IR as C text. `rename` maps names to new ones everywhere they occur (the corpus runner renames
+    file-scope names and shape-pragma parameters so that many programs share one translation unit)."""
 
     def __init__(self, rename=None, indent="    ", braces="always"):
         self.rename = rename or {}
@@ -320,7 +321,7 @@ class Emitter:
             s = f"{self.name(e.name)}[{self.expr(e.index)}]"
             return s + (f"[{self.expr(e.index2)}]" if e.index2 is not None else "")
         if isinstance(e, Deref):
-            return f"*{e.name}"
+            return f"*{self.name(e.name)}"
         if isinstance(e, Unary):
             inner = self.expr(e.a)
             if _prec(e.a) < 14 or (e.op == "-" and inner.startswith("-")):
@@ -364,7 +365,7 @@ class Emitter:
         pad = self.ind * depth
         if isinstance(s, Decl):
             init = f" = {self.expr(s.init)}" if s.init is not None else ""
-            return [f"{pad}{s.ctype} {s.name}{init};"]
+            return [f"{pad}{s.ctype} {self.name(s.name)}{init};"]
         if isinstance(s, Assign):
             return [f"{pad}{self.expr(s.target)} {s.op} {self.expr(s.value)};"]
         if isinstance(s, Return):
@@ -384,7 +385,7 @@ class Emitter:
                     orelse = None
             return lines
         if isinstance(s, Loop):
-            v = s.var
+            v = self.name(s.var)
             step = f"{v}++" if s.step == 1 else f"{v}--" if s.step == -1 else f"{v} += {s.step}"
             cond = f"{v} {s.cmp} {self.expr(s.stop)}"
             if s.form == "for":
@@ -407,6 +408,7 @@ class Emitter:
 
     # ---- top level
     def param(self, p: PDecl) -> str:
+        p = PDecl(self.name(p.name), p.ctype, p.kind, p.n, p.lo, p.hi)
         if p.kind == "scalar":
             return f"{p.ctype} {p.name}"
         if p.kind == "array_in":
@@ -454,13 +456,15 @@ class Emitter:
         raise TypeError(it)
 
 
-def pragma_lines(target: Function) -> list[str]:
+def pragma_lines(target: Function, rename=None) -> list[str]:
+    rename = rename or {}
     lines = []
     for p in target.params:
+        name = rename.get(p.name, p.name)
         if p.kind == "ptr_in":
-            lines.append(f"#pragma nsc shape {p.name} {p.n}")
+            lines.append(f"#pragma nsc shape {name} {p.n}")
         if p.is_input:
-            lines.append(f"#pragma nsc range {p.name} {_range_num(p.lo, p.ctype)} {_range_num(p.hi, p.ctype)}")
+            lines.append(f"#pragma nsc range {name} {_range_num(p.lo, p.ctype)} {_range_num(p.hi, p.ctype)}")
     return lines
 
 
@@ -481,7 +485,7 @@ def emit_unit(unit: Unit, rename=None, header=True, pragmas=True) -> str:
     if unit.items:
         lines.append("")
     if pragmas:
-        lines += pragma_lines(unit.target)
+        lines += pragma_lines(unit.target, rename)
     lines += em.function(unit.target)
     return "\n".join(lines) + "\n"
 

@@ -381,11 +381,40 @@ RW_FUNCS = {"rename": rw_rename, "reorder": rw_reorder, "commute": rw_commute, "
             "ternary": rw_ternary, "loops": rw_loops, "compound": rw_compound, "split": rw_split}
 
 
+EXPR_FIELDS = {Bin: ("a", "b"), Cond: ("c", "a", "b"), Unary: ("a",), Cast: ("a",), Elem: ("index", "index2")}
+STMT_FIELDS = {Decl: ("init",), Assign: ("target", "value"), If: ("cond",), Return: ("value",),
+               Switch: ("subject",), Loop: ("start", "stop")}
+
+
+def _unshare_expr(e, seen: set):
+    if e is None:
+        return None
+    if id(e) in seen:
+        e = copy.deepcopy(e)
+    seen.add(id(e))
+    if isinstance(e, Call):
+        e.args = [_unshare_expr(a, seen) for a in e.args]
+    for f in EXPR_FIELDS.get(type(e), ()):
+        setattr(e, f, _unshare_expr(getattr(e, f), seen))
+    return e
+
+
+def unshare(unit: Unit) -> None:
+    """Give every expression node a single parent. The generator reuses nodes (`clamp_expr` reads its argument
+    twice, a Newton step calls the same helper arguments twice); rewrites mutate nodes in place, and must not
+    change a node's other occurrences with it."""
+    seen: set = set()
+    for s in all_stmts(unit):
+        for f in STMT_FIELDS.get(type(s), ()):
+            setattr(s, f, _unshare_expr(getattr(s, f), seen))
+
+
 def rewrite(unit: Unit, seed: int, which=None) -> tuple[Unit, list[str]]:
     """A rewritten deep copy of `unit` and the names of the rewrites applied (each chosen with probability 1/2
     unless `which` names them)."""
     rng = random.Random(seed)
     out = copy.deepcopy(unit)
+    unshare(out)
     chosen = list(which) if which is not None else [r for r in REWRITES if rng.random() < 0.5] or ["commute"]
     for name in REWRITES:
         if name in chosen:
