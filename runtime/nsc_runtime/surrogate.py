@@ -55,6 +55,11 @@ def load(path: str | os.PathLike, device: str = "cpu", threads: int | None = Non
         data = f.read()
     if not data:
         raise SurrogateError(f"{path}: empty file, not an ONNX model")
+    try:
+        raw = read_metadata_props(data)
+    except ValueError:
+        raise SurrogateError(f"{path}: not a valid ONNX model (truncated, corrupt or not ONNX)") from None
+    metadata = _decode_metadata(raw, path)  # before onnxruntime: a newer format may use ops it cannot run
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: a CPU-only fallback is detected below, not logged
     if threads is not None:
@@ -69,7 +74,58 @@ def load(path: str | os.PathLike, device: str = "cpu", threads: int | None = Non
     if device == "cuda" and session.get_providers()[:1] != [_CUDA]:
         raise SurrogateError(f"{path}: onnxruntime could not start the CUDAExecutionProvider (CUDA or cuDNN "
                              f"libraries missing?); it offered {', '.join(session.get_providers())}")
-    return Surrogate(session, path, device)
+    return Surrogate(session, path, device, metadata)
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("bad varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def _fields(data: bytes):
+    """(field number, wire type, value) of a protobuf message; ValueError for bytes that are not one."""
+    pos = 0
+    while pos < len(data):
+        tag, pos = _varint(data, pos)
+        number, wire = tag >> 3, tag & 7
+        if number == 0:
+            raise ValueError("field number 0")
+        if wire == 0:
+            value, pos = _varint(data, pos)
+        elif wire == 1 or wire == 5:
+            size = 8 if wire == 1 else 4
+            value, pos = data[pos:pos + size], pos + size
+        elif wire == 2:
+            size, pos = _varint(data, pos)
+            value, pos = data[pos:pos + size], pos + size
+        else:
+            raise ValueError(f"wire type {wire}")
+        if pos > len(data):
+            raise ValueError("truncated")
+        yield number, wire, value
+
+
+def read_metadata_props(data: bytes) -> dict[str, str]:
+    """ModelProto.metadata_props (field 14: key = 1, value = 2) read straight from the protobuf bytes, so a
+    file's origin and format are known before onnxruntime parses its graph. ValueError if not a protobuf."""
+    props = {}
+    saw_graph = False
+    for number, wire, value in _fields(data):
+        saw_graph |= number == 7 and wire == 2  # ModelProto.graph
+        if number == 14 and wire == 2:
+            entry = {n: v for n, w, v in _fields(value) if w == 2}
+            props[entry.get(1, b"").decode("utf-8", "replace")] = entry.get(2, b"").decode("utf-8", "replace")
+    if not saw_graph:
+        raise ValueError("no graph")
+    return props
 
 
 def _decode_metadata(raw: dict[str, str], path: str) -> dict:
@@ -102,9 +158,9 @@ def _decode_metadata(raw: dict[str, str], path: str) -> dict:
 class Surrogate:
     """A loaded surrogate: column names, ranges, metadata, and `predict`. Made by `load`."""
 
-    def __init__(self, session: onnxruntime.InferenceSession, path: str, device: str):
+    def __init__(self, session: onnxruntime.InferenceSession, path: str, device: str, metadata: dict):
         self.path, self.device, self._session = path, device, session
-        self.metadata = _decode_metadata(dict(session.get_modelmeta().custom_metadata_map), path)
+        self.metadata = metadata
         self.signature: dict = self.metadata["signature"]
         try:
             ports_in, ports_out = self.signature["inputs"], self.signature["outputs"]
