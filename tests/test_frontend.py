@@ -18,7 +18,6 @@ from nsc.frontend.preprocess import INCLUDE_DIR, preprocess
 from nsc.frontend.program import Signature, Token
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-FIXTURES = Path(__file__).resolve().parent / "c"
 
 
 @pytest.fixture
@@ -656,7 +655,8 @@ def test_missing_header(here):
 def test_empty_binary_missing_files(here):
     assert error_of("") == "prog.c: error: file is empty: expected C source code"
     assert error_of("  \n\n") == "prog.c: error: file is empty: expected C source code"
-    assert error_of(b"\x7fELF\x02\x01\x01\x00\x00") == "prog.c:1: error: binary file (contains NUL bytes), not C source code"
+    assert error_of(b"\x7fELF\x02\x01\x01\x00\x00") == (
+        "prog.c:1: error: binary file (contains NUL bytes), not C source code")
     assert error_of(b"double f(double x)\n{ return x; } \xff\xfe") == (
         "prog.c:2: error: not a UTF-8 text file (invalid byte 0xff), not C source code")
     assert error_of("/* only a comment */\n") == "prog.c: error: no function definitions in the file"

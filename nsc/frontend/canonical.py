@@ -67,13 +67,14 @@ def canonical_exts(reached: Reached, index: FileIndex) -> list[c_ast.Node]:
 
 
 def _scalar_typedefs(index: FileIndex) -> dict[str, list[str]]:
-    """Every typedef name (user's or stand-in's) that stands for a scalar type -> canonical specifier words."""
+    """Every typedef name (user's or stand-in's) that stands for an unqualified scalar type -> canonical
+    specifier words (a const-qualified one stays a typedef, so the const is not lost)."""
     found = {}
     for name, entities in index.entities.items():
         for entity in entities:
             if entity.kind == "typedef":
                 t = c_types.resolve(entity.node.type, index)
-                if t.kind == "scalar":
+                if t.kind == "scalar" and not t.const:
                     found[name] = t.name.split()
     return found
 

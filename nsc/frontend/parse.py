@@ -39,6 +39,14 @@ class _Parser(c_parser.CParser):
         col = coord.column if coord is not None else None
         raise _SyntaxError(_describe(msg, token), file, line, col)
 
+    def _lex_on_rbrace_func(self):
+        if len(self._scope_stack) <= 1:  # pycparser would fail an assertion on a '}' that closes nothing
+            lexer = self.clex
+            col = getattr(lexer, "_pos", 0) - getattr(lexer, "_line_start", 0)
+            raise _SyntaxError("syntax error: unmatched '}'", lexer.filename, getattr(lexer, "_lineno", None),
+                               col or None)
+        super()._lex_on_rbrace_func()
+
     def _stop_token(self):
         """(token where parsing stopped, whether that is the end of the input: then the last token read)."""
         stream = getattr(self, "_tokens", None)
@@ -91,6 +99,8 @@ def parse(pp: Preprocessed, source_text: str) -> c_ast.FileAST:
         raise NscError(f"syntax error: {e}", pp.path) from None
     except RecursionError:
         raise NscError("expression nested too deeply to parse", pp.path) from None
+    except AssertionError:  # pycparser's internal consistency checks, reached only by malformed input
+        raise NscError("syntax error", pp.path) from None
 
 
 _WORD = re.compile(r"[A-Za-z_0-9.]+")

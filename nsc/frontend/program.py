@@ -153,7 +153,12 @@ class Token:
     text:  the canonical spelling: keywords, operators and punctuation as written; parameters renamed
            ``p0``.. in parameter order; locals ``v0``..; helper functions ``f0``..; file-scope variables and
            constants ``g0``..; math.h functions and types keep their names; numeric literals are ``<num>``.
-    value: the numeric value for ``<num>`` tokens (float), else None.
+           Also (see frontend/canonical.py): the target itself is ``target``, helpers' parameters ``q0``..,
+           labels ``l0``.., struct/union/enum tags ``s0``.., members ``m0``.., non-scalar typedefs ``t0``..;
+           string literals are ``<str>``; an initialiser list longer than 16 elements keeps its first 16 and
+           then ``<more>``.
+    value: the numeric value for ``<num>`` tokens (float); for ``<more>`` the full length of the list; else
+           None.
     """
 
     text: str
