@@ -40,7 +40,7 @@ SPECIALS = ("<pad>", "<unk>", "<cls>", "<sep>", "<num>")
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, NUM_ID = range(len(SPECIALS))
 
 # Value features of one number (see value_features); numeric slots per position: value-or-lo, hi, half-width.
-N_VALUE_FEATURES = 13
+N_VALUE_FEATURES = 14
 N_NUMERIC_SLOTS = 3
 FLAG_INTEGER = N_NUMERIC_SLOTS * N_VALUE_FEATURES  # port takes/gives integer values
 FLAG_PORT = FLAG_INTEGER + 1  # the position is a port (its slots describe a range, not a literal)
@@ -116,7 +116,8 @@ def value_features(v) -> np.ndarray:
     """Value-aware encoding of numbers: float64 array [...] -> float32 [..., N_VALUE_FEATURES].
 
     present, sign, log10|v|/4 (clipped), sin/cos of 2*pi*log10|v| at periods 1, 2 and 8 decades (mantissa and
-    magnitude), tanh(v), tanh(v/10), is-integer, is-zero. Bounded, smooth in log-magnitude, exact for zero.
+    magnitude), tanh(v), tanh(v/10), asinh(v)/4 (linear near 0, logarithmic far out), is-integer, is-zero.
+    Smooth in log-magnitude, exact for zero, bounded but for asinh's slow growth.
     """
     v = np.asarray(v, dtype=np.float64)
     finite = np.isfinite(v)
@@ -135,6 +136,7 @@ def value_features(v) -> np.ndarray:
     feats += [
         np.tanh(v),
         np.tanh(v / 10.0),
+        np.arcsinh(v) / 4.0,
         (np.floor(v) == v).astype(np.float64),
         (~nonzero).astype(np.float64),
     ]

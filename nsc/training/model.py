@@ -48,6 +48,8 @@ class ModelConfig:
     hidden: tuple = (64, 64)
     max_log_scale: float = 40.0  # |log out_scale| is soft-clamped to this (exp(40) ~ 2e17 fits float32)
     max_shift_arg: float = 20.0  # |asinh(shift_units)| likewise
+    map_gain: float = 5.0  # log scale and shift argument = gain x head output: they must range widely, and under
+    #                        Adam a head output grows about linearly in steps, so the gain is a learning-rate boost
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -178,8 +180,8 @@ class HyperNet(nn.Module):
         w1 = self.w1_head(cls).reshape(B, H2, H1)
         o = self.out_head(gather_positions(states, out_pos))
         w2, b2 = o[..., :H2], o[..., H2]
-        log_scale = soft_clamp(o[..., H2 + 1], cfg.max_log_scale)
-        c = soft_clamp(o[..., H2 + 2], cfg.max_shift_arg)
+        log_scale = soft_clamp(cfg.map_gain * o[..., H2 + 1], cfg.max_log_scale)
+        c = soft_clamp(cfg.map_gain * o[..., H2 + 2], cfg.max_shift_arg)
         shift_units = 0.5 * (torch.exp(c) - torch.exp(-c))  # sinh, spelled out: the ONNX exporter lacks aten::sinh
         return {"w0": w0, "b0": b0, "w1": w1, "b1": b1, "w2": w2, "b2": b2,
                 "log_scale": log_scale, "shift_units": shift_units}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -56,7 +57,9 @@ class TrainConfig:
     model: dict = field(default_factory=dict)  # ModelConfig fields (vocab_size and max_len are set from data)
     max_len: int = 512  # encoding context, positions
     vocab_min_count: int = 5
-    max_programs: int = 0  # use at most this many training programs (0: all)
+    max_programs: int = 0  # use at most this many training records (0: all)
+    rewrites: bool = True  # train on the corpus's semantics-preserving rewrites too (as records of their own)
+    max_samples: int = 256  # keep at most this many sample rows per program
     batch_size: int = 32  # programs per step per process
     samples_per_program: int = 64  # sample rows each generated surrogate is scored on per step
     max_steps: int = 2000
@@ -103,18 +106,30 @@ class TrainConfig:
 # data
 
 
-def load_corpus(cfg: TrainConfig):
-    """(train records, held-out records, corpus id) from the corpus store. Records have .signature, .tokens,
-    .x float32 [n, n_in] and .y float32 [n, n_out]."""
-    try:
+class CorpusSplit:
+    """One split of the corpus store, re-readable (the vocabulary pass and the encoding pass each read it)."""
+
+    def __init__(self, corpus_dir: str, split: str, variants: bool, limit: int = 0):
+        self.corpus_dir, self.split, self.variants, self.limit = corpus_dir, split, variants, limit
+
+    def __iter__(self):
         from nsc.training import corpus_store
-    except ImportError as e:  # the corpus machinery is a separate module
-        raise NscError(f"cannot read the corpus: {e}") from e
-    store = corpus_store.open_corpus(cfg.corpus)
-    train, heldout = store.split("train"), store.split("heldout")
-    if cfg.max_programs:
-        train = train[:cfg.max_programs]
-    return train, heldout, store.corpus_id
+
+        records = corpus_store.iter_programs(self.corpus_dir, self.split, variants=self.variants)
+        return itertools.islice(records, self.limit) if self.limit else records
+
+
+def load_corpus(cfg: TrainConfig):
+    """(train records, held-out records, corpus id) from the corpus store (nsc.training.corpus_store).
+    Records have .signature, .tokens, .x float32 [n, n_in], .y float32 [n, n_out]; rewrites of a program
+    (.variant >= 1, same .id) are training records of their own; the held-out split has originals only."""
+    from nsc.training import corpus_store
+
+    if not os.path.isdir(cfg.corpus) or not corpus_store.chunk_files(cfg.corpus):
+        raise NscError(f"no corpus in '{cfg.corpus}'; build one with `make corpus`")
+    train = CorpusSplit(cfg.corpus, "train", cfg.rewrites, cfg.max_programs)
+    heldout = CorpusSplit(cfg.corpus, "heldout", False)
+    return train, heldout, corpus_store.corpus_hash(cfg.corpus)[:16]
 
 
 class ProgramSet:
@@ -124,7 +139,7 @@ class ProgramSet:
     are all constant are skipped and counted in `skipped`. Constant outputs of other programs are masked.
     """
 
-    def __init__(self, records, vocab: Vocabulary, enc_cfg: EncodingConfig):
+    def __init__(self, records, vocab: Vocabulary, enc_cfg: EncodingConfig, max_samples: int = 0):
         self.encoded: list[Encoded] = []
         self.u: list[np.ndarray] = []  # normalised inputs float32 [n, n_in]
         self.z: list[np.ndarray] = []  # standardised outputs float32 [n, n_out]
@@ -133,27 +148,40 @@ class ProgramSet:
         self.valid: list[np.ndarray] = []  # float32 [n_out]: 0 for constant outputs
         self.truncated = 0
         self.skipped = Counter()
+        shared = {}  # program id -> its sample arrays: rewrites share their original's samples
         for rec in records:
             try:
                 enc = encode(rec.signature, rec.tokens, vocab, enc_cfg)
             except NscError as e:
                 self.skipped["too long" if "tokens long" in e.message else "too many ports"] += 1
                 continue
-            y = np.asarray(rec.y, np.float64)
-            mean, std = data_mean_std(y)
-            valid = (y.std(axis=0) > np.maximum(1e-6 * np.abs(mean), 1e-30)).astype(np.float32)
-            if not valid.any():
+            key = getattr(rec, "id", None)
+            samples = shared.get(key) if key is not None else None
+            if samples is None:
+                samples = self._samples(rec, max_samples)
+                if key is not None:
+                    shared[key] = samples
+            if samples is None:
                 self.skipped["constant outputs"] += 1
                 continue
-            shift, scale = input_normalisation(*rec.signature.ranges())
             self.truncated += enc.n_dropped_tokens > 0
             self.encoded.append(enc)
-            self.u.append(((np.asarray(rec.x, np.float64) - shift) / scale).astype(np.float32))
-            self.z.append(((y - mean) / std).astype(np.float32))
-            self.log_sigma.append(np.log(std).astype(np.float32))
-            self.mean_over_sigma.append((mean / std).astype(np.float32))
-            self.valid.append(valid)
+            for name, array in zip(("u", "z", "log_sigma", "mean_over_sigma", "valid"), samples):
+                getattr(self, name).append(array)
         self.lengths = np.array([e.length for e in self.encoded], np.int64)
+
+    @staticmethod
+    def _samples(rec, max_samples: int):
+        """(u, z, log_sigma, mean_over_sigma, valid) of a record, or None if every output is constant."""
+        x = np.asarray(rec.x[:max_samples or None], np.float64)
+        y = np.asarray(rec.y[:max_samples or None], np.float64)
+        mean, std = data_mean_std(y)
+        valid = (y.std(axis=0) > np.maximum(1e-6 * np.abs(mean), 1e-30)).astype(np.float32)
+        if not valid.any():
+            return None
+        shift, scale = input_normalisation(*rec.signature.ranges())
+        return (((x - shift) / scale).astype(np.float32), ((y - mean) / std).astype(np.float32),
+                np.log(std).astype(np.float32), (mean / std).astype(np.float32), valid)
 
     def __len__(self) -> int:
         return len(self.encoded)
@@ -459,8 +487,8 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     else:
         vocab = Vocabulary.build(([t.text for t in r.tokens] for r in train_records), cfg.vocab_min_count,
                                  always=default_reserved_names())
-    train_set = ProgramSet(train_records, vocab, enc_cfg)
-    heldout_set = ProgramSet(heldout_records or [], vocab, enc_cfg)
+    train_set = ProgramSet(train_records, vocab, enc_cfg, cfg.max_samples)
+    heldout_set = ProgramSet(heldout_records or [], vocab, enc_cfg, cfg.max_samples)
     if not len(train_set):
         raise NscError("no usable training programs")
 

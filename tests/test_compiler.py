@@ -1,0 +1,319 @@
+"""The compiler package: program encoding (numpy) and compile-time inference (onnxruntime, no torch)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nsc.compiler import encoding as E
+from nsc.compiler import hypernet
+from nsc.errors import NscError
+from nsc.frontend.program import Param, Port, Program, Signature, Token
+
+
+def toks(text, *values):
+    """Tokens from a spaced string; '#' is a <num> literal taking the next value."""
+    it = iter(values)
+    return tuple(Token("<num>", float(next(it))) if t == "#" else Token(t) for t in text.split())
+
+
+def make_signature(n_scalar=1, array=0, out_array=0, ret=True, integer=False):
+    """Params: x0..x{n-1} scalars, then optional const array `a[array]`, then optional output array `o`."""
+    ctype = "int" if integer else "double"
+    params = [Param(f"x{i}", ctype) for i in range(n_scalar)]
+    inputs = [Port(f"x{i}", f"x{i}", None, ctype, -1.0 - i, 2.0 + i) for i in range(n_scalar)]
+    if array:
+        params.append(Param("a", "double", shape=array, is_const=True))
+        inputs += [Port(f"a[{i}]", "a", i, "double", 0.0, 0.5) for i in range(array)]
+    outputs = [Port("return", "return", None, "double")] if ret else []
+    if out_array:
+        params.append(Param("o", "double", shape=out_array, is_pointer=True, reads=False, writes=True))
+        outputs += [Port(f"o[{i}]", "o", i, "double") for i in range(out_array)]
+    return Signature("f", "double" if ret else None, tuple(params), tuple(inputs), tuple(outputs))
+
+
+HELPER = "static double f0 ( double p0 ) { return p0 * # ; }"
+GLOBAL = "static const double g0 [ 2 ] = { # , # } ;"
+TARGET = "double f1 ( double p0 , const double p1 [ 2 ] ) { return f0 ( p0 ) + g0 [ 0 ] * p1 [ 1 ] ; }"
+
+
+def program_tokens():
+    return toks(HELPER, 2.5) + toks(GLOBAL, 1.0, -3.0) + toks(TARGET)
+
+
+def vocab_for(*token_seqs, min_count=1):
+    return E.Vocabulary.build(([t.text for t in seq] for seq in token_seqs), min_count=min_count,
+                              always=E.default_reserved_names())
+
+
+# ------------------------------------------------------------------------------------------------ encoding
+
+
+def test_value_features_are_value_aware():
+    f = E.value_features(np.array([0.0, 1.0, -2.5, 1e6, 1e-9, np.inf]))
+    assert f.shape == (6, E.N_VALUE_FEATURES) and f.dtype == np.float32 and np.all(np.isfinite(f))
+    assert np.all(f[:, 0] == 1)  # present
+    np.testing.assert_array_equal(f[:, 1], [0, 1, -1, 1, 1, 1])  # sign
+    np.testing.assert_allclose(f[[1, 3, 4], 2], [0.0, 6 / 4, -9 / 4], rtol=1e-6)  # log10|v| / 4
+    assert f[0, -1] == 1 and np.all(f[1:, -1] == 0)  # is-zero
+    np.testing.assert_array_equal(f[:, -2], [1, 1, 0, 1, 0, 1])  # is-integer
+    # nearby values get nearby continuous features, distinct values distinct ones
+    g = E.value_features(np.array([3.0, 3.001, 30.0]))[:, :-2]
+    assert np.abs(g[0] - g[1]).max() < 0.01 < np.abs(g[0] - g[2]).max()
+
+
+def test_ports_link_to_their_parameters_in_the_code():
+    sig = make_signature(n_scalar=1, array=2)
+    tokens = program_tokens()
+    vocab = vocab_for(tokens)
+    enc = E.encode(sig, tokens, vocab)
+    n_ports = sig.n_in + sig.n_out
+    # [CLS] x0 a[0] a[1] return [SEP] code...
+    assert enc.length == 2 + n_ports + len(tokens)
+    assert list(enc.role_ids[:2 + n_ports]) == [E.ROLE_CLS, E.ROLE_IN, E.ROLE_IN, E.ROLE_IN, E.ROLE_OUT, E.ROLE_SEP]
+    port_texts = [vocab.texts[i] for i in enc.token_ids[1:1 + n_ports]]
+    assert port_texts == ["p0", "p1", "p1", "return"]
+    assert list(enc.index_ids[1:1 + n_ports]) == [0, 1, 2, 0]
+    code = enc.token_ids[2 + n_ports:]
+    assert [vocab.texts[i] for i in code] == [t.text for t in tokens]
+    # the target function's tokens carry the target role, helpers the helper role
+    n_helper = len(toks(HELPER, 0)) + len(toks(GLOBAL, 0, 0))
+    roles = enc.role_ids[2 + n_ports:]
+    assert np.all(roles[:n_helper] == E.ROLE_HELPER) and np.all(roles[n_helper:] == E.ROLE_TARGET)
+
+
+def test_numeric_features_of_ranges_and_literals():
+    sig = make_signature(n_scalar=2, integer=True)
+    tokens = toks("int f0 ( int p0 , int p1 ) { return p0 * # + p1 ; }", 7.0)
+    enc = E.encode(sig, tokens, vocab_for(tokens))
+    dense = enc.numeric()
+    K = E.N_VALUE_FEATURES
+    for k, port in enumerate(sig.inputs):
+        want = E.value_features(np.array([port.lo, port.hi, (port.hi - port.lo) / 2])).reshape(-1)
+        np.testing.assert_array_equal(dense[1 + k, :3 * K], want)
+        assert dense[1 + k, E.FLAG_INTEGER] == 1 and dense[1 + k, E.FLAG_PORT] == 1
+    out = 1 + sig.n_in
+    assert dense[out, E.FLAG_PORT] == 1 and dense[out, E.FLAG_INTEGER] == 0 and not dense[out, :3 * K].any()
+    lit = 2 + sig.n_in + sig.n_out + [t.text for t in tokens].index("<num>")
+    np.testing.assert_array_equal(dense[lit, :K], E.value_features(np.array([7.0]))[0])
+    assert not dense[lit, K:].any()
+    others = np.setdiff1d(np.arange(enc.length), np.r_[np.arange(1, out + 1), lit])
+    assert not dense[others].any()
+
+
+def test_vocabulary_unknowns_and_reserved_names():
+    vocab = E.Vocabulary.build([["a", "b", "a"], ["a", "c"]], min_count=2, always=["p0", "return"])
+    assert vocab.texts[:len(E.SPECIALS)] == list(E.SPECIALS)
+    assert vocab.id("a") >= len(E.SPECIALS) and vocab.id("p0") != E.UNK_ID and vocab.id("return") != E.UNK_ID
+    assert vocab.id("b") == E.UNK_ID and vocab.id("never seen") == E.UNK_ID
+    assert E.Vocabulary.from_json(json.loads(json.dumps(vocab.to_json()))).texts == vocab.texts
+    sig = make_signature()
+    enc = E.encode(sig, toks("double f0 ( double p0 ) { return mystery ( p0 ) ; }"), vocab)
+    code = [vocab.texts[i] for i in enc.token_ids[2 + 2:]]
+    U = "<unk>"
+    assert code == [U, U, U, U, "p0", U, U, "return", U, U, "p0", U, U, U]
+
+
+def test_split_declarations_handles_initialisers_and_bodies():
+    texts = [t.text for t in program_tokens()]
+    spans = E.split_declarations(texts)
+    assert [texts[s:e][-1] for s, e in spans] == ["}", ";", "}"]
+    assert [texts[s] for s, e in spans] == ["static", "static", "double"]
+    assert spans[-1][1] == len(texts)
+
+
+def test_long_programs_keep_ports_and_target_and_drop_whole_helpers():
+    sig = make_signature(n_scalar=1, array=2)
+    helpers = [toks(f"static double f{i} ( double p0 ) {{ return p0 * # + p0 ; }}", i) for i in range(6)]
+    tokens = sum(helpers, ()) + toks(TARGET)
+    vocab = vocab_for(tokens)
+    head = 2 + sig.n_in + sig.n_out
+    n_target, n_helper = len(toks(TARGET)), len(helpers[0])
+    cfg = E.EncodingConfig(max_len=head + n_target + 2 * n_helper + 3)  # room for exactly two helpers
+    enc = E.encode(sig, tokens, vocab, cfg)
+    assert enc.length <= cfg.max_len
+    assert enc.n_dropped_tokens == 4 * n_helper and enc.n_code_tokens == len(tokens)
+    code = enc.token_ids[head:]
+    # the two helpers nearest the target are kept, whole, in order, then the whole target
+    want = helpers[4] + helpers[5] + toks(TARGET)
+    np.testing.assert_array_equal(code, vocab.ids(t.text for t in want))
+    assert list(enc.role_ids[head:]).count(E.ROLE_TARGET) == n_target
+    lits = enc.numeric_pos[enc.numeric_pos >= head]
+    np.testing.assert_array_equal(enc.numeric_rows[enc.numeric_pos >= head][:, 2], E.value_features([4.0, 5.0])[:, 2])
+    assert len(lits) == 2
+    assert len(enc.notes) == 1 and "left out 4 of 6 helper declarations" in enc.notes[0]
+    # a program that fits has no notes
+    assert E.encode(sig, toks(TARGET), vocab, cfg).notes == []
+    # the target alone does not fit: a clear error, never a crop
+    with pytest.raises(NscError, match="target function is .* tokens long"):
+        E.encode(sig, tokens, vocab, E.EncodingConfig(max_len=head + n_target - 1))
+
+
+def test_port_limits_are_clear_errors():
+    vocab = vocab_for(toks(TARGET))
+    with pytest.raises(NscError, match="33 inputs; the compiler supports at most 32"):
+        E.encode(make_signature(n_scalar=1, array=32), toks(TARGET), vocab)
+    with pytest.raises(NscError, match="17 outputs; the compiler supports at most 16"):
+        E.encode(make_signature(n_scalar=1, out_array=16), toks(TARGET), vocab)
+    E.encode(make_signature(n_scalar=2, array=30, out_array=15), toks(TARGET), vocab)  # at the limits: fine
+
+
+def test_collate_pads_and_masks():
+    vocab = vocab_for(program_tokens())
+    a = E.encode(make_signature(n_scalar=1), toks("double f0 ( double p0 ) { return p0 ; }"), vocab)
+    b = E.encode(make_signature(n_scalar=1, array=2, out_array=2), program_tokens(), vocab)
+    batch = E.collate([a, b])
+    assert batch["token_ids"].shape == (2, b.length) and batch["numeric"].shape == (2, b.length, E.N_NUMERIC)
+    assert np.all(batch["role_ids"][0, a.length:] == E.ROLE_PAD) and np.all(batch["role_ids"][1] != E.ROLE_PAD)
+    np.testing.assert_array_equal(batch["in_mask"], [[1, 0, 0], [1, 1, 1]])
+    np.testing.assert_array_equal(batch["in_pos"], [[1, 0, 0], [1, 2, 3]])
+    np.testing.assert_array_equal(batch["out_pos"], [[2, 0, 0], [4, 5, 6]])
+    np.testing.assert_array_equal(batch["out_mask"], [[1, 0, 0], [1, 1, 1]])
+    np.testing.assert_array_equal(batch["numeric"][0, :a.length], a.numeric())
+    assert not batch["numeric"][0, a.length:].any()
+
+
+# ------------------------------------------------------------------------------------------------ compile_params
+
+
+def toy_program(sig=None, tokens=None):
+    sig = sig or make_signature(n_scalar=1, array=2)
+    tokens = tokens if tokens is not None else program_tokens()
+    return Program("toy.c", "/* toy */", "0" * 64, sig, tokens=tokens)
+
+
+def test_missing_weights_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(tmp_path))
+    for init in ("compiled", "unconditioned"):
+        with pytest.raises(NscError) as e:
+            hypernet.compile_params(toy_program(), init=init)
+        assert "no trained compiler is installed" in str(e.value)
+        assert "compiler.onnx is missing" in str(e.value) and "--init random" in str(e.value)
+        assert "make compiler" in str(e.value)
+
+
+def test_random_init_needs_no_trained_compiler(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(tmp_path))
+    params, cid, notes = hypernet.compile_params(toy_program(), init="random", seed=3)
+    assert cid == "random" and notes == [] and not params.out_calibrated
+    assert [w.shape for w in params.weights] == [(64, 3), (64, 64), (1, 64)]
+    again = hypernet.compile_params(toy_program(), init="random", seed=3).params
+    np.testing.assert_array_equal(params.weights[0], again.weights[0])
+    with pytest.raises(NscError, match="unknown initialisation"):
+        hypernet.compile_params(toy_program(), init="bogus")
+
+
+@pytest.fixture(scope="module")
+def tiny_compiler(tmp_path_factory):
+    """An untrained tiny hypernetwork exported like the real one (needs torch here, not in the compile path)."""
+    torch = pytest.importorskip("torch")
+    from nsc.training.export import export_models
+    from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit
+
+    torch.manual_seed(0)
+    tokens = program_tokens() + toks("double f0 ( double p0 ) { return p0 ; }")
+    vocab = vocab_for(tokens)
+    enc_cfg = E.EncodingConfig(max_len=128)
+    cfg = ModelConfig(vocab_size=len(vocab), max_len=enc_cfg.max_len, d_model=32, n_layers=1, n_heads=2)
+    net, uncond = HyperNet(cfg), UnconditionedInit(cfg)
+    state = {"model": cfg.to_json(), "encoding": E.manifest_encoding(vocab, enc_cfg), "step": 0,
+             "programs_seen": 0, "elapsed_s": 0.0, "metrics": {}}
+    out = tmp_path_factory.mktemp("weights")
+    manifest = export_models(net, uncond, state, str(out))
+    return out, manifest, net, uncond, vocab, enc_cfg
+
+
+def surrogate_numpy(params, x):
+    """SurrogateParams forward in numpy (independent of every nsc implementation)."""
+    h = (x - params.in_shift) / params.in_scale
+    for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+        h = h @ w.T + b
+        if i < len(params.weights) - 1:
+            h = h / (1 + np.exp(-h))  # SiLU
+    return h * params.out_scale + params.out_shift
+
+
+def test_compiled_params_match_the_torch_hypernetwork(tiny_compiler, monkeypatch):
+    import torch
+
+    from nsc.training.model import run_generated
+
+    out, manifest, net, _, vocab, enc_cfg = tiny_compiler
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(out))
+    sig = make_signature(n_scalar=1, array=2, out_array=2)
+    params, cid, notes = hypernet.compile_params(toy_program(sig), init="compiled")
+    assert cid == manifest["id"] and cid.startswith("compnet-") and notes == []
+    assert params.out_calibrated and params.activation == "silu"
+    assert [w.shape for w in params.weights] == [(64, 3), (64, 64), (3, 64)]
+    # the same program through torch: generated surrogate in program units
+    batch = {k: torch.from_numpy(v) for k, v in E.collate([E.encode(sig, program_tokens(), vocab, enc_cfg)]).items()}
+    with torch.no_grad():
+        gen = net.eval()(*(batch[k] for k in E.MODEL_INPUTS))
+        lo, hi = sig.ranges()
+        x = np.random.default_rng(0).uniform(lo, hi, (50, sig.n_in)).astype(np.float32)
+        u = torch.from_numpy((x - params.in_shift) / params.in_scale)[None]
+        v = run_generated(gen, u)[0]
+        y_torch = ((v + gen["shift_units"]) * torch.exp(gen["log_scale"])).numpy()
+    np.testing.assert_allclose(surrogate_numpy(params, x), y_torch, rtol=1e-4, atol=1e-4)
+
+
+def test_unconditioned_params_are_shared_slots(tiny_compiler, monkeypatch):
+    out, manifest, _, uncond, _, _ = tiny_compiler
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(out))
+    small, cid, _ = hypernet.compile_params(toy_program(make_signature(n_scalar=1)), init="unconditioned")
+    big = hypernet.compile_params(toy_program(make_signature(n_scalar=1, array=2, out_array=2)),
+                                  init="unconditioned").params
+    assert cid == "unconditioned:" + manifest["id"] and not small.out_calibrated
+    np.testing.assert_array_equal(small.weights[0], big.weights[0][:, :1])  # same slot, same column
+    np.testing.assert_array_equal(small.weights[1], big.weights[1])
+    np.testing.assert_array_equal(big.weights[0].T, uncond.w0.detach().numpy()[:3])
+    np.testing.assert_array_equal(small.out_scale, [1.0]) and np.testing.assert_array_equal(small.out_shift, [0.0])
+
+
+def test_compiled_beyond_limits_is_an_error(tiny_compiler, monkeypatch):
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(tiny_compiler[0]))
+    with pytest.raises(NscError, match="at most 32"):
+        hypernet.compile_params(toy_program(make_signature(n_scalar=1, array=40)), init="compiled")
+    long_target = toks("double f1 ( double p0 , const double p1 [ 2 ] ) { return " + "p0 + " * 80 + "p0 ; }")
+    with pytest.raises(NscError, match="target function"):
+        hypernet.compile_params(toy_program(tokens=long_target), init="compiled")
+    helpers = sum((toks(f"static double f{i} ( double p0 ) {{ return p0 * p0 ; }}") for i in range(12)), ())
+    params, _, notes = hypernet.compile_params(toy_program(tokens=helpers + toks(TARGET)), init="compiled")
+    assert len(notes) == 1 and "left out" in notes[0] and params.n_in == 3
+
+
+def test_compile_path_never_imports_torch(tiny_compiler):
+    code = (
+        "import sys\n"
+        "from nsc.frontend.program import Param, Port, Program, Signature, Token\n"
+        "from nsc.compiler import compile_params\n"
+        "sig = Signature('f', 'double', (Param('x', 'double'),), (Port('x', 'x', None, 'double', 0.0, 1.0),),"
+        " (Port('return', 'return', None, 'double'),))\n"
+        "tokens = tuple(Token(t) for t in 'double f0 ( double p0 ) { return p0 * p0 ; }'.split())\n"
+        "prog = Program('t.c', '', '0', sig, tokens=tokens)\n"
+        "for init in ('compiled', 'unconditioned', 'random'):\n"
+        "    params, cid, notes = compile_params(prog, init=init)\n"
+        "    assert params.weights[0].shape == (64, 1), params.weights[0].shape\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print('ok')\n")
+    env = {**os.environ, "NSC_COMPILER_DIR": str(tiny_compiler[0])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_shipped_weights_if_present_are_small_and_consistent():
+    d = hypernet.WEIGHTS_DIR
+    if not (d / "manifest.json").is_file():
+        pytest.skip("no trained compiler shipped yet")
+    with open(d / "manifest.json") as f:
+        manifest = json.load(f)
+    total = sum(p.stat().st_size for p in d.iterdir() if p.is_file())
+    assert total <= 30e6
+    import hashlib
+
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((d / name).read_bytes()).hexdigest() == digest, name

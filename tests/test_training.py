@@ -1,0 +1,364 @@
+"""The hypernetwork model, its training loop (single process and torchrun DDP), checkpoints and ONNX export.
+
+Runs on a toy corpus of hand-written canonical token sequences whose samples come from numpy functions.
+This file doubles as the DDP driver script: `torchrun ... tests/test_training.py --ddp OUT_DIR`.
+"""
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+from nsc.compiler import encoding as E
+from nsc.frontend.program import Param, Port, Signature, Token
+from nsc.training import train as T
+from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit, relative_mse, run_generated
+
+
+@dataclass
+class ToyRecord:
+    signature: Signature
+    tokens: tuple
+    x: np.ndarray
+    y: np.ndarray
+
+
+def _tokens(text, values):
+    it = iter(values)
+    return tuple(Token("<num>", float(next(it))) if t == "#" else Token(t) for t in text.split())
+
+
+def toy_records(n, seed=0, n_samples=64):
+    """Four families of one- and two-input programs with random literals and ranges."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for k in range(n):
+        a, b = np.round(rng.uniform(-3, 3, 2), 2)
+        lo = float(np.round(rng.uniform(-2, 0), 1))
+        hi = lo + float(np.round(rng.uniform(0.5, 3), 1))
+        kind = k % 4
+        if kind == 0:
+            names, text, vals = ["x"], "double f ( double p0 ) { return p0 * # + # ; }", [a, b]
+            fn = lambda x, a=a, b=b: a * x[:, 0] + b  # noqa: E731
+        elif kind == 1:
+            names, text, vals = ["x"], "double f ( double p0 ) { return sin ( p0 * # ) ; }", [a]
+            fn = lambda x, a=a: np.sin(a * x[:, 0])  # noqa: E731
+        elif kind == 2:
+            names, text, vals = ["x", "y"], "double f ( double p0 , double p1 ) { return p0 * p1 + # ; }", [b]
+            fn = lambda x, b=b: x[:, 0] * x[:, 1] + b  # noqa: E731
+        else:
+            names, text, vals = ["x", "y"], "double f ( double p0 , double p1 ) { return p0 > p1 ? p0 : # ; }", [a]
+            fn = lambda x, a=a: np.where(x[:, 0] > x[:, 1], x[:, 0], a)  # noqa: E731
+        sig = Signature("f", "double", tuple(Param(nm, "double") for nm in names),
+                        tuple(Port(nm, nm, None, "double", lo, hi) for nm in names),
+                        (Port("return", "return", None, "double"),))
+        x = rng.uniform(lo, hi, (n_samples, len(names)))
+        records.append(ToyRecord(sig, _tokens(text, vals), x.astype(np.float32), fn(x)[:, None].astype(np.float32)))
+    return records
+
+
+def tiny_config(out_dir, **over):
+    cfg = dict(out_dir=str(out_dir), model={"d_model": 32, "n_layers": 2, "n_heads": 2}, max_len=64,
+               vocab_min_count=1, batch_size=16, samples_per_program=32, max_steps=40, warmup_steps=5, lr=3e-3,
+               log_interval=5, eval_interval=20, eval_programs=32, eval_samples=32, checkpoint_interval=20,
+               threads=1, seed=0)
+    cfg.update(over)
+    return T.TrainConfig(**cfg)
+
+
+def tiny_model(vocab_size=40, **over):
+    torch.manual_seed(0)
+    cfg = ModelConfig(vocab_size=vocab_size, max_len=128, d_model=32, n_layers=2, n_heads=2, **over)
+    return HyperNet(cfg).eval()
+
+
+def model_inputs(batch):
+    return [torch.from_numpy(batch[k]) for k in E.MODEL_INPUTS]
+
+
+def random_encoded(rng, n_in, n_out, n_code, vocab_size=40):
+    """A well-formed Encoded program with random tokens and numeric features."""
+    L = 2 + n_in + n_out + n_code
+    roles = np.array([E.ROLE_CLS] + [E.ROLE_IN] * n_in + [E.ROLE_OUT] * n_out + [E.ROLE_SEP]
+                     + [E.ROLE_TARGET] * n_code, np.uint8)
+    pos = np.r_[np.arange(1, 1 + n_in + n_out), 2 + n_in + n_out + rng.choice(n_code, 2, replace=False)]
+    rows = rng.normal(size=(len(pos), E.N_NUMERIC)).astype(np.float32)
+    rows[:, 0] = 1
+    return E.Encoded(rng.integers(5, vocab_size, L).astype(np.uint16), roles, rng.integers(0, 3, L).astype(np.uint8),
+                     pos.astype(np.int32), rows, n_in, n_out, n_code)
+
+
+# ------------------------------------------------------------------------------------------------ model
+
+
+def test_generated_shapes_follow_ports():
+    net = tiny_model()
+    rng = np.random.default_rng(0)
+    for n_in, n_out in [(1, 1), (5, 3), (32, 16)]:
+        batch = E.collate([random_encoded(rng, n_in, n_out, 20)])
+        with torch.no_grad():
+            g = net(*model_inputs(batch))
+        assert g["w0"].shape == (1, n_in, 64) and g["b0"].shape == (1, 64)
+        assert g["w1"].shape == (1, 64, 64) and g["b1"].shape == (1, 64)
+        assert g["w2"].shape == (1, n_out, 64) and g["b2"].shape == (1, n_out)
+        assert g["log_scale"].shape == (1, n_out) and g["shift_units"].shape == (1, n_out)
+
+
+def test_padding_does_not_change_a_programs_weights():
+    net = tiny_model()
+    rng = np.random.default_rng(1)
+    small, big = random_encoded(rng, 2, 1, 10), random_encoded(rng, 7, 4, 60)
+    with torch.no_grad():
+        alone = net(*model_inputs(E.collate([small])))
+        together = net(*model_inputs(E.collate([big, small])))
+    for k, v in alone.items():
+        w = together[k][1]
+        if k == "w0":
+            torch.testing.assert_close(w[:2], v[0], rtol=1e-4, atol=1e-5)
+            assert not w[2:].any()  # padded input slots generate zero columns
+        elif k in ("w2", "b2", "log_scale", "shift_units"):
+            torch.testing.assert_close(w[:1], v[0], rtol=1e-4, atol=1e-5)
+        else:
+            torch.testing.assert_close(w, v[0], rtol=1e-4, atol=1e-5)
+
+
+def test_initial_generated_weights_have_kaiming_like_scales():
+    net = tiny_model()
+    rng = np.random.default_rng(2)
+    batch = E.collate([random_encoded(rng, 8, 2, 30) for _ in range(8)])
+    with torch.no_grad():
+        g = net(*model_inputs(batch))
+    assert 0.7 * np.sqrt(2 / 64) < g["w1"].std().item() < 1.3 * np.sqrt(2 / 64)
+    assert 0.3 / np.sqrt(8) < g["w0"].std().item() < 3 / np.sqrt(8)  # columns scaled by 1/sqrt(n_in)
+    assert 0.3 / 8 < g["w2"].std().item() < 3 / 8
+    assert g["log_scale"].abs().max() < 0.5 and g["shift_units"].abs().max() < 0.5
+
+
+def test_relative_mse_is_one_for_the_mean_predictor_and_matches_numpy():
+    rng = np.random.default_rng(3)
+    B, S, I, O = 2, 200, 3, 2
+    y = rng.normal(5.0, 2.0, (B, S, O))
+    mean, std = y.mean(1), y.std(1)
+    z = torch.tensor((y - mean[:, None]) / std[:, None], dtype=torch.float32)
+    u = torch.tensor(rng.uniform(-1, 1, (B, S, I)), dtype=torch.float32)
+    log_sigma = torch.tensor(np.log(std), dtype=torch.float32)
+    mos = torch.tensor(mean / std, dtype=torch.float32)
+    mask = torch.ones(B, O)
+    gen = {"w0": torch.randn(B, I, 64), "b0": torch.randn(B, 64), "w1": torch.randn(B, 64, 64) / 8,
+           "b1": torch.zeros(B, 64), "w2": torch.zeros(B, O, 64), "b2": torch.zeros(B, O),
+           "log_scale": torch.tensor(np.log(std + 1.0), dtype=torch.float32),
+           "shift_units": torch.tensor(mean / (std + 1.0), dtype=torch.float32)}
+    torch.testing.assert_close(relative_mse(gen, u, z, log_sigma, mos, mask), torch.ones(B, O), rtol=1e-4, atol=1e-4)
+    # a random generated surrogate: relative MSE = MSE in program units / var(y), computed independently
+    gen["w2"], gen["b2"] = torch.randn(B, O, 64) / 8, torch.randn(B, O)
+    rel = relative_mse(gen, u, z, log_sigma, mos, mask).numpy()
+    with torch.no_grad():
+        v = run_generated(gen, u).double().numpy()
+    y_hat = (v + gen["shift_units"].double().numpy()[:, None]) * np.exp(gen["log_scale"].double().numpy())[:, None]
+    np.testing.assert_allclose(rel, ((y_hat - y) ** 2).mean(1) / std ** 2, rtol=1e-3)
+    mask[1, 1] = 0
+    assert relative_mse(gen, u, z, log_sigma, mos, mask)[1, 1] == 0
+
+
+def test_unconditioned_init_is_the_same_for_every_program():
+    cfg = ModelConfig(vocab_size=10)
+    uncond = UnconditionedInit(cfg)
+    in_mask = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    out_mask = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    g = uncond(in_mask, out_mask)
+    torch.testing.assert_close(g["w0"][0, 0], g["w0"][1, 0])
+    assert not g["w0"][0, 1:].any()
+    torch.testing.assert_close(g["w1"][0], g["w1"][1])
+    assert not g["log_scale"].any() and not g["shift_units"].any()
+
+
+# ------------------------------------------------------------------------------------------------ data, schedule
+
+
+def test_permuted_ports_keep_features_attached():
+    rng = np.random.default_rng(4)
+    enc = random_encoded(rng, 4, 3, 12)
+    p_in, p_out = np.array([2, 0, 3, 1]), np.array([1, 2, 0])
+    perm = T.permute_ports(enc, p_in, p_out)
+    order = np.r_[0, 1 + p_in, 5 + p_out, np.arange(8, enc.length)]
+    np.testing.assert_array_equal(perm.token_ids, enc.token_ids[order])
+    np.testing.assert_array_equal(perm.numeric(), enc.numeric()[order])
+
+
+def test_program_set_normalises_and_masks():
+    recs = toy_records(8, seed=5)
+    recs[1].y[:, 0] = 3.0  # constant output: the program is skipped
+    vocab = E.Vocabulary.build(([t.text for t in r.tokens] for r in recs), 1, always=E.default_reserved_names())
+    ps = T.ProgramSet(recs, vocab, E.EncodingConfig(max_len=64))
+    assert len(ps) == 7 and ps.skipped["constant outputs"] == 1
+    batch = ps.batch([0, 1], 16)
+    lo, hi = recs[0].signature.ranges()
+    np.testing.assert_allclose(batch["u"][0, :, 0].numpy(), (recs[0].x[:16, 0] - (lo + hi) / 2) / ((hi - lo) / 2),
+                               rtol=1e-5)
+    z = ps.z[1]  # the program at index 1 is the toy record 2 (record 1 was skipped)
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-5) and np.testing.assert_allclose(z.std(0), 1, rtol=1e-4)
+    assert batch["u"].shape == (2, 16, 2) and batch["out_mask"].shape == (2, 1)
+    assert not batch["u"][0, :, 1].any()  # the one-input program's padding column
+
+
+def test_rewrites_share_their_programs_samples():
+    recs = toy_records(3, seed=8)
+    base = recs[0]
+    rewrite = ToyRecord(base.signature, base.tokens[:-1] + (Token(";"), Token("}")), base.x, base.y)
+    for r, i in zip((base, rewrite, recs[1]), (7, 7, 8)):
+        r.id = i
+    vocab = E.Vocabulary.build(([t.text for t in r.tokens] for r in recs), 1, always=E.default_reserved_names())
+    ps = T.ProgramSet([base, rewrite, recs[1]], vocab, E.EncodingConfig(max_len=64), max_samples=40)
+    assert len(ps) == 3 and ps.u[0] is ps.u[1] and ps.z[0] is ps.z[1] and ps.u[2] is not ps.u[0]
+    assert ps.u[0].shape == (40, 1) and ps.encoded[1].length == ps.encoded[0].length + 1
+
+
+def test_batch_schedule_is_a_pure_function_of_the_step():
+    lengths = np.random.default_rng(6).integers(10, 100, 101)
+    a = T.BatchSchedule(lengths, 8, seed=1, rank=0, world=2)
+    b = T.BatchSchedule(lengths, 8, seed=1, rank=0, world=2)
+    assert a.steps_per_epoch == 6
+    seq = [a(s).tolist() for s in range(14)]
+    assert [b(s).tolist() for s in (13, 2, 7)] == [seq[13], seq[2], seq[7]]
+    other = T.BatchSchedule(lengths, 8, seed=1, rank=1, world=2)
+    epoch0_r0 = np.concatenate(seq[:6])
+    epoch0_r1 = np.concatenate([other(s) for s in range(6)])
+    assert len(set(epoch0_r0)) == 48 and not set(epoch0_r0) & set(epoch0_r1)  # ranks share no program
+
+
+def test_learning_rate_schedule():
+    cfg = T.TrainConfig(lr=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=110)
+    assert T.learning_rate(0, cfg) == pytest.approx(1e-4)
+    assert T.learning_rate(9, cfg) == pytest.approx(1e-3)
+    assert T.learning_rate(60, cfg) == pytest.approx(5.5e-4)
+    assert T.learning_rate(110, cfg) == pytest.approx(1e-4)
+
+
+def test_config_files_parse_and_reject_typos(tmp_path):
+    configs = os.path.join(os.path.dirname(T.__file__), "configs")
+    for name in os.listdir(configs):
+        cfg = T.TrainConfig.load(os.path.join(configs, name))
+        cfg.model_config(100)  # model fields are valid too
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"learning_rate": 1e-3}))
+    with pytest.raises(T.NscError, match="unknown training option"):
+        T.TrainConfig.load(str(bad))
+
+
+# ------------------------------------------------------------------------------------------------ training
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_tiny_training_run_learns(tmp_path):
+    cfg = tiny_config(tmp_path, max_steps=150, eval_interval=75, checkpoint_interval=75)
+    summary = T.train(cfg, train_records=toy_records(32, 0), heldout_records=toy_records(32, 1))
+    assert summary["finished"] and summary["step"] == 150 and summary["n_train"] == 32
+    rows = read_csv(tmp_path / "losses.csv")
+    assert [int(r["step"]) for r in rows] == list(range(0, 151, 5))
+    train_losses = [float(r["train_loss"]) for r in rows if r["train_loss"]]
+    held = [float(r["heldout_loss"]) for r in rows if r["heldout_loss"]]
+    uncond = [float(r["uncond_train_loss"]) for r in rows if r["uncond_train_loss"]]
+    # 32 programs: both models learn them (nobody generalises from so few; held-out figures are only logged)
+    assert len(held) == 3 and np.mean(train_losses[-4:]) < 0.85 * np.mean(train_losses[:4])
+    assert np.mean(uncond[-4:]) < np.mean(uncond[:4])
+    assert (tmp_path / "losses.png").stat().st_size > 1000
+    for name in ("hypernet.safetensors", "uncond.safetensors", "optimizer.pt", "state.json"):
+        assert (tmp_path / "checkpoint" / name).is_file()
+    assert json.loads((tmp_path / "summary.json").read_text())["step"] == 150
+
+
+def test_resume_continues_exactly(tmp_path):
+    from safetensors.torch import load_file
+
+    recs, held = toy_records(64, 0), toy_records(16, 1)
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    T.train(tiny_config(straight, max_steps=12, checkpoint_interval=6, eval_interval=6), train_records=recs,
+            heldout_records=held)
+    T.train(tiny_config(split, max_steps=6, checkpoint_interval=6, eval_interval=6), train_records=recs,
+            heldout_records=held)
+    # the resumed run keeps the original schedule (max_steps 12), as the config file would
+    T.train(tiny_config(split, max_steps=12, checkpoint_interval=6, eval_interval=6), resume=True,
+            train_records=recs, heldout_records=held)
+    for name in ("hypernet.safetensors", "uncond.safetensors"):
+        a, b = load_file(straight / "checkpoint" / name), load_file(split / "checkpoint" / name)
+        assert a.keys() == b.keys()
+        for k in a:
+            assert torch.equal(a[k], b[k]), (name, k)
+    rows_a, rows_b = read_csv(straight / "losses.csv"), read_csv(split / "losses.csv")
+    assert [r["step"] for r in rows_a] == [r["step"] for r in rows_b]
+    assert [r["train_loss"] for r in rows_a] == [r["train_loss"] for r in rows_b]
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(T.NscError, match="no checkpoint"):
+        T.train(tiny_config(tmp_path), resume=True, train_records=toy_records(8), heldout_records=[])
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_two_cpu_processes(tmp_path):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(_free_port()), __file__, "--ddp", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["step"] == 10 and summary["programs_seen"] == 10 * 2 * 8
+    rows = read_csv(tmp_path / "losses.csv")
+    assert rows[-1]["step"] == "10" and rows[-1]["heldout_loss"]
+    assert (tmp_path / "checkpoint" / "hypernet.safetensors").is_file()
+
+
+def _ddp_main(out_dir):
+    cfg = tiny_config(out_dir, max_steps=10, batch_size=8, eval_interval=10, checkpoint_interval=10)
+    T.train(cfg, train_records=toy_records(64, 0), heldout_records=toy_records(16, 1))
+
+
+# ------------------------------------------------------------------------------------------------ export
+
+
+def test_export_round_trip(tmp_path):
+    from nsc.compiler.hypernet import Compiler
+    from nsc.frontend.program import Program
+    from nsc.training.export import check_onnx, export
+
+    T.train(tiny_config(tmp_path / "run", max_steps=5, eval_interval=5, checkpoint_interval=5),
+            train_records=toy_records(32, 0), heldout_records=toy_records(8, 1))
+    manifest = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "weights"))
+    assert set(os.listdir(tmp_path / "weights")) == {"compiler.onnx", "manifest.json", "unconditioned.safetensors"}
+    assert manifest["training"]["steps"] == 5 and manifest["export"]["onnx_max_abs_diff"] < 1e-4
+    assert "heldout_relrmse_median" in manifest["quality"]
+    hypernet, uncond, state = T.load_models(str(tmp_path / "run" / "checkpoint"))
+    assert check_onnx(hypernet, str(tmp_path / "weights" / "compiler.onnx")) < 1e-4  # incl. 32 inputs, 16 outputs
+    # the compile-time path on a toy program equals torch's generated surrogate
+    rec = toy_records(4, 7)[2]
+    compiler = Compiler(tmp_path / "weights")
+    params, notes = compiler.compile(Program("t.c", "", "0", rec.signature, tokens=rec.tokens))
+    vocab, enc_cfg = E.encoding_from_manifest(state["encoding"])
+    batch = E.collate([E.encode(rec.signature, rec.tokens, vocab, enc_cfg)])
+    with torch.no_grad():
+        g = hypernet.eval()(*model_inputs(batch))
+    np.testing.assert_allclose(params.weights[0], g["w0"][0].T.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(params.weights[1], g["w1"][0].numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(params.out_scale, torch.exp(g["log_scale"][0]).numpy(), rtol=1e-4)
+    np.testing.assert_allclose(params.out_shift, (g["shift_units"][0] * torch.exp(g["log_scale"][0])).numpy(),
+                               rtol=1e-4, atol=1e-6)
+
+
+if __name__ == "__main__" and "--ddp" in sys.argv:
+    _ddp_main(sys.argv[sys.argv.index("--ddp") + 1])
