@@ -139,6 +139,13 @@ class Cast(Expr):
         return [self.a]
 
 
+class AddrOf(Expr):
+    """`&name`: the address of a local, passed to a helper that writes through it."""
+
+    def __init__(self, name, ctype):
+        self.name, self.ctype = name, ctype
+
+
 CMP_OPS = ("<", "<=", ">", ">=", "==", "!=")
 
 # ============================================================================================== IR: statements
@@ -151,10 +158,17 @@ class Stmt:
 
 
 class Decl(Stmt):
-    """`T name = init;` (init may be None)."""
+    """`T name = init;` (init may be None), or a local array `T name[length];`."""
 
-    def __init__(self, ctype, name, init=None):
-        self.ctype, self.name, self.init = ctype, name, init
+    def __init__(self, ctype, name, init=None, length=None):
+        self.ctype, self.name, self.init, self.length = ctype, name, init, length
+
+
+class ExprStmt(Stmt):
+    """A call for its effect: a void helper writing arrays or pointed-to locals."""
+
+    def __init__(self, expr):
+        self.expr = expr
 
 
 class Assign(Stmt):
@@ -189,10 +203,11 @@ class Loop(Stmt):
 
 
 class Switch(Stmt):
-    """`switch (subject) { case k: ... break; ... default: ... }`; cases are (labels, body) pairs."""
+    """`switch (subject) { case k: ... break; ... default: ... }`; cases are (labels, body) pairs; `names` maps
+    a label value to an enum constant spelling it."""
 
-    def __init__(self, subject, cases, default):
-        self.subject, self.cases, self.default = subject, cases, default
+    def __init__(self, subject, cases, default, names=None):
+        self.subject, self.cases, self.default, self.names = subject, cases, default, names or {}
 
     def blocks(self):
         return [body for _, body in self.cases] + [self.default]
@@ -221,6 +236,15 @@ class Const:
     ctype: str
     name: str
     value: Expr
+
+
+@dataclass
+class Enum:
+    """`enum name { A = 0, B = 1, ... };` (name may be empty); its constants label switch cases."""
+
+    name: str
+    members: list
+    values: list
 
 
 @dataclass
@@ -322,6 +346,8 @@ class Emitter:
             return s + (f"[{self.expr(e.index2)}]" if e.index2 is not None else "")
         if isinstance(e, Deref):
             return f"*{self.name(e.name)}"
+        if isinstance(e, AddrOf):
+            return f"&{self.name(e.name)}"
         if isinstance(e, Unary):
             inner = self.expr(e.a)
             if _prec(e.a) < 14 or (e.op == "-" and inner.startswith("-")):
@@ -365,7 +391,10 @@ class Emitter:
         pad = self.ind * depth
         if isinstance(s, Decl):
             init = f" = {self.expr(s.init)}" if s.init is not None else ""
-            return [f"{pad}{s.ctype} {self.name(s.name)}{init};"]
+            dims = f"[{s.length}]" if s.length else ""
+            return [f"{pad}{s.ctype} {self.name(s.name)}{dims}{init};"]
+        if isinstance(s, ExprStmt):
+            return [f"{pad}{self.expr(s.expr)};"]
         if isinstance(s, Assign):
             return [f"{pad}{self.expr(s.target)} {s.op} {self.expr(s.value)};"]
         if isinstance(s, Return):
@@ -397,7 +426,7 @@ class Emitter:
         if isinstance(s, Switch):
             lines = [f"{pad}switch ({self.expr(s.subject)}) {{"]
             for labels, body in s.cases:
-                lines += [f"{pad}case {k}:" for k in labels]
+                lines += [f"{pad}case {self.name(s.names[k]) if k in s.names else k}:" for k in labels]
                 lines += self.block(body, depth + 1) + [f"{pad}{self.ind}break;"]
             lines += [f"{pad}default:"] + self.block(s.default, depth + 1) + [f"{pad}{self.ind}break;"]
             return lines + [pad + "}"]
@@ -415,6 +444,8 @@ class Emitter:
             return f"const {p.ctype} {p.name}[{p.n}]"
         if p.kind == "ptr_in":
             return f"const {p.ctype} *{p.name}"
+        if p.kind == "array_const":  # a helper's array parameter
+            return f"const {p.ctype} {p.name}[{p.n}]"
         if p.kind in ("ptr_out", "inout"):
             return f"{p.ctype} *{p.name}"
         if p.kind == "array_out":
@@ -453,6 +484,9 @@ class Emitter:
             return [f"static const {it.ctype} {self.name(it.name)}[{len(vals)}] = {{"] + lines + ["};"]
         if isinstance(it, Function):
             return self.function(it)
+        if isinstance(it, Enum):
+            members = ", ".join(f"{self.name(m)} = {v}" for m, v in zip(it.members, it.values))
+            return [f"enum {self.name(it.name) + ' ' if it.name else ''}{{ {members} }};"]
         raise TypeError(it)
 
 
@@ -585,7 +619,13 @@ class GeneratedProgram:
 
 def toplevel_names(unit: Unit) -> list[str]:
     """File-scope names a batched translation unit must rename: constants, tables, helpers, the target."""
-    return [it.name for it in unit.items] + [unit.target.name]
+    names = [it.name for it in unit.items if it.name] + [unit.target.name]
+    return names + [m for it in unit.items if isinstance(it, Enum) for m in it.members]
+
+
+def copy_expr(e: Expr) -> Expr:
+    import copy
+    return copy.deepcopy(e)
 
 
 def nice(v: float, digits: int = 3) -> float:
@@ -954,7 +994,7 @@ class ProgramBuilder:
         is_int = not is_float_type(a.ctype)
         t = Num(round(thr), "int") if is_int else self.lit(thr)
         c = self.bin(rng.choice(["<", "<=", ">", ">="]), a, t)
-        if rng.random() < 0.12:
+        if rng.random() < 0.2:
             c2 = self.condition_simple()
             c = self.bin(rng.choice(["&&", "||"]), c, c2)
         self.features["compare"] += 1
@@ -1171,7 +1211,17 @@ class ProgramBuilder:
         ivs.append(d.iv)
         deps |= d.deps
         self.body.append(Decl(out_t, name, None))
-        self.body.append(Switch(self.var(v), cases, [Assign(Var(name, out_t), "=", d)]))
+        names = {}
+        if rng.random() < 0.3:  # the modes get names, as in `enum { MODE_LINEAR, MODE_QUAD, ... }`
+            used = sorted({k for g, _ in cases for k in g})
+            stem = rng.choice(["MODE", "KIND", "CH", "BAND", "OP", "SHAPE", "LVL"])
+            members = [self.fresh([f"{stem}_{w}" for w in ("A", "B", "C", "D", "E", "LOW", "MID", "HIGH", "X", "Y")],
+                                  upper=True) for _ in used]
+            self.items.append(Enum(self.fresh(["mode", "kind", "op_t", ""]) if rng.random() < 0.4 else "",
+                                   members, used))
+            names = dict(zip(used, members))
+            self.features["enum"] += 1
+        self.body.append(Switch(self.var(v), cases, [Assign(Var(name, out_t), "=", d)], names))
         lo, hi = hull(*ivs)
         self.scope.append(VarInfo(name, out_t, lo, hi, "local", frozenset(deps)))
         self.features["switch"] += 1
@@ -1181,6 +1231,21 @@ class ProgramBuilder:
         name = self.fresh(["i", "j", "k", "it", "n", "step", "iter", "m"]) if self.rng.random() < 0.3 else \
             self.fresh(["i", "j", "k"])
         return VarInfo(name, "int", lo, hi, "loop")
+
+    @contextmanager
+    def helper_scope(self, pinfos):
+        """Build a helper's body: its parameters are the scope (with file-scope constants and tables), and their
+        names are reserved meanwhile so that the helper's locals do not shadow them."""
+        saved = (self.scope, self.body, self.loop_depth)
+        reserved = {p.name for p in pinfos} - self.used_names
+        self.used_names |= reserved
+        self.scope = [v for v in saved[0] if v.role in ("const", "table")] + list(pinfos)
+        self.body, self.loop_depth = [], 0
+        try:
+            yield
+        finally:
+            self.scope, self.body, self.loop_depth = saved
+            self.used_names -= reserved
 
     @contextmanager
     def in_loop(self, counter: VarInfo):
@@ -1213,6 +1278,11 @@ class ProgramBuilder:
         else:
             acc = self.new_local(self.lit(init), pool=["acc", "sum", "s", "total", "tot", "energy", "prod", "p"])
             start = 0
+        stop = Num(n, "int")
+        bounds = [v for v in self.scope if v.role == "input" and v.ctype == "int" and 1 <= v.hi <= 24 and v.lo >= 0]
+        if arr is None and bounds and rng.random() < 0.5:  # a trip count from an int input
+            bv = rng.choice(bounds)
+            stop, n = self.var(bv), int(bv.hi)
         i = self.loop_var(start, n - 1)
         with self.in_loop(i):
             item = self.loop_item(arr, i, n)
@@ -1241,7 +1311,7 @@ class ProgramBuilder:
                                                       [self.var(acc), item], item.iv)))
             acc.lo, acc.hi = item.iv
         acc.deps = acc.deps | item.deps
-        self.body.append(Loop(i.name, Num(start, "int"), Num(n, "int"), body, declare=rng.random() < 0.7))
+        self.body.append(Loop(i.name, Num(start, "int"), stop, body, declare=rng.random() < 0.7))
         if not self.body[-1].declare:
             self.body.insert(self.first_stmt_index(), Decl("int", i.name))
         if kind == "sumsq" and rng.random() < 0.6:
@@ -1393,22 +1463,18 @@ class ProgramBuilder:
         # a random helper over its own parameters: built in a nested scope
         nargs = rng.randint(1, 3)
         names = rng.sample(["x", "y", "t", "a", "b", "u", "v", "s", "r", "k"], nargs)
-        saved = (self.scope, self.body, self.loop_depth)
         pinfos = []
         for nm in names:
             lo, hi = rng.choice(RANGES)
             pinfos.append(VarInfo(nm, ft, lo, hi, "input", frozenset([nm])))
-        self.scope = [v for v in saved[0] if v.role in ("const", "table")] + pinfos
-        self.body = []
-        self.loop_depth = 0
-        for _ in range(rng.randint(0, 2)):
-            self.block_expr()
-        self.recount_uses()
-        unused = self.body or any(p.uses == 0 for p in pinfos)
-        e = self.output_expr() if unused or rng.random() < 0.5 else self.expr(rng.randint(1, 3))
-        body = self.body + [Return(e)]
+        with self.helper_scope(pinfos):
+            for _ in range(rng.randint(0, 2)):
+                self.block_expr()
+            self.recount_uses()
+            unused = self.body or any(p.uses == 0 for p in pinfos)
+            e = self.output_expr() if unused or rng.random() < 0.5 else self.expr(rng.randint(1, 3))
+            body = self.body + [Return(e)]
         res_iv = e.iv
-        self.scope, self.body, self.loop_depth = saved
         fn = Function(self.fresh(HELPER_NAMES), ft, [PDecl(nm, ft) for nm in names], body, storage)
         return fn, pinfos, res_iv
 
@@ -1670,12 +1736,15 @@ class ProgramBuilder:
             self.ensure_helper()
         blocks = [self.block_expr, self.block_poly, self.block_clamp, self.block_piecewise, self.block_switch,
                   self.block_accumulate, self.block_table_interp, self.block_iterate, self.block_int,
-                  self.block_update, self.block_matvec]
-        weights = [10, 3, 3, 3, 2, 3, 2, 2, 2, 3, 1]
+                  self.block_update, self.block_matvec, self.block_vector, self.block_multi_out]
+        weights = [10, 3, 3, 3, 2, 3, 2, 2, 2, 3, 1, 1.5, 1]
         if any(v.role == "input" and not is_float_type(v.ctype) for v in self.scope):
             weights[4] = 5
         if any(v.role == "array" for v in self.scope):
             weights[5] = 8
+        self.plan = self.plan_outputs(params)
+        if self.plan[0] != "void" and self.plan[1:] == (0, 0) and rng.random() < 0.25:
+            self.block_guard()
         for _ in range(rng.randint(1, 7)):
             rng.choices(blocks, weights)[0]()
         self.use_leftovers()
@@ -1686,6 +1755,97 @@ class ProgramBuilder:
         target = Function(name, ret, params, self.body, storage)
         style = {"indent": rng.choice(["    ", "    ", "  ", "\t"]), "braces": rng.choice(["always", "minimal"])}
         return Unit(self.items, target, style)
+
+    def block_guard(self):
+        """A guard clause: `if (cond) return value;` (the function returns only its return value)."""
+        rng = self.rng
+        c = self.condition()
+        ret = self.plan[0]
+        if is_float_type(ret):
+            v = self.lit(self.const_value()) if rng.random() < 0.6 else self.varying_expr(1)
+        else:
+            v = Num(rng.randint(-1, 3), "int")
+        self.body.append(If(c, [Return(v)]))
+        self.features["guard"] += 1
+
+    def block_vector(self):
+        """Small local vectors filled from scoped values and combined by helpers taking array parameters:
+        a reduction (dot product, norm) or a void helper writing an output array."""
+        rng = self.rng
+        ft = self.ftype
+        n = rng.randint(2, 4)
+        vecs = []
+        for _ in range(2):
+            name = self.fresh(["va", "vb", "d1", "d2", "e1", "e2", "u", "w", "edge", "rel", "dir", "nrm", "col"])
+            self.body.append(Decl(ft, name, None, n))
+            ivs = []
+            for k in range(n):
+                e = self.tame(self.varying_expr(rng.randint(0, 2)))
+                self.body.append(Assign(Elem(name, Num(k, "int"), ft), "=", e))
+                ivs.append(e.iv)
+            lo, hi = hull(*ivs)
+            vecs.append(VarInfo(name, ft, lo, hi, "array", frozenset().union(*[]), n=n, uses=1))
+        a, b = vecs
+        i = "i"
+        ap, bp, op = PDecl("a", ft, "array_const", n), PDecl("b", ft, "array_const", n), PDecl("out", ft, "array_out", n)
+        ea, eb = Elem("a", Var(i, "int"), ft), Elem("b", Var(i, "int"), ft)
+        kind = rng.choice(["dot", "dist", "comb"])
+        storage = rng.choice(["static", "static inline"])
+        if kind in ("dot", "dist"):
+            term = Bin("*", ea, eb) if kind == "dot" else Bin("*", Bin("-", ea, eb), Bin("-", copy_expr(ea), copy_expr(eb)))
+            body = [Decl(ft, "s", Num(0.0, ft)), Loop(i, Num(0, "int"), Num(n, "int"), [Assign(Var("s", ft), "+=", term)])]
+            body.append(Return(Var("s", ft) if kind == "dot" else Call(self.mathfn("sqrt"), [Var("s", ft)], self.math_ret())))
+            fn = Function(self.fresh(["dot", "dot3", "inner", "dist", "norm_diff"]), ft, [ap, bp], body, storage)
+            m = max(mag((a.lo, a.hi)), mag((b.lo, b.hi)))
+            iv = (-n * m * m, n * m * m) if kind == "dot" else (0.0, 2 * math.sqrt(n) * m)
+            call = self.mk(Call(fn.name, [Var(a.name, ft), Var(b.name, ft)], ft), iv)
+            self.items.append(fn)
+            self.new_local(self.tame(call), pool=["proj", "dotp", "d", "len2", "cosv", "dist"])
+        else:
+            w = nice(rng.uniform(-2, 2), 2)
+            body = [Loop(i, Num(0, "int"), Num(n, "int"),
+                         [Assign(Elem("out", Var(i, "int"), ft), "=", Bin("+", ea, Bin("*", Num(w, ft), eb)))])]
+            fn = Function(self.fresh(["axpy", "combine", "madd", "blend_v", "offset_v"]), "void", [ap, bp, op], body,
+                          storage)
+            self.items.append(fn)
+            cname = self.fresh(["vc", "res_v", "sumv", "mixv", "acc_v"])
+            self.body.append(Decl(ft, cname, None, n))
+            self.body.append(ExprStmt(Call(fn.name, [Var(a.name, ft), Var(b.name, ft), Var(cname, ft)], "void")))
+            m = mag((a.lo, a.hi)) + abs(w) * mag((b.lo, b.hi))
+            self.scope.append(VarInfo(cname, ft, -m, m, "array", frozenset(["?"]), n=n))
+        self.features["local_array"] += 1
+        self.features["helper"] += 1
+
+    def block_multi_out(self):
+        """A void helper returning two or three values through pointers: `polar(x, y, &r, &t);`."""
+        rng = self.rng
+        ft = self.ftype
+        nargs, nouts = rng.randint(1, 3), rng.randint(2, 3)
+        names = rng.sample(["x", "y", "t", "a", "b", "u", "s"], nargs)
+        onames = rng.sample(["r", "th", "lo", "hi", "mag", "ph", "sv", "cv"], nouts)
+        pinfos = [VarInfo(nm, ft, *rng.choice(RANGES), "input", frozenset([nm])) for nm in names]
+        ivs = []
+        with self.helper_scope(pinfos + [VarInfo(o, ft, 0, 0, "out") for o in onames]):
+            self.scope = [v for v in self.scope if v.role != "out"]
+            for o in onames:
+                e = self.varying_expr(rng.randint(1, 2))
+                self.body.append(Assign(Deref(o, ft), "=", e))
+                ivs.append(e.iv)
+            hbody = self.body
+        fn = Function(self.fresh(["polar", "split", "decompose", "eval2", "sincos_fn", "bounds", "minmax"]), "void",
+                      [PDecl(nm, ft) for nm in names] + [PDecl(o, ft, "ptr_out") for o in onames], hbody,
+                      rng.choice(["static", "static inline"]))
+        self.items.append(fn)
+        args = [self.fit_to(self.varying_expr(1), p.lo, p.hi) for p in pinfos]
+        locals_ = []
+        for o, iv in zip(onames, ivs):
+            ln = self.fresh(LOCAL_NAMES)
+            self.body.append(Decl(ft, ln, None))
+            locals_.append(ln)
+            self.scope.append(VarInfo(ln, ft, iv[0], iv[1], "local", frozenset().union(*[a.deps for a in args])))
+        self.body.append(ExprStmt(Call(fn.name, args + [AddrOf(ln, ft) for ln in locals_], "void")))
+        self.features["helper"] += 1
+        self.features["addr_of"] += 1
 
     def use_leftovers(self):
         """Real kernels use every parameter and every local: fold unused ones into new locals, leaving at most
@@ -1803,19 +1963,24 @@ class ProgramBuilder:
             e = self.bin("*", self.lit(nice(10 ** rng.uniform(-3, 4), 2)), e)
         return e
 
-    def make_outputs(self, params) -> tuple[str, list]:
+    def plan_outputs(self, params) -> tuple[str, int, int]:
+        """(return type, pointer outputs, array output length), decided before the body (guards need it)."""
         rng = self.rng
-        self.recount_uses()
-        ft = self.ftype
-        r = rng.random()
         has_state = any(p.kind == "inout" for p in params)
         ret = "void"
-        if r < 0.55 and not has_state:
-            ret = ft if rng.random() < 0.92 else "int"
+        if rng.random() < 0.55 and not has_state:
+            ret = self.ftype if rng.random() < 0.92 else "int"
         n_ptr = 0 if ret != "void" and rng.random() < 0.7 else rng.choices([0, 1, 2, 3], [1, 4, 3, 1])[0]
         if ret == "void" and not has_state and n_ptr == 0:
             n_ptr = 1
         n_arr = rng.choice([0, 0, 0, 2, 3, 3, 4, 6, 8]) if (ret == "void" or rng.random() < 0.2) else 0
+        return ret, n_ptr, n_arr
+
+    def make_outputs(self, params) -> tuple[str, list]:
+        rng = self.rng
+        self.recount_uses()
+        ft = self.ftype
+        ret, n_ptr, n_arr = self.plan
         for _ in range(n_ptr):
             name = self.fresh(OUT_NAMES)
             params.append(PDecl(name, ft, "ptr_out"))
@@ -1874,7 +2039,7 @@ def referenced_names(stmts) -> Counter:
     names = Counter()
 
     def walk_expr(e):
-        if isinstance(e, (Var, Elem, Deref)):
+        if isinstance(e, (Var, Elem, Deref, AddrOf)):
             names[e.name] += 1
         elif isinstance(e, Call):
             names[e.fn] += 1
@@ -1915,6 +2080,8 @@ def stmt_exprs(s: Stmt) -> list[Expr]:
         return [s.subject]
     if isinstance(s, Return):
         return [s.value]
+    if isinstance(s, ExprStmt):
+        return [s.expr]
     return []
 
 
@@ -1931,7 +2098,7 @@ def prune_unused(unit: Unit) -> Unit:
                     todo.append(by_name[n])
                 elif isinstance(by_name[n], (Define, Const)):
                     pass
-    unit.items = [it for it in unit.items if it.name in reached]
+    unit.items = [it for it in unit.items if it.name in reached or isinstance(it, Enum)]
     return unit
 
 
@@ -1955,7 +2122,7 @@ def construct_counts(unit: Unit) -> Counter:
         for s in stmts:
             c["stmt"] += 1
             if isinstance(s, Decl):
-                c["decl:" + s.ctype] += 1
+                c["decl:" + s.ctype + ("[]" if s.length else "")] += 1
                 if s.init is not None:
                     walk_expr(s.init)
             elif isinstance(s, Assign):
@@ -1974,6 +2141,10 @@ def construct_counts(unit: Unit) -> Counter:
                 walk_expr(s.subject)
             elif isinstance(s, Return):
                 walk_expr(s.value)
+                c["return"] += 1
+            elif isinstance(s, ExprStmt):
+                c["call_stmt"] += 1
+                walk_expr(s.expr)
             for b in s.blocks():
                 walk(b)
 
@@ -1988,6 +2159,8 @@ def construct_counts(unit: Unit) -> Counter:
             c["define"] += 1
         elif isinstance(it, Const):
             c["static_const"] += 1
+        elif isinstance(it, Enum):
+            c["enum"] += 1
     walk(unit.target.body)
     for p in unit.target.params:
         c["param:" + p.kind] += 1

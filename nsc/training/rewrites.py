@@ -20,7 +20,8 @@ from __future__ import annotations
 import copy
 import random
 
-from nsc.training.corpus_gen import (CMP_OPS, Assign, Bin, Break, Call, Cast, Cond, Decl, Deref, Elem, Expr, Function, If,
+from nsc.training.corpus_gen import (CMP_OPS, AddrOf, Assign, Bin, Break, Call, Cast, Cond, Decl, Deref, Elem, Expr,
+                                     ExprStmt, Function, If,
                                      Loop, Num, Return, Stmt, Switch, Unary, Unit, Var, arith_type, is_float_type,
                                      stmt_exprs)
 
@@ -79,6 +80,8 @@ def map_stmt_exprs(s: Stmt, f):
         s.cond = map_expr(s.cond, f)
     elif isinstance(s, Return):
         s.value = map_expr(s.value, f)
+    elif isinstance(s, ExprStmt):
+        s.expr = map_expr(s.expr, f)
     elif isinstance(s, Switch):
         pass  # the subject stays an int expression as written
     elif isinstance(s, Loop):
@@ -95,7 +98,7 @@ def names_in(e: Expr) -> set[str]:
     out = set()
 
     def visit(x, _):
-        if isinstance(x, (Var, Elem, Deref)):
+        if isinstance(x, (Var, Elem, Deref, AddrOf)):
             out.add(x.name)
         elif isinstance(x, Call):
             out.add(x.fn)
@@ -130,6 +133,8 @@ def reads_writes(s: Stmt) -> tuple[set[str], set[str]]:
             reads.add(st.var)
         if isinstance(st, Switch):
             reads |= names_in(st.subject)
+        if isinstance(st, ExprStmt):  # a helper call writes through its array and address arguments
+            writes |= {a.name for a in st.expr.args if isinstance(a, (Var, AddrOf))}
     return reads, writes
 
 
@@ -162,7 +167,7 @@ def rw_rename(unit: Unit, rng: random.Random):
 
     glob = {}
     for it in unit.items:
-        if rng.random() < 0.7:
+        if it.name and rng.random() < 0.7:
             glob[it.name] = fresh([it.name.lower() + "_fn", "h_" + it.name.lower(), it.name.lower() + "2"]
                                   if isinstance(it, Function) else [it.name + "_C", "K_" + it.name, it.name + "2"])
     for it in unit.items:
@@ -182,7 +187,7 @@ def rw_rename(unit: Unit, rng: random.Random):
                 s.var = local.get(s.var, s.var)
 
         def ren(e, _):
-            if isinstance(e, (Var, Elem)) and e.name in local:
+            if isinstance(e, (Var, Elem, AddrOf)) and e.name in local:
                 e.name = local[e.name]
             if isinstance(e, Call) and e.fn in local:
                 e.fn = local[e.fn]
@@ -383,7 +388,7 @@ RW_FUNCS = {"rename": rw_rename, "reorder": rw_reorder, "commute": rw_commute, "
 
 EXPR_FIELDS = {Bin: ("a", "b"), Cond: ("c", "a", "b"), Unary: ("a",), Cast: ("a",), Elem: ("index", "index2")}
 STMT_FIELDS = {Decl: ("init",), Assign: ("target", "value"), If: ("cond",), Return: ("value",),
-               Switch: ("subject",), Loop: ("start", "stop")}
+               Switch: ("subject",), Loop: ("start", "stop"), ExprStmt: ("expr",)}
 
 
 def _unshare_expr(e, seen: set):
