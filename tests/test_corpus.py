@@ -262,3 +262,9 @@ def test_coverage_reports(tiny_corpus, tmp_path):
     prof = CorpusProfile(out)
     f = features(rec.tokens, rec.signature)
     assert f.shape == (len(prof.mean),)
+
+
+def test_resume_refuses_other_settings(tiny_corpus, tmp_path):
+    out, opts, _ = tiny_corpus
+    with pytest.raises(corpus_run.NscError, match="other settings"):
+        corpus_run.run_shard(dataclasses.replace(opts, samples=64))

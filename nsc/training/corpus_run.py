@@ -23,7 +23,8 @@ time, in one batch:
 Rewrites are stored as extra records that share their program's sample block (variant >= 1, same id/seed, so
 the held-out split keeps a program and its rewrites together).
 Per shard, `summary_shard{i}of{n}.json` has the kept count, each drop reason, wall time, rate and the time spent
-in each stage (summed over workers).
+in each stage (summed over workers). `corpus.json` records the settings that shape a chunk (seed, chunk size,
+samples, rewrites); a later run into the same folder with other settings is refused rather than mixed in.
 """
 
 from __future__ import annotations
@@ -382,6 +383,7 @@ def _worker(args):
 def run_shard(opts: RunOptions) -> dict:
     """Process every missing chunk of the shard (in parallel), then write and return the shard's summary."""
     os.makedirs(opts.out, exist_ok=True)
+    check_settings(opts)
     chunks = shard_chunks(opts.programs, opts.chunk, opts.shard)
     pending = [c for c in chunks if not os.path.exists(corpus_store.chunk_path(opts.out, c[0]))]
     t_start = time.perf_counter()
@@ -435,6 +437,28 @@ def run_shard(opts: RunOptions) -> dict:
     return summary
 
 
+SETTINGS = ("seed", "chunk", "samples", "rewrites", "verify_rewrites")
+
+
+def check_settings(opts: RunOptions) -> None:
+    """Resuming (or adding shards) with settings that change what a chunk holds would mix two corpora:
+    the first run records them in corpus.json, later runs must match."""
+    path = os.path.join(opts.out, "corpus.json")
+    mine = {k: getattr(opts, k) for k in SETTINGS}
+    if os.path.exists(path):
+        with open(path) as f:
+            theirs = json.load(f)
+        diff = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
+        if diff:
+            raise NscError(f"{opts.out} holds a corpus made with other settings: "
+                           + ", ".join(f"{k} {a} (now {b})" for k, (a, b) in diff.items()))
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(mine, f, indent=2)
+    os.replace(tmp, path)
+
+
 def _quiet(progress) -> bool | None:
     if progress is None:
         return None  # tqdm: a bar on a terminal, nothing when piped
@@ -473,7 +497,11 @@ def main(argv=None) -> int:
         ap.error("--programs, --chunk >= 1, --samples >= 2, --rewrites >= 0")
     opts = RunOptions(a.out, a.programs, a.samples, a.shard, max(1, a.workers), a.seed, a.chunk, a.rewrites,
                       a.verify, a.timeout)
-    summary = run_shard(opts)
+    try:
+        summary = run_shard(opts)
+    except NscError as e:
+        print(e, file=sys.stderr)
+        return 1
     if a.json:
         print(json.dumps(summary, indent=2))
     else:
