@@ -336,3 +336,12 @@ def test_batched_model_equals_single_models():
         assert_params_identical(batched.member_params(m), p)
     with pytest.raises(ValueError, match="share"):
         BatchedSurrogateMLP([ps[0], make_params(hidden=(32, 32))])
+
+
+def test_compile_path_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; import nsc.surrogate, nsc.surrogate.init, nsc.surrogate.onnx_io; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
