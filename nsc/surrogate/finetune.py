@@ -385,10 +385,15 @@ class _Engine:
         return (self.u_train[member, idx_t], self.t_train[member, idx_t],
                 self._tensor(weight.transpose(1, 0, 2).copy()), prefix)
 
-    def _member_losses(self, flat, u, t, w) -> torch.Tensor:
-        """Per-member weighted MSE [k] in normalised units (w: row weights summing to 1 per member)."""
-        v = self.layout.forward(flat, u)
-        return ((v - t).square().mean(dim=2) * w).sum(dim=1)
+    def _member_losses(self, flat, u, t, w, chunk: int = 1 << 14) -> torch.Tensor:
+        """Per-member weighted MSE [k] in normalised units (w: row weights summing to 1 per member).
+        Rows go in chunks so a large validation set never needs a [k, n, 64] activation all at once."""
+        total = torch.zeros(flat.shape[0], device=flat.device)
+        for start in range(0, u.shape[1], chunk):
+            v = self.layout.forward(flat, u[:, start:start + chunk])
+            err = (v - t[:, start:start + chunk]).square().mean(dim=2)
+            total += (err * w[:, start:start + chunk]).sum(dim=1)
+        return total
 
     # -- training ------------------------------------------------------------------------------------------------
 
@@ -488,9 +493,11 @@ class _Engine:
         return out
 
     def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray) -> tuple[list[float], float]:
-        with torch.no_grad():
-            weights, biases = self.layout.views(self._tensor(self.layout.flatten(params)).unsqueeze(0))
-            v = mlp_forward(self._tensor(m["u"][rows]).unsqueeze(0), weights, biases, params.activation)[0]
-        pred = v.cpu().numpy().astype(np.float64) * params.out_scale + params.out_shift
+        flat = self._tensor(self.layout.flatten(params)).unsqueeze(0)
+        u = m["u"][rows]
+        with torch.no_grad():  # in row chunks, like _member_losses
+            v = np.concatenate([self.layout.forward(flat, self._tensor(u[i:i + (1 << 14)]).unsqueeze(0))[0]
+                                .cpu().numpy() for i in range(0, len(u), 1 << 14)])
+        pred = v.astype(np.float64) * params.out_scale + params.out_shift
         rmse = np.sqrt(np.mean((pred - m["y"][rows]) ** 2, axis=0))
         return [float(e) for e in rmse], float(np.mean(rmse / m["data_std"]))
