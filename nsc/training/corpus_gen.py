@@ -836,23 +836,27 @@ class ProgramBuilder:
         if lo > 1e-6 * max(1.0, mag(b.iv)) or hi < -1e-6 * max(1.0, mag(b.iv)):
             if mag(a.iv) / min(abs(lo), abs(hi)) < self.MAG_LIMIT:
                 return self.bin("/", a, b)
+        # Denominators that can reach zero: mostly softened on the denominator's own scale, as physical models
+        # do (`r2 + eps2`), sometimes the bare guards of defensive code (`fabs(b) + 1e-9`, `b != 0 ? a / b : 0`),
+        # which make outputs spike near b = 0 and so are kept rare.
         r = self.rng.random()
-        if r < 0.35:
-            eps = self.rng.choice([1e-6, 1e-9, 1e-3, 0.1, 1.0])
+        m = max(mag(b.iv), 1e-6)
+        if r < 0.1:
+            eps = self.rng.choice([1e-6, 1e-9, 1e-3])
             den = self.bin("+", self.call(self.mathfn("fabs"), [b], (0.0, mag(b.iv))), self.lit(eps))
-        elif r < 0.6:
-            c = self.rng.choice([1.0, 1.0, 0.5, 2.0, 0.1])
+        elif r < 0.55:
+            c = nice(m * self.rng.uniform(0.05, 1.0), 2)
+            den = self.bin("+", self.call(self.mathfn("fabs"), [b], (0.0, mag(b.iv))), self.lit(c))
+        elif r < 0.92:
+            c = nice(m * m * self.rng.uniform(0.05, 1.0), 2)
             den = self.bin("+", self.lit(c), self.bin("*", b, b))
-            den.iv = (den.b.iv[0] + c if den.b.iv[0] > 0 else c, den.iv[1])
+            den.iv = (c, den.iv[1])
         else:  # a guarded ternary, as in `fabs(b) > 1e-9 ? a / b : 0.0`
             eps = self.rng.choice([1e-9, 1e-6, 1e-3])
             test = self.bin(">", self.call(self.mathfn("fabs"), [b], (0.0, mag(b.iv))), self.lit(eps))
-            q = Bin("/", a, b)
-            m = mag(a.iv) / eps
-            q = self.mk(q, (-m, m), a, b)
+            q = self.mk(Bin("/", a, b), (-mag(a.iv) / eps, mag(a.iv) / eps), a, b)
             alt = self.lit(0.0) if self.rng.random() < 0.6 else a
-            e = self.mk(Cond(test, q, alt), hull(q.iv, alt.iv), test, q, alt)
-            return self.tame(e)
+            return self.tame(self.mk(Cond(test, q, alt), hull(q.iv, alt.iv), test, q, alt))
         den.iv = (max(den.iv[0], 1e-12), den.iv[1])
         return self.tame(self.bin("/", a, den))
 
@@ -895,7 +899,7 @@ class ProgramBuilder:
             if p != int(p) or p < 0:
                 if lo <= 1e-6:
                     a = self.bin("+", self.call(self.mathfn("fabs"), [a], (0.0, mag(a.iv))),
-                                 self.lit(rng.choice([1.0, 0.1, 1e-3])))
+                                 self.lit(nice(max(mag(a.iv), 1e-3) * rng.uniform(0.02, 0.5), 2)))
             lo, hi = a.iv
             if mag(a.iv) ** abs(p) > self.MAG_LIMIT:
                 p = rng.choice([0.5, 2.0]) if mag(a.iv) < 1000 else 0.5
@@ -1009,7 +1013,8 @@ class ProgramBuilder:
 
     def ternary(self, depth) -> Expr:
         c = self.condition()
-        a, b = self.expr(depth - 1), self.expr(depth - 1)
+        a = self.expr(depth - 1)
+        b = self.comparable(self.expr(depth - 1), a)
         self.features["ternary"] += 1
         return self.mk(Cond(c, a, b), hull(a.iv, b.iv), c, a, b)
 
@@ -1169,6 +1174,8 @@ class ProgramBuilder:
                 prev_cut = seg_end
             else:
                 e = self.expr(rng.randint(0, 2)) if rng.random() < 0.3 else self.varying_expr(rng.randint(1, 2))
+                if branches:
+                    e = self.comparable(e, branches[0])
             branches.append(e)
         op = rng.choice(["<", "<="])
         chain = [Assign(Var(name, out_t), "=", branches[-1])]
@@ -1202,12 +1209,15 @@ class ProgramBuilder:
         name = self.fresh(LOCAL_NAMES)
         out_t = self.ftype
         cases, ivs, deps = [], [], set(v.deps)
+        first = None
         for g in sorted(groups):
             e = self.expr(rng.randint(0, 2))
+            e = self.comparable(e, first) if first is not None else e
+            first = first or e
             cases.append((g, [Assign(Var(name, out_t), "=", e)]))
             ivs.append(e.iv)
             deps |= e.deps
-        d = self.expr(rng.randint(0, 1))
+        d = self.comparable(self.expr(rng.randint(0, 1)), first)
         ivs.append(d.iv)
         deps |= d.deps
         self.body.append(Decl(out_t, name, None))
@@ -1521,6 +1531,14 @@ class ProgramBuilder:
             r = hull(args[0].iv, args[1].iv)
         return self.mk(Call(fn.name, args, fn.ret), r, *args)
 
+    def comparable(self, e: Expr, ref: Expr) -> Expr:
+        """`e` rescaled into `ref`'s interval when their magnitudes differ by more than 10x: the branches of real
+        piecewise code are on one scale (a branch 1000x larger than the others makes a few spikes)."""
+        me, mr = mag(e.iv), mag(ref.iv)
+        if ref.iv[1] - ref.iv[0] < 1e-12 or (mr / 10 <= me <= mr * 10):
+            return e
+        return self.fit_to(e, ref.iv[0], ref.iv[1])
+
     def fit_to(self, a: Expr, lo, hi) -> Expr:
         """Affine-map an expression from its interval into [lo, hi] (with nice constants)."""
         al, ah = a.iv
@@ -1651,7 +1669,8 @@ class ProgramBuilder:
         elif r < 0.7:
             c = self.mk(Bin("==", Bin("%", self.var(info), Num(2, "int")), Num(0, "int")), (0, 1), self.var(info))
             name = self.fresh(LOCAL_NAMES)
-            a, b = self.expr(1), self.expr(1)
+            a = self.expr(1)
+            b = self.comparable(self.expr(1), a)
             self.body.append(Decl(self.ftype, name, None))
             self.body.append(If(c, [Assign(Var(name, self.ftype), "=", a)], [Assign(Var(name, self.ftype), "=", b)]))
             self.scope.append(VarInfo(name, self.ftype, *hull(a.iv, b.iv), "local", info.deps | a.deps | b.deps))
