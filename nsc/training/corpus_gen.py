@@ -1478,6 +1478,9 @@ class ProgramBuilder:
             lo, hi = rng.choice(RANGES)
             pinfos.append(VarInfo(nm, ft, lo, hi, "input", frozenset([nm])))
         with self.helper_scope(pinfos):
+            if rng.random() < 0.2:  # an early exit, as in `if (x <= 0.0) return 0.0;`
+                self.body.append(If(self.condition(), [Return(self.lit(self.const_value()))]))
+                self.features["guard"] += 1
             for _ in range(rng.randint(0, 2)):
                 self.block_expr()
             self.recount_uses()
