@@ -1547,8 +1547,8 @@ class ProgramBuilder:
         al, ah = a.iv
         if al >= lo and ah <= hi:
             return a
-        if ah - al < 1e-12:
-            return a
+        if ah - al < 1e-12:  # a constant outside the range the helper was built for: a constant inside
+            return self.lit(nice(lo + (hi - lo) * self.rng.uniform(0.1, 0.9), 3))
         s = nice((hi - lo) / (ah - al), 2)
         o = nice(lo - al * s, 3)
         e = self.bin("+", self.bin("*", a, self.lit(s)), self.lit(o)) if abs(o) > 1e-12 else self.bin("*", a, self.lit(s))
