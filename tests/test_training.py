@@ -19,7 +19,7 @@ import torch
 from nsc.compiler import encoding as E
 from nsc.frontend.program import Param, Port, Signature, Token
 from nsc.training import train as T
-from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit, relative_mse, run_generated
+from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit, relative_errors, run_generated
 
 
 @dataclass
@@ -141,7 +141,7 @@ def test_initial_generated_weights_have_kaiming_like_scales():
     assert g["log_scale"].abs().max() < 0.5 and g["shift_units"].abs().max() < 0.5
 
 
-def test_relative_mse_is_one_for_the_mean_predictor_and_matches_numpy():
+def test_relative_errors_calibrated_and_zero_shot():
     rng = np.random.default_rng(3)
     B, S, I, O = 2, 200, 3, 2
     y = rng.normal(5.0, 2.0, (B, S, O))
@@ -151,20 +151,37 @@ def test_relative_mse_is_one_for_the_mean_predictor_and_matches_numpy():
     log_sigma = torch.tensor(np.log(std), dtype=torch.float32)
     mos = torch.tensor(mean / std, dtype=torch.float32)
     mask = torch.ones(B, O)
+    # a network that outputs 0 with a map predicting the mean exactly: the mean predictor, scoring 1 both ways
     gen = {"w0": torch.randn(B, I, 64), "b0": torch.randn(B, 64), "w1": torch.randn(B, 64, 64) / 8,
            "b1": torch.zeros(B, 64), "w2": torch.zeros(B, O, 64), "b2": torch.zeros(B, O),
            "log_scale": torch.tensor(np.log(std + 1.0), dtype=torch.float32),
            "shift_units": torch.tensor(mean / (std + 1.0), dtype=torch.float32)}
-    torch.testing.assert_close(relative_mse(gen, u, z, log_sigma, mos, mask), torch.ones(B, O), rtol=1e-4, atol=1e-4)
-    # a random generated surrogate: relative MSE = MSE in program units / var(y), computed independently
+    calibrated, zero_shot = relative_errors(gen, u, z, log_sigma, mos, mask)
+    torch.testing.assert_close(calibrated, torch.ones(B, O), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(zero_shot, torch.ones(B, O), rtol=1e-4, atol=1e-4)
+    # a random generated surrogate, computed independently in program units
     gen["w2"], gen["b2"] = torch.randn(B, O, 64) / 8, torch.randn(B, O)
-    rel = relative_mse(gen, u, z, log_sigma, mos, mask).numpy()
+    calibrated, zero_shot = relative_errors(gen, u, z, log_sigma, mos, mask)
     with torch.no_grad():
         v = run_generated(gen, u).double().numpy()
     y_hat = (v + gen["shift_units"].double().numpy()[:, None]) * np.exp(gen["log_scale"].double().numpy())[:, None]
-    np.testing.assert_allclose(rel, ((y_hat - y) ** 2).mean(1) / std ** 2, rtol=1e-3)
+    np.testing.assert_allclose(zero_shot.numpy(), ((y_hat - y) ** 2).mean(1) / std ** 2, rtol=1e-3)
+    y_cal = v * std[:, None] + mean[:, None]  # output map from data
+    np.testing.assert_allclose(calibrated.numpy(), ((y_cal - y) ** 2).mean(1) / std ** 2, rtol=1e-3)
     mask[1, 1] = 0
-    assert relative_mse(gen, u, z, log_sigma, mos, mask)[1, 1] == 0
+    assert relative_errors(gen, u, z, log_sigma, mos, mask)[1][1, 1] == 0
+
+
+def test_zero_shot_error_trains_only_the_output_map():
+    net = tiny_model()
+    batch = E.collate([random_encoded(np.random.default_rng(9), 2, 1, 10)])
+    gen = net.train()(*model_inputs(batch))
+    u, z = torch.rand(1, 16, 2), torch.randn(1, 16, 1)
+    _, zero_shot = relative_errors(gen, u, z, torch.zeros(1, 1), torch.zeros(1, 1), torch.ones(1, 1))
+    zero_shot.sum().backward()
+    assert net.in_head.weight.grad is None or not net.in_head.weight.grad.any()  # first layer: untouched
+    assert net.out_head.weight.grad[65:].abs().sum() > 0  # log scale and shift rows: trained
+    assert not net.out_head.weight.grad[:65].any()  # last-layer rows and biases: untouched
 
 
 def test_unconditioned_init_is_the_same_for_every_program():
@@ -267,8 +284,8 @@ def test_tiny_training_run_learns(tmp_path):
     rows = read_csv(tmp_path / "losses.csv")
     assert [int(r["step"]) for r in rows] == list(range(0, 151, 5))
     train_losses = [float(r["train_loss"]) for r in rows if r["train_loss"]]
-    held = [float(r["heldout_loss"]) for r in rows if r["heldout_loss"]]
     uncond = [float(r["uncond_train_loss"]) for r in rows if r["uncond_train_loss"]]
+    held = [float(r["heldout_zero_shot_loss"]) for r in rows if r["heldout_zero_shot_loss"]]
     # 32 programs: both models learn them (nobody generalises from so few; held-out figures are only logged)
     assert len(held) == 3 and np.mean(train_losses[-4:]) < 0.85 * np.mean(train_losses[:4])
     assert np.mean(uncond[-4:]) < np.mean(uncond[:4])
@@ -320,7 +337,7 @@ def test_torchrun_two_cpu_processes(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["step"] == 10 and summary["programs_seen"] == 10 * 2 * 8
     rows = read_csv(tmp_path / "losses.csv")
-    assert rows[-1]["step"] == "10" and rows[-1]["heldout_loss"]
+    assert rows[-1]["step"] == "10" and rows[-1]["heldout_calibrated_loss"]
     assert (tmp_path / "checkpoint" / "hypernet.safetensors").is_file()
 
 
@@ -342,7 +359,7 @@ def test_export_round_trip(tmp_path):
     manifest = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "weights"))
     assert set(os.listdir(tmp_path / "weights")) == {"compiler.onnx", "manifest.json", "unconditioned.safetensors"}
     assert manifest["training"]["steps"] == 5 and manifest["export"]["onnx_max_abs_diff"] < 1e-4
-    assert "heldout_relrmse_median" in manifest["quality"]
+    assert "heldout_zero_shot_relrmse_median" in manifest["quality"]
     hypernet, uncond, state = T.load_models(str(tmp_path / "run" / "checkpoint"))
     assert check_onnx(hypernet, str(tmp_path / "weights" / "compiler.onnx")) < 1e-4  # incl. 32 inputs, 16 outputs
     # the compile-time path on a toy program equals torch's generated surrogate

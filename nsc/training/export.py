@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -143,7 +142,8 @@ def export_models(hypernet: HyperNet, uncond: UnconditionedInit, state: dict, ou
                          "n_train_programs": state.get("n_train"), "n_heldout_programs": state.get("n_heldout"),
                          "config": state.get("config")},
             "quality": state.get("metrics", {}),
-            "export": {"onnx_max_abs_diff": max_diff, "torch": torch.__version__, "seconds": round(time.time() - t0, 1)},
+            "export": {"onnx_max_abs_diff": max_diff, "torch": torch.__version__,
+                       "seconds": round(time.time() - t0, 1)},
             "files": {"compiler.onnx": digest, "unconditioned.safetensors": _sha256(uncond_tmp)},
         }
         for name in ("compiler.onnx", "unconditioned.safetensors"):

@@ -16,8 +16,9 @@ Kaiming-initialised MLP (with the first layer divided by sqrt(n_in), which the m
 
 `UnconditionedInit` is the baseline the compiler must beat: one learned initialisation for every program
 (weights per input slot and output slot, shared hidden layers), with outputs calibrated from data at fine-tuning
-time like random init. `relative_mse` is the training objective's core: the error of generated surrogates on
-their programs' samples, per output, relative to the output's variance.
+time like random init. `relative_errors` is the training objective's core: the error of generated surrogates on
+their programs' samples, per output, relative to the output's variance, with the output map calibrated from
+data (the network's shape) and with the predicted map (zero-shot).
 """
 
 from __future__ import annotations
@@ -223,17 +224,25 @@ def run_generated(gen: dict, u: torch.Tensor) -> torch.Tensor:
     return mlp_forward(u, weights, biases, "silu")
 
 
-def relative_mse(gen: dict, u, z, log_sigma, mean_over_sigma, out_mask) -> torch.Tensor:
-    """Mean squared error of generated surrogates, per output, relative to the output's variance: [B, O].
+def relative_errors(gen: dict, u, z, log_sigma, mean_over_sigma, out_mask) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean squared errors of generated surrogates per output, relative to the output's variance: two [B, O].
 
-    z = (y - mean) / sigma are the standardised targets [B, S, O]; a generated surrogate's standardised
-    prediction is (v + shift_units) * exp(log_scale - log sigma) - mean / sigma, computed in that form so that
-    wildly wrong scales stay finite. A constant predictor of the mean scores 1. Masked outputs score 0.
+    z = (y - mean) / sigma are the standardised targets [B, S, O]. A constant predictor of the mean scores 1;
+    masked outputs score 0.
+      calibrated: the surrogate with its output map set from the data (y = v * sigma + mean), i.e. the error of
+                  v against z. This is the network's shape, what fine-tuning starts from after calibrating the
+                  output map, and what the unconditioned init is scored on.
+      zero_shot:  the surrogate with its predicted output map, y = (v + shift_units) * exp(log_scale), in
+                  standardised form (v + shift_units) * exp(log_scale - log sigma) - mean / sigma so that
+                  wildly wrong scales stay finite. v is detached here: this error trains the output map only,
+                  so map errors never pull the network away from the calibrated shape.
     """
     v = run_generated(gen, u)
+    calibrated = ((v - z) ** 2).mean(dim=1) * out_mask
     ratio = torch.exp(soft_clamp(gen["log_scale"] - log_sigma, 25.0)).unsqueeze(1)
-    z_hat = (v + gen["shift_units"].unsqueeze(1)) * ratio - mean_over_sigma.unsqueeze(1)
-    return ((z_hat - z) ** 2).mean(dim=1) * out_mask
+    z_hat = (v.detach() + gen["shift_units"].unsqueeze(1)) * ratio - mean_over_sigma.unsqueeze(1)
+    zero_shot = ((z_hat - z) ** 2).mean(dim=1) * out_mask
+    return calibrated, zero_shot
 
 
 def scale_error(gen: dict, log_sigma: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
@@ -249,6 +258,6 @@ def program_mean(values: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
 
 
 def program_loss(rel_mse: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
-    """The end-to-end objective: log1p of each output's relative MSE (robust to hopeless programs, ~ the MSE
-    itself on good ones), averaged over a program's outputs, then over programs."""
+    """log1p of each output's relative MSE (robust to hopeless programs, ~ the MSE itself on good ones), averaged
+    over a program's outputs, then over programs."""
     return program_mean(torch.log1p(rel_mse), out_mask)

@@ -4,10 +4,14 @@
     torchrun --nproc_per_node 2 -m nsc.training.train --config ...          (DDP: gloo on CPU, nccl on GPU)
 
 Each step takes a batch of corpus programs, generates each one's surrogate with the hypernetwork, runs it on a
-random subset of that program's samples (inputs normalised by their ranges) and minimises the mean over programs of
-the mean over outputs of log1p(MSE / var(y_j)) (model.relative_mse, model.program_loss): every program and every
-output counts equally, a constant mean predictor scores log(2), and hopeless programs cannot dominate.
-The `unconditioned` baseline (model.UnconditionedInit) trains in the same loop on the same batches.
+random subset of that program's samples (inputs normalised by their ranges) and scores it per output by its MSE
+relative to the output's variance (model.relative_errors), twice: with the output map calibrated from data (the
+network's shape: what fine-tuning starts from) and with the predicted output map (zero-shot; this part trains the
+map heads only). The loss is the mean over programs of the mean over outputs of log1p of those errors
+(model.program_loss), calibrated + map_loss_weight x zero-shot, plus a small direct log-scale term: every program
+and every output counts equally, a constant mean predictor scores log(2), hopeless programs cannot dominate.
+The `unconditioned` baseline (model.UnconditionedInit) trains on the calibrated error in the same loop, on the
+same batches, so held-out "calibrated" figures of the two compare like with like.
 
 Batches: each epoch is a permutation of the training programs (seeded by epoch), split across ranks, grouped into
 chunks of similar length (less padding) and cut into batches in a seeded order; sample rows and augmentations come
@@ -45,7 +49,7 @@ from nsc.errors import NscError
 from nsc.surrogate.finetune import data_mean_std
 from nsc.surrogate.params import input_normalisation
 from nsc.training.model import (HyperNet, ModelConfig, UnconditionedInit, program_loss, program_mean,
-                                relative_mse, scale_error)
+                                relative_errors, scale_error)
 
 CHECKPOINT = "checkpoint"
 
@@ -69,6 +73,7 @@ class TrainConfig:
     weight_decay: float = 0.05
     betas: tuple = (0.9, 0.98)
     grad_clip: float = 1.0
+    map_loss_weight: float = 1.0  # weight of the zero-shot (predicted output map) loss
     scale_loss_weight: float = 0.1  # weight of the direct log-scale supervision (model.scale_error)
     uncond_lr: float = 3e-3
     permute_ports: float = 0.5  # probability per program of a random port order
@@ -235,7 +240,8 @@ class BatchSchedule:
     """Which training programs make up the batch of (step, rank): a pure function of the step."""
 
     def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, rank: int, world: int, chunk: int = 16):
-        self.lengths, self.B, self.seed, self.rank, self.world, self.chunk = lengths, batch_size, seed, rank, world, chunk
+        self.lengths, self.B, self.seed, self.chunk = lengths, batch_size, seed, chunk
+        self.rank, self.world = rank, world
         self.steps_per_epoch = max(1, len(lengths) // (batch_size * world))
         self._epoch, self._batches = None, None
 
@@ -265,26 +271,36 @@ class BatchSchedule:
 
 
 class Objective(torch.nn.Module):
-    """Both models and their losses in one module, so one DDP wrapper synchronises both."""
+    """Both models and their losses in one module, so one DDP wrapper synchronises both.
 
-    def __init__(self, hypernet: HyperNet, uncond: UnconditionedInit, scale_loss_weight: float = 0.0):
+    The hypernetwork's loss: calibrated (the generated network's shape, v against standardised targets)
+    + map_weight x zero-shot (the predicted output map, given v) + scale_weight x direct log-scale error.
+    The unconditioned init's loss: calibrated only (its output map comes from data at fine-tuning time).
+    """
+
+    def __init__(self, hypernet: HyperNet, uncond: UnconditionedInit, map_weight: float = 1.0,
+                 scale_weight: float = 0.0):
         super().__init__()
         self.hypernet, self.uncond = hypernet, uncond
-        self.scale_loss_weight = scale_loss_weight
+        self.map_weight, self.scale_weight = map_weight, scale_weight
 
-    def forward(self, batch: dict):
+    def forward(self, batch: dict) -> dict:
+        mask = batch["out_mask"]
         gen = self.hypernet(batch["token_ids"], batch["role_ids"], batch["index_ids"], batch["numeric"],
                             batch["in_pos"], batch["in_mask"], batch["out_pos"])
-        base = self.uncond(batch["in_mask"], batch["out_mask"])
+        calibrated, zero_shot = relative_errors(gen, batch["u"], batch["z"], batch["log_sigma"],
+                                                batch["mean_over_sigma"], mask)
+        base = self.uncond(batch["in_mask"], mask)
         zero = torch.zeros_like(batch["log_sigma"])
-        targets = (batch["u"], batch["z"])
-        rel = relative_mse(gen, *targets, batch["log_sigma"], batch["mean_over_sigma"], batch["out_mask"])
-        rel_u = relative_mse(base, *targets, zero, zero, batch["out_mask"])  # calibrated: sigma units
-        loss = program_loss(rel, batch["out_mask"])
-        if self.training and self.scale_loss_weight:
-            scale_err = scale_error(gen, batch["log_sigma"], batch["out_mask"])
-            loss = loss + self.scale_loss_weight * program_mean(scale_err, batch["out_mask"])
-        return loss, program_loss(rel_u, batch["out_mask"]), rel, rel_u
+        uncond, _ = relative_errors(base, batch["u"], batch["z"], zero, zero, mask)
+        out = {"calibrated_loss": program_loss(calibrated, mask), "zero_shot_loss": program_loss(zero_shot, mask),
+               "uncond_loss": program_loss(uncond, mask),
+               "calibrated": calibrated, "zero_shot": zero_shot, "uncond": uncond}
+        out["loss"] = out["calibrated_loss"] + self.map_weight * out["zero_shot_loss"]
+        if self.scale_weight:
+            scale_err = scale_error(gen, batch["log_sigma"], mask)
+            out["loss"] = out["loss"] + self.scale_weight * program_mean(scale_err, mask)
+        return out
 
 
 def make_optimizer(objective: Objective, cfg: TrainConfig) -> torch.optim.AdamW:
@@ -312,28 +328,35 @@ def to_device(batch: dict, device: torch.device) -> dict:
 
 @torch.no_grad()
 def evaluate(objective: Objective, data: ProgramSet, cfg: TrainConfig, device, batch_size: int = 32) -> dict:
-    """Held-out figures: the training loss and the zero-shot rel-RMSE (NOTES.md section 5: RMSE / std per output,
-    averaged over outputs) of compiled and unconditioned surrogates, on the first `eval_programs` programs."""
+    """Held-out figures on the first `eval_programs` programs: per-program losses as in training, and rel-RMSE
+    (NOTES.md section 5: RMSE / std per output, averaged over outputs) of compiled surrogates zero-shot (predicted
+    output map) and calibrated (output map from data), and of the unconditioned init (calibrated)."""
     objective.eval()
     n = min(len(data), cfg.eval_programs)
     order = np.argsort(data.lengths[:n], kind="stable")
-    losses, losses_u, rr, rr_u = [], [], [], []
+    parts = {k: [] for k in ("calibrated", "zero_shot", "uncond")}
     for c in range(0, n, batch_size):
         batch = to_device(data.batch(order[c:c + batch_size], cfg.eval_samples), device)
-        _, _, rel, rel_u = objective(batch)
+        out = objective(batch)
         mask = batch["out_mask"]
-        k = mask.sum(1).clamp(min=1)
-        losses.append((torch.log1p(rel) * mask).sum(1) / k), losses_u.append((torch.log1p(rel_u) * mask).sum(1) / k)
-        rr.append((rel.sqrt() * mask).sum(1) / k), rr_u.append((rel_u.sqrt() * mask).sum(1) / k)
+        for k in parts:
+            parts[k].append(torch.stack([per_program(torch.log1p(out[k]), mask), per_program(out[k].sqrt(), mask)]))
     objective.train()
-    cat = lambda xs: torch.cat(xs).double().cpu().numpy()  # noqa: E731
-    loss, loss_u, rr, rr_u = cat(losses), cat(losses_u), cat(rr), cat(rr_u)
-    return {"heldout_loss": float(loss.mean()), "heldout_relrmse_median": float(np.median(rr)),
-            "heldout_relrmse_mean": float(np.mean(np.minimum(rr, 10.0))),
-            "uncond_heldout_loss": float(loss_u.mean()), "uncond_relrmse_median": float(np.median(rr_u)),
-            "uncond_relrmse_mean": float(np.mean(np.minimum(rr_u, 10.0))),
-            "heldout_programs": int(n),
-            "compiled_beats_uncond": float(np.mean(rr < rr_u))}
+    metrics = {"heldout_programs": int(n)}
+    rr = {}
+    for k, chunks in parts.items():
+        loss, rr[k] = torch.cat(chunks, dim=1).double().cpu().numpy()
+        name = "uncond" if k == "uncond" else f"heldout_{k}"
+        metrics[f"{name}_loss"] = float(loss.mean())
+        metrics[f"{name}_relrmse_median"] = float(np.median(rr[k]))
+        metrics[f"{name}_relrmse_mean"] = float(np.mean(np.minimum(rr[k], 10.0)))  # capped: a few hopeless ones
+    metrics["compiled_beats_uncond"] = float(np.mean(rr["calibrated"] < rr["uncond"]))
+    return metrics
+
+
+def per_program(values: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
+    """[B, O] -> [B]: mean over each program's unmasked outputs."""
+    return (values * out_mask).sum(1) / out_mask.sum(1).clamp(min=1)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -385,9 +408,11 @@ def load_models(ckpt: str) -> tuple[HyperNet, UnconditionedInit, dict]:
     return hypernet, uncond, state
 
 
-CSV_FIELDS = ("step", "programs_seen", "lr", "train_loss", "uncond_train_loss", "heldout_loss",
-              "heldout_relrmse_median", "heldout_relrmse_mean", "uncond_heldout_loss", "uncond_relrmse_median",
-              "uncond_relrmse_mean", "compiled_beats_uncond", "elapsed_s")
+CSV_FIELDS = ("step", "programs_seen", "lr", "train_loss", "train_calibrated_loss", "train_zero_shot_loss",
+              "uncond_train_loss", "heldout_calibrated_loss", "heldout_zero_shot_loss", "uncond_loss",
+              "heldout_calibrated_relrmse_median", "heldout_zero_shot_relrmse_median", "uncond_relrmse_median",
+              "heldout_calibrated_relrmse_mean", "heldout_zero_shot_relrmse_mean", "uncond_relrmse_mean",
+              "compiled_beats_uncond", "elapsed_s")
 
 
 def open_log(path: str, resume_step: int):
@@ -413,20 +438,28 @@ def plot_losses(csv_path: str, png_path: str) -> None:
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     series = lambda key: [(int(r["step"]), float(r[key])) for r in rows if r.get(key)]  # noqa: E731
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for key, label, style in (("train_loss", "train (compiled)", "-"), ("heldout_loss", "held-out (compiled)", "o-"),
-                              ("uncond_train_loss", "train (unconditioned)", "-"),
-                              ("uncond_heldout_loss", "held-out (unconditioned)", "s--")):
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for key, label, style in (("train_calibrated_loss", "train, calibrated", "-"),
+                              ("train_zero_shot_loss", "train, zero-shot", "-"),
+                              ("uncond_train_loss", "train, unconditioned", "-"),
+                              ("heldout_calibrated_loss", "held-out, calibrated", "o-"),
+                              ("heldout_zero_shot_loss", "held-out, zero-shot", "o-"),
+                              ("uncond_loss", "held-out, unconditioned", "s--")):
         pts = series(key)
         if pts:
             ax1.plot(*zip(*pts), style, label=label, markersize=3, alpha=0.8)
-    ax1.set(xlabel="step", ylabel="mean log1p(MSE / var)", title="training objective")
+    ax1.set(xlabel="step", ylabel="mean log1p(MSE / var)", title="objective (lower is better)")
+    ax1.set_ylim(bottom=0)
     ax1.legend(fontsize=8)
-    for key, label in (("heldout_relrmse_median", "compiled"), ("uncond_relrmse_median", "unconditioned (calibrated)")):
+    for key, label in (("heldout_calibrated_relrmse_median", "compiled, output map from data"),
+                       ("heldout_zero_shot_relrmse_median", "compiled, zero-shot"),
+                       ("uncond_relrmse_median", "unconditioned, output map from data")):
         pts = series(key)
         if pts:
             ax2.plot(*zip(*pts), "o-", label=label, markersize=3)
-    ax2.set(xlabel="step", ylabel="median zero-shot rel-RMSE", title="held-out programs")
+    ax2.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax2.set(xlabel="step", ylabel="median rel-RMSE", title="held-out programs, before fine-tuning")
+    ax2.set_ylim(bottom=0)
     ax2.legend(fontsize=8)
     fig.tight_layout()
     tmp = png_path + ".tmp.png"
@@ -469,22 +502,25 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     """Train (or continue training) the hypernetwork and the unconditioned init. Records default to the corpus
     named in cfg (tests pass their own). Returns the summary (also written to out_dir/summary.json on rank 0)."""
     rank, world = _distributed()
+    is_main = rank == 0
     device = _device(cfg, rank)
     torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // world))
     torch.manual_seed(cfg.seed)
     os.makedirs(cfg.out_dir, exist_ok=True)
-    t_start = time.time()
+    t_load = time.time()
 
+    # data and vocabulary (a resumed run keeps its checkpoint's vocabulary)
     if train_records is None:
         train_records, heldout_records, corpus_id = load_corpus(cfg)
     corpus_id = corpus_id or records_hash(train_records)
     ckpt = checkpoint_dir(cfg.out_dir) if resume else None
     if resume and ckpt is None:
         raise NscError(f"--resume: no checkpoint in {cfg.out_dir}")
-    enc_cfg = EncodingConfig(max_len=cfg.max_len)
+    state = read_checkpoint_state(ckpt) if ckpt else {}
     if ckpt:
-        vocab, enc_cfg = encoding_from_manifest(read_checkpoint_state(ckpt)["encoding"])
+        vocab, enc_cfg = encoding_from_manifest(state["encoding"])
     else:
+        enc_cfg = EncodingConfig(max_len=cfg.max_len)
         vocab = Vocabulary.build(([t.text for t in r.tokens] for r in train_records), cfg.vocab_min_count,
                                  always=default_reserved_names())
     train_set = ProgramSet(train_records, vocab, enc_cfg, cfg.max_samples)
@@ -492,118 +528,129 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     if not len(train_set):
         raise NscError("no usable training programs")
 
+    # models and optimiser
     model_cfg = cfg.model_config(len(vocab))
-    objective = Objective(HyperNet(model_cfg), UnconditionedInit(model_cfg), cfg.scale_loss_weight).to(device)
+    objective = Objective(HyperNet(model_cfg), UnconditionedInit(model_cfg), cfg.map_loss_weight,
+                          cfg.scale_loss_weight).to(device)
     opt = make_optimizer(objective, cfg)
-    step, elapsed_before, programs_seen = 0, 0.0, 0
+    step, elapsed_before, programs_seen, metrics = 0, 0.0, 0, {}
     if ckpt:
-        hypernet, uncond, state = load_models(ckpt)
+        hypernet, uncond, _ = load_models(ckpt)
         objective.hypernet.load_state_dict(hypernet.state_dict())
         objective.uncond.load_state_dict(uncond.state_dict())
         extra = torch.load(os.path.join(ckpt, "optimizer.pt"), weights_only=True, map_location=device)
         opt.load_state_dict(extra["optimizer"])
         torch.set_rng_state(extra["torch_rng"])
-        step, elapsed_before, programs_seen = state["step"], state["elapsed_s"], state["programs_seen"]
+        step, elapsed_before = state["step"], state["elapsed_s"]
+        programs_seen, metrics = state["programs_seen"], state.get("metrics", {})
     model = objective
     if world > 1:
-        model = torch.nn.parallel.DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
-
+        model = torch.nn.parallel.DistributedDataParallel(
+            objective, device_ids=[device.index] if device.type == "cuda" else None)
     schedule = BatchSchedule(train_set.lengths, cfg.batch_size, cfg.seed, rank, world)
-    is_main = rank == 0
-    log_file, log = open_log(os.path.join(cfg.out_dir, "losses.csv"), step if ckpt else -1) if is_main else (None, None)
+
     info = {"n_train": len(train_set), "n_heldout": len(heldout_set), "skipped_train": dict(train_set.skipped),
             "truncated_train": train_set.truncated, "vocab_size": len(vocab),
-            "hypernet_params": objective.hypernet.num_params(), "world_size": world, "corpus_id": corpus_id}
+            "hypernet_params": objective.hypernet.num_params(), "world_size": world, "corpus_id": corpus_id,
+            "load_s": round(time.time() - t_load, 1)}
     if is_main:
-        print(f"nsc train: {info['n_train']} training / {info['n_heldout']} held-out programs, vocabulary "
+        print(f"nsc train: {info['n_train']} training / {info['n_heldout']} held-out programs "
+              f"({sum(train_set.skipped.values())} skipped, {train_set.truncated} truncated), vocabulary "
               f"{len(vocab)}, {info['hypernet_params'] / 1e6:.2f}M parameters, {world} process(es) on {device}",
               file=sys.stderr)
+    csv_path, png_path = os.path.join(cfg.out_dir, "losses.csv"), os.path.join(cfg.out_dir, "losses.png")
+    log_file, log = open_log(csv_path, step if ckpt else -1) if is_main else (None, None)
+    t_run = time.time()
 
-    def state_dict(metrics: dict) -> dict:
-        return {"step": step, "programs_seen": programs_seen, "elapsed_s": elapsed_before + time.time() - t_run,
-                "config": cfg.to_json(), "model": model_cfg.to_json(), "encoding": manifest_encoding(vocab, enc_cfg),
-                "metrics": metrics, **info}
+    def elapsed() -> float:
+        return elapsed_before + time.time() - t_run
 
-    def run_eval() -> dict:
-        metrics = evaluate(objective, heldout_set, cfg, device) if len(heldout_set) else {}
-        return metrics
+    def checkpoint_state() -> dict:
+        return {"step": step, "programs_seen": programs_seen, "elapsed_s": elapsed(), "config": cfg.to_json(),
+                "model": model_cfg.to_json(), "encoding": manifest_encoding(vocab, enc_cfg), "metrics": metrics,
+                **info}
+
+    def evaluate_and_log(row: dict) -> None:
+        nonlocal metrics
+        if len(heldout_set):
+            metrics = evaluate(objective, heldout_set, cfg, device)
+        log.writerow({**row, **{k: v for k, v in metrics.items() if k in CSV_FIELDS},
+                      "elapsed_s": round(elapsed(), 1)})
+        log_file.flush()
+        plot_losses(csv_path, png_path)
 
     from tqdm import tqdm
 
-    t_run = time.time()
     bar = tqdm(total=cfg.max_steps, initial=step, disable=(not is_main) or None, desc="train", dynamic_ncols=True)
-    metrics, running, running_u, n_running = {}, 0.0, 0.0, 0
     if is_main and not ckpt:
-        metrics = run_eval()
-        log.writerow({"step": 0, "programs_seen": 0, "lr": 0.0, **_csv_metrics(metrics), "elapsed_s": 0.0})
-        log_file.flush()
-    stop = False
+        evaluate_and_log({"step": 0, "programs_seen": 0, "lr": 0.0})
+    running, stop = RunningMeans(), False
     while step < cfg.max_steps and not stop:
         lr = learning_rate(step, cfg)
         for group in opt.param_groups:
             group["lr"] = lr * group["lr_ratio"]
         rng = np.random.default_rng([cfg.seed, step, rank])
         batch = to_device(train_set.batch(schedule(step), cfg.samples_per_program, rng, cfg.permute_ports), device)
-        loss, loss_u, _, _ = model(batch)
-        (loss + loss_u).backward()
+        out = model(batch)
+        (out["loss"] + out["uncond_loss"]).backward()
         torch.nn.utils.clip_grad_norm_(objective.hypernet.parameters(), cfg.grad_clip)
         torch.nn.utils.clip_grad_norm_(objective.uncond.parameters(), cfg.grad_clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
         programs_seen += cfg.batch_size * world
-        running, running_u, n_running = running + loss.item(), running_u + loss_u.item(), n_running + 1
+        running.add(train_loss=out["loss"], train_calibrated_loss=out["calibrated_loss"],
+                    train_zero_shot_loss=out["zero_shot_loss"], uncond_train_loss=out["uncond_loss"])
         bar.update(1)
-        if cfg.time_limit_min and time.time() - t_run > 60 * cfg.time_limit_min:
-            stop = _agree(True, world)
-        elif cfg.time_limit_min:
-            stop = _agree(False, world)
+        if cfg.time_limit_min:
+            stop = _any_rank(elapsed() - elapsed_before > 60 * cfg.time_limit_min, world)
         last = step == cfg.max_steps or stop
         if step % cfg.log_interval == 0 or step % cfg.eval_interval == 0 or last:
-            train_loss, train_loss_u = _mean_across(running / n_running, running_u / n_running, world)
-            running, running_u, n_running = 0.0, 0.0, 0
-            row = {"step": step, "programs_seen": programs_seen, "lr": lr, "train_loss": train_loss,
-                   "uncond_train_loss": train_loss_u}
+            row = {"step": step, "programs_seen": programs_seen, "lr": lr, **running.pop(world)}
             if is_main:
+                bar.set_postfix(loss=f"{row['train_loss']:.3f}")
                 if step % cfg.eval_interval == 0 or last:
-                    metrics = run_eval()
-                    row.update(_csv_metrics(metrics))
-                    bar.set_postfix(loss=f"{train_loss:.3f}", heldout=f"{metrics.get('heldout_loss', float('nan')):.3f}")
+                    evaluate_and_log(row)
                 else:
-                    bar.set_postfix(loss=f"{train_loss:.3f}")
-                row["elapsed_s"] = round(elapsed_before + time.time() - t_run, 1)
-                log.writerow(row)
-                log_file.flush()
-                if step % cfg.eval_interval == 0 or last:
-                    plot_losses(os.path.join(cfg.out_dir, "losses.csv"), os.path.join(cfg.out_dir, "losses.png"))
+                    log.writerow({**row, "elapsed_s": round(elapsed(), 1)})
+                    log_file.flush()
         if is_main and (step % cfg.checkpoint_interval == 0 or last):
-            save_checkpoint(cfg.out_dir, objective, opt, state_dict(metrics))
+            save_checkpoint(cfg.out_dir, objective, opt, checkpoint_state())
     bar.close()
-    summary = {**state_dict(metrics), "finished": step >= cfg.max_steps,
-               "programs_per_s": (programs_seen / max(1e-9, elapsed_before + time.time() - t_run))}
+    summary = {**checkpoint_state(), "finished": step >= cfg.max_steps,
+               "programs_per_s": programs_seen / max(1e-9, elapsed())}
     if is_main:
         log_file.close()
         with open(os.path.join(cfg.out_dir, "summary.json"), "w") as f:
-            json.dump({k: v for k, v in summary.items() if k not in ("encoding",)}, f, indent=1)
+            json.dump({k: v for k, v in summary.items() if k != "encoding"}, f, indent=1)
     if world > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return summary
 
 
-def _csv_metrics(metrics: dict) -> dict:
-    return {k: v for k, v in metrics.items() if k in CSV_FIELDS}
+class RunningMeans:
+    """Means of scalar losses since the last log row, averaged across ranks when popped."""
+
+    def __init__(self):
+        self.sums, self.n = {}, 0
+
+    def add(self, **values: torch.Tensor) -> None:
+        for k, v in values.items():
+            self.sums[k] = self.sums.get(k, 0.0) + float(v.detach())
+        self.n += 1
+
+    def pop(self, world: int) -> dict:
+        keys = sorted(self.sums)
+        t = torch.tensor([self.sums[k] / max(1, self.n) for k in keys], dtype=torch.float64)
+        if world > 1:
+            torch.distributed.all_reduce(t)
+            t /= world
+        self.sums, self.n = {}, 0
+        return dict(zip(keys, t.tolist()))
 
 
-def _mean_across(a: float, b: float, world: int) -> tuple[float, float]:
-    if world == 1:
-        return a, b
-    t = torch.tensor([a, b], dtype=torch.float64)
-    torch.distributed.all_reduce(t)
-    return float(t[0]) / world, float(t[1]) / world
-
-
-def _agree(flag: bool, world: int) -> bool:
+def _any_rank(flag: bool, world: int) -> bool:
     """True on every rank if any rank says so (so all ranks stop on the same step)."""
     if world == 1:
         return flag
