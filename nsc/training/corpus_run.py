@@ -107,6 +107,7 @@ class Entry:
     rewrites: tuple[str, ...]
     rename: dict        # original name -> name in the batch file
     text: str = ""      # standalone C text (what is stored)
+    batch_src: str = "" # its text inside a batch file (renamed, no #include)
 
     @property
     def batch_name(self) -> str:
@@ -118,13 +119,12 @@ def make_entry(index, seed, variant, unit, rewrites, k) -> Entry:
     `#pragma nsc shape` per file, by name)."""
     rename = {n: f"{n}__{k}" for n in toplevel_names(unit)}
     rename.update({p.name: f"{p.name}__{k}" for p in unit.target.params if p.kind == "ptr_in"})
-    return Entry(index, seed, variant, unit, tuple(rewrites), rename, emit_unit(unit))
+    return Entry(index, seed, variant, unit, tuple(rewrites), rename, emit_unit(unit),
+                 emit_unit(unit, rename=rename, header=False))
 
 
 def batch_text(entries: list[Entry]) -> str:
-    parts = ["#include <math.h>\n"]
-    parts += [emit_unit(e.unit, rename=e.rename, header=False) for e in entries]
-    return "\n".join(parts)
+    return "\n".join(["#include <math.h>\n"] + [e.batch_src for e in entries])
 
 
 def parse_batch(path: str, names: list[str]) -> dict:
