@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 # ============================================================================================== IR: expressions
 
-INT_CTYPES = ("int", "unsigned int", "short", "unsigned char", "char", "unsigned short")
 FLOAT_CTYPES = ("float", "double")
 
 
@@ -526,8 +525,6 @@ def emit_unit(unit: Unit, rename=None, header=True, pragmas=True) -> str:
 
 # ============================================================================================== generator
 
-NUM_TYPES = ("double",)
-
 SCALAR_NAMES = ["x", "y", "z", "t", "u", "v", "w", "s", "r", "h", "a", "b", "c", "d", "k", "m", "p", "q",
                 "dt", "dx", "rate", "gain", "alpha", "beta", "gamma_", "theta", "phi", "omega", "freq", "amp",
                 "phase", "temp", "pres", "mass", "radius", "angle", "speed", "accel", "dist", "len", "width",
@@ -681,14 +678,9 @@ class ProgramBuilder:
         return f"{base}{k}"
 
     # ------------------------------------------------------------------ small expression helpers
-    def num(self, v, ctype=None) -> Num:
-        ctype = ctype or self.ftype
-        e = Num(v, ctype)
-        return e
-
     def lit(self, v) -> Num:
         """A floating literal in the program's style (float literals in float code)."""
-        return self.num(v, "float" if self.style == "float" else "double")
+        return Num(v, "float" if self.style == "float" else "double")
 
     def var(self, info: VarInfo) -> Expr:
         info.uses += 1
