@@ -38,7 +38,8 @@ bench:
 
 # Rebuild the trained compiler end to end: corpus, training, export into nsc/compiler/weights/.
 corpus:
-	$(PYTHON) -m nsc.training.corpus_run --out $(CORPUS) --programs 100000 --samples 256 --workers 2
+	$(PYTHON) -m nsc.training.corpus_run --out $(CORPUS) --programs 60000 --samples 256 --workers 2 \
+		--rewrites 1 --no-verify-rewrites
 
 compiler: corpus
 	$(PYTHON) -m nsc.training.train --config $(CONFIG)

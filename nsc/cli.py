@@ -193,7 +193,7 @@ def finetune(model, data, output, epochs, lr, batch_size, val_frac, patience, se
     """
     from nsc import toolchain
 
-    overrides = {k: v for k, v in dict(epochs=epochs, lr=lr, batch_size=batch_size, val_frac=val_frac,
+    overrides = {k: v for k, v in dict(max_epochs=epochs, lr=lr, batch_size=batch_size, val_frac=val_frac,
                                        patience=patience).items() if v is not None}
     summary = toolchain.finetune_file(model, data, output=output, seed=seed, device=device, recipe=overrides,
                                       echo=lambda msg: click.echo(msg, err=True))
@@ -201,7 +201,7 @@ def finetune(model, data, output, epochs, lr, batch_size, val_frac, patience, se
         _print_json(summary)
     else:
         click.echo(f"{summary['output']}: {summary['epochs']} epochs (best {summary['best_epoch']}), validation "
-                   f"RMSE {summary['val_rmse']:.6g}, rel-RMSE {summary['val_rel_rmse']:.4f}")
+                   f"RMSE {', '.join(f'{v:.6g}' for v in summary['val_rmse'])}, rel-RMSE {summary['val_rel_rmse']:.4f}")
 
 
 @main.command()

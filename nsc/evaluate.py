@@ -75,9 +75,10 @@ def _log_interp_budget(budgets, curve, target):
 
 
 def _epochs_to_reach(history, target):
-    for epoch, loss in enumerate(history, start=1):
+    """First epoch whose validation loss is <= target (history[0] is before training), at least 1."""
+    for epoch, loss in enumerate(history):
         if loss <= target:
-            return epoch
+            return max(epoch, 1)
     return None
 
 
@@ -108,17 +109,14 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
             init_params[init, s], compiler_ids[init] = params, cid
 
     # Every (init, seed, positive budget) is one member of one batched fine-tuning run.
-    keys, members = [], []
-    for init in inits:
-        for s in range(seeds):
-            for b in budgets:
-                if b > 0:
-                    x, y = pools[s]
-                    keys.append((init, s, b))
-                    members.append(finetune.Member(init_params[init, s], x[:b], y[:b], seed=s + 1))
-    echo(f"{program.path}: fine-tuning {len(members)} surrogates "
+    # Members of the same seed and budget share their rows and their seed, hence split and minibatch order:
+    # the initialisations are compared on identical data.
+    keys = [(init, s, b) for init in inits for s in range(seeds) for b in budgets if b > 0]
+    echo(f"{program.path}: fine-tuning {len(keys)} surrogates "
          f"({len(inits)} inits x {seeds} seeds x {sum(b > 0 for b in budgets)} budgets)")
-    outcomes = finetune.finetune_many(members, finetune.FinetuneRecipe()) if members else []
+    outcomes = finetune.finetune_many([init_params[i, s] for i, s, _ in keys],
+                                      [pools[s][0][:b] for _, s, b in keys], [pools[s][1][:b] for _, s, b in keys],
+                                      finetune.FinetuneRecipe(), seeds=[s + 1 for _, s, _ in keys]) if keys else []
     tuned = dict(zip(keys, outcomes))
 
     curves, histories = {}, {}
@@ -149,9 +147,9 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
                 n_c = _log_interp_budget(budgets, curves[init][s], target)
                 ratios.append(None if n_c is None else b_max / n_c)
                 rand_hist = histories["random", s]
-                best_epoch = int(np.argmin(rand_hist)) + 1
-                reached = _epochs_to_reach(histories[init, s], rand_hist[best_epoch - 1])
-                epoch_ratios.append(None if reached is None else best_epoch / reached)
+                best_epoch = int(np.argmin(rand_hist))
+                reached = _epochs_to_reach(histories[init, s], rand_hist[best_epoch])
+                epoch_ratios.append(None if reached is None else max(best_epoch, 1) / reached)
             result.setdefault("data_efficiency", {})[init] = {"per_seed": ratios, "median": _median_or_none(ratios)}
             result.setdefault("epoch_ratio", {})[init] = {"per_seed": epoch_ratios,
                                                           "median": _median_or_none(epoch_ratios)}

@@ -81,11 +81,8 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
         event["seed"] = seed
     if notes:
         event["notes"] = list(notes)
-    model = onnx_io.to_onnx(params, program.signature.to_json(), {
-        "nsc.source_sha256": program.sha256,
-        "nsc.compiler": compiler_id,
-        "nsc.history": [event],
-    })
+    model = onnx_io.to_onnx(params, program.signature.to_json(),
+                            {"source_sha256": program.sha256, "compiler": compiler_id, "history": [event]})
     onnx_io.save_onnx(model, output)
     if write_md or depfile:
         depfile = depfile or str(Path(output).with_suffix(".d"))
@@ -115,7 +112,8 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
             print(f"{inputs_path}: warning: {w}", file=__import__("sys").stderr)
     result = sample_program(program, n=n, seed=seed, keep_nonfinite=keep_nonfinite, inputs=inputs,
                             timeout=timeout, memory_mb=memory_mb)
-    data.write_samples(output, sig.input_names, sig.output_names, result.x, result.y)
+    if result.x.shape[0] or result.error is None:  # keep the rows before a failure; never an empty file
+        data.write_samples(output, sig.input_names, sig.output_names, result.x, result.y)
     return {"output": output, "program": str(path), "function": sig.function, "n_rows": int(result.x.shape[0]),
             "n_requested": int(result.n_requested), "n_nonfinite_dropped": int(result.n_nonfinite_dropped),
             "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed,
@@ -157,17 +155,29 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
     for w in warnings:
         echo(f"{data_path}: warning: {w}")
-    result = finetune.finetune_one(loaded.params, x, y, recipe=finetune.FinetuneRecipe(**(recipe or {})),
-                                   seed=seed, device=device, progress=True)
-    metadata = dict(loaded.metadata)
-    entry = {"event": "finetune", "time": _now(), "data": os.path.basename(str(data_path)),
-             "data_sha256": data.file_sha256(data_path), "rows": int(x.shape[0]), "seed": seed,
-             "epochs": result.epochs, "best_epoch": result.best_epoch, "val_rmse": result.val_rmse,
-             "val_rel_rmse": result.val_rel_rmse, "recipe": result.recipe}
-    metadata["nsc.history"] = onnx_io.append_history(metadata.get("nsc.history"), entry)
-    model = onnx_io.to_onnx(result.params, loaded.signature_json, metadata)
-    onnx_io.save_onnx(model, output)
+    recipe = finetune.FinetuneRecipe(**(recipe or {}))
+    with _progress_bar(recipe.max_epochs, "finetune") as bar:
+        def progress(epoch, train_loss, val_loss):
+            bar.update(1)
+            bar.set_postfix(train=f"{train_loss:.3g}", val=f"{val_loss:.3g}")
+
+        result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device, progress=progress)
+    entry = result.history_entry(time=_now(), data=os.path.basename(str(data_path)),
+                                 data_sha256=data.file_sha256(data_path), rows=int(x.shape[0]), seed=seed,
+                                 device=device)
+    entry = {"event": "finetune", **{k: v for k, v in entry.items() if k != "step"}}
+    metadata = onnx_io.append_history(loaded.metadata, entry)
+    onnx_io.save_onnx(onnx_io.to_onnx(result.params, loaded.signature_json, metadata), output)
     return {"output": str(output), **{k: v for k, v in entry.items() if k != "event"}}
+
+
+def _progress_bar(total: int, desc: str):
+    """A tqdm bar on a terminal (stderr), silent when piped."""
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="epoch", disable=not sys.stderr.isatty(), leave=False)
 
 
 def _signature(signature_json):

@@ -320,7 +320,7 @@ class _Engine:
         params = calibrate_outputs(params, y[train_rows])
         # the same float32 ops as the ONNX graph, so training sees exactly the inputs inference will
         x32 = torch.from_numpy(x.astype(np.float32))
-        u = ((x32 - torch.from_numpy(params.in_shift)) / torch.from_numpy(params.in_scale)).numpy()
+        u = ((x32 - torch.tensor(params.in_shift)) / torch.tensor(params.in_scale)).numpy()
         t = ((y - params.out_shift.astype(np.float64)) / params.out_scale.astype(np.float64)).astype(np.float32)
         n_train = len(train_rows)
         batch = min(self.recipe.batch_size, n_train)

@@ -1,0 +1,306 @@
+"""The command line end to end: through click's runner, and once through the installed `nsc` executable.
+
+Every bad input of issue 2 gets one test: exit 1, a compiler-style `error:` line, no traceback, and no
+output file left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from click.testing import CliRunner
+
+from nsc.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BS = str(ROOT / "examples" / "blackscholes.c")
+
+POLY = """\
+#include <math.h>
+#pragma nsc range x -2 2
+#pragma nsc range y 0 3
+double poly(double x, double y) { return x * x - 0.5 * y + sin(x * y); }
+"""
+
+
+def nsc(*args, input=None):
+    result = CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+    return result
+
+
+def assert_user_error(result, *needles):
+    assert result.exit_code == 1, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    assert "error:" in result.output
+    for needle in needles:
+        assert needle in result.output, (needle, result.output)
+
+
+@pytest.fixture
+def poly(tmp_path):
+    path = tmp_path / "poly.c"
+    path.write_text(POLY)
+    return path
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text) if isinstance(text, str) else path.write_bytes(text)
+    return path
+
+
+# --------------------------------------------------------------------------------------------- happy paths
+
+def test_compile_random_writes_a_checked_nsc_model(tmp_path, poly):
+    out = tmp_path / "poly.onnx"
+    r = nsc("compile", poly, "--init", "random", "-o", out)
+    assert r.exit_code == 0, r.output
+    model = onnx.load(str(out))
+    onnx.checker.check_model(model, full_check=True)
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["nsc.format"] == "1"
+    assert meta["nsc.compiler"] == "random"
+    sig = json.loads(meta["nsc.signature"])
+    assert [p["name"] for p in sig["inputs"]] == ["x", "y"]
+    assert [p["name"] for p in sig["outputs"]] == ["return"]
+    assert json.loads(meta["nsc.history"])[0]["event"] == "compile"
+
+
+def test_compile_default_uses_the_trained_compiler(tmp_path):
+    out = tmp_path / "bs.onnx"
+    r = nsc("compile", BS, "-o", out, "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["compiler"].startswith("compnet")
+    info = json.loads(nsc("inspect", out, "--json").output)
+    assert info["metadata"]["nsc.compiler"] == summary["compiler"]
+
+
+def test_compile_writes_a_make_depfile(tmp_path):
+    src = tmp_path / "k.c"
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "gain.h").write_text("#define GAIN 2.5\n")
+    src.write_text('#include <math.h>\n#include "gain.h"\n#pragma nsc range x 0 1\n'
+                   "double k(double x) { return GAIN * exp(x); }\n")
+    out = tmp_path / "k.onnx"
+    r = nsc("compile", src, "--init", "random", "-I", tmp_path / "inc", "-o", out, "-MD")
+    assert r.exit_code == 0, r.output
+    dep = (tmp_path / "k.d").read_text()
+    assert dep.startswith(f"{out}:")
+    assert "gain.h" in dep and str(src) in dep
+
+
+def test_sample_run_finetune_inspect_pipeline(tmp_path, poly):
+    model = tmp_path / "poly.onnx"
+    assert nsc("compile", poly, "--init", "random", "-o", model).exit_code == 0
+    train = tmp_path / "train.csv"
+    r = nsc("sample", poly, "-n", "300", "--seed", "3", "-o", train)
+    assert r.exit_code == 0, r.output
+    lines = train.read_text().splitlines()
+    assert lines[0] == "x,y,return" and len(lines) == 301
+    x, y, ret = map(float, lines[1].split(","))
+    assert ret == pytest.approx(x * x - 0.5 * y + math.sin(x * y), rel=1e-12)
+
+    tuned = tmp_path / "tuned.onnx"
+    r = nsc("finetune", model, train, "-o", tuned, "--epochs", "20", "--json")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["epochs"] <= 20 and summary["rows"] == 300
+
+    r = nsc("run", tuned, "--inputs", "x=0.5,y=1")
+    assert r.exit_code == 0, r.output
+    head, row = r.output.strip().splitlines()
+    assert head == "x,y,return"
+    assert len(row.split(",")) == 3
+
+    r = nsc("inspect", tuned)
+    assert r.exit_code == 0 and "finetune" in r.output and "x" in r.output
+
+
+def test_run_reads_csv_and_npy_and_stdin(tmp_path, poly):
+    model = tmp_path / "poly.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    (tmp_path / "in.csv").write_text("y,x\n1,0.5\n2,-1\n")
+    np.save(tmp_path / "in.npy", np.array([[0.5, 1.0], [-1.0, 2.0]]))
+    outs = []
+    for args, stdin in ((["--inputs", tmp_path / "in.csv"], None), (["--inputs", tmp_path / "in.npy"], None),
+                        (["--inputs", "-"], "x,y\n0.5,1\n-1,2\n")):
+        r = nsc("run", model, *args, "--format", "json", input=stdin)
+        assert r.exit_code == 0, r.output
+        outs.append(json.loads(r.output))
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_finetune_from_random_init_reaches_0_1_with_4096_samples(tmp_path):
+    model, train, test = tmp_path / "bs.onnx", tmp_path / "train.csv", tmp_path / "test.csv"
+    assert nsc("compile", BS, "--init", "random", "-o", model).exit_code == 0
+    assert nsc("sample", BS, "-n", "4096", "--seed", "1", "-o", train).exit_code == 0
+    assert nsc("sample", BS, "-n", "2000", "--seed", "2", "-o", test).exit_code == 0
+    r = nsc("finetune", model, train, "-o", model, "--seed", "0")
+    assert r.exit_code == 0, r.output
+    data = np.loadtxt(test, delimiter=",", skiprows=1)
+    import nsc_runtime
+
+    pred = nsc_runtime.load(str(model)).predict(data[:, :5])[:, 0]
+    truth = data[:, 5]
+    rel = np.sqrt(np.mean((pred - truth) ** 2)) / truth.std()
+    assert rel < 0.1, rel
+
+
+def test_installed_executable(tmp_path, poly):
+    exe = shutil.which("nsc")
+    assert exe, "the nsc console script is not installed (pip install -e .)"
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "compile" in r.stdout
+    out = tmp_path / "p.onnx"
+    r = subprocess.run([exe, "compile", str(poly), "--init", "random", "-o", str(out)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([exe, "run", str(out), "--inputs", "x=0,y=0"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("x,y,return")
+
+
+# --------------------------------------------------------------------------------------------- bad input
+
+def test_syntax_error_has_file_line_col(tmp_path):
+    src = write(tmp_path, "bad.c", "#pragma nsc range x 0 1\ndouble f(double x) {\n  return x +* ;\n}\n")
+    r = nsc("compile", src, "--init", "random", "-o", tmp_path / "bad.onnx")
+    assert_user_error(r, f"{src}:3:")
+    assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_unknown_function_lists_candidates(tmp_path, poly):
+    assert_user_error(nsc("compile", poly, "-f", "nope", "--init", "random", "-o", tmp_path / "o.onnx"),
+                      "nope", "poly")
+
+
+def test_several_candidates_without_f(tmp_path):
+    src = write(tmp_path, "two.c", "#pragma nsc range x 0 1\ndouble a(double x){return x;}\n"
+                                   "double b(double x){return 2*x;}\n")
+    assert_user_error(nsc("compile", src, "--init", "random", "-o", tmp_path / "o.onnx"), "a", "b")
+
+
+@pytest.mark.parametrize("decl,word", [("struct pt { double x; };\ndouble f(struct pt p)", "struct"),
+                                       ("double f(double (*g)(double))", "function-pointer")])
+def test_unsupported_parameters(tmp_path, decl, word):
+    src = write(tmp_path, "u.c", decl + " { return 0; }\n")
+    assert_user_error(nsc("compile", src, "--init", "random", "--default-range", "0:1", "-o", tmp_path / "o.onnx"),
+                      word)
+
+
+def test_missing_range_names_the_input(tmp_path):
+    src = write(tmp_path, "m.c", "#pragma nsc range x 0 1\ndouble f(double x, double speed){return x*speed;}\n")
+    assert_user_error(nsc("compile", src, "--init", "random", "-o", tmp_path / "o.onnx"), "speed")
+
+
+def test_lo_not_below_hi(tmp_path, poly):
+    assert_user_error(nsc("compile", poly, "--range", "x=3:1", "--init", "random", "-o", tmp_path / "o.onnx"),
+                      "x")
+
+
+def test_header_not_found(tmp_path):
+    src = write(tmp_path, "h.c", '#include "nowhere.h"\n#pragma nsc range x 0 1\ndouble f(double x){return x;}\n')
+    assert_user_error(nsc("compile", src, "--init", "random", "-o", tmp_path / "o.onnx"), "nowhere.h", f"{src}:1:")
+
+
+def test_empty_and_binary_files(tmp_path):
+    empty = write(tmp_path, "empty.c", "")
+    binary = write(tmp_path, "bin.c", bytes(range(256)) * 4)
+    assert_user_error(nsc("compile", empty, "--init", "random", "-o", tmp_path / "o.onnx"), "empty")
+    assert_user_error(nsc("compile", binary, "--init", "random", "-o", tmp_path / "o.onnx"))
+    assert not (tmp_path / "o.onnx").exists()
+
+
+def test_program_that_loops_forever(tmp_path):
+    src = write(tmp_path, "loop.c", "#pragma nsc range x 0 1\n"
+                                    "double f(double x){ while (x < 2) { x = x * 1.0; } return x; }\n")
+    r = nsc("sample", src, "-n", "10", "--timeout", "0.5", "-o", tmp_path / "d.csv")
+    assert_user_error(r, "row")
+
+
+def test_program_that_crashes_on_some_inputs_keeps_earlier_rows(tmp_path):
+    src = write(tmp_path, "crash.c", "#pragma nsc range x 0 1\n"
+                                     "double f(double x){ volatile int *p = 0; if (x > 0.9) *p = 1; return 2*x; }\n")
+    out = tmp_path / "d.csv"
+    r = nsc("sample", src, "-n", "200", "--seed", "1", "-o", out)
+    assert_user_error(r, "row")
+    rows = out.read_text().splitlines()[1:]
+    assert 0 < len(rows) < 200
+    assert all(float(row.split(",")[0]) <= 0.9 for row in rows)
+
+
+def test_program_that_returns_nan_everywhere(tmp_path):
+    src = write(tmp_path, "nan.c", "#include <math.h>\n#pragma nsc range x 0 1\n"
+                                   "double f(double x){ return sqrt(-1.0 - x); }\n")
+    assert_user_error(nsc("sample", src, "-n", "20", "-o", tmp_path / "d.csv"), "NaN")
+    assert not (tmp_path / "d.csv").exists()
+
+
+@pytest.mark.parametrize("body,needle", [("x\n0.5\n", "return"), ("x,return\n0.5,abc\n", "abc"),
+                                         ("x,y,return\n0.5,1,nan\n", "nan"), ("x,y,return\n", "no data rows")])
+def test_bad_training_csv(tmp_path, poly, body, needle):
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    before = model.read_bytes()
+    data = write(tmp_path, "d.csv", body)
+    assert_user_error(nsc("finetune", model, data), needle)
+    assert model.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["truncated", "not onnx", "foreign onnx"])
+def test_bad_model_files(tmp_path, poly, kind):
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    if kind == "truncated":
+        model.write_bytes(model.read_bytes()[:100])
+    elif kind == "not onnx":
+        model.write_text("hello, I am not a model\n")
+    else:
+        m = onnx.load(str(model))
+        del m.metadata_props[:]
+        onnx.save(m, str(model))
+    for args in (["run", model, "--inputs", "x=0,y=0"], ["inspect", model], ["finetune", model, model]):
+        assert_user_error(nsc(*args))
+
+
+def test_inputs_of_the_wrong_width(tmp_path, poly):
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    np.save(tmp_path / "in.npy", np.zeros((3, 5)))
+    assert_user_error(nsc("run", model, "--inputs", tmp_path / "in.npy"), "2")
+    assert_user_error(nsc("run", model, "--inputs", "x=1"), "y")
+
+
+def test_output_in_missing_directory(tmp_path, poly):
+    for args in (["compile", poly, "--init", "random", "-o", tmp_path / "no" / "p.onnx"],
+                 ["sample", poly, "-n", "5", "-o", tmp_path / "no" / "d.csv"]):
+        assert_user_error(nsc(*args), "does not exist")
+    assert not (tmp_path / "no").exists()
+
+
+def test_ctrl_c_during_finetune_leaves_the_previous_output(tmp_path):
+    model, data, out = tmp_path / "bs.onnx", tmp_path / "d.csv", tmp_path / "out.onnx"
+    nsc("compile", BS, "--init", "random", "-o", model)
+    nsc("sample", BS, "-n", "4096", "-o", data)
+    out.write_bytes(b"previous output")
+    proc = subprocess.Popen([sys.executable, "-m", "nsc.cli", "finetune", str(model), str(data), "-o", str(out),
+                             "--epochs", "100000", "--patience", "100000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)  # let it get into the training loop
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert out.read_bytes() == b"previous output"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".") or p.endswith(".tmp")]
