@@ -304,3 +304,14 @@ def test_ctrl_c_during_finetune_leaves_the_previous_output(tmp_path):
     assert "Traceback" not in err
     assert out.read_bytes() == b"previous output"
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".") or p.endswith(".tmp")]
+
+
+def test_sample_inputs_runs_the_real_program_as_an_oracle(tmp_path, poly):
+    queries = write(tmp_path, "q.csv", "y,x,extra\n1,0.5,7\n2,-1,7\n")
+    out = tmp_path / "truth.csv"
+    r = nsc("sample", poly, "--inputs", queries, "-o", out)
+    assert r.exit_code == 0, r.output
+    rows = [list(map(float, line.split(","))) for line in out.read_text().splitlines()[1:]]
+    assert [row[:2] for row in rows] == [[0.5, 1.0], [-1.0, 2.0]]
+    for x, y, ret in rows:
+        assert ret == pytest.approx(x * x - 0.5 * y + math.sin(x * y), rel=1e-12)
