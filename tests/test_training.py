@@ -179,9 +179,28 @@ def test_zero_shot_error_trains_only_the_output_map():
     u, z = torch.rand(1, 16, 2), torch.randn(1, 16, 1)
     _, zero_shot = relative_errors(gen, u, z, torch.zeros(1, 1), torch.zeros(1, 1), torch.ones(1, 1))
     zero_shot.sum().backward()
-    assert net.in_head.weight.grad is None or not net.in_head.weight.grad.any()  # first layer: untouched
-    assert net.out_head.weight.grad[65:].abs().sum() > 0  # log scale and shift rows: trained
-    assert not net.out_head.weight.grad[:65].any()  # last-layer rows and biases: untouched
+    untouched = lambda p: p.grad is None or not p.grad.any()  # noqa: E731
+    assert untouched(net.in_head.weight) and untouched(net.pair_in.weight)  # the network's weights: untouched
+    assert net.out_head.weight.grad[66].abs().sum() > 0  # the shift row: trained
+    assert not net.out_head.weight.grad[:66].any()  # last-layer rows, biases, log scale: untouched
+
+
+def test_linear_channels_carry_each_outputs_linear_part():
+    from nsc.training.model import add_linear_channels
+
+    B, I, O, H = 2, 3, 2, 64
+    zeros = {"w0": torch.zeros(B, I, H), "b0": torch.zeros(B, H), "w1": torch.zeros(B, H, H), "b1": torch.zeros(B, H),
+             "w2": torch.zeros(B, O, H), "b2": torch.zeros(B, O)}
+    beta = torch.randn(B, I, O) * 0.3
+    out_mask = torch.tensor([[1.0, 1.0], [1.0, 0.0]])  # program 1 has one output (the other is padding)
+    gen = add_linear_channels(zeros, beta, out_mask, offset=5.0)
+    u = torch.rand(B, 100, I) * 2 - 1
+    v = run_generated(gen, u)
+    want = u @ beta
+    torch.testing.assert_close(v[0], want[0], atol=0.03, rtol=0.0)
+    torch.testing.assert_close(v[1, :, 0], want[1, :, 0], atol=0.03, rtol=0.0)
+    assert gen["w0"][1, :, 1].abs().sum() == 0 and gen["b0"][1, 1] == 0  # no channel for a padded output
+    assert (gen["w1"][0, :2, :2] == torch.eye(2)).all() and not gen["w1"][0, :2, 2:].any()
 
 
 def test_unconditioned_init_is_the_same_for_every_program():

@@ -331,7 +331,7 @@ def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
     return batch
 
 
-MODEL_INPUTS = ("token_ids", "role_ids", "index_ids", "numeric", "in_pos", "in_mask", "out_pos")
+MODEL_INPUTS = ("token_ids", "role_ids", "index_ids", "numeric", "in_pos", "in_mask", "out_pos", "out_mask")
 MODEL_OUTPUTS = ("w0", "b0", "w1", "b1", "w2", "b2", "out_scale", "out_shift")
 
 

@@ -66,6 +66,9 @@ class Compiler:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = 1
             opts.inter_op_num_threads = 1
+            # one inference per process: basic optimisations only, as the extended ones cost more to set up
+            # than they save on a single run
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
             self._session = ort.InferenceSession(str(self.directory / "compiler.onnx"), opts,
                                                  providers=["CPUExecutionProvider"])
         return self._session

@@ -45,8 +45,8 @@ class ExportedHyperNet(torch.nn.Module):
         super().__init__()
         self.hypernet = hypernet
 
-    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos):
-        g = self.hypernet(token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos)
+    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask):
+        g = self.hypernet(token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask)
         out_scale = torch.exp(g["log_scale"])
         return g["w0"], g["b0"], g["w1"], g["b1"], g["w2"], g["b2"], out_scale, g["shift_units"] * out_scale
 
@@ -61,7 +61,7 @@ def example_inputs(vocab_size: int, n_in: int, n_out: int, n_code: int, seed: in
     return {"token_ids": rng.integers(0, vocab_size, (1, L)), "role_ids": roles[None].astype(np.int64),
             "index_ids": rng.integers(0, 4, (1, L)), "numeric": numeric,
             "in_pos": np.arange(1, 1 + n_in)[None], "in_mask": np.ones((1, n_in), np.float32),
-            "out_pos": np.arange(1 + n_in, 1 + n_in + n_out)[None]}
+            "out_pos": np.arange(1 + n_in, 1 + n_in + n_out)[None], "out_mask": np.ones((1, n_out), np.float32)}
 
 
 def export_onnx(hypernet: HyperNet, path: str) -> None:
@@ -70,7 +70,7 @@ def export_onnx(hypernet: HyperNet, path: str) -> None:
     dynamic = {"token_ids": {0: "batch", 1: "length"}, "role_ids": {0: "batch", 1: "length"},
                "index_ids": {0: "batch", 1: "length"}, "numeric": {0: "batch", 1: "length"},
                "in_pos": {0: "batch", 1: "n_in"}, "in_mask": {0: "batch", 1: "n_in"},
-               "out_pos": {0: "batch", 1: "n_out"},
+               "out_pos": {0: "batch", 1: "n_out"}, "out_mask": {0: "batch", 1: "n_out"},
                "w0": {0: "batch", 1: "n_in"}, "b0": {0: "batch"}, "w1": {0: "batch"}, "b1": {0: "batch"},
                "w2": {0: "batch", 1: "n_out"}, "b2": {0: "batch", 1: "n_out"},
                "out_scale": {0: "batch", 1: "n_out"}, "out_shift": {0: "batch", 1: "n_out"}}

@@ -8,6 +8,7 @@ surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
     b0 [B, H1], w1 [B, H2, H1], b1 [B, H2]      from the CLS state
     w2 [B, O, H2], b2 [B, O]                    one last-layer row (and bias) per output, from its port state
     log_scale [B, O], shift_units [B, O]        out_scale = exp(log_scale), out_shift = shift_units * out_scale
+    (with linear channels, hidden unit j < O of both layers carries output j's linear part: add_linear_channels)
 
 So a generated surrogate computes y = (W2 h + b2 + shift_units) * exp(log_scale) in program units. shift_units
 is sinh of a head output: a smooth sign/log-magnitude form that reaches outputs whose mean is many standard
@@ -51,6 +52,9 @@ class ModelConfig:
     max_shift_arg: float = 20.0  # |asinh(shift_units)| likewise
     map_gain: float = 5.0  # log scale and shift argument = gain x head output: they must range widely, and under
     #                        Adam a head output grows about linearly in steps, so the gain is a learning-rate boost
+    linear_channels: bool = True  # route each output's linear part through its own hidden units (see below)
+    linear_offset: float = 5.0  # the channels' operating point, where SiLU is nearly the identity
+    pair_dim: int = 32  # width of the input-port x output-port bilinear head that gives the linear coefficients
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -58,6 +62,8 @@ class ModelConfig:
             raise ValueError("the hypernetwork emits surrogates with exactly two hidden layers")
         if self.d_model % self.n_heads:
             raise ValueError("d_model must be divisible by n_heads")
+        if self.linear_channels and self.max_outputs > min(self.hidden):
+            raise ValueError("linear channels need a hidden unit per output")
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -129,6 +135,8 @@ class HyperNet(nn.Module):
         self.bias_head = nn.Linear(D, H1 + H2)  # b0, b1
         self.w1_head = nn.Linear(D, H2 * H1)  # second-layer matrix; its bias is the shared base matrix
         self.out_head = nn.Linear(D, H2 + 3)  # last-layer row, bias, log scale, shift argument of one output
+        self.pair_in = nn.Linear(D, cfg.pair_dim)  # linear coefficient of (input i, output j) = <pair_in(i), pair_out(j)>
+        self.pair_out = nn.Linear(D, cfg.pair_dim)
         self._init_weights()
 
     def _init_weights(self):
@@ -152,7 +160,16 @@ class HyperNet(nn.Module):
             self.w1_head.bias.normal_(std=base_std)
             self.w1_head.weight.normal_(std=0.3 * base_std * r)
             self.out_head.weight.normal_(std=0.02 * r)
-            self.out_head.weight[:H2].normal_(std=r / math.sqrt(H2))
+            # with linear channels the other units start as a small nonlinear correction to the linear part
+            self.out_head.weight[:H2].normal_(std=(0.3 if cfg.linear_channels else 1.0) * r / math.sqrt(H2))
+            self.pair_in.weight.normal_(std=r)
+            self.pair_out.weight.normal_(std=0.1 * r)  # linear coefficients start near 0
+
+    def set_output_scale_prior(self, log_scale: float) -> None:
+        """Start every predicted log out_scale at `log_scale` (e.g. the training corpus's median log std), so that
+        training does not spend its first thousand steps walking the bias there."""
+        with torch.no_grad():
+            self.out_head.bias[self.cfg.hidden[1] + 1] = log_scale / self.cfg.map_gain
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -169,23 +186,61 @@ class HyperNet(nn.Module):
             x = block(x, attend)
         return self.ln_f(x)
 
-    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos) -> dict:
+    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask) -> dict:
         cfg = self.cfg
         H1, H2 = cfg.hidden
         states = self.encode(token_ids, role_ids, index_ids, numeric)
         B = states.shape[0]
         cls = states[:, 0]
+        ins, outs = gather_positions(states, in_pos), gather_positions(states, out_pos)
         n_in = in_mask.sum(dim=1).clamp(min=1.0)[:, None, None]
-        w0 = self.in_head(gather_positions(states, in_pos)) * in_mask.unsqueeze(-1) * torch.rsqrt(n_in)
+        w0 = self.in_head(ins) * in_mask.unsqueeze(-1) * torch.rsqrt(n_in)
         b0, b1 = self.bias_head(cls).split([H1, H2], dim=-1)
         w1 = self.w1_head(cls).reshape(B, H2, H1)
-        o = self.out_head(gather_positions(states, out_pos))
+        o = self.out_head(outs)
         w2, b2 = o[..., :H2], o[..., H2]
         log_scale = soft_clamp(cfg.map_gain * o[..., H2 + 1], cfg.max_log_scale)
         c = soft_clamp(cfg.map_gain * o[..., H2 + 2], cfg.max_shift_arg)
         shift_units = 0.5 * (torch.exp(c) - torch.exp(-c))  # sinh, spelled out: the ONNX exporter lacks aten::sinh
-        return {"w0": w0, "b0": b0, "w1": w1, "b1": b1, "w2": w2, "b2": b2,
-                "log_scale": log_scale, "shift_units": shift_units}
+        gen = {"w0": w0, "b0": b0, "w1": w1, "b1": b1, "w2": w2, "b2": b2,
+               "log_scale": log_scale, "shift_units": shift_units}
+        if cfg.linear_channels:
+            beta = torch.einsum("bik,bjk->bij", self.pair_in(ins), self.pair_out(outs)) / math.sqrt(cfg.pair_dim)
+            gen = add_linear_channels(gen, beta * in_mask.unsqueeze(2), out_mask, cfg.linear_offset)
+        return gen
+
+
+def one_hot_rows(n: int, width: int, like: torch.Tensor) -> torch.Tensor:
+    """[n, width] matrix with ones at (j, j): built from aranges so that n may be a dynamic size in ONNX."""
+    return (torch.arange(n, device=like.device)[:, None] == torch.arange(width, device=like.device)[None, :]).to(
+        like.dtype)
+
+
+def add_linear_channels(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor, offset: float) -> dict:
+    """Give output j a linear path of its own through hidden unit j of both layers ("linear channel" j).
+
+    beta [B, I, O]: linear coefficients (standardised output per normalised input). Unit j of layer 1 computes
+    sum_i beta_ij u_i + c, unit j of layer 2 passes it on, both around the offset c where SiLU is nearly the
+    identity (slope s' = silu'(c)), and output j reads it back with gain 1/s'^2; so v_j = sum_i beta_ij u_i plus
+    what the other units add. The end-to-end gradient on beta is then that of a linear regression, the easiest
+    thing to learn first, and most programs' outputs are largely linear in their inputs. It is still a plain
+    MLP: the channels are ordinary weights that fine-tuning may change like any other.
+    """
+    w0, w1, w2 = gen["w0"], gen["w1"], gen["w2"]
+    H1, H2, O = w0.shape[2], w1.shape[1], out_mask.shape[1]
+    c = torch.tensor(offset, dtype=w0.dtype)
+    sig = torch.sigmoid(c)
+    silu_c, slope = c * sig, sig * (1 + c * (1 - sig))
+    to_h1, to_h2 = one_hot_rows(O, H1, w0), one_hot_rows(O, H2, w0)  # output j -> unit j
+    ch1, ch2 = out_mask @ to_h1, out_mask @ to_h2  # [B, H]: 1 on channel units
+    gain = 1 / slope ** 2
+    return {**gen,
+            "w0": w0 * (1 - ch1).unsqueeze(1) + (beta * out_mask.unsqueeze(1)) @ to_h1,
+            "b0": gen["b0"] * (1 - ch1) + c * ch1,
+            "w1": w1 * (1 - ch2).unsqueeze(2) + ch2.unsqueeze(2) * one_hot_rows(H2, H1, w0),
+            "b1": gen["b1"] * (1 - ch2) + (c - silu_c) * ch2,
+            "w2": w2 + gain * out_mask.unsqueeze(2) * to_h2,
+            "b2": gen["b2"] - gain * silu_c * out_mask}
 
 
 class UnconditionedInit(nn.Module):
@@ -234,21 +289,22 @@ def relative_errors(gen: dict, u, z, log_sigma, mean_over_sigma, out_mask) -> tu
                   output map, and what the unconditioned init is scored on.
       zero_shot:  the surrogate with its predicted output map, y = (v + shift_units) * exp(log_scale), in
                   standardised form (v + shift_units) * exp(log_scale - log sigma) - mean / sigma so that
-                  wildly wrong scales stay finite. v is detached here: this error trains the output map only,
-                  so map errors never pull the network away from the calibrated shape.
+                  wildly wrong scales stay finite. v and log_scale are detached here: this error trains the
+                  predicted shift only, so map errors never pull the network away from the calibrated shape,
+                  and the scale (trained directly, `scale_error`) cannot shrink to hide a wrong shift.
     """
     v = run_generated(gen, u)
     calibrated = ((v - z) ** 2).mean(dim=1) * out_mask
-    ratio = torch.exp(soft_clamp(gen["log_scale"] - log_sigma, 25.0)).unsqueeze(1)
+    ratio = torch.exp(soft_clamp(gen["log_scale"].detach() - log_sigma, 25.0)).unsqueeze(1)
     z_hat = (v.detach() + gen["shift_units"].unsqueeze(1)) * ratio - mean_over_sigma.unsqueeze(1)
     zero_shot = ((z_hat - z) ** 2).mean(dim=1) * out_mask
     return calibrated, zero_shot
 
 
 def scale_error(gen: dict, log_sigma: torch.Tensor, out_mask: torch.Tensor) -> torch.Tensor:
-    """Direct supervision of the predicted output scale [B, O]: Huber distance between log out_scale and the log
-    std of the program's output. It anchors the scale early in training, when generated hidden layers are still
-    noise and the end-to-end loss alone would shrink every scale (see train.py)."""
+    """The predicted output scale's error [B, O]: Huber distance between log out_scale and the log std of the
+    program's output. This trains the scale directly (a regression), rather than through the zero-shot error,
+    which would shrink scales to hide wrong shifts while the network is still noise."""
     return F.smooth_l1_loss(gen["log_scale"], log_sigma, reduction="none") * out_mask
 
 

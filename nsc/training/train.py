@@ -43,8 +43,8 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 import torch
 
-from nsc.compiler.encoding import (Encoded, EncodingConfig, Vocabulary, collate, default_reserved_names, encode,
-                                   encoding_from_manifest, manifest_encoding)
+from nsc.compiler.encoding import (MODEL_INPUTS, Encoded, EncodingConfig, Vocabulary, collate, default_reserved_names,
+                                   encode, encoding_from_manifest, manifest_encoding)
 from nsc.errors import NscError
 from nsc.surrogate.finetune import data_mean_std
 from nsc.surrogate.params import input_normalisation
@@ -74,7 +74,7 @@ class TrainConfig:
     betas: tuple = (0.9, 0.98)
     grad_clip: float = 1.0
     map_loss_weight: float = 1.0  # weight of the zero-shot (predicted output map) loss
-    scale_loss_weight: float = 0.1  # weight of the direct log-scale supervision (model.scale_error)
+    scale_loss_weight: float = 1.0  # weight of the direct log-scale regression (model.scale_error)
     uncond_lr: float = 3e-3
     permute_ports: float = 0.5  # probability per program of a random port order
     log_interval: int = 20
@@ -191,6 +191,11 @@ class ProgramSet:
     def __len__(self) -> int:
         return len(self.encoded)
 
+    def median_log_sigma(self) -> float:
+        """Median log std over every (non-constant) output of every program."""
+        values = [ls[v > 0] for ls, v in zip(self.log_sigma, self.valid)]
+        return float(np.median(np.concatenate(values))) if values else 0.0
+
     def batch(self, indices, n_samples: int, rng: np.random.Generator | None = None,
               permute_prob: float = 0.0) -> dict[str, torch.Tensor]:
         """Model inputs plus targets for programs `indices`. With rng: `n_samples` random rows per program (and
@@ -216,12 +221,13 @@ class ProgramSet:
         arrays["z"] = np.zeros((B, n_samples, O), np.float32)
         arrays["log_sigma"] = np.zeros((B, O), np.float32)
         arrays["mean_over_sigma"] = np.zeros((B, O), np.float32)
+        arrays["loss_mask"] = arrays["out_mask"].copy()  # ports that exist and are not constant
         for b in range(B):
             arrays["u"][b, :, :us[b].shape[1]] = us[b]
             arrays["z"][b, :, :zs[b].shape[1]] = zs[b]
             arrays["log_sigma"][b, :ls[b].shape[0]] = ls[b]
             arrays["mean_over_sigma"][b, :ms[b].shape[0]] = ms[b]
-            arrays["out_mask"][b, :vs[b].shape[0]] *= vs[b]
+            arrays["loss_mask"][b, :vs[b].shape[0]] *= vs[b]
         return {k: torch.from_numpy(v) for k, v in arrays.items()}
 
 
@@ -285,12 +291,11 @@ class Objective(torch.nn.Module):
         self.map_weight, self.scale_weight = map_weight, scale_weight
 
     def forward(self, batch: dict) -> dict:
-        mask = batch["out_mask"]
-        gen = self.hypernet(batch["token_ids"], batch["role_ids"], batch["index_ids"], batch["numeric"],
-                            batch["in_pos"], batch["in_mask"], batch["out_pos"])
+        mask = batch["loss_mask"]
+        gen = self.hypernet(*(batch[k] for k in MODEL_INPUTS))
         calibrated, zero_shot = relative_errors(gen, batch["u"], batch["z"], batch["log_sigma"],
                                                 batch["mean_over_sigma"], mask)
-        base = self.uncond(batch["in_mask"], mask)
+        base = self.uncond(batch["in_mask"], batch["out_mask"])
         zero = torch.zeros_like(batch["log_sigma"])
         uncond, _ = relative_errors(base, batch["u"], batch["z"], zero, zero, mask)
         out = {"calibrated_loss": program_loss(calibrated, mask), "zero_shot_loss": program_loss(zero_shot, mask),
@@ -338,7 +343,7 @@ def evaluate(objective: Objective, data: ProgramSet, cfg: TrainConfig, device, b
     for c in range(0, n, batch_size):
         batch = to_device(data.batch(order[c:c + batch_size], cfg.eval_samples), device)
         out = objective(batch)
-        mask = batch["out_mask"]
+        mask = batch["loss_mask"]
         for k in parts:
             parts[k].append(torch.stack([per_program(torch.log1p(out[k]), mask), per_program(out[k].sqrt(), mask)]))
     objective.train()
@@ -534,6 +539,8 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
                           cfg.scale_loss_weight).to(device)
     opt = make_optimizer(objective, cfg)
     step, elapsed_before, programs_seen, metrics = 0, 0.0, 0, {}
+    if not ckpt:
+        objective.hypernet.set_output_scale_prior(train_set.median_log_sigma())
     if ckpt:
         hypernet, uncond, _ = load_models(ckpt)
         objective.hypernet.load_state_dict(hypernet.state_dict())
