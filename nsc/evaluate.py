@@ -194,14 +194,18 @@ def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "
 
 def format_table(results: dict) -> str:
     rows = []
+    def ratio(r, key):
+        if "compiled" not in r.get(key, {}):
+            return "-"
+        value = r[key]["compiled"]["median"]
+        return "not reached" if value is None else f"{value:.2f}x"
+
     for r in results["per_program"]:
-        de = r.get("data_efficiency", {}).get("compiled", {}).get("median")
-        er = r.get("epoch_ratio", {}).get("compiled", {}).get("median")
-        cells = [r["program"], f"{r.get('zero_shot', float('nan')):.3f}"]
+        cells = [r["program"], f"{r['zero_shot']:.3f}" if "zero_shot" in r else "-"]
         for init in ("random", "compiled", "unconditioned"):
             curve = r["rel_rmse"].get(init)
             cells.append(f"{curve[-1]:.4f}" if curve else "-")
-        cells += ["not reached" if de is None else f"{de:.2f}x", "not reached" if er is None else f"{er:.2f}x"]
+        cells += [ratio(r, "data_efficiency"), ratio(r, "epoch_ratio")]
         rows.append(cells)
     header = ["program", "zero-shot", "random@max", "compiled@max", "uncond@max", "data eff.", "epoch ratio"]
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
@@ -244,8 +248,10 @@ def plot_curves(results: dict, path: str) -> None:
             ax.fill_between(xs, arr.min(axis=0), arr.max(axis=0), alpha=0.2, color=colours.get(init))
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xticks(xs, [str(int(v)) for v in b], fontsize=7)
+        ax.minorticks_off()
         ax.set_title(f"{r['function']}", fontsize=9)
-        ax.set_xlabel("training samples (0 at left)", fontsize=8)
+        ax.set_xlabel("training samples", fontsize=8)
         ax.set_ylabel("test rel-RMSE", fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
     for ax in list(axes.flat)[len(progs):]:
