@@ -246,7 +246,7 @@ def test_compiled_params_match_the_torch_hypernetwork(tiny_compiler, monkeypatch
     sig = make_signature(n_scalar=1, array=2, out_array=2)
     params, cid, notes = hypernet.compile_params(toy_program(sig), init="compiled")
     assert cid == manifest["id"] and cid.startswith("compnet-") and notes == []
-    assert params.out_calibrated and params.activation == "silu"
+    assert params.out_calibrated == manifest["out_calibrated"] and params.activation == "silu"
     assert [w.shape for w in params.weights] == [(64, 3), (64, 64), (3, 64)]
     # the same program through torch: generated surrogate in program units
     batch = {k: torch.from_numpy(v) for k, v in E.collate([E.encode(sig, program_tokens(), vocab, enc_cfg)]).items()}
@@ -258,6 +258,22 @@ def test_compiled_params_match_the_torch_hypernetwork(tiny_compiler, monkeypatch
         v = run_generated(gen, u)[0]
         y_torch = ((v + gen["shift_units"]) * torch.exp(gen["log_scale"])).numpy()
     np.testing.assert_allclose(surrogate_numpy(params, x), y_torch, rtol=1e-4, atol=1e-4)
+
+
+def test_manifest_decides_whether_the_predicted_output_map_is_kept(tiny_compiler, tmp_path, monkeypatch):
+    import shutil
+
+    src = tiny_compiler[0]
+    for flag in (True, False):
+        d = tmp_path / f"w{flag}"
+        shutil.copytree(src, d)
+        manifest = json.loads((d / "manifest.json").read_text())
+        manifest["out_calibrated"] = flag
+        (d / "manifest.json").write_text(json.dumps(manifest))
+        monkeypatch.setenv("NSC_COMPILER_DIR", str(d))
+        params = hypernet.compile_params(toy_program(), init="compiled").params
+        assert params.out_calibrated is flag
+        assert np.all(params.out_scale > 0) and not np.all(params.out_scale == 1)  # the predicted map either way
 
 
 def test_unconditioned_params_are_shared_slots(tiny_compiler, monkeypatch):

@@ -336,6 +336,38 @@ def test_resume_continues_exactly(tmp_path):
     assert [r["train_loss"] for r in rows_a] == [r["train_loss"] for r in rows_b]
 
 
+def write_toy_corpus(corpus_dir, n_train=40, n_heldout=6):
+    """A corpus directory in the corpus store's format, from toy records (held-out ones get held-out seeds)."""
+    from nsc.training import corpus_store as cs
+
+    os.makedirs(corpus_dir)
+    held_seeds = [s for s in range(10_000) if cs.is_heldout(s)][:n_heldout]
+    train_seeds = [s for s in range(10_000) if not cs.is_heldout(s)][:n_train]
+    records, blocks = [], []
+    for k, (rec, seed) in enumerate(zip(toy_records(n_train + n_heldout), train_seeds + held_seeds)):
+        records.append(cs.ChunkRecord(k, seed, 0, "/* toy */", rec.signature.dumps(), rec.tokens, k))
+        blocks.append((rec.x, rec.y))
+    cs.write_chunk(cs.chunk_path(str(corpus_dir), 0), 0, records, blocks)
+
+
+def test_main_trains_from_a_corpus_directory_and_exports(tmp_path):
+    from nsc.training import export as X
+
+    write_toy_corpus(tmp_path / "corpus")
+    cfg = tiny_config(tmp_path / "run", corpus=str(tmp_path / "corpus"), max_steps=4, eval_interval=4,
+                      checkpoint_interval=4).to_json()
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    summary = T.main(["--config", str(tmp_path / "cfg.json")])
+    assert summary["n_train"] == 40 and summary["n_heldout"] == 6 and summary["step"] == 4
+    assert summary["corpus_id"] and summary["metrics"]["heldout_programs"] == 6
+    summary = T.main(["--config", str(tmp_path / "cfg.json"), "--resume", "--max-steps", "6"])
+    assert summary["step"] == 6
+    manifest = X.main(["--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "weights")])
+    assert manifest["training"]["steps"] == 6 and manifest["corpus_id"] == summary["corpus_id"]
+    with pytest.raises(T.NscError, match="no corpus"):
+        T.main(["--config", str(tmp_path / "cfg.json"), "--corpus", str(tmp_path / "nowhere")])
+
+
 def test_resume_without_checkpoint_is_an_error(tmp_path):
     with pytest.raises(T.NscError, match="no checkpoint"):
         T.train(tiny_config(tmp_path), resume=True, train_records=toy_records(8), heldout_records=[])

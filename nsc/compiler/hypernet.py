@@ -2,7 +2,10 @@
 
 Three initialisations (`compile_params(program, init=...)`):
   compiled       the shipped hypernetwork (weights/compiler.onnx) run with onnxruntime on the program's encoding;
-                 output map predicted too (out_calibrated True)
+                 the output map (out_scale, out_shift) is predicted too, so the surrogate works zero-shot in the
+                 program's units. out_calibrated is the manifest's choice: False (the default) lets fine-tuning
+                 replace the predicted map by the data's mean/std, which suits the generated network, trained to
+                 output standardised values; True keeps the predicted map through fine-tuning
   random         nsc.surrogate.init.random_params (compiler id "random")
   unconditioned  the one learned initialisation shipped with the compiler (weights/unconditioned.safetensors),
                  the same for every program; output map calibrated from data later (out_calibrated False)
@@ -57,6 +60,7 @@ class Compiler:
         self.vocab, self.encoding = encoding_from_manifest(self.manifest["encoding"])
         self.hidden = tuple(self.manifest["hidden"])
         self.activation = self.manifest.get("activation", "silu")
+        self.out_calibrated = bool(self.manifest.get("out_calibrated", False))
         self._session = None
 
     def session(self):
@@ -74,7 +78,7 @@ class Compiler:
         return self._session
 
     def compile(self, program) -> tuple[SurrogateParams, list[str]]:
-        """The hypernetwork's surrogate for `program` (params out_calibrated True) and notes for the user."""
+        """The hypernetwork's surrogate for `program` and notes for the user."""
         sig = program.signature
         enc = encode(sig, program.tokens, self.vocab, self.encoding)
         feeds = {k: v for k, v in collate([enc]).items() if k in MODEL_INPUTS}
@@ -85,7 +89,7 @@ class Compiler:
             weights=[outs["w0"][0].T, outs["w1"][0], outs["w2"][0]],
             biases=[outs["b0"][0], outs["b1"][0], outs["b2"][0]],
             out_scale=outs["out_scale"][0], out_shift=outs["out_shift"][0],
-            activation=self.activation, out_calibrated=True).astype32()
+            activation=self.activation, out_calibrated=self.out_calibrated).astype32()
         _check(params, sig)
         return params, list(enc.notes)
 

@@ -36,6 +36,7 @@ from nsc.training.train import TrainConfig, checkpoint_dir, load_models
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler", "weights")
 MANIFEST_FORMAT = 1
+MAX_SHIPPED_BYTES = 30_000_000  # the package carries the compiler in git: keep it small
 
 
 class ExportedHyperNet(torch.nn.Module):
@@ -45,8 +46,8 @@ class ExportedHyperNet(torch.nn.Module):
         super().__init__()
         self.hypernet = hypernet
 
-    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask):
-        g = self.hypernet(token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask)
+    def forward(self, *inputs):  # encoding.MODEL_INPUTS, in order
+        g = self.hypernet(*inputs)
         out_scale = torch.exp(g["log_scale"])
         return g["w0"], g["b0"], g["w1"], g["b1"], g["w2"], g["b2"], out_scale, g["shift_units"] * out_scale
 
@@ -66,7 +67,8 @@ def example_inputs(vocab_size: int, n_in: int, n_out: int, n_code: int, seed: in
 
 def export_onnx(hypernet: HyperNet, path: str) -> None:
     module = ExportedHyperNet(hypernet).eval()
-    args = tuple(torch.from_numpy(v) for v in example_inputs(hypernet.cfg.vocab_size, 3, 2, 20).values())
+    feeds = example_inputs(hypernet.cfg.vocab_size, 3, 2, 20)
+    args = tuple(torch.from_numpy(feeds[k]) for k in MODEL_INPUTS)
     dynamic = {"token_ids": {0: "batch", 1: "length"}, "role_ids": {0: "batch", 1: "length"},
                "index_ids": {0: "batch", 1: "length"}, "numeric": {0: "batch", 1: "length"},
                "in_pos": {0: "batch", 1: "n_in"}, "in_mask": {0: "batch", 1: "n_in"},
@@ -93,7 +95,7 @@ def check_onnx(hypernet: HyperNet, path: str, rtol: float = 1e-4, atol: float = 
         feeds = example_inputs(hypernet.cfg.vocab_size, n_in, n_out, n_code, seed=k)
         got = sess.run(list(MODEL_OUTPUTS), feeds)
         with torch.no_grad():
-            want = module(*(torch.from_numpy(v) for v in feeds.values()))
+            want = module(*(torch.from_numpy(feeds[k]) for k in MODEL_INPUTS))
         for name, g, w in zip(MODEL_OUTPUTS, got, want):
             w = w.numpy()
             if g.shape != w.shape or not np.allclose(g, w, rtol=rtol, atol=atol):
@@ -128,12 +130,17 @@ def export_models(hypernet: HyperNet, uncond: UnconditionedInit, state: dict, ou
         max_diff = check_onnx(hypernet, onnx_tmp)
         uncond_tmp = os.path.join(tmp, "unconditioned.safetensors")
         save_file({k: v.numpy() for k, v in uncond.arrays().items()}, uncond_tmp)
+        size = os.path.getsize(onnx_tmp) + os.path.getsize(uncond_tmp)
+        if size > MAX_SHIPPED_BYTES:
+            raise NscError(f"the exported compiler is {size / 1e6:.1f} MB, over the {MAX_SHIPPED_BYTES / 1e6:.0f} MB "
+                           f"limit: train a smaller model")
         digest = _sha256(onnx_tmp)
         manifest = {
             "format": MANIFEST_FORMAT,
             "id": f"compnet-{time.strftime('%Y%m%d', time.gmtime())}-{digest[:8]}",
             "model": state["model"],
             "activation": "silu",
+            "out_calibrated": bool((state.get("config") or {}).get("out_calibrated", False)),
             "hidden": state["model"]["hidden"],
             "encoding": state["encoding"],
             "corpus_id": state.get("corpus_id"),

@@ -77,6 +77,9 @@ class TrainConfig:
     scale_loss_weight: float = 1.0  # weight of the direct log-scale regression (model.scale_error)
     uncond_lr: float = 3e-3
     permute_ports: float = 0.5  # probability per program of a random port order
+    out_calibrated: bool = False  # what compiled surrogates declare (the manifest's "out_calibrated"); False:
+    #                                 fine-tuning replaces the predicted output map by the data's mean/std (the
+    #                                 generated network is trained to be standardised); True: it keeps the map
     log_interval: int = 20
     eval_interval: int = 200
     eval_programs: int = 512  # held-out programs scored at each evaluation
