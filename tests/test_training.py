@@ -111,8 +111,9 @@ def test_generated_shapes_follow_ports():
         assert g["log_scale"].shape == (1, n_out) and g["shift_units"].shape == (1, n_out)
 
 
-def test_padding_does_not_change_a_programs_weights():
-    net = tiny_model()
+@pytest.mark.parametrize("linear_channels", [True, False])
+def test_padding_does_not_change_a_programs_weights(linear_channels):
+    net = tiny_model(linear_channels=linear_channels)
     rng = np.random.default_rng(1)
     small, big = random_encoded(rng, 2, 1, 10), random_encoded(rng, 7, 4, 60)
     with torch.no_grad():
@@ -129,15 +130,23 @@ def test_padding_does_not_change_a_programs_weights():
             torch.testing.assert_close(w, v[0], rtol=1e-4, atol=1e-5)
 
 
-def test_initial_generated_weights_have_kaiming_like_scales():
+def test_initial_generated_weights_look_like_random_init():
     net = tiny_model()
     rng = np.random.default_rng(2)
-    batch = E.collate([random_encoded(rng, 8, 2, 30) for _ in range(8)])
+    n_in, n_out = 8, 2
+    batch = E.collate([random_encoded(rng, n_in, n_out, 30) for _ in range(8)])
     with torch.no_grad():
         g = net(*model_inputs(batch))
-    assert 0.7 * np.sqrt(2 / 64) < g["w1"].std().item() < 1.3 * np.sqrt(2 / 64)
-    assert 0.3 / np.sqrt(8) < g["w0"].std().item() < 3 / np.sqrt(8)  # columns scaled by 1/sqrt(n_in)
-    assert 0.3 / 8 < g["w2"].std().item() < 3 / 8
+    uniform_std = lambda fan_in: 1 / np.sqrt(3 * fan_in)  # noqa: E731  (std of U(+-1/sqrt(fan_in)))
+    # hidden units beyond the outputs' linear channels: torch.nn.Linear's default scales, small corrections
+    assert 0.9 < g["w0"][:, :, n_out:].std().item() / uniform_std(n_in) < 1.15
+    assert 0.9 < g["w1"][:, n_out:].std().item() / uniform_std(64) < 1.15
+    assert 0.9 < g["b1"][:, n_out:].std().item() / uniform_std(64) < 1.15
+    # programs differ a little: the corrections
+    spread = (g["w1"] - g["w1"].mean(0)).std().item()
+    assert 0.02 * uniform_std(64) < spread < 0.3 * uniform_std(64)
+    # last layer: small outside the channels; output map near its start
+    assert g["w2"][:, :, n_out:].std().item() < 0.2 / np.sqrt(64)
     assert g["log_scale"].abs().max() < 0.5 and g["shift_units"].abs().max() < 0.5
 
 

@@ -4,16 +4,16 @@ Inputs are the arrays of nsc/compiler/encoding.py (`collate`): token, role and i
 position, and the positions of the input and output port tokens. Outputs, for every program in the batch, the
 surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
 
-    w0 [B, I, H1]   one first-layer column per input, from that input's port-token state
-    b0 [B, H1], w1 [B, H2, H1], b1 [B, H2]      from the CLS state
+    w0 [B, I, H1]   one first-layer column per input: fixed random base + correction from its port state
+    b0 [B, H1], w1 [B, H2, H1], b1 [B, H2]      fixed random base + correction from the CLS state
     w2 [B, O, H2], b2 [B, O]                    one last-layer row (and bias) per output, from its port state
     log_scale [B, O], shift_units [B, O]        out_scale = exp(log_scale), out_shift = shift_units * out_scale
     (with linear channels, hidden unit j < O of both layers carries output j's linear part: add_linear_channels)
 
 So a generated surrogate computes y = (W2 h + b2 + shift_units) * exp(log_scale) in program units. shift_units
 is sinh of a head output: a smooth sign/log-magnitude form that reaches outputs whose mean is many standard
-deviations from zero. Heads are initialised so that, before training, generated weights have the scales of a
-Kaiming-initialised MLP (with the first layer divided by sqrt(n_in), which the model applies itself).
+deviations from zero. The hidden layers' fixed random base is drawn like random init (torch.nn.Linear's
+U(+-1/sqrt(fan_in)), the first layer divided by sqrt(n_in) by the model itself); corrections start small.
 
 `UnconditionedInit` is the baseline the compiler must beat: one learned initialisation for every program
 (weights per input slot and output slot, shared hidden layers), with outputs calibrated from data at fine-tuning
@@ -55,6 +55,7 @@ class ModelConfig:
     linear_channels: bool = True  # route each output's linear part through its own hidden units (see below)
     linear_offset: float = 5.0  # the channels' operating point, where SiLU is nearly the identity
     pair_dim: int = 32  # width of the input-port x output-port bilinear head that gives the linear coefficients
+    base_seed: int = 0  # seed of the fixed random hidden layers that generated corrections are added to
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -131,12 +132,22 @@ class HyperNet(nn.Module):
         self.numeric_mlp = nn.Sequential(nn.Linear(N_NUMERIC, D), nn.GELU(), nn.Linear(D, D))
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(D)
-        self.in_head = nn.Linear(D, H1)  # first-layer column of one input
-        self.bias_head = nn.Linear(D, H1 + H2)  # b0, b1
-        self.w1_head = nn.Linear(D, H2 * H1)  # second-layer matrix; its bias is the shared base matrix
+        # Hidden layers = a fixed random base, drawn as random init draws them, + program-specific corrections:
+        # what the compiler has not learned to say stays as fine-tunable as random init (a hypernetwork trained
+        # end to end otherwise collapses the layers it cannot predict into near-constant, hard-to-tune ones).
+        gen = torch.Generator().manual_seed(cfg.base_seed)
+        uniform = lambda *shape: torch.rand(*shape, generator=gen) * 2 - 1  # noqa: E731
+        self.register_buffer("base_w0", uniform(cfg.max_inputs, H1))  # x 1/sqrt(n_in) in forward, as is base_b0
+        self.register_buffer("base_b0", uniform(H1))
+        self.register_buffer("base_w1", uniform(H2, H1) / math.sqrt(H1))
+        self.register_buffer("base_b1", uniform(H2) / math.sqrt(H1))
+        self.in_head = nn.Linear(D, H1, bias=False)  # correction to one input's first-layer column
+        self.bias_head = nn.Linear(D, H1 + H2, bias=False)  # corrections to b0, b1
+        self.w1_head = nn.Linear(D, H2 * H1, bias=False)  # correction to the second-layer matrix
         self.out_head = nn.Linear(D, H2 + 3)  # last-layer row, bias, log scale, shift argument of one output
-        self.pair_in = nn.Linear(D, cfg.pair_dim)  # linear coefficient of (input i, output j) = <pair_in(i), pair_out(j)>
-        self.pair_out = nn.Linear(D, cfg.pair_dim)
+        if cfg.linear_channels:  # linear coefficient of (input i, output j): <pair_in(i), pair_out(j)> / sqrt(dim)
+            self.pair_in = nn.Linear(D, cfg.pair_dim)
+            self.pair_out = nn.Linear(D, cfg.pair_dim)
         self._init_weights()
 
     def _init_weights(self):
@@ -145,25 +156,26 @@ class HyperNet(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, std=0.02)
-                nn.init.zeros_(m.bias)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
             elif isinstance(m, nn.Embedding):
                 nn.init.normal_(m.weight, std=0.02)
         for block in self.blocks:  # GPT-2 style scaling of residual projections
             nn.init.normal_(block.attn.proj.weight, std=0.02 / math.sqrt(2 * cfg.n_layers))
             nn.init.normal_(block.mlp[2].weight, std=0.02 / math.sqrt(2 * cfg.n_layers))
         # Heads read LayerNorm'd states (unit variance per feature), so weight std s/sqrt(D) gives outputs of std s.
+        # Corrections start at a tenth of the base's scale.
         r = 1 / math.sqrt(D)
         with torch.no_grad():
-            self.in_head.weight.normal_(std=1.5 * r)  # x sqrt(1/n_in) in forward: pre-activations of std ~1
-            self.bias_head.weight.normal_(std=0.3 * r)
-            base_std = math.sqrt(2.0 / H1)
-            self.w1_head.bias.normal_(std=base_std)
-            self.w1_head.weight.normal_(std=0.3 * base_std * r)
+            self.in_head.weight.normal_(std=0.1 * r)
+            self.bias_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
+            self.w1_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
             self.out_head.weight.normal_(std=0.02 * r)
-            # with linear channels the other units start as a small nonlinear correction to the linear part
-            self.out_head.weight[:H2].normal_(std=(0.3 if cfg.linear_channels else 1.0) * r / math.sqrt(H2))
-            self.pair_in.weight.normal_(std=r)
-            self.pair_out.weight.normal_(std=0.1 * r)  # linear coefficients start near 0
+            # last-layer rows: with linear channels, a small nonlinear correction to the linear part
+            self.out_head.weight[:H2].normal_(std=(0.1 if cfg.linear_channels else 1.0) * r / math.sqrt(H2))
+            if cfg.linear_channels:
+                self.pair_in.weight.normal_(std=r)
+                self.pair_out.weight.normal_(std=0.1 * r)  # linear coefficients start near 0
 
     def set_output_scale_prior(self, log_scale: float) -> None:
         """Start every predicted log out_scale at `log_scale` (e.g. the training corpus's median log std), so that
@@ -193,10 +205,13 @@ class HyperNet(nn.Module):
         B = states.shape[0]
         cls = states[:, 0]
         ins, outs = gather_positions(states, in_pos), gather_positions(states, out_pos)
-        n_in = in_mask.sum(dim=1).clamp(min=1.0)[:, None, None]
-        w0 = self.in_head(ins) * in_mask.unsqueeze(-1) * torch.rsqrt(n_in)
-        b0, b1 = self.bias_head(cls).split([H1, H2], dim=-1)
-        w1 = self.w1_head(cls).reshape(B, H2, H1)
+        inv_sqrt_n_in = torch.rsqrt(in_mask.sum(dim=1).clamp(min=1.0))[:, None]  # [B, 1]
+        base_w0 = self.base_w0[:in_pos.shape[1]].unsqueeze(0)
+        w0 = (base_w0 + self.in_head(ins)) * in_mask.unsqueeze(-1) * inv_sqrt_n_in.unsqueeze(-1)
+        db0, db1 = self.bias_head(cls).split([H1, H2], dim=-1)
+        b0 = self.base_b0 * inv_sqrt_n_in + db0
+        b1 = self.base_b1 + db1
+        w1 = self.base_w1 + self.w1_head(cls).reshape(B, H2, H1)
         o = self.out_head(outs)
         w2, b2 = o[..., :H2], o[..., H2]
         log_scale = soft_clamp(cfg.map_gain * o[..., H2 + 1], cfg.max_log_scale)
@@ -251,13 +266,13 @@ class UnconditionedInit(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         (H1, H2), I, O = cfg.hidden, cfg.max_inputs, cfg.max_outputs
-        bound = lambda fan_in: 1 / math.sqrt(fan_in)  # noqa: E731  (torch.nn.Linear's default scale)
-        self.w0 = nn.Parameter(torch.empty(I, H1).uniform_(-1, 1) * math.sqrt(3) * 0.5)
-        self.b0 = nn.Parameter(torch.empty(H1).uniform_(-bound(1), bound(1)) * 0.5)
-        self.w1 = nn.Parameter(torch.empty(H2, H1).uniform_(-bound(H1), bound(H1)))
-        self.b1 = nn.Parameter(torch.empty(H2).uniform_(-bound(H1), bound(H1)))
-        self.w2 = nn.Parameter(torch.empty(O, H2).uniform_(-bound(H2), bound(H2)))
-        self.b2 = nn.Parameter(torch.zeros(O))
+
+        def uniform(shape, fan_in):  # starts as random init does: torch.nn.Linear's U(+-1/sqrt(fan_in))
+            return nn.Parameter(torch.empty(shape).uniform_(-1, 1) / math.sqrt(fan_in))
+
+        self.w0, self.b0 = uniform((I, H1), 4), uniform((H1,), 4)  # first layer as for a 4-input program
+        self.w1, self.b1 = uniform((H2, H1), H1), uniform((H2,), H1)
+        self.w2, self.b2 = uniform((O, H2), H2), nn.Parameter(torch.zeros(O))
 
     def forward(self, in_mask, out_mask) -> dict:
         B, I = in_mask.shape

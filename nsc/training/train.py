@@ -73,8 +73,8 @@ class TrainConfig:
     weight_decay: float = 0.05
     betas: tuple = (0.9, 0.98)
     grad_clip: float = 1.0
-    map_loss_weight: float = 1.0  # weight of the zero-shot (predicted output map) loss
-    scale_loss_weight: float = 1.0  # weight of the direct log-scale regression (model.scale_error)
+    map_loss_weight: float = 0.3  # weight of the zero-shot (predicted output map) loss
+    scale_loss_weight: float = 0.3  # weight of the direct log-scale regression (model.scale_error)
     uncond_lr: float = 3e-3
     permute_ports: float = 0.5  # probability per program of a random port order
     out_calibrated: bool = False  # what compiled surrogates declare (the manifest's "out_calibrated"); False:
