@@ -8,7 +8,7 @@ DEMO_INPUTS ?= spot=100,strike=95,rate=0.05,volatility=0.2,time=1
 CORPUS ?= corpus
 CONFIG ?= nsc/training/configs/compiler.json
 
-.PHONY: install demo test examples bench corpus compiler clean
+.PHONY: install demo test examples bench results corpus compiler clean
 
 # torch==2.13.0 first: pip takes the CPU build from this machine's local wheel directory; pyproject's range
 # then installs nothing more (an unpinned torch would pull a multi-GB CUDA build).
@@ -35,6 +35,11 @@ examples:
 bench:
 	$(PYTHON) bench/bench_sample.py
 	$(PYTHON) bench/bench_compile.py
+
+# The evaluation of NOTES.md section 5 on examples/ and the held-out corpus split -> bench/RESULTS.md (~20 min;
+# the held-out part needs the corpus: `make corpus`).
+results:
+	$(PYTHON) bench/bench_eval.py --corpus $(CORPUS)
 
 # Rebuild the trained compiler end to end: corpus, training, export into nsc/compiler/weights/.
 corpus:
