@@ -14,6 +14,7 @@ import datetime
 import glob
 import json
 import os
+import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -61,13 +62,15 @@ def main() -> int:
     ap.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
-    os.makedirs(args.out, exist_ok=True)
+    corpus, out = os.path.abspath(args.corpus), os.path.abspath(args.out)
+    os.chdir(ROOT)  # program names in the tables read examples/X.c, not this machine's absolute paths
+    os.makedirs(out, exist_ok=True)
 
-    sets = {"examples": sorted(glob.glob(str(ROOT / "examples" / "*.c")))}
-    if args.heldout and os.path.isdir(args.corpus):
-        sets["heldout"] = heldout_sources(args.corpus, args.heldout, Path(args.out) / "heldout")
+    sets = {"examples": sorted(glob.glob("examples/*.c"))}
+    if args.heldout and os.path.isdir(corpus):
+        sets["heldout"] = [os.path.relpath(p) for p in heldout_sources(corpus, args.heldout, Path(out) / "heldout")]
     with ProcessPoolExecutor(len(sets)) as pool:
-        futures = {name: pool.submit(evaluate_set, name, paths, args.seeds, budgets, args.out)
+        futures = {name: pool.submit(evaluate_set, name, paths, args.seeds, budgets, out)
                    for name, paths in sets.items()}
         results = {name: f.result() for name, f in futures.items()}
 
@@ -87,7 +90,9 @@ def main() -> int:
     for name, res in results.items():
         title = {"examples": "examples/ (hand-written kernels, never trained on)",
                  "heldout": f"held-out corpus split ({len(sets['heldout'])} programs)"}[name]
-        lines += [f"## {title}", "", f"Wall time {res['wall_s']:.0f} s. Curves: `{args.out}/{name}.png`.", "",
+        plot = f"bench/eval_{name}.png"  # kept next to this table, so a clone shows the curves it describes
+        shutil.copyfile(Path(out, f"{name}.png"), plot)
+        lines += [f"## {title}", "", f"Wall time {res['wall_s']:.0f} s. Curves: [`{plot}`](eval_{name}.png).", "",
                   "```", evaluate.format_table(res).rstrip(), "```", "",
                   "Summary (JSON):", "", "```json", json.dumps(res["summary"], indent=2), "```", ""]
     Path(args.results).write_text("\n".join(lines))

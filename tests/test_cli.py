@@ -84,7 +84,7 @@ def test_compile_default_uses_the_trained_compiler(tmp_path):
     summary = json.loads(r.stdout)
     assert summary["compiler"].startswith("compnet")
     info = json.loads(nsc("inspect", out, "--json").output)
-    assert info["metadata"]["nsc.compiler"] == summary["compiler"]
+    assert info["metadata"]["compiler"] == summary["compiler"]
 
 
 def test_compile_writes_a_make_depfile(tmp_path):
