@@ -203,8 +203,8 @@ def inspect_model(model_path) -> dict:
 def format_inspection(info: dict) -> str:
     sig, meta, arch = info["signature"], info["metadata"], info["architecture"]
     lines = [f"{info['path']}: surrogate of {sig['function']}",
-             f"  compiler:     {meta.get('nsc.compiler', '?')}",
-             f"  source:       sha256 {meta.get('nsc.source_sha256', '?')}",
+             f"  compiler:     {meta.get('compiler', '?')}",
+             f"  source:       sha256 {meta.get('source_sha256', '?')}",
              f"  architecture: {arch['n_in']} -> {' -> '.join(map(str, arch['hidden']))} -> {arch['n_out']} "
              f"({arch['activation']}, {arch['parameters']} parameters)",
              "  inputs:"]
@@ -214,7 +214,7 @@ def format_inspection(info: dict) -> str:
     for port in sig["outputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']}")
     lines.append("  history:")
-    for event in meta.get("nsc.history", []):
+    for event in meta.get("history", []):
         rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))
         lines.append(f"    {event.get('time', '')} {event.get('event', '?')}: {rest}")
     return "\n".join(lines) + "\n"

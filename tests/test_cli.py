@@ -125,7 +125,12 @@ def test_sample_run_finetune_inspect_pipeline(tmp_path, poly):
     assert len(row.split(",")) == 3
 
     r = nsc("inspect", tuned)
-    assert r.exit_code == 0 and "finetune" in r.output and "x" in r.output
+    assert r.exit_code == 0, r.output
+    text = r.output.replace(str(tmp_path), "TMP")  # the tmp path itself contains "finetune"
+    assert "compiler:     random" in text and "sha256 ?" not in text
+    history = text.split("  history:\n")[1].splitlines()
+    assert [line.split()[1] for line in history] == ["compile:", "finetune:"]
+    assert "init=random" in history[0] and "rows=300" in history[1]
 
 
 def test_run_reads_csv_and_npy_and_stdin(tmp_path, poly):
