@@ -62,7 +62,7 @@ def main() -> int:
     ap.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
-    corpus, out = os.path.abspath(args.corpus), os.path.abspath(args.out)
+    corpus, out, results_md = os.path.abspath(args.corpus), os.path.abspath(args.out), Path(args.results).resolve()
     os.chdir(ROOT)  # program names in the tables read examples/X.c, not this machine's absolute paths
     os.makedirs(out, exist_ok=True)
 
@@ -90,13 +90,13 @@ def main() -> int:
     for name, res in results.items():
         title = {"examples": "examples/ (hand-written kernels, never trained on)",
                  "heldout": f"held-out corpus split ({len(sets['heldout'])} programs)"}[name]
-        plot = f"bench/eval_{name}.png"  # kept next to this table, so a clone shows the curves it describes
-        shutil.copyfile(Path(out, f"{name}.png"), plot)
-        lines += [f"## {title}", "", f"Wall time {res['wall_s']:.0f} s. Curves: [`{plot}`](eval_{name}.png).", "",
+        plot = f"eval_{name}.png"  # kept next to the table, so a clone shows the curves it describes
+        shutil.copyfile(Path(out, f"{name}.png"), results_md.parent / plot)
+        lines += [f"## {title}", "", f"Wall time {res['wall_s']:.0f} s. Curves: [`{plot}`]({plot}).", "",
                   "```", evaluate.format_table(res).rstrip(), "```", "",
                   "Summary (JSON):", "", "```json", json.dumps(res["summary"], indent=2), "```", ""]
-    Path(args.results).write_text("\n".join(lines))
-    print(Path(args.results).read_text())
+    results_md.write_text("\n".join(lines))
+    print(results_md.read_text())
     return 0
 
 
