@@ -36,7 +36,7 @@ bench:
 	$(PYTHON) bench/bench_sample.py
 	$(PYTHON) bench/bench_compile.py
 
-# The evaluation of NOTES.md section 5 on examples/ and the held-out corpus split -> bench/RESULTS.md (~20 min;
+# The evaluation of NOTES.md section 5 on examples/ and the held-out corpus split -> bench/RESULTS.md (~7 min;
 # the held-out part needs the corpus: `make corpus`).
 results:
 	$(PYTHON) bench/bench_eval.py --corpus $(CORPUS)
