@@ -345,3 +345,54 @@ def test_compile_path_modules_do_not_import_torch():
     code = ("import sys; import nsc.surrogate, nsc.surrogate.init, nsc.surrogate.onnx_io; "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_hand_built_protobuf_matches_onnx_helper():
+    # onnx_io builds messages directly (no `import onnx` on the compile path); onnx.helper is the oracle
+    from onnx import numpy_helper
+
+    p = make_params()
+    model = onnx_io.to_onnx(p, make_signature().to_json(), {"compiler": "t", "source_sha256": "0"})
+    gemm = next(n for n in model.graph.node if n.op_type == "Gemm")
+    ref = helper.make_node("Gemm", list(gemm.input), list(gemm.output), name=gemm.name, transB=1)
+    assert gemm.SerializeToString() == ref.SerializeToString()
+    ref_in = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["batch", 3])
+    assert model.graph.input[0].SerializeToString() == ref_in.SerializeToString()
+    for t in model.graph.initializer:
+        array = numpy_helper.to_array(t)
+        assert t.SerializeToString() == numpy_helper.from_array(array, t.name).SerializeToString()
+    assert [(o.domain, o.version) for o in model.opset_import] == [("", onnx_io.OPSET)]
+
+
+def test_surrogate_files_are_written_without_importing_onnx(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.onnx"
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from nsc.surrogate import onnx_io\n"
+        "from nsc.surrogate.init import random_params\n"
+        "p = random_params(2, 1, np.zeros(2), np.ones(2))\n"
+        "sig = {'function': 'f', 'params': [], 'outputs': [{'name': 'y', 'param': 'return', 'index': None, "
+        "'ctype': 'double'}], 'inputs': [{'name': n, 'param': n, 'index': None, 'ctype': 'double', 'lo': 0, "
+        "'hi': 1} for n in 'ab']}\n"
+        f"onnx_io.save_onnx(onnx_io.to_onnx(p, sig, {{'compiler': 'random', 'source_sha256': '0'}}), {str(path)!r})\n"
+        "assert 'onnx' not in sys.modules, 'onnx imported'\n"
+        "import onnx\n"
+        "assert onnx_io.ModelProto is onnx.ModelProto\n"
+        f"onnx.checker.check_model(onnx.load({str(path)!r}), full_check=True)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert onnx_io.load_surrogate(path).params.n_in == 2
+
+
+def test_damaged_initializer_is_a_clear_error(tmp_path):
+    model = onnx_io.to_onnx(make_params(), make_signature().to_json(), {"compiler": "t", "source_sha256": "0"})
+    w0 = next(t for t in model.graph.initializer if t.name == "w0")
+    w0.raw_data = w0.raw_data[:-4]
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(NscError, match="damaged nsc surrogate: .*wrong number of bytes"):
+        onnx_io.load_surrogate(path)

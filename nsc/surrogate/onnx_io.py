@@ -1,4 +1,5 @@
-"""A surrogate's ONNX form (NOTES.md section 3): params + signature + metadata <-> ONNX. numpy and onnx only.
+"""A surrogate's ONNX form (NOTES.md section 3): params + signature + metadata <-> ONNX. numpy and onnx's protobuf
+classes only (`onnx_proto`: building a surrogate must not pay for `import onnx`, see there).
 
 The graph, built by hand so every node is visible (x and y in the program's own units):
 
@@ -31,10 +32,9 @@ import tempfile
 from dataclasses import dataclass
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 from nsc.errors import NscError
+from nsc.surrogate.onnx_proto import AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
 from nsc.surrogate.params import ACTIVATIONS, SurrogateParams
 
 FORMAT_VERSION = 1  # version of the ONNX contract; nsc_runtime.SUPPORTED_FORMAT must agree
@@ -63,30 +63,69 @@ def initializer_names(n_layers: int) -> list[str]:
     return names + ["out_scale", "out_shift"]
 
 
-def _activation_nodes(activation: str, z: str, h: str, i: int) -> list[onnx.NodeProto]:
+# ------------------------------------------------------------------------ protobuf builders (onnx.helper's job)
+
+
+def _node(op_type: str, inputs: list[str], outputs: list[str], name: str, **int_attributes: int) -> NodeProto:
+    node = NodeProto(op_type=op_type, input=inputs, output=outputs, name=name)
+    for key, value in sorted(int_attributes.items()):
+        node.attribute.append(AttributeProto(name=key, type=AttributeProto.INT, i=value))
+    return node
+
+
+def _tensor(array: np.ndarray, name: str) -> TensorProto:
+    """A float32 initializer, stored as little-endian raw bytes (as onnx.numpy_helper.from_array stores it)."""
+    return TensorProto(name=name, dims=array.shape, data_type=TensorProto.FLOAT,
+                       raw_data=np.ascontiguousarray(array, dtype="<f4").tobytes())
+
+
+def _array(tensor: TensorProto) -> np.ndarray:
+    """A float32 initializer's values (raw bytes or float_data); ValueError for anything else."""
+    if tensor.data_type != TensorProto.FLOAT or tensor.data_location == TensorProto.EXTERNAL:
+        raise ValueError("initializers must be float32, stored in the file")
+    dims = tuple(tensor.dims)
+    if tensor.HasField("raw_data"):
+        if len(tensor.raw_data) != 4 * int(np.prod(dims, dtype=np.int64)):
+            raise ValueError(f"initializer {tensor.name!r} has the wrong number of bytes")
+        return np.frombuffer(tensor.raw_data, dtype="<f4").astype(np.float32).reshape(dims)
+    return np.array(tensor.float_data, dtype=np.float32).reshape(dims)
+
+
+def _float_matrix_info(name: str, width: int) -> ValueInfoProto:
+    """A float32 [batch, width] graph input or output."""
+    info = ValueInfoProto(name=name)
+    info.type.tensor_type.elem_type = TensorProto.FLOAT
+    info.type.tensor_type.shape.dim.add().dim_param = "batch"
+    info.type.tensor_type.shape.dim.add().dim_value = width
+    return info
+
+
+# ------------------------------------------------------------------------------------------------ the graph
+
+
+def _activation_nodes(activation: str, z: str, h: str, i: int) -> list[NodeProto]:
     if activation == "silu":
         s = f"s{i}"
-        return [helper.make_node("Sigmoid", [z], [s], name=f"layer{i}_sigmoid"),
-                helper.make_node("Mul", [z, s], [h], name=f"layer{i}_silu")]
+        return [_node("Sigmoid", [z], [s], f"layer{i}_sigmoid"), _node("Mul", [z, s], [h], f"layer{i}_silu")]
     if activation == "relu":
-        return [helper.make_node("Relu", [z], [h], name=f"layer{i}_relu")]
+        return [_node("Relu", [z], [h], f"layer{i}_relu")]
     if activation == "tanh":
-        return [helper.make_node("Tanh", [z], [h], name=f"layer{i}_tanh")]
+        return [_node("Tanh", [z], [h], f"layer{i}_tanh")]
     raise ValueError(f"unknown activation {activation!r}")
 
 
-def _graph_nodes(n_layers: int, activation: str) -> list[onnx.NodeProto]:
-    nodes = [helper.make_node("Sub", [INPUT_NAME, "in_shift"], ["x_centred"], name="input_sub"),
-             helper.make_node("Div", ["x_centred", "in_scale"], ["u"], name="input_div")]
+def _graph_nodes(n_layers: int, activation: str) -> list[NodeProto]:
+    nodes = [_node("Sub", [INPUT_NAME, "in_shift"], ["x_centred"], "input_sub"),
+             _node("Div", ["x_centred", "in_scale"], ["u"], "input_div")]
     h = "u"
     for i in range(n_layers):
         z = f"z{i}" if i < n_layers - 1 else "v"
-        nodes.append(helper.make_node("Gemm", [h, f"w{i}", f"b{i}"], [z], name=f"layer{i}_gemm", transB=1))
+        nodes.append(_node("Gemm", [h, f"w{i}", f"b{i}"], [z], f"layer{i}_gemm", transB=1))
         if i < n_layers - 1:
             nodes += _activation_nodes(activation, z, f"h{i}", i)
             h = f"h{i}"
-    nodes += [helper.make_node("Mul", ["v", "out_scale"], ["y_scaled"], name="output_mul"),
-              helper.make_node("Add", ["y_scaled", "out_shift"], [OUTPUT_NAME], name="output_add")]
+    nodes += [_node("Mul", ["v", "out_scale"], ["y_scaled"], "output_mul"),
+              _node("Add", ["y_scaled", "out_shift"], [OUTPUT_NAME], "output_add")]
     return nodes
 
 
@@ -120,7 +159,7 @@ def _metadata_props(params: SurrogateParams, signature_json: dict, metadata: dic
     return {PREFIX + k: v for k, v in props.items()}
 
 
-def to_onnx(params: SurrogateParams, signature_json: dict, metadata: dict) -> onnx.ModelProto:
+def to_onnx(params: SurrogateParams, signature_json: dict, metadata: dict) -> ModelProto:
     """Build the surrogate's ONNX model. Raises ValueError on inconsistent weights, signature or metadata."""
     params = params.astype32()
     params.validate()
@@ -133,19 +172,17 @@ def to_onnx(params: SurrogateParams, signature_json: dict, metadata: dict) -> on
     for w, b in zip(params.weights, params.biases):
         arrays += [w, b]
     arrays += [params.out_scale, params.out_shift]
-    inits = [numpy_helper.from_array(a, name) for a, name in zip(arrays, initializer_names(n_layers))]
-    graph = helper.make_graph(
-        _graph_nodes(n_layers, params.activation),
-        f"nsc_surrogate_{signature_json.get('function', 'f')}",
-        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["batch", params.n_in])],
-        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", params.n_out])],
-        initializer=inits,
-        doc_string="nsc neural surrogate: x and y in the program's own units (NOTES.md section 3)",
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="nsc", producer_version=_nsc_version())
-    model.ir_version = IR_VERSION
-    helper.set_model_props(model, _metadata_props(params, signature_json, metadata))
+    model = ModelProto(ir_version=IR_VERSION, producer_name="nsc", producer_version=_nsc_version())
+    model.opset_import.add(domain="", version=OPSET)
+    graph = model.graph
+    graph.name = f"nsc_surrogate_{signature_json.get('function', 'f')}"
+    graph.doc_string = "nsc neural surrogate: x and y in the program's own units (NOTES.md section 3)"
+    graph.node.extend(_graph_nodes(n_layers, params.activation))
+    graph.initializer.extend(_tensor(a, name) for a, name in zip(arrays, initializer_names(n_layers)))
+    graph.input.append(_float_matrix_info(INPUT_NAME, params.n_in))
+    graph.output.append(_float_matrix_info(OUTPUT_NAME, params.n_out))
+    for key, value in _metadata_props(params, signature_json, metadata).items():
+        model.metadata_props.add(key=key, value=value)
     return model
 
 
@@ -164,7 +201,7 @@ def append_history(metadata: dict, entry: dict) -> dict:
     return out
 
 
-def save_onnx(model: onnx.ModelProto, path: str | os.PathLike) -> None:
+def save_onnx(model: ModelProto, path: str | os.PathLike) -> None:
     """Write `model` to `path` atomically: a temp file in the same directory, then os.replace.
 
     A missing directory or an unwritable location raises NscError; the previous file (if any) stays untouched
@@ -198,7 +235,7 @@ def save_onnx(model: onnx.ModelProto, path: str | os.PathLike) -> None:
         raise
 
 
-def read_model(path: str | os.PathLike) -> onnx.ModelProto:
+def read_model(path: str | os.PathLike) -> ModelProto:
     """Parse an ONNX file, with NscErrors for a missing file and for bytes that are not an ONNX model."""
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -212,7 +249,7 @@ def read_model(path: str | os.PathLike) -> onnx.ModelProto:
         raise NscError(f"cannot read file: {e.strerror}", path) from None
     if not data:
         raise NscError("empty file: not an ONNX model", path)
-    model = onnx.ModelProto()
+    model = ModelProto()
     try:
         model.ParseFromString(data)
     except Exception:  # protobuf's DecodeError and friends: any parse failure means the same to the user
@@ -246,13 +283,13 @@ def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
         raise NscError(f"damaged nsc surrogate: {e}", path) from None
 
 
-def _decode(model: onnx.ModelProto, props: dict[str, str]) -> LoadedSurrogate:
+def _decode(model: ModelProto, props: dict[str, str]) -> LoadedSurrogate:
     def prop(key):
         if PREFIX + key not in props:
             raise KeyError(f"metadata {PREFIX + key} is missing")
         return props[PREFIX + key]
 
-    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    inits = {t.name: _array(t) for t in model.graph.initializer}
     n_layers = 0
     while f"w{n_layers}" in inits:
         n_layers += 1
