@@ -278,6 +278,18 @@ def test_batch_schedule_is_a_pure_function_of_the_step():
     assert len(set(epoch0_r0)) == 48 and not set(epoch0_r0) & set(epoch0_r1)  # ranks share no program
 
 
+def test_curriculum_starts_with_the_shortest_programs():
+    lengths = np.random.default_rng(7).permutation(np.arange(10, 210))  # 200 programs, lengths 10..209
+    sched = T.BatchSchedule(lengths, 8, seed=1, rank=0, world=1, curriculum_steps=100, curriculum_start=0.1)
+    assert lengths[sched(0)].max() < 30  # the shortest 10%: lengths 10..29
+    assert lengths[sched(50)].max() < 10 + 0.55 * 200 + 1  # halfway: the shortest 55%
+    assert all(np.all(np.diff(lengths[sched(s)]) >= 0) for s in range(5))  # sorted: less padding
+    later = np.concatenate([sched(s) for s in range(100, 125)])  # one epoch after the curriculum
+    assert lengths[later].max() > 150 and len(set(later.tolist())) == 200
+    again = T.BatchSchedule(lengths, 8, seed=1, rank=0, world=1, curriculum_steps=100, curriculum_start=0.1)
+    assert [again(s).tolist() for s in (3, 99, 110)] == [sched(s).tolist() for s in (3, 99, 110)]
+
+
 def test_learning_rate_schedule():
     cfg = T.TrainConfig(lr=1e-3, min_lr=1e-4, warmup_steps=10, max_steps=110)
     assert T.learning_rate(0, cfg) == pytest.approx(1e-4)

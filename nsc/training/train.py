@@ -77,6 +77,8 @@ class TrainConfig:
     scale_loss_weight: float = 0.3  # weight of the direct log-scale regression (model.scale_error)
     uncond_lr: float = 3e-3
     permute_ports: float = 0.5  # probability per program of a random port order
+    curriculum_steps: int = 0  # steps of short-to-long curriculum (BatchSchedule); 0: none
+    curriculum_start: float = 0.1  # the curriculum's first batches come from this shortest fraction of programs
     out_calibrated: bool = False  # what compiled surrogates declare (the manifest's "out_calibrated"); False:
     #                                 fine-tuning replaces the predicted output map by the data's mean/std (the
     #                                 generated network is trained to be standardised); True: it keeps the map
@@ -246,13 +248,27 @@ def permute_ports(enc: Encoded, perm_in: np.ndarray, perm_out: np.ndarray) -> En
 
 
 class BatchSchedule:
-    """Which training programs make up the batch of (step, rank): a pure function of the step."""
+    """Which training programs make up the batch of (step, rank): a pure function of the step.
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, rank: int, world: int, chunk: int = 16):
+    With a curriculum (curriculum_steps > 0), the batch of step s < curriculum_steps is drawn at random from the
+    shortest fraction q(s) of the programs, q growing linearly from curriculum_start to 1: the model learns to
+    read short programs first (bench/diag_learnability.py). Then the epochs below take over."""
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, rank: int, world: int, chunk: int = 16,
+                 curriculum_steps: int = 0, curriculum_start: float = 0.1):
         self.lengths, self.B, self.seed, self.chunk = lengths, batch_size, seed, chunk
         self.rank, self.world = rank, world
         self.steps_per_epoch = max(1, len(lengths) // (batch_size * world))
+        self.curriculum_steps, self.curriculum_start = curriculum_steps, curriculum_start
+        self._by_length = np.argsort(lengths, kind="stable")
         self._epoch, self._batches = None, None
+
+    def _curriculum_batch(self, step: int) -> np.ndarray:
+        q = self.curriculum_start + (1 - self.curriculum_start) * step / self.curriculum_steps
+        pool = self._by_length[:max(self.B, int(np.ceil(q * len(self.lengths))))]
+        rng = np.random.default_rng([self.seed, step, self.rank, 2])
+        batch = rng.choice(pool, self.B, replace=len(pool) < self.B)
+        return batch[np.argsort(self.lengths[batch], kind="stable")]
 
     def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
         n = len(self.lengths)
@@ -269,6 +285,8 @@ class BatchSchedule:
         return [batches[i] for i in order]
 
     def __call__(self, step: int) -> np.ndarray:
+        if step < self.curriculum_steps:
+            return self._curriculum_batch(step)
         epoch, k = divmod(step, self.steps_per_epoch)
         if epoch != self._epoch:
             self._epoch, self._batches = epoch, self._epoch_batches(epoch)
@@ -557,7 +575,8 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(
             objective, device_ids=[device.index] if device.type == "cuda" else None)
-    schedule = BatchSchedule(train_set.lengths, cfg.batch_size, cfg.seed, rank, world)
+    schedule = BatchSchedule(train_set.lengths, cfg.batch_size, cfg.seed, rank, world,
+                             curriculum_steps=cfg.curriculum_steps, curriculum_start=cfg.curriculum_start)
 
     info = {"n_train": len(train_set), "n_heldout": len(heldout_set), "skipped_train": dict(train_set.skipped),
             "truncated_train": train_set.truncated, "vocab_size": len(vocab),
