@@ -141,5 +141,6 @@ def main(argv=None) -> int:
     print(json.dumps(summary["metrics"], indent=1))
     return 0
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -396,3 +396,8 @@ def test_damaged_initializer_is_a_clear_error(tmp_path):
     path.write_bytes(model.SerializeToString())
     with pytest.raises(NscError, match="damaged nsc surrogate: .*wrong number of bytes"):
         onnx_io.load_surrogate(path)
+    w0.raw_data += b"\0\0\0\0"
+    w0.data_type = onnx.TensorProto.DOUBLE
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(NscError, match="damaged nsc surrogate: initializers must be float32"):
+        onnx_io.load_surrogate(path)

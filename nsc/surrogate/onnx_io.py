@@ -296,8 +296,6 @@ def _decode(model: ModelProto, props: dict[str, str]) -> LoadedSurrogate:
     missing = [n for n in initializer_names(n_layers) if n not in inits]
     if n_layers == 0 or missing:
         raise ValueError(f"initializers missing: {', '.join(missing) or 'w0'}")
-    if any(a.dtype != np.float32 for a in inits.values()):
-        raise ValueError("initializers must be float32")
     activation = prop("activation")
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}")

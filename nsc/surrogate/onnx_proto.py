@@ -1,4 +1,4 @@
-"""ONNX's protobuf classes (ModelProto, GraphProto, ...) without `import onnx`.
+"""ONNX's protobuf classes (ModelProto, NodeProto, ...) without `import onnx`.
 
 `import onnx` costs ~70 ms (its helpers pull in ml_dtypes, asyncio, inspect and more), a fifth of `nsc compile`'s
 whole run, which needs only the message classes to build and serialise a surrogate. Those live in the onnx
@@ -32,7 +32,6 @@ def _load_pb2():
 
 _pb2 = _load_pb2()
 AttributeProto = _pb2.AttributeProto
-GraphProto = _pb2.GraphProto
 ModelProto = _pb2.ModelProto
 NodeProto = _pb2.NodeProto
 TensorProto = _pb2.TensorProto
