@@ -130,8 +130,9 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
 
     try:
         surrogate = nsc_runtime.load(model_path, device=device)
-    except nsc_runtime.SurrogateError as e:
-        raise NscError(str(e), path=str(model_path)) from None
+    except nsc_runtime.SurrogateError as e:  # the runtime's message starts with the path: name it once
+        message = str(e).removeprefix(f"{model_path}: ")
+        raise NscError(message, path=str(model_path)) from None
     x = data.parse_run_inputs(inputs, surrogate.inputs)
     try:
         y = surrogate.predict(x)

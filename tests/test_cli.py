@@ -288,7 +288,9 @@ def test_bad_model_files(tmp_path, poly, kind):
         del m.metadata_props[:]
         onnx.save(m, str(model))
     for args in (["run", model, "--inputs", "x=0,y=0"], ["inspect", model], ["finetune", model, model]):
-        assert_user_error(nsc(*args))
+        r = nsc(*args)
+        assert_user_error(r, f"{model}: error:")
+        assert r.output.count(str(model)) == 1, r.output  # the file is named once
 
 
 def test_inputs_of_the_wrong_width(tmp_path, poly):
