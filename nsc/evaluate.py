@@ -37,18 +37,6 @@ def rel_rmse(y_pred: np.ndarray, y_true: np.ndarray) -> float:
     return float(np.mean(rmse / std))
 
 
-def predict(params, x: np.ndarray) -> np.ndarray:
-    """The surrogate's forward pass in numpy float64 (scoring only; deployment uses ONNX)."""
-    act = {"silu": lambda v: v / (1.0 + np.exp(-v)), "relu": lambda v: np.maximum(v, 0.0), "tanh": np.tanh}
-    f = act[params.activation]
-    h = (np.asarray(x, dtype=np.float64) - params.in_shift) / params.in_scale
-    for i, (w, b) in enumerate(zip(params.weights, params.biases)):
-        h = h @ w.astype(np.float64).T + b
-        if i < len(params.weights) - 1:
-            h = f(h)
-    return h * params.out_scale + params.out_shift
-
-
 def _draw(program, n: int, seed: int):
     from nsc.execute import sample_program
 
@@ -125,7 +113,7 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
         for s in range(seeds):
             for i, b in enumerate(budgets):
                 params = init_params[init, s] if b == 0 else tuned[init, s, b].params
-                curves[init][s][i] = rel_rmse(predict(params, x_test), y_test)
+                curves[init][s][i] = rel_rmse(params.predict(x_test), y_test)
             if b_max > 0:
                 histories[init, s] = tuned[init, s, b_max].val_history
 
