@@ -3,7 +3,7 @@
     read (source.py) -> preprocess with stand-in headers (preprocess.py) -> parse (parse.py)
     -> nsc pragmas (pragmas.py) -> choose the target (select.py) -> what it reaches (reach.py, names.py)
     -> checks (checks.py) -> pointer use (access.py) -> signature (signature.py) + ranges (ranges.py)
-    -> canonical tokens (canonical.py, tokens.py)
+    -> canonical tokens (canonical.py, tokens.py) and which inputs reach which outputs (dataflow.py)
 
 Public API: `load_program`, `load_programs` (several targets of one file, parsed once), `parse_range_option`,
 `parse_bounds`. Every user error is an NscError.
@@ -17,6 +17,7 @@ from nsc.errors import NscError
 from nsc.frontend.access import AccessAnalyzer
 from nsc.frontend.canonical import canonical_exts
 from nsc.frontend.checks import check_reached
+from nsc.frontend.dataflow import reach_matrix
 from nsc.frontend.index import FileIndex
 from nsc.frontend.parse import parse
 from nsc.frontend.pragmas import read_pragmas
@@ -90,10 +91,10 @@ class _Unit:
                               parts.param_coords, path)
         signature = Signature(target.decl.name, parts.return_ctype, tuple(parts.params), tuple(inputs),
                               tuple(parts.outputs))
-        tokens = tokens_of(canonical_exts(reached, index))
+        exts = canonical_exts(reached, index)
         return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
                        signature=signature, include_dirs=self.include_dirs, defines=self.defines,
-                       headers=self.pp.headers, tokens=tokens)
+                       headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature))
 
     def _pragma_lines(self, target) -> tuple[int, int]:
         """Lines whose range pragmas belong to the target: after the end of the previous function of the main

@@ -177,6 +177,8 @@ class Program:
     defines:      -D NAME=VAL pairs, for the native harness compile.
     headers:      every header file the preprocessor read (absolute paths), for make depfiles.
     tokens:       canonical tokens of the target function and everything it reaches (helpers first, target last).
+    flows:        bool numpy array [n_in, n_out]: False where input i cannot affect output j (dataflow.py);
+                  None if not computed.
     """
 
     path: str
@@ -187,6 +189,7 @@ class Program:
     defines: tuple[tuple[str, str], ...] = ()
     headers: tuple[str, ...] = ()
     tokens: tuple[Token, ...] = field(default_factory=tuple)
+    flows: object = None
 
     @property
     def function(self) -> str:
