@@ -174,6 +174,15 @@ def test_collate_pads_and_masks():
     np.testing.assert_array_equal(batch["out_mask"], [[1, 0, 0], [1, 1, 1]])
     np.testing.assert_array_equal(batch["numeric"][0, :a.length], a.numeric())
     assert not batch["numeric"][0, a.length:].any()
+    np.testing.assert_array_equal(batch["flows"], [[[1, 0, 0], [0, 0, 0], [0, 0, 0]], b.flows])  # padded: 0
+
+
+def test_flows_are_computed_from_the_tokens_unless_given():
+    vocab = vocab_for(program_tokens())
+    sig = make_signature(n_scalar=1)
+    tokens = toks("double f0 ( double p0 ) { return 1.0 ; }")
+    assert E.encode(sig, tokens, vocab).flows.tolist() == [[0]]  # p0 cannot reach the return value
+    assert E.encode(sig, tokens, vocab, flows=np.ones((1, 1), bool)).flows.tolist() == [[1]]
 
 
 # ------------------------------------------------------------------------------------------------ compile_params

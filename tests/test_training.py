@@ -5,6 +5,7 @@ This file doubles as the DDP driver script: `torchrun ... tests/test_training.py
 """
 
 import csv
+import dataclasses
 import json
 import os
 import socket
@@ -83,8 +84,8 @@ def model_inputs(batch):
     return [torch.from_numpy(batch[k]) for k in E.MODEL_INPUTS]
 
 
-def random_encoded(rng, n_in, n_out, n_code, vocab_size=40):
-    """A well-formed Encoded program with random tokens and numeric features."""
+def random_encoded(rng, n_in, n_out, n_code, vocab_size=40, flows=None):
+    """A well-formed Encoded program with random tokens and numeric features (and `flows`, if given)."""
     L = 2 + n_in + n_out + n_code
     roles = np.array([E.ROLE_CLS] + [E.ROLE_IN] * n_in + [E.ROLE_OUT] * n_out + [E.ROLE_SEP]
                      + [E.ROLE_TARGET] * n_code, np.uint8)
@@ -92,7 +93,11 @@ def random_encoded(rng, n_in, n_out, n_code, vocab_size=40):
     rows = rng.normal(size=(len(pos), E.N_NUMERIC)).astype(np.float32)
     rows[:, 0] = 1
     return E.Encoded(rng.integers(5, vocab_size, L).astype(np.uint16), roles, rng.integers(0, 3, L).astype(np.uint8),
-                     pos.astype(np.int32), rows, n_in, n_out, n_code)
+                     pos.astype(np.int32), rows, n_in, n_out, n_code, flows=flows)
+
+
+def random_flows(rng, n_in, n_out):
+    return (rng.random((n_in, n_out)) < 0.6).astype(np.uint8)
 
 
 # ------------------------------------------------------------------------------------------------ model
@@ -111,11 +116,12 @@ def test_generated_shapes_follow_ports():
         assert g["log_scale"].shape == (1, n_out) and g["shift_units"].shape == (1, n_out)
 
 
-@pytest.mark.parametrize("linear_channels", [True, False])
-def test_padding_does_not_change_a_programs_weights(linear_channels):
-    net = tiny_model(linear_channels=linear_channels)
+@pytest.mark.parametrize("linear_channels,use_flows", [(True, False), (False, False), (True, True)])
+def test_padding_does_not_change_a_programs_weights(linear_channels, use_flows):
+    net = tiny_model(linear_channels=linear_channels, use_flows=use_flows)
     rng = np.random.default_rng(1)
-    small, big = random_encoded(rng, 2, 1, 10), random_encoded(rng, 7, 4, 60)
+    small = random_encoded(rng, 2, 1, 10, flows=np.array([[1], [1]], np.uint8))
+    big = random_encoded(rng, 7, 4, 60, flows=random_flows(rng, 7, 4))
     with torch.no_grad():
         alone = net(*model_inputs(E.collate([small])))
         together = net(*model_inputs(E.collate([big, small])))
@@ -128,6 +134,23 @@ def test_padding_does_not_change_a_programs_weights(linear_channels):
             torch.testing.assert_close(w[:1], v[0], rtol=1e-4, atol=1e-5)
         else:
             torch.testing.assert_close(w, v[0], rtol=1e-4, atol=1e-5)
+
+
+def test_flows_are_read_and_what_they_prove_is_passed_on_exactly():
+    net = tiny_model(use_flows=True)
+    rng = np.random.default_rng(5)
+    n_in, n_out = 4, 3
+    flows = np.array([[1, 0, 1], [0, 1, 0], [0, 0, 0], [1, 1, 1]], np.uint8)  # input 2 reaches nothing
+    enc = random_encoded(rng, n_in, n_out, 20, flows=flows)
+    with torch.no_grad():
+        g = net(*model_inputs(E.collate([enc])))
+        g_all = net(*model_inputs(E.collate([dataclasses.replace(enc, flows=np.ones_like(flows))])))
+    w0 = g["w0"][0]  # [I, H1]; hidden unit j < n_out is output j's linear channel
+    assert not w0[2].any()  # no first-layer column for an input that reaches no output
+    for i, j in zip(*np.nonzero(flows == 0)):
+        assert w0[i, j] == 0  # no linear coefficient where input i cannot reach output j
+    assert w0[0, 0] != 0 and w0[3, 2] != 0
+    assert not torch.allclose(g["w2"], g_all["w2"])  # the flows change what the ports say, not only the gates
 
 
 def test_initial_generated_weights_look_like_random_init():
@@ -235,6 +258,9 @@ def test_permuted_ports_keep_features_attached():
     order = np.r_[0, 1 + p_in, 5 + p_out, np.arange(8, enc.length)]
     np.testing.assert_array_equal(perm.token_ids, enc.token_ids[order])
     np.testing.assert_array_equal(perm.numeric(), enc.numeric()[order])
+    flows = random_flows(rng, 4, 3)
+    perm = T.permute_ports(dataclasses.replace(enc, flows=flows), p_in, p_out)
+    np.testing.assert_array_equal(perm.flows, flows[p_in][:, p_out])
 
 
 def test_program_set_normalises_and_masks():
@@ -426,7 +452,8 @@ def test_export_round_trip(tmp_path):
     from nsc.frontend.program import Program
     from nsc.training.export import check_onnx, export
 
-    T.train(tiny_config(tmp_path / "run", max_steps=5, eval_interval=5, checkpoint_interval=5),
+    model = {"d_model": 32, "n_layers": 2, "n_heads": 2, "use_flows": True}
+    T.train(tiny_config(tmp_path / "run", max_steps=5, eval_interval=5, checkpoint_interval=5, model=model),
             train_records=toy_records(32, 0), heldout_records=toy_records(8, 1))
     manifest = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "weights"))
     assert set(os.listdir(tmp_path / "weights")) == {"compiler.onnx", "manifest.json", "unconditioned.safetensors"}

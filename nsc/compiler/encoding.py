@@ -16,6 +16,9 @@ and every position has
   numeric     value-aware features (`value_features`): of a ``<num>`` literal's value; of an input port's range
               (lo, hi, half-width) and integer flag; of an output port's integer flag. Zero elsewhere.
 
+and beside the sequence, `flows` [n_in, n_out]: 1 where input i may reach output j, 0 where the front-end's
+data-flow analysis (nsc/frontend/dataflow.py) proves it cannot.
+
 Programs longer than the context keep every port, the whole target function, and as many whole helper
 declarations (nearest to the target first) as fit; what was left out is reported in `Encoded.notes`. If even
 the target function does not fit, `encode` raises NscError. More than `max_inputs` inputs or `max_outputs`
@@ -31,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from nsc.errors import NscError
+from nsc.frontend.dataflow import reach_matrix_of_tokens
 
 # Roles of sequence positions (0 is padding).
 ROLE_PAD, ROLE_CLS, ROLE_IN, ROLE_OUT, ROLE_SEP, ROLE_HELPER, ROLE_TARGET = range(7)
@@ -195,6 +199,7 @@ class Encoded:
     n_code_tokens: int  # in the program, before truncation
     n_dropped_tokens: int = 0
     notes: list[str] = field(default_factory=list)
+    flows: np.ndarray | None = None  # uint8 [n_in, n_out]; None: every input may reach every output
 
     @property
     def length(self) -> int:
@@ -252,9 +257,13 @@ def select_code(texts: list[str], budget: int) -> tuple[list[int], int, list[str
     return kept, first_target, notes
 
 
-def encode(signature, tokens, vocab: Vocabulary, config: EncodingConfig = EncodingConfig()) -> Encoded:
-    """Encode a program (its Signature and canonical Token sequence) for the hypernetwork."""
+def encode(signature, tokens, vocab: Vocabulary, config: EncodingConfig = EncodingConfig(),
+           flows: np.ndarray | None = None) -> Encoded:
+    """Encode a program (its Signature and canonical Token sequence) for the hypernetwork. `flows` (bool
+    [n_in, n_out], Program.flows) is computed from the tokens when not given."""
     check_limits(signature, config)
+    if flows is None:
+        flows = reach_matrix_of_tokens(tokens, signature)
     n_in, n_out = signature.n_in, signature.n_out
     n_head = 2 + n_in + n_out
     budget = config.max_len - n_head
@@ -294,7 +303,8 @@ def encode(signature, tokens, vocab: Vocabulary, config: EncodingConfig = Encodi
     numeric_pos = np.concatenate([np.arange(1, 1 + n_ports), sep + 1 + np.array(num_at, np.int64)])
     return Encoded(token_ids.astype(np.uint16), role_ids.astype(np.uint8),
                    np.minimum(index_ids, 255).astype(np.uint8), numeric_pos.astype(np.int32),
-                   np.concatenate([port_rows, num_rows]), n_in, n_out, len(texts), len(texts) - len(kept), notes)
+                   np.concatenate([port_rows, num_rows]), n_in, n_out, len(texts), len(texts) - len(kept), notes,
+                   np.asarray(flows, dtype=np.uint8))
 
 
 def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
@@ -302,7 +312,7 @@ def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
 
     token_ids/role_ids/index_ids int64 [B, L], numeric float32 [B, L, N_NUMERIC] (role 0 marks padding);
     in_pos int64 [B, I] and in_mask float32 [B, I]; out_pos int64 [B, O] and out_mask float32 [B, O]
-    (padded port slots point at position 0 and are masked).
+    (padded port slots point at position 0 and are masked); flows float32 [B, I, O] (0 for padded ports).
     """
     B = len(items)
     L = max(e.length for e in items)
@@ -317,6 +327,7 @@ def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
         "in_mask": np.zeros((B, I), np.float32),
         "out_pos": np.zeros((B, O), np.int64),
         "out_mask": np.zeros((B, O), np.float32),
+        "flows": np.zeros((B, I, O), np.float32),
     }
     for b, e in enumerate(items):
         n = e.length
@@ -328,10 +339,12 @@ def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
         batch["in_mask"][b, :e.n_in] = 1.0
         batch["out_pos"][b, :e.n_out] = np.arange(1 + e.n_in, 1 + e.n_in + e.n_out)
         batch["out_mask"][b, :e.n_out] = 1.0
+        batch["flows"][b, :e.n_in, :e.n_out] = 1.0 if e.flows is None else e.flows
     return batch
 
 
-MODEL_INPUTS = ("token_ids", "role_ids", "index_ids", "numeric", "in_pos", "in_mask", "out_pos", "out_mask")
+MODEL_INPUTS = ("token_ids", "role_ids", "index_ids", "numeric", "in_pos", "in_mask", "out_pos", "out_mask",
+                "flows")
 MODEL_OUTPUTS = ("w0", "b0", "w1", "b1", "w2", "b2", "out_scale", "out_shift")
 
 

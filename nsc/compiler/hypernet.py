@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nsc.compiler.encoding import MODEL_INPUTS, MODEL_OUTPUTS, check_limits, collate, encode, encoding_from_manifest
+from nsc.compiler.encoding import MODEL_OUTPUTS, check_limits, collate, encode, encoding_from_manifest
 from nsc.errors import NscError
 from nsc.surrogate.params import SurrogateParams, input_normalisation
 
@@ -80,8 +80,9 @@ class Compiler:
     def compile(self, program) -> tuple[SurrogateParams, list[str]]:
         """The hypernetwork's surrogate for `program` and notes for the user."""
         sig = program.signature
-        enc = encode(sig, program.tokens, self.vocab, self.encoding)
-        feeds = {k: v for k, v in collate([enc]).items() if k in MODEL_INPUTS}
+        enc = encode(sig, program.tokens, self.vocab, self.encoding, program.flows)
+        wanted = {i.name for i in self.session().get_inputs()}  # a compiler trained without flows lacks that input
+        feeds = {k: v for k, v in collate([enc]).items() if k in wanted}
         outs = dict(zip(MODEL_OUTPUTS, self.session().run(list(MODEL_OUTPUTS), feeds)))
         in_shift, in_scale = input_normalisation(*sig.ranges())
         params = SurrogateParams(

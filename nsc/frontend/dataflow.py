@@ -239,7 +239,8 @@ class _Taints:
 def reach_matrix(exts: list[c_ast.Node], signature) -> np.ndarray:
     """bool [n_in, n_out]: may input port i affect output port j? (canonical AST; target last)"""
     n_in, n_out = signature.n_in, signature.n_out
-    target = next(e for e in reversed(exts) if isinstance(e, c_ast.FuncDef) and e.decl.name == TARGET_NAME)
+    functions = [e for e in exts if isinstance(e, c_ast.FuncDef)]
+    target = next((f for f in functions if f.decl.name == TARGET_NAME), functions[-1])  # canonical: target last
     file_scope = [e for e in exts if isinstance(e, c_ast.Decl) and e.name and not isinstance(e.type, c_ast.FuncDecl)]
     pointers = set(_pointer_decls(target))
     if _copies_pointers(target, pointers) or any(isinstance(e.type, c_ast.PtrDecl) for e in file_scope):

@@ -1,7 +1,12 @@
 """The hypernetwork: a Transformer encoder that reads a program and writes the weights of its surrogate MLP.
 
 Inputs are the arrays of nsc/compiler/encoding.py (`collate`): token, role and index ids, numeric features per
-position, and the positions of the input and output port tokens. Outputs, for every program in the batch, the
+position, the positions of the input and output port tokens, and which inputs may reach which outputs (flows,
+from the front-end's data-flow analysis). With `use_flows`, the model reads flows three ways: each port's share
+of connected ports joins its embedding; after the encoder, each port state takes in the mean state of the ports
+it is connected to; and what the analysis proves is passed on exactly: a linear coefficient (i, j) is zero
+where input i cannot reach output j, and an input that reaches no output gets a zero first-layer column.
+Outputs, for every program in the batch, the
 surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
 
     w0 [B, I, H1]   one first-layer column per input: fixed random base + correction from its port state
@@ -56,6 +61,7 @@ class ModelConfig:
     linear_offset: float = 5.0  # the channels' operating point, where SiLU is nearly the identity
     pair_dim: int = 32  # width of the input-port x output-port bilinear head that gives the linear coefficients
     base_seed: int = 0  # seed of the fixed random hidden layers that generated corrections are added to
+    use_flows: bool = False  # read the data-flow matrix (see the module docstring)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -148,6 +154,10 @@ class HyperNet(nn.Module):
         if cfg.linear_channels:  # linear coefficient of (input i, output j): <pair_in(i), pair_out(j)> / sqrt(dim)
             self.pair_in = nn.Linear(D, cfg.pair_dim)
             self.pair_out = nn.Linear(D, cfg.pair_dim)
+        if cfg.use_flows:
+            self.flow_emb = nn.Linear(2, D)  # a port's share of connected ports, and "connected to none"
+            self.mix_in = nn.Linear(D, D)  # an input port takes in the mean state of the outputs it reaches
+            self.mix_out = nn.Linear(D, D)  # an output port, of the inputs that reach it
         self._init_weights()
 
     def _init_weights(self):
@@ -186,25 +196,51 @@ class HyperNet(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def encode(self, token_ids, role_ids, index_ids, numeric) -> torch.Tensor:
-        """The encoder: [B, L] ids and [B, L, N_NUMERIC] features -> final states [B, L, D]."""
+    def encode(self, token_ids, role_ids, index_ids, numeric, port_extra=None) -> torch.Tensor:
+        """The encoder: [B, L] ids and [B, L, N_NUMERIC] features -> final states [B, L, D]. port_extra
+        [B, L, D], if given, is added to the embeddings (zero away from ports)."""
         L = token_ids.shape[1]
         positions = torch.arange(L, device=token_ids.device)
         has_numeric = ((numeric[..., 0] + numeric[..., FLAG_PORT]) > 0).unsqueeze(-1).to(numeric.dtype)
         x = (self.token_emb(token_ids) + self.role_emb(role_ids) + self.index_emb(index_ids)
              + self.pos_emb(positions).unsqueeze(0) + self.numeric_mlp(numeric) * has_numeric)
+        if port_extra is not None:
+            x = x + port_extra
         attend = (role_ids != ROLE_PAD)[:, None, None, :]
         for block in self.blocks:
             x = block(x, attend)
         return self.ln_f(x)
 
-    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask) -> dict:
+    def flow_features(self, flows, in_pos, in_mask, out_pos, out_mask, L: int) -> torch.Tensor:
+        """[B, L, D]: each port's flow embedding at its position, zero elsewhere."""
+        n_out = out_mask.sum(1, keepdim=True).clamp(min=1.0)
+        n_in = in_mask.sum(1, keepdim=True).clamp(min=1.0)
+        reach_in, reach_out = flows.sum(2), flows.sum(1)  # [B, I], [B, O]
+        feat_in = torch.stack([reach_in / n_out, (reach_in == 0).to(flows.dtype)], -1) * in_mask.unsqueeze(-1)
+        feat_out = torch.stack([reach_out / n_in, (reach_out == 0).to(flows.dtype)], -1) * out_mask.unsqueeze(-1)
+        emb_in = self.flow_emb(feat_in) * in_mask.unsqueeze(-1)  # padded slots point at position 0: add nothing
+        emb_out = self.flow_emb(feat_out) * out_mask.unsqueeze(-1)
+        D = emb_in.shape[-1]
+        extra = torch.zeros(flows.shape[0], L, D, dtype=flows.dtype, device=flows.device)
+        extra = extra.scatter_add(1, in_pos.unsqueeze(-1).expand(-1, -1, D), emb_in)
+        return extra.scatter_add(1, out_pos.unsqueeze(-1).expand(-1, -1, D), emb_out)
+
+    def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask,
+                flows=None) -> dict:
         cfg = self.cfg
         H1, H2 = cfg.hidden
-        states = self.encode(token_ids, role_ids, index_ids, numeric)
+        use_flows = cfg.use_flows and flows is not None
+        extra = self.flow_features(flows, in_pos, in_mask, out_pos, out_mask, token_ids.shape[1]) \
+            if use_flows else None
+        states = self.encode(token_ids, role_ids, index_ids, numeric, extra)
         B = states.shape[0]
         cls = states[:, 0]
         ins, outs = gather_positions(states, in_pos), gather_positions(states, out_pos)
+        if use_flows:
+            to_outs = flows / flows.sum(2, keepdim=True).clamp(min=1.0)  # [B, I, O] row means
+            to_ins = flows / flows.sum(1, keepdim=True).clamp(min=1.0)  # [B, I, O] column means
+            ins, outs = (ins + self.mix_in(to_outs @ outs),
+                         outs + self.mix_out(to_ins.transpose(1, 2) @ ins))
         inv_sqrt_n_in = torch.rsqrt(in_mask.sum(dim=1).clamp(min=1.0))[:, None]  # [B, 1]
         base_w0 = self.base_w0[:in_pos.shape[1]].unsqueeze(0)
         w0 = (base_w0 + self.in_head(ins)) * in_mask.unsqueeze(-1) * inv_sqrt_n_in.unsqueeze(-1)
@@ -219,9 +255,12 @@ class HyperNet(nn.Module):
         shift_units = 0.5 * (torch.exp(c) - torch.exp(-c))  # sinh, spelled out: the ONNX exporter lacks aten::sinh
         gen = {"w0": w0, "b0": b0, "w1": w1, "b1": b1, "w2": w2, "b2": b2,
                "log_scale": log_scale, "shift_units": shift_units}
+        if use_flows:  # an input that reaches no output: a zero first-layer column
+            gen["w0"] = gen["w0"] * (flows.sum(2, keepdim=True) > 0).to(flows.dtype)
         if cfg.linear_channels:
             beta = torch.einsum("bik,bjk->bij", self.pair_in(ins), self.pair_out(outs)) / math.sqrt(cfg.pair_dim)
-            gen = add_linear_channels(gen, beta * in_mask.unsqueeze(2), out_mask, cfg.linear_offset)
+            beta = beta * (flows if use_flows else in_mask.unsqueeze(2))  # flows are 0 on padded ports too
+            gen = add_linear_channels(gen, beta, out_mask, cfg.linear_offset)
         return gen
 
 

@@ -159,13 +159,17 @@ class ProgramSet:
         self.truncated = 0
         self.skipped = Counter()
         shared = {}  # program id -> its sample arrays: rewrites share their original's samples
+        flows_of = {}  # program id -> its flows: a rewrite computes what its original does
         for rec in records:
+            key = getattr(rec, "id", None)
             try:
-                enc = encode(rec.signature, rec.tokens, vocab, enc_cfg)
+                flows = flows_of.get(key) if key is not None else None
+                enc = encode(rec.signature, rec.tokens, vocab, enc_cfg, flows)
+                if key is not None:
+                    flows_of[key] = enc.flows
             except NscError as e:
                 self.skipped["too long" if "tokens long" in e.message else "too many ports"] += 1
                 continue
-            key = getattr(rec, "id", None)
             samples = shared.get(key) if key is not None else None
             if samples is None:
                 samples = self._samples(rec, max_samples)
@@ -242,9 +246,10 @@ def permute_ports(enc: Encoded, perm_in: np.ndarray, perm_out: np.ndarray) -> En
     order = np.concatenate([[0], 1 + perm_in, 1 + n_in + perm_out, np.arange(1 + n_in + n_out, L)])
     new_position = np.empty(L, np.int64)
     new_position[order] = np.arange(L)
+    flows = None if enc.flows is None else enc.flows[perm_in][:, perm_out]
     return Encoded(enc.token_ids[order], enc.role_ids[order], enc.index_ids[order],
                    new_position[enc.numeric_pos].astype(np.int32), enc.numeric_rows, n_in, n_out,
-                   enc.n_code_tokens, enc.n_dropped_tokens, enc.notes)
+                   enc.n_code_tokens, enc.n_dropped_tokens, enc.notes, flows)
 
 
 class BatchSchedule:
