@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from nsc.execute import sample_program
+from nsc.execute.independence import independence_violations
 from nsc.frontend import load_program
 from nsc.frontend.dataflow import reach_matrix_of_tokens
 from nsc.training.corpus_gen import generate_program
@@ -124,30 +124,18 @@ def test_inputs_that_cannot_reach_an_output_never_change_it(tmp_path):
     """Soundness on generated numeric kernels: perturb one input at a time, run the real program."""
     checked = 0
     for seed in range(2000, 2040):
-        prog = _generated(seed, tmp_path)
-        flows, sig = prog.flows, prog.signature
-        assert flows.shape == (sig.n_in, sig.n_out)
-        if flows.all():
-            continue
-        checked += 1
-        lo, hi = sig.ranges()
-        rng = np.random.default_rng(seed)
-        integer = np.array([p.is_integer for p in sig.inputs])
-        base = rng.uniform(lo, hi, size=(16, sig.n_in))
-        base[:, integer] = np.round(base[:, integer])
-        y = sample_program(prog, inputs=base, keep_nonfinite=True).y
-        for i in np.flatnonzero(~flows.all(axis=1)):
-            x = base.copy()
-            x[:, i] = rng.uniform(lo[i], hi[i], 16)
-            x[:, integer] = np.round(x[:, integer])
-            y2 = sample_program(prog, inputs=x, keep_nonfinite=True).y
-            for j in np.flatnonzero(~flows[i]):
-                np.testing.assert_array_equal(y2[:, j], y[:, j],
-                                              err_msg=f"seed {seed}: {sig.inputs[i].name} -> {sig.outputs[j].name}")
+        path = tmp_path / f"g{seed}.c"
+        path.write_text(generate_program(seed).c_text)
+        prog = load_program(str(path))
+        assert prog.flows.shape == (prog.signature.n_in, prog.signature.n_out)
+        if not prog.flows.all():
+            checked += 1
+            assert independence_violations(prog, prog.flows, np.random.default_rng(seed)) == [], seed
     assert checked >= 15  # most generated kernels have inputs that cannot reach some output (24 of these 40)
 
 
-def _generated(seed: int, tmp_path):
-    path = tmp_path / f"g{seed}.c"
-    path.write_text(generate_program(seed).c_text)
-    return load_program(str(path))
+def test_a_wrong_claim_is_caught(tmp_path):
+    prog = load_program("examples/fft_butterfly.c")
+    wrong = prog.flows.copy()
+    wrong[prog.signature.input_names.index("a_re"), 0] = False  # out[0] = a_re + t_re
+    assert independence_violations(prog, wrong, np.random.default_rng(0)) == ["a_re -> out[0]"]

@@ -291,6 +291,22 @@ def test_rewrites_share_their_programs_samples():
     assert ps.u[0].shape == (40, 1) and ps.encoded[1].length == ps.encoded[0].length + 1
 
 
+def test_flows_are_computed_once_per_program_in_record_order():
+    recs = toy_records(12, seed=3)
+    for k, r in enumerate(recs):
+        r.id = k // 2  # pairs of records stand for a program and its rewrite
+    recs[1].tokens = _tokens("double f ( double p0 ) { return # ; }", [1.0])  # the analysis would say 0 here
+    from nsc.frontend.dataflow import reach_matrix_of_tokens
+
+    for workers, block in ((1, 5), (2, 4)):
+        pairs = list(T.with_flows(iter(recs), workers, block))
+        assert [r for r, _ in pairs] == recs
+        for k, (r, flows) in enumerate(pairs):
+            first = recs[k - k % 2]  # a program's flows come from its first record, whatever the block
+            np.testing.assert_array_equal(flows, reach_matrix_of_tokens(first.tokens, first.signature))
+    assert pairs[2][1].all() and pairs[1][1].all()
+
+
 def test_batch_schedule_is_a_pure_function_of_the_step():
     lengths = np.random.default_rng(6).integers(10, 100, 101)
     a = T.BatchSchedule(lengths, 8, seed=1, rank=0, world=2)

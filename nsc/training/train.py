@@ -46,6 +46,7 @@ import torch
 from nsc.compiler.encoding import (MODEL_INPUTS, Encoded, EncodingConfig, Vocabulary, collate, default_reserved_names,
                                    encode, encoding_from_manifest, manifest_encoding)
 from nsc.errors import NscError
+from nsc.frontend.dataflow import reach_matrix_of_tokens
 from nsc.surrogate.finetune import data_mean_std
 from nsc.surrogate.params import input_normalisation
 from nsc.training.model import (HyperNet, ModelConfig, UnconditionedInit, program_loss, program_mean,
@@ -149,7 +150,8 @@ class ProgramSet:
     are all constant are skipped and counted in `skipped`. Constant outputs of other programs are masked.
     """
 
-    def __init__(self, records, vocab: Vocabulary, enc_cfg: EncodingConfig, max_samples: int = 0):
+    def __init__(self, records, vocab: Vocabulary, enc_cfg: EncodingConfig, max_samples: int = 0,
+                 workers: int = 1):
         self.encoded: list[Encoded] = []
         self.u: list[np.ndarray] = []  # normalised inputs float32 [n, n_in]
         self.z: list[np.ndarray] = []  # standardised outputs float32 [n, n_out]
@@ -159,14 +161,10 @@ class ProgramSet:
         self.truncated = 0
         self.skipped = Counter()
         shared = {}  # program id -> its sample arrays: rewrites share their original's samples
-        flows_of = {}  # program id -> its flows: a rewrite computes what its original does
-        for rec in records:
+        for rec, flows in with_flows(records, workers):
             key = getattr(rec, "id", None)
             try:
-                flows = flows_of.get(key) if key is not None else None
                 enc = encode(rec.signature, rec.tokens, vocab, enc_cfg, flows)
-                if key is not None:
-                    flows_of[key] = enc.flows
             except NscError as e:
                 self.skipped["too long" if "tokens long" in e.message else "too many ports"] += 1
                 continue
@@ -238,6 +236,42 @@ class ProgramSet:
             arrays["mean_over_sigma"][b, :ms[b].shape[0]] = ms[b]
             arrays["loss_mask"][b, :vs[b].shape[0]] *= vs[b]
         return {k: torch.from_numpy(v) for k, v in arrays.items()}
+
+
+def _flows_of(item) -> np.ndarray:
+    tokens, signature = item
+    return reach_matrix_of_tokens(tokens, signature)
+
+
+def with_flows(records, workers: int = 1, block: int = 4096):
+    """(record, flows) pairs, in record order. The data-flow analysis (~3 ms a program) runs once per program id
+    (a rewrite computes what its original does) and, with workers > 1, in that many processes, a block of
+    records at a time so that records still stream."""
+    from multiprocessing import get_context
+
+    def key(rec):  # toy records have no id: each is a program of its own
+        k = getattr(rec, "id", None)
+        return ("record", id(rec)) if k is None else k
+
+    pool = get_context("fork").Pool(workers) if workers > 1 else None
+    known: dict = {}
+    records = iter(records)
+    try:
+        while block_records := list(itertools.islice(records, block)):
+            todo = {}
+            for rec in block_records:
+                if key(rec) not in known:
+                    todo.setdefault(key(rec), rec)
+            items = [(rec.tokens, rec.signature) for rec in todo.values()]
+            results = pool.map(_flows_of, items, chunksize=64) if pool else [_flows_of(i) for i in items]
+            known.update(zip(todo, results))
+            for rec in block_records:
+                yield rec, known[key(rec)]
+            for k in [k for k in todo if isinstance(k, tuple)]:
+                del known[k]
+    finally:
+        if pool:
+            pool.terminate()
 
 
 def permute_ports(enc: Encoded, perm_in: np.ndarray, perm_out: np.ndarray) -> Encoded:
@@ -554,8 +588,9 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
         enc_cfg = EncodingConfig(max_len=cfg.max_len)
         vocab = Vocabulary.build(([t.text for t in r.tokens] for r in train_records), cfg.vocab_min_count,
                                  always=default_reserved_names())
-    train_set = ProgramSet(train_records, vocab, enc_cfg, cfg.max_samples)
-    heldout_set = ProgramSet(heldout_records or [], vocab, enc_cfg, cfg.max_samples)
+    workers = max(1, (os.cpu_count() or 1) // world)  # for the data-flow analysis while loading
+    train_set = ProgramSet(train_records, vocab, enc_cfg, cfg.max_samples, workers)
+    heldout_set = ProgramSet(heldout_records or [], vocab, enc_cfg, cfg.max_samples, workers)
     if not len(train_set):
         raise NscError("no usable training programs")
 
