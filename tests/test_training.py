@@ -153,6 +153,21 @@ def test_flows_are_read_and_what_they_prove_is_passed_on_exactly():
     assert not torch.allclose(g["w2"], g_all["w2"])  # the flows change what the ports say, not only the gates
 
 
+def test_second_layer_can_stay_the_random_base():
+    net = tiny_model(second_layer="base")
+    rng = np.random.default_rng(6)
+    n_out = 2
+    batch = E.collate([random_encoded(rng, 3, n_out, 20), random_encoded(rng, 5, n_out, 30)])
+    with torch.no_grad():
+        g = net(*model_inputs(batch))
+    for b in range(2):  # every program: the base, but for the outputs' linear channels (units j < n_out)
+        torch.testing.assert_close(g["w1"][b, n_out:, n_out:], net.base_w1[n_out:, n_out:])
+        torch.testing.assert_close(g["b1"][b, n_out:], net.base_b1[n_out:])
+    assert not torch.equal(g["b0"][0], g["b0"][1])  # the first layer is still generated
+    with pytest.raises(ValueError, match="second_layer"):
+        ModelConfig(second_layer="nope")
+
+
 def test_initial_generated_weights_look_like_random_init():
     net = tiny_model()
     rng = np.random.default_rng(2)
@@ -468,7 +483,7 @@ def test_export_round_trip(tmp_path):
     from nsc.frontend.program import Program
     from nsc.training.export import check_onnx, export
 
-    model = {"d_model": 32, "n_layers": 2, "n_heads": 2, "use_flows": True}
+    model = {"d_model": 32, "n_layers": 2, "n_heads": 2, "use_flows": True, "second_layer": "base"}
     T.train(tiny_config(tmp_path / "run", max_steps=5, eval_interval=5, checkpoint_interval=5, model=model),
             train_records=toy_records(32, 0), heldout_records=toy_records(8, 1))
     manifest = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "weights"))

@@ -11,6 +11,7 @@ surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
 
     w0 [B, I, H1]   one first-layer column per input: fixed random base + correction from its port state
     b0 [B, H1], w1 [B, H2, H1], b1 [B, H2]      fixed random base + correction from the CLS state
+                                                (second_layer "base": w1, b1 are the base alone)
     w2 [B, O, H2], b2 [B, O]                    one last-layer row (and bias) per output, from its port state
     log_scale [B, O], shift_units [B, O]        out_scale = exp(log_scale), out_shift = shift_units * out_scale
     (with linear channels, hidden unit j < O of both layers carries output j's linear part: add_linear_channels)
@@ -62,6 +63,8 @@ class ModelConfig:
     pair_dim: int = 32  # width of the input-port x output-port bilinear head that gives the linear coefficients
     base_seed: int = 0  # seed of the fixed random hidden layers that generated corrections are added to
     use_flows: bool = False  # read the data-flow matrix (see the module docstring)
+    second_layer: str = "generated"  # "generated": base + correction from the CLS state; "base": the fixed
+    #                                  random base for every program (as fine-tunable as random init's)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -71,6 +74,8 @@ class ModelConfig:
             raise ValueError("d_model must be divisible by n_heads")
         if self.linear_channels and self.max_outputs > min(self.hidden):
             raise ValueError("linear channels need a hidden unit per output")
+        if self.second_layer not in ("generated", "base"):
+            raise ValueError(f"second_layer must be 'generated' or 'base' (got {self.second_layer!r})")
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -148,8 +153,9 @@ class HyperNet(nn.Module):
         self.register_buffer("base_w1", uniform(H2, H1) / math.sqrt(H1))
         self.register_buffer("base_b1", uniform(H2) / math.sqrt(H1))
         self.in_head = nn.Linear(D, H1, bias=False)  # correction to one input's first-layer column
-        self.bias_head = nn.Linear(D, H1 + H2, bias=False)  # corrections to b0, b1
-        self.w1_head = nn.Linear(D, H2 * H1, bias=False)  # correction to the second-layer matrix
+        generated_second = cfg.second_layer == "generated"
+        self.bias_head = nn.Linear(D, H1 + (H2 if generated_second else 0), bias=False)  # corrections to b0, b1
+        self.w1_head = nn.Linear(D, H2 * H1, bias=False) if generated_second else None  # to the second layer
         self.out_head = nn.Linear(D, H2 + 3)  # last-layer row, bias, log scale, shift argument of one output
         if cfg.linear_channels:  # linear coefficient of (input i, output j): <pair_in(i), pair_out(j)> / sqrt(dim)
             self.pair_in = nn.Linear(D, cfg.pair_dim)
@@ -179,7 +185,8 @@ class HyperNet(nn.Module):
         with torch.no_grad():
             self.in_head.weight.normal_(std=0.1 * r)
             self.bias_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
-            self.w1_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
+            if self.w1_head is not None:
+                self.w1_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
             self.out_head.weight.normal_(std=0.02 * r)
             # last-layer rows: with linear channels, a small nonlinear correction to the linear part
             self.out_head.weight[:H2].normal_(std=(0.1 if cfg.linear_channels else 1.0) * r / math.sqrt(H2))
@@ -244,10 +251,14 @@ class HyperNet(nn.Module):
         inv_sqrt_n_in = torch.rsqrt(in_mask.sum(dim=1).clamp(min=1.0))[:, None]  # [B, 1]
         base_w0 = self.base_w0[:in_pos.shape[1]].unsqueeze(0)
         w0 = (base_w0 + self.in_head(ins)) * in_mask.unsqueeze(-1) * inv_sqrt_n_in.unsqueeze(-1)
-        db0, db1 = self.bias_head(cls).split([H1, H2], dim=-1)
+        if self.w1_head is not None:
+            db0, db1 = self.bias_head(cls).split([H1, H2], dim=-1)
+            w1 = self.base_w1 + self.w1_head(cls).reshape(B, H2, H1)
+        else:
+            db0, db1 = self.bias_head(cls), 0.0
+            w1 = self.base_w1.expand(B, -1, -1)
         b0 = self.base_b0 * inv_sqrt_n_in + db0
-        b1 = self.base_b1 + db1
-        w1 = self.base_w1 + self.w1_head(cls).reshape(B, H2, H1)
+        b1 = (self.base_b1 + db1).expand(B, -1)
         o = self.out_head(outs)
         w2, b2 = o[..., :H2], o[..., H2]
         log_scale = soft_clamp(cfg.map_gain * o[..., H2 + 1], cfg.max_log_scale)
