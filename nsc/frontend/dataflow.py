@@ -175,9 +175,9 @@ def _subscripts(lvalue) -> list[c_ast.Node]:
     return out
 
 
-def _pointer_decls(node) -> dict[str, c_ast.Decl]:
-    """Declarations of pointers and arrays under `node`, by name."""
-    return {n.name: n for n in _walk(node)
+def _pointer_names(node) -> set[str]:
+    """Names declared as pointers or arrays under `node`."""
+    return {n.name for n in _walk(node)
             if isinstance(n, c_ast.Decl) and isinstance(n.type, (c_ast.PtrDecl, c_ast.ArrayDecl))}
 
 
@@ -220,8 +220,7 @@ class _Taints:
         """The taint of an expression's value."""
         if isinstance(node, c_ast.ID):
             return self.whole(node.name)
-        if isinstance(node, (c_ast.ArrayRef, c_ast.UnaryOp)) and not (
-                isinstance(node, c_ast.UnaryOp) and node.op != "*"):
+        if isinstance(node, c_ast.ArrayRef) or (isinstance(node, c_ast.UnaryOp) and node.op == "*"):
             name, k = _location(node)
             if name is not None and k is not WHOLE:
                 return self.element(name, k)
@@ -242,7 +241,7 @@ def reach_matrix(exts: list[c_ast.Node], signature) -> np.ndarray:
     functions = [e for e in exts if isinstance(e, c_ast.FuncDef)]
     target = next((f for f in functions if f.decl.name == TARGET_NAME), functions[-1])  # canonical: target last
     file_scope = [e for e in exts if isinstance(e, c_ast.Decl) and e.name and not isinstance(e.type, c_ast.FuncDecl)]
-    pointers = set(_pointer_decls(target))
+    pointers = _pointer_names(target)
     if _copies_pointers(target, pointers) or any(isinstance(e.type, c_ast.PtrDecl) for e in file_scope):
         return np.ones((n_in, n_out), dtype=bool)
 

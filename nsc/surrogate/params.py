@@ -66,9 +66,8 @@ class SurrogateParams:
         if np.any(self.in_scale <= 0) or np.any(self.out_scale <= 0):
             raise ValueError("normalisation scales must be positive")
 
-    def network(self, x: np.ndarray) -> np.ndarray:
-        """The network's output v in normalised units for inputs x [n, n_in] in program units, numpy float64
-        (scoring; deployment runs the ONNX graph)."""
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """y in program units for inputs x [n, n_in], numpy float64 (scoring; deployment runs the ONNX graph)."""
         act = {"silu": lambda h: h / (1.0 + np.exp(-h)), "relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh}
         f = act[self.activation]
         h = (np.asarray(x, dtype=np.float64) - self.in_shift) / self.in_scale
@@ -76,11 +75,7 @@ class SurrogateParams:
             h = h @ w.astype(np.float64).T + b
             if i < len(self.weights) - 1:
                 h = f(h)
-        return h
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """y in program units, numpy float64."""
-        return self.network(x) * self.out_scale + self.out_shift
+        return h * self.out_scale + self.out_shift
 
     def astype32(self) -> "SurrogateParams":
         f = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731

@@ -218,17 +218,17 @@ class HyperNet(nn.Module):
             x = block(x, attend)
         return self.ln_f(x)
 
-    def flow_features(self, flows, in_pos, in_mask, out_pos, out_mask, L: int) -> torch.Tensor:
-        """[B, L, D]: each port's flow embedding at its position, zero elsewhere."""
+    def flow_features(self, reach_in, reach_out, in_pos, in_mask, out_pos, out_mask, L: int) -> torch.Tensor:
+        """[B, L, D]: each port's flow embedding at its position, zero elsewhere. reach_in [B, I]: outputs each
+        input reaches; reach_out [B, O]: inputs reaching each output."""
         n_out = out_mask.sum(1, keepdim=True).clamp(min=1.0)
         n_in = in_mask.sum(1, keepdim=True).clamp(min=1.0)
-        reach_in, reach_out = flows.sum(2), flows.sum(1)  # [B, I], [B, O]
-        feat_in = torch.stack([reach_in / n_out, (reach_in == 0).to(flows.dtype)], -1) * in_mask.unsqueeze(-1)
-        feat_out = torch.stack([reach_out / n_in, (reach_out == 0).to(flows.dtype)], -1) * out_mask.unsqueeze(-1)
+        feat_in = torch.stack([reach_in / n_out, (reach_in == 0).to(reach_in.dtype)], -1)
+        feat_out = torch.stack([reach_out / n_in, (reach_out == 0).to(reach_out.dtype)], -1)
         emb_in = self.flow_emb(feat_in) * in_mask.unsqueeze(-1)  # padded slots point at position 0: add nothing
         emb_out = self.flow_emb(feat_out) * out_mask.unsqueeze(-1)
         D = emb_in.shape[-1]
-        extra = torch.zeros(flows.shape[0], L, D, dtype=flows.dtype, device=flows.device)
+        extra = torch.zeros(reach_in.shape[0], L, D, dtype=emb_in.dtype, device=emb_in.device)
         extra = extra.scatter_add(1, in_pos.unsqueeze(-1).expand(-1, -1, D), emb_in)
         return extra.scatter_add(1, out_pos.unsqueeze(-1).expand(-1, -1, D), emb_out)
 
@@ -236,21 +236,26 @@ class HyperNet(nn.Module):
                 flows=None) -> dict:
         cfg = self.cfg
         H1, H2 = cfg.hidden
-        use_flows = cfg.use_flows and flows is not None
-        extra = self.flow_features(flows, in_pos, in_mask, out_pos, out_mask, token_ids.shape[1]) \
-            if use_flows else None
+        extra = None
+        if cfg.use_flows:
+            if flows is None:
+                raise ValueError("this hypernetwork reads flows (use_flows) and was given none")
+            reach_in, reach_out = flows.sum(2), flows.sum(1)  # [B, I], [B, O]; 0 on padded ports
+            extra = self.flow_features(reach_in, reach_out, in_pos, in_mask, out_pos, out_mask, token_ids.shape[1])
         states = self.encode(token_ids, role_ids, index_ids, numeric, extra)
         B = states.shape[0]
         cls = states[:, 0]
         ins, outs = gather_positions(states, in_pos), gather_positions(states, out_pos)
-        if use_flows:
-            to_outs = flows / flows.sum(2, keepdim=True).clamp(min=1.0)  # [B, I, O] row means
-            to_ins = flows / flows.sum(1, keepdim=True).clamp(min=1.0)  # [B, I, O] column means
+        if cfg.use_flows:  # each port takes in the mean state of the ports it connects to
+            to_outs = flows / reach_in.unsqueeze(2).clamp(min=1.0)
+            to_ins = flows / reach_out.unsqueeze(1).clamp(min=1.0)
             ins, outs = (ins + self.mix_in(to_outs @ outs),
                          outs + self.mix_out(to_ins.transpose(1, 2) @ ins))
         inv_sqrt_n_in = torch.rsqrt(in_mask.sum(dim=1).clamp(min=1.0))[:, None]  # [B, 1]
         base_w0 = self.base_w0[:in_pos.shape[1]].unsqueeze(0)
         w0 = (base_w0 + self.in_head(ins)) * in_mask.unsqueeze(-1) * inv_sqrt_n_in.unsqueeze(-1)
+        if cfg.use_flows:  # an input that reaches no output: a zero first-layer column
+            w0 = w0 * (reach_in > 0).unsqueeze(-1).to(w0.dtype)
         if self.w1_head is not None:
             db0, db1 = self.bias_head(cls).split([H1, H2], dim=-1)
             w1 = self.base_w1 + self.w1_head(cls).reshape(B, H2, H1)
@@ -266,11 +271,9 @@ class HyperNet(nn.Module):
         shift_units = 0.5 * (torch.exp(c) - torch.exp(-c))  # sinh, spelled out: the ONNX exporter lacks aten::sinh
         gen = {"w0": w0, "b0": b0, "w1": w1, "b1": b1, "w2": w2, "b2": b2,
                "log_scale": log_scale, "shift_units": shift_units}
-        if use_flows:  # an input that reaches no output: a zero first-layer column
-            gen["w0"] = gen["w0"] * (flows.sum(2, keepdim=True) > 0).to(flows.dtype)
         if cfg.linear_channels:
             beta = torch.einsum("bik,bjk->bij", self.pair_in(ins), self.pair_out(outs)) / math.sqrt(cfg.pair_dim)
-            beta = beta * (flows if use_flows else in_mask.unsqueeze(2))  # flows are 0 on padded ports too
+            beta = beta * (flows if cfg.use_flows else in_mask.unsqueeze(2))  # flows are 0 on padded ports too
             gen = add_linear_channels(gen, beta, out_mask, cfg.linear_offset)
         return gen
 
