@@ -20,7 +20,7 @@ import torch
 from nsc.compiler import encoding as E
 from nsc.frontend.program import Param, Port, Signature, Token
 from nsc.training import train as T
-from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit, relative_errors, run_generated
+from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit, relative_errors, run_generated, soft_clamp
 
 
 @dataclass
@@ -84,8 +84,9 @@ def model_inputs(batch):
     return [torch.from_numpy(batch[k]) for k in E.MODEL_INPUTS]
 
 
-def random_encoded(rng, n_in, n_out, n_code, vocab_size=40, flows=None):
-    """A well-formed Encoded program with random tokens and numeric features (and `flows`, if given)."""
+def random_encoded(rng, n_in, n_out, n_code, vocab_size=40, flows=None, linear=False):
+    """A well-formed Encoded program with random tokens and numeric features (and `flows`, if given; and, with
+    `linear`, random linearisation features)."""
     L = 2 + n_in + n_out + n_code
     roles = np.array([E.ROLE_CLS] + [E.ROLE_IN] * n_in + [E.ROLE_OUT] * n_out + [E.ROLE_SEP]
                      + [E.ROLE_TARGET] * n_code, np.uint8)
@@ -93,7 +94,10 @@ def random_encoded(rng, n_in, n_out, n_code, vocab_size=40, flows=None):
     rows = rng.normal(size=(len(pos), E.N_NUMERIC)).astype(np.float32)
     rows[:, 0] = 1
     return E.Encoded(rng.integers(5, vocab_size, L).astype(np.uint16), roles, rng.integers(0, 3, L).astype(np.uint8),
-                     pos.astype(np.int32), rows, n_in, n_out, n_code, flows=flows)
+                     pos.astype(np.int32), rows, n_in, n_out, n_code, flows=flows,
+                     lin_beta=rng.normal(size=(n_in, n_out)).astype(np.float32) if linear else None,
+                     lin_out=np.c_[np.ones(n_out), rng.normal(0, 3, (n_out, 2)), rng.random(n_out)].astype(np.float32)
+                     if linear else None)
 
 
 def random_flows(rng, n_in, n_out):
@@ -116,12 +120,13 @@ def test_generated_shapes_follow_ports():
         assert g["log_scale"].shape == (1, n_out) and g["shift_units"].shape == (1, n_out)
 
 
-@pytest.mark.parametrize("linear_channels,use_flows", [(True, False), (False, False), (True, True)])
-def test_padding_does_not_change_a_programs_weights(linear_channels, use_flows):
-    net = tiny_model(linear_channels=linear_channels, use_flows=use_flows)
+@pytest.mark.parametrize("linear_channels,use_flows,use_linear",
+                         [(True, False, False), (False, False, False), (True, True, False), (True, True, True)])
+def test_padding_does_not_change_a_programs_weights(linear_channels, use_flows, use_linear):
+    net = tiny_model(linear_channels=linear_channels, use_flows=use_flows, use_linear=use_linear)
     rng = np.random.default_rng(1)
-    small = random_encoded(rng, 2, 1, 10, flows=np.array([[1], [1]], np.uint8))
-    big = random_encoded(rng, 7, 4, 60, flows=random_flows(rng, 7, 4))
+    small = random_encoded(rng, 2, 1, 10, flows=np.array([[1], [1]], np.uint8), linear=use_linear)
+    big = random_encoded(rng, 7, 4, 60, flows=random_flows(rng, 7, 4), linear=use_linear)
     with torch.no_grad():
         alone = net(*model_inputs(E.collate([small])))
         together = net(*model_inputs(E.collate([big, small])))
@@ -151,6 +156,31 @@ def test_flows_are_read_and_what_they_prove_is_passed_on_exactly():
         assert w0[i, j] == 0  # no linear coefficient where input i cannot reach output j
     assert w0[0, 0] != 0 and w0[3, 2] != 0
     assert not torch.allclose(g["w2"], g_all["w2"])  # the flows change what the ports say, not only the gates
+
+
+def test_the_linearisation_is_passed_on_exactly_before_training():
+    """With its own corrections at zero, the hypernetwork's surrogate is the analysis's linear model: the linear
+    channels carry lin_beta, the output map is the analysis's mean and std. A program the analysis did not
+    model gets none of it."""
+    net = tiny_model(use_flows=True, use_linear=True)
+    with torch.no_grad():
+        net.pair_out.weight.zero_(), net.pair_out.bias.zero_(), net.out_head.weight.zero_()
+        net.out_head.bias.zero_()
+    rng = np.random.default_rng(8)
+    n_in, n_out = 3, 2
+    modelled = random_encoded(rng, n_in, n_out, 20, flows=np.ones((n_in, n_out), np.uint8), linear=True)
+    unmodelled = dataclasses.replace(modelled, lin_beta=None, lin_out=None)
+    with torch.no_grad():
+        g = net(*model_inputs(E.collate([modelled, unmodelled])))
+    w0 = g["w0"]  # hidden unit j < n_out is output j's linear channel
+    torch.testing.assert_close(w0[0, :, :n_out], torch.from_numpy(modelled.lin_beta))
+    assert not w0[1, :, :n_out].any()
+    log_std, mean_in_std = torch.from_numpy(modelled.lin_out[:, 1]), torch.from_numpy(modelled.lin_out[:, 2])
+    torch.testing.assert_close(g["log_scale"][0], soft_clamp(log_std, net.cfg.max_log_scale))
+    torch.testing.assert_close(g["shift_units"][0] * torch.exp(g["log_scale"][0]), mean_in_std * torch.exp(log_std))
+    assert not g["log_scale"][1].any() and not g["shift_units"][1].any()
+    with pytest.raises(ValueError, match="linearisation"):
+        net(*model_inputs(E.collate([modelled]))[:9])
 
 
 def test_second_layer_can_stay_the_random_base():
@@ -306,20 +336,24 @@ def test_rewrites_share_their_programs_samples():
     assert ps.u[0].shape == (40, 1) and ps.encoded[1].length == ps.encoded[0].length + 1
 
 
-def test_flows_are_computed_once_per_program_in_record_order():
+def test_analyses_are_computed_once_per_program_in_record_order():
     recs = toy_records(12, seed=3)
     for k, r in enumerate(recs):
         r.id = k // 2  # pairs of records stand for a program and its rewrite
     recs[1].tokens = _tokens("double f ( double p0 ) { return # ; }", [1.0])  # the analysis would say 0 here
     from nsc.frontend.dataflow import reach_matrix_of_tokens
+    from nsc.frontend.linearize import Linearization, linearize_tokens
 
     for workers, block in ((1, 5), (2, 4)):
-        pairs = list(T.with_flows(iter(recs), workers, block))
+        pairs = list(T.with_analyses(iter(recs), workers, block))
         assert [r for r, _ in pairs] == recs
-        for k, (r, flows) in enumerate(pairs):
-            first = recs[k - k % 2]  # a program's flows come from its first record, whatever the block
+        for k, (r, (flows, linear)) in enumerate(pairs):
+            first = recs[k - k % 2]  # a program's analyses come from its first record, whatever the block
             np.testing.assert_array_equal(flows, reach_matrix_of_tokens(first.tokens, first.signature))
-    assert pairs[2][1].all() and pairs[1][1].all()
+            want = linearize_tokens(first.tokens, first.signature)
+            assert isinstance(linear, Linearization) and isinstance(want, Linearization)
+            np.testing.assert_array_equal(linear.coef, want.coef)
+    assert pairs[2][1][0].all() and pairs[1][1][0].all()
 
 
 def test_batch_schedule_is_a_pure_function_of_the_step():
@@ -483,7 +517,8 @@ def test_export_round_trip(tmp_path):
     from nsc.frontend.program import Program
     from nsc.training.export import check_onnx, export
 
-    model = {"d_model": 32, "n_layers": 2, "n_heads": 2, "use_flows": True, "second_layer": "base"}
+    model = {"d_model": 32, "n_layers": 2, "n_heads": 2, "use_flows": True, "second_layer": "base",
+             "use_linear": True}
     T.train(tiny_config(tmp_path / "run", max_steps=5, eval_interval=5, checkpoint_interval=5, model=model),
             train_records=toy_records(32, 0), heldout_records=toy_records(8, 1))
     manifest = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "weights"))

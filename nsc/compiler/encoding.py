@@ -17,7 +17,12 @@ and every position has
               (lo, hi, half-width) and integer flag; of an output port's integer flag. Zero elsewhere.
 
 and beside the sequence, `flows` [n_in, n_out]: 1 where input i may reach output j, 0 where the front-end's
-data-flow analysis (nsc/frontend/dataflow.py) proves it cannot.
+data-flow analysis (nsc/frontend/dataflow.py) proves it cannot; and what the front-end's statistical
+linearisation (nsc/frontend/linearize.py) says (`linear_features`): `lin_beta` [n_in, n_out], each output's
+linear coefficients in units of its predicted standard deviation per normalised input, and `lin_out`
+[n_out, N_LIN_OUT]: whether the analysis modelled the program, the log of the predicted standard deviation,
+the predicted mean in standard deviations, and the share of the variance that is linear. Zero where the
+analysis does not model the program.
 
 Programs longer than the context keep every port, the whole target function, and as many whole helper
 declarations (nearest to the target first) as fit; what was left out is reported in `Encoded.notes`. If even
@@ -35,6 +40,7 @@ import numpy as np
 
 from nsc.errors import NscError
 from nsc.frontend.dataflow import reach_matrix_of_tokens
+from nsc.frontend.linearize import Linearization, linearize_tokens
 
 # Roles of sequence positions (0 is padding).
 ROLE_PAD, ROLE_CLS, ROLE_IN, ROLE_OUT, ROLE_SEP, ROLE_HELPER, ROLE_TARGET = range(7)
@@ -200,6 +206,8 @@ class Encoded:
     n_dropped_tokens: int = 0
     notes: list[str] = field(default_factory=list)
     flows: np.ndarray | None = None  # uint8 [n_in, n_out]; None: every input may reach every output
+    lin_beta: np.ndarray | None = None  # float32 [n_in, n_out] (linear_features); None: not modelled
+    lin_out: np.ndarray | None = None  # float32 [n_out, N_LIN_OUT]
 
     @property
     def length(self) -> int:
@@ -257,13 +265,37 @@ def select_code(texts: list[str], budget: int) -> tuple[list[int], int, list[str
     return kept, first_target, notes
 
 
+N_LIN_OUT = 4  # lin_out columns: modelled, log std, mean / std, linear share of the variance
+
+
+def linear_features(linear, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lin_beta [n_in, n_out], lin_out [n_out, N_LIN_OUT]) float32 of a Linearization; zeros for anything
+    else (an Unsupported reason). |lin_beta| <= sqrt(3) since a standard deviation includes its linear part."""
+    beta = np.zeros((n_in, n_out), np.float32)
+    out = np.zeros((n_out, N_LIN_OUT), np.float32)
+    if not isinstance(linear, Linearization):
+        return beta, out
+    with np.errstate(all="ignore"):
+        std = np.maximum(linear.std, np.maximum(1e-6 * np.abs(linear.mean), 1e-30))
+        lin_var = (linear.coef ** 2).sum(0) / 3.0
+        beta[:] = np.nan_to_num(linear.coef / std, nan=0.0, posinf=0.0, neginf=0.0)
+        out[:, 0] = 1.0
+        out[:, 1] = np.clip(np.log(std), -80.0, 80.0)
+        out[:, 2] = np.clip(np.nan_to_num(linear.mean / std), -1e6, 1e6)
+        out[:, 3] = np.nan_to_num(np.clip(lin_var / std ** 2, 0.0, 1.0))
+    return beta, out
+
+
 def encode(signature, tokens, vocab: Vocabulary, config: EncodingConfig = EncodingConfig(),
-           flows: np.ndarray | None = None) -> Encoded:
+           flows: np.ndarray | None = None, linear=None) -> Encoded:
     """Encode a program (its Signature and canonical Token sequence) for the hypernetwork. `flows` (bool
-    [n_in, n_out], Program.flows) is computed from the tokens when not given."""
+    [n_in, n_out], Program.flows) and `linear` (a Linearization, or the Unsupported reason there is none:
+    Program.linear) are computed from the tokens when not given."""
     check_limits(signature, config)
     if flows is None:
         flows = reach_matrix_of_tokens(tokens, signature)
+    if linear is None:
+        linear = linearize_tokens(tokens, signature)
     n_in, n_out = signature.n_in, signature.n_out
     n_head = 2 + n_in + n_out
     budget = config.max_len - n_head
@@ -304,7 +336,7 @@ def encode(signature, tokens, vocab: Vocabulary, config: EncodingConfig = Encodi
     return Encoded(token_ids.astype(np.uint16), role_ids.astype(np.uint8),
                    np.minimum(index_ids, 255).astype(np.uint8), numeric_pos.astype(np.int32),
                    np.concatenate([port_rows, num_rows]), n_in, n_out, len(texts), len(texts) - len(kept), notes,
-                   np.asarray(flows, dtype=np.uint8))
+                   np.asarray(flows, dtype=np.uint8), *linear_features(linear, n_in, n_out))
 
 
 def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
@@ -312,7 +344,9 @@ def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
 
     token_ids/role_ids/index_ids int64 [B, L], numeric float32 [B, L, N_NUMERIC] (role 0 marks padding);
     in_pos int64 [B, I] and in_mask float32 [B, I]; out_pos int64 [B, O] and out_mask float32 [B, O]
-    (padded port slots point at position 0 and are masked); flows float32 [B, I, O] (0 for padded ports).
+    (padded port slots point at position 0 and are masked); flows float32 [B, I, O] (0 for padded ports);
+    lin_beta float32 [B, I, O] and lin_out float32 [B, O, N_LIN_OUT] (0 for padded ports, and where the
+    analysis did not model the program).
     """
     B = len(items)
     L = max(e.length for e in items)
@@ -328,6 +362,8 @@ def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
         "out_pos": np.zeros((B, O), np.int64),
         "out_mask": np.zeros((B, O), np.float32),
         "flows": np.zeros((B, I, O), np.float32),
+        "lin_beta": np.zeros((B, I, O), np.float32),
+        "lin_out": np.zeros((B, O, N_LIN_OUT), np.float32),
     }
     for b, e in enumerate(items):
         n = e.length
@@ -340,11 +376,14 @@ def collate(items: list[Encoded]) -> dict[str, np.ndarray]:
         batch["out_pos"][b, :e.n_out] = np.arange(1 + e.n_in, 1 + e.n_in + e.n_out)
         batch["out_mask"][b, :e.n_out] = 1.0
         batch["flows"][b, :e.n_in, :e.n_out] = 1.0 if e.flows is None else e.flows
+        if e.lin_beta is not None:
+            batch["lin_beta"][b, :e.n_in, :e.n_out] = e.lin_beta
+            batch["lin_out"][b, :e.n_out] = e.lin_out
     return batch
 
 
 MODEL_INPUTS = ("token_ids", "role_ids", "index_ids", "numeric", "in_pos", "in_mask", "out_pos", "out_mask",
-                "flows")
+                "flows", "lin_beta", "lin_out")
 MODEL_OUTPUTS = ("w0", "b0", "w1", "b1", "w2", "b2", "out_scale", "out_shift")
 
 

@@ -80,8 +80,8 @@ class Compiler:
     def compile(self, program) -> tuple[SurrogateParams, list[str]]:
         """The hypernetwork's surrogate for `program` and notes for the user."""
         sig = program.signature
-        enc = encode(sig, program.tokens, self.vocab, self.encoding, program.flows)
-        wanted = {i.name for i in self.session().get_inputs()}  # a compiler trained without flows lacks that input
+        enc = encode(sig, program.tokens, self.vocab, self.encoding, program.flows, program.linear)
+        wanted = {i.name for i in self.session().get_inputs()}  # older compilers lack some inputs (flows, lin_*)
         feeds = {k: v for k, v in collate([enc]).items() if k in wanted}
         outs = dict(zip(MODEL_OUTPUTS, self.session().run(list(MODEL_OUTPUTS), feeds)))
         in_shift, in_scale = input_normalisation(*sig.ranges())

@@ -19,6 +19,7 @@ from nsc.frontend.canonical import canonical_exts
 from nsc.frontend.checks import check_reached
 from nsc.frontend.dataflow import reach_matrix
 from nsc.frontend.index import FileIndex
+from nsc.frontend.linearize import linearize
 from nsc.frontend.parse import parse
 from nsc.frontend.pragmas import read_pragmas
 from nsc.frontend.preprocess import preprocess
@@ -94,7 +95,8 @@ class _Unit:
         exts = canonical_exts(reached, index)
         return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
                        signature=signature, include_dirs=self.include_dirs, defines=self.defines,
-                       headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature))
+                       headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature),
+                       linear=linearize(exts, signature))
 
     def _pragma_lines(self, target) -> tuple[int, int]:
         """Lines whose range pragmas belong to the target: after the end of the previous function of the main

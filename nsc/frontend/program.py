@@ -179,6 +179,8 @@ class Program:
     tokens:       canonical tokens of the target function and everything it reaches (helpers first, target last).
     flows:        bool numpy array [n_in, n_out]: False where input i cannot affect output j (dataflow.py);
                   None if not computed.
+    linear:       the target's statistical linearisation over its input box (linearize.py: a Linearization), or
+                  the Unsupported reason there is none; None if not computed.
     """
 
     path: str
@@ -190,6 +192,7 @@ class Program:
     headers: tuple[str, ...] = ()
     tokens: tuple[Token, ...] = field(default_factory=tuple)
     flows: object = None
+    linear: object = None
 
     @property
     def function(self) -> str:

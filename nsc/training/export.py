@@ -63,7 +63,10 @@ def example_inputs(vocab_size: int, n_in: int, n_out: int, n_code: int, seed: in
             "index_ids": rng.integers(0, 4, (1, L)), "numeric": numeric,
             "in_pos": np.arange(1, 1 + n_in)[None], "in_mask": np.ones((1, n_in), np.float32),
             "out_pos": np.arange(1 + n_in, 1 + n_in + n_out)[None], "out_mask": np.ones((1, n_out), np.float32),
-            "flows": (rng.random((1, n_in, n_out)) < 0.7).astype(np.float32)}
+            "flows": (rng.random((1, n_in, n_out)) < 0.7).astype(np.float32),
+            "lin_beta": rng.normal(size=(1, n_in, n_out)).astype(np.float32),
+            "lin_out": np.stack([np.ones((1, n_out)), rng.normal(0, 1, (1, n_out)), rng.normal(0, 1, (1, n_out)),
+                                 rng.random((1, n_out))], -1).astype(np.float32)}
 
 
 def export_onnx(hypernet: HyperNet, path: str) -> None:
@@ -74,7 +77,8 @@ def export_onnx(hypernet: HyperNet, path: str) -> None:
                "index_ids": {0: "batch", 1: "length"}, "numeric": {0: "batch", 1: "length"},
                "in_pos": {0: "batch", 1: "n_in"}, "in_mask": {0: "batch", 1: "n_in"},
                "out_pos": {0: "batch", 1: "n_out"}, "out_mask": {0: "batch", 1: "n_out"},
-               "flows": {0: "batch", 1: "n_in", 2: "n_out"},
+               "flows": {0: "batch", 1: "n_in", 2: "n_out"}, "lin_beta": {0: "batch", 1: "n_in", 2: "n_out"},
+               "lin_out": {0: "batch", 1: "n_out"},
                "w0": {0: "batch", 1: "n_in"}, "b0": {0: "batch"}, "w1": {0: "batch"}, "b1": {0: "batch"},
                "w2": {0: "batch", 1: "n_out"}, "b2": {0: "batch", 1: "n_out"},
                "out_scale": {0: "batch", 1: "n_out"}, "out_shift": {0: "batch", 1: "n_out"}}

@@ -6,6 +6,11 @@ from the front-end's data-flow analysis). With `use_flows`, the model reads flow
 of connected ports joins its embedding; after the encoder, each port state takes in the mean state of the ports
 it is connected to; and what the analysis proves is passed on exactly: a linear coefficient (i, j) is zero
 where input i cannot reach output j, and an input that reaches no output gets a zero first-layer column.
+With `use_linear`, it reads the front-end's statistical linearisation (lin_beta, lin_out; encoding.py) two
+ways: as port features (an input's total and largest coefficient; an output's modelled flag, log std, mean and
+linear share), and directly: the analysis's coefficients, times a learned per-output gain, are added to the
+linear channels' coefficients, and its log std and mean (in stds) to the predicted log scale and shift, so the
+network learns corrections to the analysis rather than the whole function.
 Outputs, for every program in the batch, the
 surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
 
@@ -37,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nsc.compiler.encoding import FLAG_PORT, N_NUMERIC, N_ROLES, ROLE_PAD
+from nsc.compiler.encoding import FLAG_PORT, N_LIN_OUT, N_NUMERIC, N_ROLES, ROLE_PAD
 from nsc.surrogate.torch_model import mlp_forward
 
 
@@ -65,6 +70,7 @@ class ModelConfig:
     use_flows: bool = False  # read the data-flow matrix (see the module docstring)
     second_layer: str = "generated"  # "generated": base + correction from the CLS state; "base": the fixed
     #                                  random base for every program (as fine-tunable as random init's)
+    use_linear: bool = False  # read the statistical linearisation (see the module docstring)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -74,6 +80,8 @@ class ModelConfig:
             raise ValueError("d_model must be divisible by n_heads")
         if self.linear_channels and self.max_outputs > min(self.hidden):
             raise ValueError("linear channels need a hidden unit per output")
+        if self.use_linear and not self.linear_channels:
+            raise ValueError("use_linear adds to the linear channels: it needs linear_channels")
         if self.second_layer not in ("generated", "base"):
             raise ValueError(f"second_layer must be 'generated' or 'base' (got {self.second_layer!r})")
 
@@ -156,7 +164,9 @@ class HyperNet(nn.Module):
         generated_second = cfg.second_layer == "generated"
         self.bias_head = nn.Linear(D, H1 + (H2 if generated_second else 0), bias=False)  # corrections to b0, b1
         self.w1_head = nn.Linear(D, H2 * H1, bias=False) if generated_second else None  # to the second layer
-        self.out_head = nn.Linear(D, H2 + 3)  # last-layer row, bias, log scale, shift argument of one output
+        # last-layer row, bias, log scale, shift argument of one output (and with use_linear: the log gain on the
+        # analysis's coefficients)
+        self.out_head = nn.Linear(D, H2 + 3 + int(cfg.use_linear))
         if cfg.linear_channels:  # linear coefficient of (input i, output j): <pair_in(i), pair_out(j)> / sqrt(dim)
             self.pair_in = nn.Linear(D, cfg.pair_dim)
             self.pair_out = nn.Linear(D, cfg.pair_dim)
@@ -164,6 +174,9 @@ class HyperNet(nn.Module):
             self.flow_emb = nn.Linear(2, D)  # a port's share of connected ports, and "connected to none"
             self.mix_in = nn.Linear(D, D)  # an input port takes in the mean state of the outputs it reaches
             self.mix_out = nn.Linear(D, D)  # an output port, of the inputs that reach it
+        if cfg.use_linear:
+            self.lin_in_emb = nn.Linear(2, D)  # an input's total and largest |coefficient|
+            self.lin_out_emb = nn.Linear(N_LIN_OUT, D)
         self._init_weights()
 
     def _init_weights(self):
@@ -196,7 +209,10 @@ class HyperNet(nn.Module):
 
     def set_output_scale_prior(self, log_scale: float) -> None:
         """Start every predicted log out_scale at `log_scale` (e.g. the training corpus's median log std), so that
-        training does not spend its first thousand steps walking the bias there."""
+        training does not spend its first thousand steps walking the bias there. With use_linear the analysis
+        gives the scale of nearly every program, so there is nothing to set."""
+        if self.cfg.use_linear:
+            return
         with torch.no_grad():
             self.out_head.bias[self.cfg.hidden[1] + 1] = log_scale / self.cfg.map_gain
 
@@ -218,30 +234,55 @@ class HyperNet(nn.Module):
             x = block(x, attend)
         return self.ln_f(x)
 
-    def flow_features(self, reach_in, reach_out, in_pos, in_mask, out_pos, out_mask, L: int) -> torch.Tensor:
-        """[B, L, D]: each port's flow embedding at its position, zero elsewhere. reach_in [B, I]: outputs each
-        input reaches; reach_out [B, O]: inputs reaching each output."""
+    def flow_features(self, reach_in, reach_out, in_mask, out_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """Port embeddings [B, I, D], [B, O, D] of the data flow. reach_in [B, I]: outputs each input reaches;
+        reach_out [B, O]: inputs reaching each output."""
         n_out = out_mask.sum(1, keepdim=True).clamp(min=1.0)
         n_in = in_mask.sum(1, keepdim=True).clamp(min=1.0)
         feat_in = torch.stack([reach_in / n_out, (reach_in == 0).to(reach_in.dtype)], -1)
         feat_out = torch.stack([reach_out / n_in, (reach_out == 0).to(reach_out.dtype)], -1)
-        emb_in = self.flow_emb(feat_in) * in_mask.unsqueeze(-1)  # padded slots point at position 0: add nothing
-        emb_out = self.flow_emb(feat_out) * out_mask.unsqueeze(-1)
+        return self.flow_emb(feat_in), self.flow_emb(feat_out)
+
+    def linear_features(self, lin_beta, lin_out, out_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """Port embeddings [B, I, D], [B, O, D] of the statistical linearisation (scaled to order one)."""
+        n_out = out_mask.sum(1, keepdim=True).clamp(min=1.0)
+        size = lin_beta.abs()
+        feat_in = torch.stack([size.sum(2) / n_out, size.amax(2)], -1)
+        m = lin_out[..., 2]
+        asinh_m = torch.sign(m) * torch.log(m.abs() + torch.sqrt(m * m + 1))  # spelled out for the ONNX exporter
+        feat_out = torch.stack([lin_out[..., 0], lin_out[..., 1] / 10, asinh_m / 5, lin_out[..., 3]], -1)
+        return self.lin_in_emb(feat_in), self.lin_out_emb(feat_out)
+
+    @staticmethod
+    def at_ports(emb_in, emb_out, in_pos, in_mask, out_pos, out_mask, L: int) -> torch.Tensor:
+        """[B, L, D]: port embeddings placed at their ports' positions, zero elsewhere."""
+        emb_in = emb_in * in_mask.unsqueeze(-1)  # padded slots point at position 0: add nothing
+        emb_out = emb_out * out_mask.unsqueeze(-1)
         D = emb_in.shape[-1]
-        extra = torch.zeros(reach_in.shape[0], L, D, dtype=emb_in.dtype, device=emb_in.device)
+        extra = torch.zeros(emb_in.shape[0], L, D, dtype=emb_in.dtype, device=emb_in.device)
         extra = extra.scatter_add(1, in_pos.unsqueeze(-1).expand(-1, -1, D), emb_in)
         return extra.scatter_add(1, out_pos.unsqueeze(-1).expand(-1, -1, D), emb_out)
 
     def forward(self, token_ids, role_ids, index_ids, numeric, in_pos, in_mask, out_pos, out_mask,
-                flows=None) -> dict:
+                flows=None, lin_beta=None, lin_out=None) -> dict:
         cfg = self.cfg
         H1, H2 = cfg.hidden
-        extra = None
+        port_in, port_out = [], []
         if cfg.use_flows:
             if flows is None:
                 raise ValueError("this hypernetwork reads flows (use_flows) and was given none")
             reach_in, reach_out = flows.sum(2), flows.sum(1)  # [B, I], [B, O]; 0 on padded ports
-            extra = self.flow_features(reach_in, reach_out, in_pos, in_mask, out_pos, out_mask, token_ids.shape[1])
+            e_in, e_out = self.flow_features(reach_in, reach_out, in_mask, out_mask)
+            port_in.append(e_in), port_out.append(e_out)
+        if cfg.use_linear:
+            if lin_beta is None or lin_out is None:
+                raise ValueError("this hypernetwork reads the linearisation (use_linear) and was given none")
+            e_in, e_out = self.linear_features(lin_beta, lin_out, out_mask)
+            port_in.append(e_in), port_out.append(e_out)
+        extra = None
+        if port_in:
+            extra = self.at_ports(sum(port_in), sum(port_out), in_pos, in_mask, out_pos, out_mask,
+                                  token_ids.shape[1])
         states = self.encode(token_ids, role_ids, index_ids, numeric, extra)
         B = states.shape[0]
         cls = states[:, 0]
@@ -266,13 +307,22 @@ class HyperNet(nn.Module):
         b1 = (self.base_b1 + db1).expand(B, -1)
         o = self.out_head(outs)
         w2, b2 = o[..., :H2], o[..., H2]
-        log_scale = soft_clamp(cfg.map_gain * o[..., H2 + 1], cfg.max_log_scale)
+        log_scale = cfg.map_gain * o[..., H2 + 1]
+        if cfg.use_linear:  # the analysis's log std, where it modelled the program
+            log_scale = log_scale + lin_out[..., 0] * lin_out[..., 1]
+        log_scale = soft_clamp(log_scale, cfg.max_log_scale)
         c = soft_clamp(cfg.map_gain * o[..., H2 + 2], cfg.max_shift_arg)
         shift_units = 0.5 * (torch.exp(c) - torch.exp(-c))  # sinh, spelled out: the ONNX exporter lacks aten::sinh
+        if cfg.use_linear:  # the analysis's mean in stds, in units of the (corrected) scale
+            to_scale = soft_clamp(lin_out[..., 0] * lin_out[..., 1] - log_scale, cfg.max_log_scale)
+            shift_units = shift_units + lin_out[..., 2] * torch.exp(to_scale)
         gen = {"w0": w0, "b0": b0, "w1": w1, "b1": b1, "w2": w2, "b2": b2,
                "log_scale": log_scale, "shift_units": shift_units}
         if cfg.linear_channels:
             beta = torch.einsum("bik,bjk->bij", self.pair_in(ins), self.pair_out(outs)) / math.sqrt(cfg.pair_dim)
+            if cfg.use_linear:  # the analysis's coefficients, times a learned gain per output (1 at the start)
+                gain = torch.exp(soft_clamp(o[..., H2 + 3], 3.0))
+                beta = beta + lin_beta * gain.unsqueeze(1)
             beta = beta * (flows if cfg.use_flows else in_mask.unsqueeze(2))  # flows are 0 on padded ports too
             gen = add_linear_channels(gen, beta, out_mask, cfg.linear_offset)
         return gen

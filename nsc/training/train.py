@@ -47,6 +47,7 @@ from nsc.compiler.encoding import (MODEL_INPUTS, Encoded, EncodingConfig, Vocabu
                                    encode, encoding_from_manifest, manifest_encoding)
 from nsc.errors import NscError
 from nsc.frontend.dataflow import reach_matrix_of_tokens
+from nsc.frontend.linearize import linearize_tokens
 from nsc.surrogate.finetune import data_mean_std
 from nsc.surrogate.params import input_normalisation
 from nsc.training.model import (HyperNet, ModelConfig, UnconditionedInit, program_loss, program_mean,
@@ -161,10 +162,10 @@ class ProgramSet:
         self.truncated = 0
         self.skipped = Counter()
         shared = {}  # program id -> its sample arrays: rewrites share their original's samples
-        for rec, flows in with_flows(records, workers):
+        for rec, (flows, linear) in with_analyses(records, workers):
             key = getattr(rec, "id", None)
             try:
-                enc = encode(rec.signature, rec.tokens, vocab, enc_cfg, flows)
+                enc = encode(rec.signature, rec.tokens, vocab, enc_cfg, flows, linear)
             except NscError as e:
                 self.skipped["too long" if "tokens long" in e.message else "too many ports"] += 1
                 continue
@@ -238,15 +239,15 @@ class ProgramSet:
         return {k: torch.from_numpy(v) for k, v in arrays.items()}
 
 
-def _flows_of(item) -> np.ndarray:
+def _analyses_of(item) -> tuple:
     tokens, signature = item
-    return reach_matrix_of_tokens(tokens, signature)
+    return reach_matrix_of_tokens(tokens, signature), linearize_tokens(tokens, signature)
 
 
-def with_flows(records, workers: int = 1, block: int = 4096):
-    """(record, flows) pairs, in record order. The data-flow analysis (~3 ms a program) runs once per program id
-    (a rewrite computes what its original does) and, with workers > 1, in that many processes, a block of
-    records at a time so that records still stream."""
+def with_analyses(records, workers: int = 1, block: int = 4096):
+    """(record, (flows, linearisation)) pairs, in record order. The front-end's analyses (~3 ms and ~5 ms a
+    program) run once per program id (a rewrite computes what its original does) and, with workers > 1, in that
+    many processes, a block of records at a time so that records still stream."""
     from multiprocessing import get_context
 
     def key(rec):  # toy records have no id: each is a program of its own
@@ -263,7 +264,7 @@ def with_flows(records, workers: int = 1, block: int = 4096):
                 if key(rec) not in known:
                     todo.setdefault(key(rec), rec)
             items = [(rec.tokens, rec.signature) for rec in todo.values()]
-            results = pool.map(_flows_of, items, chunksize=64) if pool else [_flows_of(i) for i in items]
+            results = pool.map(_analyses_of, items, chunksize=64) if pool else [_analyses_of(i) for i in items]
             known.update(zip(todo, results))
             for rec in block_records:
                 yield rec, known[key(rec)]
@@ -281,9 +282,11 @@ def permute_ports(enc: Encoded, perm_in: np.ndarray, perm_out: np.ndarray) -> En
     new_position = np.empty(L, np.int64)
     new_position[order] = np.arange(L)
     flows = None if enc.flows is None else enc.flows[perm_in][:, perm_out]
+    lin_beta = None if enc.lin_beta is None else enc.lin_beta[perm_in][:, perm_out]
+    lin_out = None if enc.lin_out is None else enc.lin_out[perm_out]
     return Encoded(enc.token_ids[order], enc.role_ids[order], enc.index_ids[order],
                    new_position[enc.numeric_pos].astype(np.int32), enc.numeric_rows, n_in, n_out,
-                   enc.n_code_tokens, enc.n_dropped_tokens, enc.notes, flows)
+                   enc.n_code_tokens, enc.n_dropped_tokens, enc.notes, flows, lin_beta, lin_out)
 
 
 class BatchSchedule:

@@ -1,0 +1,1206 @@
+"""Statistical linearisation: the best linear model of the target function over its input box, read from the text.
+
+A static analysis (an abstract interpretation): the program is never run. Each input is x_i = mid_i + half_i u_i
+with u_i uniform on [-1, 1] (the surrogate's normalised input), and every value the function computes is
+abstracted as a linear form in the u's plus an uncorrelated residual,
+
+    value ~ mean + sum_i lin_i u_i + e,      Var(e) = resid,
+
+the least-squares linear approximation of the value, propagated approximately:
+  * sums and scalings are exact; a product uses its operands' moments (exact mean and linear part for any
+    two linear forms, the residual as if they were Gaussian);
+  * other nonlinear steps (math.h calls, division, casts to int, comparisons, table lookups at a computed
+    index) are linearised statistically: the scalar function is integrated over its operand's approximate
+    distribution (the operand's largest linear term as a uniform variable, the rest as a Gaussian) by
+    quadrature, giving the result's mean, its covariance with the operand, and what is left over;
+  * a branch on an uncertain condition runs both arms and merges their states weighted by the condition's
+    probability (itself a linear form, so the merge also carries how the choice depends on the inputs); an arm
+    that returns finishes a path of its own, merged with the rest at the end;
+  * a loop or ``break``/``continue`` decided by an uncertain condition follows the likelier way (an
+    approximation: Newton-style iterations stop where most of the input box has converged).
+Constant values stay exact Python numbers with C's integer semantics, so loops with constant bounds unroll
+exactly and constant tables are read exactly.
+
+`linearize(exts, signature)` -> a `Linearization`, or an `Unsupported` reason for code outside the subset
+(structs, goto, bit operations on uncertain values, writes at an uncertain index, more than MAX_STEPS steps).
+The compiler reads the result as features (nsc/compiler/encoding.py); `bench/bench_linearize.py` measures how
+close it comes to the least-squares linear fit of sampled data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from pycparser import c_ast, c_parser
+
+from nsc.frontend.c_types import canonical_scalar
+from nsc.frontend.canonical import TARGET_NAME
+
+MAX_STEPS = 200_000  # expression evaluations before the analysis gives up
+MAX_CALL_DEPTH = 32
+
+_U = 1.0 / 3.0  # Var(u) for u ~ U[-1, 1]
+_LEG_X, _LEG_W = np.polynomial.legendre.leggauss(8)
+_LEG_W = _LEG_W / 2.0  # the uniform distribution on [-1, 1]
+_HERM_X, _HERM_W = np.polynomial.hermite_e.hermegauss(5)
+_HERM_W = _HERM_W / math.sqrt(2 * math.pi)  # the standard normal
+
+
+class Unsupported(Exception):
+    """The function uses something the analysis does not model; the message says what."""
+
+
+@dataclass
+class Linearization:
+    """Per output j: y_j ~ mean[j] + sum_i coef[i, j] u_i + e_j with Var(e_j) = resid[j] (u_i ~ U[-1, 1])."""
+
+    mean: np.ndarray  # [n_out] float64
+    coef: np.ndarray  # [n_in, n_out] float64
+    resid: np.ndarray  # [n_out] float64, >= 0
+
+    @property
+    def std(self) -> np.ndarray:
+        """Predicted standard deviation of each output over the input box."""
+        return np.sqrt((self.coef ** 2).sum(0) * _U + self.resid)
+
+    def predict(self, u: np.ndarray) -> np.ndarray:
+        """The linear model itself on normalised inputs u [n, n_in] -> [n, n_out]."""
+        return self.mean + u @ self.coef
+
+
+class Lin:
+    """An uncertain value: mean + lin . u + e, Var(e) = resid, within [lo, hi] (interval arithmetic; keeps
+    quadrature inside the values an operand can take, e.g. off the pole of 1/x for a positive x).
+    is_int: of integer C type; is_bool: a 0/1 truth."""
+
+    __slots__ = ("m", "c", "r", "lo", "hi", "is_int", "is_bool")
+
+    def __init__(self, m: float, c: np.ndarray, r: float = 0.0, lo: float = -math.inf, hi: float = math.inf,
+                 is_int: bool = False, is_bool: bool = False):
+        self.m, self.c, self.r = float(m), c, max(float(r), 0.0)
+        self.lo, self.hi = (float(lo), float(hi)) if lo <= hi else (-math.inf, math.inf)  # nan: unknown
+        self.is_int, self.is_bool = is_int, is_bool
+
+    def var_lin(self) -> float:
+        return float(self.c @ self.c) * _U
+
+    def var(self) -> float:
+        return self.var_lin() + self.r
+
+    def support(self) -> tuple[float, float]:
+        """[lo, hi] narrowed to six standard deviations around the mean (where quadrature may look)."""
+        s = 6.0 * math.sqrt(self.var())
+        return max(self.lo, self.m - s), min(self.hi, self.m + s)
+
+
+@dataclass(frozen=True)
+class Ptr:
+    """A pointer: cell `offset` of storage `sid`; `dims`: the array dimensions still to index (() for a scalar)."""
+
+    sid: int
+    offset: int
+    dims: tuple = ()
+    is_int: bool = False
+
+    def stride(self) -> int:
+        return int(np.prod(self.dims[1:])) if len(self.dims) > 1 else 1
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# values: Python int (C integer constant), float (double constant), Lin (uncertain), Ptr
+
+
+def is_int(v) -> bool:
+    return v.is_int if isinstance(v, Lin) else isinstance(v, (int, bool)) and not isinstance(v, float)
+
+
+def _const(v) -> bool:
+    return isinstance(v, (int, float))
+
+
+def _check(v):
+    if isinstance(v, Ptr):
+        raise Unsupported("arithmetic on a pointer value")
+    return v
+
+
+def _lin(v, n: int) -> Lin:
+    return v if isinstance(v, Lin) else Lin(float(v), np.zeros(n), 0.0, float(v), float(v), is_int(v))
+
+
+def _bounds(values) -> tuple[float, float]:
+    """[min, max] of candidate bounds; unknown (-inf, inf) if any is nan."""
+    a = np.asarray(values, dtype=np.float64)
+    if np.isnan(a).any():
+        return -math.inf, math.inf
+    return float(a.min()), float(a.max())
+
+
+def _settle(v: Lin):
+    """A linear form with no spread left is a constant again."""
+    if v.r == 0.0 and not v.c.any():
+        return int(round(v.m)) if v.is_int and abs(v.m) < 2 ** 62 else v.m
+    return v
+
+
+def c_div(a: int, b: int) -> int:
+    if b == 0:
+        raise Unsupported("integer division by zero")
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def c_mod(a: int, b: int) -> int:
+    return a - b * c_div(a, b)
+
+
+def add(a, b, n: int, sign: float = 1.0):
+    a, b = _check(a), _check(b)
+    if _const(a) and _const(b):
+        return a + b if sign > 0 else a - b
+    la, lb = _lin(a, n), _lin(b, n)
+    lo, hi = (la.lo + lb.lo, la.hi + lb.hi) if sign > 0 else (la.lo - lb.hi, la.hi - lb.lo)
+    return _settle(Lin(la.m + sign * lb.m, la.c + sign * lb.c, la.r + lb.r, lo, hi, la.is_int and lb.is_int))
+
+
+def scale(a, k: float):
+    if _const(a):
+        return a * k
+    if k == 0:
+        return 0 if a.is_int and isinstance(k, int) else 0.0
+    lo, hi = sorted((a.lo * k, a.hi * k))
+    return _settle(Lin(a.m * k, a.c * k, a.r * k * k, lo, hi, a.is_int and float(k).is_integer(), False))
+
+
+def mul(a, b, n: int):
+    a, b = _check(a), _check(b)
+    if _const(a) and _const(b):
+        return a * b
+    if _const(b):
+        return scale(a, b)
+    if _const(a):
+        return scale(b, a)
+    cov = float(a.c @ b.c) * _U
+    va, vb = a.var(), b.var()
+    c = a.m * b.c + b.m * a.c
+    total = a.m ** 2 * vb + b.m ** 2 * va + 2 * a.m * b.m * cov + va * vb + cov ** 2  # Var(ab), Gaussian
+    with np.errstate(all="ignore"):
+        lo, hi = _bounds([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi])
+    return _settle(Lin(a.m * b.m + cov, c, total - float(c @ c) * _U, lo, hi, a.is_int and b.is_int,
+                       a.is_bool and b.is_bool))
+
+
+def _quadrature(a: Lin):
+    """Nodes and weights for integrating over a's distribution: its largest linear term (index k, coefficient
+    cd) as a uniform variable (Gauss-Legendre), the rest of its variance as a Gaussian (Gauss-Hermite)."""
+    k = int(np.argmax(np.abs(a.c)))
+    cd = float(a.c[k])
+    var_rest_lin = max(a.var_lin() - cd * cd * _U, 0.0)
+    dx = cd * _LEG_X[:, None]
+    gx = math.sqrt(var_rest_lin + a.r) * _HERM_X[None, :]
+    return k, cd, var_rest_lin, dx, gx, _LEG_W[:, None] * _HERM_W[None, :]
+
+
+def _range_of(f, lo: float, hi: float, nodes: np.ndarray) -> tuple[float, float]:
+    """f's range over [lo, hi], from a grid (and the quadrature nodes): a tight guide, not a proof."""
+    grid = np.concatenate([np.linspace(lo, hi, 65), nodes.ravel()])
+    with np.errstate(all="ignore"):
+        F = np.asarray(f(grid), dtype=np.float64)
+    F = F[np.isfinite(F)]
+    return (float(F.min()), float(F.max())) if F.size else (-math.inf, math.inf)
+
+
+def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False):
+    """f(a) linearised over a's distribution (`_quadrature`): mean, covariance with a's terms, residual."""
+    k, cd, var_rest_lin, dx, gx, W = _quadrature(a)
+    var_d, var_g = cd * cd * _U, var_rest_lin + a.r
+    lo, hi = a.support()
+    X = np.clip(a.m + dx + gx, lo, hi)  # regressions below stay on the unclipped parts (the u's)
+    with np.errstate(all="ignore"):
+        F = np.asarray(f(X), dtype=np.float64)
+    ok = np.isfinite(F)
+    if not ok.any():
+        raise Unsupported("a math function is undefined over the whole range of its argument")
+    W = np.where(ok, W, 0.0)
+    W = W / W.sum()
+    F = np.where(ok, F, 0.0)
+    mean = float((W * F).sum())
+    var_f = float((W * (F - mean) ** 2).sum())
+    kd = float((W * F * dx).sum()) / var_d if var_d > 0 else 0.0
+    kg = float((W * F * gx).sum()) / var_g if var_g > 0 else 0.0
+    c = kg * a.c
+    c[k] = kd * cd
+    explained = kd * kd * var_d + kg * kg * var_rest_lin
+    r_lo, r_hi = _range_of(f, lo, hi, X)
+    return _settle(Lin(mean, c, var_f - explained, r_lo, r_hi, is_int_result or is_bool, is_bool))
+
+
+def index_weights(idx: Lin, n_entries: int) -> np.ndarray:
+    """Probability of reading each entry of a table at the uncertain index idx (rounded, clipped)."""
+    _, _, _, dx, gx, W = _quadrature(idx)
+    k = np.clip(np.rint(np.clip(idx.m + dx + gx, *idx.support())), 0, n_entries - 1).astype(int)
+    return np.bincount(k.ravel(), W.ravel(), minlength=n_entries)
+
+
+def negate(t):
+    """!t for a truth value."""
+    if _const(t):
+        return int(not t)
+    return Lin(1.0 - t.m, -t.c, t.r, 1.0 - t.hi, 1.0 - t.lo, True, True)
+
+
+def both(a, b, n: int):
+    """a && b for truth values (independent beyond their linear parts)."""
+    if _const(a):
+        return b if a else 0
+    if _const(b):
+        return a if b else 0
+    return mul(a, b, n)
+
+
+def unary_fn(f, a, n: int, is_int_result: bool = False, is_bool: bool = False):
+    """f applied to a constant exactly, to an uncertain value by `apply1`."""
+    if _const(a):
+        with np.errstate(all="ignore"):
+            y = float(f(np.float64(a)))
+        if not math.isfinite(y):
+            raise Unsupported("a math function is undefined at a constant argument")
+        return int(y) if is_int_result or is_bool else y
+    return apply1(f, a, n, is_int_result, is_bool)
+
+
+def mix(weights: list, values: list, n: int):
+    """The value that is values[k] with probability weights[k] (weights: linear forms or numbers, summing to ~1
+    as functions of u): mean and linear part of the mixture, including how the choice itself depends on u."""
+    first = values[0]
+    if all(v is first for v in values) or (all(_const(v) for v in values) and len(set(values)) == 1):
+        return first
+    if any(isinstance(v, Ptr) for v in values):
+        if all(v == first for v in values):
+            return first
+        raise Unsupported("a pointer that depends on an uncertain branch")
+    lw = [_lin(w, n) for w in weights]
+    lv = [_lin(v, n) for v in values]
+    wbar = np.array([max(w.m, 0.0) for w in lw])
+    total_w = wbar.sum()
+    if total_w <= 0:
+        raise Unsupported("a branch with no probability left")
+    wbar = wbar / total_w
+    # E[w_k v_k] = mean(w_k) mean(v_k) + Cov(w_k, v_k): an arm's value and its probability vary together
+    m = float(sum(wk * v.m + float(w.c @ v.c) * _U / total_w for wk, w, v in zip(wbar, lw, lv)))
+    c = sum(wk * v.c + (v.m - m) * w.c / total_w for wk, w, v in zip(wbar, lw, lv))
+    var = float(sum(wk * (v.var() + (v.m - m) ** 2) for wk, v in zip(wbar, lv)))
+    used = [v for wk, v in zip(wbar, lv) if wk > 0]
+    return _settle(Lin(m, np.asarray(c, dtype=np.float64), var - float(c @ c) * _U, min(v.lo for v in used),
+                       max(v.hi for v in used), all(v.is_int for v in lv),
+                       all(v.is_bool or (_const(x) and x in (0, 1)) for v, x in zip(lv, values))))
+
+
+def probability(v) -> float | None:
+    """The probability that a truth value holds, or None if it is certain (then bool(v) decides)."""
+    if _const(v):
+        return None
+    p = min(max(v.m, 0.0), 1.0)
+    return None if p < 1e-9 or p > 1 - 1e-9 else p
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# math.h
+
+def _fn1(name):
+    table = {
+        "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+        "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
+        "atanh": np.arctanh, "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
+        "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "cbrt": np.cbrt, "fabs": np.abs, "floor": np.floor,
+        "ceil": np.ceil, "round": lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5), "trunc": np.trunc,
+        "rint": np.rint, "nearbyint": np.rint,
+        "erf": np.vectorize(math.erf, otypes=[float]), "erfc": np.vectorize(math.erfc, otypes=[float]),
+        "tgamma": np.vectorize(lambda x: math.gamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
+        "lgamma": np.vectorize(lambda x: math.lgamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
+    }
+    if name in table:
+        return table[name]
+    if name.endswith(("f", "l")) and name[:-1] in table:
+        return table[name[:-1]]
+    return None
+
+
+def _fn2(name):
+    table = {"pow": np.power, "atan2": np.arctan2, "fmod": np.fmod, "hypot": np.hypot, "copysign": np.copysign,
+             "fdim": lambda a, b: np.maximum(a - b, 0.0)}
+    if name in table:
+        return table[name]
+    if name.endswith(("f", "l")) and name[:-1] in table:
+        return table[name[:-1]]
+    return None
+
+
+def _minmax(name):
+    base = name[:-1] if name.endswith(("f", "l")) and name[:-1] in ("fmin", "fmax") else name
+    return base if base in ("fmin", "fmax") else None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the interpreter
+
+def _type_names(node):
+    while isinstance(node, (c_ast.TypeDecl, c_ast.ArrayDecl, c_ast.PtrDecl)):
+        node = node.type
+    if isinstance(node, c_ast.IdentifierType):
+        return node.names
+    raise Unsupported(f"type {type(node).__name__}")
+
+
+def _is_int_type(node) -> bool:
+    name = canonical_scalar(_type_names(node))
+    if name is None or name == "void":
+        return False
+    return name not in ("float", "double", "long double")
+
+
+def _int_literal(text: str) -> int:
+    t = text.rstrip("uUlL")
+    if t.lower().startswith("0x"):
+        return int(t, 16)
+    if len(t) > 1 and t.startswith("0") and t.isdigit():
+        return int(t, 8)
+    return int(t)
+
+
+def _walk(node):
+    yield node
+    for _, child in node.children():
+        yield from _walk(child)
+
+
+class _Return(Exception):
+    pass
+
+
+class _State:
+    """Memory of one path: storages (lists of values) by id, shared ids across copies so pointers stay valid."""
+
+    def __init__(self, mem: dict, weight):
+        self.mem, self.weight = mem, weight
+
+    def copy(self, weight) -> "_State":
+        return _State({k: list(v) for k, v in self.mem.items()}, weight)
+
+
+def mean_of(v) -> float:
+    return v.m if isinstance(v, Lin) else float(v)
+
+
+class _Exits:
+    """The paths that leave one loop early, on uncertain conditions.
+
+    Values inside the loop are not conditioned on the loop still running (the analysis cannot condition), so the
+    probability of an exit condition at iteration t is the share of the input box that has left by then, by
+    that exit: cumulative, not a hazard. So each exit site (a loop condition or a branch that breaks) leaves
+    with the increase of its probability since its last visit, the running path keeps its weight, and after
+    the loop the exits are merged with the running path, which carries what is left.
+    """
+
+    def __init__(self, start):
+        self.start = start  # the loop's weight
+        self.exited = 0.0  # weight that has left, so far
+        self.paths = []  # (weight, state)
+        self.last = {}  # exit site -> its weight at its last visit
+
+    def record(self, site, leaving: _State, n: int) -> None:
+        mass = add(leaving.weight, self.last.get(site, 0.0), n, -1.0)
+        if mean_of(mass) <= 1e-9:
+            return
+        self.last[site] = leaving.weight
+        self.paths.append((mass, leaving))
+        self.exited = add(self.exited, mass, n)
+
+    def done(self) -> bool:
+        """Has (nearly) every path left?"""
+        return mean_of(self.exited) >= (1 - 1e-3) * mean_of(self.start)
+
+
+class _Frame:
+    """One function activation: its scopes, the paths that have returned, the exits of the loops it is in."""
+
+    def __init__(self, scope: dict, is_int_return: bool):
+        self.scopes = [scope]
+        self.finished = []  # (weight, state, return value)
+        self.exits = []  # one _Exits per enclosing loop
+        self.is_int_return = is_int_return
+
+
+class Interpreter:
+    def __init__(self, exts, n_in: int):
+        self.n = n_in
+        self.steps = 0
+        self.next_sid = 0
+        self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
+        self.global_decls = [e for e in exts if isinstance(e, c_ast.Decl) and e.name
+                             and not isinstance(e.type, c_ast.FuncDecl)]
+        self.enums = [node for e in exts for node in _walk(e) if isinstance(node, c_ast.Enum)]
+        self.globals: dict = {}
+        self.depth = 0
+
+    # -- memory ----------------------------------------------------------------------------------------------
+
+    def new_storage(self, state: _State, cells: list) -> int:
+        sid = self.next_sid
+        self.next_sid += 1
+        state.mem[sid] = cells
+        return sid
+
+    def declare(self, decl: c_ast.Decl, state: _State, frame: _Frame | None, scope: dict):
+        t = decl.type
+        if isinstance(t, c_ast.FuncDecl):
+            return
+        if isinstance(t, c_ast.TypeDecl):
+            if not isinstance(t.type, c_ast.IdentifierType):
+                raise Unsupported(f"a {type(t.type).__name__} variable")
+            int_type = _is_int_type(t)
+            value = 0 if int_type else 0.0
+            if decl.init is not None:
+                value = self.convert(self.eval(decl.init, state, frame), int_type)
+            scope[decl.name] = ("scalar", self.new_storage(state, [value]), int_type)
+        elif isinstance(t, c_ast.ArrayDecl):
+            dims = []
+            node = t
+            while isinstance(node, c_ast.ArrayDecl):
+                if node.dim is None:
+                    if not isinstance(decl.init, c_ast.InitList) or dims:
+                        raise Unsupported("an array of unknown size")
+                    dims.append(len(decl.init.exprs))
+                else:
+                    d = self.eval(node.dim, state, frame)
+                    if not isinstance(d, int):
+                        raise Unsupported("an array with an uncertain size")
+                    dims.append(d)
+                node = node.type
+            int_type = _is_int_type(node)
+            size = int(np.prod(dims))
+            if size > 1_000_000:
+                raise Unsupported("a very large array")
+            cells = [0 if int_type else 0.0] * size
+            if decl.init is not None:
+                flat = self.flatten_init(decl.init, state, frame)
+                if len(flat) > size:
+                    raise Unsupported("an initialiser longer than its array")
+                cells[:len(flat)] = [self.convert(v, int_type) for v in flat]
+            scope[decl.name] = ("array", self.new_storage(state, cells), int_type, tuple(dims))
+        elif isinstance(t, c_ast.PtrDecl):
+            value = None
+            if decl.init is not None:
+                value = self.eval(decl.init, state, frame)
+                if not isinstance(value, Ptr):
+                    raise Unsupported("a pointer initialised from a non-pointer")
+            scope[decl.name] = ("pointer", self.new_storage(state, [value]), False)
+        else:
+            raise Unsupported(f"a declaration of {type(t).__name__}")
+
+    def flatten_init(self, init, state, frame) -> list:
+        if isinstance(init, c_ast.InitList):
+            out = []
+            for e in init.exprs:
+                out.extend(self.flatten_init(e, state, frame))
+            return out
+        return [self.eval(init, state, frame)]
+
+    def lookup(self, name: str, frame: _Frame | None):
+        if frame is not None:
+            for scope in reversed(frame.scopes):
+                if name in scope:
+                    return scope[name]
+        if name in self.globals:
+            return self.globals[name]
+        raise Unsupported(f"unknown name {name}")
+
+    def convert(self, v, int_type: bool):
+        """C's conversion on assignment to an integer or floating variable."""
+        if isinstance(v, Ptr) or v is None:
+            return v
+        if int_type:
+            if isinstance(v, Lin):
+                return v if v.is_int else apply1(np.trunc, v, self.n, is_int_result=True)
+            if isinstance(v, float):
+                if not math.isfinite(v):
+                    raise Unsupported("a non-finite value converted to an integer")
+                return int(v)
+            return int(v)
+        if isinstance(v, Lin):
+            if v.is_int:
+                return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False)
+            return v
+        return float(v)
+
+    # -- lvalues ---------------------------------------------------------------------------------------------
+
+    def cell(self, node, state, frame) -> tuple[int, int, bool]:
+        """(storage id, offset, integer type) of an lvalue."""
+        if isinstance(node, c_ast.ID):
+            entry = self.lookup(node.name, frame)
+            if entry[0] == "array":
+                raise Unsupported("assignment to a whole array")
+            return entry[1], 0, entry[2]
+        if isinstance(node, (c_ast.ArrayRef, c_ast.UnaryOp)):
+            p = self.address(node, state, frame)
+            if p.dims and len(p.dims) > 1:
+                raise Unsupported("assignment to a sub-array")
+            return p.sid, p.offset, p.is_int
+        raise Unsupported(f"assignment to a {type(node).__name__}")
+
+    def address(self, node, state, frame) -> Ptr:
+        """The pointer an element reference designates: a[i], *p, *(p + k)."""
+        if isinstance(node, c_ast.ArrayRef):
+            base = self.eval(node.name, state, frame)
+            if not isinstance(base, Ptr):
+                raise Unsupported("indexing a non-pointer")
+            idx = self.eval(node.subscript, state, frame)
+            if not isinstance(idx, int):
+                raise Unsupported("a write at an uncertain index")
+            return Ptr(base.sid, base.offset + idx * base.stride(), base.dims[1:], base.is_int)
+        if isinstance(node, c_ast.UnaryOp) and node.op == "*":
+            p = self.eval(node.expr, state, frame)
+            if not isinstance(p, Ptr):
+                raise Unsupported("dereferencing a non-pointer")
+            return Ptr(p.sid, p.offset, p.dims[1:], p.is_int)
+        raise Unsupported(f"the address of a {type(node).__name__}")
+
+    def store(self, node, value, state, frame):
+        sid, off, int_type = self.cell(node, state, frame)
+        cells = state.mem[sid]
+        if not 0 <= off < len(cells):
+            raise Unsupported("a write out of bounds")
+        value = self.convert(value, int_type)
+        cells[off] = value
+        return value
+
+    def read_element(self, node, state, frame):
+        """a[i]: exact at a constant index; at an uncertain one, the table linearised over the index."""
+        base = self.eval(node.name, state, frame)
+        if not isinstance(base, Ptr):
+            raise Unsupported("indexing a non-pointer")
+        idx = self.eval(node.subscript, state, frame)
+        if isinstance(idx, int):
+            p = Ptr(base.sid, base.offset + idx * base.stride(), base.dims[1:], base.is_int)
+            return p if p.dims else self.load(p, state)
+        if not isinstance(idx, Lin) or len(base.dims) > 1:
+            raise Unsupported("an uncertain index into a multi-dimensional array")
+        cells = state.mem[base.sid]
+        size = base.dims[0] if base.dims else len(cells) - base.offset
+        entries = cells[base.offset:base.offset + size]
+        if not entries or any(isinstance(e, Ptr) or e is None for e in entries):
+            raise Unsupported("an uncertain index into pointers")
+        means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries])
+        value = _lin(unary_fn(lambda x: means[np.clip(np.rint(x), 0, size - 1).astype(int)], idx, self.n,
+                              is_int_result=base.is_int), self.n)
+        spread = [(k, e) for k, e in enumerate(entries) if isinstance(e, Lin)]
+        if spread:  # the entries' own dependence on the inputs, weighted by how often each is read
+            P = index_weights(idx, size)
+            value = Lin(value.m, value.c + sum(P[k] * e.c for k, e in spread),
+                        value.r + sum(P[k] * e.r for k, e in spread), min([value.lo] + [e.lo for _, e in spread]),
+                        max([value.hi] + [e.hi for _, e in spread]), value.is_int)
+        return _settle(value)
+
+    def load(self, p: Ptr, state):
+        cells = state.mem[p.sid]
+        if not 0 <= p.offset < len(cells):
+            raise Unsupported("a read out of bounds")
+        return cells[p.offset]
+
+    # -- expressions -----------------------------------------------------------------------------------------
+
+    def eval(self, node, state: _State, frame: _Frame | None):
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise Unsupported(f"more than {MAX_STEPS} steps")
+        n = self.n
+        if isinstance(node, c_ast.Constant):
+            if node.type in ("int", "unsigned int", "long int", "unsigned long int", "long long int",
+                             "unsigned long long int"):
+                return _int_literal(node.value)
+            if node.type in ("double", "float", "long double"):
+                return float(node.value.rstrip("fFlL"))
+            if node.type == "char":
+                return ord(node.value.strip("'")[-1])
+            raise Unsupported(f"a {node.type} constant")
+        if isinstance(node, c_ast.ID):
+            entry = self.lookup(node.name, frame)
+            if entry[0] == "array":
+                return Ptr(entry[1], 0, entry[3], entry[2])
+            if entry[0] == "constant":
+                return entry[1]
+            value = state.mem[entry[1]][0]
+            if value is None:
+                raise Unsupported("an uninitialised pointer")
+            return value
+        if isinstance(node, c_ast.ArrayRef):
+            return self.read_element(node, state, frame)
+        if isinstance(node, c_ast.BinaryOp):
+            return self.binary(node, state, frame)
+        if isinstance(node, c_ast.UnaryOp):
+            return self.unary(node, state, frame)
+        if isinstance(node, c_ast.TernaryOp):
+            cond = self.truth(self.eval(node.cond, state, frame))
+            p = probability(cond)
+            if p is None:
+                return self.eval(node.iftrue if cond else node.iffalse, state, frame)
+            a = self.eval(node.iftrue, state, frame)
+            b = self.eval(node.iffalse, state, frame)
+            if is_int(a) != is_int(b):  # the usual arithmetic conversions
+                a, b = self.convert(a, False), self.convert(b, False)
+            return mix([cond, negate(cond)], [a, b], n)
+        if isinstance(node, c_ast.Assignment):
+            if node.op == "=":
+                return self.store(node.lvalue, self.eval(node.rvalue, state, frame), state, frame)
+            old = self.eval(node.lvalue, state, frame)
+            new = self.arith(node.op[:-1], old, self.eval(node.rvalue, state, frame))
+            return self.store(node.lvalue, new, state, frame)
+        if isinstance(node, c_ast.Cast):
+            names = _type_names(node.to_type.type)
+            if isinstance(node.to_type.type, c_ast.PtrDecl):
+                raise Unsupported("a pointer cast")
+            v = self.eval(node.expr, state, frame)
+            if canonical_scalar(names) == "void":
+                return v
+            return self.convert(v, _is_int_type(node.to_type.type))
+        if isinstance(node, c_ast.FuncCall):
+            return self.call(node, state, frame)
+        if isinstance(node, c_ast.ExprList):
+            v = None
+            for e in node.exprs:
+                v = self.eval(e, state, frame)
+            return v
+        raise Unsupported(f"a {type(node).__name__} expression")
+
+    def truth(self, v):
+        """A C truth value: a number, or a 0/1 linear form (the probability that it holds)."""
+        if isinstance(v, Ptr):
+            return 1
+        if _const(v):
+            return int(bool(v))
+        if v.is_bool:
+            return v
+        if v.is_int:
+            return apply1(lambda x: (np.abs(x) >= 0.5).astype(float), v, self.n, is_bool=True)
+        return apply1(lambda x: (x != 0).astype(float), v, self.n, is_bool=True)
+
+    def compare(self, op: str, a, b):
+        a, b = _check(a), _check(b)
+        if _const(a) and _const(b):
+            return int({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b, "==": a == b, "!=": a != b}[op])
+        d = add(a, b, self.n, -1.0)
+        if _const(d):
+            return self.compare(op, d, 0)
+        ints = is_int(a) and is_int(b)
+        half = 0.5 if ints else 0.0  # integer values: x < y is x - y <= -1, decided half way
+        tests = {"<": lambda x: x < -half, ">": lambda x: x > half, "<=": lambda x: x <= half,
+                 ">=": lambda x: x >= -half,
+                 "==": (lambda x: np.abs(x) < 0.5) if ints else (lambda x: x == 0),
+                 "!=": (lambda x: np.abs(x) >= 0.5) if ints else (lambda x: x != 0)}
+        test = tests[op]
+        return apply1(lambda x: test(x).astype(float), d, self.n, is_bool=True)
+
+    def arith(self, op: str, a, b):
+        n = self.n
+        if isinstance(a, Ptr) and op in ("+", "-") and isinstance(b, int):
+            return Ptr(a.sid, a.offset + (b if op == "+" else -b) * a.stride(), a.dims, a.is_int)
+        a, b = _check(a), _check(b)
+        ints = is_int(a) and is_int(b)
+        if op == "+":
+            return add(a, b, n)
+        if op == "-":
+            return add(a, b, n, -1.0)
+        if op == "*":
+            return mul(a, b, n)
+        if op == "/":
+            if _const(a) and _const(b):
+                if ints:
+                    return c_div(a, b)
+                if b == 0:
+                    raise Unsupported("division by a constant zero")
+                return a / b
+            if _const(b):
+                if b == 0:
+                    raise Unsupported("division by a constant zero")
+                q = scale(a, 1.0 / b)
+                return self.convert(q, True) if ints else q
+            q = unary_fn(lambda x: 1.0 / x, b, n) if _const(a) and a == 1 else (
+                scale(unary_fn(lambda x: 1.0 / x, b, n), a) if _const(a) else self.apply2(np.divide, a, b))
+            return self.convert(q, True) if ints else q
+        if op == "%":
+            if not ints:
+                raise Unsupported("% on floating values")
+            if _const(a) and _const(b):
+                return c_mod(a, b)
+            if _const(b) and b != 0:
+                return unary_fn(lambda x: np.fmod(np.trunc(x), b), a, n, is_int_result=True)
+            raise Unsupported("% by an uncertain value")
+        if op in ("<<", ">>", "&", "|", "^"):
+            if not (_const(a) and _const(b) and ints):
+                raise Unsupported(f"the bit operation {op} on uncertain values")
+            return {"<<": lambda: a << b, ">>": lambda: a >> b, "&": lambda: a & b, "|": lambda: a | b,
+                    "^": lambda: a ^ b}[op]()
+        raise Unsupported(f"the operator {op}")
+
+    def binary(self, node, state, frame):
+        op = node.op
+        if op in ("&&", "||"):
+            a = self.truth(self.eval(node.left, state, frame))
+            if _const(a) and (bool(a) == (op == "||")):
+                return a  # short circuit
+            b = self.truth(self.eval(node.right, state, frame))
+            if op == "&&":
+                return both(a, b, self.n)
+            return negate(both(negate(a), negate(b), self.n))
+        a = self.eval(node.left, state, frame)
+        b = self.eval(node.right, state, frame)
+        if op in ("<", ">", "<=", ">=", "==", "!="):
+            return self.compare(op, a, b)
+        return self.arith(op, a, b)
+
+    def unary(self, node, state, frame):
+        op = node.op
+        n = self.n
+        if op == "&":
+            if isinstance(node.expr, c_ast.ID):
+                entry = self.lookup(node.expr.name, frame)
+                if entry[0] == "array":
+                    return Ptr(entry[1], 0, entry[3], entry[2])
+                return Ptr(entry[1], 0, (), entry[2])
+            p = self.address(node.expr, state, frame)
+            return p
+        if op == "*":
+            p = self.address(node, state, frame)
+            return p if len(p.dims) > 0 else self.load(p, state)
+        if op in ("++", "--", "p++", "p--"):
+            old = self.eval(node.expr, state, frame)
+            new = self.arith("+" if "+" in op else "-", old, 1)
+            self.store(node.expr, new, state, frame)
+            return old if op.startswith("p") else new
+        v = self.eval(node.expr, state, frame)
+        if op == "-":
+            return scale(_check(v), -1) if not _const(v) else -v
+        if op == "+":
+            return v
+        if op == "!":
+            return negate(self.truth(v))
+        if op == "~" and isinstance(v, int):
+            return ~v
+        raise Unsupported(f"the unary operator {op}")
+
+    def call(self, node, state, frame):
+        if not isinstance(node.name, c_ast.ID):
+            raise Unsupported("a call through a pointer")
+        name = node.name.name
+        args = [self.eval(a, state, frame) for a in (node.args.exprs if node.args else [])]
+        n = self.n
+        if name in self.functions:
+            return self.call_helper(self.functions[name], args, state)
+        f1, f2, mm = _fn1(name), _fn2(name), _minmax(name)
+        if name in ("abs", "labs", "llabs") and len(args) == 1:
+            return unary_fn(np.abs, args[0], n, is_int_result=True) if not _const(args[0]) else abs(args[0])
+        if f1 is not None and len(args) == 1:
+            return unary_fn(f1, _check(args[0]), n)
+        if mm is not None and len(args) == 2:  # fmin(a, b) = b + min(a - b, 0): one uncertain difference
+            a, b = float(args[0]) if _const(args[0]) else args[0], float(args[1]) if _const(args[1]) else args[1]
+            d = add(a, b, n, -1.0)
+            g = np.minimum if mm == "fmin" else np.maximum
+            return add(b, unary_fn(lambda x: g(x, 0.0), d, n), n)
+        if f2 is not None and len(args) == 2:
+            return self.binary_fn(f2, name, _check(args[0]), _check(args[1]))
+        raise Unsupported(f"the function {name}")
+
+    def binary_fn(self, f, name, a, b):
+        n = self.n
+        if _const(a) and _const(b):
+            with np.errstate(all="ignore"):
+                y = float(f(np.float64(a), np.float64(b)))
+            if not math.isfinite(y):
+                raise Unsupported(f"{name} is undefined at a constant argument")
+            return y
+        if _const(b):
+            return unary_fn(lambda x: f(x, b), a, n)
+        if _const(a):
+            return unary_fn(lambda x: f(a, x), b, n)
+        if name.startswith("pow"):  # a^b = exp(b log a)
+            return unary_fn(np.exp, mul(b, unary_fn(np.log, a, n), n), n)
+        if name.startswith("hypot"):
+            return unary_fn(np.sqrt, add(mul(a, a, n), mul(b, b, n), n), n)
+        return self.apply2(f, a, b)
+
+    def apply2(self, f, a: Lin, b: Lin):
+        """f(a, b) by Gauss-Hermite quadrature over a joint Gaussian with a's and b's moments."""
+        n = self.n
+        va, vb = a.var(), b.var()
+        cov = float(a.c @ b.c) * _U
+        S = np.array([[va, cov], [cov, vb]]) + 1e-300 * np.eye(2)
+        try:
+            L = np.linalg.cholesky(S + 1e-12 * max(va, vb) * np.eye(2))
+        except np.linalg.LinAlgError:
+            raise Unsupported("a degenerate two-argument function") from None
+        z1, z2 = np.meshgrid(_HERM_X, _HERM_X, indexing="ij")
+        W = np.outer(_HERM_W, _HERM_W)
+        xa = np.clip(a.m + L[0, 0] * z1, *a.support())
+        xb = np.clip(b.m + L[1, 0] * z1 + L[1, 1] * z2, *b.support())
+        with np.errstate(all="ignore"):
+            F = np.asarray(f(xa, xb), dtype=np.float64)
+        ok = np.isfinite(F)
+        if not ok.any():
+            raise Unsupported("a two-argument function undefined over its arguments' range")
+        W = np.where(ok, W, 0.0)
+        W = W / W.sum()
+        F = np.where(ok, F, 0.0)
+        mean = float((W * F).sum())
+        cov_f = np.array([(W * F * (xa - a.m)).sum(), (W * F * (xb - b.m)).sum()])
+        k = np.linalg.lstsq(S, cov_f, rcond=None)[0]
+        c = k[0] * a.c + k[1] * b.c
+        var_f = float((W * (F - mean) ** 2).sum())
+        ga, gb = np.meshgrid(np.linspace(*a.support(), 9), np.linspace(*b.support(), 9))
+        with np.errstate(all="ignore"):
+            G = np.asarray(f(np.concatenate([ga.ravel(), xa.ravel()]), np.concatenate([gb.ravel(), xb.ravel()])))
+        G = G[np.isfinite(G)]
+        lo, hi = (G.min(), G.max()) if G.size else (-math.inf, math.inf)
+        return _settle(Lin(mean, c, var_f - float(c @ c) * _U, lo, hi))
+
+    # -- functions and statements ----------------------------------------------------------------------------
+
+    def call_helper(self, fn: c_ast.FuncDef, args: list, caller: _State):
+        self.depth += 1
+        if self.depth > MAX_CALL_DEPTH:
+            raise Unsupported("recursion")
+        try:
+            params = fn.decl.type.args.params if fn.decl.type.args else []
+            params = [p for p in params if not (isinstance(p, c_ast.Typename))]
+            if len(params) != len(args):
+                raise Unsupported("a call with the wrong number of arguments")
+            scope = {}
+            state = caller  # the helper works on the caller's memory (pointers into it stay valid)
+            for p, v in zip(params, args):
+                if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
+                    if not isinstance(v, Ptr):
+                        raise Unsupported("a pointer parameter given a non-pointer")
+                    if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
+                        raise Unsupported("a multi-dimensional array parameter")
+                    scope[p.name] = ("pointer", self.new_storage(state, [v]), False)
+                else:
+                    int_type = _is_int_type(p.type)
+                    scope[p.name] = ("scalar", self.new_storage(state, [self.convert(v, int_type)]), int_type)
+            ret_type = fn.decl.type.type
+            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _is_int_type(ret_type)
+                           if _type_names(ret_type) != ["void"] else False)
+            result = self.run_body(fn.body, state, frame)
+            return result
+        finally:
+            self.depth -= 1
+
+    def run_body(self, body, state: _State, frame: _Frame):
+        """Run a function body on `state`; afterwards `state` holds the merge of every path. Returns the value."""
+        start_weight = state.weight
+        live = True
+        ret = None
+        try:
+            self.block(body, state, frame)
+        except _Return as r:
+            live = False
+            ret = r.args[0] if r.args else None
+        paths = list(frame.finished)  # a return statement records its own path
+        if live:
+            paths.append((state.weight, state, None))
+        self.merge_states([(w, s) for w, s, _ in paths], state)
+        state.weight = start_weight
+        if len(paths) == 1:
+            return paths[0][2]
+        weights = [w for w, _, _ in paths]
+        rets = [v for _, _, v in paths]
+        if any(v is None for v in rets):
+            return None
+        return mix(weights, rets, self.n)
+
+    def merge_states(self, paths: list, into: _State) -> None:
+        """into.mem := the mixture of the paths' memories [(weight, state)] (storages all of them have)."""
+        if len(paths) == 1:
+            into.mem = paths[0][1].mem
+            return
+        weights = [w for w, _ in paths]
+        merged = {}
+        for sid, cells in paths[-1][1].mem.items():
+            stores = [s.mem.get(sid) for _, s in paths]
+            if any(st is None for st in stores):
+                merged[sid] = cells
+                continue
+            merged[sid] = [mix(weights, [st[k] for st in stores], self.n) for k in range(len(cells))]
+        into.mem = merged
+
+    def block(self, node, state: _State, frame: _Frame):
+        """Run a statement; returns None, 'break' or 'continue'; raises _Return when every path has returned."""
+        if isinstance(node, c_ast.Compound):
+            frame.scopes.append({})
+            try:
+                items = node.block_items or []
+                for k, item in enumerate(items):
+                    signal = self.block(item, state, frame)
+                    if signal:
+                        return signal
+            finally:
+                frame.scopes.pop()
+            return None
+        return self.statement(node, state, frame)
+
+    def statement(self, node, state, frame):
+        if isinstance(node, c_ast.Decl):
+            self.declare(node, state, frame, frame.scopes[-1])
+            return None
+        if isinstance(node, c_ast.DeclList):
+            for d in node.decls:
+                self.declare(d, state, frame, frame.scopes[-1])
+            return None
+        if isinstance(node, c_ast.EmptyStatement):
+            return None
+        if isinstance(node, c_ast.Return):
+            value = None
+            if node.expr is not None:
+                value = self.convert(self.eval(node.expr, state, frame), frame.is_int_return)
+            frame.finished.append((state.weight, state, value))
+            raise _Return(value)
+        if isinstance(node, c_ast.If):
+            return self.branch(node.cond, node.iftrue, node.iffalse, state, frame)
+        if isinstance(node, (c_ast.For, c_ast.While, c_ast.DoWhile)):
+            return self.loop(node, state, frame)
+        if isinstance(node, c_ast.Break):
+            return "break"
+        if isinstance(node, c_ast.Continue):
+            return "continue"
+        if isinstance(node, c_ast.Switch):
+            return self.switch(node, state, frame)
+        if isinstance(node, c_ast.Compound):
+            return self.block(node, state, frame)
+        if isinstance(node, (c_ast.Goto, c_ast.Label)):
+            raise Unsupported("goto")
+        self.eval(node, state, frame)  # an expression statement
+        return None
+
+    def run_arm(self, arm, state: _State, frame: _Frame):
+        """Run one arm of a branch on `state`: (signal, returned)."""
+        if arm is None:
+            return None, False
+        try:
+            return self.block(arm, state, frame), False
+        except _Return:
+            return None, True
+
+    def branch(self, cond_node, then, other, state: _State, frame: _Frame):
+        cond = self.truth(self.eval(cond_node, state, frame))
+        p = probability(cond)
+        if p is None:
+            arm = then if cond else other
+            return self.block(arm, state, frame) if arm is not None else None
+        n = self.n
+        not_cond = negate(cond)
+        s_then = state.copy(mul(state.weight, cond, n))
+        s_else = state.copy(mul(state.weight, not_cond, n))
+        sig_t, ret_t = self.run_arm(then, s_then, frame)
+        sig_e, ret_e = self.run_arm(other, s_else, frame)
+        if ret_t and ret_e:
+            raise _Return()
+        if ret_t or ret_e:
+            survivor = s_else if ret_t else s_then
+            state.mem, state.weight = survivor.mem, survivor.weight
+            return sig_e if ret_t else sig_t
+        exits = frame.exits[-1] if frame.exits else None
+        if {sig_t, sig_e} == {"break", None} and exits is not None:  # a path leaves the loop here
+            s_break, s_stay = (s_then, s_else) if sig_t == "break" else (s_else, s_then)
+            exits.record(id(cond_node), s_break, n)
+            state.mem = s_stay.mem  # the loop goes on (`_Exits` explains the weights)
+            return None
+        if sig_t != sig_e:  # continue (or a switch's break) on an uncertain condition: the likelier way
+            keep, signal = (s_then, sig_t) if p >= 0.5 else (s_else, sig_e)
+            state.mem = keep.mem
+            return signal
+        state.mem = {sid: [mix([cond, not_cond], [a, b], n) for a, b in zip(s_then.mem[sid], cells)]
+                     if sid in s_then.mem else cells for sid, cells in s_else.mem.items()}
+        for sid, cells in s_then.mem.items():  # storages only the then-arm created
+            state.mem.setdefault(sid, cells)
+        return sig_t
+
+    def holds(self, cond_node, state, frame, exits: "_Exits") -> bool:
+        """Does the loop go on? An uncertain condition lets the paths where it fails leave (`_Exits`)."""
+        if cond_node is None:
+            return True
+        cond = self.truth(self.eval(cond_node, state, frame))
+        if probability(cond) is None:
+            return bool(cond)
+        leaving = state.copy(mul(state.weight, negate(cond), self.n))
+        exits.record(id(cond_node), leaving, self.n)
+        return not exits.done()
+
+    def loop(self, node, state, frame):
+        frame.scopes.append({})
+        exits = _Exits(state.weight)
+        frame.exits.append(exits)
+        try:
+            if isinstance(node, c_ast.For) and node.init is not None:
+                if isinstance(node.init, c_ast.DeclList):
+                    for d in node.init.decls:
+                        self.declare(d, state, frame, frame.scopes[-1])
+                else:
+                    self.eval(node.init, state, frame)
+            first = isinstance(node, c_ast.DoWhile)
+            while first or self.holds(node.cond, state, frame, exits):
+                first = False
+                signal = self.block(node.stmt, state, frame)
+                if signal == "break" or exits.done():
+                    break
+                if isinstance(node, c_ast.For) and node.next is not None:
+                    self.eval(node.next, state, frame)
+                if isinstance(node, c_ast.DoWhile) and not self.holds(node.cond, state, frame, exits):
+                    break
+        finally:
+            frame.scopes.pop()
+            frame.exits.pop()
+        if exits.paths:
+            remaining = add(exits.start, exits.exited, self.n, -1.0)
+            paths = exits.paths + ([(remaining, state)] if mean_of(remaining) > 0 else [])
+            self.merge_states(paths, state)
+        return None
+
+    def switch(self, node, state, frame):
+        value = self.eval(node.cond, state, frame)
+        items = node.stmt.block_items if isinstance(node.stmt, c_ast.Compound) else [node.stmt]
+        items = items or []
+        labels = []  # (case value or None for default, index)
+        for k, item in enumerate(items):
+            if isinstance(item, c_ast.Case):
+                labels.append((self.eval(item.expr, state, frame), k))
+            elif isinstance(item, c_ast.Default):
+                labels.append((None, k))
+        if _const(value):
+            start = next((k for v, k in labels if v is not None and v == value), None)
+            if start is None:
+                start = next((k for v, k in labels if v is None), None)
+            return None if start is None else self.run_cases(items, start, state, frame)
+        # an uncertain selector: every case, weighted by its probability
+        n = self.n
+        weights, states, rest = [], [], 1.0
+        for v, k in labels:
+            if v is None:
+                continue
+            w = self.compare("==", value, v)
+            rest = add(rest, w, n, -1.0)
+            weights.append(w)
+            states.append(k)
+        default = next((k for v, k in labels if v is None), None)
+        arms = list(zip(weights, states)) + [(rest, default)]
+        live_w, live_s = [], []
+        for w, start in arms:
+            if _const(w) and w <= 0:
+                continue
+            s = state.copy(mul(state.weight, w, n))
+            if start is not None:
+                try:
+                    self.run_cases(items, start, s, frame)
+                except _Return:
+                    continue
+            live_w.append(w)
+            live_s.append(s)
+        if not live_s:
+            raise _Return()
+        state.mem = {sid: [mix(live_w, [s.mem[sid][i] for s in live_s], n) for i in range(len(cells))]
+                     for sid, cells in live_s[0].mem.items() if all(sid in s.mem for s in live_s)}
+        return None
+
+    def run_cases(self, items, start, state, frame):
+        for item in items[start:]:
+            stmts = item.stmts if isinstance(item, (c_ast.Case, c_ast.Default)) else [item]
+            for s in stmts or []:
+                signal = self.block(s, state, frame)
+                if signal == "break":
+                    return None
+                if signal:
+                    return signal
+        return None
+
+    # -- the target ------------------------------------------------------------------------------------------
+
+    def run_target(self, target: c_ast.FuncDef, signature) -> Linearization:
+        n = self.n
+        state = _State({}, 1.0)
+        for d in self.global_decls:
+            self.declare(d, state, None, self.globals)
+        for node in self.enums:
+            value = -1
+            for e in node.values.enumerators if node.values else []:
+                value = self.eval(e.value, state, None) if e.value is not None else value + 1
+                self.globals[e.name] = ("constant", value)
+        lo, hi = signature.ranges()
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        port_value = {}
+        for i, port in enumerate(signature.inputs):
+            c = np.zeros(n)
+            c[i] = half[i]
+            port_value[(port.param, port.index)] = _settle(Lin(mid[i], c, 0.0, lo[i], hi[i], port.is_integer))
+        params = target.decl.type.args.params if target.decl.type.args else []
+        params = [p for p in params if not isinstance(p, c_ast.Typename)]
+        if len(params) != len(signature.params):
+            raise Unsupported("the signature does not match the function")
+        scope, storage_of = {}, {}
+        for p_ast, p in zip(params, signature.params):
+            int_type = p.ctype not in ("float", "double", "long double")
+            zero = 0 if int_type else 0.0
+            if p.shape is None and not p.is_pointer:
+                scope[p_ast.name] = ("scalar", self.new_storage(state, [port_value.get((p.name, None), zero)]),
+                                     int_type)
+                continue
+            size = p.shape or 1
+            cells = [port_value.get((p.name, k), port_value.get((p.name, None), zero) if k == 0 else zero)
+                     for k in range(size)]
+            sid = self.new_storage(state, cells)
+            storage_of[p.name] = sid
+            scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
+        ret_type = target.decl.type.type
+        frame = _Frame(scope, signature.return_ctype is not None and
+                       signature.return_ctype not in ("float", "double", "long double"))
+        ret = self.run_body(target.body, state, frame)
+        n_out = signature.n_out
+        mean, coef, resid = np.zeros(n_out), np.zeros((n, n_out)), np.zeros(n_out)
+        for j, port in enumerate(signature.outputs):
+            if port.param == "return":
+                v = ret
+            else:
+                v = state.mem[storage_of[port.param]][port.index or 0]
+            if v is None or isinstance(v, Ptr):
+                raise Unsupported(f"output {port.name} has no numeric value")
+            v = _lin(v, n)
+            if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
+                raise Unsupported(f"output {port.name} overflows")
+            mean[j], coef[:, j], resid[j] = v.m, v.c, v.r
+        del ret_type
+        return Linearization(mean, coef, resid)
+
+
+def linearize(exts, signature) -> Linearization | Unsupported:
+    """The target's statistical linearisation (canonical AST, target last), or the reason it has none."""
+    functions = [e for e in exts if isinstance(e, c_ast.FuncDef)]
+    if not functions:
+        return Unsupported("no function")
+    target = next((f for f in functions if f.decl.name == TARGET_NAME), functions[-1])
+    try:
+        with np.errstate(all="ignore"):
+            return Interpreter(exts, signature.n_in).run_target(target, signature)
+    except Unsupported as e:
+        return e
+    except (RecursionError, OverflowError, ZeroDivisionError, ValueError, IndexError, KeyError) as e:
+        return Unsupported(f"{type(e).__name__}: {e}")
+
+
+def linearize_tokens(tokens, signature) -> Linearization | Unsupported:
+    """`linearize` of canonical tokens (as the corpus stores programs)."""
+    from nsc.frontend.dataflow import canonical_text
+
+    try:
+        ast = c_parser.CParser().parse(canonical_text(tokens), "<canonical>")
+    except Exception as e:  # noqa: BLE001 - a parse failure is a reason, not a crash
+        return Unsupported(f"re-parse: {e}")
+    return linearize(list(ast.ext), signature)
