@@ -226,7 +226,8 @@ def tiny_compiler(tmp_path_factory):
     tokens = program_tokens() + toks("double f0 ( double p0 ) { return p0 ; }")
     vocab = vocab_for(tokens)
     enc_cfg = E.EncodingConfig(max_len=128)
-    cfg = ModelConfig(vocab_size=len(vocab), max_len=enc_cfg.max_len, d_model=32, n_layers=1, n_heads=2)
+    cfg = ModelConfig(vocab_size=len(vocab), max_len=enc_cfg.max_len, d_model=32, n_layers=1, n_heads=2,
+                      use_flows=True, use_linear=True)
     net, uncond = HyperNet(cfg), UnconditionedInit(cfg)
     state = {"model": cfg.to_json(), "encoding": E.manifest_encoding(vocab, enc_cfg), "step": 0,
              "programs_seen": 0, "elapsed_s": 0.0, "metrics": {}}
@@ -254,7 +255,7 @@ def test_compiled_params_match_the_torch_hypernetwork(tiny_compiler, monkeypatch
     monkeypatch.setenv("NSC_COMPILER_DIR", str(out))
     sig = make_signature(n_scalar=1, array=2, out_array=2)
     params, cid, notes = hypernet.compile_params(toy_program(sig), init="compiled")
-    assert cid == manifest["id"] and cid.startswith("compnet-") and notes == []
+    assert cid == manifest["id"] and cid.startswith("compnet-")  # (notes: this toy's code lacks the output o)
     assert params.out_calibrated == manifest["out_calibrated"] and params.activation == "silu"
     assert [w.shape for w in params.weights] == [(64, 3), (64, 64), (3, 64)]
     # the same program through torch: generated surrogate in program units
@@ -267,6 +268,17 @@ def test_compiled_params_match_the_torch_hypernetwork(tiny_compiler, monkeypatch
         v = run_generated(gen, u)[0]
         y_torch = ((v + gen["shift_units"]) * torch.exp(gen["log_scale"])).numpy()
     np.testing.assert_allclose(surrogate_numpy(params, x), y_torch, rtol=1e-4, atol=1e-4)
+
+
+def test_a_program_the_linearisation_does_not_model_gets_a_note(tiny_compiler, monkeypatch):
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(tiny_compiler[0]))
+    sig = make_signature(n_scalar=1)
+    modelled = toks("double f0 ( double p0 ) { return p0 * 2.0 ; }")
+    unmodelled = toks("double f0 ( double p0 ) { double v0 = p0 ; l0 : v0 = v0 * 0.5 ; if ( v0 > 1 ) goto l0 ; "
+                      "return v0 ; }")
+    assert hypernet.compile_params(toy_program(sig, modelled), init="compiled").notes == []
+    notes = hypernet.compile_params(toy_program(sig, unmodelled), init="compiled").notes
+    assert len(notes) == 1 and "does not model" in notes[0] and "goto" in notes[0]
 
 
 def test_manifest_decides_whether_the_predicted_output_map_is_kept(tiny_compiler, tmp_path, monkeypatch):
@@ -307,7 +319,7 @@ def test_compiled_beyond_limits_is_an_error(tiny_compiler, monkeypatch):
         hypernet.compile_params(toy_program(tokens=long_target), init="compiled")
     helpers = sum((toks(f"static double f{i} ( double p0 ) {{ return p0 * p0 ; }}") for i in range(12)), ())
     params, _, notes = hypernet.compile_params(toy_program(tokens=helpers + toks(TARGET)), init="compiled")
-    assert len(notes) == 1 and "left out" in notes[0] and params.n_in == 3
+    assert "left out" in notes[0] and params.n_in == 3  # (and a note that this toy's g0 is undefined)
 
 
 def test_compile_path_never_imports_torch(tiny_compiler):

@@ -27,6 +27,7 @@ import numpy as np
 
 from nsc.compiler.encoding import MODEL_OUTPUTS, check_limits, collate, encode, encoding_from_manifest
 from nsc.errors import NscError
+from nsc.frontend.linearize import Unsupported, linearize_tokens
 from nsc.surrogate.params import SurrogateParams, input_normalisation
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -80,7 +81,8 @@ class Compiler:
     def compile(self, program) -> tuple[SurrogateParams, list[str]]:
         """The hypernetwork's surrogate for `program` and notes for the user."""
         sig = program.signature
-        enc = encode(sig, program.tokens, self.vocab, self.encoding, program.flows, program.linear)
+        linear = program.linear if program.linear is not None else linearize_tokens(program.tokens, sig)
+        enc = encode(sig, program.tokens, self.vocab, self.encoding, program.flows, linear)
         wanted = {i.name for i in self.session().get_inputs()}  # older compilers lack some inputs (flows, lin_*)
         feeds = {k: v for k, v in collate([enc]).items() if k in wanted}
         outs = dict(zip(MODEL_OUTPUTS, self.session().run(list(MODEL_OUTPUTS), feeds)))
@@ -92,7 +94,11 @@ class Compiler:
             out_scale=outs["out_scale"][0], out_shift=outs["out_shift"][0],
             activation=self.activation, out_calibrated=self.out_calibrated).astype32()
         _check(params, sig)
-        return params, list(enc.notes)
+        notes = list(enc.notes)
+        if "lin_beta" in wanted and isinstance(linear, Unsupported):
+            notes.append(f"the front-end's linearisation does not model this function ({linear}); the compiler "
+                         f"reads its text alone")
+        return params, notes
 
     def unconditioned(self, signature) -> SurrogateParams:
         """The shared learned initialisation, sliced to the signature's inputs and outputs."""

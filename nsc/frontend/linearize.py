@@ -38,7 +38,8 @@ from pycparser import c_ast, c_parser
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
 
-MAX_STEPS = 200_000  # expression evaluations before the analysis gives up
+MAX_STEPS = 50_000  # work before the analysis gives up: expression evaluations, plus memory cells copied / 8
+#                     (at ~6 us a step, at most ~0.3 s at compile time)
 MAX_CALL_DEPTH = 32
 
 _U = 1.0 / 3.0  # Var(u) for u ~ U[-1, 1]
@@ -612,10 +613,18 @@ class Interpreter:
 
     # -- expressions -----------------------------------------------------------------------------------------
 
-    def eval(self, node, state: _State, frame: _Frame | None):
-        self.steps += 1
+    def tick(self, work: int = 1) -> None:
+        self.steps += work
         if self.steps > MAX_STEPS:
             raise Unsupported(f"more than {MAX_STEPS} steps")
+
+    def fork(self, state: _State, weight) -> _State:
+        """A copy of a path's memory for one way of an uncertain choice (charged for the cells it copies)."""
+        self.tick(sum(len(cells) for cells in state.mem.values()) // 8 + 1)
+        return state.copy(weight)
+
+    def eval(self, node, state: _State, frame: _Frame | None):
+        self.tick()
         n = self.n
         if isinstance(node, c_ast.Constant):
             if node.type in ("int", "unsigned int", "long int", "unsigned long int", "long long int",
@@ -836,6 +845,8 @@ class Interpreter:
         n = self.n
         va, vb = a.var(), b.var()
         cov = float(a.c @ b.c) * _U
+        if not all(math.isfinite(v) for v in (va, vb, cov, a.m, b.m)):
+            raise Unsupported("an overflow")
         S = np.array([[va, cov], [cov, vb]]) + 1e-300 * np.eye(2)
         try:
             L = np.linalg.cholesky(S + 1e-12 * max(va, vb) * np.eye(2))
@@ -855,6 +866,8 @@ class Interpreter:
         F = np.where(ok, F, 0.0)
         mean = float((W * F).sum())
         cov_f = np.array([(W * F * (xa - a.m)).sum(), (W * F * (xb - b.m)).sum()])
+        if not np.isfinite(cov_f).all():
+            raise Unsupported("an overflow")
         k = np.linalg.lstsq(S, cov_f, rcond=None)[0]
         c = k[0] * a.c + k[1] * b.c
         var_f = float((W * (F - mean) ** 2).sum())
@@ -925,6 +938,7 @@ class Interpreter:
             into.mem = paths[0][1].mem
             return
         weights = [w for w, _ in paths]
+        self.tick(len(paths) * sum(len(cells) for cells in into.mem.values()) // 8)
         merged = {}
         for sid, cells in paths[-1][1].mem.items():
             stores = [s.mem.get(sid) for _, s in paths]
@@ -999,8 +1013,8 @@ class Interpreter:
             return self.block(arm, state, frame) if arm is not None else None
         n = self.n
         not_cond = negate(cond)
-        s_then = state.copy(mul(state.weight, cond, n))
-        s_else = state.copy(mul(state.weight, not_cond, n))
+        s_then = self.fork(state, mul(state.weight, cond, n))
+        s_else = self.fork(state, mul(state.weight, not_cond, n))
         sig_t, ret_t = self.run_arm(then, s_then, frame)
         sig_e, ret_e = self.run_arm(other, s_else, frame)
         if ret_t and ret_e:
@@ -1032,7 +1046,7 @@ class Interpreter:
         cond = self.truth(self.eval(cond_node, state, frame))
         if probability(cond) is None:
             return bool(cond)
-        leaving = state.copy(mul(state.weight, negate(cond), self.n))
+        leaving = self.fork(state, mul(state.weight, negate(cond), self.n))
         exits.record(id(cond_node), leaving, self.n)
         return not exits.done()
 
@@ -1097,7 +1111,7 @@ class Interpreter:
         for w, start in arms:
             if _const(w) and w <= 0:
                 continue
-            s = state.copy(mul(state.weight, w, n))
+            s = self.fork(state, mul(state.weight, w, n))
             if start is not None:
                 try:
                     self.run_cases(items, start, s, frame)
