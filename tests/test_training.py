@@ -183,6 +183,23 @@ def test_the_linearisation_is_passed_on_exactly_before_training():
         net(*model_inputs(E.collate([modelled]))[:9])
 
 
+def test_first_layer_can_stay_the_random_base():
+    net = tiny_model(first_layer="base")
+    rng = np.random.default_rng(7)
+    n_in, n_out = 3, 2
+    batch = E.collate([random_encoded(rng, n_in, n_out, 20), random_encoded(rng, n_in, n_out, 30)])
+    with torch.no_grad():
+        g = net(*model_inputs(batch))
+    base_w0, base_b0 = net.base_w0[:n_in] / np.sqrt(n_in), net.base_b0 / np.sqrt(n_in)
+    for b in range(2):  # every program: the base, but for the outputs' linear channels (units j < n_out)
+        torch.testing.assert_close(g["w0"][b, :, n_out:], base_w0[:, n_out:])
+        torch.testing.assert_close(g["b0"][b, n_out:], base_b0[n_out:])
+    assert not torch.equal(g["w0"][0, :, :n_out], g["w0"][1, :, :n_out])  # the channels are still generated
+    assert net.in_head is None and net.bias_head is not None  # the second layer's biases are still generated
+    with pytest.raises(ValueError, match="first_layer"):
+        ModelConfig(first_layer="nope")
+
+
 def test_second_layer_can_stay_the_random_base():
     net = tiny_model(second_layer="base")
     rng = np.random.default_rng(6)

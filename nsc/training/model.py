@@ -16,7 +16,8 @@ surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
 
     w0 [B, I, H1]   one first-layer column per input: fixed random base + correction from its port state
     b0 [B, H1], w1 [B, H2, H1], b1 [B, H2]      fixed random base + correction from the CLS state
-                                                (second_layer "base": w1, b1 are the base alone)
+                                                (first_layer / second_layer "base": w0, b0 / w1, b1 are the
+                                                base alone)
     w2 [B, O, H2], b2 [B, O]                    one last-layer row (and bias) per output, from its port state
     log_scale [B, O], shift_units [B, O]        out_scale = exp(log_scale), out_shift = shift_units * out_scale
     (with linear channels, hidden unit j < O of both layers carries output j's linear part: add_linear_channels)
@@ -71,6 +72,7 @@ class ModelConfig:
     second_layer: str = "generated"  # "generated": base + correction from the CLS state; "base": the fixed
     #                                  random base for every program (as fine-tunable as random init's)
     use_linear: bool = False  # read the statistical linearisation (see the module docstring)
+    first_layer: str = "generated"  # likewise for the first hidden layer (but for the linear channels' units)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -82,8 +84,9 @@ class ModelConfig:
             raise ValueError("linear channels need a hidden unit per output")
         if self.use_linear and not self.linear_channels:
             raise ValueError("use_linear adds to the linear channels: it needs linear_channels")
-        if self.second_layer not in ("generated", "base"):
-            raise ValueError(f"second_layer must be 'generated' or 'base' (got {self.second_layer!r})")
+        for name in ("first_layer", "second_layer"):
+            if getattr(self, name) not in ("generated", "base"):
+                raise ValueError(f"{name} must be 'generated' or 'base' (got {getattr(self, name)!r})")
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -160,9 +163,10 @@ class HyperNet(nn.Module):
         self.register_buffer("base_b0", uniform(H1))
         self.register_buffer("base_w1", uniform(H2, H1) / math.sqrt(H1))
         self.register_buffer("base_b1", uniform(H2) / math.sqrt(H1))
-        self.in_head = nn.Linear(D, H1, bias=False)  # correction to one input's first-layer column
-        generated_second = cfg.second_layer == "generated"
-        self.bias_head = nn.Linear(D, H1 + (H2 if generated_second else 0), bias=False)  # corrections to b0, b1
+        generated_first, generated_second = cfg.first_layer == "generated", cfg.second_layer == "generated"
+        self.in_head = nn.Linear(D, H1, bias=False) if generated_first else None  # to one input's w0 column
+        self.bias_split = [H1] * generated_first + [H2] * generated_second
+        self.bias_head = nn.Linear(D, sum(self.bias_split), bias=False) if self.bias_split else None  # b0, b1
         self.w1_head = nn.Linear(D, H2 * H1, bias=False) if generated_second else None  # to the second layer
         # last-layer row, bias, log scale, shift argument of one output (and with use_linear: the log gain on the
         # analysis's coefficients)
@@ -196,8 +200,10 @@ class HyperNet(nn.Module):
         # Corrections start at a tenth of the base's scale.
         r = 1 / math.sqrt(D)
         with torch.no_grad():
-            self.in_head.weight.normal_(std=0.1 * r)
-            self.bias_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
+            if self.in_head is not None:
+                self.in_head.weight.normal_(std=0.1 * r)
+            if self.bias_head is not None:
+                self.bias_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
             if self.w1_head is not None:
                 self.w1_head.weight.normal_(std=0.1 * r / math.sqrt(H1))
             self.out_head.weight.normal_(std=0.02 * r)
@@ -294,16 +300,19 @@ class HyperNet(nn.Module):
                          outs + self.mix_out(to_ins.transpose(1, 2) @ ins))
         inv_sqrt_n_in = torch.rsqrt(in_mask.sum(dim=1).clamp(min=1.0))[:, None]  # [B, 1]
         base_w0 = self.base_w0[:in_pos.shape[1]].unsqueeze(0)
-        w0 = (base_w0 + self.in_head(ins)) * in_mask.unsqueeze(-1) * inv_sqrt_n_in.unsqueeze(-1)
+        if self.in_head is not None:
+            base_w0 = base_w0 + self.in_head(ins)
+        w0 = base_w0 * in_mask.unsqueeze(-1) * inv_sqrt_n_in.unsqueeze(-1)
         if cfg.use_flows:  # an input that reaches no output: a zero first-layer column
             w0 = w0 * (reach_in > 0).unsqueeze(-1).to(w0.dtype)
+        corrections = list(self.bias_head(cls).split(self.bias_split, dim=-1)) if self.bias_head is not None else []
+        db0 = corrections.pop(0) if cfg.first_layer == "generated" else 0.0
+        db1 = corrections.pop(0) if cfg.second_layer == "generated" else 0.0
         if self.w1_head is not None:
-            db0, db1 = self.bias_head(cls).split([H1, H2], dim=-1)
             w1 = self.base_w1 + self.w1_head(cls).reshape(B, H2, H1)
         else:
-            db0, db1 = self.bias_head(cls), 0.0
             w1 = self.base_w1.expand(B, -1, -1)
-        b0 = self.base_b0 * inv_sqrt_n_in + db0
+        b0 = (self.base_b0 * inv_sqrt_n_in + db0).expand(B, -1)
         b1 = (self.base_b1 + db1).expand(B, -1)
         o = self.out_head(outs)
         w2, b2 = o[..., :H2], o[..., H2]
