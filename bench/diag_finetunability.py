@@ -6,11 +6,16 @@ For each example program, fine-tunes on 1024 samples (3 seeds, the one recipe of
 from four initialisations and prints the median test rel-RMSE (2000 fresh samples) and epochs run:
   random        random init;
   compiled      the shipped compiler's weights;
+  c/randW0      compiled, with the first hidden layer (W0, b0) but for the linear channels' units taken from
+                random init;
   c/randW1      compiled, with the second hidden layer (W1, b1) taken from random init;
   c/nochan      compiled, with the hidden units of the outputs' linear channels taken from random init.
 If compiled ends far above random while the others do not, the generated hidden layers are what holds
 fine-tuning back. Measured 2026-11-29 with compnet-20261129-4fcf006c (`--programs spring,sepia`): spring.c
 random 0.311, compiled 0.873, c/randW1 0.363, c/nochan 0.334; sepia.c 0.0039, 0.0096, 0.0101, 0.0054.
+Measured 2026-11-29 with compnet-20261129-a2814cbf (the linearisation, generated first layer:
+nsc/training/configs/linear_generated_first_layer.json; `--programs spring,kmeans,loan`): compiled / c/randW0 /
+random: spring 0.452 / 0.339 / 0.311, kmeans 0.0174 / 0.0086 / 0.0096, loan 0.095 / 0.047 / 0.037.
 """
 
 from __future__ import annotations
@@ -32,14 +37,16 @@ def variants(program, seed: int) -> dict:
     n_out = program.signature.n_out
     r = compile_params(program, init="random", seed=seed).params
     c = compile_params(program, init="compiled", seed=seed).params
+    rand_w0 = copy.deepcopy(c)  # hidden unit j < n_out of both layers is output j's linear channel
+    rand_w0.weights[0][n_out:], rand_w0.biases[0][n_out:] = r.weights[0][n_out:], r.biases[0][n_out:]
     rand_w1 = copy.deepcopy(c)
     rand_w1.weights[1], rand_w1.biases[1] = r.weights[1].copy(), r.biases[1].copy()
-    no_channels = copy.deepcopy(c)  # hidden unit j < n_out of both layers is output j's linear channel
+    no_channels = copy.deepcopy(c)
     no_channels.weights[0][:n_out], no_channels.biases[0][:n_out] = r.weights[0][:n_out], r.biases[0][:n_out]
     no_channels.weights[1][:n_out], no_channels.weights[1][:, :n_out] = r.weights[1][:n_out], r.weights[1][:, :n_out]
     no_channels.biases[1][:n_out] = r.biases[1][:n_out]
     no_channels.weights[2][:, :n_out], no_channels.biases[2] = r.weights[2][:, :n_out], r.biases[2].copy()
-    return {"random": r, "compiled": c, "c/randW1": rand_w1, "c/nochan": no_channels}
+    return {"random": r, "compiled": c, "c/randW0": rand_w0, "c/randW1": rand_w1, "c/nochan": no_channels}
 
 
 def main() -> None:
