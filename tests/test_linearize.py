@@ -135,6 +135,17 @@ def test_close_to_least_squares_on_generated_kernels(tmp_path):
     assert np.median(cal) < np.median(fit) + 0.05, (np.median(cal), np.median(fit))
 
 
+def test_quadrature_rules_are_numpys():
+    import importlib
+
+    lz = importlib.import_module("nsc.frontend.linearize")  # (nsc.frontend.linearize is also a function's name)
+    x, w = np.polynomial.legendre.leggauss(8)
+    np.testing.assert_allclose(lz._LEG_X, x), np.testing.assert_allclose(lz._LEG_W, w / 2)
+    x, w = np.polynomial.hermite_e.hermegauss(5)
+    np.testing.assert_allclose(lz._HERM_X, x, atol=1e-15)
+    np.testing.assert_allclose(lz._HERM_W, w / np.sqrt(2 * np.pi))
+
+
 def test_tokens_path_agrees_with_the_front_end():
     prog = load_program("examples/sepia.c")
     a, b = prog.linear, linearize_tokens(prog.tokens, prog.signature)

@@ -38,15 +38,21 @@ from pycparser import c_ast, c_parser
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
 
-MAX_STEPS = 50_000  # work before the analysis gives up: expression evaluations, plus memory cells copied / 8
-#                     (at ~6 us a step, at most ~0.3 s at compile time)
+MAX_STEPS = 20_000  # work before the analysis gives up: expression evaluations, plus memory cells copied / 8
+#                     (~5 us a step: at most ~0.1 s at compile time; corpus programs take at most ~9,000)
 MAX_CALL_DEPTH = 32
 
 _U = 1.0 / 3.0  # Var(u) for u ~ U[-1, 1]
-_LEG_X, _LEG_W = np.polynomial.legendre.leggauss(8)
-_LEG_W = _LEG_W / 2.0  # the uniform distribution on [-1, 1]
-_HERM_X, _HERM_W = np.polynomial.hermite_e.hermegauss(5)
-_HERM_W = _HERM_W / math.sqrt(2 * math.pi)  # the standard normal
+# Quadrature rules, written out (numpy.polynomial's leggauss(8) and hermegauss(5); importing it costs the compile
+# path ~3 ms): 8-point Gauss-Legendre for the uniform distribution on [-1, 1], 5-point Gauss-Hermite for the
+# standard normal; weights sum to 1. tests/test_linearize.py checks them against numpy.
+_LEG_X = np.array([-0.9602898564975362, -0.7966664774136267, -0.525532409916329, -0.18343464249564978,
+                   0.18343464249564978, 0.525532409916329, 0.7966664774136267, 0.9602898564975362])
+_LEG_W = np.array([0.05061426814518853, 0.11119051722668721, 0.15685332293894344, 0.18134189168918083,
+                   0.18134189168918083, 0.15685332293894344, 0.11119051722668721, 0.05061426814518853])
+_HERM_X = np.array([-2.8569700138728056, -1.355626179974266, 0.0, 1.355626179974266, 2.8569700138728056])
+_HERM_W = np.array([0.011257411327720677, 0.22207592200561257, 0.5333333333333335, 0.22207592200561257,
+                    0.011257411327720677])
 
 
 class Unsupported(Exception):
