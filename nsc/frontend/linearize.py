@@ -778,7 +778,6 @@ class Interpreter:
 
     def unary(self, node, state, frame):
         op = node.op
-        n = self.n
         if op == "&":
             if isinstance(node.expr, c_ast.ID):
                 entry = self.lookup(node.expr.name, frame)
@@ -848,7 +847,6 @@ class Interpreter:
 
     def apply2(self, f, a: Lin, b: Lin):
         """f(a, b) by Gauss-Hermite quadrature over a joint Gaussian with a's and b's moments."""
-        n = self.n
         va, vb = a.var(), b.var()
         cov = float(a.c @ b.c) * _U
         if not all(math.isfinite(v) for v in (va, vb, cov, a.m, b.m)):
@@ -908,8 +906,7 @@ class Interpreter:
                     int_type = _is_int_type(p.type)
                     scope[p.name] = ("scalar", self.new_storage(state, [self.convert(v, int_type)]), int_type)
             ret_type = fn.decl.type.type
-            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _is_int_type(ret_type)
-                           if _type_names(ret_type) != ["void"] else False)
+            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _is_int_type(ret_type))
             result = self.run_body(fn.body, state, frame)
             return result
         finally:
@@ -919,12 +916,10 @@ class Interpreter:
         """Run a function body on `state`; afterwards `state` holds the merge of every path. Returns the value."""
         start_weight = state.weight
         live = True
-        ret = None
         try:
             self.block(body, state, frame)
-        except _Return as r:
+        except _Return:
             live = False
-            ret = r.args[0] if r.args else None
         paths = list(frame.finished)  # a return statement records its own path
         if live:
             paths.append((state.weight, state, None))
@@ -960,7 +955,7 @@ class Interpreter:
             frame.scopes.append({})
             try:
                 items = node.block_items or []
-                for k, item in enumerate(items):
+                for item in items:
                     signal = self.block(item, state, frame)
                     if signal:
                         return signal
@@ -984,7 +979,7 @@ class Interpreter:
             if node.expr is not None:
                 value = self.convert(self.eval(node.expr, state, frame), frame.is_int_return)
             frame.finished.append((state.weight, state, value))
-            raise _Return(value)
+            raise _Return()  # the path is recorded above
         if isinstance(node, c_ast.If):
             return self.branch(node.cond, node.iftrue, node.iffalse, state, frame)
         if isinstance(node, (c_ast.For, c_ast.While, c_ast.DoWhile)):
@@ -1179,7 +1174,6 @@ class Interpreter:
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
-        ret_type = target.decl.type.type
         frame = _Frame(scope, signature.return_ctype is not None and
                        signature.return_ctype not in ("float", "double", "long double"))
         ret = self.run_body(target.body, state, frame)
@@ -1196,7 +1190,6 @@ class Interpreter:
             if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
                 raise Unsupported(f"output {port.name} overflows")
             mean[j], coef[:, j], resid[j] = v.m, v.c, v.r
-        del ret_type
         return Linearization(mean, coef, resid)
 
 
