@@ -316,38 +316,29 @@ def probability(v) -> float | None:
 # ----------------------------------------------------------------------------------------------------------------
 # math.h
 
-def _fn1(name):
-    table = {
-        "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
-        "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
-        "atanh": np.arctanh, "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
-        "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "cbrt": np.cbrt, "fabs": np.abs, "floor": np.floor,
-        "ceil": np.ceil, "round": lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5), "trunc": np.trunc,
-        "rint": np.rint, "nearbyint": np.rint,
-        "erf": np.vectorize(math.erf, otypes=[float]), "erfc": np.vectorize(math.erfc, otypes=[float]),
-        "tgamma": np.vectorize(lambda x: math.gamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
-        "lgamma": np.vectorize(lambda x: math.lgamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
-    }
-    if name in table:
-        return table[name]
-    if name.endswith(("f", "l")) and name[:-1] in table:
-        return table[name[:-1]]
+MATH_1 = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
+    "atanh": np.arctanh, "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
+    "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "cbrt": np.cbrt, "fabs": np.abs, "floor": np.floor,
+    "ceil": np.ceil, "round": lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5), "trunc": np.trunc,
+    "rint": np.rint, "nearbyint": np.rint,
+    "erf": np.vectorize(math.erf, otypes=[float]), "erfc": np.vectorize(math.erfc, otypes=[float]),
+    "tgamma": np.vectorize(lambda x: math.gamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
+    "lgamma": np.vectorize(lambda x: math.lgamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
+}
+MATH_2 = {"pow": np.power, "atan2": np.arctan2, "fmod": np.fmod, "hypot": np.hypot, "copysign": np.copysign,
+          "fdim": lambda a, b: np.maximum(a - b, 0.0)}
+MIN_MAX = {"fmin": np.minimum, "fmax": np.maximum}
+
+
+def math_function(table: dict, name: str):
+    """(base name, function) of a math.h call in `table`, its float/long double variants (``sinf``, ``sinl``)
+    included; None if it is not there."""
+    for base in (name, name[:-1] if name.endswith(("f", "l")) else None):
+        if base in table:
+            return base, table[base]
     return None
-
-
-def _fn2(name):
-    table = {"pow": np.power, "atan2": np.arctan2, "fmod": np.fmod, "hypot": np.hypot, "copysign": np.copysign,
-             "fdim": lambda a, b: np.maximum(a - b, 0.0)}
-    if name in table:
-        return table[name]
-    if name.endswith(("f", "l")) and name[:-1] in table:
-        return table[name[:-1]]
-    return None
-
-
-def _minmax(name):
-    base = name[:-1] if name.endswith(("f", "l")) and name[:-1] in ("fmin", "fmax") else name
-    return base if base in ("fmin", "fmax") else None
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -375,6 +366,12 @@ def _int_literal(text: str) -> int:
     if len(t) > 1 and t.startswith("0") and t.isdigit():
         return int(t, 8)
     return int(t)
+
+
+def _parameters(fn: c_ast.FuncDef) -> list:
+    """A function definition's parameter declarations (``(void)`` has none)."""
+    params = fn.decl.type.args.params if fn.decl.type.args else []
+    return [p for p in params if not isinstance(p, c_ast.Typename)]
 
 
 def _walk(node):
@@ -813,18 +810,17 @@ class Interpreter:
         n = self.n
         if name in self.functions:
             return self.call_helper(self.functions[name], args, state)
-        f1, f2, mm = _fn1(name), _fn2(name), _minmax(name)
+        f1, f2, mm = math_function(MATH_1, name), math_function(MATH_2, name), math_function(MIN_MAX, name)
         if name in ("abs", "labs", "llabs") and len(args) == 1:
             return unary_fn(np.abs, args[0], n, is_int_result=True) if not _const(args[0]) else abs(args[0])
         if f1 is not None and len(args) == 1:
-            return unary_fn(f1, _check(args[0]), n)
+            return unary_fn(f1[1], _check(args[0]), n)
         if mm is not None and len(args) == 2:  # fmin(a, b) = b + min(a - b, 0): one uncertain difference
             a, b = float(args[0]) if _const(args[0]) else args[0], float(args[1]) if _const(args[1]) else args[1]
             d = add(a, b, n, -1.0)
-            g = np.minimum if mm == "fmin" else np.maximum
-            return add(b, unary_fn(lambda x: g(x, 0.0), d, n), n)
+            return add(b, unary_fn(lambda x: mm[1](x, 0.0), d, n), n)
         if f2 is not None and len(args) == 2:
-            return self.binary_fn(f2, name, _check(args[0]), _check(args[1]))
+            return self.binary_fn(f2[1], name, _check(args[0]), _check(args[1]))
         raise Unsupported(f"the function {name}")
 
     def binary_fn(self, f, name, a, b):
@@ -889,8 +885,7 @@ class Interpreter:
         if self.depth > MAX_CALL_DEPTH:
             raise Unsupported("recursion")
         try:
-            params = fn.decl.type.args.params if fn.decl.type.args else []
-            params = [p for p in params if not (isinstance(p, c_ast.Typename))]
+            params = _parameters(fn)
             if len(params) != len(args):
                 raise Unsupported("a call with the wrong number of arguments")
             scope = {}
@@ -934,7 +929,8 @@ class Interpreter:
         return mix(weights, rets, self.n)
 
     def merge_states(self, paths: list, into: _State) -> None:
-        """into.mem := the mixture of the paths' memories [(weight, state)] (storages all of them have)."""
+        """into.mem := the mixture of the paths' memories [(weight, state)]. A storage only some paths have
+        (a local of one arm, out of scope after the merge) keeps the last path's cells."""
         if len(paths) == 1:
             into.mem = paths[0][1].mem
             return
@@ -1034,10 +1030,7 @@ class Interpreter:
             keep, signal = (s_then, sig_t) if p >= 0.5 else (s_else, sig_e)
             state.mem = keep.mem
             return signal
-        state.mem = {sid: [mix([cond, not_cond], [a, b], n) for a, b in zip(s_then.mem[sid], cells)]
-                     if sid in s_then.mem else cells for sid, cells in s_else.mem.items()}
-        for sid, cells in s_then.mem.items():  # storages only the then-arm created
-            state.mem.setdefault(sid, cells)
+        self.merge_states([(cond, s_then), (not_cond, s_else)], state)
         return sig_t
 
     def holds(self, cond_node, state, frame, exits: "_Exits") -> bool:
@@ -1122,8 +1115,7 @@ class Interpreter:
             live_s.append(s)
         if not live_s:
             raise _Return()
-        state.mem = {sid: [mix(live_w, [s.mem[sid][i] for s in live_s], n) for i in range(len(cells))]
-                     for sid, cells in live_s[0].mem.items() if all(sid in s.mem for s in live_s)}
+        self.merge_states(list(zip(live_w, live_s)), state)
         return None
 
     def run_cases(self, items, start, state, frame):
@@ -1156,8 +1148,7 @@ class Interpreter:
             c = np.zeros(n)
             c[i] = half[i]
             port_value[(port.param, port.index)] = _settle(Lin(mid[i], c, 0.0, lo[i], hi[i], port.is_integer))
-        params = target.decl.type.args.params if target.decl.type.args else []
-        params = [p for p in params if not isinstance(p, c_ast.Typename)]
+        params = _parameters(target)
         if len(params) != len(signature.params):
             raise Unsupported("the signature does not match the function")
         scope, storage_of = {}, {}
