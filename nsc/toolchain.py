@@ -91,7 +91,8 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     sig = program.signature
     return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
             "n_out": sig.n_out, "inputs": sig.input_names, "outputs": sig.output_names, "compiler": compiler_id,
-            "init": init, "notes": list(notes), "depfile": depfile}
+            "init": init, "notes": list(notes), "depfile": depfile,
+            "exact_outputs": list(params.extra.get("exact_outputs", []))}
 
 
 # ----------------------------------------------------------------------------------------------- sample
@@ -198,7 +199,8 @@ def inspect_model(model_path) -> dict:
     return {"path": str(model_path), "signature": loaded.signature_json, "metadata": loaded.metadata,
             "architecture": {"n_in": p.n_in, "hidden": list(p.hidden), "n_out": p.n_out,
                              "activation": p.activation, "parameters": int(n_params),
-                             "out_calibrated": p.out_calibrated}}
+                             "out_calibrated": p.out_calibrated},
+            "exact_outputs": list(p.extra.get("exact_outputs", []))}
 
 
 def format_inspection(info: dict) -> str:
@@ -212,8 +214,10 @@ def format_inspection(info: dict) -> str:
     for port in sig["inputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")
     lines.append("  outputs:")
+    exact = set(info.get("exact_outputs", []))
     for port in sig["outputs"]:
-        lines.append(f"    {port['name']:<16} {port['ctype']}")
+        mark = "  compiled exactly (proven affine)" if port["name"] in exact else ""
+        lines.append(f"    {port['name']:<16} {port['ctype']}{mark}")
     lines.append("  history:")
     for event in meta.get("history", []):
         rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))

@@ -5,7 +5,9 @@ Three initialisations (`compile_params(program, init=...)`):
                  the output map (out_scale, out_shift) is predicted too, so the surrogate works zero-shot in the
                  program's units. out_calibrated is the manifest's choice: False (the default) lets fine-tuning
                  replace the predicted map by the data's mean/std, which suits the generated network, trained to
-                 output standardised values; True keeps the predicted map through fine-tuning
+                 output standardised values; True keeps the predicted map through fine-tuning where it fits the
+                 data better. Outputs the front-end proves affine are then emitted exactly (exact.py; their
+                 names in params.extra["exact_outputs"]), and the surrogate declares its map (out_calibrated)
   random         nsc.surrogate.init.random_params (compiler id "random")
   unconditioned  the one learned initialisation shipped with the compiler (weights/unconditioned.safetensors),
                  the same for every program; output map calibrated from data later (out_calibrated False)
@@ -26,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nsc.compiler.encoding import MODEL_OUTPUTS, check_limits, collate, encode, encoding_from_manifest
+from nsc.compiler.exact import emit_exact_outputs
 from nsc.errors import NscError
 from nsc.frontend.linearize import Unsupported, linearize_tokens
 from nsc.surrogate.params import SurrogateParams, input_normalisation
@@ -93,6 +96,10 @@ class Compiler:
             biases=[outs["b0"][0], outs["b1"][0], outs["b2"][0]],
             out_scale=outs["out_scale"][0], out_shift=outs["out_shift"][0],
             activation=self.activation, out_calibrated=self.out_calibrated).astype32()
+        if self.manifest["model"].get("linear_channels"):
+            params, exact = emit_exact_outputs(params, linear)
+            if exact:
+                params.extra["exact_outputs"] = [sig.output_names[j] for j in exact]
         _check(params, sig)
         notes = list(enc.notes)
         if "lin_beta" in wanted and isinstance(linear, Unsupported):

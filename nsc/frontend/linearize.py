@@ -66,6 +66,7 @@ class Linearization:
     mean: np.ndarray  # [n_out] float64
     coef: np.ndarray  # [n_in, n_out] float64
     resid: np.ndarray  # [n_out] float64, >= 0
+    exact: np.ndarray | None = None  # [n_out] bool: output j is proven to be exactly its linear model (Lin.exact)
 
     @property
     def std(self) -> np.ndarray:
@@ -80,15 +81,17 @@ class Linearization:
 class Lin:
     """An uncertain value: mean + lin . u + e, Var(e) = resid, within [lo, hi] (interval arithmetic; keeps
     quadrature inside the values an operand can take, e.g. off the pole of 1/x for a positive x).
-    is_int: of integer C type; is_bool: a 0/1 truth."""
+    is_int: of integer C type; is_bool: a 0/1 truth; exact: proven to be exactly mean + lin . u (built from the
+    inputs by sums and scalings by constants alone), so the linear form is the value itself, not an approximation.
+    Anything not marked exact is not: a value built by any other step (products, quadrature, merges) is not."""
 
-    __slots__ = ("m", "c", "r", "lo", "hi", "is_int", "is_bool")
+    __slots__ = ("m", "c", "r", "lo", "hi", "is_int", "is_bool", "exact")
 
     def __init__(self, m: float, c: np.ndarray, r: float = 0.0, lo: float = -math.inf, hi: float = math.inf,
-                 is_int: bool = False, is_bool: bool = False):
+                 is_int: bool = False, is_bool: bool = False, exact: bool = False):
         self.m, self.c, self.r = float(m), c, max(float(r), 0.0)
         self.lo, self.hi = (float(lo), float(hi)) if lo <= hi else (-math.inf, math.inf)  # nan: unknown
-        self.is_int, self.is_bool = is_int, is_bool
+        self.is_int, self.is_bool, self.exact = is_int, is_bool, exact
 
     def var_lin(self) -> float:
         return float(self.c @ self.c) * _U
@@ -134,7 +137,7 @@ def _check(v):
 
 
 def _lin(v, n: int) -> Lin:
-    return v if isinstance(v, Lin) else Lin(float(v), np.zeros(n), 0.0, float(v), float(v), is_int(v))
+    return v if isinstance(v, Lin) else Lin(float(v), np.zeros(n), 0.0, float(v), float(v), is_int(v), exact=True)
 
 
 def _bounds(values) -> tuple[float, float]:
@@ -169,7 +172,8 @@ def add(a, b, n: int, sign: float = 1.0):
         return a + b if sign > 0 else a - b
     la, lb = _lin(a, n), _lin(b, n)
     lo, hi = (la.lo + lb.lo, la.hi + lb.hi) if sign > 0 else (la.lo - lb.hi, la.hi - lb.lo)
-    return _settle(Lin(la.m + sign * lb.m, la.c + sign * lb.c, la.r + lb.r, lo, hi, la.is_int and lb.is_int))
+    return _settle(Lin(la.m + sign * lb.m, la.c + sign * lb.c, la.r + lb.r, lo, hi, la.is_int and lb.is_int,
+                       exact=la.exact and lb.exact))
 
 
 def scale(a, k: float):
@@ -178,7 +182,7 @@ def scale(a, k: float):
     if k == 0:
         return 0 if a.is_int and isinstance(k, int) else 0.0
     lo, hi = sorted((a.lo * k, a.hi * k))
-    return _settle(Lin(a.m * k, a.c * k, a.r * k * k, lo, hi, a.is_int and float(k).is_integer(), False))
+    return _settle(Lin(a.m * k, a.c * k, a.r * k * k, lo, hi, a.is_int and float(k).is_integer(), False, a.exact))
 
 
 def mul(a, b, n: int):
@@ -535,7 +539,7 @@ class Interpreter:
             return int(v)
         if isinstance(v, Lin):
             if v.is_int:
-                return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False)
+                return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False, v.exact)
             return v
         return float(v)
 
@@ -1147,7 +1151,8 @@ class Interpreter:
         for i, port in enumerate(signature.inputs):
             c = np.zeros(n)
             c[i] = half[i]
-            port_value[(port.param, port.index)] = _settle(Lin(mid[i], c, 0.0, lo[i], hi[i], port.is_integer))
+            port_value[(port.param, port.index)] = _settle(Lin(mid[i], c, 0.0, lo[i], hi[i], port.is_integer,
+                                                               exact=True))
         params = _parameters(target)
         if len(params) != len(signature.params):
             raise Unsupported("the signature does not match the function")
@@ -1170,6 +1175,7 @@ class Interpreter:
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out
         mean, coef, resid = np.zeros(n_out), np.zeros((n, n_out)), np.zeros(n_out)
+        exact = np.zeros(n_out, dtype=bool)
         for j, port in enumerate(signature.outputs):
             if port.param == "return":
                 v = ret
@@ -1180,8 +1186,8 @@ class Interpreter:
             v = _lin(v, n)
             if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
                 raise Unsupported(f"output {port.name} overflows")
-            mean[j], coef[:, j], resid[j] = v.m, v.c, v.r
-        return Linearization(mean, coef, resid)
+            mean[j], coef[:, j], resid[j], exact[j] = v.m, v.c, v.r, v.exact and v.r == 0.0
+        return Linearization(mean, coef, resid, exact)
 
 
 def linearize(exts, signature) -> Linearization | Unsupported:

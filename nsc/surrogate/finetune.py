@@ -8,8 +8,9 @@ Per member, in order:
   1. split its rows into train / validation (val_frac, at least one validation row; with fewer than 2 rows, or
      val_frac 0, no split: the training rows double as validation rows);
   2. calibrate the output map on the training rows (`calibrate_outputs`): a placeholder map (out_calibrated
-     False: random init) is set to the data's mean/std; a calibrated one (compiled init) is re-expressed in the
-     data's mean/std while the network's function is kept (the last layer is rescaled to match);
+     False: random init) is set to the data's mean/std; a predicted one (compiled init) is kept per output where it
+     fits the training rows better than the data's mean/std would, and either way re-expressed in the data's
+     mean/std while the network's function is kept (the last layer is rescaled to match);
   3. train with Adam on the MSE in normalised output units, minibatches of `batch_size` rows (or all its rows if
      fewer); one epoch = one pass over its own training rows; learning rate halved after `lr_patience` epochs
      without a new best validation loss; stop after `patience` such epochs or `max_epochs`;
@@ -120,18 +121,29 @@ def data_mean_std(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.maximum(y.std(axis=0), _scale_floor(mean))
 
 
-def calibrate_outputs(params: SurrogateParams, y_train: np.ndarray) -> SurrogateParams:
+def calibrate_outputs(params: SurrogateParams, y_train: np.ndarray, x_train: np.ndarray | None = None
+                      ) -> SurrogateParams:
     """The output map set to the training data's mean/std, the same rule for every initialisation.
 
     out_calibrated False (placeholder map): out_shift, out_scale := mean, std (a data-dependent init).
-    out_calibrated True: the map is re-expressed in the data's mean/std and the last layer rescaled so the
-    network computes the same function: W' = W s/s', b' = (b s + t - t')/s'.
+    out_calibrated True (a predicted map): per output, the map that fits the training rows better (smaller
+    squared error of the surrogate's prediction on x_train) is kept: the predicted one, or the network's output
+    read as standardised and mapped by the data's mean/std. A few rows give a noisy mean/std, a wrong prediction
+    is far off; the training rows decide. Either way the map is then re-expressed in the data's mean/std with the
+    network's function kept, the last layer rescaled to match: W' = W s/s', b' = (b s + t - t')/s'.
     """
     new_shift, new_scale = data_mean_std(y_train)
     out = params.astype32()
     if params.out_calibrated:
         s = params.out_scale.astype(np.float64)
         t = params.out_shift.astype(np.float64)
+        if x_train is not None and len(y_train) > 1:
+            v = (params.predict(x_train) - t) / s  # the network's own (standardised) outputs
+            y = np.asarray(y_train, dtype=np.float64)
+            predicted = ((v * s + t - y) ** 2).mean(axis=0)
+            from_data = ((v * new_scale + new_shift - y) ** 2).mean(axis=0)
+            use_data = from_data < predicted
+            s, t = np.where(use_data, new_scale, s), np.where(use_data, new_shift, t)
         w = params.weights[-1].astype(np.float64)
         b = params.biases[-1].astype(np.float64)
         out.weights[-1] = (w * (s / new_scale)[:, None]).astype(np.float32)
@@ -317,7 +329,7 @@ class _Engine:
             raise NscError("training data contains NaN or Inf")
         rng = np.random.default_rng(seed)
         train_rows, val_rows, split = _split(x.shape[0], self.recipe.val_frac, rng)
-        params = calibrate_outputs(params, y[train_rows])
+        params = calibrate_outputs(params, y[train_rows], x[train_rows])
         # the same float32 ops as the ONNX graph, so training sees exactly the inputs inference will
         x32 = torch.from_numpy(x.astype(np.float32))
         u = ((x32 - torch.tensor(params.in_shift)) / torch.tensor(params.in_scale)).numpy()
