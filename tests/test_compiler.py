@@ -242,7 +242,7 @@ def surrogate_numpy(params, x):
     for i, (w, b) in enumerate(zip(params.weights, params.biases)):
         h = h @ w.T + b
         if i < len(params.weights) - 1:
-            h = h / (1 + np.exp(-h))  # SiLU
+            h = h * 0.5 * (1 + np.tanh(0.5 * h))  # SiLU, without overflow
     return h * params.out_scale + params.out_shift
 
 
@@ -292,9 +292,46 @@ def test_manifest_decides_whether_the_predicted_output_map_is_kept(tiny_compiler
         manifest["out_calibrated"] = flag
         (d / "manifest.json").write_text(json.dumps(manifest))
         monkeypatch.setenv("NSC_COMPILER_DIR", str(d))
-        params = hypernet.compile_params(toy_program(), init="compiled").params
+        nonlinear = toks("double f1 ( double p0 , const double p1 [ 2 ] ) { return p0 * p1 [ 1 ] ; }")
+        params = hypernet.compile_params(toy_program(tokens=nonlinear), init="compiled").params
         assert params.out_calibrated is flag
         assert np.all(params.out_scale > 0) and not np.all(params.out_scale == 1)  # the predicted map either way
+
+
+def test_piecewise_affine_outputs_are_compiled_exactly(tiny_compiler, tmp_path, monkeypatch):
+    """Even from an untrained hypernetwork: outputs the front-end proves piecewise affine (a clamp here) are
+    emitted exactly and keep their map through fine-tuning; the other output is what the hypernetwork made."""
+    from nsc.frontend import load_program
+    from nsc.surrogate.finetune import FinetuneRecipe, finetune
+
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(tiny_compiler[0]))
+    path = tmp_path / "k.c"
+    path.write_text("#include <math.h>\n"
+                    "void k(double a, double b, double o[3]) {\n"
+                    "    double v = 3 * a - b + 1;\n"
+                    "    o[0] = v > 2 ? 2 : v;\n"
+                    "    o[1] = sin(a) * b;\n"
+                    "    o[2] = fmax(a, 0.5 * b) + 2 * b;\n"
+                    "}\n")
+    prog = load_program(str(path), default_range=(-1.0, 1.0))
+    result = hypernet.compile_params(prog, init="compiled")
+    params = result.params
+    assert params.extra["exact_outputs"] == ["o[0]", "o[2]"] and params.out_calibrated
+    x = np.random.default_rng(0).uniform(-1, 1, (400, 2))
+    v = 3 * x[:, 0] - x[:, 1] + 1
+    want = np.c_[np.minimum(v, 2), np.sin(x[:, 0]) * x[:, 1], np.maximum(x[:, 0], 0.5 * x[:, 1]) + 2 * x[:, 1]]
+    got = surrogate_numpy(params, x)
+    for j in (0, 2):
+        np.testing.assert_allclose(got[:, j], want[:, j], atol=1e-4 * want[:, j].std())
+    # the nonlinear output: what the hypernetwork made, but for a random feature the kink unit took (its readers
+    # keep its value at u = 0) and the channels' new operating points
+    monkeypatch.setattr(hypernet, "emit_exact_outputs", lambda p, linear: (p, []))
+    plain = surrogate_numpy(hypernet.installed_compiler().compile(prog)[0], x)[:, 1]
+    np.testing.assert_allclose(got[:, 1], plain, atol=0.25 * np.ptp(plain))
+    assert np.corrcoef(got[:, 1], plain)[0, 1] > 0.9
+    tuned = finetune(params, x[:32], want[:32], FinetuneRecipe(max_epochs=20), seed=0).params
+    for j in (0, 2):
+        np.testing.assert_allclose(surrogate_numpy(tuned, x)[:, j], want[:, j], atol=1e-4 * want[:, j].std())
 
 
 def test_unconditioned_params_are_shared_slots(tiny_compiler, monkeypatch):

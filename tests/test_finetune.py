@@ -77,14 +77,29 @@ def test_renormalising_a_calibrated_map_preserves_the_function():
     np.testing.assert_array_equal(q.weights[0], p.weights[0])  # only the last layer changes
 
 
-def test_engine_starts_from_the_initial_function_for_a_calibrated_init():
+def test_engine_starts_from_the_calibrated_function():
     x, y = data(200)
     p = compiled_like(seed=3)
     r = finetune(p, x, y, FinetuneRecipe(max_epochs=1), seed=5)
-    # epoch-0 validation loss: the *original* surrogate's MSE in the data's normalised units, computed here
+    # epoch-0 validation loss: the calibrated initial surrogate's MSE in the data's normalised units
+    start = calibrate_outputs(p, y[r.train_rows], x[r.train_rows])
     val = r.val_rows
-    err = (predict(p, x[val]) - y[val]) / r.params.out_scale.astype(np.float64)
+    err = (predict(start, x[val]) - y[val]) / r.params.out_scale.astype(np.float64)
     assert r.val_history[0] == pytest.approx(np.mean(err ** 2), rel=1e-4)
+
+
+def test_a_predicted_map_is_kept_per_output_where_it_fits_the_training_rows_better():
+    """Output 0's predicted map is right (the data are the surrogate's own output 0): kept, function unchanged.
+    Output 1's is far off: replaced by the data's mean and std on the network's standardised output."""
+    x, y = data(40)
+    p = compiled_like(seed=4)
+    y = np.c_[predict(p, x)[:, 0], 1e3 + 50 * y[:, 1]]
+    q = calibrate_outputs(p, y, x)
+    np.testing.assert_allclose(predict(q, x)[:, 0], y[:, 0], rtol=1e-5, atol=1e-5 * np.abs(y[:, 0]).max())
+    v = (predict(p, x)[:, 1] - p.out_shift[1]) / p.out_scale[1]
+    np.testing.assert_allclose(predict(q, x)[:, 1], v * y[:, 1].std() + y[:, 1].mean(), rtol=1e-4)
+    # without the training inputs, the predicted map is kept as it is
+    np.testing.assert_allclose(predict(calibrate_outputs(p, y), x), predict(p, x), rtol=1e-4)
 
 
 def test_best_validation_weights_are_restored_and_early_stopping_counts_patience():

@@ -38,16 +38,18 @@ void f(double a, double b, const double x[4], double *y, double *z) {
     want[0, 1], want[2:, 1] = 1, np.array([0.5, -1.0, 2.0, 0.25]) / 2
     np.testing.assert_allclose(lin.coef, want, atol=1e-12)
     np.testing.assert_allclose(lin.resid, 0, atol=1e-12)
-    assert lin.exact.tolist() == [True, True]
+    assert lin.exact.tolist() == [True, True] and not any(f.kinks for f in lin.forms)
 
 
-def test_exact_only_where_proven(tmp_path):
-    """Sums, scalings, constant loops and a branch the input box decides are exact; a product of two inputs, a
-    math.h call, an uncertain branch, a cast to int and an uncertain table index are not."""
+def test_exact_forms_only_where_proven(tmp_path):
+    """Sums, scalings, constant loops, a branch the input box decides, and saturating selects (?:, if, fmin,
+    fmax, fabs, a nested clamp) have exact forms; a product of two inputs, a math.h call, a discontinuous select,
+    a cast to int and an uncertain table index do not."""
     lin = lin_of(tmp_path, """
 static const double t[3] = {1.0, 4.0, 9.0};
 static double half(double v) { return v / 2; }
-void f(double a, double b, double o[7]) {
+static double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+void f(double a, double b, double o[12]) {
     o[0] = half(a) - 3 * b;
     o[1] = a > 5 ? 0.0 : a + b;   /* a <= 1: the branch is certain */
     o[2] = a * b;
@@ -55,15 +57,29 @@ void f(double a, double b, double o[7]) {
     o[4] = a > 0 ? a : 0.0;
     o[5] = (int)(4 * a);
     o[6] = t[(int)(a + 1.5)];
+    o[7] = a > b ? 1.0 : 0.0;     /* a step, not continuous */
+    o[8] = clamp01(a + b);
+    o[9] = fmax(a, b) - fmin(a, 2 * b) + fabs(a - 0.5);
+    double s = b;
+    if (s > 0.25) s = 0.25;
+    o[10] = s;
+    o[11] = s * a;
 }""")
-    assert lin.exact.tolist() == [True, True, False, False, False, False, False]
+    assert lin.exact.tolist() == [True, True, False, False, True, False, False, False, True, True, True, False]
+    assert [len(f.kinks) for f in lin.forms if f is not None] == [0, 0, 1, 2, 4, 1]
+    u = np.random.default_rng(0).uniform(-1, 1, (500, 2))
+    a, b = u[:, 0], u[:, 1]
+    want = {0: a / 2 - 3 * b, 1: a + b, 4: np.maximum(a, 0), 8: np.clip(a + b, 0, 1),
+            9: np.maximum(a, b) - np.minimum(a, 2 * b) + np.abs(a - 0.5), 10: np.minimum(b, 0.25)}
+    for j, y in want.items():
+        np.testing.assert_allclose(lin.forms[j].evaluate(u), y, atol=1e-12, err_msg=f"o[{j}]")
 
 
-def test_exact_outputs_are_exact_on_generated_kernels(tmp_path):
-    """Soundness: wherever the analysis says an output is exactly linear, it matches the real program run
-    natively (float rounding aside), over 60 generated kernels."""
-    checked = 0
-    for seed in range(4000, 4060):
+def test_exact_forms_are_exact_on_generated_kernels(tmp_path):
+    """Soundness: wherever the analysis gives an output an exact form, it matches the real program run natively
+    (float rounding aside), over 80 generated kernels."""
+    checked = kinked = 0
+    for seed in range(4000, 4080):
         path = tmp_path / f"g{seed}.c"
         path.write_text(generate_program(seed).c_text)
         prog = load_program(str(path))
@@ -71,12 +87,14 @@ def test_exact_outputs_are_exact_on_generated_kernels(tmp_path):
             continue
         run = sample_program(prog, 200, seed=seed)
         lo, hi = prog.signature.ranges()
-        pred = prog.linear.predict((run.x - (lo + hi) / 2) / ((hi - lo) / 2))
+        u = (run.x - (lo + hi) / 2) / ((hi - lo) / 2)
         for j in np.nonzero(prog.linear.exact)[0]:
+            form = prog.linear.forms[j]
             scale = 1e-4 * (1 + np.abs(run.y[:, j]).max())
-            np.testing.assert_allclose(pred[:, j], run.y[:, j], rtol=1e-4, atol=scale, err_msg=f"seed {seed}")
+            np.testing.assert_allclose(form.evaluate(u), run.y[:, j], rtol=1e-4, atol=scale, err_msg=f"seed {seed}")
             checked += 1
-    assert checked >= 10
+            kinked += bool(form.kinks)
+    assert checked >= 10 and kinked >= 2, (checked, kinked)
 
 
 def test_products_and_branches_have_the_right_moments(tmp_path):

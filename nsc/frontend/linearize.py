@@ -21,6 +21,12 @@ the least-squares linear approximation of the value, propagated approximately:
 Constant values stay exact Python numbers with C's integer semantics, so loops with constant bounds unroll
 exactly and constant tables are read exactly.
 
+Alongside the statistics, a value may carry its exact `Form`: m + c . u + sum_k a_k relu(p_k(u)) with affine
+p_k, when it is built from the inputs by sums, scalings by constants, and the selects that saturating code
+makes: fmin/fmax/fabs of affine values, and a branch or ?: on an affine comparison whose arms differ by a
+multiple of the compared difference (so the result is continuous: v > 255 ? 255 : v is v - relu(v - 255)).
+Such an output is not approximated at all: the compiler emits it exactly (nsc/compiler/exact.py).
+
 `linearize(exts, signature)` -> a `Linearization`, or an `Unsupported` reason for code outside the subset
 (structs, goto, bit operations on uncertain values, writes at an uncertain index, more than MAX_STEPS steps).
 The compiler reads the result as features (nsc/compiler/encoding.py); `bench/bench_linearize.py` measures how
@@ -66,7 +72,12 @@ class Linearization:
     mean: np.ndarray  # [n_out] float64
     coef: np.ndarray  # [n_in, n_out] float64
     resid: np.ndarray  # [n_out] float64, >= 0
-    exact: np.ndarray | None = None  # [n_out] bool: output j is proven to be exactly its linear model (Lin.exact)
+    forms: list | None = None  # [n_out]: output j's exact Form where the analysis proves one, else None
+
+    @property
+    def exact(self) -> np.ndarray:
+        """[n_out] bool: which outputs have an exact form."""
+        return np.array([f is not None for f in (self.forms or [None] * len(self.mean))], dtype=bool)
 
     @property
     def std(self) -> np.ndarray:
@@ -78,20 +89,93 @@ class Linearization:
         return self.mean + u @ self.coef
 
 
+class Form:
+    """An exact piecewise-affine value: m + c . u + sum over kinks of a * relu(km + kc . u).
+
+    kinks: {(km, kc as a tuple): a}, each argument scaled to |kc| = 1 (a relu is positively homogeneous), so
+    equal kinks from different paths add up. An argument is affine: relus are one layer deep."""
+
+    __slots__ = ("m", "c", "kinks")
+
+    def __init__(self, m: float, c: np.ndarray, kinks: dict | None = None):
+        self.m, self.c, self.kinks = float(m), c, kinks or {}
+
+    def plus(self, other: "Form", sign: float = 1.0) -> "Form":
+        kinks = dict(self.kinks)
+        for key, a in other.kinks.items():
+            kinks[key] = kinks.get(key, 0.0) + sign * a
+            if kinks[key] == 0.0:
+                del kinks[key]
+        return Form(self.m + sign * other.m, self.c + sign * other.c, kinks)
+
+    def times(self, k: float) -> "Form":
+        return Form(self.m * k, self.c * k, {key: a * k for key, a in self.kinks.items()} if k else {})
+
+    def bounds(self) -> tuple[float, float]:
+        """Sound bounds over the input box (u in [-1, 1]^n)."""
+        spread = float(np.abs(self.c).sum())
+        lo, hi = self.m - spread, self.m + spread
+        for (km, kc), a in self.kinks.items():
+            w = float(np.abs(kc).sum())
+            r_lo, r_hi = max(km - w, 0.0), max(km + w, 0.0)
+            lo, hi = lo + min(a * r_lo, a * r_hi), hi + max(a * r_lo, a * r_hi)
+        return lo, hi
+
+    def evaluate(self, u: np.ndarray) -> np.ndarray:
+        """The value on normalised inputs u [rows, n_in]."""
+        y = self.m + u @ self.c
+        for (km, kc), a in self.kinks.items():
+            y = y + a * np.maximum(km + u @ np.asarray(kc), 0.0)
+        return y
+
+
+def relu_of(p: Form) -> Form | None:
+    """relu(p) for an affine p (None if p has kinks, or no slope: that relu is not a kink)."""
+    norm = float(np.linalg.norm(p.c))
+    if p.kinks or not norm > 0 or not math.isfinite(norm):
+        return None
+    return Form(0.0, np.zeros_like(p.c), {(p.m / norm, tuple(p.c / norm)): norm})
+
+
+def select(region: Form, a: Form, b: Form) -> Form | None:
+    """The exact form of `[region > 0] ? a : b`, where that is piecewise affine and continuous: a - b is a
+    multiple of the (affine) region's function, up to kinks that are zero wherever region > 0 (the inner kink of
+    a nested clamp); then it is b + lambda relu(region). None otherwise."""
+    if region.kinks:
+        return None
+    d = a.plus(b, -1.0)
+    pc, norm2 = region.c, float(region.c @ region.c)
+    if not norm2 > 0:
+        return None
+    for (km, kc), _ in d.kinks.items():
+        # zero on region > 0 iff the kink's argument is alpha * region + beta with alpha < 0 and beta <= 0
+        kc = np.asarray(kc)
+        alpha = float(kc @ pc) / norm2
+        beta = km - alpha * region.m
+        if not (alpha < 0 and beta <= 1e-12 and np.allclose(kc, alpha * pc, rtol=0, atol=1e-9)):
+            return None
+    lam = float(d.c @ pc) / norm2
+    scale = max(float(np.abs(d.c).max()), abs(d.m), 1.0)
+    if not (np.allclose(d.c, lam * pc, rtol=0, atol=1e-9 * scale) and abs(d.m - lam * region.m) <= 1e-9 * scale):
+        return None
+    r = relu_of(region)
+    return b.plus(r.times(lam)) if r is not None else None
+
+
 class Lin:
     """An uncertain value: mean + lin . u + e, Var(e) = resid, within [lo, hi] (interval arithmetic; keeps
     quadrature inside the values an operand can take, e.g. off the pole of 1/x for a positive x).
-    is_int: of integer C type; is_bool: a 0/1 truth; exact: proven to be exactly mean + lin . u (built from the
-    inputs by sums and scalings by constants alone), so the linear form is the value itself, not an approximation.
-    Anything not marked exact is not: a value built by any other step (products, quadrature, merges) is not."""
+    is_int: of integer C type; is_bool: a 0/1 truth. form: the value's exact `Form` where it is proven to be
+    one (None: the statistics are all there is); a value any step outside Form's algebra made has none.
+    region: for a truth value that is an affine comparison, the Form that is > 0 where it holds."""
 
-    __slots__ = ("m", "c", "r", "lo", "hi", "is_int", "is_bool", "exact")
+    __slots__ = ("m", "c", "r", "lo", "hi", "is_int", "is_bool", "form", "region")
 
     def __init__(self, m: float, c: np.ndarray, r: float = 0.0, lo: float = -math.inf, hi: float = math.inf,
-                 is_int: bool = False, is_bool: bool = False, exact: bool = False):
+                 is_int: bool = False, is_bool: bool = False, form: Form | None = None):
         self.m, self.c, self.r = float(m), c, max(float(r), 0.0)
         self.lo, self.hi = (float(lo), float(hi)) if lo <= hi else (-math.inf, math.inf)  # nan: unknown
-        self.is_int, self.is_bool, self.exact = is_int, is_bool, exact
+        self.is_int, self.is_bool, self.form, self.region = is_int, is_bool, form, None
 
     def var_lin(self) -> float:
         return float(self.c @ self.c) * _U
@@ -137,7 +221,12 @@ def _check(v):
 
 
 def _lin(v, n: int) -> Lin:
-    return v if isinstance(v, Lin) else Lin(float(v), np.zeros(n), 0.0, float(v), float(v), is_int(v), exact=True)
+    return v if isinstance(v, Lin) else Lin(float(v), np.zeros(n), 0.0, float(v), float(v), is_int(v),
+                                            form=Form(float(v), np.zeros(n)))
+
+
+def form_of(v, n: int) -> Form | None:
+    return Form(float(v), np.zeros(n)) if _const(v) else v.form if isinstance(v, Lin) else None
 
 
 def _bounds(values) -> tuple[float, float]:
@@ -172,8 +261,9 @@ def add(a, b, n: int, sign: float = 1.0):
         return a + b if sign > 0 else a - b
     la, lb = _lin(a, n), _lin(b, n)
     lo, hi = (la.lo + lb.lo, la.hi + lb.hi) if sign > 0 else (la.lo - lb.hi, la.hi - lb.lo)
+    form = la.form.plus(lb.form, sign) if la.form is not None and lb.form is not None else None
     return _settle(Lin(la.m + sign * lb.m, la.c + sign * lb.c, la.r + lb.r, lo, hi, la.is_int and lb.is_int,
-                       exact=la.exact and lb.exact))
+                       form=form))
 
 
 def scale(a, k: float):
@@ -182,7 +272,8 @@ def scale(a, k: float):
     if k == 0:
         return 0 if a.is_int and isinstance(k, int) else 0.0
     lo, hi = sorted((a.lo * k, a.hi * k))
-    return _settle(Lin(a.m * k, a.c * k, a.r * k * k, lo, hi, a.is_int and float(k).is_integer(), False, a.exact))
+    form = a.form.times(k) if a.form is not None else None
+    return _settle(Lin(a.m * k, a.c * k, a.r * k * k, lo, hi, a.is_int and float(k).is_integer(), False, form))
 
 
 def mul(a, b, n: int):
@@ -259,7 +350,9 @@ def negate(t):
     """!t for a truth value."""
     if _const(t):
         return int(not t)
-    return Lin(1.0 - t.m, -t.c, t.r, 1.0 - t.hi, 1.0 - t.lo, True, True)
+    out = Lin(1.0 - t.m, -t.c, t.r, 1.0 - t.hi, 1.0 - t.lo, True, True)
+    out.region = t.region.times(-1.0) if t.region is not None else None  # the boundary itself has measure 0
+    return out
 
 
 def both(a, b, n: int):
@@ -304,9 +397,12 @@ def mix(weights: list, values: list, n: int):
     c = sum(wk * v.c + (v.m - m) * w.c / total_w for wk, w, v in zip(wbar, lw, lv))
     var = float(sum(wk * (v.var() + (v.m - m) ** 2) for wk, v in zip(wbar, lv)))
     used = [v for wk, v in zip(wbar, lv) if wk > 0]
+    form = None
+    if len(lw) == 2 and lw[0].region is not None and lv[0].form is not None and lv[1].form is not None:
+        form = select(lw[0].region, lv[0].form, lv[1].form)  # weights: a truth value and its negation
     return _settle(Lin(m, np.asarray(c, dtype=np.float64), var - float(c @ c) * _U, min(v.lo for v in used),
                        max(v.hi for v in used), all(v.is_int for v in lv),
-                       all(v.is_bool or (_const(x) and x in (0, 1)) for v, x in zip(lv, values))))
+                       all(v.is_bool or (_const(x) and x in (0, 1)) for v, x in zip(lv, values)), form))
 
 
 def probability(v) -> float | None:
@@ -452,6 +548,7 @@ class Interpreter:
         self.enums = [node for e in exts for node in _walk(e) if isinstance(node, c_ast.Enum)]
         self.globals: dict = {}
         self.depth = 0
+        self.dropped_paths = False  # a path was cut short (the likelier way, a loop's last sliver): no exact forms
 
     # -- memory ----------------------------------------------------------------------------------------------
 
@@ -539,7 +636,7 @@ class Interpreter:
             return int(v)
         if isinstance(v, Lin):
             if v.is_int:
-                return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False, v.exact)
+                return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False, v.form)
             return v
         return float(v)
 
@@ -662,7 +759,7 @@ class Interpreter:
             cond = self.truth(self.eval(node.cond, state, frame))
             p = probability(cond)
             if p is None:
-                return self.eval(node.iftrue if cond else node.iffalse, state, frame)
+                return self.eval(node.iftrue if self.decided(cond) else node.iffalse, state, frame)
             a = self.eval(node.iftrue, state, frame)
             b = self.eval(node.iffalse, state, frame)
             if is_int(a) != is_int(b):  # the usual arithmetic conversions
@@ -700,8 +797,20 @@ class Interpreter:
         if v.is_bool:
             return v
         if v.is_int:
-            return apply1(lambda x: (np.abs(x) >= 0.5).astype(float), v, self.n, is_bool=True)
-        return apply1(lambda x: (x != 0).astype(float), v, self.n, is_bool=True)
+            truth = apply1(lambda x: (np.abs(x) >= 0.5).astype(float), v, self.n, is_bool=True)
+        else:
+            truth = apply1(lambda x: (x != 0).astype(float), v, self.n, is_bool=True)
+        if _const(truth):  # decided by the statistics, not proven
+            self.dropped_paths = True
+        return truth
+
+    def decided(self, cond) -> bool:
+        """The way a certain condition goes (`probability` None). A truth value still uncertain in form, with
+        a probability within 1e-9 of 0 or 1, goes the likelier way: that is not a proof."""
+        if _const(cond):
+            return bool(cond)
+        self.dropped_paths = True
+        return cond.m > 0.5
 
     def compare(self, op: str, a, b):
         a, b = _check(a), _check(b)
@@ -717,7 +826,20 @@ class Interpreter:
                  "==": (lambda x: np.abs(x) < 0.5) if ints else (lambda x: x == 0),
                  "!=": (lambda x: np.abs(x) >= 0.5) if ints else (lambda x: x != 0)}
         test = tests[op]
-        return apply1(lambda x: test(x).astype(float), d, self.n, is_bool=True)
+        truth = apply1(lambda x: test(x).astype(float), d, self.n, is_bool=True)
+        if isinstance(truth, Lin) and d.form is not None and op in ("<", ">", "<=", ">="):
+            truth.region = d.form.times(1.0 if op in (">", ">=") else -1.0)
+        if _const(truth) and d.form is None:
+            self.dropped_paths = True  # the statistics say certain: not a proof
+        elif _const(truth):  # proven only if d's exact bounds decide it
+            lo, hi = d.form.bounds()
+            decided = test(np.array([lo, hi])) if op in ("<", ">", "<=", ">=") else (
+                np.array([False, False]) if lo > 0.5 * ints or hi < -0.5 * ints else np.array([True, False]))
+            if op == "!=":
+                decided = ~decided
+            if not (decided[0] == decided[1] == bool(truth)):
+                self.dropped_paths = True
+        return truth
 
     def arith(self, op: str, a, b):
         n = self.n
@@ -818,11 +940,19 @@ class Interpreter:
         if name in ("abs", "labs", "llabs") and len(args) == 1:
             return unary_fn(np.abs, args[0], n, is_int_result=True) if not _const(args[0]) else abs(args[0])
         if f1 is not None and len(args) == 1:
-            return unary_fn(f1[1], _check(args[0]), n)
+            value = unary_fn(f1[1], _check(args[0]), n)
+            if f1[0] == "fabs" and isinstance(value, Lin) and args[0].form is not None:  # relu(x) + relu(-x)
+                up, down = relu_of(args[0].form), relu_of(args[0].form.times(-1.0))
+                value.form = up.plus(down) if up is not None and down is not None else None
+            return value
         if mm is not None and len(args) == 2:  # fmin(a, b) = b + min(a - b, 0): one uncertain difference
             a, b = float(args[0]) if _const(args[0]) else args[0], float(args[1]) if _const(args[1]) else args[1]
             d = add(a, b, n, -1.0)
-            return add(b, unary_fn(lambda x: mm[1](x, 0.0), d, n), n)
+            part = unary_fn(lambda x: mm[1](x, 0.0), d, n)
+            if isinstance(part, Lin) and isinstance(d, Lin) and d.form is not None:  # max(d, 0) = relu(d)
+                relu = relu_of(d.form if mm[0] == "fmax" else d.form.times(-1.0))
+                part.form = relu.times(1.0 if mm[0] == "fmax" else -1.0) if relu is not None else None
+            return add(b, part, n)
         if f2 is not None and len(args) == 2:
             return self.binary_fn(f2[1], name, _check(args[0]), _check(args[1]))
         raise Unsupported(f"the function {name}")
@@ -1010,7 +1140,7 @@ class Interpreter:
         cond = self.truth(self.eval(cond_node, state, frame))
         p = probability(cond)
         if p is None:
-            arm = then if cond else other
+            arm = then if self.decided(cond) else other
             return self.block(arm, state, frame) if arm is not None else None
         n = self.n
         not_cond = negate(cond)
@@ -1031,6 +1161,7 @@ class Interpreter:
             state.mem = s_stay.mem  # the loop goes on (`_Exits` explains the weights)
             return None
         if sig_t != sig_e:  # continue (or a switch's break) on an uncertain condition: the likelier way
+            self.dropped_paths = True
             keep, signal = (s_then, sig_t) if p >= 0.5 else (s_else, sig_e)
             state.mem = keep.mem
             return signal
@@ -1043,7 +1174,7 @@ class Interpreter:
             return True
         cond = self.truth(self.eval(cond_node, state, frame))
         if probability(cond) is None:
-            return bool(cond)
+            return self.decided(cond)
         leaving = self.fork(state, mul(state.weight, negate(cond), self.n))
         exits.record(id(cond_node), leaving, self.n)
         return not exits.done()
@@ -1074,6 +1205,8 @@ class Interpreter:
             frame.exits.pop()
         if exits.paths:
             remaining = add(exits.start, exits.exited, self.n, -1.0)
+            if mean_of(remaining) <= 0 or exits.done():
+                self.dropped_paths = True  # the last sliver of the input box that runs on is not followed
             paths = exits.paths + ([(remaining, state)] if mean_of(remaining) > 0 else [])
             self.merge_states(paths, state)
         return None
@@ -1152,7 +1285,7 @@ class Interpreter:
             c = np.zeros(n)
             c[i] = half[i]
             port_value[(port.param, port.index)] = _settle(Lin(mid[i], c, 0.0, lo[i], hi[i], port.is_integer,
-                                                               exact=True))
+                                                               form=Form(mid[i], c)))
         params = _parameters(target)
         if len(params) != len(signature.params):
             raise Unsupported("the signature does not match the function")
@@ -1175,7 +1308,7 @@ class Interpreter:
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out
         mean, coef, resid = np.zeros(n_out), np.zeros((n, n_out)), np.zeros(n_out)
-        exact = np.zeros(n_out, dtype=bool)
+        forms = [None] * n_out
         for j, port in enumerate(signature.outputs):
             if port.param == "return":
                 v = ret
@@ -1186,8 +1319,9 @@ class Interpreter:
             v = _lin(v, n)
             if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
                 raise Unsupported(f"output {port.name} overflows")
-            mean[j], coef[:, j], resid[j], exact[j] = v.m, v.c, v.r, v.exact and v.r == 0.0
-        return Linearization(mean, coef, resid, exact)
+            mean[j], coef[:, j], resid[j] = v.m, v.c, v.r
+            forms[j] = None if self.dropped_paths else v.form
+        return Linearization(mean, coef, resid, forms)
 
 
 def linearize(exts, signature) -> Linearization | Unsupported:

@@ -68,7 +68,8 @@ class SurrogateParams:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """y in program units for inputs x [n, n_in], numpy float64 (scoring; deployment runs the ONNX graph)."""
-        act = {"silu": lambda h: h / (1.0 + np.exp(-h)), "relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh}
+        act = {"silu": lambda h: h * 0.5 * (1.0 + np.tanh(0.5 * h)),  # sigmoid without overflow
+               "relu": lambda h: np.maximum(h, 0.0), "tanh": np.tanh}
         f = act[self.activation]
         h = (np.asarray(x, dtype=np.float64) - self.in_shift) / self.in_scale
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
