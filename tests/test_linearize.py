@@ -75,6 +75,28 @@ void f(double a, double b, double o[12]) {
         np.testing.assert_allclose(lin.forms[j].evaluate(u), y, atol=1e-12, err_msg=f"o[{j}]")
 
 
+def test_exact_forms_across_early_returns(tmp_path):
+    """Paths that return early from the function's own path, on affine regions, fold into selects; a return
+    inside a branch that does not return as a whole, or a discontinuous result, gives no form."""
+    lin = lin_of(tmp_path, """
+static double clamp01(double v) { if (v < 0.0) return 0.0; if (v > 1.0) return 1.0; return v; }
+static double larger(double a, double b) { if (a > b) { return a; } else { return b; } }
+static double odd(double a) { if (a > 0.0) { if (a > 0.5) return 1.0; a = 2 * a; } return a; }
+void f(double a, double b, double o[5]) {
+    o[0] = clamp01(a + 0.5 * b);
+    o[1] = larger(a, 2 * b);
+    o[4] = odd(b);
+    if (a > 0.5) { o[2] = 1.0; o[3] = a; return; }
+    o[2] = a + 0.5;
+    o[3] = sin(a);
+}""")
+    assert lin.exact.tolist() == [True, True, True, False, False]
+    u = np.random.default_rng(1).uniform(-1, 1, (500, 2))
+    a, b = u[:, 0], u[:, 1]
+    for j, y in enumerate([np.clip(a + 0.5 * b, 0, 1), np.maximum(a, 2 * b), np.where(a > 0.5, 1.0, a + 0.5)]):
+        np.testing.assert_allclose(lin.forms[j].evaluate(u), y, atol=1e-12, err_msg=f"o[{j}]")
+
+
 def test_exact_forms_are_exact_on_generated_kernels(tmp_path):
     """Soundness: wherever the analysis gives an output an exact form, it matches the real program run natively
     (float rounding aside), over 80 generated kernels."""

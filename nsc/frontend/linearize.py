@@ -530,11 +530,15 @@ class _Exits:
 class _Frame:
     """One function activation: its scopes, the paths that have returned, the exits of the loops it is in."""
 
-    def __init__(self, scope: dict, is_int_return: bool):
+    def __init__(self, scope: dict, is_int_return: bool, root: "_State"):
         self.scopes = [scope]
-        self.finished = []  # (weight, state, return value)
+        self.finished = []  # (weight, state, return value, region): see `run_body`
         self.exits = []  # one _Exits per enclosing loop
         self.is_int_return = is_int_return
+        self.root = root  # the state the body runs on: the path that has not returned
+
+
+ALWAYS = "always"  # the region of a path that returned from the root path unconditionally
 
 
 class Interpreter:
@@ -1035,7 +1039,7 @@ class Interpreter:
                     int_type = _is_int_type(p.type)
                     scope[p.name] = ("scalar", self.new_storage(state, [self.convert(v, int_type)]), int_type)
             ret_type = fn.decl.type.type
-            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _is_int_type(ret_type))
+            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _is_int_type(ret_type), state)
             result = self.run_body(fn.body, state, frame)
             return result
         finally:
@@ -1051,16 +1055,39 @@ class Interpreter:
             live = False
         paths = list(frame.finished)  # a return statement records its own path
         if live:
-            paths.append((state.weight, state, None))
-        self.merge_states([(w, s) for w, s, _ in paths], state)
+            paths.append((state.weight, state, None, ALWAYS))
+        mems = [s.mem for _, s, _, _ in paths]  # (merging replaces state.mem)
+        self.merge_states([(w, s) for w, s, _, _ in paths], state)
         state.weight = start_weight
+        # Exact forms across returns: each path that returned early from the root path left it on an affine
+        # region of its own, in order, so the function is region_1 ? path_1 : (region_2 ? path_2 : ... last)
+        regions = [r for _, _, _, r in paths]
+        foldable = len(paths) > 1 and regions[-1] is ALWAYS and all(isinstance(r, Form) for r in regions[:-1])
+        if foldable:
+            for sid, cells in state.mem.items():
+                if all(sid in mem for mem in mems):
+                    for k, value in enumerate(cells):
+                        if isinstance(value, Lin):
+                            value.form = self.fold(regions, [mem[sid][k] for mem in mems])
         if len(paths) == 1:
             return paths[0][2]
-        weights = [w for w, _, _ in paths]
-        rets = [v for _, _, v in paths]
+        rets = [v for _, _, v, _ in paths]
         if any(v is None for v in rets):
             return None
-        return mix(weights, rets, self.n)
+        value = mix([w for w, _, _, _ in paths], rets, self.n)
+        if isinstance(value, Lin) and not all(v is value for v in rets):
+            value.form = self.fold(regions, rets) if foldable else None
+        return value
+
+    def fold(self, regions: list, values: list) -> Form | None:
+        """region_1 ? values_1 : (region_2 ? values_2 : ... values_last), exactly, or None."""
+        form = form_of(values[-1], self.n)
+        for region, v in zip(reversed(regions[:-1]), reversed(values[:-1])):
+            arm = form_of(v, self.n)
+            if form is None or arm is None:
+                return None
+            form = select(region, arm, form) if arm is not form else form
+        return form
 
     def merge_states(self, paths: list, into: _State) -> None:
         """into.mem := the mixture of the paths' memories [(weight, state)]. A storage only some paths have
@@ -1108,7 +1135,7 @@ class Interpreter:
             value = None
             if node.expr is not None:
                 value = self.convert(self.eval(node.expr, state, frame), frame.is_int_return)
-            frame.finished.append((state.weight, state, value))
+            frame.finished.append((state.weight, state, value, ALWAYS if state is frame.root else None))
             raise _Return()  # the path is recorded above
         if isinstance(node, c_ast.If):
             return self.branch(node.cond, node.iftrue, node.iffalse, state, frame)
@@ -1146,8 +1173,18 @@ class Interpreter:
         not_cond = negate(cond)
         s_then = self.fork(state, mul(state.weight, cond, n))
         s_else = self.fork(state, mul(state.weight, not_cond, n))
+        before = len(frame.finished)
         sig_t, ret_t = self.run_arm(then, s_then, frame)
+        middle = len(frame.finished)
         sig_e, ret_e = self.run_arm(other, s_else, frame)
+        if state is frame.root:  # a whole arm that returned at once left the root path on cond's region
+            arms = [(ret_t, s_then, cond.region, before, middle), (ret_e, s_else, not_cond.region, middle,
+                                                                    len(frame.finished))]
+            for returned, arm_state, region, start, end in arms:
+                if returned and end == start + 1 and frame.finished[start][1] is arm_state:
+                    w, st, v, _ = frame.finished[start]
+                    frame.finished[start] = (w, st, v, ALWAYS if ret_t and ret_e and arm_state is s_else
+                                             else region)
         if ret_t and ret_e:
             raise _Return()
         if ret_t or ret_e:
@@ -1304,7 +1341,7 @@ class Interpreter:
             storage_of[p.name] = sid
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
         frame = _Frame(scope, signature.return_ctype is not None and
-                       signature.return_ctype not in ("float", "double", "long double"))
+                       signature.return_ctype not in ("float", "double", "long double"), state)
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out
         mean, coef, resid = np.zeros(n_out), np.zeros((n, n_out)), np.zeros(n_out)
