@@ -99,10 +99,9 @@ def compile(program, function, ranges, default_range, include_dirs, defines, out
     if as_json:
         _print_json(summary)
     else:
-        exact = summary["exact_outputs"]
         click.echo(f"{summary['output']}: {summary['function']} ({summary['n_in']} inputs, {summary['n_out']} "
                    f"outputs), weights from {summary['compiler']}"
-                   + (f"; exact (proven affine): {', '.join(exact)}" if exact else ""))
+                   + (", compiled exactly (every output proven piecewise affine)" if summary["exact"] else ""))
 
 
 @main.command()

@@ -92,7 +92,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
             "n_out": sig.n_out, "inputs": sig.input_names, "outputs": sig.output_names, "compiler": compiler_id,
             "init": init, "notes": list(notes), "depfile": depfile,
-            "exact_outputs": list(params.extra.get("exact_outputs", []))}
+            "exact": bool(params.extra.get("exact", False))}
 
 
 # ----------------------------------------------------------------------------------------------- sample
@@ -200,7 +200,7 @@ def inspect_model(model_path) -> dict:
             "architecture": {"n_in": p.n_in, "hidden": list(p.hidden), "n_out": p.n_out,
                              "activation": p.activation, "parameters": int(n_params),
                              "out_calibrated": p.out_calibrated},
-            "exact_outputs": list(p.extra.get("exact_outputs", []))}
+            "compiled_exactly": bool(p.extra.get("exact", False))}
 
 
 def format_inspection(info: dict) -> str:
@@ -210,14 +210,14 @@ def format_inspection(info: dict) -> str:
              f"  source:       sha256 {meta.get('source_sha256', '?')}",
              f"  architecture: {arch['n_in']} -> {' -> '.join(map(str, arch['hidden']))} -> {arch['n_out']} "
              f"({arch['activation']}, {arch['parameters']} parameters)",
+             *(["  compiled exactly: the front-end proved every output piecewise affine"]
+               if info.get("compiled_exactly") else []),
              "  inputs:"]
     for port in sig["inputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")
     lines.append("  outputs:")
-    exact = set(info.get("exact_outputs", []))
     for port in sig["outputs"]:
-        mark = "  compiled exactly (proven affine)" if port["name"] in exact else ""
-        lines.append(f"    {port['name']:<16} {port['ctype']}{mark}")
+        lines.append(f"    {port['name']:<16} {port['ctype']}")
     lines.append("  history:")
     for event in meta.get("history", []):
         rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))

@@ -49,7 +49,7 @@ def test_exact_forms_only_where_proven(tmp_path):
 static const double t[3] = {1.0, 4.0, 9.0};
 static double half(double v) { return v / 2; }
 static double clamp01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
-void f(double a, double b, double o[12]) {
+void f(double a, double b, double o[14]) {
     o[0] = half(a) - 3 * b;
     o[1] = a > 5 ? 0.0 : a + b;   /* a <= 1: the branch is certain */
     o[2] = a * b;
@@ -64,13 +64,17 @@ void f(double a, double b, double o[12]) {
     if (s > 0.25) s = 0.25;
     o[10] = s;
     o[11] = s * a;
+    o[12] = fmin(fmax(a - b, -0.5), 0.5);
+    o[13] = fmax(fmin(a, 0.25), -0.75) * 2;
 }""")
-    assert lin.exact.tolist() == [True, True, False, False, True, False, False, False, True, True, True, False]
-    assert [len(f.kinks) for f in lin.forms if f is not None] == [0, 0, 1, 2, 4, 1]
+    assert lin.exact.tolist() == [True, True, False, False, True, False, False, False, True, True, True, False,
+                                  True, True]
+    assert [len(f.kinks) for f in lin.forms if f is not None] == [0, 0, 1, 2, 4, 1, 2, 2]
     u = np.random.default_rng(0).uniform(-1, 1, (500, 2))
     a, b = u[:, 0], u[:, 1]
     want = {0: a / 2 - 3 * b, 1: a + b, 4: np.maximum(a, 0), 8: np.clip(a + b, 0, 1),
-            9: np.maximum(a, b) - np.minimum(a, 2 * b) + np.abs(a - 0.5), 10: np.minimum(b, 0.25)}
+            9: np.maximum(a, b) - np.minimum(a, 2 * b) + np.abs(a - 0.5), 10: np.minimum(b, 0.25),
+            12: np.clip(a - b, -0.5, 0.5), 13: 2 * np.clip(a, -0.75, 0.25)}
     for j, y in want.items():
         np.testing.assert_allclose(lin.forms[j].evaluate(u), y, atol=1e-12, err_msg=f"o[{j}]")
 

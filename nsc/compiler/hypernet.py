@@ -6,8 +6,8 @@ Three initialisations (`compile_params(program, init=...)`):
                  program's units. out_calibrated is the manifest's choice: False (the default) lets fine-tuning
                  replace the predicted map by the data's mean/std, which suits the generated network, trained to
                  output standardised values; True keeps the predicted map through fine-tuning where it fits the
-                 data better. Outputs the front-end proves affine are then emitted exactly (exact.py; their
-                 names in params.extra["exact_outputs"]), and the surrogate declares its map (out_calibrated)
+                 data better. A program the front-end proves piecewise affine is then compiled exactly
+                 (exact.py; params.extra["exact"] is True), and the surrogate declares its map (out_calibrated)
   random         nsc.surrogate.init.random_params (compiler id "random")
   unconditioned  the one learned initialisation shipped with the compiler (weights/unconditioned.safetensors),
                  the same for every program; output map calibrated from data later (out_calibrated False)
@@ -99,7 +99,7 @@ class Compiler:
         if self.manifest["model"].get("linear_channels"):
             params, exact = emit_exact_outputs(params, linear)
             if exact:
-                params.extra["exact_outputs"] = [sig.output_names[j] for j in exact]
+                params.extra["exact"] = True
         _check(params, sig)
         notes = list(enc.notes)
         if "lin_beta" in wanted and isinstance(linear, Unsupported):

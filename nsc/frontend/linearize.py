@@ -130,7 +130,16 @@ class Form:
 
 
 def relu_of(p: Form) -> Form | None:
-    """relu(p) for an affine p (None if p has kinks, or no slope: that relu is not a kink)."""
+    """relu(p) for an affine p, or for s relu(q) + t (a clamp's second side: relu(relu(q) - t) is relu(q - t) for
+    t >= 0); None otherwise, or for an affine p with no slope (that relu is not a kink)."""
+    if len(p.kinks) == 1 and not p.c.any():
+        ((km, kc), s), t = next(iter(p.kinks.items())), p.m
+        zero = np.zeros_like(p.c)
+        if t <= 0:  # s relu(q) + t > 0 only where q > -t / s (s > 0)
+            return Form(0.0, zero, {(km + t / s, kc): s}) if s > 0 else Form(0.0, zero)
+        if s > 0:  # always positive
+            return p
+        return Form(t, zero, {(km, kc): s, (km + t / s, kc): -s})  # t - |s| relu(q) + |s| relu(q - t/|s|)
     norm = float(np.linalg.norm(p.c))
     if p.kinks or not norm > 0 or not math.isfinite(norm):
         return None
