@@ -1,0 +1,61 @@
+"""The quality definitions of NOTES.md section 5 (nsc/evaluate.py): interpolation, ratios, summaries."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nsc.evaluate import (NOT_REACHED, _epochs_to_reach, _geomean, _log_interp_budget, _median_or_none,
+                          evaluate_programs, format_table)
+
+BUDGETS = [0, 16, 32, 64]
+
+
+def test_budget_is_interpolated_on_a_log_log_scale():
+    # 0.3 at 32, 0.1 at 64: log error linear in log budget between them, so 0.2 at 32 * 2^(log 1.5 / log 3)
+    assert _log_interp_budget(BUDGETS, [1.0, 0.4, 0.3, 0.1], 0.2) == pytest.approx(32 * 2 ** (math.log(1.5) /
+                                                                                           math.log(3)))
+    assert _log_interp_budget(BUDGETS, [1.0, 0.4, 0.2, 0.1], 0.2) == pytest.approx(32.0)
+    assert _log_interp_budget(BUDGETS, [1.0, 0.1, 0.05, 0.01], 0.2) == 16.0  # nothing measured in (0, 16)
+    assert _log_interp_budget(BUDGETS, [0.1, 0.1, 0.05, 0.01], 0.2) == 1.0  # before any fine-tuning
+    assert _log_interp_budget(BUDGETS, [1.0, 0.5, 0.4, 0.3], 0.2) is None
+
+
+def test_epochs_to_reach_and_not_reached_stand_in():
+    assert _epochs_to_reach([1.0, 0.5, 0.2, 0.1], 0.2) == 2
+    assert _epochs_to_reach([0.1, 0.05], 0.2) == 1  # at least one epoch
+    assert _epochs_to_reach([1.0, 0.5], 0.2) is None
+    assert _geomean([4.0, None]) == pytest.approx(math.sqrt(4 * NOT_REACHED))
+    assert _median_or_none([2.0, None, 3.0]) == 2.0
+    assert _median_or_none([2.0, None, None]) is None  # most seeds did not reach
+
+
+def test_summary_counts_programs_reached_before_finetuning(tmp_path):
+    """End to end on two small programs: an affine one (compiled exactly: the largest ratio, counted apart) and
+    a nonlinear one; random init is 1x against itself by construction of the definitions."""
+    from nsc.compiler import installed_compiler
+    from nsc.errors import NscError
+    from nsc.frontend import load_program
+
+    try:
+        installed_compiler()
+    except NscError:
+        pytest.skip("no trained compiler installed")
+    affine, curved = tmp_path / "affine.c", tmp_path / "curved.c"
+    affine.write_text("void f(double a, double b, double o[2]) { o[0] = 2 * a - b; o[1] = a > b ? a : b; }\n")
+    curved.write_text("#include <math.h>\ndouble g(double a, double b) { return sin(3 * a) * b; }\n")
+    programs = [load_program(str(p), default_range=(-1.0, 1.0)) for p in (affine, curved)]
+    results = evaluate_programs(programs, [0, 8, 16], seeds=1, inits=("random", "compiled"), test_size=200,
+                                echo=lambda *a: None)
+    first, second = results["per_program"]
+    assert first["zero_shot"] < 1e-4
+    assert first["data_efficiency"]["compiled"]["median"] == 16.0  # 16 / n_c with n_c = 1
+    summary = results["summary"]["compiled"]
+    assert summary["reached_before_finetuning"] == 1
+    others = second["data_efficiency"]["compiled"]["median"]
+    assert summary["data_efficiency_geomean_others"] == pytest.approx(NOT_REACHED if others is None else others)
+    assert summary["data_efficiency_geomean"] == pytest.approx(math.sqrt(16.0 * summary[
+        "data_efficiency_geomean_others"]))
+    table = format_table(results)
+    assert "1 program(s) beat random init's largest budget before fine-tuning" in table
