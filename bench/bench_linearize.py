@@ -8,7 +8,10 @@ rel-RMSE everywhere in nsc) three errors relative to each output's standard devi
   linear model:  the analysis's linear model as it stands (mean + coefficients) - a zero-shot surrogate;
   calibrated:    its prediction with the best affine map per output (how right the shape is);
   least squares: the least-squares linear fit of the samples themselves (the best any linear model can do).
-Medians are printed per set; --verbose prints every example.
+Medians are printed per set; --verbose prints every example. Also: how many outputs the analysis proves
+piecewise affine (an exact `Form`), how many programs have every output so (`nsc compile` compiles those
+exactly, nsc/compiler/exact.py), and the largest deviation of a form from the samples, relative to the output's
+largest magnitude (float rounding of the real program only, if the forms are right).
 """
 
 from __future__ import annotations
@@ -47,6 +50,22 @@ def errors(lin: Linearization | None, u: np.ndarray, y: np.ndarray) -> tuple[flo
     return float(zero[keep].mean()), float(np.mean(cal)), float(fit[keep].mean())
 
 
+def exact_stats(lin: Linearization | None, u: np.ndarray, y: np.ndarray) -> tuple[int, int, bool, float]:
+    """(outputs with an exact form, outputs, whether all have one, largest relative deviation of a form)."""
+    n_out = y.shape[1]
+    if lin is None:
+        return 0, n_out, False, 0.0
+    dev = [float(np.abs(f.evaluate(u) - y[:, j]).max() / (np.abs(y[:, j]).max() + 1e-30))
+           for j, f in enumerate(lin.forms) if f is not None]
+    return len(dev), n_out, len(dev) == n_out, max(dev, default=0.0)
+
+
+def report_exact(name: str, stats: list) -> None:
+    s = np.array(stats, dtype=float)
+    print(f"  {name}: exact forms for {s[:, 0].sum() / s[:, 1].sum():.1%} of outputs; every output exact in "
+          f"{int(s[:, 2].sum())} of {len(s)} programs; largest deviation from the samples {s[:, 3].max():.1e}")
+
+
 def normalised(signature, x: np.ndarray) -> np.ndarray:
     lo, hi = signature.ranges()
     return (x - (lo + hi) / 2) / np.maximum((hi - lo) / 2, 1e-300)
@@ -72,16 +91,19 @@ def main() -> None:
 
     if args.programs and os.path.isdir(args.corpus):
         held = iter_programs(args.corpus, split="heldout", variants=False)
-        rows, times = [], []
+        rows, times, exact = [], [], []
         for rec in itertools.islice(held, args.programs):
             t0 = time.perf_counter()
             lin = linearize_tokens(rec.tokens, rec.signature)
             times.append(time.perf_counter() - t0)
             lin = lin if isinstance(lin, Linearization) else None
-            rows.append(errors(lin, normalised(rec.signature, rec.x.astype(np.float64)), rec.y.astype(np.float64)))
+            u, y = normalised(rec.signature, rec.x.astype(np.float64)), rec.y.astype(np.float64)
+            rows.append(errors(lin, u, y))
+            exact.append(exact_stats(lin, u, y))
         report(f"held-out corpus ({args.corpus}; time: the analysis from tokens)", rows, times)
+        report_exact("held-out corpus", exact)
 
-    rows, times = [], []
+    rows, times, exact = [], [], []
     for path in sorted(glob.glob(os.path.join(args.examples, "*.c"))):
         prog = load_program(path)
         t0 = time.perf_counter()
@@ -89,13 +111,16 @@ def main() -> None:
         t_front = time.perf_counter() - t0
         run = sample_program(prog, 2000, seed=12345)
         x, y = run.x, run.y
-        row = errors(prog.linear if isinstance(prog.linear, Linearization) else None, normalised(prog.signature, x), y)
+        lin = prog.linear if isinstance(prog.linear, Linearization) else None
+        row = errors(lin, normalised(prog.signature, x), y)
         rows.append(row)
+        exact.append(exact_stats(lin, normalised(prog.signature, x), y))
         times.append(t_front)
         if args.verbose:
             print(f"  {os.path.basename(path):18s} linear model {row[0]:7.3f}  calibrated {row[1]:.3f}  "
                   f"least squares {row[2]:.3f}")
     report(f"{args.examples}/ (time: the whole front-end)", rows, times)
+    report_exact(f"{args.examples}/", exact)
 
 
 if __name__ == "__main__":
