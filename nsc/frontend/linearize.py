@@ -246,9 +246,15 @@ def _bounds(values) -> tuple[float, float]:
     return float(a.min()), float(a.max())
 
 
+_unproven = [0]  # constants the statistics made of values with no proven form, in the analysis running now
+
+
 def _settle(v: Lin):
-    """A linear form with no spread left is a constant again."""
+    """A linear form with no spread left is a constant again. Where that is the statistics' conclusion (the
+    quadrature saw no spread), not a proof, it is counted: the analysis then gives no exact forms."""
     if v.r == 0.0 and not v.c.any():
+        if v.form is None:
+            _unproven[0] += 1
         return int(round(v.m)) if v.is_int and abs(v.m) < 2 ** 62 else v.m
     return v
 
@@ -839,6 +845,7 @@ class Interpreter:
                  "==": (lambda x: np.abs(x) < 0.5) if ints else (lambda x: x == 0),
                  "!=": (lambda x: np.abs(x) >= 0.5) if ints else (lambda x: x != 0)}
         test = tests[op]
+        unproven = _unproven[0]
         truth = apply1(lambda x: test(x).astype(float), d, self.n, is_bool=True)
         if isinstance(truth, Lin) and d.form is not None and op in ("<", ">", "<=", ">="):
             truth.region = d.form.times(1.0 if op in (">", ">=") else -1.0)
@@ -850,7 +857,9 @@ class Interpreter:
                 np.array([False, False]) if lo > 0.5 * ints or hi < -0.5 * ints else np.array([True, False]))
             if op == "!=":
                 decided = ~decided
-            if not (decided[0] == decided[1] == bool(truth)):
+            if decided[0] == decided[1] == bool(truth):
+                _unproven[0] = unproven  # proven after all
+            else:
                 self.dropped_paths = True
         return truth
 
@@ -1366,7 +1375,7 @@ class Interpreter:
             if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
                 raise Unsupported(f"output {port.name} overflows")
             mean[j], coef[:, j], resid[j] = v.m, v.c, v.r
-            forms[j] = None if self.dropped_paths else v.form
+            forms[j] = None if self.dropped_paths or _unproven[0] else form_of(v, n)
         return Linearization(mean, coef, resid, forms)
 
 
@@ -1376,6 +1385,7 @@ def linearize(exts, signature) -> Linearization | Unsupported:
     if not functions:
         return Unsupported("no function")
     target = next((f for f in functions if f.decl.name == TARGET_NAME), functions[-1])
+    _unproven[0] = 0
     try:
         with np.errstate(all="ignore"):
             return Interpreter(exts, signature.n_in).run_target(target, signature)
