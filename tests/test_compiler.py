@@ -389,3 +389,23 @@ def test_shipped_weights_if_present_are_small_and_consistent():
 
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((d / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_exact_pass_needs_every_output_and_room_for_the_kinks():
+    from nsc.compiler.exact import emit_exact_outputs
+    from nsc.frontend.linearize import Form, Linearization
+    from nsc.surrogate.init import random_params
+
+    params = random_params(2, 2, np.array([-1.0, -1.0]), np.array([1.0, 1.0]), seed=0)
+    affine = Form(0.5, np.array([1.0, -2.0]))
+    relu_only = Form(0.0, np.zeros(2), {(0.0, (1.0, 0.0)): 3.0})  # 3 relu(u0): no statistics given below
+    lin = Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2), [affine, relu_only])
+    out, exact = emit_exact_outputs(params, lin)
+    u = np.random.default_rng(0).uniform(-1, 1, (300, 2))
+    assert exact
+    np.testing.assert_allclose(out.predict(u), np.c_[affine.evaluate(u), relu_only.evaluate(u)], atol=1e-3)
+    assert not emit_exact_outputs(params, Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2),
+                                                        [affine, None]))[1]
+    many = Form(0.0, np.zeros(2), {(k / 100, (0.6, 0.8)): 1.0 for k in range(63)})  # 2 channels + 63 kinks > 64
+    assert not emit_exact_outputs(params, Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2),
+                                                        [affine, many]))[1]

@@ -38,16 +38,12 @@ EXACT_OFFSET = 16.0  # channel operating point: 1 - silu'(c) ~ c e^-c (2e-6); fl
 KINK_GAIN = 1e4  # a kink unit is silu(K x) ~ K relu(x), off by at most 0.28 / K where |x| < a few / K
 
 
-def _silu(x):
-    return x / (1.0 + np.exp(-x))
-
-
 def emit_exact_outputs(params: SurrogateParams, linear, offset: float = EXACT_OFFSET, kink_gain: float = KINK_GAIN
                        ) -> tuple[SurrogateParams, bool]:
     """(params, True) rewritten to compute the program exactly where the analysis (`linear`: the program's
     Linearization, or an Unsupported reason) proves every output piecewise affine and the kinks fit in the
-    first layer's free units; else (params, False) unchanged. params must come from a hypernetwork with linear
-    channels: output j's channel is hidden unit j of both layers."""
+    first layer's free units; else (params, False) unchanged. Every output's row is rewritten, so nothing of the
+    hypernetwork's own layout is assumed but the widths."""
     forms = getattr(linear, "forms", None)
     if not forms or any(f is None for f in forms):
         return params, False
@@ -66,9 +62,12 @@ def emit_exact_outputs(params: SurrogateParams, linear, offset: float = EXACT_OF
         km, kc = key
         w0[q], b0[q], unit[key] = kink_gain * np.asarray(kc), kink_gain * km, q
     for j, form in enumerate(forms):
+        # the output map: the analysis's std (any positive scale is exact; this one keeps v ~ standardised)
         std = float(np.sqrt((linear.coef[:, j] ** 2).sum() / 3.0 + linear.resid[j]))
+        if not (std > 0 and math.isfinite(std)):
+            std = float(np.abs(form.c).sum() + sum(abs(a) for a in form.kinks.values()))
         w2[j], b2[j] = 0.0, 0.0  # output j reads its channel alone
-        if not (std > 0 and math.isfinite(std)):  # a constant
+        if not std > 0:  # a constant
             out_scale[j], out_shift[j] = 1.0, form.m
             continue
         w0[j], b0[j] = form.c / std, offset

@@ -96,10 +96,9 @@ class Compiler:
             biases=[outs["b0"][0], outs["b1"][0], outs["b2"][0]],
             out_scale=outs["out_scale"][0], out_shift=outs["out_shift"][0],
             activation=self.activation, out_calibrated=self.out_calibrated).astype32()
-        if self.manifest["model"].get("linear_channels"):
-            params, exact = emit_exact_outputs(params, linear)
-            if exact:
-                params.extra["exact"] = True
+        params, exact = emit_exact_outputs(params, linear)
+        if exact:
+            params.extra["exact"] = True
         _check(params, sig)
         notes = list(enc.notes)
         if "lin_beta" in wanted and isinstance(linear, Unsupported):
