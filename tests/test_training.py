@@ -282,6 +282,7 @@ def test_zero_shot_error_trains_only_the_output_map():
 def test_linear_channels_carry_each_outputs_linear_part():
     from nsc.training.model import add_linear_channels
 
+    torch.manual_seed(0)
     B, I, O, H = 2, 3, 2, 64
     zeros = {"w0": torch.zeros(B, I, H), "b0": torch.zeros(B, H), "w1": torch.zeros(B, H, H), "b1": torch.zeros(B, H),
              "w2": torch.zeros(B, O, H), "b2": torch.zeros(B, O)}
@@ -295,6 +296,25 @@ def test_linear_channels_carry_each_outputs_linear_part():
     torch.testing.assert_close(v[1, :, 0], want[1, :, 0], atol=0.03, rtol=0.0)
     assert gen["w0"][1, :, 1].abs().sum() == 0 and gen["b0"][1, 1] == 0  # no channel for a padded output
     assert (gen["w1"][0, :2, :2] == torch.eye(2)).all() and not gen["w1"][0, :2, 2:].any()
+
+
+def test_linear_channel_pairs_carry_each_outputs_linear_part_exactly():
+    from nsc.training.model import add_linear_channel_pairs
+
+    torch.manual_seed(0)
+    B, I, O, H = 2, 3, 2, 64
+    zeros = {"w0": torch.zeros(B, I, H), "b0": torch.zeros(B, H), "w1": torch.zeros(B, H, H), "b1": torch.zeros(B, H),
+             "w2": torch.zeros(B, O, H), "b2": torch.zeros(B, O)}
+    beta = torch.randn(B, I, O)
+    out_mask = torch.tensor([[1.0, 1.0], [1.0, 0.0]])
+    gen = add_linear_channel_pairs(zeros, beta, out_mask)
+    u = torch.rand(B, 100, I) * 2 - 1
+    v, want = run_generated(gen, u), u @ beta
+    torch.testing.assert_close(v[0], want[0], atol=1e-5, rtol=0.0)  # silu(z) - silu(-z) = z: no curvature
+    torch.testing.assert_close(v[1, :, 0], want[1, :, 0], atol=1e-5, rtol=0.0)
+    assert not gen["w0"][1, :, [1, H - 2]].any()  # no channel for a padded output
+    h1 = torch.nn.functional.silu(u[0] @ gen["w0"][0] + gen["b0"][0])
+    assert h1[:, [0, 1, H - 2, H - 1]].abs().max() <= beta[0].abs().sum(0).max()  # activations of z's size
 
 
 def test_unconditioned_init_is_the_same_for_every_program():
@@ -529,13 +549,14 @@ def _ddp_main(out_dir):
 # ------------------------------------------------------------------------------------------------ export
 
 
-def test_export_round_trip(tmp_path):
+@pytest.mark.parametrize("pairs", [False, True])
+def test_export_round_trip(tmp_path, pairs):
     from nsc.compiler.hypernet import Compiler
     from nsc.frontend.program import Program
     from nsc.training.export import check_onnx, export
 
     model = {"d_model": 32, "n_layers": 2, "n_heads": 2, "use_flows": True, "second_layer": "base",
-             "use_linear": True}
+             "use_linear": True, "channel_pairs": pairs}
     T.train(tiny_config(tmp_path / "run", max_steps=5, eval_interval=5, checkpoint_interval=5, model=model),
             train_records=toy_records(32, 0), heldout_records=toy_records(8, 1))
     manifest = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "weights"))

@@ -66,6 +66,8 @@ class ModelConfig:
     #                        Adam a head output grows about linearly in steps, so the gain is a learning-rate boost
     linear_channels: bool = True  # route each output's linear part through its own hidden units (see below)
     linear_offset: float = 5.0  # the channels' operating point, where SiLU is nearly the identity
+    channel_pairs: bool = False  # each channel is two units per layer, silu(z) - silu(-z) = z exactly, with
+    #                              activations of z's size instead of the offset's (see add_linear_channels)
     pair_dim: int = 32  # width of the input-port x output-port bilinear head that gives the linear coefficients
     base_seed: int = 0  # seed of the fixed random hidden layers that generated corrections are added to
     use_flows: bool = False  # read the data-flow matrix (see the module docstring)
@@ -80,8 +82,8 @@ class ModelConfig:
             raise ValueError("the hypernetwork emits surrogates with exactly two hidden layers")
         if self.d_model % self.n_heads:
             raise ValueError("d_model must be divisible by n_heads")
-        if self.linear_channels and self.max_outputs > min(self.hidden):
-            raise ValueError("linear channels need a hidden unit per output")
+        if self.linear_channels and self.max_outputs * (2 if self.channel_pairs else 1) > min(self.hidden):
+            raise ValueError("linear channels need a hidden unit (two, as pairs) per output")
         if self.use_linear and not self.linear_channels:
             raise ValueError("use_linear adds to the linear channels: it needs linear_channels")
         for name in ("first_layer", "second_layer"):
@@ -333,7 +335,10 @@ class HyperNet(nn.Module):
                 gain = torch.exp(soft_clamp(o[..., H2 + 3], 3.0))
                 beta = beta + lin_beta * gain.unsqueeze(1)
             beta = beta * (flows if cfg.use_flows else in_mask.unsqueeze(2))  # flows are 0 on padded ports too
-            gen = add_linear_channels(gen, beta, out_mask, cfg.linear_offset)
+            if cfg.channel_pairs:
+                gen = add_linear_channel_pairs(gen, beta, out_mask)
+            else:
+                gen = add_linear_channels(gen, beta, out_mask, cfg.linear_offset)
         return gen
 
 
@@ -368,6 +373,37 @@ def add_linear_channels(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor, o
             "b1": gen["b1"] * (1 - ch2) + (c - silu_c) * ch2,
             "w2": w2 + gain * out_mask.unsqueeze(2) * to_h2,
             "b2": gen["b2"] - gain * silu_c * out_mask}
+
+
+def add_linear_channel_pairs(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor) -> dict:
+    """Linear channels as pairs: output j's linear part through units j and H-1-j of both layers.
+
+    Layer 1: unit j computes silu(z_j), unit H-1-j silu(-z_j), z_j = sum_i beta_ij u_i, and silu(z) - silu(-z) = z
+    exactly; layer 2 does the same with their difference, and output j reads the second pair's difference. So
+    v_j = z_j plus what the other units add, exactly, with activations the size of z rather than of an offset
+    (add_linear_channels' units sit at ~5, and a weight that reads one moves its output 5 times as much per
+    fine-tuning step). Costs two units per output and layer.
+    """
+    w0, w1, w2 = gen["w0"], gen["w1"], gen["w2"]
+    H1, H2, O = w0.shape[2], w1.shape[1], out_mask.shape[1]
+
+    def pairs(width):  # [O, width]: +1 at unit j, -1 at unit width-1-j
+        cols = torch.arange(width, device=w0.device)[None, :]
+        rows = torch.arange(O, device=w0.device)[:, None]
+        return (cols == rows).to(w0.dtype) - (cols == width - 1 - rows).to(w0.dtype)
+
+    d1, d2 = pairs(H1), pairs(H2)  # [O, H]
+    ch1, ch2 = out_mask @ d1.abs(), out_mask @ d2.abs()  # [B, H]: 1 on channel units
+    masked_beta = beta * out_mask.unsqueeze(1)  # [B, I, O]
+    # second layer: row j (+) and row H-1-j (-) read layer 1's difference for output j
+    w1_pairs = (d2.t().unsqueeze(0) * out_mask.unsqueeze(1)) @ d1  # [B, H2, H1]
+    return {**gen,
+            "w0": w0 * (1 - ch1).unsqueeze(1) + masked_beta @ d1,
+            "b0": gen["b0"] * (1 - ch1),
+            "w1": w1 * (1 - ch2).unsqueeze(2) + w1_pairs,
+            "b1": gen["b1"] * (1 - ch2),
+            "w2": w2 + out_mask.unsqueeze(2) * d2[None, :O],
+            "b2": gen["b2"]}
 
 
 class UnconditionedInit(nn.Module):
