@@ -87,6 +87,18 @@ def test_compile_default_uses_the_trained_compiler(tmp_path):
     assert info["metadata"]["compiler"] == summary["compiler"]
 
 
+def test_compile_says_when_a_surrogate_is_exact(tmp_path):
+    """examples/sepia.c (a colour matrix with saturation) is proven piecewise affine: compiled exactly, and
+    compile, inspect and the JSON summary say so; blackscholes is not."""
+    out = tmp_path / "sepia.onnx"
+    r = nsc("compile", ROOT / "examples" / "sepia.c", "-o", out)
+    assert r.exit_code == 0 and "compiled exactly" in r.output, r.output
+    assert "compiled exactly" in nsc("inspect", out).output
+    assert json.loads(nsc("inspect", out, "--json").output)["compiled_exactly"] is True
+    summary = json.loads(nsc("compile", BS, "-o", tmp_path / "bs.onnx", "--json").stdout)
+    assert summary["exact"] is False
+
+
 def test_compile_writes_a_make_depfile(tmp_path):
     src = tmp_path / "k.c"
     (tmp_path / "inc").mkdir()
