@@ -22,7 +22,8 @@ Why every output or none: exact units carry large activations (~c, and ~K times 
 fine-tuning's Adam moves every weight by about the learning rate at its first steps, so a weight that reads such a
 unit moves its output a lot. Where some outputs are not exact, fine-tuning must train the network and that
 disturbance costs it: on the held-out corpus split, rewriting only the exact outputs of the two programs that have
-some made their data efficiency worse (4.05x -> 2.56x, 1.54x -> 1.10x; `make results` with per-output rewriting).
+some made their data efficiency worse (4.05x -> 2.56x, 1.54x -> 1.10x; `make results` at commit 526b562, which
+rewrote per output).
 So a program with any inexact output keeps what the hypernetwork made of it.
 """
 
