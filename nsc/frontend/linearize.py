@@ -246,12 +246,15 @@ def _bounds(values) -> tuple[float, float]:
     return float(a.min()), float(a.max())
 
 
-_unproven = [0]  # constants the statistics made of values with no proven form, in the analysis running now
+# Steps the exact forms cannot vouch for, in the analysis running now (`linearize` resets it): a constant the
+# statistics made of a value with no proven form, a condition decided by the statistics, a path cut short (the
+# likelier way, a loop's last sliver). Any such step, and the analysis gives no exact forms.
+_unproven = [0]
 
 
 def _settle(v: Lin):
     """A linear form with no spread left is a constant again. Where that is the statistics' conclusion (the
-    quadrature saw no spread), not a proof, it is counted: the analysis then gives no exact forms."""
+    quadrature saw no spread), not a proof, it is counted in `_unproven`."""
     if v.r == 0.0 and not v.c.any():
         if v.form is None:
             _unproven[0] += 1
@@ -329,22 +332,28 @@ def _range_of(f, lo: float, hi: float, nodes: np.ndarray) -> tuple[float, float]
     return (float(F.min()), float(F.max())) if F.size else (-math.inf, math.inf)
 
 
+def _integrate(f, args, W: np.ndarray, undefined: str):
+    """f at the quadrature nodes `args` with weights W, the nodes where f is not finite dropped and the weights
+    renormalised: (values, weights, mean, variance)."""
+    with np.errstate(all="ignore"):
+        F = np.asarray(f(*args), dtype=np.float64)
+    ok = np.isfinite(F)
+    if not ok.any():
+        raise Unsupported(undefined)
+    W = np.where(ok, W, 0.0)
+    W = W / W.sum()
+    F = np.where(ok, F, 0.0)
+    mean = float((W * F).sum())
+    return F, W, mean, float((W * (F - mean) ** 2).sum())
+
+
 def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False):
     """f(a) linearised over a's distribution (`_quadrature`): mean, covariance with a's terms, residual."""
     k, cd, var_rest_lin, dx, gx, W = _quadrature(a)
     var_d, var_g = cd * cd * _U, var_rest_lin + a.r
     lo, hi = a.support()
     X = np.clip(a.m + dx + gx, lo, hi)  # regressions below stay on the unclipped parts (the u's)
-    with np.errstate(all="ignore"):
-        F = np.asarray(f(X), dtype=np.float64)
-    ok = np.isfinite(F)
-    if not ok.any():
-        raise Unsupported("a math function is undefined over the whole range of its argument")
-    W = np.where(ok, W, 0.0)
-    W = W / W.sum()
-    F = np.where(ok, F, 0.0)
-    mean = float((W * F).sum())
-    var_f = float((W * (F - mean) ** 2).sum())
+    F, W, mean, var_f = _integrate(f, (X,), W, "a math function is undefined over the whole range of its argument")
     kd = float((W * F * dx).sum()) / var_d if var_d > 0 else 0.0
     kg = float((W * F * gx).sum()) / var_g if var_g > 0 else 0.0
     c = kg * a.c
@@ -567,7 +576,6 @@ class Interpreter:
         self.enums = [node for e in exts for node in _walk(e) if isinstance(node, c_ast.Enum)]
         self.globals: dict = {}
         self.depth = 0
-        self.dropped_paths = False  # a path was cut short (the likelier way, a loop's last sliver): no exact forms
 
     # -- memory ----------------------------------------------------------------------------------------------
 
@@ -815,20 +823,16 @@ class Interpreter:
             return int(bool(v))
         if v.is_bool:
             return v
-        if v.is_int:
-            truth = apply1(lambda x: (np.abs(x) >= 0.5).astype(float), v, self.n, is_bool=True)
-        else:
-            truth = apply1(lambda x: (x != 0).astype(float), v, self.n, is_bool=True)
-        if _const(truth):  # decided by the statistics, not proven
-            self.dropped_paths = True
-        return truth
+        if v.is_int:  # (a truth the statistics make certain is counted in `_unproven` by `_settle`)
+            return apply1(lambda x: (np.abs(x) >= 0.5).astype(float), v, self.n, is_bool=True)
+        return apply1(lambda x: (x != 0).astype(float), v, self.n, is_bool=True)
 
     def decided(self, cond) -> bool:
         """The way a certain condition goes (`probability` None). A truth value still uncertain in form, with
         a probability within 1e-9 of 0 or 1, goes the likelier way: that is not a proof."""
         if _const(cond):
             return bool(cond)
-        self.dropped_paths = True
+        _unproven[0] += 1
         return cond.m > 0.5
 
     def compare(self, op: str, a, b):
@@ -849,9 +853,7 @@ class Interpreter:
         truth = apply1(lambda x: test(x).astype(float), d, self.n, is_bool=True)
         if isinstance(truth, Lin) and d.form is not None and op in ("<", ">", "<=", ">="):
             truth.region = d.form.times(1.0 if op in (">", ">=") else -1.0)
-        if _const(truth) and d.form is None:
-            self.dropped_paths = True  # the statistics say certain: not a proof
-        elif _const(truth):  # proven only if d's exact bounds decide it
+        if _const(truth) and d.form is not None:  # the statistics say certain: proven if d's exact bounds decide it
             lo, hi = d.form.bounds()
             decided = test(np.array([lo, hi])) if op in ("<", ">", "<=", ">=") else (
                 np.array([False, False]) if lo > 0.5 * ints or hi < -0.5 * ints else np.array([True, False]))
@@ -859,8 +861,6 @@ class Interpreter:
                 decided = ~decided
             if decided[0] == decided[1] == bool(truth):
                 _unproven[0] = unproven  # proven after all
-            else:
-                self.dropped_paths = True
         return truth
 
     def arith(self, op: str, a, b):
@@ -1012,21 +1012,12 @@ class Interpreter:
         W = np.outer(_HERM_W, _HERM_W)
         xa = np.clip(a.m + L[0, 0] * z1, *a.support())
         xb = np.clip(b.m + L[1, 0] * z1 + L[1, 1] * z2, *b.support())
-        with np.errstate(all="ignore"):
-            F = np.asarray(f(xa, xb), dtype=np.float64)
-        ok = np.isfinite(F)
-        if not ok.any():
-            raise Unsupported("a two-argument function undefined over its arguments' range")
-        W = np.where(ok, W, 0.0)
-        W = W / W.sum()
-        F = np.where(ok, F, 0.0)
-        mean = float((W * F).sum())
+        F, W, mean, var_f = _integrate(f, (xa, xb), W, "a two-argument function undefined over its arguments' range")
         cov_f = np.array([(W * F * (xa - a.m)).sum(), (W * F * (xb - b.m)).sum()])
         if not np.isfinite(cov_f).all():
             raise Unsupported("an overflow")
         k = np.linalg.lstsq(S, cov_f, rcond=None)[0]
         c = k[0] * a.c + k[1] * b.c
-        var_f = float((W * (F - mean) ** 2).sum())
         ga, gb = np.meshgrid(np.linspace(*a.support(), 9), np.linspace(*b.support(), 9))
         with np.errstate(all="ignore"):
             G = np.asarray(f(np.concatenate([ga.ravel(), xa.ravel()]), np.concatenate([gb.ravel(), xb.ravel()])))
@@ -1216,7 +1207,7 @@ class Interpreter:
             state.mem = s_stay.mem  # the loop goes on (`_Exits` explains the weights)
             return None
         if sig_t != sig_e:  # continue (or a switch's break) on an uncertain condition: the likelier way
-            self.dropped_paths = True
+            _unproven[0] += 1
             keep, signal = (s_then, sig_t) if p >= 0.5 else (s_else, sig_e)
             state.mem = keep.mem
             return signal
@@ -1261,7 +1252,7 @@ class Interpreter:
         if exits.paths:
             remaining = add(exits.start, exits.exited, self.n, -1.0)
             if mean_of(remaining) <= 0 or exits.done():
-                self.dropped_paths = True  # the last sliver of the input box that runs on is not followed
+                _unproven[0] += 1  # the last sliver of the input box that runs on is not followed
             paths = exits.paths + ([(remaining, state)] if mean_of(remaining) > 0 else [])
             self.merge_states(paths, state)
         return None
@@ -1375,7 +1366,7 @@ class Interpreter:
             if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
                 raise Unsupported(f"output {port.name} overflows")
             mean[j], coef[:, j], resid[j] = v.m, v.c, v.r
-            forms[j] = None if self.dropped_paths or _unproven[0] else form_of(v, n)
+            forms[j] = None if _unproven[0] else form_of(v, n)
         return Linearization(mean, coef, resid, forms)
 
 
