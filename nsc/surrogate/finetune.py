@@ -138,9 +138,10 @@ def calibrate_outputs(params: SurrogateParams, y_train: np.ndarray, x_train: np.
         s = params.out_scale.astype(np.float64)
         t = params.out_shift.astype(np.float64)
         if x_train is not None and len(y_train) > 1:
-            v = (params.predict(x_train) - t) / s  # the network's own (standardised) outputs
             y = np.asarray(y_train, dtype=np.float64)
-            predicted = ((v * s + t - y) ** 2).mean(axis=0)
+            pred = params.predict(x_train)
+            v = (pred - t) / s  # the network's own (standardised) outputs
+            predicted = ((pred - y) ** 2).mean(axis=0)
             from_data = ((v * new_scale + new_shift - y) ** 2).mean(axis=0)
             use_data = from_data < predicted
             s, t = np.where(use_data, new_scale, s), np.where(use_data, new_shift, t)
