@@ -7,7 +7,10 @@ For held-out corpus programs (their stored samples are the truth) and for every 
 rel-RMSE everywhere in nsc) three errors relative to each output's standard deviation:
   linear model:  the analysis's linear model as it stands (mean + coefficients) - a zero-shot surrogate;
   calibrated:    its prediction with the best affine map per output (how right the shape is);
-  least squares: the least-squares linear fit of the samples themselves (the best any linear model can do).
+  least squares: the least-squares linear fit of the samples themselves (the best any linear model can do);
+and how well it predicts each output's mean and spread, which set a zero-shot surrogate's output map:
+  mean error:    |predicted mean - sample mean| / sample std;
+  std error:     |log(predicted std / sample std)| (0.1: 10% off).
 Medians are printed per set; --verbose prints every example. Also: how many outputs the analysis proves
 piecewise affine (an exact `Form`), how many programs have every output so (`nsc compile` compiles those
 exactly, nsc/compiler/exact.py), and the largest deviation of a form from the samples, relative to the output's
@@ -30,8 +33,9 @@ from nsc.frontend.linearize import Linearization, linearize_tokens
 from nsc.training.corpus_store import iter_programs
 
 
-def errors(lin: Linearization | None, u: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """(linear model, calibrated, least squares) rel-RMSE on normalised inputs u, outputs y; nan if no model."""
+def errors(lin: Linearization | None, u: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
+    """(linear model, calibrated, least squares, mean error, std error) on normalised inputs u, outputs y (see
+    the module's docstring); nan if no model."""
     sd = y.std(0)
     keep = sd > 0
     half = len(u) // 2  # least squares fitted on one half, scored on the other
@@ -39,15 +43,19 @@ def errors(lin: Linearization | None, u: np.ndarray, y: np.ndarray) -> tuple[flo
     coef = np.linalg.lstsq(A[:half], y[:half], rcond=None)[0]
     fit = np.sqrt(((A[half:] @ coef - y[half:]) ** 2).mean(0)) / np.where(keep, sd, 1)
     if lin is None:
-        return np.nan, np.nan, float(fit[keep].mean())
+        return np.nan, np.nan, float(fit[keep].mean()), np.nan, np.nan
     p = lin.predict(u)
+    mean_err = np.abs(lin.mean - y.mean(0))[keep] / sd[keep]
+    with np.errstate(divide="ignore"):
+        std_err = np.abs(np.log(lin.std[keep] / sd[keep]))
     zero = np.sqrt(((p - y) ** 2).mean(0)) / np.where(keep, sd, 1)
     cal = []
     for j in np.where(keep)[0]:
         B = np.c_[p[:, j], np.ones(len(p))]
         c = np.linalg.lstsq(B, y[:, j], rcond=None)[0]
         cal.append(np.sqrt(((B @ c - y[:, j]) ** 2).mean()) / sd[j])
-    return float(zero[keep].mean()), float(np.mean(cal)), float(fit[keep].mean())
+    return (float(zero[keep].mean()), float(np.mean(cal)), float(fit[keep].mean()), float(mean_err.mean()),
+            float(std_err.mean()))
 
 
 def exact_stats(lin: Linearization | None, u: np.ndarray, y: np.ndarray) -> tuple[int, int, bool, float]:
@@ -79,6 +87,9 @@ def report(name: str, rows: list, times: list) -> None:
     print(f"  median rel-RMSE over the modelled: linear model {np.median(r[modelled, 0]):.3f}, calibrated "
           f"{np.median(r[modelled, 1]):.3f}, least squares {np.median(r[modelled, 2]):.3f}; least squares over "
           f"all {np.median(r[:, 2]):.3f}")
+    print(f"  output map: mean error median {np.median(r[modelled, 3]):.3f} (90th percentile "
+          f"{np.percentile(r[modelled, 3], 90):.3f}), std error median {np.median(r[modelled, 4]):.3f} (90th "
+          f"percentile {np.percentile(r[modelled, 4], 90):.3f})")
 
 
 def main() -> None:
@@ -118,7 +129,7 @@ def main() -> None:
         times.append(t_front)
         if args.verbose:
             print(f"  {os.path.basename(path):18s} linear model {row[0]:7.3f}  calibrated {row[1]:.3f}  "
-                  f"least squares {row[2]:.3f}")
+                  f"least squares {row[2]:.3f}  mean error {row[3]:.3f}  std error {row[4]:.3f}")
     report(f"{args.examples}/ (time: the whole front-end)", rows, times)
     report_exact(f"{args.examples}/", exact)
 

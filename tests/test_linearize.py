@@ -141,6 +141,57 @@ void f(double a, double b, double *sq, double *ab, double *relu) {
     assert lin.resid[0] > 0 and lin.resid[1] > 0
 
 
+def test_residuals_keep_their_correlations(tmp_path):
+    """Noise symbols: a residual is shared by the values computed from it, not re-drawn for each. t - s with
+    t = s + a is a exactly; q - q / 2 keeps a quarter of q's residual variance, Var(ab) = 1/9, not 1.25 x it."""
+    lin = lin_of(tmp_path, """
+void f(double a, double b, double o[2]) {
+    double s = sin(3 * a) * b;
+    double t = s + a;
+    o[0] = t - s;
+    double q = a * b;
+    o[1] = q - 0.5 * q;
+}""")
+    np.testing.assert_allclose(lin.coef[:, 0], [1, 0], atol=1e-12)
+    np.testing.assert_allclose(lin.resid, [0, 0.25 / 9], atol=1e-12)
+
+
+def _monte_carlo(f, lo, hi, n=200_000):
+    """Mean, std and least-squares slopes (on normalised inputs) of f over the box, by sampling."""
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    u = np.random.default_rng(0).uniform(-1, 1, (n, len(lo)))
+    y = f(*((lo + hi) / 2 + u * (hi - lo) / 2).T)
+    return y.mean(), y.std(), np.linalg.lstsq(np.c_[u, np.ones(n)], y, rcond=None)[0][:-1]
+
+
+def test_a_branch_counts_each_arm_where_it_is_taken(tmp_path):
+    """A clamp only narrows a value: the merged arms are integrated over the tested value (`_split_moments`),
+    not weighted by their overall probability, which made clamp01(v)'s spread larger than v's own."""
+    lin = lin_of(tmp_path, """
+#pragma nsc range c 0 1
+#pragma nsc range k 0.5 1.5
+#pragma nsc surrogate
+void f(double c, double k, double o[2]) {
+    double v = (c - 0.5) * k + 0.5;
+    o[0] = v;
+    o[1] = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
+}""")
+    mean, std, slopes = _monte_carlo(lambda c, k: np.clip((c - 0.5) * k + 0.5, 0, 1), [0, 0.5], [1, 1.5])
+    assert lin.std[1] < lin.std[0]
+    np.testing.assert_allclose([lin.mean[1], lin.std[1]], [mean, std], rtol=0.05)
+    np.testing.assert_allclose(lin.coef[:, 1], slopes, atol=0.02)
+
+
+def test_two_argument_functions_integrate_over_the_input_box(tmp_path):
+    """a / b of two uniform prices: E = E[a] E[1/b] = ln 3, integrated over the square the prices live on."""
+    lin = lin_of(tmp_path, "void f(double a, double b, double o[2]) { o[0] = a / b; o[1] = atan2(a - 100, b); }",
+                 lo=50.0, hi=150.0)
+    for j, f in enumerate([np.divide, lambda a, b: np.arctan2(a - 100, b)]):
+        mean, std, slopes = _monte_carlo(f, [50, 50], [150, 150])
+        np.testing.assert_allclose([lin.mean[j], lin.std[j]], [mean, std], rtol=0.01, atol=1e-3)
+        np.testing.assert_allclose(lin.coef[:, j], slopes, rtol=0.01, atol=1e-3)
+
+
 def test_early_returns_and_breaks_merge_their_paths(tmp_path):
     """|a| by an early return; a search loop that breaks at a data-dependent step (a staircase in a)."""
     prog = program(tmp_path, """

@@ -2,20 +2,25 @@
 
 A static analysis (an abstract interpretation): the program is never run. Each input is x_i = mid_i + half_i u_i
 with u_i uniform on [-1, 1] (the surrogate's normalised input), and every value the function computes is
-abstracted as a linear form in the u's plus an uncorrelated residual,
+abstracted as a linear form in the u's plus a residual,
 
-    value ~ mean + sum_i lin_i u_i + e,      Var(e) = resid,
+    value ~ mean + sum_i lin_i u_i + sum_s e_s n_s,      n_s: noise symbols, uncorrelated with the u's,
 
-the least-squares linear approximation of the value, propagated approximately:
+the least-squares linear approximation of the value, propagated approximately. Each nonlinear step gives what
+it leaves over a fresh noise symbol (as in affine arithmetic), so values computed from the same residual stay
+correlated (d2 = d1 - s has d1's residual; y - y is 0); the output's residual variance is what its symbols add up to.
   * sums and scalings are exact; a product uses its operands' moments (exact mean and linear part for any
     two linear forms, the residual as if they were Gaussian);
   * other nonlinear steps (math.h calls, division, casts to int, comparisons, table lookups at a computed
     index) are linearised statistically: the scalar function is integrated over its operand's approximate
-    distribution (the operand's largest linear term as a uniform variable, the rest as a Gaussian) by
-    quadrature, giving the result's mean, its covariance with the operand, and what is left over;
+    distribution (the operand's largest input term as a uniform variable, the rest as a Gaussian; for two
+    operands their two main input terms as uniforms) by quadrature, giving the result's mean, its covariance
+    with the operand, and what is left over;
   * a branch on an uncertain condition runs both arms and merges their states weighted by the condition's
-    probability (itself a linear form, so the merge also carries how the choice depends on the inputs); an arm
-    that returns finishes a path of its own, merged with the rest at the end;
+    probability (itself a linear form, so the merge also carries how the choice depends on the inputs); where
+    the condition tests one value, the merge integrates over that value instead, so each arm counts only where
+    it is taken (a clamp narrows a value's spread); an arm that returns finishes a path of its own, merged
+    with the rest at the end;
   * a loop or ``break``/``continue`` decided by an uncertain condition follows the likelier way (an
     approximation: Newton-style iterations stop where most of the input box has converged).
 Constant values stay exact Python numbers with C's integer semantics, so loops with constant bounds unroll
@@ -111,6 +116,10 @@ class Form:
     def times(self, k: float) -> "Form":
         return Form(self.m * k, self.c * k, {key: a * k for key, a in self.kinks.items()} if k else {})
 
+    def restricted(self, n_in: int) -> "Form":
+        """The form on the inputs' coordinates alone (a form never reads the analysis's noise symbols)."""
+        return Form(self.m, self.c[:n_in], {(km, kc[:n_in]): a for (km, kc), a in self.kinks.items()})
+
     def bounds(self) -> tuple[float, float]:
         """Sound bounds over the input box (u in [-1, 1]^n)."""
         spread = float(np.abs(self.c).sum())
@@ -172,19 +181,22 @@ def select(region: Form, a: Form, b: Form) -> Form | None:
 
 
 class Lin:
-    """An uncertain value: mean + lin . u + e, Var(e) = resid, within [lo, hi] (interval arithmetic; keeps
+    """An uncertain value: m + c . (u, noise symbols) + e, Var(e) = r (a residual left without a symbol once
+    they are used up), within [lo, hi] (interval arithmetic; keeps
     quadrature inside the values an operand can take, e.g. off the pole of 1/x for a positive x).
     is_int: of integer C type; is_bool: a 0/1 truth. form: the value's exact `Form` where it is proven to be
     one (None: the statistics are all there is); a value any step outside Form's algebra made has none.
-    region: for a truth value that is an affine comparison, the Form that is > 0 where it holds."""
+    region: for a truth value that is an affine comparison, the Form that is > 0 where it holds.
+    split: for a truth value that tests one value, (that value, the 0/1 test as a numpy function): `mix` then
+    integrates over the tested value, so a branch's arms are weighted where they are taken (`_split_moments`)."""
 
-    __slots__ = ("m", "c", "r", "lo", "hi", "is_int", "is_bool", "form", "region")
+    __slots__ = ("m", "c", "r", "lo", "hi", "is_int", "is_bool", "form", "region", "split")
 
     def __init__(self, m: float, c: np.ndarray, r: float = 0.0, lo: float = -math.inf, hi: float = math.inf,
                  is_int: bool = False, is_bool: bool = False, form: Form | None = None):
         self.m, self.c, self.r = float(m), c, max(float(r), 0.0)
         self.lo, self.hi = (float(lo), float(hi)) if lo <= hi else (-math.inf, math.inf)  # nan: unknown
-        self.is_int, self.is_bool, self.form, self.region = is_int, is_bool, form, None
+        self.is_int, self.is_bool, self.form, self.region, self.split = is_int, is_bool, form, None, None
 
     def var_lin(self) -> float:
         return float(self.c @ self.c) * _U
@@ -251,6 +263,26 @@ def _bounds(values) -> tuple[float, float]:
 # likelier way, a loop's last sliver). Any such step, and the analysis gives no exact forms.
 _unproven = [0]
 
+# Noise symbols (as in affine arithmetic): the residual a nonlinear step leaves is not dropped into an anonymous
+# variance but given a fresh symbol of its own, an extra coordinate of `Lin.c` (a uniform variable on [-1, 1] like
+# the inputs, so every variance formula holds unchanged). Values computed from the same residual then share its
+# symbol, so their correlation is kept: d2 = d1 - s has d1's residual, not an independent one of the same size,
+# and y - y is 0. Coordinates [first, end) of every vector are the symbols; `_noise` is [next free, first, end]
+# for the analysis running now (`Interpreter` sets it). Once all are used, residuals stay anonymous (`Lin.r`).
+# Quadrature still integrates over the symbols as over a Gaussian residual (`_quadrature`).
+NOISE_SYMBOLS = 128
+_noise = [0, 0, 0]
+
+
+def _with_symbol(c: np.ndarray, r: float) -> tuple[np.ndarray, float]:
+    """(c, r) with the residual variance r moved onto a fresh noise symbol, if one is left."""
+    if not r > 0.0 or _noise[0] >= _noise[2] or not math.isfinite(r):
+        return c, r
+    c = np.array(c, dtype=np.float64)
+    c[_noise[0]] = math.sqrt(r / _U)
+    _noise[0] += 1
+    return c, 0.0
+
 
 def _settle(v: Lin):
     """A linear form with no spread left is a constant again. Where that is the statistics' conclusion (the
@@ -308,14 +340,16 @@ def mul(a, b, n: int):
     total = a.m ** 2 * vb + b.m ** 2 * va + 2 * a.m * b.m * cov + va * vb + cov ** 2  # Var(ab), Gaussian
     with np.errstate(all="ignore"):
         lo, hi = _bounds([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi])
-    return _settle(Lin(a.m * b.m + cov, c, total - float(c @ c) * _U, lo, hi, a.is_int and b.is_int,
-                       a.is_bool and b.is_bool))
+    c, r = _with_symbol(c, total - float(c @ c) * _U)
+    return _settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool))
 
 
 def _quadrature(a: Lin):
     """Nodes and weights for integrating over a's distribution: its largest linear term (index k, coefficient
-    cd) as a uniform variable (Gauss-Legendre), the rest of its variance as a Gaussian (Gauss-Hermite)."""
-    k = int(np.argmax(np.abs(a.c)))
+    cd) as a uniform variable (Gauss-Legendre), the rest of its variance as a Gaussian (Gauss-Hermite). The
+    largest term is an input's where a has one: noise symbols stand for residuals, integrated as Gaussian."""
+    n_in = _noise[1] if a.c[:_noise[1]].any() else len(a.c)
+    k = int(np.argmax(np.abs(a.c[:n_in])))
     cd = float(a.c[k])
     var_rest_lin = max(a.var_lin() - cd * cd * _U, 0.0)
     dx = cd * _LEG_X[:, None]
@@ -360,7 +394,8 @@ def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False
     c[k] = kd * cd
     explained = kd * kd * var_d + kg * kg * var_rest_lin
     r_lo, r_hi = _range_of(f, lo, hi, X)
-    return _settle(Lin(mean, c, var_f - explained, r_lo, r_hi, is_int_result or is_bool, is_bool))
+    c, r = _with_symbol(c, var_f - explained)
+    return _settle(Lin(mean, c, r, r_lo, r_hi, is_int_result or is_bool, is_bool))
 
 
 def index_weights(idx: Lin, n_entries: int) -> np.ndarray:
@@ -376,6 +411,9 @@ def negate(t):
         return int(not t)
     out = Lin(1.0 - t.m, -t.c, t.r, 1.0 - t.hi, 1.0 - t.lo, True, True)
     out.region = t.region.times(-1.0) if t.region is not None else None  # the boundary itself has measure 0
+    if t.split is not None:
+        tested, test = t.split
+        out.split = (tested, lambda x: 1.0 - test(x))
     return out
 
 
@@ -416,17 +454,53 @@ def mix(weights: list, values: list, n: int):
     if total_w <= 0:
         raise Unsupported("a branch with no probability left")
     wbar = wbar / total_w
-    # E[w_k v_k] = mean(w_k) mean(v_k) + Cov(w_k, v_k): an arm's value and its probability vary together
-    m = float(sum(wk * v.m + float(w.c @ v.c) * _U / total_w for wk, w, v in zip(wbar, lw, lv)))
-    c = sum(wk * v.c + (v.m - m) * w.c / total_w for wk, w, v in zip(wbar, lw, lv))
-    var = float(sum(wk * (v.var() + (v.m - m) ** 2) for wk, v in zip(wbar, lv)))
+    splits = [w.split for w in lw]
+    if len(lw) == 2 and None not in splits and splits[0][0] is splits[1][0]:  # t and !t of one test
+        m, c, var = _split_moments(splits[0][0], [test for _, test in splits], lv)
+    else:
+        # E[w_k v_k] = mean(w_k) mean(v_k) + Cov(w_k, v_k): an arm's value and its probability vary together
+        m = float(sum(wk * v.m + float(w.c @ v.c) * _U / total_w for wk, w, v in zip(wbar, lw, lv)))
+        c = sum(wk * v.c + (v.m - m) * w.c / total_w for wk, w, v in zip(wbar, lw, lv))
+        var = float(sum(wk * (v.var() + (v.m - m) ** 2) for wk, v in zip(wbar, lv)))
     used = [v for wk, v in zip(wbar, lv) if wk > 0]
     form = None
     if len(lw) == 2 and lw[0].region is not None and lv[0].form is not None and lv[1].form is not None:
         form = select(lw[0].region, lv[0].form, lv[1].form)  # weights: a truth value and its negation
-    return _settle(Lin(m, np.asarray(c, dtype=np.float64), var - float(c @ c) * _U, min(v.lo for v in used),
+    c, r = _with_symbol(np.asarray(c, dtype=np.float64), var - float(c @ c) * _U)
+    return _settle(Lin(m, c, r, min(v.lo for v in used),
                        max(v.hi for v in used), all(v.is_int for v in lv),
                        all(v.is_bool or (_const(x) and x in (0, 1)) for v, x in zip(lv, values)), form))
+
+
+def _split_moments(d: Lin, tests: list, values: list) -> tuple[float, np.ndarray, float]:
+    """Mean, linear part and variance of y = sum_k test_k(d) values_k (the tests 0/1 and exclusive), integrated
+    over d by `_quadrature`'s nodes. Each value and each coordinate is regressed on d's two quadrature parts
+    (its largest term e1, the rest e2) as if jointly Gaussian with them, so an arm counts with the values it has
+    where it is taken: the clamp v < 0 ? 0 : v keeps v only where v >= 0 and its spread shrinks, where weighting
+    arms by their overall probability would add the spread of v where it is cut off."""
+    k, cd, var_rest_lin, dx, gx, W = _quadrature(d)
+    e1, e2 = dx + 0.0 * gx, gx + 0.0 * dx
+    v1, v2 = cd * cd * _U, var_rest_lin + d.r
+    D = np.clip(d.m + e1 + e2, *d.support())
+    ce1 = np.zeros_like(d.c)  # Cov(coordinate i, e1) and Cov(coordinate i, e2)
+    ce1[k] = cd * _U
+    ce2 = d.c * _U
+    ce2[k] = 0.0
+    b1 = ce1 / v1 if v1 > 0 else ce1 * 0.0  # E[coordinate i | e1, e2] = b1_i e1 + b2_i e2
+    b2 = ce2 / v2 if v2 > 0 else ce2 * 0.0
+    m, y2, yu = 0.0, 0.0, np.zeros_like(d.c)
+    for test, v in zip(tests, values):
+        G = W * test(D)
+        a1 = v.c[k] * cd * _U / v1 if v1 > 0 else 0.0  # E[v | e1, e2] = v.m + a1 e1 + a2 e2
+        a2 = (float(v.c @ d.c) - v.c[k] * d.c[k]) * _U / v2 if v2 > 0 else 0.0
+        Ev = v.m + a1 * e1 + a2 * e2
+        var_given = max(v.var() - a1 * a1 * v1 - a2 * a2 * v2, 0.0)
+        m += float((G * Ev).sum())
+        y2 += float((G * (Ev * Ev + var_given)).sum())
+        # E[v u_i | e] = E[v | e] E[u_i | e] + Cov(v, u_i | e)
+        yu += (b1 * float((G * Ev * e1).sum()) + b2 * float((G * Ev * e2).sum())
+               + float(G.sum()) * (v.c * _U - a1 * ce1 - a2 * ce2))
+    return m, yu / _U, y2 - m * m
 
 
 def probability(v) -> float | None:
@@ -567,7 +641,9 @@ ALWAYS = "always"  # the region of a path that returned from the root path uncon
 
 class Interpreter:
     def __init__(self, exts, n_in: int):
-        self.n = n_in
+        self.n_in = n_in
+        self.n = n_in + NOISE_SYMBOLS  # vector length: the inputs' coordinates, then the noise symbols'
+        _noise[:] = [n_in, n_in, self.n]
         self.steps = 0
         self.next_sid = 0
         self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
@@ -850,7 +926,10 @@ class Interpreter:
                  "!=": (lambda x: np.abs(x) >= 0.5) if ints else (lambda x: x != 0)}
         test = tests[op]
         unproven = _unproven[0]
-        truth = apply1(lambda x: test(x).astype(float), d, self.n, is_bool=True)
+        indicator = lambda x: test(x).astype(float)  # noqa: E731
+        truth = apply1(indicator, d, self.n, is_bool=True)
+        if isinstance(truth, Lin):
+            truth.split = (d, indicator)
         if isinstance(truth, Lin) and d.form is not None and op in ("<", ">", "<=", ">="):
             truth.region = d.form.times(1.0 if op in (">", ">=") else -1.0)
         if _const(truth) and d.form is not None:  # the statistics say certain: proven if d's exact bounds decide it
@@ -998,32 +1077,53 @@ class Interpreter:
         return self.apply2(f, a, b)
 
     def apply2(self, f, a: Lin, b: Lin):
-        """f(a, b) by Gauss-Hermite quadrature over a joint Gaussian with a's and b's moments."""
+        """f(a, b) by quadrature, as `_quadrature` does for one argument: the two input coordinates that matter
+        most to a and b as uniform variables (Gauss-Legendre, 8 x 8 nodes), the rest of a and b as a joint
+        Gaussian (Gauss-Hermite, 5 x 5). spot / strike of two uniform prices is then integrated over the
+        square it lives on, not over a Gaussian's tails."""
         va, vb = a.var(), b.var()
-        cov = float(a.c @ b.c) * _U
-        if not all(math.isfinite(v) for v in (va, vb, cov, a.m, b.m)):
+        if not all(math.isfinite(v) for v in (va, vb, a.m, b.m)) or not (np.isfinite(a.c).all()
+                                                                           and np.isfinite(b.c).all()):
             raise Unsupported("an overflow")
-        S = np.array([[va, cov], [cov, vb]]) + 1e-300 * np.eye(2)
+        weight = np.abs(a.c) / math.sqrt(va + 1e-300) + np.abs(b.c) / math.sqrt(vb + 1e-300)
+        inputs = weight[:_noise[1]] if weight[:_noise[1]].any() else weight
+        uniform = [int(j) for j in np.argsort(-inputs)[:2] if inputs[j] > 0]
+        rest_a, rest_b = a.c.copy(), b.c.copy()
+        rest_a[uniform], rest_b[uniform] = 0.0, 0.0
+        cov = float(rest_a @ rest_b) * _U
+        S = np.array([[float(rest_a @ rest_a) * _U + a.r, cov], [cov, float(rest_b @ rest_b) * _U + b.r]])
         try:
-            L = np.linalg.cholesky(S + 1e-12 * max(va, vb) * np.eye(2))
+            L = np.linalg.cholesky(S + (1e-12 * S.diagonal().max() + 1e-300) * np.eye(2))
         except np.linalg.LinAlgError:
             raise Unsupported("a degenerate two-argument function") from None
-        z1, z2 = np.meshgrid(_HERM_X, _HERM_X, indexing="ij")
-        W = np.outer(_HERM_W, _HERM_W)
-        xa = np.clip(a.m + L[0, 0] * z1, *a.support())
-        xb = np.clip(b.m + L[1, 0] * z1 + L[1, 1] * z2, *b.support())
+        # nodes: one axis per uniform coordinate (Legendre), then the two Gaussian axes (Hermite)
+        axes = [_LEG_X] * len(uniform) + [_HERM_X, _HERM_X]
+        grids = np.meshgrid(*axes, indexing="ij")
+        W = np.ones_like(grids[0])
+        for axis, w in enumerate([_LEG_W] * len(uniform) + [_HERM_W, _HERM_W]):
+            W = W * w.reshape([-1 if i == axis else 1 for i in range(len(axes))])
+        u_nodes, (z1, z2) = grids[:len(uniform)], grids[len(uniform):]
+        ra, rb = L[0, 0] * z1, L[1, 0] * z1 + L[1, 1] * z2
+        xa = a.m + ra + sum(a.c[j] * u for j, u in zip(uniform, u_nodes))
+        xb = b.m + rb + sum(b.c[j] * u for j, u in zip(uniform, u_nodes))
+        xa, xb = np.clip(xa, *a.support()), np.clip(xb, *b.support())
         F, W, mean, var_f = _integrate(f, (xa, xb), W, "a two-argument function undefined over its arguments' range")
-        cov_f = np.array([(W * F * (xa - a.m)).sum(), (W * F * (xb - b.m)).sum()])
-        if not np.isfinite(cov_f).all():
+        # coefficients: E[F u_j] / Var(u_j) on the uniform axes; through the Gaussian rest for the others
+        # (Cov(u_i, rest) S^-1 E[F rest], Cov(u_i, rest) = (rest_a_i, rest_b_i) Var(u))
+        cov_rest = np.array([(W * F * ra).sum(), (W * F * rb).sum()])
+        if not np.isfinite(cov_rest).all():
             raise Unsupported("an overflow")
-        k = np.linalg.lstsq(S, cov_f, rcond=None)[0]
-        c = k[0] * a.c + k[1] * b.c
+        k = np.linalg.lstsq(S, cov_rest, rcond=None)[0]
+        c = k[0] * rest_a + k[1] * rest_b
+        for j, u in zip(uniform, u_nodes):
+            c[j] = float((W * F * u).sum()) / _U
         ga, gb = np.meshgrid(np.linspace(*a.support(), 9), np.linspace(*b.support(), 9))
         with np.errstate(all="ignore"):
             G = np.asarray(f(np.concatenate([ga.ravel(), xa.ravel()]), np.concatenate([gb.ravel(), xb.ravel()])))
         G = G[np.isfinite(G)]
         lo, hi = (G.min(), G.max()) if G.size else (-math.inf, math.inf)
-        return _settle(Lin(mean, c, var_f - float(c @ c) * _U, lo, hi))
+        c, r = _with_symbol(c, var_f - float(c @ c) * _U)
+        return _settle(Lin(mean, c, r, lo, hi))
 
     # -- functions and statements ----------------------------------------------------------------------------
 
@@ -1353,7 +1453,8 @@ class Interpreter:
                        signature.return_ctype not in ("float", "double", "long double"), state)
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out
-        mean, coef, resid = np.zeros(n_out), np.zeros((n, n_out)), np.zeros(n_out)
+        n_in = self.n_in
+        mean, coef, resid = np.zeros(n_out), np.zeros((n_in, n_out)), np.zeros(n_out)
         forms = [None] * n_out
         for j, port in enumerate(signature.outputs):
             if port.param == "return":
@@ -1365,8 +1466,10 @@ class Interpreter:
             v = _lin(v, n)
             if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
                 raise Unsupported(f"output {port.name} overflows")
-            mean[j], coef[:, j], resid[j] = v.m, v.c, v.r
-            forms[j] = None if _unproven[0] else form_of(v, n)
+            noise = v.c[n_in:]
+            mean[j], coef[:, j], resid[j] = v.m, v.c[:n_in], v.r + float(noise @ noise) * _U
+            form = None if _unproven[0] else form_of(v, n)
+            forms[j] = None if form is None else form.restricted(n_in)
         return Linearization(mean, coef, resid, forms)
 
 
