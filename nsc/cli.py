@@ -101,7 +101,7 @@ def compile(program, function, ranges, default_range, include_dirs, defines, out
     else:
         click.echo(f"{summary['output']}: {summary['function']} ({summary['n_in']} inputs, {summary['n_out']} "
                    f"outputs), weights from {summary['compiler']}"
-                   + (", compiled exactly (every output proven piecewise affine)" if summary["exact"] else ""))
+                   + (", compiled exactly (every output proven piecewise affine)" if summary["compiled_exactly"] else ""))
 
 
 @main.command()

@@ -92,7 +92,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
             "n_out": sig.n_out, "inputs": sig.input_names, "outputs": sig.output_names, "compiler": compiler_id,
             "init": init, "notes": list(notes), "depfile": depfile,
-            "exact": bool(params.extra.get("exact", False))}
+            "compiled_exactly": bool(params.extra.get("exact", False))}
 
 
 # ----------------------------------------------------------------------------------------------- sample
