@@ -182,8 +182,8 @@ def select(region: Form, a: Form, b: Form) -> Form | None:
 
 class Lin:
     """An uncertain value: m + c . (u, noise symbols) + e, Var(e) = r (a residual left without a symbol once
-    they are used up), within [lo, hi] (interval arithmetic; keeps
-    quadrature inside the values an operand can take, e.g. off the pole of 1/x for a positive x).
+    they are used up), within [lo, hi] (interval arithmetic; keeps quadrature inside the values an operand can
+    take, e.g. off the pole of 1/x for a positive x).
     is_int: of integer C type; is_bool: a 0/1 truth. form: the value's exact `Form` where it is proven to be
     one (None: the statistics are all there is); a value any step outside Form's algebra made has none.
     region: for a truth value that is an affine comparison, the Form that is > 0 where it holds.
@@ -348,8 +348,8 @@ def _quadrature(a: Lin):
     """Nodes and weights for integrating over a's distribution: its largest linear term (index k, coefficient
     cd) as a uniform variable (Gauss-Legendre), the rest of its variance as a Gaussian (Gauss-Hermite). The
     largest term is an input's where a has one: noise symbols stand for residuals, integrated as Gaussian."""
-    n_in = _noise[1] if a.c[:_noise[1]].any() else len(a.c)
-    k = int(np.argmax(np.abs(a.c[:n_in])))
+    candidates = _noise[1] if a.c[:_noise[1]].any() else len(a.c)  # the inputs' coordinates come first
+    k = int(np.argmax(np.abs(a.c[:candidates])))
     cd = float(a.c[k])
     var_rest_lin = max(a.var_lin() - cd * cd * _U, 0.0)
     dx = cd * _LEG_X[:, None]
