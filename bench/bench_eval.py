@@ -1,6 +1,8 @@
 """Regenerate bench/RESULTS.md: `nsc eval` (NOTES.md section 5) on examples/ and on a held-out corpus split.
 
     python bench/bench_eval.py [--corpus corpus] [--heldout 12] [--seeds 3] [--out out/eval]
+    python bench/bench_eval.py --from-json [--out out/eval]     # rewrite RESULTS.md from stored results
+
 
 Both sets are programs the shipped compiler never trained on: examples/ were written by hand, the held-out split
 is the 2% of corpus program seeds that training skips (nsc.training.corpus_store.is_heldout). The two sets run
@@ -52,6 +54,51 @@ def evaluate_set(name: str, paths: list[str], seeds: int, budgets: list[int], ou
     return results
 
 
+def write_results(results: dict, results_md: Path, out: str, command: str, compiler_id: str, measured: str) -> None:
+    """bench/RESULTS.md: per set the table, the curves (copied next to it) and the JSON summary."""
+    from nsc import evaluate
+
+    lines = ["# nsc eval results", "",
+             f"Compiler `{compiler_id}`; measured {measured} on the 2-core CPU machine.",
+             "Regenerate with:", "", "```sh", command, "```", "",
+             "Definitions (NOTES.md section 5, implemented in nsc/evaluate.py): test rel-RMSE on 2000 fresh samples; "
+             "data efficiency = 1024 / budget at which compiled init reaches random init's rel-RMSE at 1024 "
+             "(log-log interpolation, median over seeds, geometric mean over programs, 'not reached' counted as "
+             "0.5; reached before any fine-tuning: 1024 / 1, and such programs are counted and the others' "
+             "geometric means given too, as are the geometric means of each seed alone); epoch ratio at 1024 "
+             "samples; zero-shot = compiled surrogate before fine-tuning. Programs the front-end proves piecewise "
+             "affine in every output are compiled exactly (nsc/compiler/exact.py).", ""]
+    for name, res in results.items():
+        title = {"examples": "examples/ (hand-written kernels, never trained on)",
+                 "heldout": f"held-out corpus split ({len(res['per_program'])} programs)"}[name]
+        plot = f"eval_{name}.png"  # kept next to the table, so a clone shows the curves it describes
+        shutil.copyfile(Path(out, f"{name}.png"), results_md.parent / plot)
+        lines += [f"## {title}", "", f"Wall time {res['wall_s']:.0f} s. Curves: [`{plot}`]({plot}).", "",
+                  "```", evaluate.format_table(res).rstrip(), "```", "",
+                  "Summary (JSON):", "", "```json", json.dumps(res["summary"], indent=2), "```", ""]
+    results_md.write_text("\n".join(lines))
+
+
+def from_json(out: str) -> tuple[dict, str, str]:
+    """Stored results (out/{examples,heldout}.json) re-summarised with the current definitions and written back:
+    (results, compiler id, the day they were measured)."""
+    from nsc import evaluate
+
+    results, days = {}, []
+    for name in ("examples", "heldout"):
+        path = Path(out, f"{name}.json")
+        if path.is_file():
+            res = json.loads(path.read_text())
+            res["summary"] = evaluate.summarise(res["per_program"], tuple(res["per_program"][0]["rel_rmse"]))
+            path.write_text(json.dumps(res, indent=2) + "\n")
+            results[name] = res
+            days.append(datetime.date.fromtimestamp(path.stat().st_mtime).isoformat())
+    if not results:
+        raise SystemExit(f"bench_eval: no stored results in {out}")
+    return results, results["examples" if "examples" in results else "heldout"]["per_program"][0]["compilers"][
+        "compiled"], min(days)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default="corpus")
@@ -60,10 +107,19 @@ def main() -> int:
     ap.add_argument("--budgets", default="0,16,32,64,128,256,512,1024")
     ap.add_argument("--out", default="out/eval")
     ap.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
+    ap.add_argument("--from-json", action="store_true",
+                    help="rewrite the results file from the stored results in --out instead of measuring")
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
     corpus, out, results_md = os.path.abspath(args.corpus), os.path.abspath(args.out), Path(args.results).resolve()
     os.chdir(ROOT)  # program names in the tables read examples/X.c, not this machine's absolute paths
+    command = (f"python bench/bench_eval.py --corpus {args.corpus} --heldout {args.heldout} --seeds {args.seeds} "
+               f"--budgets {args.budgets}")
+    if args.from_json:
+        results, compiler_id, measured = from_json(out)
+        write_results(results, results_md, out, command, compiler_id, measured)
+        print(results_md.read_text())
+        return 0
     os.makedirs(out, exist_ok=True)
 
     sets = {"examples": sorted(glob.glob("examples/*.c"))}
@@ -74,31 +130,9 @@ def main() -> int:
                    for name, paths in sets.items()}
         results = {name: f.result() for name, f in futures.items()}
 
-    from nsc import evaluate
     from nsc.compiler import installed_compiler
 
-    compiler = installed_compiler()
-    command = (f"python bench/bench_eval.py --corpus {args.corpus} --heldout {args.heldout} --seeds {args.seeds} "
-               f"--budgets {args.budgets}")
-    lines = ["# nsc eval results", "",
-             f"Compiler `{compiler.id}`; measured {datetime.date.today().isoformat()} on the 2-core CPU machine.",
-             "Regenerate with:", "", "```sh", command, "```", "",
-             "Definitions (NOTES.md section 5, implemented in nsc/evaluate.py): test rel-RMSE on 2000 fresh samples; "
-             "data efficiency = 1024 / budget at which compiled init reaches random init's rel-RMSE at 1024 "
-             "(log-log interpolation, median over seeds, geometric mean over programs, 'not reached' counted as "
-             "0.5; reached before any fine-tuning: 1024 / 1, and such programs are counted and the others' "
-             "geometric means given too); epoch ratio at 1024 samples; zero-shot = compiled surrogate before "
-             "fine-tuning. Programs the front-end proves piecewise affine in every output are compiled exactly "
-             "(nsc/compiler/exact.py).", ""]
-    for name, res in results.items():
-        title = {"examples": "examples/ (hand-written kernels, never trained on)",
-                 "heldout": f"held-out corpus split ({len(sets['heldout'])} programs)"}[name]
-        plot = f"eval_{name}.png"  # kept next to the table, so a clone shows the curves it describes
-        shutil.copyfile(Path(out, f"{name}.png"), results_md.parent / plot)
-        lines += [f"## {title}", "", f"Wall time {res['wall_s']:.0f} s. Curves: [`{plot}`]({plot}).", "",
-                  "```", evaluate.format_table(res).rstrip(), "```", "",
-                  "Summary (JSON):", "", "```json", json.dumps(res["summary"], indent=2), "```", ""]
-    results_md.write_text("\n".join(lines))
+    write_results(results, results_md, out, command, installed_compiler().id, datetime.date.today().isoformat())
     print(results_md.read_text())
     return 0
 

@@ -155,6 +155,11 @@ def _median_or_none(values):
 def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
                       echo=print) -> dict:
     per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo) for p in programs]
+    return {"definitions": __doc__.strip(), "summary": summarise(per_program, inits), "per_program": per_program}
+
+
+def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) -> dict:
+    """The summary over programs of `evaluate_program` results (also re-run on stored results by bench/)."""
     summary = {"programs": len(per_program)}
     for init in inits:
         if init == "random":
@@ -173,6 +178,10 @@ def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "
             "reached_before_finetuning": sum(before),
             "data_efficiency_geomean_others": _geomean([v for v, b in zip(de, before) if not b]),
             "epoch_ratio_geomean_others": _geomean([v for v, b in zip(er, before) if not b]),
+            # the same geometric means for each seed alone (one fine-tuning run per program): their spread is
+            # what a single run's figure can differ by
+            "data_efficiency_geomean_per_seed": _per_seed_geomeans(scored, "data_efficiency", init),
+            "epoch_ratio_geomean_per_seed": _per_seed_geomeans(scored, "epoch_ratio", init),
         }
     zs = [r["zero_shot"] for r in per_program if "zero_shot" in r]
     if zs:
@@ -186,7 +195,12 @@ def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "
 
         wins = [score(r, "compiled") < score(r, "unconditioned") for r in per_program]
         summary["compiled_beats_unconditioned"] = f"{sum(wins)}/{len(wins)}"
-    return {"definitions": __doc__.strip(), "summary": summary, "per_program": per_program}
+    return summary
+
+
+def _per_seed_geomeans(results: list, key: str, init: str) -> list:
+    seeds = len(results[0][key][init]["per_seed"]) if results else 0
+    return [_geomean([r[key][init]["per_seed"][s] for r in results]) for s in range(seeds)]
 
 
 def format_table(results: dict) -> str:
@@ -220,6 +234,10 @@ def format_table(results: dict) -> str:
                        f"fine-tuning; the others: data efficiency geomean "
                        + (f"{others:.2f}x, epoch ratio geomean {c['epoch_ratio_geomean_others']:.2f}x"
                           if others is not None else "-"))
+        if len(c.get("data_efficiency_geomean_per_seed", [])) > 1:
+            out.append("  each seed alone: data efficiency geomean "
+                       + ", ".join(f"{v:.2f}x" for v in c["data_efficiency_geomean_per_seed"])
+                       + "; epoch ratio geomean " + ", ".join(f"{v:.2f}x" for v in c["epoch_ratio_geomean_per_seed"]))
     if "unconditioned" in s:
         u = s["unconditioned"]
         out.append(f"unconditioned: data efficiency geomean {u['data_efficiency_geomean']:.2f}x, epoch ratio "

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from nsc.evaluate import (NOT_REACHED, _epochs_to_reach, _geomean, _log_interp_budget, _median_or_none,
-                          evaluate_programs, format_table)
+                          evaluate_programs, format_table, summarise)
 
 BUDGETS = [0, 16, 32, 64]
 
@@ -59,3 +59,19 @@ def test_summary_counts_programs_reached_before_finetuning(tmp_path):
         "data_efficiency_geomean_others"]))
     table = format_table(results)
     assert "1 program(s) beat random init's largest budget before fine-tuning" in table
+
+
+def test_summary_gives_each_seed_alone():
+    """Per-seed geometric means: what one fine-tuning run per program would have reported ('not reached' as 0.5)."""
+    def result(de, er):
+        return {"budgets": BUDGETS, "zero_shot": 0.5,
+                "rel_rmse": {"random": [1.0, 0.5, 0.4, 0.3], "compiled": [0.6, 0.4, 0.3, 0.2]},
+                "data_efficiency": {"compiled": {"per_seed": de, "median": _median_or_none(de)}},
+                "epoch_ratio": {"compiled": {"per_seed": er, "median": _median_or_none(er)}}}
+
+    summary = summarise([result([2.0, 8.0], [1.0, 4.0]), result([8.0, None], [4.0, 1.0])], ("random", "compiled"))
+    c = summary["compiled"]
+    assert c["data_efficiency_geomean_per_seed"] == pytest.approx([4.0, math.sqrt(8.0 * NOT_REACHED)])
+    assert c["epoch_ratio_geomean_per_seed"] == pytest.approx([2.0, 2.0])
+    assert "each seed alone: data efficiency geomean 4.00x, 2.00x; epoch ratio geomean 2.00x, 2.00x" in format_table(
+        {"summary": summary, "per_program": []})
