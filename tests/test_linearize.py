@@ -168,18 +168,28 @@ def test_a_branch_counts_each_arm_where_it_is_taken(tmp_path):
     """A clamp only narrows a value: the merged arms are integrated over the tested value (`_split_moments`),
     not weighted by their overall probability, which made clamp01(v)'s spread larger than v's own."""
     lin = lin_of(tmp_path, """
+static double clamp01(double v)
+{
+    if (v < 0.0)
+        return 0.0;
+    if (v > 1.0)
+        return 1.0;
+    return v;
+}
 #pragma nsc range c 0 1
 #pragma nsc range k 0.5 1.5
 #pragma nsc surrogate
-void f(double c, double k, double o[2]) {
+void f(double c, double k, double o[3]) {
     double v = (c - 0.5) * k + 0.5;
     o[0] = v;
     o[1] = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
+    o[2] = clamp01(v);  /* three paths whose weights are tests of v: merged over v too */
 }""")
     mean, std, slopes = _monte_carlo(lambda c, k: np.clip((c - 0.5) * k + 0.5, 0, 1), [0, 0.5], [1, 1.5])
-    assert lin.std[1] < lin.std[0]
-    np.testing.assert_allclose([lin.mean[1], lin.std[1]], [mean, std], rtol=0.05)
-    np.testing.assert_allclose(lin.coef[:, 1], slopes, atol=0.02)
+    for j in (1, 2):
+        assert lin.std[j] < lin.std[0]
+        np.testing.assert_allclose([lin.mean[j], lin.std[j]], [mean, std], rtol=0.05)
+        np.testing.assert_allclose(lin.coef[:, j], slopes, atol=0.02)
 
 
 def test_two_argument_functions_integrate_over_the_input_box(tmp_path):

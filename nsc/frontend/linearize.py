@@ -330,6 +330,8 @@ def mul(a, b, n: int):
     a, b = _check(a), _check(b)
     if _const(a) and _const(b):
         return a * b
+    if isinstance(b, Lin) and b.is_bool and _const(a) and a == 1:  # a path's weight: keep the truth's split
+        return b
     if _const(b):
         return scale(a, b)
     if _const(a):
@@ -341,7 +343,11 @@ def mul(a, b, n: int):
     with np.errstate(all="ignore"):
         lo, hi = _bounds([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi])
     c, r = _with_symbol(c, total - float(c @ c) * _U)
-    return _settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool))
+    out = _settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool))
+    if isinstance(out, Lin) and a.split is not None and b.split is not None and a.split[0] is b.split[0]:
+        (tested, test_a), (_, test_b) = a.split, b.split  # two tests of one value: both hold
+        out.split = (tested, lambda x: test_a(x) * test_b(x))
+    return out
 
 
 def _quadrature(a: Lin):
@@ -455,7 +461,7 @@ def mix(weights: list, values: list, n: int):
         raise Unsupported("a branch with no probability left")
     wbar = wbar / total_w
     splits = [w.split for w in lw]
-    if len(lw) == 2 and None not in splits and splits[0][0] is splits[1][0]:  # t and !t of one test
+    if None not in splits and all(tested is splits[0][0] for tested, _ in splits):  # the ways of tests of one value
         m, c, var = _split_moments(splits[0][0], [test for _, test in splits], lv)
     else:
         # E[w_k v_k] = mean(w_k) mean(v_k) + Cov(w_k, v_k): an arm's value and its probability vary together
@@ -928,8 +934,9 @@ class Interpreter:
         unproven = _unproven[0]
         indicator = lambda x: test(x).astype(float)  # noqa: E731
         truth = apply1(indicator, d, self.n, is_bool=True)
-        if isinstance(truth, Lin):
-            truth.split = (d, indicator)
+        if isinstance(truth, Lin):  # tests of one value against constants are recognised as such (`mix`)
+            truth.split = ((a, lambda x: indicator(x - b)) if _const(b) else
+                           (b, lambda x: indicator(a - x)) if _const(a) else (d, indicator))
         if isinstance(truth, Lin) and d.form is not None and op in ("<", ">", "<=", ">="):
             truth.region = d.form.times(1.0 if op in (">", ">=") else -1.0)
         if _const(truth) and d.form is not None:  # the statistics say certain: proven if d's exact bounds decide it
