@@ -95,8 +95,8 @@ def from_json(out: str) -> tuple[dict, str, str]:
             days.append(datetime.date.fromtimestamp(path.stat().st_mtime).isoformat())
     if not results:
         raise SystemExit(f"bench_eval: no stored results in {out}")
-    return results, results["examples" if "examples" in results else "heldout"]["per_program"][0]["compilers"][
-        "compiled"], min(days)
+    first = next(iter(results.values()))["per_program"][0]
+    return results, first["compilers"]["compiled"], min(days)
 
 
 def main() -> int:

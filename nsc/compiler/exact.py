@@ -5,8 +5,8 @@ the inputs by sums, scalings by constants and saturating selects (a filter, a co
 clamp): m + c . u + sum_k a_k relu(p_k(u)) with affine p_k. The hypernetwork routes each output j's linear part
 through hidden unit j of both layers (a "linear channel", nsc/training/model.py `add_linear_channels`) at an
 operating point where SiLU is only nearly the identity, and adds learned corrections; its surrogate of an affine
-output is close, not exact (rel-RMSE 0.04 on examples/dct8.c, 0.27 on fir_filter.c). When every output has a
-form, this pass rewrites the surrogate to compute them exactly:
+output is close, not exact. When every output has a form, this pass rewrites the surrogate to compute them
+exactly:
 
   layer 1, unit j:  silu(beta_j . u + c)          beta_j = coef_j / std_j, c = EXACT_OFFSET, where SiLU is the
   layer 2, unit j:  silu(h1_j + c - silu(c) + kinks_j)    identity to float32 precision (1 - silu'(16) ~ 2e-6)
@@ -58,13 +58,13 @@ def emit_exact_outputs(params: SurrogateParams, linear, offset: float = EXACT_OF
     out_shift = np.array(params.out_shift, dtype=np.float64)
     sig = 1.0 / (1.0 + math.exp(-offset))
     silu_c, slope = offset * sig, sig * (1.0 + offset * (1.0 - sig))
-    unit = {}
+    unit, stds = {}, linear.std
     for q, key in enumerate(kinks, start=n_out):  # unit q := kink_gain * relu(km + kc . u), to 0.28 / kink_gain
         km, kc = key
         w0[q], b0[q], unit[key] = kink_gain * np.asarray(kc), kink_gain * km, q
     for j, form in enumerate(forms):
         # the output map: the analysis's std (any positive scale is exact; this one keeps v ~ standardised)
-        std = float(np.sqrt((linear.coef[:, j] ** 2).sum() / 3.0 + linear.resid[j]))
+        std = float(stds[j])
         if not (std > 0 and math.isfinite(std)):
             std = float(np.abs(form.c).sum() + sum(abs(a) for a in form.kinks.values()))
         w2[j], b2[j] = 0.0, 0.0  # output j reads its channel alone
