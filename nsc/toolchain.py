@@ -11,8 +11,6 @@ import datetime
 import os
 from pathlib import Path
 
-import numpy as np
-
 from nsc.errors import NscError
 
 
