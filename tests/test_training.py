@@ -252,7 +252,7 @@ def test_relative_errors_calibrated_and_zero_shot():
            "shift_units": torch.tensor(mean / (std + 1.0), dtype=torch.float32)}
     calibrated, zero_shot = relative_errors(gen, u, z, log_sigma, mos, mask)
     torch.testing.assert_close(calibrated, torch.ones(B, O), rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(zero_shot, torch.ones(B, O), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(zero_shot, torch.ones(B, O, dtype=torch.float64), rtol=1e-4, atol=1e-4)
     # a random generated surrogate, computed independently in program units
     gen["w2"], gen["b2"] = torch.randn(B, O, 64) / 8, torch.randn(B, O)
     calibrated, zero_shot = relative_errors(gen, u, z, log_sigma, mos, mask)
@@ -277,6 +277,25 @@ def test_zero_shot_error_trains_only_the_output_map():
     assert untouched(net.in_head.weight) and untouched(net.pair_in.weight)  # the network's weights: untouched
     assert net.out_head.weight.grad[66].abs().sum() > 0  # the shift row: trained
     assert not net.out_head.weight.grad[:66].any()  # last-layer rows, biases, log scale: untouched
+
+
+def test_zero_shot_error_of_a_hopeless_map_stays_finite_and_trains_the_shift():
+    # an output of std e^-30 and mean 1.5e19 stds below zero, predicted with the largest scale and shift: the
+    # prediction is ~3e19 stds off, whose square is beyond float32's range (3.4e38)
+    B, S, I, O = 1, 16, 2, 1
+    gen = {"w0": torch.zeros(B, I, 8), "b0": torch.zeros(B, 8), "w1": torch.zeros(B, 8, 8), "b1": torch.zeros(B, 8),
+           "w2": torch.zeros(B, O, 8), "b2": torch.zeros(B, O), "log_scale": torch.full((B, O), 40.0),
+           "shift_units": torch.full((B, O), float(np.sinh(20.0)), requires_grad=True)}
+    _, zero_shot = relative_errors(gen, torch.rand(B, S, I), torch.randn(B, S, O), torch.full((B, O), -30.0),
+                                   torch.full((B, O), -1.5e19), torch.ones(B, O))
+    assert torch.isfinite(zero_shot).all() and zero_shot.item() > torch.finfo(torch.float32).max
+    T.program_loss(zero_shot, torch.ones(B, O)).backward()
+    assert torch.isfinite(gen["shift_units"].grad).all() and gen["shift_units"].grad.item() > 0
+
+
+def test_manifest_is_strict_json():
+    text = E.dumps_manifest({"quality": {"loss": float("inf"), "median": 0.5, "curve": [1.0, float("nan")]}})
+    assert json.loads(text) == {"quality": {"loss": None, "median": 0.5, "curve": [1.0, None]}}
 
 
 def test_linear_channels_carry_each_outputs_linear_part():

@@ -33,6 +33,7 @@ outputs is an NscError naming the limit.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
@@ -401,4 +402,15 @@ def encoding_from_manifest(d: dict) -> tuple[Vocabulary, EncodingConfig]:
 
 
 def dumps_manifest(d: dict) -> str:
-    return json.dumps(d, indent=1, sort_keys=True)
+    """The manifest as strict JSON: a non-finite figure (a training metric that overflowed) is written as null."""
+    return json.dumps(_finite(d), indent=1, sort_keys=True, allow_nan=False)
+
+
+def _finite(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj

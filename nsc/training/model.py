@@ -443,7 +443,8 @@ def run_generated(gen: dict, u: torch.Tensor) -> torch.Tensor:
 
 
 def relative_errors(gen: dict, u, z, log_sigma, mean_over_sigma, out_mask) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean squared errors of generated surrogates per output, relative to the output's variance: two [B, O].
+    """Mean squared errors of generated surrogates per output, relative to the output's variance: two [B, O]
+    (the zero-shot one in float64).
 
     z = (y - mean) / sigma are the standardised targets [B, S, O]. A constant predictor of the mean scores 1;
     masked outputs score 0.
@@ -458,9 +459,12 @@ def relative_errors(gen: dict, u, z, log_sigma, mean_over_sigma, out_mask) -> tu
     """
     v = run_generated(gen, u)
     calibrated = ((v - z) ** 2).mean(dim=1) * out_mask
-    ratio = torch.exp(soft_clamp(gen["log_scale"].detach() - log_sigma, 25.0)).unsqueeze(1)
-    z_hat = (v.detach() + gen["shift_units"].unsqueeze(1)) * ratio - mean_over_sigma.unsqueeze(1)
-    zero_shot = ((z_hat - z) ** 2).mean(dim=1) * out_mask
+    # zero-shot in float64: a hopeless predicted map (a shift of sinh(20) units at a scale e^25 too large) is
+    # ~1e19 stds off, whose square overflows float32; the loss was then inf and the shift got no gradient
+    ratio = torch.exp(soft_clamp(gen["log_scale"].detach().double() - log_sigma.double(), 25.0)).unsqueeze(1)
+    z_hat = (v.detach().double() + gen["shift_units"].double().unsqueeze(1)) * ratio \
+        - mean_over_sigma.double().unsqueeze(1)
+    zero_shot = ((z_hat - z.double()) ** 2).mean(dim=1) * out_mask
     return calibrated, zero_shot
 
 
