@@ -182,6 +182,9 @@ def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) 
             # what a single run's figure can differ by
             "data_efficiency_geomean_per_seed": _per_seed_geomeans(scored, "data_efficiency", init),
             "epoch_ratio_geomean_per_seed": _per_seed_geomeans(scored, "epoch_ratio", init),
+            # where along the budgets the others gain: data efficiency is anchored at the largest budget, where
+            # every initialisation approaches the same error floor
+            "error_ratio_geomean_others": _error_ratios([r for r, b in zip(scored, before) if not b], init),
         }
     zs = [r["zero_shot"] for r in per_program if "zero_shot" in r]
     if zs:
@@ -196,6 +199,16 @@ def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) 
         wins = [score(r, "compiled") < score(r, "unconditioned") for r in per_program]
         summary["compiled_beats_unconditioned"] = f"{sum(wins)}/{len(wins)}"
     return summary
+
+
+def _error_ratios(results: list, init: str) -> dict:
+    """Budget -> geometric mean over programs of init's median rel-RMSE / random init's, after fine-tuning on
+    that many samples (positive budgets; empty without programs)."""
+    if not results:
+        return {}
+    budgets = results[0]["budgets"]
+    return {str(b): _geomean([r["rel_rmse"][init][k] / r["rel_rmse"]["random"][k] for r in results])
+            for k, b in enumerate(budgets) if b > 0}
 
 
 def _per_seed_geomeans(results: list, key: str, init: str) -> list:
@@ -234,6 +247,10 @@ def format_table(results: dict) -> str:
                        f"fine-tuning; the others: data efficiency geomean "
                        + (f"{others:.2f}x, epoch ratio geomean {c['epoch_ratio_geomean_others']:.2f}x"
                           if others is not None else "-"))
+        if c.get("error_ratio_geomean_others"):
+            out.append(f"  the {'others' if c.get('reached_before_finetuning') else 'programs'}' rel-RMSE as a share "
+                       f"of random init's (geomean) after fine-tuning on "
+                       + ", ".join(f"{b}: {v:.2f}" for b, v in c["error_ratio_geomean_others"].items()) + " samples")
         if len(c.get("data_efficiency_geomean_per_seed", [])) > 1:
             out.append("  each seed alone: data efficiency geomean "
                        + ", ".join(f"{v:.2f}x" for v in c["data_efficiency_geomean_per_seed"])

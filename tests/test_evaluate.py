@@ -75,3 +75,21 @@ def test_summary_gives_each_seed_alone():
     assert c["epoch_ratio_geomean_per_seed"] == pytest.approx([2.0, 2.0])
     assert "each seed alone: data efficiency geomean 4.00x, 2.00x; epoch ratio geomean 2.00x, 2.00x" in format_table(
         {"summary": summary, "per_program": []})
+
+
+def test_summary_gives_error_ratios_by_budget_for_the_others():
+    """Compiled rel-RMSE over random's per positive budget, geomean over the programs not reached before
+    fine-tuning (a program compiled exactly would otherwise swamp it)."""
+    def result(compiled, de):
+        return {"budgets": BUDGETS, "zero_shot": compiled[0],
+                "rel_rmse": {"random": [1.0, 0.5, 0.4, 0.2], "compiled": compiled},
+                "data_efficiency": {"compiled": {"per_seed": [de], "median": de}},
+                "epoch_ratio": {"compiled": {"per_seed": [1.0], "median": 1.0}}}
+
+    per_program = [result([0.5, 0.25, 0.4, 0.1], 2.0), result([0.5, 0.5, 0.1, 0.4], 1.0),
+                   result([1e-9, 1e-9, 1e-9, 1e-9], 64.0)]  # the last: exact, left out
+    ratios = summarise(per_program, ("random", "compiled"))["compiled"]["error_ratio_geomean_others"]
+    assert ratios == pytest.approx({"16": math.sqrt(0.5), "32": 0.5, "64": 1.0})
+    table = format_table({"per_program": [dict(r, program="p") for r in per_program],
+                          "summary": summarise(per_program, ("random", "compiled"))})
+    assert "the others' rel-RMSE as a share of random init's (geomean) after fine-tuning on 16: 0.71" in table
