@@ -19,7 +19,7 @@ from nsc.frontend.canonical import canonical_exts
 from nsc.frontend.checks import check_reached
 from nsc.frontend.dataflow import reach_matrix
 from nsc.frontend.index import FileIndex
-from nsc.frontend.linearize import linearize
+from nsc.frontend.linearize import linearize as linearize_function  # (not `linearize`: the submodule keeps that name)
 from nsc.frontend.parse import parse
 from nsc.frontend.pragmas import read_pragmas
 from nsc.frontend.preprocess import preprocess
@@ -96,7 +96,7 @@ class _Unit:
         return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
                        signature=signature, include_dirs=self.include_dirs, defines=self.defines,
                        headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature),
-                       linear=linearize(exts, signature))
+                       linear=linearize_function(exts, signature))
 
     def _pragma_lines(self, target) -> tuple[int, int]:
         """Lines whose range pragmas belong to the target: after the end of the previous function of the main
