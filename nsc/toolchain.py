@@ -79,8 +79,8 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
         event["seed"] = seed
     if notes:
         event["notes"] = list(notes)
-    model = onnx_io.to_onnx(params, program.signature.to_json(),
-                            {"source_sha256": program.sha256, "compiler": compiler_id, "history": [event]})
+    model = onnx_io.surrogate_bytes(params, program.signature.to_json(),
+                                    {"source_sha256": program.sha256, "compiler": compiler_id, "history": [event]})
     onnx_io.save_onnx(model, output)
     if write_md or depfile:
         depfile = depfile or str(Path(output).with_suffix(".d"))
@@ -167,7 +167,7 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
                                  device=device)
     entry = {"event": "finetune", **{k: v for k, v in entry.items() if k != "step"}}
     metadata = onnx_io.append_history(loaded.metadata, entry)
-    onnx_io.save_onnx(onnx_io.to_onnx(result.params, loaded.signature_json, metadata), output)
+    onnx_io.save_onnx(onnx_io.surrogate_bytes(result.params, loaded.signature_json, metadata), output)
     return {"output": str(output), **{k: v for k, v in entry.items() if k != "event"}}
 
 

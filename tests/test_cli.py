@@ -188,12 +188,12 @@ def test_installed_executable(tmp_path, poly):
     assert r.returncode == 0 and r.stdout.startswith("x,y,return")
 
 
-def test_compile_imports_neither_torch_nor_onnx(tmp_path):
-    # the compile path's start-up budget (issue 3): torch and the onnx package are for other commands
+def test_compile_imports_neither_torch_nor_onnx_nor_protobuf(tmp_path):
+    # the compile path's start-up budget (issue 3): torch, the onnx package and protobuf are for other commands
     code = ("import sys\nfrom nsc.cli import main\n"
             f"try:\n    main(['compile', {BS!r}, '-o', {str(tmp_path / 'bs.onnx')!r}])\n"
             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "heavy = sorted(m for m in ('torch', 'onnx') if m in sys.modules)\n"
+            "heavy = sorted(m for m in ('torch', 'onnx', 'google.protobuf') if m in sys.modules)\n"
             "assert not heavy, heavy\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -1,5 +1,6 @@
-"""A surrogate's ONNX form (NOTES.md section 3): params + signature + metadata <-> ONNX. numpy and onnx's protobuf
-classes only (`onnx_proto`: building a surrogate must not pay for `import onnx`, see there).
+"""A surrogate's ONNX form (NOTES.md section 3): params + signature + metadata <-> ONNX. Written with numpy and
+`onnx_wire` (the bytes, without protobuf: `nsc compile` must not pay for importing it), read with onnx's protobuf
+classes (`onnx_proto`, without `import onnx`).
 
 The graph, built by hand so every node is visible (x and y in the program's own units):
 
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsc.errors import NscError
-from nsc.surrogate.onnx_proto import AttributeProto, ModelProto, NodeProto, TensorProto, ValueInfoProto
+from nsc.surrogate import onnx_wire
 from nsc.surrogate.params import ACTIVATIONS, SurrogateParams
 
 FORMAT_VERSION = 1  # version of the ONNX contract; nsc_runtime.SUPPORTED_FORMAT must agree
@@ -63,24 +64,10 @@ def initializer_names(n_layers: int) -> list[str]:
     return names + ["out_scale", "out_shift"]
 
 
-# ------------------------------------------------------------------------ protobuf builders (onnx.helper's job)
-
-
-def _node(op_type: str, inputs: list[str], outputs: list[str], name: str, **int_attributes: int) -> NodeProto:
-    node = NodeProto(op_type=op_type, input=inputs, output=outputs, name=name)
-    for key, value in sorted(int_attributes.items()):
-        node.attribute.append(AttributeProto(name=key, type=AttributeProto.INT, i=value))
-    return node
-
-
-def _tensor(array: np.ndarray, name: str) -> TensorProto:
-    """A float32 initializer, stored as little-endian raw bytes (as onnx.numpy_helper.from_array stores it)."""
-    return TensorProto(name=name, dims=array.shape, data_type=TensorProto.FLOAT,
-                       raw_data=np.ascontiguousarray(array, dtype="<f4").tobytes())
-
-
-def _array(tensor: TensorProto) -> np.ndarray:
+def _array(tensor) -> np.ndarray:
     """A float32 initializer's values (raw bytes or float_data); ValueError for anything else."""
+    from nsc.surrogate.onnx_proto import TensorProto
+
     if tensor.data_type != TensorProto.FLOAT or tensor.data_location == TensorProto.EXTERNAL:
         raise ValueError("initializers must be float32, stored in the file")
     dims = tuple(tensor.dims)
@@ -91,41 +78,35 @@ def _array(tensor: TensorProto) -> np.ndarray:
     return np.array(tensor.float_data, dtype=np.float32).reshape(dims)
 
 
-def _float_matrix_info(name: str, width: int) -> ValueInfoProto:
-    """A float32 [batch, width] graph input or output."""
-    info = ValueInfoProto(name=name)
-    info.type.tensor_type.elem_type = TensorProto.FLOAT
-    info.type.tensor_type.shape.dim.add().dim_param = "batch"
-    info.type.tensor_type.shape.dim.add().dim_value = width
-    return info
-
-
 # ------------------------------------------------------------------------------------------------ the graph
 
 
-def _activation_nodes(activation: str, z: str, h: str, i: int) -> list[NodeProto]:
+def _activation_nodes(activation: str, z: str, h: str, i: int) -> list[bytes]:
+    node = onnx_wire.node
     if activation == "silu":
         s = f"s{i}"
-        return [_node("Sigmoid", [z], [s], f"layer{i}_sigmoid"), _node("Mul", [z, s], [h], f"layer{i}_silu")]
+        return [node("Sigmoid", [z], [s], f"layer{i}_sigmoid"), node("Mul", [z, s], [h], f"layer{i}_silu")]
     if activation == "relu":
-        return [_node("Relu", [z], [h], f"layer{i}_relu")]
+        return [node("Relu", [z], [h], f"layer{i}_relu")]
     if activation == "tanh":
-        return [_node("Tanh", [z], [h], f"layer{i}_tanh")]
+        return [node("Tanh", [z], [h], f"layer{i}_tanh")]
     raise ValueError(f"unknown activation {activation!r}")
 
 
-def _graph_nodes(n_layers: int, activation: str) -> list[NodeProto]:
-    nodes = [_node("Sub", [INPUT_NAME, "in_shift"], ["x_centred"], "input_sub"),
-             _node("Div", ["x_centred", "in_scale"], ["u"], "input_div")]
+def _graph_nodes(n_layers: int, activation: str) -> list[bytes]:
+    """The graph's NodeProtos, encoded."""
+    node = onnx_wire.node
+    nodes = [node("Sub", [INPUT_NAME, "in_shift"], ["x_centred"], "input_sub"),
+             node("Div", ["x_centred", "in_scale"], ["u"], "input_div")]
     h = "u"
     for i in range(n_layers):
         z = f"z{i}" if i < n_layers - 1 else "v"
-        nodes.append(_node("Gemm", [h, f"w{i}", f"b{i}"], [z], f"layer{i}_gemm", transB=1))
+        nodes.append(node("Gemm", [h, f"w{i}", f"b{i}"], [z], f"layer{i}_gemm", transB=1))
         if i < n_layers - 1:
             nodes += _activation_nodes(activation, z, f"h{i}", i)
             h = f"h{i}"
-    nodes += [_node("Mul", ["v", "out_scale"], ["y_scaled"], "output_mul"),
-              _node("Add", ["y_scaled", "out_shift"], [OUTPUT_NAME], "output_add")]
+    nodes += [node("Mul", ["v", "out_scale"], ["y_scaled"], "output_mul"),
+              node("Add", ["y_scaled", "out_shift"], [OUTPUT_NAME], "output_add")]
     return nodes
 
 
@@ -159,8 +140,8 @@ def _metadata_props(params: SurrogateParams, signature_json: dict, metadata: dic
     return {PREFIX + k: v for k, v in props.items()}
 
 
-def to_onnx(params: SurrogateParams, signature_json: dict, metadata: dict) -> ModelProto:
-    """Build the surrogate's ONNX model. Raises ValueError on inconsistent weights, signature or metadata."""
+def surrogate_bytes(params: SurrogateParams, signature_json: dict, metadata: dict) -> bytes:
+    """The surrogate's ONNX model, serialised. Raises ValueError on inconsistent weights, signature or metadata."""
     params = params.astype32()
     params.validate()
     n_inputs, n_outputs = len(signature_json.get("inputs", [])), len(signature_json.get("outputs", []))
@@ -172,18 +153,22 @@ def to_onnx(params: SurrogateParams, signature_json: dict, metadata: dict) -> Mo
     for w, b in zip(params.weights, params.biases):
         arrays += [w, b]
     arrays += [params.out_scale, params.out_shift]
-    model = ModelProto(ir_version=IR_VERSION, producer_name="nsc", producer_version=_nsc_version())
-    model.opset_import.add(domain="", version=OPSET)
-    graph = model.graph
-    graph.name = f"nsc_surrogate_{signature_json.get('function', 'f')}"
-    graph.doc_string = "nsc neural surrogate: x and y in the program's own units (NOTES.md section 3)"
-    graph.node.extend(_graph_nodes(n_layers, params.activation))
-    graph.initializer.extend(_tensor(a, name) for a, name in zip(arrays, initializer_names(n_layers)))
-    graph.input.append(_float_matrix_info(INPUT_NAME, params.n_in))
-    graph.output.append(_float_matrix_info(OUTPUT_NAME, params.n_out))
-    for key, value in _metadata_props(params, signature_json, metadata).items():
-        model.metadata_props.add(key=key, value=value)
-    return model
+    return onnx_wire.model(
+        ir_version=IR_VERSION, opset=OPSET, producer_name="nsc", producer_version=_nsc_version(),
+        graph_name=f"nsc_surrogate_{signature_json.get('function', 'f')}",
+        graph_doc="nsc neural surrogate: x and y in the program's own units (NOTES.md section 3)",
+        nodes=_graph_nodes(n_layers, params.activation),
+        initializers=[onnx_wire.float_tensor(name, a) for a, name in zip(arrays, initializer_names(n_layers))],
+        inputs=[onnx_wire.float_matrix_info(INPUT_NAME, params.n_in)],
+        outputs=[onnx_wire.float_matrix_info(OUTPUT_NAME, params.n_out)],
+        metadata=_metadata_props(params, signature_json, metadata))
+
+
+def to_onnx(params: SurrogateParams, signature_json: dict, metadata: dict):
+    """The surrogate's ONNX model as an onnx ModelProto (`surrogate_bytes`, parsed)."""
+    from nsc.surrogate.onnx_proto import ModelProto
+
+    return ModelProto.FromString(surrogate_bytes(params, signature_json, metadata))
 
 
 def _nsc_version() -> str:
@@ -201,8 +186,9 @@ def append_history(metadata: dict, entry: dict) -> dict:
     return out
 
 
-def save_onnx(model: ModelProto, path: str | os.PathLike) -> None:
-    """Write `model` to `path` atomically: a temp file in the same directory, then os.replace.
+def save_onnx(model, path: str | os.PathLike) -> None:
+    """Write `model` (a ModelProto or its bytes) to `path` atomically: a temp file in the same directory, then
+    os.replace.
 
     A missing directory or an unwritable location raises NscError; the previous file (if any) stays untouched
     on any failure, Ctrl-C included.
@@ -211,7 +197,7 @@ def save_onnx(model: ModelProto, path: str | os.PathLike) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise NscError(f"cannot write output: directory '{os.path.dirname(path) or '.'}' does not exist", path)
-    data = model.SerializeToString()
+    data = model if isinstance(model, bytes) else model.SerializeToString()
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     except OSError as e:
@@ -235,8 +221,11 @@ def save_onnx(model: ModelProto, path: str | os.PathLike) -> None:
         raise
 
 
-def read_model(path: str | os.PathLike) -> ModelProto:
-    """Parse an ONNX file, with NscErrors for a missing file and for bytes that are not an ONNX model."""
+def read_model(path: str | os.PathLike):
+    """Parse an ONNX file into a ModelProto, with NscErrors for a missing file and for bytes that are not an ONNX
+    model."""
+    from nsc.surrogate.onnx_proto import ModelProto
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise NscError("no such file", path)
@@ -283,7 +272,7 @@ def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
         raise NscError(f"damaged nsc surrogate: {e}", path) from None
 
 
-def _decode(model: ModelProto, props: dict[str, str]) -> LoadedSurrogate:
+def _decode(model, props: dict[str, str]) -> LoadedSurrogate:
     def prop(key):
         if PREFIX + key not in props:
             raise KeyError(f"metadata {PREFIX + key} is missing")
@@ -320,8 +309,9 @@ def _decode(model: ModelProto, props: dict[str, str]) -> LoadedSurrogate:
         short = key[len(PREFIX):]
         if key.startswith(PREFIX) and short not in DERIVED_KEYS and short not in metadata:
             metadata[short] = value
-    expected = _graph_nodes(n_layers, activation)
-    if [n.SerializeToString() for n in model.graph.node] != [n.SerializeToString() for n in expected]:
+    from nsc.surrogate.onnx_proto import NodeProto
+
+    if list(model.graph.node) != [NodeProto.FromString(n) for n in _graph_nodes(n_layers, activation)]:
         raise ValueError("the graph is not the one nsc builds for these weights")
     return LoadedSurrogate(params, signature_json, metadata)
 

@@ -1,9 +1,9 @@
 """ONNX's protobuf classes (ModelProto, NodeProto, ...) without `import onnx`.
 
-`import onnx` costs ~70 ms (its helpers pull in ml_dtypes, asyncio, inspect and more), a fifth of `nsc compile`'s
-whole run, which needs only the message classes to build and serialise a surrogate. Those live in the onnx
+`import onnx` costs ~70 ms (its helpers pull in ml_dtypes, asyncio, inspect and more), while reading a surrogate
+(`nsc run`'s metadata aside, `nsc finetune`, `nsc inspect`) needs only the message classes. Those live in the onnx
 package's generated `onnx_ml_pb2.py`, which imports nothing but protobuf: this module executes that file on its
-own (~10 ms). The classes come from protobuf's default descriptor pool, so they are the very classes
+own (~10 ms). Writing a surrogate needs not even that (`onnx_wire`). The classes come from protobuf's default descriptor pool, so they are the very classes
 `onnx.ModelProto` etc. name once onnx is imported too (tests/test_surrogate.py checks this), and the onnx package
 remains the single source of the schema. If onnx is already imported, its module is used as it is.
 """
