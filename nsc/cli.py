@@ -34,6 +34,10 @@ def _fail_cleanly(fn):
     return wrapper
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _print_json(obj) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False))
 
@@ -99,8 +103,8 @@ def compile(program, function, ranges, default_range, include_dirs, defines, out
     if as_json:
         _print_json(summary)
     else:
-        click.echo(f"{summary['output']}: {summary['function']} ({summary['n_in']} inputs, {summary['n_out']} "
-                   f"outputs), weights from {summary['compiler']}"
+        click.echo(f"{summary['output']}: {summary['function']} ({_count(summary['n_in'], 'input')}, "
+                   f"{_count(summary['n_out'], 'output')}), weights from {summary['compiler']}"
                    + (", compiled exactly (every output proven piecewise affine)" if summary["compiled_exactly"] else ""))
 
 
