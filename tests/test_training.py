@@ -581,6 +581,7 @@ def test_export_round_trip(tmp_path, pairs):
     manifest = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "weights"))
     assert set(os.listdir(tmp_path / "weights")) == {"compiler.onnx", "manifest.json", "unconditioned.safetensors"}
     assert manifest["training"]["steps"] == 5 and manifest["export"]["onnx_max_abs_diff"] < 1e-4
+    assert manifest["export"]["onnx_nodes"] < manifest["export"]["onnx_nodes_unsimplified"]  # simplify_onnx
     assert "heldout_zero_shot_relrmse_median" in manifest["quality"]
     hypernet, uncond, state = T.load_models(str(tmp_path / "run" / "checkpoint"))
     assert check_onnx(hypernet, str(tmp_path / "weights" / "compiler.onnx")) < 1e-4  # incl. 32 inputs, 16 outputs
