@@ -336,6 +336,24 @@ def test_linear_channel_pairs_carry_each_outputs_linear_part_exactly():
     assert h1[:, [0, 1, H - 2, H - 1]].abs().max() <= beta[0].abs().sum(0).max()  # activations of z's size
 
 
+def test_last_layer_channels_reads_the_linear_channels_only():
+    generated = tiny_model(use_linear=True)
+    channels = tiny_model(use_linear=True, last_layer="channels")
+    channels.load_state_dict(generated.state_dict())  # the same heads; only what they emit differs
+    batch = E.collate([random_encoded(np.random.default_rng(4), 3, 2, 20, linear=True),
+                       random_encoded(np.random.default_rng(5), 2, 1, 20, linear=True)])
+    with torch.no_grad():
+        g, c = generated(*model_inputs(batch)), channels(*model_inputs(batch))
+    assert not c["w2"][:, :, 2:].any() and g["w2"][:, :, 2:].abs().sum() > 0  # units 2.. are no channels here
+    torch.testing.assert_close(c["w2"][0, :, :2], g["w2"][0, :, :2])  # the channels' columns are kept
+    torch.testing.assert_close(c["w2"][1, :, :1], g["w2"][1, :, :1])
+    assert not c["w2"][1, :, 1:].any()  # a one-output program has one channel unit
+    for k in ("w0", "b0", "w1", "b1", "b2", "log_scale", "shift_units"):
+        torch.testing.assert_close(c[k], g[k])
+    with pytest.raises(ValueError, match="needs linear_channels"):
+        ModelConfig(linear_channels=False, last_layer="channels")
+
+
 def test_unconditioned_init_is_the_same_for_every_program():
     cfg = ModelConfig(vocab_size=10)
     uncond = UnconditionedInit(cfg)
@@ -582,6 +600,7 @@ def test_export_round_trip(tmp_path, pairs):
     assert set(os.listdir(tmp_path / "weights")) == {"compiler.onnx", "manifest.json", "unconditioned.safetensors"}
     assert manifest["training"]["steps"] == 5 and manifest["export"]["onnx_max_abs_diff"] < 1e-4
     assert manifest["export"]["onnx_nodes"] < manifest["export"]["onnx_nodes_unsimplified"]  # simplify_onnx
+    assert manifest["model"]["last_layer"] == "generated"
     assert "heldout_zero_shot_relrmse_median" in manifest["quality"]
     hypernet, uncond, state = T.load_models(str(tmp_path / "run" / "checkpoint"))
     assert check_onnx(hypernet, str(tmp_path / "weights" / "compiler.onnx")) < 1e-4  # incl. 32 inputs, 16 outputs
@@ -602,3 +621,26 @@ def test_export_round_trip(tmp_path, pairs):
 
 if __name__ == "__main__" and "--ddp" in sys.argv:
     _ddp_main(sys.argv[sys.argv.index("--ddp") + 1])
+
+
+def test_export_can_keep_only_the_linear_channels_of_the_last_layer(tmp_path):
+    from nsc.compiler.hypernet import Compiler
+    from nsc.frontend.program import Program
+    from nsc.training.export import export
+
+    model = {"d_model": 32, "n_layers": 2, "n_heads": 2, "use_flows": True, "second_layer": "base",
+             "use_linear": True, "first_layer": "base"}
+    T.train(tiny_config(tmp_path / "run", max_steps=5, eval_interval=5, checkpoint_interval=5, model=model,
+                        export_last_layer="channels"),
+            train_records=toy_records(32, 0), heldout_records=toy_records(8, 1))
+    rec = toy_records(4, 7)[2]
+    program = Program("t.c", "", "0", rec.signature, tokens=rec.tokens)
+    full = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "full"), last_layer="generated")
+    kept = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "kept"))  # the config's choice
+    assert (full["model"]["last_layer"], kept["model"]["last_layer"]) == ("generated", "channels")
+    p_full, _ = Compiler(tmp_path / "full").compile(program)
+    p_kept, _ = Compiler(tmp_path / "kept").compile(program)
+    n_out = rec.signature.n_out
+    assert not p_kept.weights[2][:, n_out:].any() and np.abs(p_full.weights[2][:, n_out:]).sum() > 0
+    np.testing.assert_allclose(p_kept.weights[2][:, :n_out], p_full.weights[2][:, :n_out], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(p_kept.weights[0], p_full.weights[0], rtol=1e-5, atol=1e-6)

@@ -1,6 +1,7 @@
 """Export a trained hypernetwork for shipping: ONNX graph + manifest + unconditioned init.
 
     python -m nsc.training.export --config nsc/training/configs/compiler.json [--out nsc/compiler/weights]
+                                  [--last-layer generated|channels]   (default: the config's export_last_layer)
 
 Reads out_dir/checkpoint of the training run and writes, into the weights directory (atomically, file by file,
 manifest last):
@@ -32,7 +33,7 @@ import torch
 from nsc.compiler.encoding import (MODEL_INPUTS, MODEL_OUTPUTS, N_NUMERIC, ROLE_CLS, ROLE_IN, ROLE_OUT, ROLE_SEP,
                                    ROLE_TARGET, dumps_manifest)
 from nsc.errors import NscError
-from nsc.training.model import HyperNet, UnconditionedInit
+from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit
 from nsc.training.train import TrainConfig, checkpoint_dir, load_models
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler", "weights")
@@ -150,9 +151,15 @@ def _sha256(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def export(ckpt: str, out_dir: str) -> dict:
-    """Export the checkpoint directory `ckpt` into `out_dir`; returns the manifest."""
+def export(ckpt: str, out_dir: str, last_layer: str | None = None) -> dict:
+    """Export the checkpoint directory `ckpt` into `out_dir`; returns the manifest. `last_layer` is the exported
+    model's `last_layer` (default: the training config's export_last_layer)."""
     hypernet, uncond, state = load_models(ckpt)
+    last_layer = last_layer or (state.get("config") or {}).get("export_last_layer", "generated")
+    if last_layer != hypernet.cfg.last_layer:
+        # a choice of what the trained heads emit, not of their weights: the same state dict serves both
+        hypernet.cfg = ModelConfig.from_json({**hypernet.cfg.to_json(), "last_layer": last_layer})
+        state = {**state, "model": {**state["model"], "last_layer": last_layer}}
     return export_models(hypernet, uncond, state, out_dir)
 
 
@@ -211,6 +218,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--config", help="training configuration (its out_dir holds the checkpoint)")
     ap.add_argument("--checkpoint", help="checkpoint directory (instead of --config)")
     ap.add_argument("--out", default=DEFAULT_OUT, help="weights directory to write (default: the package's)")
+    ap.add_argument("--last-layer", choices=("generated", "channels"),
+                    help="the exported model's last_layer (default: the training config's export_last_layer)")
     args = ap.parse_args(argv)
     if args.checkpoint:
         ckpt = args.checkpoint
@@ -220,7 +229,7 @@ def main(argv=None) -> dict:
         ap.error("give --config or --checkpoint")
     if not ckpt or not os.path.isfile(os.path.join(ckpt, "state.json")):
         raise NscError(f"no training checkpoint found ({ckpt or 'out_dir/checkpoint'})")
-    manifest = export(ckpt, args.out)
+    manifest = export(ckpt, args.out, args.last_layer)
     size = sum(os.path.getsize(os.path.join(args.out, f)) for f in manifest["files"])
     print(f"exported {manifest['id']} to {args.out} ({size / 1e6:.1f} MB; onnxruntime vs torch max diff "
           f"{manifest['export']['onnx_max_abs_diff']:.2e})", file=sys.stderr)

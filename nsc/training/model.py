@@ -19,6 +19,7 @@ surrogate of nsc/surrogate/params.py with two hidden layers and SiLU:
                                                 (first_layer / second_layer "base": w0, b0 / w1, b1 are the
                                                 base alone)
     w2 [B, O, H2], b2 [B, O]                    one last-layer row (and bias) per output, from its port state
+                                                (last_layer "channels": zero but on the linear channels' units)
     log_scale [B, O], shift_units [B, O]        out_scale = exp(log_scale), out_shift = shift_units * out_scale
     (with linear channels, hidden unit j < O of both layers carries output j's linear part: add_linear_channels)
 
@@ -75,6 +76,9 @@ class ModelConfig:
     #                                  random base for every program (as fine-tunable as random init's)
     use_linear: bool = False  # read the statistical linearisation (see the module docstring)
     first_layer: str = "generated"  # likewise for the first hidden layer (but for the linear channels' units)
+    last_layer: str = "generated"  # "generated": each output's row from its port state; "channels": the rows read
+    #                                the linear channels' units only, the others' weights are 0 (fine-tuning then
+    #                                starts from the linear model alone; chosen at export, TrainConfig.export_last_layer)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -89,6 +93,10 @@ class ModelConfig:
         for name in ("first_layer", "second_layer"):
             if getattr(self, name) not in ("generated", "base"):
                 raise ValueError(f"{name} must be 'generated' or 'base' (got {getattr(self, name)!r})")
+        if self.last_layer not in ("generated", "channels"):
+            raise ValueError(f"last_layer must be 'generated' or 'channels' (got {self.last_layer!r})")
+        if self.last_layer == "channels" and not self.linear_channels:
+            raise ValueError("last_layer 'channels' keeps the linear channels' units: it needs linear_channels")
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -318,6 +326,8 @@ class HyperNet(nn.Module):
         b1 = (self.base_b1 + db1).expand(B, -1)
         o = self.out_head(outs)
         w2, b2 = o[..., :H2], o[..., H2]
+        if cfg.last_layer == "channels":  # only the linear channels' units are read
+            w2 = w2 * (out_mask @ one_hot_rows(out_mask.shape[1], H2, w2)).unsqueeze(1)
         log_scale = cfg.map_gain * o[..., H2 + 1]
         if cfg.use_linear:  # the analysis's log std, where it modelled the program
             log_scale = log_scale + lin_out[..., 0] * lin_out[..., 1]

@@ -84,6 +84,8 @@ class TrainConfig:
     out_calibrated: bool = False  # what compiled surrogates declare (the manifest's "out_calibrated"); False:
     #                                 fine-tuning replaces the predicted output map by the data's mean/std (the
     #                                 generated network is trained to be standardised); True: it keeps the map
+    export_last_layer: str = "generated"  # model.last_layer of the exported compiler (nsc.training.export);
+    #                                       "channels": the surrogate's last layer reads its linear channels only
     log_interval: int = 20
     eval_interval: int = 200
     eval_programs: int = 512  # held-out programs scored at each evaluation
