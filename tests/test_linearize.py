@@ -202,6 +202,29 @@ def test_two_argument_functions_integrate_over_the_input_box(tmp_path):
         np.testing.assert_allclose(lin.coef[:, j], slopes, rtol=0.01, atol=1e-3)
 
 
+def test_two_index_tables_at_uncertain_indices(tmp_path):
+    """A calibration map t[i][j] read at indices computed from the inputs: the table as a function of both
+    indices (and of one, with the other constant), against sampling. Such reads used to be unsupported."""
+    table = np.array([[0.0, 1.0, 4.0, 9.0], [1.0, 2.0, 5.0, 10.0], [4.0, 5.0, 8.0, 13.0]])
+    lin = lin_of(tmp_path, """
+static const double t[3][4] = {{0.0, 1.0, 4.0, 9.0}, {1.0, 2.0, 5.0, 10.0}, {4.0, 5.0, 8.0, 13.0}};
+#pragma nsc range x 0 2.99
+#pragma nsc range y 0 3.99
+#pragma nsc surrogate
+void f(double x, double y, double o[3]) {
+    int i = (int)x, j = (int)y;
+    o[0] = t[i][j];
+    o[1] = t[i][2];
+    o[2] = t[1][j];
+}""")
+    for k, f in enumerate([lambda x, y: table[x.astype(int), y.astype(int)], lambda x, y: table[x.astype(int), 2],
+                           lambda x, y: table[1, y.astype(int)]]):
+        mean, std, slopes = _monte_carlo(f, [0, 0], [2.99, 3.99])
+        # as close as a one-index read (o[1], o[2]) gets: the casts to int are linearised before the lookup
+        np.testing.assert_allclose([lin.mean[k], lin.std[k]], [mean, std], rtol=0.06)
+        np.testing.assert_allclose(lin.coef[:, k], slopes, rtol=0.08, atol=0.05)
+
+
 def test_early_returns_and_breaks_merge_their_paths(tmp_path):
     """|a| by an early return; a search loop that breaks at a data-dependent step (a staircase in a)."""
     prog = program(tmp_path, """

@@ -404,6 +404,23 @@ def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False
     return _settle(Lin(mean, c, r, r_lo, r_hi, is_int_result or is_bool, is_bool))
 
 
+def _clipped_index(x, size: int) -> np.ndarray:
+    """The table entry C reads at index value x (rounded; clipped to the table, as a guide for the tails)."""
+    return np.clip(np.rint(x), 0, size - 1).astype(int)
+
+
+def _with_entry_spread(value: Lin, entries: list, weights) -> Lin:
+    """value plus the table entries' own dependence on the inputs, each weighted by how often it is read
+    (`weights()`: the entries' read probabilities, computed only where some entry has a spread)."""
+    spread = [(k, e) for k, e in enumerate(entries) if isinstance(e, Lin)]
+    if spread:
+        P = weights()
+        value = Lin(value.m, value.c + sum(P[k] * e.c for k, e in spread),
+                    value.r + sum(P[k] * e.r for k, e in spread), min([value.lo] + [e.lo for _, e in spread]),
+                    max([value.hi] + [e.hi for _, e in spread]), value.is_int)
+    return _settle(value)
+
+
 def index_weights(idx: Lin, n_entries: int) -> np.ndarray:
     """Probability of reading each entry of a table at the uncertain index idx (rounded, clipped)."""
     _, _, _, dx, gx, W = _quadrature(idx)
@@ -793,30 +810,68 @@ class Interpreter:
 
     def read_element(self, node, state, frame):
         """a[i]: exact at a constant index; at an uncertain one, the table linearised over the index."""
-        base = self.eval(node.name, state, frame)
+        if isinstance(node.name, c_ast.ArrayRef):  # a[i][j]: a two-index table may have an uncertain row
+            table = self.eval(node.name.name, state, frame)
+            if isinstance(table, Ptr) and len(table.dims) == 2:
+                return self.read_table2(table, self.eval(node.name.subscript, state, frame),
+                                        self.eval(node.subscript, state, frame), state)
+            base = self.element(table, self.eval(node.name.subscript, state, frame), state)
+        else:
+            base = self.eval(node.name, state, frame)
+        return self.element(base, self.eval(node.subscript, state, frame), state)
+
+    def element(self, base, idx, state):
+        """base[idx] for an evaluated base and index (see read_element)."""
         if not isinstance(base, Ptr):
             raise Unsupported("indexing a non-pointer")
-        idx = self.eval(node.subscript, state, frame)
         if isinstance(idx, int):
             p = Ptr(base.sid, base.offset + idx * base.stride(), base.dims[1:], base.is_int)
             return p if p.dims else self.load(p, state)
         if not isinstance(idx, Lin) or len(base.dims) > 1:
             raise Unsupported("an uncertain index into a multi-dimensional array")
-        cells = state.mem[base.sid]
-        size = base.dims[0] if base.dims else len(cells) - base.offset
-        entries = cells[base.offset:base.offset + size]
+        size = base.dims[0] if base.dims else len(state.mem[base.sid]) - base.offset
+        entries = self.entries(base, size, state)
+        means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries])
+        value = _lin(unary_fn(lambda x: means[_clipped_index(x, size)], idx, self.n, is_int_result=base.is_int),
+                     self.n)
+        return _with_entry_spread(value, entries, lambda: index_weights(idx, size))
+
+    def read_table2(self, table: Ptr, i, j, state):
+        """table[i][j] with either index uncertain: the table's means as a function of both indices, integrated
+        like a two-argument function (`apply2`), plus the entries' own spread where they have one."""
+        rows, cols = table.dims
+        if isinstance(i, int) and isinstance(j, int):
+            return self.element(self.element(table, i, state), j, state)
+        if not (isinstance(i, (int, Lin)) and isinstance(j, (int, Lin))):
+            raise Unsupported("an uncertain index into a multi-dimensional array")
+        entries = self.entries(table, rows * cols, state)
+        means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries]).reshape(rows, cols)
+        if isinstance(j, int):
+            j = min(max(j, 0), cols - 1)
+            value = _lin(unary_fn(lambda x: means[_clipped_index(x, rows), j], i, self.n,
+                                  is_int_result=table.is_int), self.n)
+        elif isinstance(i, int):
+            i = min(max(i, 0), rows - 1)
+            value = _lin(unary_fn(lambda y: means[i, _clipped_index(y, cols)], j, self.n,
+                                  is_int_result=table.is_int), self.n)
+        else:
+            value = self.apply2(lambda x, y: means[_clipped_index(x, rows), _clipped_index(y, cols)], i, j)
+            if table.is_int:
+                value = Lin(value.m, value.c, value.r, value.lo, value.hi, True)
+
+        def weights():  # how often each entry is read (the two indices taken as independent)
+            p_i = index_weights(i, rows) if isinstance(i, Lin) else np.eye(rows)[i]
+            p_j = index_weights(j, cols) if isinstance(j, Lin) else np.eye(cols)[j]
+            return np.outer(p_i, p_j).ravel()
+
+        return _with_entry_spread(value, entries, weights)
+
+    def entries(self, base: Ptr, size: int, state) -> list:
+        """The `size` cells a table at an uncertain index may read; Unsupported if any is a pointer or unset."""
+        entries = state.mem[base.sid][base.offset:base.offset + size]
         if not entries or any(isinstance(e, Ptr) or e is None for e in entries):
             raise Unsupported("an uncertain index into pointers")
-        means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries])
-        value = _lin(unary_fn(lambda x: means[np.clip(np.rint(x), 0, size - 1).astype(int)], idx, self.n,
-                              is_int_result=base.is_int), self.n)
-        spread = [(k, e) for k, e in enumerate(entries) if isinstance(e, Lin)]
-        if spread:  # the entries' own dependence on the inputs, weighted by how often each is read
-            P = index_weights(idx, size)
-            value = Lin(value.m, value.c + sum(P[k] * e.c for k, e in spread),
-                        value.r + sum(P[k] * e.r for k, e in spread), min([value.lo] + [e.lo for _, e in spread]),
-                        max([value.hi] + [e.hi for _, e in spread]), value.is_int)
-        return _settle(value)
+        return entries
 
     def load(self, p: Ptr, state):
         cells = state.mem[p.sid]
