@@ -413,7 +413,7 @@ def test_wire_bytes_are_the_model_onnx_helper_builds(activation):
 
     p = make_params(activation=activation)
     sig = make_signature().to_json()
-    meta = {"compiler": "t", "source_sha256": SHA, "history": [{"event": "compile"}]}
+    meta = {"compiler": "t", "source_sha256": SHA, "history": [{"event": "compile", "data": "mesures_été.csv"}]}
     ours = onnx_io.surrogate_bytes(p, sig, meta)
     act = {"silu": lambda z, h, i: [helper.make_node("Sigmoid", [z], [f"s{i}"], f"layer{i}_sigmoid"),
                                     helper.make_node("Mul", [z, f"s{i}"], [h], f"layer{i}_silu")],
