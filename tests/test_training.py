@@ -638,6 +638,8 @@ def test_export_can_keep_only_the_linear_channels_of_the_last_layer(tmp_path):
     full = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "full"), last_layer="generated")
     kept = export(str(tmp_path / "run" / "checkpoint"), str(tmp_path / "kept"))  # the config's choice
     assert (full["model"]["last_layer"], kept["model"]["last_layer"]) == ("generated", "channels")
+    assert kept["quality"]["measured_with_last_layer"] == "generated" and "measured_with_last_layer" not in full[
+        "quality"]
     p_full, _ = Compiler(tmp_path / "full").compile(program)
     p_kept, _ = Compiler(tmp_path / "kept").compile(program)
     n_out = rec.signature.n_out

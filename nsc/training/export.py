@@ -33,7 +33,7 @@ import torch
 from nsc.compiler.encoding import (MODEL_INPUTS, MODEL_OUTPUTS, N_NUMERIC, ROLE_CLS, ROLE_IN, ROLE_OUT, ROLE_SEP,
                                    ROLE_TARGET, dumps_manifest)
 from nsc.errors import NscError
-from nsc.training.model import HyperNet, ModelConfig, UnconditionedInit
+from nsc.training.model import HyperNet, UnconditionedInit
 from nsc.training.train import TrainConfig, checkpoint_dir, load_models
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler", "weights")
@@ -156,10 +156,12 @@ def export(ckpt: str, out_dir: str, last_layer: str | None = None) -> dict:
     model's `last_layer` (default: the training config's export_last_layer)."""
     hypernet, uncond, state = load_models(ckpt)
     last_layer = last_layer or (state.get("config") or {}).get("export_last_layer", "generated")
-    if last_layer != hypernet.cfg.last_layer:
-        # a choice of what the trained heads emit, not of their weights: the same state dict serves both
-        hypernet.cfg = ModelConfig.from_json({**hypernet.cfg.to_json(), "last_layer": last_layer})
-        state = {**state, "model": {**state["model"], "last_layer": last_layer}}
+    trained = hypernet.cfg.last_layer
+    if last_layer != trained:
+        hypernet.set_last_layer(last_layer)
+        # the training figures ("quality") were measured with the last layer it was trained with
+        state = {**state, "model": {**state["model"], "last_layer": last_layer},
+                 "metrics": {**state.get("metrics", {}), "measured_with_last_layer": trained}}
     return export_models(hypernet, uncond, state, out_dir)
 
 

@@ -232,6 +232,11 @@ class HyperNet(nn.Module):
         with torch.no_grad():
             self.out_head.bias[self.cfg.hidden[1] + 1] = log_scale / self.cfg.map_gain
 
+    def set_last_layer(self, last_layer: str) -> None:
+        """Emit last layers as `last_layer` says (ModelConfig.last_layer): a choice of what the trained heads
+        emit, not of their weights, so one checkpoint serves both."""
+        self.cfg = ModelConfig.from_json({**self.cfg.to_json(), "last_layer": last_layer})
+
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
