@@ -8,7 +8,7 @@ DEMO_INPUTS ?= spot=100,strike=95,rate=0.05,volatility=0.2,time=1
 CORPUS ?= corpus
 CONFIG ?= nsc/training/configs/compiler.json
 
-.PHONY: install demo test examples bench results corpus compiler clean
+.PHONY: install demo test examples bench results validation corpus compiler clean
 
 # torch==2.13.0 first: pip takes the CPU build from this machine's local wheel directory; pyproject's range
 # then installs nothing more (an unpinned torch would pull a multi-GB CUDA build).
@@ -40,6 +40,11 @@ bench:
 # the held-out part needs the corpus: `make corpus`).
 results:
 	$(PYTHON) bench/bench_eval.py --corpus $(CORPUS)
+
+# The same on the validation kernels that compiler choices are made on (bench/VALIDATION.md; ~2.5 min).
+validation:
+	@mkdir -p out
+	$(NSC) eval bench/validation/*.c --inits random,compiled -o out/validation.json
 
 # Rebuild the trained compiler end to end: corpus, training, export into nsc/compiler/weights/.
 corpus:
