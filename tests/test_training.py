@@ -336,18 +336,20 @@ def test_linear_channel_pairs_carry_each_outputs_linear_part_exactly():
     assert h1[:, [0, 1, H - 2, H - 1]].abs().max() <= beta[0].abs().sum(0).max()  # activations of z's size
 
 
-def test_last_layer_channels_reads_the_linear_channels_only():
-    generated = tiny_model(use_linear=True)
-    channels = tiny_model(use_linear=True, last_layer="channels")
+@pytest.mark.parametrize("pairs", [False, True])
+def test_last_layer_channels_reads_the_linear_channels_only(pairs):
+    generated = tiny_model(use_linear=True, channel_pairs=pairs)
+    channels = tiny_model(use_linear=True, channel_pairs=pairs, last_layer="channels")
     channels.load_state_dict(generated.state_dict())  # the same heads; only what they emit differs
     batch = E.collate([random_encoded(np.random.default_rng(4), 3, 2, 20, linear=True),
                        random_encoded(np.random.default_rng(5), 2, 1, 20, linear=True)])
     with torch.no_grad():
         g, c = generated(*model_inputs(batch)), channels(*model_inputs(batch))
-    assert not c["w2"][:, :, 2:].any() and g["w2"][:, :, 2:].abs().sum() > 0  # units 2.. are no channels here
-    torch.testing.assert_close(c["w2"][0, :, :2], g["w2"][0, :, :2])  # the channels' columns are kept
-    torch.testing.assert_close(c["w2"][1, :, :1], g["w2"][1, :, :1])
-    assert not c["w2"][1, :, 1:].any()  # a one-output program has one channel unit
+    for b, n_out in enumerate((2, 1)):  # a program's channel units: j (and 63 - j for pairs) per output j
+        units = set(range(n_out)) | ({63 - j for j in range(n_out)} if pairs else set())
+        others = [k for k in range(64) if k not in units]
+        assert not c["w2"][b][:, others].any() and g["w2"][b][:, others].abs().sum() > 0
+        torch.testing.assert_close(c["w2"][b][:, sorted(units)], g["w2"][b][:, sorted(units)])
     for k in ("w0", "b0", "w1", "b1", "b2", "log_scale", "shift_units"):
         torch.testing.assert_close(c[k], g[k])
     with pytest.raises(ValueError, match="needs linear_channels"):

@@ -331,8 +331,6 @@ class HyperNet(nn.Module):
         b1 = (self.base_b1 + db1).expand(B, -1)
         o = self.out_head(outs)
         w2, b2 = o[..., :H2], o[..., H2]
-        if cfg.last_layer == "channels":  # only the linear channels' units are read
-            w2 = w2 * (out_mask @ one_hot_rows(out_mask.shape[1], H2, w2)).unsqueeze(1)
         log_scale = cfg.map_gain * o[..., H2 + 1]
         if cfg.use_linear:  # the analysis's log std, where it modelled the program
             log_scale = log_scale + lin_out[..., 0] * lin_out[..., 1]
@@ -350,10 +348,11 @@ class HyperNet(nn.Module):
                 gain = torch.exp(soft_clamp(o[..., H2 + 3], 3.0))
                 beta = beta + lin_beta * gain.unsqueeze(1)
             beta = beta * (flows if cfg.use_flows else in_mask.unsqueeze(2))  # flows are 0 on padded ports too
+            only_channels = cfg.last_layer == "channels"
             if cfg.channel_pairs:
-                gen = add_linear_channel_pairs(gen, beta, out_mask)
+                gen = add_linear_channel_pairs(gen, beta, out_mask, only_channels)
             else:
-                gen = add_linear_channels(gen, beta, out_mask, cfg.linear_offset)
+                gen = add_linear_channels(gen, beta, out_mask, cfg.linear_offset, only_channels)
         return gen
 
 
@@ -363,7 +362,8 @@ def one_hot_rows(n: int, width: int, like: torch.Tensor) -> torch.Tensor:
         like.dtype)
 
 
-def add_linear_channels(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor, offset: float) -> dict:
+def add_linear_channels(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor, offset: float,
+                        only_channels: bool = False) -> dict:
     """Give output j a linear path of its own through hidden unit j of both layers ("linear channel" j).
 
     beta [B, I, O]: linear coefficients (standardised output per normalised input). Unit j of layer 1 computes
@@ -371,7 +371,8 @@ def add_linear_channels(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor, o
     identity (slope s' = silu'(c)), and output j reads it back with gain 1/s'^2; so v_j = sum_i beta_ij u_i plus
     what the other units add. The end-to-end gradient on beta is then that of a linear regression, the easiest
     thing to learn first, and most programs' outputs are largely linear in their inputs. It is still a plain
-    MLP: the channels are ordinary weights that fine-tuning may change like any other.
+    MLP: the channels are ordinary weights that fine-tuning may change like any other. only_channels: the last
+    layer reads the channel units alone (ModelConfig.last_layer "channels").
     """
     w0, w1, w2 = gen["w0"], gen["w1"], gen["w2"]
     H1, H2, O = w0.shape[2], w1.shape[1], out_mask.shape[1]
@@ -381,6 +382,7 @@ def add_linear_channels(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor, o
     to_h1, to_h2 = one_hot_rows(O, H1, w0), one_hot_rows(O, H2, w0)  # output j -> unit j
     ch1, ch2 = out_mask @ to_h1, out_mask @ to_h2  # [B, H]: 1 on channel units
     gain = 1 / slope ** 2
+    w2 = w2 * ch2.unsqueeze(1) if only_channels else w2
     return {**gen,
             "w0": w0 * (1 - ch1).unsqueeze(1) + (beta * out_mask.unsqueeze(1)) @ to_h1,
             "b0": gen["b0"] * (1 - ch1) + c * ch1,
@@ -390,14 +392,15 @@ def add_linear_channels(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor, o
             "b2": gen["b2"] - gain * silu_c * out_mask}
 
 
-def add_linear_channel_pairs(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor) -> dict:
+def add_linear_channel_pairs(gen: dict, beta: torch.Tensor, out_mask: torch.Tensor,
+                             only_channels: bool = False) -> dict:
     """Linear channels as pairs: output j's linear part through units j and H-1-j of both layers.
 
     Layer 1: unit j computes silu(z_j), unit H-1-j silu(-z_j), z_j = sum_i beta_ij u_i, and silu(z) - silu(-z) = z
     exactly; layer 2 does the same with their difference, and output j reads the second pair's difference. So
     v_j = z_j plus what the other units add, exactly, with activations the size of z rather than of an offset
     (add_linear_channels' units sit at ~5, and a weight that reads one moves its output 5 times as much per
-    fine-tuning step). Costs two units per output and layer.
+    fine-tuning step). Costs two units per output and layer. only_channels: as for add_linear_channels.
     """
     w0, w1, w2 = gen["w0"], gen["w1"], gen["w2"]
     H1, H2, O = w0.shape[2], w1.shape[1], out_mask.shape[1]
@@ -412,6 +415,7 @@ def add_linear_channel_pairs(gen: dict, beta: torch.Tensor, out_mask: torch.Tens
     masked_beta = beta * out_mask.unsqueeze(1)  # [B, I, O]
     # second layer: row j (+) and row H-1-j (-) read layer 1's difference for output j
     w1_pairs = (d2.t().unsqueeze(0) * out_mask.unsqueeze(1)) @ d1  # [B, H2, H1]
+    w2 = w2 * ch2.unsqueeze(1) if only_channels else w2
     return {**gen,
             "w0": w0 * (1 - ch1).unsqueeze(1) + masked_beta @ d1,
             "b0": gen["b0"] * (1 - ch1),
