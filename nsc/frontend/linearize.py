@@ -840,9 +840,9 @@ class Interpreter:
         """table[i][j] with either index uncertain: the table's means as a function of both indices, integrated
         like a two-argument function (`apply2`), plus the entries' own spread where they have one."""
         rows, cols = table.dims
-        if isinstance(i, int) and isinstance(j, int):
+        if isinstance(i, int):  # a known row: a one-index read of it
             return self.element(self.element(table, i, state), j, state)
-        if not (isinstance(i, (int, Lin)) and isinstance(j, (int, Lin))):
+        if not (isinstance(i, Lin) and isinstance(j, (int, Lin))):
             raise Unsupported("an uncertain index into a multi-dimensional array")
         entries = self.entries(table, rows * cols, state)
         means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries]).reshape(rows, cols)
@@ -850,19 +850,14 @@ class Interpreter:
             j = min(max(j, 0), cols - 1)
             value = _lin(unary_fn(lambda x: means[_clipped_index(x, rows), j], i, self.n,
                                   is_int_result=table.is_int), self.n)
-        elif isinstance(i, int):
-            i = min(max(i, 0), rows - 1)
-            value = _lin(unary_fn(lambda y: means[i, _clipped_index(y, cols)], j, self.n,
-                                  is_int_result=table.is_int), self.n)
         else:
             value = self.apply2(lambda x, y: means[_clipped_index(x, rows), _clipped_index(y, cols)], i, j)
             if table.is_int:
                 value = Lin(value.m, value.c, value.r, value.lo, value.hi, True)
 
         def weights():  # how often each entry is read (the two indices taken as independent)
-            p_i = index_weights(i, rows) if isinstance(i, Lin) else np.eye(rows)[i]
             p_j = index_weights(j, cols) if isinstance(j, Lin) else np.eye(cols)[j]
-            return np.outer(p_i, p_j).ravel()
+            return np.outer(index_weights(i, rows), p_j).ravel()
 
         return _with_entry_spread(value, entries, weights)
 
