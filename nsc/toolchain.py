@@ -67,9 +67,10 @@ def write_depfile(target: str, deps: list[str], depfile: str) -> None:
 # ----------------------------------------------------------------------------------------------- compile
 
 def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write_md=False, **program_options):
-    from nsc.compiler import compile_params
+    from nsc.compiler import compile_params, prepare
     from nsc.surrogate import onnx_io
 
+    prepare(init)  # the hypernetwork's session loads while the front-end reads the program
     program = load_program(path, **program_options)
     output = output or Path(path).with_suffix(".onnx").name
     _check_output_dir(output)

@@ -270,6 +270,34 @@ def test_compiled_params_match_the_torch_hypernetwork(tiny_compiler, monkeypatch
     np.testing.assert_allclose(surrogate_numpy(params, x), y_torch, rtol=1e-4, atol=1e-4)
 
 
+def test_session_prepared_in_the_background_gives_the_same_weights(tiny_compiler, tmp_path, monkeypatch):
+    out = tiny_compiler[0]
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(out))
+    program = toy_program(make_signature(n_scalar=1, array=2))
+    hypernet.prepare("compiled")  # what `nsc compile` does before the front-end runs
+    prepared = hypernet.compile_params(program).params
+    direct, _ = hypernet.Compiler(out).compile(program)  # a fresh compiler, its session made on first use
+    for a, b in zip(prepared.weights + prepared.biases, direct.weights + direct.biases):
+        np.testing.assert_array_equal(a, b)
+    # a model that fails to load fails in the caller's thread, at first use, as it does unprepared
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text((out / "manifest.json").read_text())
+    (broken / "compiler.onnx").write_bytes(b"not an onnx model")
+    errors = []
+    for prepare in (True, False):
+        compiler = hypernet.Compiler(broken)
+        if prepare:
+            compiler.prepare()
+        with pytest.raises(Exception) as e:
+            compiler.session()
+        errors.append(type(e.value))
+    assert errors[0] is errors[1]
+    hypernet.prepare("random")  # nothing to load, and a missing compiler is left for compile_params
+    monkeypatch.setenv("NSC_COMPILER_DIR", str(tmp_path))
+    hypernet.prepare("compiled")
+
+
 def test_a_program_the_linearisation_does_not_model_gets_a_note(tiny_compiler, monkeypatch):
     monkeypatch.setenv("NSC_COMPILER_DIR", str(tiny_compiler[0]))
     sig = make_signature(n_scalar=1)

@@ -7,6 +7,6 @@
 Never imports torch. Importing this package is cheap: onnxruntime loads on the first compiled surrogate.
 """
 
-from nsc.compiler.hypernet import CompileResult, compile_params, installed_compiler
+from nsc.compiler.hypernet import CompileResult, compile_params, installed_compiler, prepare
 
-__all__ = ["CompileResult", "compile_params", "installed_compiler"]
+__all__ = ["CompileResult", "compile_params", "installed_compiler", "prepare"]
