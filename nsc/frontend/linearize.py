@@ -10,8 +10,9 @@ the least-squares linear approximation of the value, propagated approximately. E
 it leaves over a fresh noise symbol (as in affine arithmetic), so values computed from the same residual stay
 correlated (d2 = d1 - s has d1's residual; y - y is 0); the output's residual variance is what its symbols add up to.
   * sums and scalings are exact; a product uses its operands' moments (exact mean and linear part for any
-    two linear forms, the residual as if they were Gaussian);
-  * other nonlinear steps (math.h calls, division, casts to int, comparisons, table lookups at a computed
+    two linear forms; the residual as if they were Gaussian, with the input terms' own, uniform, fourth moments:
+    exact for products of linear forms in the inputs);
+  * other nonlinear steps (math.h calls, division, pow, casts to int, comparisons, table lookups at a computed
     index) are linearised statistically: the scalar function is integrated over its operand's approximate
     distribution (the operand's largest input term as a uniform variable, the rest as a Gaussian; for two
     operands their two main input terms as uniforms) by quadrature, giving the result's mean, its covariance
@@ -340,6 +341,9 @@ def mul(a, b, n: int):
     va, vb = a.var(), b.var()
     c = a.m * b.c + b.m * a.c
     total = a.m ** 2 * vb + b.m ** 2 * va + 2 * a.m * b.m * cov + va * vb + cov ** 2  # Var(ab), Gaussian
+    # ... less what the inputs' terms being uniform, not Gaussian, take off: Var(u^2) is 4/45, not 2/9
+    n_in = _noise[1]
+    total -= (2.0 / 15.0) * float((a.c[:n_in] ** 2) @ (b.c[:n_in] ** 2))
     with np.errstate(all="ignore"):
         lo, hi = _bounds([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi])
     c, r = _with_symbol(c, total - float(c @ c) * _U)
@@ -1127,10 +1131,6 @@ class Interpreter:
             return unary_fn(lambda x: f(x, b), a, n)
         if _const(a):
             return unary_fn(lambda x: f(a, x), b, n)
-        if name.startswith("pow"):  # a^b = exp(b log a)
-            return unary_fn(np.exp, mul(b, unary_fn(np.log, a, n), n), n)
-        if name.startswith("hypot"):
-            return unary_fn(np.sqrt, add(mul(a, a, n), mul(b, b, n), n), n)
         return self.apply2(f, a, b)
 
     def apply2(self, f, a: Lin, b: Lin):
