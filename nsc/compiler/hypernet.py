@@ -61,11 +61,14 @@ class Compiler:
         if not (manifest_path.is_file() and (self.directory / "compiler.onnx").is_file()):
             raise NscError(f"no trained compiler is installed ({self.directory / 'compiler.onnx'} is missing); "
                            f"use --init random, or build it with `make compiler`")
-        with open(manifest_path) as f:
-            self.manifest = json.load(f)
-        self.id: str = self.manifest["id"]
-        self.vocab, self.encoding = encoding_from_manifest(self.manifest["encoding"])
-        self.hidden = tuple(self.manifest["hidden"])
+        try:
+            with open(manifest_path) as f:
+                self.manifest = json.load(f)
+            self.id: str = self.manifest["id"]
+            self.vocab, self.encoding = encoding_from_manifest(self.manifest["encoding"])
+            self.hidden = tuple(self.manifest["hidden"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise _broken(manifest_path, e) from e
         self.activation = self.manifest.get("activation", "silu")
         self.out_calibrated = bool(self.manifest.get("out_calibrated", False))
         self._session = None
@@ -112,7 +115,11 @@ class Compiler:
         # for repeated matrix products (session 11 -> 10 ms; inference the same)
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         opts.add_session_config_entry("session.disable_prepacking", "1")
-        return ort.InferenceSession(str(self.directory / "compiler.onnx"), opts, providers=["CPUExecutionProvider"])
+        path = self.directory / "compiler.onnx"
+        try:
+            return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...) share no base
+            raise _broken(path, e) from e
 
     def compile(self, program) -> tuple[SurrogateParams, list[str]]:
         """The hypernetwork's surrogate for `program` and notes for the user."""
@@ -157,6 +164,12 @@ class Compiler:
             out_shift=np.zeros(n_out, np.float32), activation=self.activation, out_calibrated=False).astype32()
         _check(params, signature)
         return params
+
+
+def _broken(path: Path, error: Exception) -> NscError:
+    reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    return NscError(f"the installed compiler is damaged ({path}: {reason}); reinstall nsc, rebuild the compiler "
+                    f"with `make compiler`, or use --init random")
 
 
 def _check(params: SurrogateParams, signature) -> None:
