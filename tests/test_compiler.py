@@ -290,6 +290,9 @@ def test_session_prepared_in_the_background_gives_the_same_weights(tiny_compiler
             compiler.prepare()
         with pytest.raises(NscError, match=r"the installed compiler is damaged \(.*compiler.onnx: .*\)"):
             compiler.session()
+    (broken / "unconditioned.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(NscError, match=r"damaged \(.*unconditioned.safetensors: "):
+        hypernet.Compiler(broken).unconditioned(program.signature)
     (broken / "manifest.json").write_text("{not json")
     with pytest.raises(NscError, match=r"damaged \(.*manifest.json: "):
         hypernet.Compiler(broken)

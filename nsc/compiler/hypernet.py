@@ -155,7 +155,10 @@ class Compiler:
         from safetensors.numpy import load_file
 
         check_limits(signature, self.encoding)
-        w = load_file(str(path))
+        try:
+            w = load_file(str(path))
+        except Exception as e:  # safetensors' SafetensorError, OSError
+            raise _broken(path, e) from e
         n_in, n_out = signature.n_in, signature.n_out
         in_shift, in_scale = input_normalisation(*signature.ranges())
         params = SurrogateParams(
