@@ -277,6 +277,7 @@ def test_what_it_does_not_model_is_a_reason(tmp_path):
         ("int f(int a) { return a & 3; }", "bit operation"),
         ("double f(double a) { double t = a; lbl: t = t * 0.5; if (t > 1) goto lbl; return t; }", "goto"),
         ("void f(double a, double o[4]) { o[(int)(a * 2 + 2)] = 1.0; }", "uncertain index"),
+        ("double f(double a) { double x = exp(a * 700.0); double y = x * x * x; return sqrt(y * y); }", "overflow"),
     ]:
         lin = program(tmp_path, body).linear
         assert isinstance(lin, Unsupported) and reason in str(lin), (body, lin)

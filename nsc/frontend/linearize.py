@@ -393,6 +393,8 @@ def _integrate(f, args, W: np.ndarray, undefined: str):
 
 def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False):
     """f(a) linearised over a's distribution (`_quadrature`): mean, covariance with a's terms, residual."""
+    if not (math.isfinite(a.m) and math.isfinite(a.var())):
+        raise Unsupported("an overflow")
     k, cd, var_rest_lin, dx, gx, W = _quadrature(a)
     var_d, var_g = cd * cd * _U, var_rest_lin + a.r
     lo, hi = a.support()
@@ -1542,7 +1544,9 @@ def linearize(exts, signature) -> Linearization | Unsupported:
             return Interpreter(exts, signature.n_in).run_target(target, signature)
     except Unsupported as e:
         return e
-    except (RecursionError, OverflowError, ZeroDivisionError, ValueError, IndexError, KeyError) as e:
+    except OverflowError:  # Python's float arithmetic on constants (math.exp, **)
+        return Unsupported("an overflow")
+    except (RecursionError, ZeroDivisionError, ValueError, IndexError, KeyError) as e:
         return Unsupported(f"{type(e).__name__}: {e}")
 
 
