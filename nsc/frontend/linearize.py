@@ -21,8 +21,9 @@ correlated (d2 = d1 - s has d1's residual; y - y is 0); the output's residual va
   * a branch on an uncertain condition runs both arms and merges their states weighted by the condition's
     probability (itself a linear form, so the merge also carries how the choice depends on the inputs); where
     the condition tests one value, the merge integrates over that value instead, so each arm counts only where
-    it is taken (a clamp narrows a value's spread); an arm that returns finishes a path of its own, merged
-    with the rest at the end;
+    it is taken (a clamp narrows a value's spread), and a noise symbol that is what a function of that value
+    left over (fabs(x) in sign-symmetric code) is known at each point of the integration; an arm that returns
+    finishes a path of its own, merged with the rest at the end;
   * a loop or ``break``/``continue`` decided by an uncertain condition follows the likelier way (an
     approximation: Newton-style iterations stop where most of the input box has converged).
 Constant values stay exact Python numbers with C's integer semantics, so loops with constant bounds unroll
@@ -275,6 +276,10 @@ _unproven = [0]
 # Quadrature still integrates over the symbols as over a Gaussian residual (`_quadrature`).
 NOISE_SYMBOLS = 128
 _noise = [0, 0, 0]
+# What `apply1` left over on each symbol it made, as a function of its operand: symbol -> (operand, f, mean, kd, kg,
+# lo, hi, coefficient), the symbol being (f(operand) - mean - kd main - kg rest) / coefficient at a node of
+# `_quadrature(operand)`. `_split_moments` uses it when it integrates over that same operand.
+_leftovers = {}
 
 
 def _with_symbol(c: np.ndarray, r: float) -> tuple[np.ndarray, float]:
@@ -410,7 +415,10 @@ def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False
     c[k] = kd * cd
     explained = kd * kd * var_d + kg * kg * var_rest_lin
     r_lo, r_hi = _range_of(f, lo, hi, X)
+    first_free = _noise[0]
     c, r = _with_symbol(c, var_f - explained)
+    if _noise[0] > first_free:
+        _leftovers[first_free] = (a, f, mean, kd, kg, lo, hi, float(c[first_free]))
     return _settle(Lin(mean, c, r, r_lo, r_hi, is_int_result or is_bool, is_bool))
 
 
@@ -537,18 +545,31 @@ def _split_moments(d: Lin, tests: list, values: list) -> tuple[float, np.ndarray
     ce2[k] = 0.0
     b1 = ce1 / v1 if v1 > 0 else ce1 * 0.0  # E[coordinate i | e1, e2] = b1_i e1 + b2_i e2
     b2 = ce2 / v2 if v2 > 0 else ce2 * 0.0
+    # Noise symbols that are what a function of d itself left over (fabs(x) in `x < 0 ? -g(fabs(x)) : g(fabs(x))`)
+    # are known at each of d's nodes: regressed on d linearly they would vanish, and an arm's dependence on them
+    # with them.
+    known = {}
+    for j, (operand, f, mean_j, kd, kg, lo_j, hi_j, cj) in _leftovers.items():
+        if operand is d and cj != 0.0:
+            with np.errstate(all="ignore"):
+                F = np.asarray(f(np.clip(d.m + e1 + e2, lo_j, hi_j)), dtype=np.float64)
+            S = (F - mean_j - kd * e1 - kg * e2) / cj
+            known[j] = np.where(np.isfinite(S), S, 0.0)
     m, y2, yu = 0.0, 0.0, np.zeros_like(d.c)
     for test, v in zip(tests, values):
         G = W * test(D)
         a1 = v.c[k] * cd * _U / v1 if v1 > 0 else 0.0  # E[v | e1, e2] = v.m + a1 e1 + a2 e2
         a2 = (float(v.c @ d.c) - v.c[k] * d.c[k]) * _U / v2 if v2 > 0 else 0.0
-        Ev = v.m + a1 * e1 + a2 * e2
-        var_given = max(v.var() - a1 * a1 * v1 - a2 * a2 * v2, 0.0)
+        Ev = v.m + a1 * e1 + a2 * e2 + sum(v.c[j] * S for j, S in known.items())
+        var_given = max(v.var() - a1 * a1 * v1 - a2 * a2 * v2 - sum(v.c[j] ** 2 for j in known) * _U, 0.0)
         m += float((G * Ev).sum())
         y2 += float((G * (Ev * Ev + var_given)).sum())
         # E[v u_i | e] = E[v | e] E[u_i | e] + Cov(v, u_i | e)
-        yu += (b1 * float((G * Ev * e1).sum()) + b2 * float((G * Ev * e2).sum())
-               + float(G.sum()) * (v.c * _U - a1 * ce1 - a2 * ce2))
+        part = (b1 * float((G * Ev * e1).sum()) + b2 * float((G * Ev * e2).sum())
+                + float(G.sum()) * (v.c * _U - a1 * ce1 - a2 * ce2))
+        for j, S in known.items():  # given d, such a symbol is known: E[v s_j] = E[E[v | d] s_j(d)]
+            part[j] = float((G * Ev * S).sum())
+        yu += part
     return m, yu / _U, y2 - m * m
 
 
@@ -693,6 +714,7 @@ class Interpreter:
         self.n_in = n_in
         self.n = n_in + NOISE_SYMBOLS  # vector length: the inputs' coordinates, then the noise symbols'
         _noise[:] = [n_in, n_in, self.n]
+        _leftovers.clear()
         self.steps = 0
         self.next_sid = 0
         self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
