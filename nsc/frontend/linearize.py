@@ -200,7 +200,7 @@ class Lin:
         self.m, self.c, self.r = float(m), c, max(float(r), 0.0)
         self.lo, self.hi = (float(lo), float(hi)) if lo <= hi else (-math.inf, math.inf)  # nan: unknown
         self.is_int, self.is_bool, self.form, self.region, self.split = is_int, is_bool, form, None, None
-        self.factors = None  # (a, b) for a product a * b of two uncertain values (`reciprocal` uses them)
+        self.factors = None  # (a, b) for a product a * b of uncertain values that keep off zero (`reciprocal`)
 
     def var_lin(self) -> float:
         return float(self.c @ self.c) * _U
@@ -355,7 +355,7 @@ def mul(a, b, n: int):
         lo, hi = _bounds([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi])
     c, r = _with_symbol(c, total - float(c @ c) * _U)
     out = _settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool))
-    if isinstance(out, Lin):
+    if isinstance(out, Lin) and _zero_free(a) and _zero_free(b):
         out.factors = (a, b)
     if isinstance(out, Lin) and a.split is not None and b.split is not None and a.split[0] is b.split[0]:
         (tested, test_a), (_, test_b) = a.split, b.split  # two tests of one value: both hold
@@ -422,19 +422,17 @@ def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False
     return _settle(Lin(mean, c, r, r_lo, r_hi, is_int_result or is_bool, is_bool))
 
 
-def _zero_free(v) -> bool:
-    return v != 0 if _const(v) else v.lo > 0 or v.hi < 0
+def _zero_free(v: Lin) -> bool:
+    return v.lo > 0 or v.hi < 0
 
 
-def reciprocal(b, n: int):
+def reciprocal(b: Lin, n: int):
     """1 / b. A product of factors that keep off zero is the product of their reciprocals, each integrated over
     its own distribution: integrated over the product's (a uniform plus a Gaussian), 1 / (v sqrt(t)) of two
     uniform inputs reached towards the pole and came out 1.2x too large in the mean, 2x in the spread."""
-    if isinstance(b, Lin) and b.factors is not None and all(_zero_free(f) for f in b.factors):
+    if b.factors is not None:
         x, y = b.factors
         return mul(reciprocal(x, n), reciprocal(y, n), n)
-    if _const(b):
-        return 1.0 / b
     return unary_fn(lambda t: 1.0 / t, b, n)
 
 
@@ -1073,7 +1071,7 @@ class Interpreter:
                 return self.convert(q, True) if ints else q
             if _const(a):
                 q = reciprocal(b, n) if a == 1 else scale(reciprocal(b, n), a)
-            elif b.factors is not None and all(_zero_free(f) for f in b.factors):
+            elif b.factors is not None:
                 q = mul(a, reciprocal(b, n), n)
             else:
                 q = self.apply2(np.divide, a, b)
