@@ -278,7 +278,7 @@ def linear_features(linear, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarr
         return beta, out
     with np.errstate(all="ignore"):
         std = np.maximum(linear.std, np.maximum(1e-6 * np.abs(linear.mean), 1e-30))
-        lin_var = (linear.coef ** 2).sum(0) / 3.0
+        lin_var = linear.var_lin
         beta[:] = np.nan_to_num(linear.coef / std, nan=0.0, posinf=0.0, neginf=0.0)
         out[:, 0] = 1.0
         out[:, 1] = np.clip(np.log(std), -80.0, 80.0)

@@ -81,6 +81,13 @@ class Linearization:
     coef: np.ndarray  # [n_in, n_out] float64
     resid: np.ndarray  # [n_out] float64, >= 0
     forms: list | None = None  # [n_out]: output j's exact Form where the analysis proves one, else None
+    input_var: np.ndarray | None = None  # [n_in] Var(u_i): 1/3 (None: all), more for an integer input (`input_model`)
+
+    @property
+    def var_lin(self) -> np.ndarray:
+        """[n_out] the variance the linear part explains."""
+        var = np.full(self.coef.shape[0], _U) if self.input_var is None else self.input_var
+        return var @ (self.coef ** 2)
 
     @property
     def exact(self) -> np.ndarray:
@@ -90,7 +97,7 @@ class Linearization:
     @property
     def std(self) -> np.ndarray:
         """Predicted standard deviation of each output over the input box."""
-        return np.sqrt((self.coef ** 2).sum(0) * _U + self.resid)
+        return np.sqrt(self.var_lin + self.resid)
 
     def predict(self, u: np.ndarray) -> np.ndarray:
         """The linear model itself on normalised inputs u [n, n_in] -> [n, n_out]."""
@@ -203,7 +210,7 @@ class Lin:
         self.factors = None  # (a, b) for a product a * b of uncertain values that keep off zero (`reciprocal`)
 
     def var_lin(self) -> float:
-        return float(self.c @ self.c) * _U
+        return _cov(self.c, self.c)
 
     def var(self) -> float:
         return self.var_lin() + self.r
@@ -282,6 +289,56 @@ _noise = [0, 0, 0]
 _leftovers = {}
 
 
+# The distribution of each coordinate, for the analysis running now (`input_model`, which `Interpreter` calls): the
+# noise symbols and continuous inputs are uniform on [-1, 1]; an integer input takes each integer of its range with
+# equal probability (as `nsc sample` draws it), so its coordinate is discrete: K values, Var(u) = (K + 1) / (3 (K - 1))
+# (1 for a 0/1 flag, 2/3 for a mode 0..2, against the continuous 1/3), and quadrature takes its values as nodes.
+# _VAR: Var(u) per coordinate; _K4: 3 Var(u)^2 - E[u^4] (what a Gaussian's fourth moment overstates, `mul`);
+# _NODES: coordinate -> (nodes, weights) where they are not Gauss-Legendre's.
+_VAR = np.zeros(0)
+_K4 = np.zeros(0)
+_NODES = {}
+MAX_DISCRETE_NODES = 16  # an integer input with more values is integrated by Gauss-Legendre, its variance matched
+
+
+def input_model(n: int, values: list) -> np.ndarray:
+    """Set the coordinates' distributions for an analysis over n coordinates; values[i]: input i's normalised
+    values if it is discrete (an integer input with at least two), else None. Returns the inputs' Var(u)."""
+    global _VAR, _K4
+    var, k4 = np.full(n, _U), np.full(n, 2.0 / 15.0)
+    _NODES.clear()
+    for i, u in enumerate(values):
+        if u is None or len(u) < 2:
+            continue
+        u = np.asarray(u, dtype=np.float64)
+        var[i] = float(np.mean(u * u))
+        k4[i] = 3.0 * var[i] ** 2 - float(np.mean(u ** 4))
+        _NODES[i] = ((u, np.full(len(u), 1.0 / len(u))) if len(u) <= MAX_DISCRETE_NODES
+                     else (_LEG_X * math.sqrt(3.0 * var[i]), _LEG_W))
+    _VAR, _K4 = var, k4
+    return var[:len(values)]
+
+
+def _integer_values(lo: float, hi: float) -> np.ndarray | None:
+    """The normalised values u = (x - mid) / half of an integer input drawn from the integers in [lo, hi], if
+    they are at least two, at most 100,000, and centred (as they are for integer bounds); else None."""
+    a, b = math.ceil(lo), math.floor(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or b <= a or b - a >= 100_000:
+        return None
+    u = (np.arange(a, b + 1, dtype=np.float64) - (lo + hi) / 2) / ((hi - lo) / 2)
+    return u if abs(float(u.mean())) < 1e-9 else None
+
+
+def _cov(a: np.ndarray, b: np.ndarray) -> float:
+    """Cov(a . u, b . u) for coefficient vectors over the coordinates."""
+    return float((a * b) @ _VAR)
+
+
+def _nodes(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature nodes and weights for coordinate k's distribution."""
+    return _NODES.get(k, (_LEG_X, _LEG_W))
+
+
 def _with_symbol(c: np.ndarray, r: float) -> tuple[np.ndarray, float]:
     """(c, r) with the residual variance r moved onto a fresh noise symbol, if one is left."""
     if not r > 0.0 or _noise[0] >= _noise[2] or not math.isfinite(r):
@@ -344,16 +401,16 @@ def mul(a, b, n: int):
         return scale(a, b)
     if _const(a):
         return scale(b, a)
-    cov = float(a.c @ b.c) * _U
+    cov = _cov(a.c, b.c)
     va, vb = a.var(), b.var()
     c = a.m * b.c + b.m * a.c
     total = a.m ** 2 * vb + b.m ** 2 * va + 2 * a.m * b.m * cov + va * vb + cov ** 2  # Var(ab), Gaussian
     # ... less what the inputs' terms being uniform, not Gaussian, take off: Var(u^2) is 4/45, not 2/9
     n_in = _noise[1]
-    total -= (2.0 / 15.0) * float((a.c[:n_in] ** 2) @ (b.c[:n_in] ** 2))
+    total -= float((a.c[:n_in] ** 2 * b.c[:n_in] ** 2) @ _K4[:n_in])
     with np.errstate(all="ignore"):
         lo, hi = _bounds([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi])
-    c, r = _with_symbol(c, total - float(c @ c) * _U)
+    c, r = _with_symbol(c, total - _cov(c, c))
     out = _settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool))
     if isinstance(out, Lin) and _zero_free(a) and _zero_free(b):
         out.factors = (a, b)
@@ -370,10 +427,11 @@ def _quadrature(a: Lin):
     candidates = _noise[1] if a.c[:_noise[1]].any() else len(a.c)  # the inputs' coordinates come first
     k = int(np.argmax(np.abs(a.c[:candidates])))
     cd = float(a.c[k])
-    var_rest_lin = max(a.var_lin() - cd * cd * _U, 0.0)
-    dx = cd * _LEG_X[:, None]
+    var_rest_lin = max(a.var_lin() - cd * cd * _VAR[k], 0.0)
+    nodes, weights = _nodes(k)
+    dx = cd * nodes[:, None]
     gx = math.sqrt(var_rest_lin + a.r) * _HERM_X[None, :]
-    return k, cd, var_rest_lin, dx, gx, _LEG_W[:, None] * _HERM_W[None, :]
+    return k, cd, var_rest_lin, dx, gx, weights[:, None] * _HERM_W[None, :]
 
 
 def _range_of(f, lo: float, hi: float, nodes: np.ndarray) -> tuple[float, float]:
@@ -405,7 +463,7 @@ def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False
     if not (math.isfinite(a.m) and math.isfinite(a.var())):
         raise Unsupported("an overflow")
     k, cd, var_rest_lin, dx, gx, W = _quadrature(a)
-    var_d, var_g = cd * cd * _U, var_rest_lin + a.r
+    var_d, var_g = cd * cd * _VAR[k], var_rest_lin + a.r
     lo, hi = a.support()
     X = np.clip(a.m + dx + gx, lo, hi)  # regressions below stay on the unclipped parts (the u's)
     F, W, mean, var_f = _integrate(f, (X,), W, "a math function is undefined over the whole range of its argument")
@@ -492,9 +550,10 @@ def unary_fn(f, a, n: int, is_int_result: bool = False, is_bool: bool = False):
     return apply1(f, a, n, is_int_result, is_bool)
 
 
-def mix(weights: list, values: list, n: int):
+def mix(weights: list, values: list, n: int, within=None):
     """The value that is values[k] with probability weights[k] (weights: linear forms or numbers, summing to ~1
-    as functions of u): mean and linear part of the mixture, including how the choice itself depends on u."""
+    as functions of u): mean and linear part of the mixture, including how the choice itself depends on u.
+    within: the split (tested value, test) of the path the choice is made on, if any (`_split_moments`)."""
     first = values[0]
     if all(v is first for v in values) or (all(_const(v) for v in values) and len(set(values)) == 1):
         return first
@@ -511,35 +570,40 @@ def mix(weights: list, values: list, n: int):
     wbar = wbar / total_w
     splits = [w.split for w in lw]
     if None not in splits and all(tested is splits[0][0] for tested, _ in splits):  # the ways of tests of one value
-        m, c, var = _split_moments(splits[0][0], [test for _, test in splits], lv)
+        region = within[1] if within is not None and within[0] is splits[0][0] else None
+        m, c, var = _split_moments(splits[0][0], [test for _, test in splits], lv, region)
     else:
         # E[w_k v_k] = mean(w_k) mean(v_k) + Cov(w_k, v_k): an arm's value and its probability vary together
-        m = float(sum(wk * v.m + float(w.c @ v.c) * _U / total_w for wk, w, v in zip(wbar, lw, lv)))
+        m = float(sum(wk * v.m + _cov(w.c, v.c) / total_w for wk, w, v in zip(wbar, lw, lv)))
         c = sum(wk * v.c + (v.m - m) * w.c / total_w for wk, w, v in zip(wbar, lw, lv))
         var = float(sum(wk * (v.var() + (v.m - m) ** 2) for wk, v in zip(wbar, lv)))
     used = [v for wk, v in zip(wbar, lv) if wk > 0]
     form = None
     if len(lw) == 2 and lw[0].region is not None and lv[0].form is not None and lv[1].form is not None:
         form = select(lw[0].region, lv[0].form, lv[1].form)  # weights: a truth value and its negation
-    c, r = _with_symbol(np.asarray(c, dtype=np.float64), var - float(c @ c) * _U)
+    c = np.asarray(c, dtype=np.float64)
+    c, r = _with_symbol(c, var - _cov(c, c))
     return _settle(Lin(m, c, r, min(v.lo for v in used),
                        max(v.hi for v in used), all(v.is_int for v in lv),
                        all(v.is_bool or (_const(x) and x in (0, 1)) for v, x in zip(lv, values)), form))
 
 
-def _split_moments(d: Lin, tests: list, values: list) -> tuple[float, np.ndarray, float]:
+def _split_moments(d: Lin, tests: list, values: list, region=None) -> tuple[float, np.ndarray, float]:
     """Mean, linear part and variance of y = sum_k test_k(d) values_k (the tests 0/1 and exclusive), integrated
     over d by `_quadrature`'s nodes. Each value and each coordinate is regressed on d's two quadrature parts
     (its largest term e1, the rest e2) as if jointly Gaussian with them, so an arm counts with the values it has
     where it is taken: the clamp v < 0 ? 0 : v keeps v only where v >= 0 and its spread shrinks, where weighting
-    arms by their overall probability would add the spread of v where it is cut off."""
+    arms by their overall probability would add the spread of v where it is cut off.
+    region: where the path that makes the choice is taken, a 0/1 test of d too (the else arm of `if (d < a) ...
+    else if (d < b) ...`). Outside it y does not matter, so y is the least-squares line over the region
+    (`_region_fit`); over the whole box, the inner choice gave the arms where the outer one had already left."""
     k, cd, var_rest_lin, dx, gx, W = _quadrature(d)
     e1, e2 = dx + 0.0 * gx, gx + 0.0 * dx
-    v1, v2 = cd * cd * _U, var_rest_lin + d.r
+    v1, v2 = cd * cd * _VAR[k], var_rest_lin + d.r
     D = np.clip(d.m + e1 + e2, *d.support())
     ce1 = np.zeros_like(d.c)  # Cov(coordinate i, e1) and Cov(coordinate i, e2)
-    ce1[k] = cd * _U
-    ce2 = d.c * _U
+    ce1[k] = cd * _VAR[k]
+    ce2 = d.c * _VAR
     ce2[k] = 0.0
     b1 = ce1 / v1 if v1 > 0 else ce1 * 0.0  # E[coordinate i | e1, e2] = b1_i e1 + b2_i e2
     b2 = ce2 / v2 if v2 > 0 else ce2 * 0.0
@@ -554,21 +618,49 @@ def _split_moments(d: Lin, tests: list, values: list) -> tuple[float, np.ndarray
             S = (F - mean_j - kd * e1 - kg * e2) / cj
             known[j] = np.where(np.isfinite(S), S, 0.0)
     m, y2, yu = 0.0, 0.0, np.zeros_like(d.c)
+    arms = []  # (test at the nodes, E[v | node], Var(v | node), v's coefficients beyond what d's parts explain)
     for test, v in zip(tests, values):
         G = W * test(D)
-        a1 = v.c[k] * cd * _U / v1 if v1 > 0 else 0.0  # E[v | e1, e2] = v.m + a1 e1 + a2 e2
-        a2 = (float(v.c @ d.c) - v.c[k] * d.c[k]) * _U / v2 if v2 > 0 else 0.0
+        a1 = v.c[k] * cd * _VAR[k] / v1 if v1 > 0 else 0.0  # E[v | e1, e2] = v.m + a1 e1 + a2 e2
+        a2 = (_cov(v.c, d.c) - v.c[k] * d.c[k] * _VAR[k]) / v2 if v2 > 0 else 0.0
         Ev = v.m + a1 * e1 + a2 * e2 + sum(v.c[j] * S for j, S in known.items())
-        var_given = max(v.var() - a1 * a1 * v1 - a2 * a2 * v2 - sum(v.c[j] ** 2 for j in known) * _U, 0.0)
+        var_given = max(v.var() - a1 * a1 * v1 - a2 * a2 * v2 - sum(v.c[j] ** 2 * _VAR[j] for j in known), 0.0)
+        arms.append((test(D), Ev, var_given, v.c - (a1 * ce1 + a2 * ce2) / _VAR))
         m += float((G * Ev).sum())
         y2 += float((G * (Ev * Ev + var_given)).sum())
         # E[v u_i | e] = E[v | e] E[u_i | e] + Cov(v, u_i | e)
         part = (b1 * float((G * Ev * e1).sum()) + b2 * float((G * Ev * e2).sum())
-                + float(G.sum()) * (v.c * _U - a1 * ce1 - a2 * ce2))
+                + float(G.sum()) * (v.c * _VAR - a1 * ce1 - a2 * ce2))
         for j, S in known.items():  # given d, such a symbol is known: E[v s_j] = E[E[v | d] s_j(d)]
             part[j] = float((G * Ev * S).sum())
         yu += part
-    return m, yu / _U, y2 - m * m
+    if region is not None and (W * region(D)).sum() > 0:
+        return _region_fit(W * region(D), arms, e1, e2, k, cd, d.c)
+    return m, yu / _VAR, y2 - m * m
+
+
+def _region_fit(Wr: np.ndarray, arms: list, e1, e2, k: int, cd: float, dc: np.ndarray):
+    """(intercept, coefficients, variance) of the least-squares line y ~ b0 + b1 e1 + b2 e2 (+ what the arms
+    have beyond d) over the nodes weighted by Wr (the region's share of each node), for `_split_moments`."""
+    Wr = Wr / Wr.sum()
+    Y = sum(t * Ev for t, Ev, _, _ in arms)
+    X = [np.ones_like(Y), e1 + 0.0 * Y, e2 + 0.0 * Y]
+    A = np.array([[float((Wr * a * b).sum()) for b in X] for a in X])
+    rhs = np.array([float((Wr * a * Y).sum()) for a in X])
+    beta = np.linalg.lstsq(A + 1e-12 * np.trace(A) * np.eye(3), rhs, rcond=None)[0]
+    c = beta[2] * dc
+    c[k] = beta[1] * cd
+    resid = float((Wr * (Y - beta[0] - beta[1] * X[1] - beta[2] * X[2]) ** 2).sum())
+    for t, _, var_given, rest in arms:  # the arms' own terms in other coordinates, by their share of the region
+        share = float((Wr * t).sum())
+        c = c + share * rest
+        resid += share * max(var_given - _cov(rest, rest), 0.0)
+    return float(beta[0]), c, _cov(c, c) + resid
+
+
+def _split_of(weight):
+    """A path weight's split (the value it tests and how), or None."""
+    return weight.split if isinstance(weight, Lin) else None
 
 
 def probability(v) -> float | None:
@@ -713,6 +805,7 @@ class Interpreter:
         self.n = n_in + NOISE_SYMBOLS  # vector length: the inputs' coordinates, then the noise symbols'
         _noise[:] = [n_in, n_in, self.n]
         _leftovers.clear()
+        input_model(self.n, [])
         self.steps = 0
         self.next_sid = 0
         self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
@@ -1193,18 +1286,18 @@ class Interpreter:
         uniform = [int(j) for j in np.argsort(-inputs)[:2] if inputs[j] > 0]
         rest_a, rest_b = a.c.copy(), b.c.copy()
         rest_a[uniform], rest_b[uniform] = 0.0, 0.0
-        cov = float(rest_a @ rest_b) * _U
-        S = np.array([[float(rest_a @ rest_a) * _U + a.r, cov], [cov, float(rest_b @ rest_b) * _U + b.r]])
+        cov = _cov(rest_a, rest_b)
+        S = np.array([[_cov(rest_a, rest_a) + a.r, cov], [cov, _cov(rest_b, rest_b) + b.r]])
         try:
             L = np.linalg.cholesky(S + (1e-12 * S.diagonal().max() + 1e-300) * np.eye(2))
         except np.linalg.LinAlgError:
             raise Unsupported("a degenerate two-argument function") from None
         # nodes: one axis per uniform coordinate (Legendre), then the two Gaussian axes (Hermite)
-        axes = [_LEG_X] * len(uniform) + [_HERM_X, _HERM_X]
-        grids = np.meshgrid(*axes, indexing="ij")
+        rules = [_nodes(j) for j in uniform] + [(_HERM_X, _HERM_W)] * 2
+        grids = np.meshgrid(*[x for x, _ in rules], indexing="ij")
         W = np.ones_like(grids[0])
-        for axis, w in enumerate([_LEG_W] * len(uniform) + [_HERM_W, _HERM_W]):
-            W = W * w.reshape([-1 if i == axis else 1 for i in range(len(axes))])
+        for axis, w in enumerate([w for _, w in rules]):
+            W = W * w.reshape([-1 if i == axis else 1 for i in range(len(rules))])
         u_nodes, (z1, z2) = grids[:len(uniform)], grids[len(uniform):]
         ra, rb = L[0, 0] * z1, L[1, 0] * z1 + L[1, 1] * z2
         xa = a.m + ra + sum(a.c[j] * u for j, u in zip(uniform, u_nodes))
@@ -1219,13 +1312,13 @@ class Interpreter:
         k = np.linalg.lstsq(S, cov_rest, rcond=None)[0]
         c = k[0] * rest_a + k[1] * rest_b
         for j, u in zip(uniform, u_nodes):
-            c[j] = float((W * F * u).sum()) / _U
+            c[j] = float((W * F * u).sum()) / _VAR[j]
         ga, gb = np.meshgrid(np.linspace(*a.support(), 9), np.linspace(*b.support(), 9))
         with np.errstate(all="ignore"):
             G = np.asarray(f(np.concatenate([ga.ravel(), xa.ravel()]), np.concatenate([gb.ravel(), xb.ravel()])))
         G = G[np.isfinite(G)]
         lo, hi = (G.min(), G.max()) if G.size else (-math.inf, math.inf)
-        c, r = _with_symbol(c, var_f - float(c @ c) * _U)
+        c, r = _with_symbol(c, var_f - _cov(c, c))
         return _settle(Lin(mean, c, r, lo, hi))
 
     # -- functions and statements ----------------------------------------------------------------------------
@@ -1301,9 +1394,10 @@ class Interpreter:
             form = select(region, arm, form) if arm is not form else form
         return form
 
-    def merge_states(self, paths: list, into: _State) -> None:
-        """into.mem := the mixture of the paths' memories [(weight, state)]. A storage only some paths have
-        (a local of one arm, out of scope after the merge) keeps the last path's cells."""
+    def merge_states(self, paths: list, into: _State, within=None) -> None:
+        """into.mem := the mixture of the paths' memories [(weight, state)]; within: the split of the path they
+        branched from (`mix`). A storage only some paths have (a local of one arm, out of scope after the merge)
+        keeps the last path's cells."""
         if len(paths) == 1:
             into.mem = paths[0][1].mem
             return
@@ -1315,7 +1409,7 @@ class Interpreter:
             if any(st is None for st in stores):
                 merged[sid] = cells
                 continue
-            merged[sid] = [mix(weights, [st[k] for st in stores], self.n) for k in range(len(cells))]
+            merged[sid] = [mix(weights, [st[k] for st in stores], self.n, within) for k in range(len(cells))]
         into.mem = merged
 
     def block(self, node, state: _State, frame: _Frame):
@@ -1414,7 +1508,7 @@ class Interpreter:
             keep, signal = (s_then, sig_t) if p >= 0.5 else (s_else, sig_e)
             state.mem = keep.mem
             return signal
-        self.merge_states([(cond, s_then), (not_cond, s_else)], state)
+        self.merge_states([(cond, s_then), (not_cond, s_else)], state, _split_of(state.weight))
         return sig_t
 
     def holds(self, cond_node, state, frame, exits: "_Exits") -> bool:
@@ -1485,6 +1579,10 @@ class Interpreter:
             rest = add(rest, w, n, -1.0)
             weights.append(w)
             states.append(k)
+        splits = [w.split if isinstance(w, Lin) else None for w in weights]
+        if isinstance(rest, Lin) and splits and None not in splits and all(t is splits[0][0] for t, _ in splits):
+            tests = [test for _, test in splits]  # the default is a test of the same value: what no case takes
+            rest.split = (splits[0][0], lambda x: 1.0 - sum(test(x) for test in tests))
         default = next((k for v, k in labels if v is None), None)
         arms = list(zip(weights, states)) + [(rest, default)]
         live_w, live_s = [], []
@@ -1501,7 +1599,7 @@ class Interpreter:
             live_s.append(s)
         if not live_s:
             raise _Return()
-        self.merge_states(list(zip(live_w, live_s)), state)
+        self.merge_states(list(zip(live_w, live_s)), state, _split_of(state.weight))
         return None
 
     def run_cases(self, items, start, state, frame):
@@ -1529,6 +1627,8 @@ class Interpreter:
                 self.globals[e.name] = ("constant", value)
         lo, hi = signature.ranges()
         mid, half = (lo + hi) / 2, (hi - lo) / 2
+        input_var = input_model(n, [_integer_values(a, b) if port.is_integer else None
+                                    for port, a, b in zip(signature.inputs, lo, hi)])
         port_value = {}
         for i, port in enumerate(signature.inputs):
             c = np.zeros(n)
@@ -1570,10 +1670,10 @@ class Interpreter:
             if not (math.isfinite(v.m) and np.isfinite(v.c).all() and math.isfinite(v.r)):
                 raise Unsupported(f"output {port.name} overflows")
             noise = v.c[n_in:]
-            mean[j], coef[:, j], resid[j] = v.m, v.c[:n_in], v.r + float(noise @ noise) * _U
+            mean[j], coef[:, j], resid[j] = v.m, v.c[:n_in], v.r + float(noise @ noise) * _U  # symbols: uniform
             form = None if _unproven[0] else form_of(v, n)
             forms[j] = None if form is None else form.restricted(n_in)
-        return Linearization(mean, coef, resid, forms)
+        return Linearization(mean, coef, resid, forms, input_var)
 
 
 def linearize(exts, signature) -> Linearization | Unsupported:
