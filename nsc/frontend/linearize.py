@@ -410,6 +410,8 @@ def mul(a, b, n: int):
     total -= float((a.c[:n_in] ** 2 * b.c[:n_in] ** 2) @ _K4[:n_in])
     with np.errstate(all="ignore"):
         lo, hi = _bounds([a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi])
+        if a is b and lo < 0:  # a square is never negative (interval arithmetic alone forgets that a is b)
+            lo = 0.0 if a.lo <= 0 <= a.hi else min(a.lo * a.lo, a.hi * a.hi)
     c, r = _with_symbol(c, total - _cov(c, c))
     out = _settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool))
     if isinstance(out, Lin) and _zero_free(a) and _zero_free(b):
