@@ -70,7 +70,7 @@ def main():
     \b
     Example:
       nsc compile examples/blackscholes.c -o bs.onnx
-      nsc run bs.onnx --inputs "S=100,K=95,r=0.05,sigma=0.2,T=1"
+      nsc run bs.onnx --inputs "spot=100,strike=95,rate=0.05,volatility=0.2,time=1"
     """
 
 
@@ -148,8 +148,6 @@ def sample(program, function, ranges, default_range, include_dirs, defines, n, o
         _print_json(summary)
     elif output:
         click.echo(f"{output}: {summary['n_rows']} samples of {summary['function']}", err=True)
-    if summary.get("error"):
-        raise NscError(summary["error"])
 
 
 @main.command()
@@ -165,7 +163,7 @@ def run(model, inputs, device, output, fmt):
 
     \b
     Example:
-      nsc run bs.onnx --inputs "S=100,K=95,r=0.05,sigma=0.2,T=1"
+      nsc run bs.onnx --inputs "spot=100,strike=95,rate=0.05,volatility=0.2,time=1"
       nsc run bs.onnx --inputs queries.csv -o predictions.csv
     """
     from nsc import toolchain

@@ -319,9 +319,21 @@ def _load(path) -> _Raw:
         raise NscError(f"cannot read the file: {e.strerror}", path) from None
 
 
-def _positional_names(raw: _Raw, need: list[str], optional: list[str], path: str) -> list[str]:
-    """Names for unnamed columns: the needed ones first, then the optional ones, by position."""
+def _positional_names(raw: _Raw, need: list[str], optional: list[str], path: str,
+                      x_columns: int | None = None) -> list[str]:
+    """Names for unnamed columns: the needed ones first, then the optional ones, by position. x_columns: how many
+    of the needed ones are inputs, which an unnamed .npz must hold in 'x' (the rest in 'y'), exactly."""
     width = raw.data.shape[1]
+    if raw.x_width is not None and x_columns is not None:
+        y_width, outputs = width - raw.x_width, need[x_columns:]
+        if raw.x_width != x_columns:
+            raise NscError(f"array 'x' has {raw.x_width} column{'s' if raw.x_width != 1 else ''}, but the surrogate "
+                           f"has {x_columns} input{'s' if x_columns != 1 else ''} ({', '.join(need[:x_columns])})",
+                           path)
+        if outputs and y_width != len(outputs):
+            raise NscError(f"array 'y' has {y_width} column{'s' if y_width != 1 else ''}, but the surrogate has "
+                           f"{len(outputs)} output{'s' if len(outputs) != 1 else ''} ({', '.join(outputs)})", path)
+        return need[:x_columns] + (outputs or [f"y[{k}]" for k in range(y_width)])
     if raw.x_width is not None and raw.x_width == len(need) and width > len(need):
         extra = width - len(need)
         tail = optional[:extra] if extra == len(optional) else [f"y[{k}]" for k in range(extra)]
@@ -333,8 +345,9 @@ def _positional_names(raw: _Raw, need: list[str], optional: list[str], path: str
                    f"({', '.join(need + optional)})", path)
 
 
-def read_table(path, need_columns, optional_columns=()) -> tuple[dict, list[str]]:
-    """Columns of a CSV, NPZ or NPY file, matched by name: ({name: float64 [n]}, warnings).
+def read_table(path, need_columns, optional_columns=(), x_columns: int | None = None) -> tuple[dict, list[str]]:
+    """Columns of a CSV, NPZ or NPY file, matched by name: ({name: float64 [n]}, warnings). x_columns: how many
+    of need_columns are inputs (an unnamed .npz's 'x'; `_positional_names`).
 
     The dict holds every need column, then the optional columns the file has, in the order given. Columns
     the file has beyond those are ignored with a warning. Missing need columns, non-numeric cells, NaN or Inf
@@ -344,7 +357,7 @@ def read_table(path, need_columns, optional_columns=()) -> tuple[dict, list[str]
     display = "<stdin>" if path is None or os.fspath(path) == "-" else os.fspath(path)
     raw = _load(path)
     warn = []
-    names = raw.names if raw.names is not None else _positional_names(raw, need, optional, display)
+    names = raw.names if raw.names is not None else _positional_names(raw, need, optional, display, x_columns)
     index = {n: j for j, n in enumerate(names)}
     missing = [n for n in need if n not in index]
     if missing:
@@ -391,14 +404,14 @@ def _matrix(columns: dict, names) -> np.ndarray:
 def read_inputs(path, input_names) -> tuple[np.ndarray, list[str]]:
     """Input rows for `nsc sample --inputs` / `nsc run --inputs FILE`: (x float64 [n, n_in], warnings)."""
     input_names = list(input_names)
-    columns, warn = read_table(path, input_names)
+    columns, warn = read_table(path, input_names, x_columns=len(input_names))
     return _matrix(columns, input_names), warn
 
 
 def read_dataset(path, input_names, output_names) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Training data for `nsc finetune`: (x [n, n_in], y [n, n_out], warnings)."""
     input_names, output_names = list(input_names), list(output_names)
-    columns, warn = read_table(path, input_names + output_names)
+    columns, warn = read_table(path, input_names + output_names, x_columns=len(input_names))
     return _matrix(columns, input_names), _matrix(columns, output_names), warn
 
 

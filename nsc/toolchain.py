@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import sys
+import warnings
 from pathlib import Path
 
 from nsc.errors import NscError
@@ -47,10 +49,16 @@ def load_program(path, function=None, ranges=(), default_range=None, include_dir
                  include_dirs=tuple(include_dirs), defines=tuple(_parse_define(d) for d in defines))
 
 
-def _check_output_dir(path: str) -> None:
+def _check_output_dir(path: str, inputs=()) -> None:
+    """Before any work: the output's directory exists, and the output is none of the inputs (as cc refuses
+    `cc -c t.c -o t.c`: the source or the data would be replaced by the result)."""
     parent = Path(path).resolve().parent
     if not parent.is_dir():
         raise NscError(f"cannot write '{path}': directory '{parent}' does not exist")
+    for source in inputs:
+        if source and source != "-" and os.path.exists(source) and os.path.exists(path) \
+                and os.path.samefile(source, path):
+            raise NscError("the input file is the same as the output file (-o)", path=str(source))
 
 
 def write_depfile(target: str, deps: list[str], depfile: str) -> None:
@@ -73,8 +81,16 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     prepare(init)  # the hypernetwork's session loads while the front-end reads the program
     program = load_program(path, **program_options)
     output = output or Path(path).with_suffix(".onnx").name
-    _check_output_dir(output)
-    params, compiler_id, notes = compile_params(program, init=init, seed=seed)
+    _check_output_dir(output, [str(path), *program.headers])
+    if write_md or depfile:
+        depfile = depfile or str(Path(output).with_suffix(".d"))
+        _check_output_dir(depfile, [str(path), *program.headers, output])
+    try:
+        params, compiler_id, notes = compile_params(program, init=init, seed=seed)
+    except NscError as e:  # (the compiler's limits on a program: name the program, as every other error does)
+        if e.path is None:
+            e.path = str(path)
+        raise
     event = {"event": "compile", "time": _now(), "init": init, "compiler": compiler_id}
     if init == "random":
         event["seed"] = seed
@@ -83,9 +99,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     model = onnx_io.surrogate_bytes(params, program.signature.to_json(),
                                     {"source_sha256": program.sha256, "compiler": compiler_id, "history": [event]})
     onnx_io.save_onnx(model, output)
-    if write_md or depfile:
-        depfile = depfile or str(Path(output).with_suffix(".d"))
-        _check_output_dir(depfile)
+    if depfile:
         write_depfile(output, [str(path), *program.headers], depfile)
     sig = program.signature
     return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
@@ -104,20 +118,20 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     program = load_program(path, **program_options)
     sig = program.signature
     if output:
-        _check_output_dir(output)
+        _check_output_dir(output, [str(path), inputs_path])
     inputs = None
     if inputs_path is not None:
         inputs, warnings = data.read_inputs(inputs_path, sig.input_names)
         for w in warnings:
-            print(f"{inputs_path}: warning: {w}", file=__import__("sys").stderr)
+            print(f"{inputs_path}: warning: {w}", file=sys.stderr)
     result = sample_program(program, n=n, seed=seed, keep_nonfinite=keep_nonfinite, inputs=inputs,
                             timeout=timeout, memory_mb=memory_mb)
-    if result.x.shape[0] or result.error is None:  # keep the rows before a failure; never an empty file
-        data.write_samples(output, sig.input_names, sig.output_names, result.x, result.y)
+    if result.error is not None:  # nothing half-written: a make rule must not see a target from a failed run
+        raise result.error
+    data.write_samples(output, sig.input_names, sig.output_names, result.x, result.y)
     return {"output": output, "program": str(path), "function": sig.function, "n_rows": int(result.x.shape[0]),
             "n_requested": int(result.n_requested), "n_nonfinite_dropped": int(result.n_nonfinite_dropped),
-            "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed,
-            "error": str(result.error) if result.error else None}
+            "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed}
 
 
 # ----------------------------------------------------------------------------------------------- run
@@ -133,13 +147,17 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
     except nsc_runtime.SurrogateError as e:  # the runtime's message starts with the path: name it once
         message = str(e).removeprefix(f"{model_path}: ")
         raise NscError(message, path=str(model_path)) from None
+    if output:
+        _check_output_dir(output, [str(model_path), inputs])
     x = data.parse_run_inputs(inputs, surrogate.inputs)
     try:
-        y = surrogate.predict(x)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", nsc_runtime.RangeWarning)
+            y = surrogate.predict(x)
     except nsc_runtime.SurrogateError as e:
         raise NscError(str(e)) from None
-    if output:
-        _check_output_dir(output)
+    for w in caught:  # as a compiler warns: one line naming the file, not Python's warning format
+        print(f"{model_path}: warning: {w.message}", file=sys.stderr)
     return data.format_predictions(x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output)
 
 
@@ -149,8 +167,8 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     from nsc import data
     from nsc.surrogate import finetune, onnx_io
 
-    output = output or model_path
-    _check_output_dir(output)
+    output = output or model_path  # (in place is allowed: the model is read before it is replaced)
+    _check_output_dir(output, [str(data_path)])
     loaded = onnx_io.load_surrogate(model_path)
     sig = _signature(loaded.signature_json)
     x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
@@ -174,8 +192,6 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
 
 def _progress_bar(total: int, desc: str):
     """A tqdm bar on a terminal (stderr), silent when piped."""
-    import sys
-
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="epoch", disable=not sys.stderr.isatty(), leave=False)
@@ -239,7 +255,7 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     init_list = [s.strip() for s in inits.split(",") if s.strip()]
     for path in (plot, output):
         if path:
-            _check_output_dir(path)
+            _check_output_dir(path, list(paths))
     programs = [load_program(p) for p in paths]
     results = evaluate.evaluate_programs(programs, budgets=budget_list, seeds=seeds, inits=init_list,
                                          test_size=test_size, echo=echo)

@@ -258,15 +258,16 @@ def test_program_that_loops_forever(tmp_path):
     assert_user_error(r, "row")
 
 
-def test_program_that_crashes_on_some_inputs_keeps_earlier_rows(tmp_path):
+def test_program_that_crashes_on_some_inputs_writes_nothing(tmp_path):
+    """Nothing half-written: a make rule must not find a target that a failed run left (the rows before the
+    crash were kept once). One error line, naming the row and the input that crashed, with one `error:`."""
     src = write(tmp_path, "crash.c", "#pragma nsc range x 0 1\n"
                                      "double f(double x){ volatile int *p = 0; if (x > 0.9) *p = 1; return 2*x; }\n")
     out = tmp_path / "d.csv"
     r = nsc("sample", src, "-n", "200", "--seed", "1", "-o", out)
     assert_user_error(r, "row")
-    rows = out.read_text().splitlines()[1:]
-    assert 0 < len(rows) < 200
-    assert all(float(row.split(",")[0]) <= 0.9 for row in rows)
+    assert not out.exists()
+    assert r.output.count("error:") == 1 and "samples of" not in r.output
 
 
 def test_program_that_returns_nan_everywhere(tmp_path):
@@ -318,6 +319,43 @@ def test_output_in_missing_directory(tmp_path, poly):
                  ["sample", poly, "-n", "5", "-o", tmp_path / "no" / "d.csv"]):
         assert_user_error(nsc(*args), "does not exist")
     assert not (tmp_path / "no").exists()
+
+
+def test_output_that_is_an_input_is_refused(tmp_path, poly):
+    """As cc refuses `cc -c t.c -o t.c`: no command replaces its own source, data or inputs with its result."""
+    source = poly.read_bytes()
+    model, data = tmp_path / "p.onnx", tmp_path / "d.csv"
+    assert nsc("compile", poly, "--init", "random", "-o", model).exit_code == 0
+    assert nsc("sample", poly, "-n", "50", "-o", data).exit_code == 0
+    table = data.read_bytes()
+    for args in (["compile", poly, "--init", "random", "-o", poly], ["sample", poly, "-n", "5", "-o", poly],
+                 ["sample", poly, "--inputs", data, "-o", data], ["finetune", model, data, "-o", data],
+                 ["run", model, "--inputs", data, "-o", data]):
+        assert_user_error(nsc(*args), "the input file is the same as the output file")
+    assert poly.read_bytes() == source and data.read_bytes() == table
+
+
+def test_depfile_in_missing_directory_writes_no_model(tmp_path, poly):
+    out = tmp_path / "p.onnx"
+    r = nsc("compile", poly, "--init", "random", "-o", out, "--depfile", tmp_path / "no" / "p.d")
+    assert_user_error(r, "does not exist")
+    assert not out.exists()
+
+
+def test_run_warns_about_inputs_out_of_range_in_one_line(tmp_path, poly):
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    r = nsc("run", model, "--inputs", "x=5,y=1")
+    assert r.exit_code == 0, r.output
+    assert f"{model}: warning: 1 of 1 input rows lie outside the declared ranges" in r.output
+    assert "RangeWarning" not in r.output and ".py:" not in r.output
+
+
+def test_compiler_limits_name_the_program(tmp_path):
+    outs = ", ".join(f"double *o{k}" for k in range(17))
+    body = " ".join(f"*o{k} = x * {k};" for k in range(17))
+    src = write(tmp_path, "wide.c", f"#pragma nsc range x 0 1\nvoid f(double x, {outs}) {{ {body} }}\n")
+    assert_user_error(nsc("compile", src, "-o", tmp_path / "w.onnx"), f"{src}: error: 'f' has 17 outputs")
 
 
 def test_ctrl_c_during_finetune_leaves_the_previous_output(tmp_path):

@@ -137,6 +137,19 @@ def test_npz_without_names_matches_by_position(tmp_path):
     assert x.tolist() == [[1, 2]] and warnings == ["ignoring column not used: 'y[0]'"]
 
 
+def test_npz_without_names_keeps_x_and_y_apart(tmp_path):
+    """An unnamed x with one column too many is an error, not a shift of x's last column into the outputs."""
+    path = tmp_path / "d.npz"
+    np.savez(path, x=np.array([[1.0, 2.0, 777.0]]), y=np.array([[5.0]]))
+    with pytest.raises(NscError, match=r"array 'x' has 3 columns, but the surrogate has 2 inputs \(a, b\)"):
+        data.read_dataset(path, ["a", "b"], ["return"])
+    with pytest.raises(NscError, match="array 'x' has 3 columns"):
+        data.read_inputs(path, ["a", "b"])
+    np.savez(path, x=np.array([[1.0, 2.0]]), y=np.array([[5.0, 6.0]]))
+    with pytest.raises(NscError, match=r"array 'y' has 2 columns, but the surrogate has 1 output \(return\)"):
+        data.read_dataset(path, ["a", "b"], ["return"])
+
+
 def test_npz_bad_cases(tmp_path):
     path = tmp_path / "d.npz"
     np.savez(path, x=np.array([["a"]], dtype=object))
