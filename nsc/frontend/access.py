@@ -7,6 +7,12 @@ destination of memcpy/memmove/memset: written). Any other
 use of the pointer value (copied to a local pointer, stored, returned, cast) makes it read, written and of
 unknown extent. Constant indices are collected so a pointer used only as ``out[0]``, ``out[1]`` has a known
 extent.
+
+A read of an element ``*p`` / ``p[k]`` (k constant) that an earlier statement of the function's top-level
+sequence has certainly written (``*lse = ...; return exp(x - *lse);``) reads the function's own result, not the
+caller's value, so it is no read. Only plain ``=`` statements of that sequence (and of plain blocks in it) count
+as certain writes: a write inside an if, loop or switch does not, and a function with labels (goto) keeps every
+read.
 """
 
 from __future__ import annotations
@@ -87,7 +93,10 @@ class AccessAnalyzer:
         self.in_progress.add(key)
         resolution = self.resolutions.get(key) or resolve(fn)
         walker = _Walker(self, fn, resolution)
-        walker.visit(fn.body, "r")
+        if _has_labels(fn.body):
+            walker.visit(fn.body, "r")  # a goto may jump past a write
+        else:
+            walker.visit_sequence(fn.body)
         self.in_progress.discard(key)
         result = {b.name: acc for b, acc in walker.tracked.items()}
         self.summaries[key] = result
@@ -102,6 +111,48 @@ class _Walker:
         decls = {id(p) for p in pointer_params(fn, self.index)}
         self.tracked: dict[Binding, Access] = {
             b: Access() for b in resolution.bindings if b.kind == "param" and id(b.node) in decls}
+        self.written: set[tuple[Binding, int]] = set()  # elements certainly written by the statements so far
+
+    # -- the top-level statement sequence --------------------------------------------------------------------
+    def visit_sequence(self, block: c_ast.Compound) -> None:
+        """Visit a block that runs statement by statement; after each, note the elements it certainly wrote."""
+        for stmt in block.block_items or []:
+            if isinstance(stmt, c_ast.Compound):
+                self.visit_sequence(stmt)
+                continue
+            self.visit(stmt, "r")
+            self.written |= self.certain_writes(stmt)
+
+    def certain_writes(self, expr) -> set[tuple[Binding, int]]:
+        """Elements a statement writes whenever it completes: ``*p = e``, ``p[k] = e``, chains ``a = b = e`` and
+        comma lists of these. Anything conditional (?:, &&, ||, statements with bodies) writes nothing certain."""
+        if isinstance(expr, c_ast.ExprList):
+            return set().union(*(self.certain_writes(e) for e in expr.exprs))
+        if not isinstance(expr, c_ast.Assignment) or expr.op != "=":
+            return set()
+        out = self.certain_writes(expr.rvalue)
+        element = self.element_of(expr.lvalue)
+        if element is not None:
+            out.add(element)
+        return out
+
+    def element_of(self, expr) -> tuple[Binding, int] | None:
+        """(binding, constant index) of ``*p``, ``*(p + k)`` or ``p[k]`` for a tracked p, else None."""
+        if isinstance(expr, c_ast.ArrayRef):
+            base = self.pointer(expr.name)
+            index = None if base is None else _add(base[1], int_constant(expr.subscript, self.index))
+        elif isinstance(expr, c_ast.UnaryOp) and expr.op == "*":
+            base = self.pointer(expr.expr)
+            index = None if base is None else base[1]
+        else:
+            return None
+        return None if index is None else (base[0], index)
+
+    def unread(self, b: Binding, index: int | None, ctx: str) -> str:
+        """The access context less the read of an element this call has certainly written already."""
+        if index is not None and (b, index) in self.written:
+            return ctx.replace("r", "")
+        return ctx
 
     # -- pointer values ------------------------------------------------------------------------------------
     def pointer(self, expr) -> tuple[Binding, int | None] | None:
@@ -144,7 +195,8 @@ class _Walker:
         base = self.pointer(node.name)
         if base is not None:
             b, offset = base
-            self.tracked[b].element(_add(offset, int_constant(node.subscript, self.index)), ctx, True)
+            index = _add(offset, int_constant(node.subscript, self.index))
+            self.tracked[b].element(index, self.unread(b, index, ctx), True)
         else:
             self.visit(node.name, ctx)
         self.visit(node.subscript, "r")
@@ -157,7 +209,7 @@ class _Walker:
             base = self.pointer(node.expr)
             if base is not None:
                 b, offset = base
-                self.tracked[b].element(offset, ctx, offset != 0)
+                self.tracked[b].element(offset, self.unread(b, offset, ctx), offset != 0)
             else:
                 self.visit(node.expr, "r")
         elif op == "&":
@@ -231,6 +283,13 @@ class _Walker:
                 acc.element(None, "r", True)
                 return
         acc.escape()
+
+
+def _has_labels(node) -> bool:
+    """Whether a function body has a label (a goto target), which may skip a write of the top-level sequence."""
+    if isinstance(node, c_ast.Label):
+        return True
+    return any(_has_labels(child) for _, child in node.children())
 
 
 def _add(a: int | None, b: int | None) -> int | None:

@@ -28,7 +28,8 @@ SCALAR_TYPES = INTEGER_TYPES + FLOAT_TYPES
 class Port:
     """One scalar column of the surrogate: an input or an output.
 
-    name:  the column name used in CSV headers and on the command line: ``x``, ``a[2]``, ``return``, ``p``.
+    name:  the column name used in CSV headers and on the command line: ``x``, ``a[2]``, ``return``, ``p``;
+           the output of a parameter that is read and written is primed (``p'``, ``a[2]'``), so names are unique.
     param: the C parameter it belongs to, or ``return``.
     index: the element index for array parameters (``a[2]`` -> 2), else None.
     ctype: the canonical scalar C type (one of SCALAR_TYPES).

@@ -4,7 +4,8 @@ columns and its output columns (ranges are added by ranges.py).
   * numeric scalar parameters (typedefs resolved to program.SCALAR_TYPES) are inputs, by name;
   * ``const T a[N]`` and ``const T *a`` with ``#pragma nsc shape a N`` are N inputs ``a[0]``..``a[N-1]``;
   * outputs: the return value (``return``), then each non-const pointer/array parameter the function writes;
-    one it also reads is an input as well;
+    one it also reads is an input as well, and its output column is primed (``p'``, ``s[0]'``: the value after
+    the call, as x' in state-space notation) so that every column name of a signature is unique;
   * extent of a pointer: ``#pragma nsc shape``, else the declared array size, else the constant indices the
     function uses (``out[0]``, ``out[1]`` -> 2); a pointer used only as ``*p`` is the scalar column ``p``;
   * struct/union and function-pointer parameters, pointers to pointers, multi-dimensional arrays and variadic
@@ -13,7 +14,7 @@ columns and its output columns (ranges are added by ranges.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pycparser import c_ast
 
@@ -84,7 +85,17 @@ def build_signature(fn: c_ast.FuncDef, index: FileIndex, access: dict[str, Acces
     if not inputs:
         raise _error(f"function '{name}' has no inputs: a surrogate needs at least one numeric parameter",
                      fn.decl)
+    _check_unique(inputs + outputs, fn.decl)
     return SignatureParts(return_ctype, params, inputs, outputs, coords)
+
+
+def _check_unique(ports: list[Port], decl: c_ast.Node) -> None:
+    """Columns are matched by name (CSV, NPZ, --inputs, JSON), so two ports with one name would be ambiguous."""
+    seen = set()
+    for port in ports:
+        if port.name in seen:
+            raise _error(f"two columns of '{decl.name}' are both named '{port.name}'; rename a parameter", decl)
+        seen.add(port.name)
 
 
 def _name_coord(node: c_ast.Node):
@@ -171,4 +182,5 @@ def _parameter(decl: c_ast.Decl, index: FileIndex, acc: Access | None, shape: Sh
         ports = [Port(name, name, None, elem.name)]
     else:
         ports = [Port(f"{name}[{i}]", name, i, elem.name) for i in range(size)]
-    return param, (ports if reads else []), (ports if writes else [])
+    outs = [replace(p, name=p.name + "'") for p in ports] if reads else ports  # after the call: p'
+    return param, (ports if reads else []), (outs if writes else [])

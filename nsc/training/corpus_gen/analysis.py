@@ -159,6 +159,6 @@ def signature_of(unit: Unit):
             inputs.append(Port(p.name, p.name, None, p.ctype, lo, hi))
         if p.kind == "array_out":
             outputs += [Port(f"{p.name}[{i}]", p.name, i, p.ctype) for i in range(p.n)]
-        elif writes:
-            outputs.append(Port(p.name, p.name, None, p.ctype))
+        elif writes:  # (read and written: the output is p', as the front-end names it)
+            outputs.append(Port(p.name + ("'" if p.is_input else ""), p.name, None, p.ctype))
     return Signature(fn.name, ret, tuple(params), tuple(inputs), tuple(outputs))
