@@ -24,7 +24,8 @@ from nsc.frontend.parse import parse
 from nsc.frontend.pragmas import read_pragmas
 from nsc.frontend.preprocess import preprocess
 from nsc.frontend.program import Program, Signature
-from nsc.frontend.ranges import apply_ranges, check_pragma_names, parse_bounds, parse_range_option
+from nsc.frontend.ranges import (apply_ranges, check_duplicate_ranges, check_pragma_names, parse_bounds,
+                                 parse_range_option)
 from nsc.frontend.reach import reach
 from nsc.frontend.select import function_span, select_function
 from nsc.frontend.signature import build_signature
@@ -79,6 +80,7 @@ class _Unit:
         self.parameter_names = _parameter_names(self.index, self.path)
         self.main_spans = sorted(function_span(fn) for fn in self.index.function_definitions()
                                  if fn.coord.file == self.path)
+        check_duplicate_ranges(self.pragmas, self.main_spans, self.path)
 
     def program(self, function: str | None, ranges: dict | None, default_range) -> Program:
         index, path = self.index, self.path

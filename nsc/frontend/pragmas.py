@@ -2,7 +2,8 @@
 ``#if 0`` do not count; pragmas in headers are ignored):
 
     #pragma nsc surrogate              the next function definition is the target
-    #pragma nsc range NAME LO HI       sampling range of an input (NAME: a parameter, or one element ``a[2]``)
+    #pragma nsc range NAME LO HI       sampling range of an input (NAME: a parameter, or one element ``a[2]``);
+                                       LO and HI finite (inf/nan, e.g. ``INFINITY``, are errors)
     #pragma nsc shape NAME N           a pointer parameter points to N elements
 
 LO, HI and N are numbers or constant expressions over object-like macros (see arith.py), each written without
@@ -11,6 +12,7 @@ blanks or inside parentheses. Other pragmas (``omp``, ``GCC``, ``once``, ...) ar
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -29,6 +31,8 @@ class RangePragma:
     hi: float
     line: int
     col: int
+    lo_col: int = 0    # columns of LO and HI (0: unknown), for diagnostics about one bound
+    hi_col: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,17 +71,18 @@ def read_pragmas(pp: Preprocessed, source_text: str) -> NscPragmas:
             if len(args) != 3:
                 raise at.error("expected '#pragma nsc range NAME LO HI'", kind)
             name = _check_name(args[0], at)
-            lo, hi = (_number(a, pp.macros, at) for a in args[1:])
+            lo, hi = (_number(a, pp.macros, at, "a range") for a in args[1:])
             if not lo < hi:
                 raise at.error(f"empty range for '{name}': LO ({args[1]}) must be less than HI ({args[2]})", args[1])
-            found.ranges.append(RangePragma(name, lo, hi, pragma.line, at.col(args[0])))
+            found.ranges.append(RangePragma(name, lo, hi, pragma.line, at.col(args[0]), at.col(args[1]),
+                                            at.col(args[2])))
         elif kind == "shape":
             if len(args) != 2:
                 raise at.error("expected '#pragma nsc shape NAME N'", kind)
             name = _check_name(args[0], at)
             if "[" in name:
                 raise at.error(f"'#pragma nsc shape' names a parameter, not an element ('{name}')", args[0])
-            size = _number(args[1], pp.macros, at)
+            size = _number(args[1], pp.macros, at, "a shape")
             if size != int(size) or size < 1:
                 raise at.error(f"shape of '{name}' must be a positive integer (got {args[1]})", args[1])
             found.shapes.append(ShapePragma(name, int(size), pragma.line, at.col(args[0])))
@@ -108,8 +113,40 @@ def _check_name(text: str, at: _Locator) -> str:
     return text
 
 
-def _number(text: str, macros: dict[str, str], at: _Locator) -> float:
+def _number(text: str, macros: dict[str, str], at: _Locator, what: str) -> float:
     try:
         return arith.evaluate(text, macros)
     except ValueError as e:
+        infinite = non_finite_name(text, macros)
+        if infinite is not None:
+            raise at.error(f"'{infinite}' is not finite: {what} must be a finite number", text) from None
         raise at.error(str(e), text) from None
+
+
+# Names that stand for inf or nan: C's macros (also when <math.h> is not included) and the builtins nsc's
+# stand-in math.h expands them to; and the spellings Python or a shell user might try on the command line.
+_NON_FINITE = re.compile(r"^(?:INFINITY|NAN|HUGE_VAL[FL]?|__builtin_(?:inf|huge_val|nan)\w*|inf|infinity|nan)$",
+                         re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_LITERAL = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")   # decimal with an exponent: 1e400
+
+
+def non_finite_name(text: str, macros: dict[str, str] | None = None) -> str | None:
+    """The word in `text` (as written) that stands for inf or nan, directly or through macros, or a literal too
+    large for a double (1e400); else None."""
+    macros = macros or {}
+    for literal in _LITERAL.findall(text):
+        if math.isinf(float(literal)):
+            return literal
+
+    def reaches(word: str, depth: int) -> bool:
+        if _NON_FINITE.match(word):
+            return True
+        if depth > 32 or word not in macros:
+            return False
+        return any(reaches(w, depth + 1) for w in _WORD.findall(macros[word]))
+
+    for word in _WORD.findall(re.sub(r"\b\d\w*", " ", text)):  # (not the e or f of a literal like 1e3f)
+        if reaches(word, 0):
+            return word
+    return None

@@ -13,7 +13,8 @@ From cc's output (``-dD`` keeps ``#define`` lines in place) we keep:
     ``#pragma omp ...`` or ``#pragma once`` can never upset the parser);
   * the ``#pragma`` lines of the main file with their line numbers (nsc pragmas are read from these, so a pragma
     inside ``#if 0`` is ignored, as a compiler would);
-  * object-like macros, to evaluate pragma arguments such as ``M_PI`` or ``N``;
+  * object-like macros, to evaluate pragma arguments such as ``M_PI`` or ``N`` (the file's, its headers' and
+    ``-D`` ones; not cc's predefined ones);
   * the headers read (from the line markers): the user's headers only, not nsc's stand-ins, which are part of
     nsc rather than of the program (``nsc compile -MD`` lists what ``make`` should watch).
 """
@@ -118,8 +119,10 @@ def _scan(output: str, path: str) -> Preprocessed:
         marker = _MARKER.match(text)
         if marker:
             current, number = _unescape(marker.group(2)), int(marker.group(1))
-            in_builtin = current.startswith("<")
-            if in_builtin:
+            # cc's own macros ("<built-in>") are skipped; -D ones ("<command-line>", clang: "<command line>")
+            # are kept, so a range pragma can name them as it can a #define of the file.
+            in_builtin = current.startswith("<") and not current.startswith("<command")
+            if current.startswith("<"):
                 lines[i] = ""
             in_stand_in = _is_stand_in(current)
             if main_file is None:

@@ -7,33 +7,55 @@ sampler draws integers in [ceil(LO), floor(HI)]).
 
 When a file holds several functions with range pragmas for the same name, the pragma written with the target
 (inside it, or after the previous function definition and before it) wins; otherwise the last one in the file.
+Two pragmas for one name written with the same function are an error unless they agree.
+
+A range must be finite and fit the input's C type: an integer type's values (LP64: ``unsigned char`` 0..255,
+``int`` -2^31..2^31-1, ``long`` 64 bits, ``_Bool`` 0..1; for integers the sampled [ceil(LO), floor(HI)]),
+and for every input float32, in which the surrogate holds it (|LO|, |HI| <= 3.4028235e38, ``float``'s limit).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import replace
 
 from nsc.errors import NscError
 from nsc.frontend import arith
-from nsc.frontend.pragmas import NscPragmas, RangePragma
+from nsc.frontend.pragmas import NscPragmas, RangePragma, non_finite_name
 from nsc.frontend.program import Port
 
 _OPTION = re.compile(r"^\s*([A-Za-z_]\w*(?:\[\d+\])?)\s*=\s*(.+)$")
 
+# Values each integer type holds on LP64 (x86_64, aarch64 Linux; char is signed there).
+_INT_LIMITS = {
+    "_Bool": (0, 1), "char": (-2**7, 2**7 - 1), "signed char": (-2**7, 2**7 - 1), "unsigned char": (0, 2**8 - 1),
+    "short": (-2**15, 2**15 - 1), "unsigned short": (0, 2**16 - 1), "int": (-2**31, 2**31 - 1),
+    "unsigned int": (0, 2**32 - 1), "long": (-2**63, 2**63 - 1), "unsigned long": (0, 2**64 - 1),
+    "long long": (-2**63, 2**63 - 1), "unsigned long long": (0, 2**64 - 1),
+}
+FLOAT32_MAX = 3.4028235e38  # float's largest value as C writes it (FLT_MAX rounded); the surrogate's limit too
+
 
 def parse_bounds(text: str, what: str = "range") -> tuple[float, float]:
-    """``"LO:HI"`` -> (lo, hi) floats with LO < HI; NscError otherwise. LO/HI: numbers like -3.5 or 1e3."""
+    """``"LO:HI"`` -> (lo, hi) floats with LO < HI; NscError otherwise. LO/HI: finite numbers like -3.5 or 1e3."""
+    return _bounds(text, f"bad {what} '{text}'")
+
+
+def _bounds(text: str, bad: str) -> tuple[float, float]:
     parts = text.split(":")
     if len(parts) != 2:
-        raise NscError(f"bad {what} '{text}': expected LO:HI, e.g. 0:1 or -3.5:1e3")
+        raise NscError(f"{bad}: expected LO:HI, e.g. 0:1 or -3.5:1e3")
     try:
         lo, hi = (arith.evaluate(p) for p in parts)
     except ValueError as e:
-        raise NscError(f"bad {what} '{text}': {e}") from None
+        infinite = next((n for n in map(non_finite_name, parts) if n is not None), None)
+        if infinite is not None:
+            raise NscError(f"{bad}: '{infinite}' is not finite: a range must be finite") from None
+        raise NscError(f"{bad}: {e}") from None
     if not lo < hi:
-        raise NscError(f"bad {what} '{text}': LO ({parts[0].strip()}) must be less than HI ({parts[1].strip()})")
+        raise NscError(f"{bad}: LO ({parts[0].strip()}) must be less than HI ({parts[1].strip()})")
     return lo, hi
 
 
@@ -42,7 +64,7 @@ def parse_range_option(text: str) -> tuple[str, tuple[float, float]]:
     m = _OPTION.match(text)
     if not m:
         raise NscError(f"bad --range '{text}': expected NAME=LO:HI, e.g. x=0:1 or a[2]=-1:1")
-    return m.group(1), parse_bounds(m.group(2), f"--range '{text}'")
+    return m.group(1), _bounds(m.group(2), f"bad --range '{text}'")
 
 
 def apply_ranges(inputs: list[Port], pragmas: NscPragmas, target_lines: tuple[int, int],
@@ -59,26 +81,63 @@ def apply_ranges(inputs: list[Port], pragmas: NscPragmas, target_lines: tuple[in
     _check_cli_names(cli, inputs)
     chosen = _choose_pragmas(pragmas.ranges, target_lines)
 
-    result, missing = [], []
+    result, missing, covered = [], [], {}
     for port in inputs:
-        bounds = None
-        for source in (cli, chosen):
-            bounds = source.get(port.name) or source.get(port.param)
-            if bounds is not None:
-                break
+        bounds, origin = None, None
+        key = next((k for k in (port.name, port.param) if k in cli), None)
+        if key is not None:
+            bounds, origin = cli[key], ("--range", key)
+        else:
+            pragma = chosen.get(port.name) or chosen.get(port.param)
+            if pragma is not None:
+                bounds, origin = (pragma.lo, pragma.hi), pragma
         if bounds is None and port.ctype == "_Bool":
-            bounds = (0.0, 1.0)
-        if bounds is None:
-            bounds = default
+            bounds, origin = (0.0, 1.0), ("_Bool", port.name)
+        if bounds is None and default is not None:
+            bounds, origin = default, ("--default-range", port.name)
         if bounds is None:
             if port.param not in missing:
                 missing.append(port.param)
             result.append(port)
             continue
+        own = origin.name if isinstance(origin, RangePragma) else origin[1] if origin[0] == "--range" else None
+        if port.index is not None and own == port.name:  # an element's own range (a[2])
+            covered.setdefault(port.param, []).append(port.name)
+        _check_fits(port, float(bounds[0]), float(bounds[1]), origin, path)
         result.append(replace(port, lo=float(bounds[0]), hi=float(bounds[1])))
     if missing:
-        raise _missing_error(missing, param_coords, path)
+        raise _missing_error(missing, param_coords, path, result, covered)
     return result
+
+
+def _check_fits(port: Port, lo: float, hi: float, origin, path: str) -> None:
+    """NscError unless [lo, hi] fits the port's C type and float32 (see the module docstring), located at the
+    pragma's bound, or naming the command-line option."""
+    if port.ctype in _INT_LIMITS:
+        tmin, tmax = _INT_LIMITS[port.ctype]
+        low_bad, high_bad = math.ceil(lo) < tmin, math.floor(hi) > tmax
+        why = f"does not fit its type '{port.ctype}', which holds {tmin} to {tmax}"
+    else:
+        low_bad, high_bad = abs(lo) > FLOAT32_MAX, abs(hi) > FLOAT32_MAX
+        why = (f"does not fit its type 'float', which holds -{FLOAT32_MAX!r} to {FLOAT32_MAX!r}"
+               if port.ctype == "float" else
+               f"is too wide for the surrogate, which holds inputs as float32 (|LO|, |HI| <= {FLOAT32_MAX!r})")
+    if not (low_bad or high_bad):
+        return
+    if isinstance(origin, RangePragma):
+        col = (origin.lo_col if low_bad else origin.hi_col) or origin.col
+        raise NscError(f"range {_num(lo)} to {_num(hi)} of '{port.name}' {why}", path, origin.line, col)
+    option, key = origin
+    if option == "--range":
+        raise NscError(f"--range {key}={_num(lo)}:{_num(hi)}: range of '{key}' {why}")
+    raise NscError(f"{option} {_num(lo)}:{_num(hi)}: range of input '{port.name}' {why}")
+
+
+def _num(v: float) -> str:
+    """A bound as the user may have written it: 5000000000, 2.5, 1e+300 (never rounded)."""
+    if v == int(v) and abs(v) < 1e20:
+        return str(int(v))
+    return f"{v:g}" if float(f"{v:g}") == v else repr(v)
 
 
 def _checked_bounds(bounds, what: str) -> tuple[float, float]:
@@ -102,7 +161,7 @@ def _check_cli_names(cli: dict, inputs: list[Port]) -> None:
         raise NscError(f"--range names {names}, which is not an input (inputs: {listed})")
 
 
-def _choose_pragmas(found: list[RangePragma], target_lines: tuple[int, int]) -> dict[str, tuple[float, float]]:
+def _choose_pragmas(found: list[RangePragma], target_lines: tuple[int, int]) -> dict[str, RangePragma]:
     first, last = target_lines
     chosen: dict[str, RangePragma] = {}
     attached: dict[str, RangePragma] = {}
@@ -111,12 +170,20 @@ def _choose_pragmas(found: list[RangePragma], target_lines: tuple[int, int]) -> 
         if first <= p.line <= last:
             attached[p.name] = p
     chosen.update(attached)
-    return {name: (p.lo, p.hi) for name, p in chosen.items()}
+    return chosen
 
 
-def _missing_error(missing: list[str], param_coords: dict, path: str) -> NscError:
+def _missing_error(missing: list[str], param_coords: dict, path: str, result: list[Port],
+                   covered: dict[str, list[str]]) -> NscError:
     line, col = param_coords.get(missing[0], (None, None))
-    if len(missing) == 1:
+    if len(missing) == 1 and missing[0] in covered:
+        name = missing[0]
+        without = ", ".join(p.name for p in result if p.param == name and p.lo is None)
+        ranged = ", ".join(f"'{n}'" for n in covered[name])
+        message = (f"no range for {without}: only {ranged} of array '{name}' has one, and a range for an element "
+                   f"covers only that element; a range for the array covers every element: add "
+                   f"'#pragma nsc range {name} LO HI' or pass --range {name}=LO:HI")
+    elif len(missing) == 1:
         name = missing[0]
         message = (f"no range for input '{name}'; add '#pragma nsc range {name} LO HI' or pass "
                    f"--range {name}=LO:HI")
@@ -125,6 +192,19 @@ def _missing_error(missing: list[str], param_coords: dict, path: str) -> NscErro
         message = (f"no range for inputs {names}; add '#pragma nsc range NAME LO HI' for each or pass "
                    f"--range NAME=LO:HI (or --default-range LO:HI)")
     return NscError(message, path, line, col)
+
+
+def check_duplicate_ranges(pragmas: NscPragmas, function_spans, path: str) -> None:
+    """NscError at the second of two range pragmas for one name written with the same function (after the
+    previous definition, up to the end of this one) that disagree; agreeing ones are harmless."""
+    ends = sorted(end for _start, end in function_spans)
+    seen: dict[tuple[int, str], RangePragma] = {}
+    for p in pragmas.ranges:
+        first = seen.setdefault((bisect_left(ends, p.line), p.name), p)
+        if first is not p and (first.lo, first.hi) != (p.lo, p.hi):
+            raise NscError(f"conflicting ranges for '{p.name}': {_num(p.lo)} to {_num(p.hi)} here, "
+                           f"{_num(first.lo)} to {_num(first.hi)} at line {first.line}; keep one", path, p.line,
+                           p.col)
 
 
 def check_pragma_names(pragmas: NscPragmas, parameter_names: set[str], inputs: list[Port], path: str) -> None:
