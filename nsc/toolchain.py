@@ -104,7 +104,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     sig = program.signature
     return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
             "n_out": sig.n_out, "inputs": sig.input_names, "outputs": sig.output_names, "compiler": compiler_id,
-            "init": init, "notes": list(notes), "depfile": depfile,
+            "init": init, "notes": list(program.notes) + list(notes), "depfile": depfile,
             "compiled_exactly": bool(params.extra.get("exact", False))}
 
 
@@ -119,6 +119,8 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     sig = program.signature
     if output:
         _check_output_dir(output, [str(path), inputs_path])
+    for note in program.notes:
+        print(f"{path}: warning: {note}", file=sys.stderr)
     inputs = None
     if inputs_path is not None:
         inputs, warnings = data.read_inputs(inputs_path, sig.input_names)

@@ -510,3 +510,25 @@ def test_every_example_samples_through_the_front_end():
         assert res.x.shape == (256, prog.signature.n_in) and res.y.shape == (256, prog.signature.n_out)
         lo, hi = prog.signature.ranges()
         assert np.all((res.x >= lo) & (res.x <= hi)), path.name
+
+
+# --------------------------------------------------------------------------------------------- state
+
+def test_file_scope_state_is_reset_before_every_call(tmp_path):
+    """A function that writes a global gives every sample from the program's initial state (a surrogate models
+    one call; the running total made samples depend on their order). A static local cannot be reset: a warning."""
+    from nsc.frontend import load_program
+
+    path = tmp_path / "acc.c"
+    path.write_text("static double acc = 1.0;\nstatic int calls[2];\n#pragma nsc range x -1 1\n"
+                    "double f(double x) { acc += x; calls[0]++; return acc + calls[0]; }\n")
+    prog = load_program(str(path))
+    assert prog.signature.state == ("acc", "calls")
+    assert "writes file-scope state (acc, calls)" in prog.notes[0]
+    assert Signature.loads(prog.signature.dumps()) == prog.signature
+    result = sample_program(prog, n=50, seed=1)
+    np.testing.assert_allclose(result.y[:, 0], 1.0 + result.x[:, 0] + 1.0, rtol=0, atol=1e-15)
+
+    path.write_text("#pragma nsc range x -1 1\ndouble f(double x) { static double s; s += x; return s; }\n")
+    prog = load_program(str(path))
+    assert prog.signature.state == () and "static local 's' (line 2)" in prog.notes[0]

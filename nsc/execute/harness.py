@@ -56,6 +56,16 @@ def call_stub(stub_name: str, signature: Signature) -> str:
     params = {p.name: (k, p) for k, p in enumerate(signature.params)}
     lines = [f"static void {stub_name}(const double *nsc__in, double *nsc__out) {{"]
 
+    # File-scope state the function writes: saved at the first call, put back before every later one, so each
+    # sample is one call from the program's initial state (frontend/state.py).
+    if signature.state:
+        lines.append("    static int nsc__saved = 0;")
+        for j, name in enumerate(signature.state):
+            lines.append(f"    static unsigned char nsc__state_{j}[sizeof({name})];")
+            lines.append(f"    if (nsc__saved) __builtin_memcpy((void *)&{name}, nsc__state_{j}, sizeof({name}));")
+            lines.append(f"    else __builtin_memcpy(nsc__state_{j}, (const void *)&{name}, sizeof({name}));")
+        lines.append("    nsc__saved = 1;")
+
     # Locals: by-value scalars and zero-initialised arrays for pointer/array parameters.
     for k, p in enumerate(signature.params):
         local = _param_local(k)

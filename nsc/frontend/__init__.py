@@ -30,6 +30,7 @@ from nsc.frontend.reach import reach
 from nsc.frontend.select import function_span, select_function
 from nsc.frontend.signature import build_signature
 from nsc.frontend.source import read_source
+from nsc.frontend.state import written_state
 from nsc.frontend.tokens import tokens_of
 
 __all__ = ["load_program", "load_programs", "parse_range_option", "parse_bounds"]
@@ -92,13 +93,14 @@ class _Unit:
         check_pragma_names(self.pragmas, self.parameter_names, parts.inputs, path)
         inputs = apply_ranges(parts.inputs, self.pragmas, self._pragma_lines(target), ranges, default_range,
                               parts.param_coords, path)
+        state, statics = written_state(reached, index)
         signature = Signature(target.decl.name, parts.return_ctype, tuple(parts.params), tuple(inputs),
-                              tuple(parts.outputs))
+                              tuple(parts.outputs), tuple(state))
         exts = canonical_exts(reached, index)
         return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
                        signature=signature, include_dirs=self.include_dirs, defines=self.defines,
                        headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature),
-                       linear=linearize_function(exts, signature))
+                       linear=linearize_function(exts, signature), notes=_state_notes(state, statics))
 
     def _pragma_lines(self, target) -> tuple[int, int]:
         """Lines whose range pragmas belong to the target: after the end of the previous function of the main
@@ -108,6 +110,17 @@ class _Unit:
         if target.coord.file == self.path:
             previous_end = max([end for start, end in self.main_spans if end < first], default=0)
         return previous_end + 1, last
+
+
+def _state_notes(state: list[str], statics: list) -> tuple[str, ...]:
+    notes = []
+    if state:
+        notes.append(f"the function writes file-scope state ({', '.join(state)}); each sample is one call from "
+                     "the program's initial state, as a surrogate models it")
+    for name, coord in statics:
+        notes.append(f"the function writes the static local '{name}' (line {coord.line}), which nsc cannot reset: "
+                     "a sample may depend on the calls before it")
+    return tuple(notes)
 
 
 def _define_pair(define) -> tuple[str, str]:

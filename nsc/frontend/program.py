@@ -87,13 +87,15 @@ class Param:
 
 @dataclass(frozen=True)
 class Signature:
-    """What a surrogate computes: inputs (with ranges) and outputs, each in column order."""
+    """What a surrogate computes: inputs (with ranges) and outputs, each in column order. state: the file-scope
+    variables the function writes, which the harness resets before every call (frontend/state.py)."""
 
     function: str
     return_ctype: str | None  # None for void
     params: tuple[Param, ...]
     inputs: tuple[Port, ...]
     outputs: tuple[Port, ...]
+    state: tuple[str, ...] = ()
 
     @property
     def n_in(self) -> int:
@@ -128,6 +130,7 @@ class Signature:
             "params": [p.to_json() for p in self.params],
             "inputs": [p.to_json() for p in self.inputs],
             "outputs": [p.to_json() for p in self.outputs],
+            **({"state": list(self.state)} if self.state else {}),
         }
 
     def dumps(self) -> str:
@@ -140,6 +143,7 @@ class Signature:
             tuple(Param.from_json(p) for p in d["params"]),
             tuple(Port.from_json(p) for p in d["inputs"]),
             tuple(Port.from_json(p) for p in d["outputs"]),
+            tuple(d.get("state", ())),
         )
 
     @classmethod
@@ -182,6 +186,7 @@ class Program:
                   None if not computed.
     linear:       the target's statistical linearisation over its input box (linearize.py: a Linearization), or
                   the Unsupported reason there is none; None if not computed.
+    notes:        the front-end's warnings about the program (state kept between calls: frontend/state.py).
     """
 
     path: str
@@ -194,6 +199,7 @@ class Program:
     tokens: tuple[Token, ...] = field(default_factory=tuple)
     flows: object = None
     linear: object = None
+    notes: tuple[str, ...] = ()
 
     @property
     def function(self) -> str:
