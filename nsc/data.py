@@ -224,6 +224,10 @@ def _read_csv(raw: bytes, path: str) -> _Raw:
     except UnicodeDecodeError:
         raise NscError("not a CSV file (the first line is not UTF-8 text)", path, 1) from None
     names = [n.strip() for n in next(csv.reader([header]))]
+    if len(names) == 1 and any(sep in names[0] for sep in ";\t"):
+        sep = "a semicolon" if ";" in names[0] else "a tab"
+        raise NscError(f"the header is one column '{names[0]}': columns must be separated by commas, not by {sep}",
+                       path, 1)
     if not names or any(not n for n in names):
         raise NscError("the header row has an empty column name", path, 1)
     seen = set()

@@ -126,6 +126,7 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
         inputs, warnings = data.read_inputs(inputs_path, sig.input_names)
         for w in warnings:
             print(f"{inputs_path}: warning: {w}", file=sys.stderr)
+        _check_integer_inputs(inputs, sig, inputs_path)
     result = sample_program(program, n=n, seed=seed, keep_nonfinite=keep_nonfinite, inputs=inputs,
                             timeout=timeout, memory_mb=memory_mb)
     if result.error is not None:  # nothing half-written: a make rule must not see a target from a failed run
@@ -134,6 +135,19 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     return {"output": output, "program": str(path), "function": sig.function, "n_rows": int(result.x.shape[0]),
             "n_requested": int(result.n_requested), "n_nonfinite_dropped": int(result.n_nonfinite_dropped),
             "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed}
+
+
+def _check_integer_inputs(x, sig, path) -> None:
+    """An integer input given a fraction: C would truncate it, so the samples would record a value the program
+    never saw."""
+    import numpy as np
+
+    for col in np.flatnonzero(sig.integer_inputs()):
+        bad = np.flatnonzero(x[:, col] != np.trunc(x[:, col]))
+        if bad.size:
+            port, value = sig.inputs[col], float(x[bad[0], col])
+            raise NscError(f"input '{port.name}' is an integer ({port.ctype}), but row {bad[0] + 1} gives it "
+                           f"{value!r} (the program would see {int(value)})", path)
 
 
 # ----------------------------------------------------------------------------------------------- run

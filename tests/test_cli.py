@@ -358,6 +358,24 @@ def test_compiler_limits_name_the_program(tmp_path):
     assert_user_error(nsc("compile", src, "-o", tmp_path / "w.onnx"), f"{src}: error: 'f' has 17 outputs")
 
 
+def test_sample_inputs_with_a_fraction_for_an_integer_input(tmp_path):
+    """C would truncate it, so the samples would record 1.5 for a program that computed with 1."""
+    src = write(tmp_path, "t.c", "#pragma nsc range k 0 4\n#pragma nsc range x 0 1\n"
+                                 "double f(int k, double x) { return k * x; }\n")
+    (tmp_path / "q.csv").write_text("k,x\n1,0.5\n1.5,0.5\n")
+    r = nsc("sample", src, "--inputs", tmp_path / "q.csv", "-o", tmp_path / "d.csv")
+    assert_user_error(r, "input 'k' is an integer (int), but row 2 gives it 1.5 (the program would see 1)")
+    assert not (tmp_path / "d.csv").exists()
+
+
+def test_semicolon_separated_csv_says_so(tmp_path, poly):
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    (tmp_path / "in.csv").write_text("x;y\n0.5;1\n")
+    assert_user_error(nsc("run", model, "--inputs", tmp_path / "in.csv"),
+                      "columns must be separated by commas, not by a semicolon")
+
+
 def test_ctrl_c_during_finetune_leaves_the_previous_output(tmp_path):
     model, data, out = tmp_path / "bs.onnx", tmp_path / "d.csv", tmp_path / "out.onnx"
     nsc("compile", BS, "--init", "random", "-o", model)
