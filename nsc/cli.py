@@ -203,8 +203,9 @@ def finetune(model, data, output, epochs, lr, batch_size, val_frac, patience, se
     if as_json:
         _print_json(summary)
     else:
-        click.echo(f"{summary['output']}: {summary['epochs']} epochs (best {summary['best_epoch']}), validation "
-                   f"RMSE {', '.join(f'{v:.6g}' for v in summary['val_rmse'])}, rel-RMSE {summary['val_rel_rmse']:.4f}")
+        from nsc.surrogate.finetune import format_report
+
+        click.echo(f"{summary['output']}: {format_report(summary)}")
 
 
 @main.command()

@@ -87,7 +87,7 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
     from nsc.compiler import compile_params
     from nsc.surrogate import finetune
 
-    budgets = sorted(budgets)
+    budgets = sorted(set(budgets))  # in increasing order whatever the order given; the JSON lists them so
     b_max = budgets[-1]
     x_test, y_test = _draw(program, test_size, TEST_SEED)
     pools = [_draw(program, b_max, seed) for seed in range(1, seeds + 1)] if b_max > 0 else []
@@ -127,8 +127,8 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
                      for init in inits},
         "rel_rmse_per_seed": curves,
     }
-    if "compiled" in inits and 0 in budgets:
-        result["zero_shot"] = result["rel_rmse"]["compiled"][budgets.index(0)]
+    # None (JSON null): not measured, i.e. compiled init not run or no budget 0
+    result["zero_shot"] = result["rel_rmse"]["compiled"][0] if "compiled" in inits and budgets[0] == 0 else None
     if "random" in inits and b_max > 0:
         for init in (i for i in inits if i != "random"):
             ratios, epoch_ratios = [], []
@@ -154,6 +154,13 @@ def _median_or_none(values):
 
 def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
                       echo=print) -> dict:
+    from nsc.compiler.hypernet import INITS
+
+    inits = tuple(dict.fromkeys(inits))  # each once, in the order given
+    for init in inits or [None]:  # checked before any sampling or fine-tuning
+        if init not in INITS:
+            raise NscError(("no initialisation given" if init is None else f"unknown initialisation '{init}'")
+                           + f" (choose from {', '.join(INITS)})")
     per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo) for p in programs]
     return {"definitions": __doc__.strip(), "summary": summarise(per_program, inits), "per_program": per_program}
 
@@ -161,6 +168,11 @@ def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "
 def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) -> dict:
     """The summary over programs of `evaluate_program` results (also re-run on stored results by bench/)."""
     summary = {"programs": len(per_program)}
+    positive = any(b > 0 for r in per_program for b in r["budgets"])
+    # data efficiency and epoch ratio are measured against random init after fine-tuning; without either, every
+    # figure below is None (JSON null, never a 0 that reads as measured) and "not_measured" says why
+    not_measured = ("data efficiency and epoch ratio need the random init" if "random" not in inits else
+                    "data efficiency and epoch ratio need a positive budget" if not positive else None)
     for init in inits:
         if init == "random":
             continue
@@ -170,12 +182,16 @@ def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) 
         # a program whose initialisation already beats random init's largest budget before any fine-tuning has
         # the largest possible ratio (max budget / 1); reported apart so it cannot hide how the rest does
         before = [v is not None and v >= r["budgets"][-1] for v, r in zip(de, scored)]
+
+        def count(flags):
+            return sum(flags) if scored else None
+
         summary[init] = {
             "data_efficiency_geomean": _geomean(de), "data_efficiency_median": _median(de),
-            "data_efficiency_not_reached": sum(v is None for v in de),
+            "data_efficiency_not_reached": count(v is None for v in de),
             "epoch_ratio_geomean": _geomean(er), "epoch_ratio_median": _median(er),
-            "epoch_ratio_not_reached": sum(v is None for v in er),
-            "reached_before_finetuning": sum(before),
+            "epoch_ratio_not_reached": count(v is None for v in er),
+            "reached_before_finetuning": count(before),
             "data_efficiency_geomean_others": _geomean([v for v, b in zip(de, before) if not b]),
             "epoch_ratio_geomean_others": _geomean([v for v, b in zip(er, before) if not b]),
             # the same geometric means for each seed alone (one fine-tuning run per program): their spread is
@@ -186,11 +202,13 @@ def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) 
             # every initialisation approaches the same error floor
             "error_ratio_geomean_others": _error_ratios([r for r, b in zip(scored, before) if not b], init),
         }
-    zs = [r["zero_shot"] for r in per_program if "zero_shot" in r]
-    if zs:
-        summary["zero_shot_median"] = _median(zs)
-        summary["zero_shot_geomean"] = _geomean(zs)
-    if {"compiled", "unconditioned"} <= set(inits):
+        if not scored:
+            summary[init]["not_measured"] = not_measured or "data efficiency and epoch ratio were not measured"
+    # zero-shot needs compiled init and budget 0; None (JSON null) where not measured
+    zs = [r["zero_shot"] for r in per_program if r.get("zero_shot") is not None]
+    summary["zero_shot_median"] = _median(zs)
+    summary["zero_shot_geomean"] = _geomean(zs)
+    if {"compiled", "unconditioned"} <= set(inits) and positive:
         # Compiled beats unconditioned on a program when its median learning curve is lower on average
         # (mean log rel-RMSE over the positive budgets).
         def score(r, init):
@@ -225,7 +243,8 @@ def format_table(results: dict) -> str:
         return "not reached" if value is None else f"{value:.2f}x"
 
     for r in results["per_program"]:
-        cells = [r["program"], f"{r['zero_shot']:.3f}" if "zero_shot" in r else "-"]
+        zero_shot = r.get("zero_shot")
+        cells = [r["program"], "-" if zero_shot is None else f"{zero_shot:.3f}"]
         for init in ("random", "compiled", "unconditioned"):
             curve = r["rel_rmse"].get(init)
             cells.append(f"{curve[-1]:.4f}" if curve else "-")
@@ -235,18 +254,34 @@ def format_table(results: dict) -> str:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
-    s = results["summary"]
+    summary = _summary_lines(results["summary"])
+    return "\n".join(out + ([""] if summary else []) + summary) + "\n"
+
+
+def _summary_lines(s: dict) -> list:
+    """The text summary under the table: only figures that were measured, and why the others were not (an init
+    or budget 0 not run). Each line's wording is the same as in the full run where the figure exists."""
+    out = []
+
+    def ratios(x):  # "data efficiency geomean 2.00x, epoch ratio geomean 1.00x", or why they were not measured
+        if x.get("data_efficiency_geomean") is None:
+            return x.get("not_measured", "data efficiency and epoch ratio were not measured")
+        return (f"data efficiency geomean {x['data_efficiency_geomean']:.2f}x, epoch ratio geomean "
+                f"{x['epoch_ratio_geomean']:.2f}x")
+
     if "compiled" in s:
         c = s["compiled"]
-        out.append("")
-        out.append(f"compiled: data efficiency geomean {c['data_efficiency_geomean']:.2f}x, epoch ratio geomean "
-                   f"{c['epoch_ratio_geomean']:.2f}x, zero-shot median rel-RMSE {s.get('zero_shot_median', 0):.3f}")
+        zero_shot = (f"zero-shot median rel-RMSE {s['zero_shot_median']:.3f}" if s.get("zero_shot_median") is not None
+                     else "zero-shot not measured (it needs budget 0)")
+        out.append(f"compiled: {ratios(c)}, {zero_shot}" if c.get("data_efficiency_geomean") is not None
+                   else f"compiled: {zero_shot}; {ratios(c)}")
         if c.get("reached_before_finetuning"):
             others = c["data_efficiency_geomean_others"]
             out.append(f"  {c['reached_before_finetuning']} program(s) beat random init's largest budget before "
-                       f"fine-tuning; the others: data efficiency geomean "
-                       + (f"{others:.2f}x, epoch ratio geomean {c['epoch_ratio_geomean_others']:.2f}x"
-                          if others is not None else "-"))
+                       f"fine-tuning; "
+                       + (f"the others: data efficiency geomean {others:.2f}x, epoch ratio geomean "
+                          f"{c['epoch_ratio_geomean_others']:.2f}x" if others is not None
+                          else "that is every program, so there are no others to average"))
         if c.get("error_ratio_geomean_others"):
             out.append(f"  the {'others' if c.get('reached_before_finetuning') else 'programs'}' rel-RMSE as a share "
                        f"of random init's (geomean) after fine-tuning on "
@@ -256,11 +291,13 @@ def format_table(results: dict) -> str:
                        + ", ".join(f"{v:.2f}x" for v in c["data_efficiency_geomean_per_seed"])
                        + "; epoch ratio geomean " + ", ".join(f"{v:.2f}x" for v in c["epoch_ratio_geomean_per_seed"]))
     if "unconditioned" in s:
-        u = s["unconditioned"]
-        out.append(f"unconditioned: data efficiency geomean {u['data_efficiency_geomean']:.2f}x, epoch ratio "
-                   f"geomean {u['epoch_ratio_geomean']:.2f}x; compiled beats unconditioned on "
-                   f"{s.get('compiled_beats_unconditioned', '?')} programs")
-    return "\n".join(out) + "\n"
+        beats = s.get("compiled_beats_unconditioned")  # absent unless compiled init ran with a positive budget
+        out.append(f"unconditioned: {ratios(s['unconditioned'])}"
+                   + (f"; compiled beats unconditioned on {beats} programs" if beats is not None else ""))
+    if not out and s.get("programs"):
+        out.append("random init alone: zero-shot, data efficiency and epoch ratio need the compiled or "
+                   "unconditioned init")
+    return out
 
 
 def plot_curves(results: dict, path: str) -> None:

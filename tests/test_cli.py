@@ -376,6 +376,16 @@ def test_semicolon_separated_csv_says_so(tmp_path, poly):
                       "columns must be separated by commas, not by a semicolon")
 
 
+def test_finetune_without_a_validation_split_reports_the_training_error(tmp_path, poly):
+    model, one = tmp_path / "p.onnx", tmp_path / "one.csv"
+    assert nsc("compile", poly, "-o", model).exit_code == 0
+    assert nsc("sample", poly, "-n", "1", "-o", one).exit_code == 0
+    for extra in ([], ["--val-frac", "0"]):
+        r = nsc("finetune", model, one, "-o", tmp_path / "t.onnx", "--epochs", "3", *extra)
+        assert r.exit_code == 0, r.output
+        assert "no validation split (1 row): training RMSE" in r.output and "validation RMSE" not in r.output
+
+
 def test_ctrl_c_during_finetune_leaves_the_previous_output(tmp_path):
     model, data, out = tmp_path / "bs.onnx", tmp_path / "d.csv", tmp_path / "out.onnx"
     nsc("compile", BS, "--init", "random", "-o", model)

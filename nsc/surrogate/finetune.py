@@ -90,19 +90,41 @@ class FinetuneResult:
     train_history: np.ndarray  # [epochs + 1]; [0] full training set before training, then mean minibatch loss
     train_rmse: list[float]  # per output column
     val_rmse: list[float]
-    train_rel_rmse: float  # mean over output columns of RMSE / std of the member's data (NOTES.md section 5)
-    val_rel_rmse: float
+    # mean over output columns of RMSE / std of the member's data (NOTES.md section 5); None over fewer than 2 rows
+    # (one row's error over a std of one or two values says nothing: 1 row's std is the float floor, and a 1/1
+    # split scores 2.0 by construction)
+    train_rel_rmse: float | None
+    val_rel_rmse: float | None
     train_rows: np.ndarray  # indices of the member's rows used for training / validation (equal when no split)
     val_rows: np.ndarray
     recipe: dict = field(default_factory=dict)
 
     def history_entry(self, **extra) -> dict:
-        """A JSON-ready dict for the surrogate's nsc.history (add e.g. data_sha256=... via `extra`)."""
-        entry = {"step": "finetune", "n_train": self.n_train, "n_val": self.n_val, "epochs": self.epochs,
-                 "best_epoch": self.best_epoch, "val_rmse": self.val_rmse, "val_rel_rmse": self.val_rel_rmse,
-                 "train_rel_rmse": self.train_rel_rmse, "recipe": self.recipe}
+        """A JSON-ready dict for the surrogate's nsc.history (add e.g. data_sha256=... via `extra`). Without a
+        validation split the validation figures are None (JSON null): the training figures are all there is."""
+        entry = {"step": "finetune", "n_train": self.n_train, "n_val": self.n_val, "split": self.split,
+                 "epochs": self.epochs, "best_epoch": self.best_epoch,
+                 "val_rmse": self.val_rmse if self.split else None,
+                 "val_rel_rmse": self.val_rel_rmse if self.split else None,
+                 "train_rmse": self.train_rmse, "train_rel_rmse": self.train_rel_rmse, "recipe": self.recipe}
         entry.update(extra)
         return entry
+
+
+def format_report(entry: dict) -> str:
+    """One line on a fine-tuning run from its history entry (or `nsc finetune --json`'s summary): the validation
+    error, or where there is no validation split the training error, saying so; a rel-RMSE only over 2 or more
+    rows."""
+    def errors(rmse, rel, where=""):
+        return (", ".join(f"{v:.6g}" for v in rmse)
+                + (f", rel-RMSE {rel:.4f}" if rel is not None else f"{where} (no rel-RMSE: it needs at least 2 rows)"))
+
+    head = f"{entry['epochs']} epochs (best {entry['best_epoch']}), "
+    if entry["n_val"] > 0:
+        return head + "validation RMSE " + errors(entry["val_rmse"], entry["val_rel_rmse"], f" on {entry['n_val']} row")
+    n = entry["n_train"]
+    return (head + f"no validation split ({f'{n} row' if n < 2 else 'validation fraction 0'}): training RMSE "
+            + errors(entry["train_rmse"], entry["train_rel_rmse"]))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -505,7 +527,7 @@ class _Engine:
                 m["train_rows"].copy(), m["val_rows"].copy(), recipe)
         return out
 
-    def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray) -> tuple[list[float], float]:
+    def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray) -> tuple[list[float], float | None]:
         flat = self._tensor(self.layout.flatten(params)).unsqueeze(0)
         u = m["u"][rows]
         with torch.no_grad():  # in row chunks, like _member_losses
@@ -513,4 +535,4 @@ class _Engine:
                                 .cpu().numpy() for i in range(0, len(u), 1 << 14)])
         pred = v.astype(np.float64) * params.out_scale + params.out_shift
         rmse = np.sqrt(np.mean((pred - m["y"][rows]) ** 2, axis=0))
-        return [float(e) for e in rmse], float(np.mean(rmse / m["data_std"]))
+        return [float(e) for e in rmse], float(np.mean(rmse / m["data_std"])) if len(rows) > 1 else None
