@@ -230,6 +230,7 @@ def inspect(model, as_json):
 
 @main.command(name="eval")
 @click.argument("programs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_program_options
 @click.option("--budgets", default="0,16,32,64,128,256,512,1024", show_default=True,
               help="Comma-separated training-set sizes.")
 @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True)
@@ -237,10 +238,11 @@ def inspect(model, as_json):
               help="Comma-separated initialisations to compare.")
 @click.option("--test-size", type=click.IntRange(min=100), default=2000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON on stdout.")
-@click.option("--plot", metavar="OUT.png", help="Write the learning curves to a PNG.")
+@click.option("--plot", metavar="OUT.png", help="Write the learning curves to a PNG (or .svg, .pdf).")
 @click.option("-o", "--output", metavar="OUT.json", help="Also write the JSON results to a file.")
 @_fail_cleanly
-def evaluate(programs, budgets, seeds, inits, test_size, as_json, plot, output):
+def evaluate(programs, function, ranges, default_range, include_dirs, defines, budgets, seeds, inits, test_size,
+             as_json, plot, output):
     """Measure compiled vs random vs unconditioned initialisation (NOTES.md section 5).
 
     \b
@@ -251,7 +253,8 @@ def evaluate(programs, budgets, seeds, inits, test_size, as_json, plot, output):
 
     results = toolchain.evaluate_files(list(programs), budgets=budgets, seeds=seeds, inits=inits,
                                        test_size=test_size, plot=plot, output=output,
-                                       echo=lambda msg: click.echo(msg, err=True))
+                                       echo=lambda msg: click.echo(msg, err=True),
+                                       **_program_kwargs(function, ranges, default_range, include_dirs, defines))
     if as_json:
         _print_json(results)
     else:

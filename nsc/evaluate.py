@@ -20,6 +20,7 @@ surrogate is fine-tuned with the one recipe of nsc.surrogate.finetune, all at on
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -161,7 +162,14 @@ def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "
         if init not in INITS:
             raise NscError(("no initialisation given" if init is None else f"unknown initialisation '{init}'")
                            + f" (choose from {', '.join(INITS)})")
-    per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo) for p in programs]
+    per_program = []
+    for p in programs:
+        try:
+            per_program.append(evaluate_program(p, budgets, seeds, inits, test_size, echo))
+        except NscError as e:  # (the compiler's limits on a program: name the program, as every other error does)
+            if e.path is None:
+                e.path = p.path
+            raise
     return {"definitions": __doc__.strip(), "summary": summarise(per_program, inits), "per_program": per_program}
 
 
@@ -300,6 +308,17 @@ def _summary_lines(s: dict) -> list:
     return out
 
 
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def plot_format(path: str) -> str:
+    """The plot's file format, from its name (curves.svg is SVG, not PNG bytes under that name)."""
+    suffix = os.path.splitext(str(path))[1].lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise NscError(f"--plot '{path}': name the file .png, .svg or .pdf")
+    return suffix
+
+
 def plot_curves(results: dict, path: str) -> None:
     """Learning curves (rel-RMSE vs budget, median over seeds with the seed range shaded), one panel each."""
     import matplotlib
@@ -336,6 +355,6 @@ def plot_curves(results: dict, path: str) -> None:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    fig.savefig(buf, format=plot_format(path), dpi=100)
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())

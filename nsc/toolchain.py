@@ -61,6 +61,17 @@ def _check_output_dir(path: str, inputs=()) -> None:
             raise NscError("the input file is the same as the output file (-o)", path=str(source))
 
 
+def _check_distinct(**outputs) -> None:
+    """Two outputs of one command must be two files: the second would replace the first after it was written."""
+    seen = {}
+    for option, out in outputs.items():
+        if out:
+            key = os.path.realpath(out)
+            if key in seen:
+                raise NscError(f"{seen[key]} and {option} name the same file '{out}': give each output its own name")
+            seen[key] = option
+
+
 def write_depfile(target: str, deps: list[str], depfile: str) -> None:
     """A make rule `target: deps...` (spaces escaped), written atomically."""
     from nsc.data import atomic_write_text
@@ -84,7 +95,8 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     _check_output_dir(output, [str(path), *program.headers])
     if write_md or depfile:
         depfile = depfile or str(Path(output).with_suffix(".d"))
-        _check_output_dir(depfile, [str(path), *program.headers, output])
+        _check_output_dir(depfile, [str(path), *program.headers])
+        _check_distinct(**{"-o": output, "the depfile": depfile})
     try:
         params, compiler_id, notes = compile_params(program, init=init, seed=seed)
     except NscError as e:  # (the compiler's limits on a program: name the program, as every other error does)
@@ -138,16 +150,24 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
 
 
 def _check_integer_inputs(x, sig, path) -> None:
-    """An integer input given a fraction: C would truncate it, so the samples would record a value the program
-    never saw."""
+    """An integer input given a fraction, or a value its type does not hold: C would truncate or wrap it, so the
+    samples would record a value the program never saw."""
     import numpy as np
 
+    from nsc.frontend.program import INTEGER_LIMITS
+
     for col in np.flatnonzero(sig.integer_inputs()):
+        port = sig.inputs[col]
         bad = np.flatnonzero(x[:, col] != np.trunc(x[:, col]))
         if bad.size:
-            port, value = sig.inputs[col], float(x[bad[0], col])
+            value = float(x[bad[0], col])
             raise NscError(f"input '{port.name}' is an integer ({port.ctype}), but row {bad[0] + 1} gives it "
                            f"{value!r} (the program would see {int(value)})", path)
+        tmin, tmax = INTEGER_LIMITS.get(port.ctype, (-np.inf, np.inf))
+        bad = np.flatnonzero((x[:, col] < tmin) | (x[:, col] > tmax))
+        if bad.size:
+            raise NscError(f"input '{port.name}' is of type '{port.ctype}', which holds {tmin} to {tmax}, but row "
+                           f"{bad[0] + 1} gives it {int(x[bad[0], col])}", path)
 
 
 # ----------------------------------------------------------------------------------------------- run
@@ -259,7 +279,7 @@ def format_inspection(info: dict) -> str:
 # ----------------------------------------------------------------------------------------------- eval
 
 def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits="random,compiled,unconditioned",
-                   test_size=2000, plot=None, output=None, echo=print):
+                   test_size=2000, plot=None, output=None, echo=print, **program_options):
     from nsc import evaluate
 
     try:
@@ -272,7 +292,10 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     for path in (plot, output):
         if path:
             _check_output_dir(path, list(paths))
-    programs = [load_program(p) for p in paths]
+    _check_distinct(**{"--plot": plot, "-o": output})
+    if plot:
+        evaluate.plot_format(plot)
+    programs = [load_program(p, **program_options) for p in paths]
     results = evaluate.evaluate_programs(programs, budgets=budget_list, seeds=seeds, inits=init_list,
                                          test_size=test_size, echo=echo)
     if output:

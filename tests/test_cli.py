@@ -386,6 +386,45 @@ def test_finetune_without_a_validation_split_reports_the_training_error(tmp_path
         assert "no validation split (1 row): training RMSE" in r.output and "validation RMSE" not in r.output
 
 
+def test_two_outputs_of_one_command_are_two_files(tmp_path, poly):
+    r = nsc("compile", poly, "--init", "random", "-o", tmp_path / "p.d", "-MD")
+    assert_user_error(r, "-o and the depfile name the same file")
+    assert not (tmp_path / "p.d").exists()
+    r = nsc("eval", poly, "--budgets", "0", "--seeds", "1", "--inits", "random", "--plot", tmp_path / "e.json",
+            "-o", tmp_path / "e.json")
+    assert_user_error(r, "--plot and -o name the same file")
+    assert_user_error(nsc("eval", poly, "--budgets", "0", "--plot", tmp_path / "e.txt"), ".png, .svg or .pdf")
+
+
+def test_eval_takes_the_program_options(tmp_path):
+    src = write(tmp_path, "two.c", "double g1(double x) { return 2 * x; }\ndouble g2(double y) { return y; }\n")
+    r = nsc("eval", src, "-f", "g1", "--range", "x=0:1", "--budgets", "0,16", "--seeds", "1", "--inits",
+            "random,compiled", "--test-size", "100", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["per_program"][0]["rel_rmse"]["compiled"][0] < 1e-3  # 2 x: compiled exactly
+
+
+def test_integer_inputs_out_of_their_type_and_past_int64(tmp_path):
+    src = write(tmp_path, "u.c", "#pragma nsc range c 0 255\n#pragma nsc range a 0 18446744073709551615\n"
+                                 "double f(unsigned char c, unsigned long long a) { return c + (double)(a >> 60); }\n")
+    r = nsc("sample", src, "-n", "20", "-o", tmp_path / "d.csv")  # the type's largest value, past int64
+    assert r.exit_code == 0, r.output
+    a = np.loadtxt(tmp_path / "d.csv", delimiter=",", skiprows=1)[:, 1]
+    assert (a >= 0).all() and (a <= 2.0 ** 64).all() and a.max() > 2.0 ** 63
+    (tmp_path / "q.csv").write_text("c,a\n300,1\n")
+    assert_user_error(nsc("sample", src, "--inputs", tmp_path / "q.csv"),
+                      "input 'c' is of type 'unsigned char', which holds 0 to 255, but row 1 gives it 300")
+    assert_user_error(nsc("compile", src, "--range", "c=1.2:1.7", "--init", "random", "-o", tmp_path / "u.onnx"),
+                      "holds no integer")
+
+
+def test_rand_is_reported(tmp_path):
+    src = write(tmp_path, "r.c", "#include <stdlib.h>\n#pragma nsc range x 0 1\n"
+                                 "double f(double x) { return x + rand() / (double)RAND_MAX; }\n")
+    r = nsc("sample", src, "-n", "3")
+    assert r.exit_code == 0 and "calls rand(): outputs differ from call to call" in r.output
+
+
 def test_ctrl_c_during_finetune_leaves_the_previous_output(tmp_path):
     model, data, out = tmp_path / "bs.onnx", tmp_path / "d.csv", tmp_path / "out.onnx"
     nsc("compile", BS, "--init", "random", "-o", model)

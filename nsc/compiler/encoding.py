@@ -224,10 +224,10 @@ class Encoded:
 def check_limits(signature, config: EncodingConfig = EncodingConfig()) -> None:
     if signature.n_in > config.max_inputs:
         raise NscError(f"'{signature.function}' has {signature.n_in} inputs; the compiler supports at most "
-                       f"{config.max_inputs} (use --init random for larger functions)")
+                       f"{config.max_inputs} (a random initialisation has no such limit: --init random)")
     if signature.n_out > config.max_outputs:
         raise NscError(f"'{signature.function}' has {signature.n_out} outputs; the compiler supports at most "
-                       f"{config.max_outputs} (use --init random for larger functions)")
+                       f"{config.max_outputs} (a random initialisation has no such limit: --init random)")
     if signature.n_in < 1 or signature.n_out < 1:
         raise NscError(f"'{signature.function}' needs at least one input and one output to have a surrogate")
 

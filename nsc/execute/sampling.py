@@ -13,7 +13,7 @@ import numpy as np
 
 from nsc.errors import NscError
 from nsc.execute import build, sandbox
-from nsc.frontend.program import Program, Signature
+from nsc.frontend.program import INTEGER_LIMITS, Program, Signature
 
 MAX_VALUES_SHOWN = 12
 
@@ -60,11 +60,15 @@ def sample_inputs(signature: Signature, n: int, rng: np.random.Generator) -> np.
             raise NscError(f"input '{port.name}' has no valid range ({a:g}, {b:g})")
     x = rng.uniform(lo, hi, size=(int(n), signature.n_in))
     for col in np.flatnonzero(signature.integer_inputs()):
-        a, b = math.ceil(lo[col]), math.floor(hi[col])
+        tmin, tmax = INTEGER_LIMITS.get(signature.inputs[col].ctype, (-math.inf, math.inf))
+        a, b = max(math.ceil(lo[col]), tmin), min(math.floor(hi[col]), tmax)
         if a > b:
             raise NscError(f"integer input '{signature.inputs[col].name}' has no integer in its range "
                            f"[{lo[col]:g}, {hi[col]:g}]")
-        x[:, col] = rng.integers(a, b, size=int(n), endpoint=True)
+        if -2**63 <= a and b < 2**63:
+            x[:, col] = rng.integers(a, b, size=int(n), endpoint=True)
+        else:  # beyond int64 (unsigned long long): integers as float64 holds them, within [a, b]
+            x[:, col] = np.clip(np.floor(rng.uniform(a, float(b) + 1.0, size=int(n))), a, b)
     return x
 
 

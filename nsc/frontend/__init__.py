@@ -30,7 +30,7 @@ from nsc.frontend.reach import reach
 from nsc.frontend.select import function_span, select_function
 from nsc.frontend.signature import build_signature
 from nsc.frontend.source import read_source
-from nsc.frontend.state import written_state
+from nsc.frontend.state import random_calls, written_state
 from nsc.frontend.tokens import tokens_of
 
 __all__ = ["load_program", "load_programs", "parse_range_option", "parse_bounds"]
@@ -100,7 +100,7 @@ class _Unit:
         return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
                        signature=signature, include_dirs=self.include_dirs, defines=self.defines,
                        headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature),
-                       linear=linearize_function(exts, signature), notes=_state_notes(state, statics))
+                       linear=linearize_function(exts, signature), notes=_state_notes(state, statics, random_calls(reached)))
 
     def _pragma_lines(self, target) -> tuple[int, int]:
         """Lines whose range pragmas belong to the target: after the end of the previous function of the main
@@ -112,8 +112,11 @@ class _Unit:
         return previous_end + 1, last
 
 
-def _state_notes(state: list[str], statics: list) -> tuple[str, ...]:
+def _state_notes(state: list[str], statics: list, randoms: list[str]) -> tuple[str, ...]:
     notes = []
+    if randoms:
+        notes.append(f"the function calls {', '.join(f'{r}()' for r in randoms)}: outputs differ from call to call for "
+                     "the same inputs, and a surrogate learns their average")
     if state:
         notes.append(f"the function writes file-scope state ({', '.join(state)}); each sample is one call from "
                      "the program's initial state, as a surrogate models it")

@@ -24,17 +24,10 @@ from dataclasses import replace
 from nsc.errors import NscError
 from nsc.frontend import arith
 from nsc.frontend.pragmas import NscPragmas, RangePragma, non_finite_name
-from nsc.frontend.program import Port
+from nsc.frontend.program import INTEGER_LIMITS, Port
 
 _OPTION = re.compile(r"^\s*([A-Za-z_]\w*(?:\[\d+\])?)\s*=\s*(.+)$")
 
-# Values each integer type holds on LP64 (x86_64, aarch64 Linux; char is signed there).
-_INT_LIMITS = {
-    "_Bool": (0, 1), "char": (-2**7, 2**7 - 1), "signed char": (-2**7, 2**7 - 1), "unsigned char": (0, 2**8 - 1),
-    "short": (-2**15, 2**15 - 1), "unsigned short": (0, 2**16 - 1), "int": (-2**31, 2**31 - 1),
-    "unsigned int": (0, 2**32 - 1), "long": (-2**63, 2**63 - 1), "unsigned long": (0, 2**64 - 1),
-    "long long": (-2**63, 2**63 - 1), "unsigned long long": (0, 2**64 - 1),
-}
 FLOAT32_MAX = 3.4028235e38  # float's largest value as C writes it (FLT_MAX rounded); the surrogate's limit too
 
 
@@ -113,10 +106,14 @@ def apply_ranges(inputs: list[Port], pragmas: NscPragmas, target_lines: tuple[in
 def _check_fits(port: Port, lo: float, hi: float, origin, path: str) -> None:
     """NscError unless [lo, hi] fits the port's C type and float32 (see the module docstring), located at the
     pragma's bound, or naming the command-line option."""
-    if port.ctype in _INT_LIMITS:
-        tmin, tmax = _INT_LIMITS[port.ctype]
-        low_bad, high_bad = math.ceil(lo) < tmin, math.floor(hi) > tmax
+    if port.ctype in INTEGER_LIMITS:
+        tmin, tmax = INTEGER_LIMITS[port.ctype]
+        # (a bound is a float: 18446744073709551615 reads as 2^64, the float nearest the type's largest value)
+        low_bad = math.ceil(lo) < tmin and lo != float(tmin)
+        high_bad = math.floor(hi) > tmax and hi != float(tmax)
         why = f"does not fit its type '{port.ctype}', which holds {tmin} to {tmax}"
+        if not (low_bad or high_bad) and math.ceil(lo) > math.floor(hi):
+            low_bad, why = True, f"holds no integer, and '{port.name}' is of type '{port.ctype}'"
     else:
         low_bad, high_bad = abs(lo) > FLOAT32_MAX, abs(hi) > FLOAT32_MAX
         why = (f"does not fit its type 'float', which holds -{FLOAT32_MAX!r} to {FLOAT32_MAX!r}"

@@ -6,6 +6,9 @@ puts each file-scope variable listed here back to its initial value before every
 every sample is one call from the program's initial state, as the analyses read the program. A static local
 cannot be reached from outside its function, so it is only reported (`written_state` returns it for a warning).
 
+The C library's random number generators keep state of their own (`random_calls`): a function that calls them
+gives different outputs for the same inputs, which is reported too.
+
 Only writes that name the variable are seen (`g = ...`, `g[i] += ...`, `g++`); a write through a pointer to it
 is not (such a pointer would have to be a file-scope value the analyses already treat as unknown).
 """
@@ -18,6 +21,7 @@ from nsc.frontend.index import FileIndex
 from nsc.frontend.reach import Reached
 
 _INC_DEC = ("++", "--", "p++", "p--")
+RANDOM_CALLS = frozenset({"rand", "random", "drand48", "lrand48", "mrand48", "arc4random", "arc4random_uniform"})
 
 
 def _written_name(node: c_ast.Node) -> c_ast.ID | None:
@@ -60,3 +64,13 @@ def written_state(reached: Reached, index: FileIndex) -> tuple[list[str], list[t
                     and all(name != ident.name for name, _ in statics):
                 statics.append((ident.name, binding.node.coord))
     return globals_, statics
+
+
+def random_calls(reached: Reached) -> list[str]:
+    """The C library's random number generators the reached functions call (their state is hidden)."""
+    names = []
+    for fn in reached.functions:
+        for ref in reached.resolution(fn).free():
+            if ref.is_call and ref.name in RANDOM_CALLS and ref.name not in names:
+                names.append(ref.name)
+    return names
