@@ -8,6 +8,7 @@ functions that need them, so `nsc compile` never imports torch.
 from __future__ import annotations
 
 import datetime
+import numbers
 import os
 import sys
 import warnings
@@ -43,6 +44,8 @@ def load_program(path, function=None, ranges=(), default_range=None, include_dir
     """Read a C file into a Program, with command-line ranges/-I/-D applied."""
     from nsc.frontend import load_program as _load, parse_range_option
 
+    if isinstance(ranges, str):  # one NAME=LO:HI given where a list is expected
+        ranges = [ranges]
     range_map = dict(parse_range_option(r) for r in ranges)
     dflt = _parse_interval(default_range, "--default-range") if default_range else None
     return _load(str(path), function=function, ranges=range_map, default_range=dflt,
@@ -127,6 +130,8 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     from nsc import data
     from nsc.execute import sample_program
 
+    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
+        raise NscError(f"the number of samples must be a positive integer (got {n!r})")
     program = load_program(path, **program_options)
     sig = program.signature
     if output:
@@ -210,6 +215,11 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
     for w in warnings:
         echo(f"{data_path}: warning: {w}")
+    known = finetune.FinetuneRecipe.__dataclass_fields__
+    unknown = sorted(set(recipe or {}) - set(known))
+    if unknown:
+        raise NscError(f"unknown fine-tuning setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                       f"(the settings: {', '.join(known)})")
     recipe = finetune.FinetuneRecipe(**(recipe or {}))
     with _progress_bar(recipe.max_epochs, "finetune") as bar:
         def progress(epoch, train_loss, val_loss):
@@ -289,6 +299,8 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     if not budget_list or budget_list[0] < 0:
         raise NscError("--budgets must list non-negative integers")
     init_list = [s.strip() for s in inits.split(",") if s.strip()]
+    if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
+        raise NscError(f"--seeds must be a positive integer (got {seeds!r})")
     for path in (plot, output):
         if path:
             _check_output_dir(path, list(paths))

@@ -451,3 +451,20 @@ def test_sample_inputs_runs_the_real_program_as_an_oracle(tmp_path, poly):
     assert [row[:2] for row in rows] == [[0.5, 1.0], [-1.0, 2.0]]
     for x, y, ret in rows:
         assert ret == pytest.approx(x * x - 0.5 * y + math.sin(x * y), rel=1e-12)
+
+
+def test_python_api_checks_its_arguments(tmp_path, poly):
+    """The toolchain functions are the Python API: a mistyped argument is an NscError, not a silent change."""
+    from nsc import toolchain
+    from nsc.errors import NscError
+
+    with pytest.raises(NscError, match="positive integer"):
+        toolchain.sample_file(poly, n=3.5)
+    with pytest.raises(NscError, match="--seeds must be a positive integer"):
+        toolchain.evaluate_files([poly], seeds=0)
+    model = tmp_path / "p.onnx"
+    toolchain.compile_file(poly, output=str(model), init="random")
+    toolchain.sample_file(poly, n=20, output=str(tmp_path / "d.csv"))
+    with pytest.raises(NscError, match="unknown fine-tuning setting epochs"):
+        toolchain.finetune_file(model, tmp_path / "d.csv", output=str(tmp_path / "t.onnx"), recipe={"epochs": 2})
+    assert toolchain.load_program(poly, ranges="x=0:1").signature.inputs[0].hi == 1.0
