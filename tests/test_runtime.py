@@ -107,10 +107,82 @@ def test_one_row_and_dict_inputs(model_path):
     ({"x": [1.0, 2.0], "n": [1, 2, 3], "w[0]": 0}, "different lengths"),
     ({"x": [[1.0]], "n": 1, "w[0]": 0}, "scalar or 1-D"),
     (np.array([[1.0, np.nan, 0.0]]), "NaN or Inf .*columns: n"),
+    (np.array([[1.0, 0.0, 0.0], [1.0, 0.0, -np.inf]]), "NaN or Inf \\(columns: w\\[0\\]; first at row index 1\\)"),
+    # finite in float64 but Inf in the surrogate's float32: an error, not NaN predictions
+    (np.array([[1.0, 0.0, 0.0], [1e39, 0.0, 0.0]]), "too large for float32 \\(columns: x; first at row index 1\\)"),
+    (np.array([[1.0, -1e300, 1e300]]), "too large for float32 \\(columns: n, w\\[0\\]; first at row index 0\\)"),
+    ({"x": [1.0, 1e39], "n": 1, "w[0]": 0}, "too large for float32 .*columns: x; first at row index 1"),
+    (np.longdouble(1e300) * np.longdouble(1e300) * np.ones((1, 3), np.longdouble), "NaN or Inf"),
+    # a plain cast would drop the imaginary part, the mask, or parse text: refuse instead
+    (np.array([[1.0, 0.0, 0.0]]) + 0j, "complex values are not accepted"),
+    ([1.0, 2, 0.5j], "complex values are not accepted"),
+    (np.array([1.0, 2, 0.5j], dtype=object), "complex values are not accepted"),
+    ({"x": np.array([1 + 1j]), "n": 1, "w[0]": 0}, "input x: complex values"),
+    (np.ma.masked_array([[1.0, 0.0, 0.0]], mask=[[0, 1, 0]]), "masked arrays are not accepted.*filled"),
+    ({"x": np.ma.masked_array([1.0]), "n": 1, "w[0]": 0}, "input x: masked arrays"),
+    (["1.0", "2", "0.5"], "numeric"),
+    (np.array([1.0, "2", 0.5], dtype=object), "numeric"),
+    (np.array(["2020-01-01"] * 3, dtype="datetime64[D]"), "numeric"),
+    ([[1.0, 2.0, 0.5], [1.0]], "numeric"),
+    ([10 ** 400, 1, 0.5], "numeric"),
 ])
 def test_bad_inputs_are_clear_errors(model_path, data, message):
-    with pytest.raises(SurrogateError, match=message):
-        nsc_runtime.load(model_path).predict(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning / ComplexWarning (nor RangeWarning) on the way
+        with pytest.raises(SurrogateError, match=message):
+            nsc_runtime.load(model_path).predict(data)
+
+
+def test_float32_edge_values_still_predict(model_path):
+    s = nsc_runtime.load(model_path)
+    big = float(np.finfo(np.float32).max)
+    x = np.array([[big, 0.0, 0.0], [-big, 0.0, 0.0], [1e-300, 0.0, 0.0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert s.predict(x).shape == (3, 2)
+    assert [w.category for w in caught] == [RangeWarning]
+    np.testing.assert_array_equal(s.predict(np.array([1.0, 2, 0.5], dtype=object)), s.predict([1.0, 2, 0.5]))
+
+
+@pytest.fixture()
+def one_input_path(tmp_path):
+    sig = Signature("h", "double", (Param("t", "double"),), (Port("t", "t", None, "double", 0.0, 1.0),),
+                    (Port("return", "return", None, "double"),))
+    path = tmp_path / "h.onnx"
+    onnx_io.save_onnx(onnx_io.to_onnx(random_params(1, 1, *sig.ranges(), seed=2), sig.to_json(),
+                                      {"compiler": "random", "source_sha256": SHA}), path)
+    return path
+
+
+def test_one_input_model_takes_a_1d_array_as_rows(one_input_path):
+    s = nsc_runtime.load(one_input_path)
+    t = np.linspace(0, 1, 10)
+    y = s.predict(t)
+    assert y.shape == (10, 1)
+    np.testing.assert_array_equal(y, s.predict(t[:, None]))
+    np.testing.assert_array_equal(y, s.predict({"t": t}))
+    assert s.predict([0.5]).shape == (1, 1)
+    one = s.predict(0.5)  # a scalar is the one-row form
+    assert one.shape == (1,)
+    np.testing.assert_array_equal(one, s.predict([[0.5]])[0])
+    assert s.predict(np.zeros(0)).shape == (0, 1)
+    with pytest.raises(SurrogateError, match="1-D .* or 2-D"):
+        s.predict(np.zeros((2, 1, 1)))
+
+
+def test_docstring_example_uses_blackscholes_names():
+    import re
+
+    source = (Path(__file__).parents[1] / "examples" / "blackscholes.c").read_text()
+    params = re.search(r"double black_scholes_call\(([^)]*)\)", source).group(1)
+    names = [p.split()[-1] for p in params.split(",")]
+    ranges = dict((m[0], (float(m[1]), float(m[2])))
+                  for m in re.findall(r"#pragma nsc range (\w+) (\S+) (\S+)", source))
+    doc = nsc_runtime.__doc__
+    assert f"s.inputs        # {names!r}" in doc
+    assert f"{{{names[0]!r}: {ranges[names[0]]!r}, ...}}" in doc
+    example = doc[doc.index("y = s.predict({"):]
+    assert re.findall(r'"(\w+)":', example[:example.index("})")]) == names
 
 
 def test_out_of_range_inputs_warn_once_per_call_with_counts(model_path):

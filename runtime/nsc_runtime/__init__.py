@@ -7,16 +7,19 @@ Quick start::
     import numpy as np
     import nsc_runtime
 
-    s = nsc_runtime.load("blackscholes.onnx")        # device="cpu" (default) or "cuda"; threads=None
-    s.inputs        # ['S', 'K', 'r', 'sigma', 't']        input column names, in order
-    s.outputs       # ['return']                            output column names, in order
-    s.ranges        # {'S': (10.0, 100.0), ...}             declared input ranges (what it was trained on)
+    s = nsc_runtime.load("blackscholes.onnx")   # device="cpu" (default) or "cuda"; threads=None
+    s.inputs        # ['spot', 'strike', 'rate', 'volatility', 'time']   input column names, in order
+    s.outputs       # ['return']                                         output column names, in order
+    s.ranges        # {'spot': (50.0, 150.0), ...}     declared input ranges (what it was trained on)
     s.metadata      # {'format': 1, 'compiler': ..., 'history': [...], 'signature': {...}, ...}
 
-    y = s.predict(np.array([[50.0, 55.0, 0.05, 0.2, 1.0]]))   # 2-D [n, n_in] -> float32 [n, n_out]
-    y = s.predict([50.0, 55.0, 0.05, 0.2, 1.0])               # 1-D, one row   -> float32 [n_out]
-    y = s.predict({"S": np.linspace(10, 100, 7), "K": 55.0,   # columns by name; scalars broadcast
-                   "r": 0.05, "sigma": 0.2, "t": 1.0})        #                -> float32 [n, n_out]
+    y = s.predict(np.array([[100.0, 95.0, 0.05, 0.2, 1.0]]))  # 2-D [n, n_in] -> float32 [n, n_out]
+    y = s.predict([100.0, 95.0, 0.05, 0.2, 1.0])              # 1-D, one row   -> float32 [n_out]
+    y = s.predict({"spot": np.linspace(50, 150, 7),           # columns by name; scalars broadcast
+                   "strike": 95.0, "rate": 0.05, "volatility": 0.2, "time": 1.0})  # -> float32 [n, n_out]
+
+A 1-D array is one row, except for a surrogate with a single input: there it can only be a column, so
+``predict(np.linspace(0, 1, 10))`` is 10 rows -> [10, n_out] (and a scalar is one row -> [n_out]).
 
 Inputs and outputs are in the C program's own units (normalisation lives inside the ONNX graph).
 
@@ -24,8 +27,10 @@ Errors and warnings:
 
 * `SurrogateError` (a ValueError) for a file that is missing, not ONNX, truncated, not made by nsc, or made by a
   newer nsc (`nsc.format` above `SUPPORTED_FORMAT`); for inputs of the wrong width, unknown or missing column
-  names, non-numeric or non-finite values; and for ``device="cuda"`` when onnxruntime has no working
-  CUDAExecutionProvider (install onnxruntime-gpu): it never falls back to the CPU silently.
+  names; for complex, masked (fill them first) or other non-numeric inputs; for NaN, Inf or values too large
+  for float32 (the surrogate computes in float32), naming the columns and the first row; and for
+  ``device="cuda"`` when onnxruntime has no working CUDAExecutionProvider (install onnxruntime-gpu): it never
+  falls back to the CPU silently.
 * `RangeWarning` (a UserWarning), at most once per `predict` call, when inputs lie outside the declared ranges,
   with per-column counts: a surrogate is only trained inside its ranges, so such predictions are extrapolations.
 """

@@ -155,6 +155,28 @@ def _decode_metadata(raw: dict[str, str], path: str) -> dict:
     return meta
 
 
+def _float64(data, what: str, not_numeric: str) -> np.ndarray:
+    """`data` as a float64 array, refusing what a plain cast would silently change: masked values (the mask
+    would be dropped), complex numbers (the imaginary part would be dropped), text, dates and other non-reals."""
+    if isinstance(data, np.ma.MaskedArray):
+        raise SurrogateError(f"{what}: masked arrays are not accepted (their masks would be ignored); pass a plain "
+                             "array, with the masked values filled in (e.g. .filled(value)) or those rows removed")
+    try:
+        raw = np.asarray(data)
+    except (TypeError, ValueError):  # ragged nested lists, ...
+        raise SurrogateError(not_numeric) from None
+    objects = list(raw.flat) if raw.dtype.kind == "O" else []
+    if raw.dtype.kind == "c" or any(isinstance(v, (complex, np.complexfloating)) for v in objects):
+        raise SurrogateError(f"{what}: complex values are not accepted (pass real numbers)")
+    if raw.dtype.kind not in "biufO" or any(isinstance(v, (str, bytes)) for v in objects):
+        raise SurrogateError(not_numeric)  # text, bytes, dates, records: not numbers
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a float128 beyond float64 becomes inf: refused later
+            return np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # objects that are not numbers (None, ...), ints beyond float64
+        raise SurrogateError(not_numeric) from None
+
+
 class Surrogate:
     """A loaded surrogate: column names, ranges, metadata, and `predict`. Made by `load`."""
 
@@ -191,14 +213,14 @@ class Surrogate:
         return len(self.outputs)
 
     def _rows(self, data) -> tuple[np.ndarray, bool]:
-        """(x float64 [n, n_in], one_row?) from an array, a list, or a dict of columns."""
+        """(x float64 [n, n_in], one_row?) from an array, a list, or a dict of columns. A 1-D array is one row,
+        except for a one-input surrogate, where it can only be a column: n rows (and a scalar is one row)."""
         if isinstance(data, dict):
             return self._rows_from_columns(data), False
-        try:
-            x = np.asarray(data, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise SurrogateError("inputs must be numeric (an array [n, n_in], one row [n_in], or a dict of "
-                                 "columns)") from None
+        x = _float64(data, "inputs", "inputs must be numeric (an array [n, n_in], one row [n_in], or a dict of "
+                                     "columns)")
+        if self.n_inputs == 1 and x.ndim <= 1:
+            return x.reshape(-1, 1), x.ndim == 0
         if x.ndim == 1:
             if x.shape[0] != self.n_inputs:
                 raise SurrogateError(f"one row needs {self.n_inputs} values ({', '.join(self.inputs)}); "
@@ -220,10 +242,7 @@ class Surrogate:
             raise SurrogateError(f"{'; '.join(parts)} (this surrogate takes {', '.join(self.inputs)})")
         columns = []
         for name in self.inputs:
-            try:
-                col = np.asarray(data[name], dtype=np.float64)
-            except (TypeError, ValueError):
-                raise SurrogateError(f"input {name}: values must be numeric") from None
+            col = _float64(data[name], f"input {name}", f"input {name}: values must be numeric")
             if col.ndim > 1:
                 raise SurrogateError(f"input {name}: a column must be a scalar or 1-D (got shape {col.shape})")
             columns.append(col)
@@ -236,19 +255,30 @@ class Surrogate:
 
     def predict(self, data) -> np.ndarray:
         """Run the surrogate. `data`: [n, n_in] -> [n, n_out]; one row [n_in] -> [n_out]; dict name -> column
-        (1-D arrays of one length, or scalars, broadcast) -> [n, n_out]. Returns float32 in program units.
-        Warns (RangeWarning, once per call) about inputs outside the declared ranges."""
+        (1-D arrays of one length, or scalars, broadcast) -> [n, n_out]. With one input, a 1-D [n] is n rows
+        -> [n, n_out] and a scalar one row -> [n_out]. Returns float32 in program units. Raises SurrogateError
+        for values that are not finite real numbers in float32; warns (RangeWarning, once per call) about inputs
+        outside the declared ranges."""
         x, one_row = self._rows(data)
-        bad = ~np.isfinite(x)
-        if bad.any():
-            cols = [self.inputs[j] for j in np.nonzero(bad.any(axis=0))[0]]
-            raise SurrogateError(f"inputs contain NaN or Inf (columns: {', '.join(cols)})")
+        self._check_values(~np.isfinite(x), "NaN or Inf")
+        with np.errstate(over="ignore"):  # overflow is reported below, not as a numpy RuntimeWarning
+            x32 = x.astype(np.float32)
+        self._check_values(np.isinf(x32), "values too large for float32",
+                           f": the surrogate computes in float32, where |values| above {np.finfo(np.float32).max:.4g} "
+                           "become Inf")
         self._warn_out_of_range(x)
         if x.shape[0] == 0:
             y = np.zeros((0, self.n_outputs), dtype=np.float32)
         else:
-            y = self._session.run(["y"], {"x": x.astype(np.float32)})[0]
+            y = self._session.run(["y"], {"x": x32})[0]
         return y[0] if one_row else y
+
+    def _check_values(self, bad: np.ndarray, what: str, note: str = "") -> None:
+        """SurrogateError naming the columns and the first row where `bad` [n, n_in] holds."""
+        if bad.any():
+            cols = [self.inputs[j] for j in np.nonzero(bad.any(axis=0))[0]]
+            row = int(np.nonzero(bad.any(axis=1))[0][0])
+            raise SurrogateError(f"inputs contain {what} (columns: {', '.join(cols)}; first at row index {row}){note}")
 
     def _warn_out_of_range(self, x: np.ndarray) -> None:
         below = (x < self._lo).sum(axis=0)
