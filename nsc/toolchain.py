@@ -180,6 +180,9 @@ def _check_integer_inputs(x, sig, path) -> None:
 def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
     """Predict with a surrogate; returns the formatted text when no output file is given."""
     import nsc_runtime
+    import numpy as np
+
+    from nsc.frontend.ranges import FLOAT32_MAX
 
     from nsc import data
 
@@ -191,6 +194,11 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
     if output:
         _check_output_dir(output, [str(model_path), inputs])
     x = data.parse_run_inputs(inputs, surrogate.inputs)
+    big = abs(x) > FLOAT32_MAX  # the surrogate computes in float32: such a value would become Inf
+    if big.any():
+        row, col = (int(v) for v in np.argwhere(big)[0])
+        raise NscError(f"input '{surrogate.inputs[col]}' in data row {row + 1} is {float(x[row, col])!r}, beyond float32 "
+                       f"(|x| <= {FLOAT32_MAX!r}), which the surrogate computes in")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", nsc_runtime.RangeWarning)

@@ -468,3 +468,9 @@ def test_python_api_checks_its_arguments(tmp_path, poly):
     with pytest.raises(NscError, match="unknown fine-tuning setting epochs"):
         toolchain.finetune_file(model, tmp_path / "d.csv", output=str(tmp_path / "t.onnx"), recipe={"epochs": 2})
     assert toolchain.load_program(poly, ranges="x=0:1").signature.inputs[0].hi == 1.0
+
+
+def test_run_refuses_inputs_beyond_float32(tmp_path, poly):
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    assert_user_error(nsc("run", model, "--inputs", "x=1e39,y=1"), "input 'x' in data row 1 is 1e+39, beyond float32")
