@@ -268,3 +268,13 @@ def test_resume_refuses_other_settings(tiny_corpus, tmp_path):
     out, opts, _ = tiny_corpus
     with pytest.raises(corpus_run.NscError, match="other settings"):
         corpus_run.run_shard(dataclasses.replace(opts, samples=64))
+
+
+def test_corpus_run_refuses_a_timeout_that_is_not_positive():
+    """A timeout of 0 dropped every program as a failed compile, and kept the chunks as finished."""
+    from nsc.training import corpus_run
+
+    for value in ("0", "-1", "nan"):
+        with pytest.raises(SystemExit) as e:
+            corpus_run.main(["--out", "/nonexistent/c", "--programs", "4", "--timeout", value])
+        assert e.value.code == 2

@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -561,6 +562,16 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
         T.train(tiny_config(tmp_path), resume=True, train_records=toy_records(8), heldout_records=[])
 
 
+def test_resume_with_other_model_options_is_an_error(tmp_path):
+    """(It was a size-mismatch traceback from load_state_dict.)"""
+    recs = toy_records(16)
+    cfg = tiny_config(tmp_path, max_steps=2, checkpoint_interval=2, eval_interval=2)
+    T.train(cfg, train_records=recs, heldout_records=[])
+    changed = dataclasses.replace(cfg, model={**cfg.model, "d_model": 2 * cfg.model.get("d_model", 32)})
+    with pytest.raises(T.NscError, match="trained with other model options .*d_model"):
+        T.train(changed, resume=True, train_records=recs, heldout_records=[])
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -648,3 +659,28 @@ def test_export_can_keep_only_the_linear_channels_of_the_last_layer(tmp_path):
     assert not p_kept.weights[2][:, n_out:].any() and np.abs(p_full.weights[2][:, n_out:]).sum() > 0
     np.testing.assert_allclose(p_kept.weights[2][:, :n_out], p_full.weights[2][:, :n_out], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(p_kept.weights[0], p_full.weights[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ('{"max_steps": 10.5}', "'max_steps' is 10.5; it must be an integer"),
+    ('{"max_steps": 0}', "'max_steps' is 0; it must be at least 1"),
+    ('{"batch_size": 0}', "'batch_size' is 0"),
+    ('{"lr": "fast"}', "'lr' is \"fast\"; it must be a number"),
+    ('{"betas": [0.9]}', "'betas' is [0.9]"),
+    ('{"device": "tpu"}', "'device' is \"tpu\""),
+    ('{"model": {"bogus": 1}}', "unknown model option(s): bogus"),
+    ('{"model": {"d_model": 30}}', "a positive multiple of model.n_heads"),
+    ('{"export_last_layer": "foo"}', "'export_last_layer' is \"foo\""),
+    ('[1, 2]', "a JSON object of options"),
+    ('{"max_steps": ', "not valid JSON"),
+])
+def test_bad_training_configurations_are_one_error(tmp_path, text, needle):
+    """Checked before any data is read or file written: each was a traceback, a ZeroDivisionError after writing
+    losses.csv, or a silent run (10.5 steps ran 11; -5 'finished' with no checkpoint)."""
+    from nsc.errors import NscError
+    from nsc.training.train import TrainConfig
+
+    path = tmp_path / "c.json"
+    path.write_text(text)
+    with pytest.raises(NscError, match=re.escape(needle)):
+        TrainConfig.load(str(path))

@@ -33,6 +33,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -495,6 +496,9 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.programs < 1 or a.samples < 2 or a.chunk < 1 or a.rewrites < 0:
         ap.error("--programs, --chunk >= 1, --samples >= 2, --rewrites >= 0")
+    if not (a.timeout > 0 and math.isfinite(a.timeout)) or a.workers < 1:
+        # (a timeout of 0 dropped every program as a failed compile, and the chunks were kept as finished)
+        ap.error("--timeout must be a positive number of seconds and --workers at least 1")
     opts = RunOptions(a.out, a.programs, a.samples, a.shard, max(1, a.workers), a.seed, a.chunk, a.rewrites,
                       a.verify, a.timeout)
     try:

@@ -224,13 +224,14 @@ def main(argv=None) -> dict:
                     help="the exported model's last_layer (default: the training config's export_last_layer)")
     args = ap.parse_args(argv)
     if args.checkpoint:
-        ckpt = args.checkpoint
+        ckpt = where = args.checkpoint
     elif args.config:
-        ckpt = checkpoint_dir(TrainConfig.load(args.config).out_dir)
+        out_dir = TrainConfig.load(args.config).out_dir
+        ckpt, where = checkpoint_dir(out_dir), os.path.join(out_dir, "checkpoint")
     else:
         ap.error("give --config or --checkpoint")
     if not ckpt or not os.path.isfile(os.path.join(ckpt, "state.json")):
-        raise NscError(f"no training checkpoint found ({ckpt or 'out_dir/checkpoint'})")
+        raise NscError(f"no training checkpoint found ({where})")
     manifest = export(ckpt, args.out, args.last_layer)
     size = sum(os.path.getsize(os.path.join(args.out, f)) for f in manifest["files"])
     print(f"exported {manifest['id']} to {args.out} ({size / 1e6:.1f} MB; onnxruntime vs torch max diff "

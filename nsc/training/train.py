@@ -38,7 +38,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 import numpy as np
 import torch
@@ -98,14 +98,58 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str) -> "TrainConfig":
-        with open(path) as f:
-            d = json.load(f)
+        try:
+            with open(path, encoding="utf-8") as f:
+                d = json.load(f)
+        except (OSError, UnicodeDecodeError) as e:
+            raise NscError(f"cannot read the training configuration ({e})", path) from None
+        except json.JSONDecodeError as e:
+            raise NscError(f"not valid JSON: {e.msg}", path, e.lineno, e.colno) from None
+        if not isinstance(d, dict):
+            raise NscError("a training configuration is a JSON object of options", path)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known - {"comment"})
         if unknown:
             raise NscError(f"unknown training option(s): {', '.join(unknown)}", path)
         d.pop("comment", None)
-        return cls(**d)
+        cfg = cls(**d)
+        cfg.check(path)
+        return cfg
+
+    def check(self, path: str | None = None) -> None:
+        """NscError for an option of the wrong type or out of range (before any data is read or file written)."""
+        def bad(name, value, want):
+            raise NscError(f"training option '{name}' is {json.dumps(value)}; {want}", path)
+
+        _check_types(self, fields(self), bad)
+        for name in ("max_steps", "batch_size", "samples_per_program", "max_samples", "log_interval",
+                     "eval_interval", "eval_programs", "eval_samples", "checkpoint_interval", "max_len",
+                     "vocab_min_count"):
+            if getattr(self, name) < 1:
+                bad(name, getattr(self, name), "it must be at least 1")
+        for name in ("lr", "grad_clip", "uncond_lr"):
+            if not getattr(self, name) > 0:
+                bad(name, getattr(self, name), "it must be positive")
+        for name in ("min_lr", "weight_decay", "warmup_steps", "max_programs", "threads", "time_limit_min",
+                     "curriculum_steps", "map_loss_weight", "scale_loss_weight"):
+            if getattr(self, name) < 0:
+                bad(name, getattr(self, name), "it must not be negative")
+        if len(self.betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas):
+            bad("betas", list(self.betas), "it must be two numbers in [0, 1)")
+        if self.device not in ("auto", "cpu", "cuda"):
+            bad("device", self.device, "it must be auto, cpu or cuda")
+        if os.path.exists(self.out_dir) and not os.path.isdir(self.out_dir):
+            bad("out_dir", self.out_dir, "it names a file, not a directory")
+        if self.export_last_layer not in ("generated", "channels"):
+            bad("export_last_layer", self.export_last_layer, "it must be generated or channels")
+        known = {f.name: f for f in fields(ModelConfig)}
+        unknown = sorted(set(self.model) - set(known) - {"vocab_size", "max_len"})
+        if unknown:
+            raise NscError(f"unknown model option(s): {', '.join(unknown)}", path)
+        _check_types(self.model, [known[k] for k in self.model if k in known], bad, prefix="model.")
+        d_model, n_heads = self.model.get("d_model", ModelConfig.d_model), self.model.get("n_heads", ModelConfig.n_heads)
+        if n_heads < 1 or d_model < 1 or d_model % n_heads:
+            bad("model.d_model", d_model, f"it must be a positive multiple of model.n_heads ({n_heads})")
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -114,6 +158,23 @@ class TrainConfig:
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         return ModelConfig(**{**self.model, "vocab_size": vocab_size, "max_len": self.max_len})
+
+
+def _check_types(obj, fields_, bad, prefix: str = "") -> None:
+    """Each option of the type its default has (an int where an int is meant: 10.5 steps is not 10 or 11)."""
+    for f in fields_:
+        value = obj[f.name] if isinstance(obj, dict) else getattr(obj, f.name)
+        default = f.default if f.default is not MISSING else f.default_factory()
+        kind = type(default)
+        ok = (isinstance(value, bool) if kind is bool else
+              isinstance(value, int) and not isinstance(value, bool) if kind is int else
+              isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+              if kind is float else
+              isinstance(value, (list, tuple)) if kind is tuple else isinstance(value, kind))
+        if not ok:
+            want = {bool: "true or false", int: "an integer", float: "a number", tuple: "a list", dict: "an object",
+                    str: "a string"}.get(kind, kind.__name__)
+            bad(prefix + f.name, value, f"it must be {want}")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -587,6 +648,12 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     if resume and ckpt is None:
         raise NscError(f"--resume: no checkpoint in {cfg.out_dir}")
     state = read_checkpoint_state(ckpt) if ckpt else {}
+    saved_model = (state.get("config") or {}).get("model")
+    if ckpt and saved_model is not None and saved_model != cfg.model:
+        changed = sorted(k for k in set(saved_model) | set(cfg.model) if saved_model.get(k) != cfg.model.get(k))
+        raise NscError(f"--resume: the checkpoint in {cfg.out_dir} was trained with other model options "
+                       f"({', '.join(f'{k}: {saved_model.get(k)} -> {cfg.model.get(k)}' for k in changed)}); "
+                       "resume with the configuration it was trained with, or train into another out_dir")
     if ckpt:
         vocab, enc_cfg = encoding_from_manifest(state["encoding"])
     else:
