@@ -278,3 +278,25 @@ def test_corpus_run_refuses_a_timeout_that_is_not_positive():
         with pytest.raises(SystemExit) as e:
             corpus_run.main(["--out", "/nonexistent/c", "--programs", "4", "--timeout", value])
         assert e.value.code == 2
+
+
+def test_corpus_run_stops_on_ctrl_c_and_resumes(tmp_path):
+    """Ctrl-C (SIGINT to the process group) stops a run with 2 workers at once, exit 130; before, each worker
+    died with a traceback and the parent waited for them forever. The finished chunks are kept."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "c"
+    cmd = [sys.executable, "-m", "nsc.training.corpus_run", "--out", str(out), "--programs", "600", "--samples",
+           "16", "--chunk", "16", "--workers", "2", "--rewrites", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out.exists() and any(out.glob("chunk_*.npz"))):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and b"run the same command again to resume" in err
+    assert not list(out.glob("*.tmp*"))

@@ -35,6 +35,7 @@ import hashlib
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -400,18 +401,26 @@ def run_shard(opts: RunOptions) -> dict:
     else:
         import multiprocessing as mp
 
-        pool = mp.get_context("fork").Pool(min(opts.workers, len(jobs)))
+        # Ctrl-C reaches the whole process group: the workers ignore it and the parent stops them (before, each
+        # worker died with a traceback and the parent waited for them forever)
+        pool = mp.get_context("fork").Pool(min(opts.workers, len(jobs)), initializer=signal.signal,
+                                           initargs=(signal.SIGINT, signal.SIG_IGN))
         results = pool.imap_unordered(_worker, jobs)
+    finished = False
     try:
         for res in results:
             timing.update(res["timing"])
             session.update(res["counts"])
             bar.update(res["counts"].get("programs", 0))
             bar.set_postfix(kept=session["kept"])
+        finished = True
     finally:
         bar.close()
         if pool is not None:
-            pool.close()
+            if finished:
+                pool.close()
+            else:
+                pool.terminate()  # chunks are written atomically: the finished ones stay, the rest rerun
             pool.join()
     wall = time.perf_counter() - t_start
     total = Counter()
@@ -506,6 +515,10 @@ def main(argv=None) -> int:
     except NscError as e:
         print(e, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("corpus_run: interrupted; the finished chunks are kept: run the same command again to resume",
+              file=sys.stderr)
+        return 130
     if a.json:
         print(json.dumps(summary, indent=2))
     else:
