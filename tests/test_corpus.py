@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 
@@ -300,3 +301,14 @@ def test_corpus_run_stops_on_ctrl_c_and_resumes(tmp_path):
     assert proc.returncode == 130, err
     assert b"Traceback" not in err and b"run the same command again to resume" in err
     assert not list(out.glob("*.tmp*"))
+
+
+def test_corpus_run_with_more_programs_completes_the_last_chunk(tmp_path):
+    """A second run with a larger --programs remakes the earlier run's partial last chunk (ids 20..23 of 24 were
+    never generated: the chunk holding 16..19 counted as done)."""
+    out = str(tmp_path / "c")
+    args = ["--out", out, "--samples", "8", "--chunk", "8", "--workers", "1", "--rewrites", "0"]
+    assert corpus_run.main(args + ["--programs", "20"]) == 0
+    assert corpus_run.main(args + ["--programs", "24"]) == 0
+    summary = json.loads((tmp_path / "c" / "summary_shard0of1.json").read_text())
+    assert summary["programs"] == 24 and summary["chunks_skipped"] == 2

@@ -382,12 +382,19 @@ def _worker(args):
 
 # ---------------------------------------------------------------------------------------------- a shard
 
+def _chunk_done(out: str, chunk_id: int, first: int, end: int) -> bool:
+    """Is the chunk written, for all its programs? The last chunk of a run with a smaller --programs holds fewer
+    (ids 192..199 of 200, where 300 needs 192..223): it is made again, or those ids would be missing for good."""
+    path = corpus_store.chunk_path(out, chunk_id)
+    return os.path.exists(path) and corpus_store.Chunk(path).counts.get("programs") == end - first
+
+
 def run_shard(opts: RunOptions) -> dict:
     """Process every missing chunk of the shard (in parallel), then write and return the shard's summary."""
     os.makedirs(opts.out, exist_ok=True)
     check_settings(opts)
     chunks = shard_chunks(opts.programs, opts.chunk, opts.shard)
-    pending = [c for c in chunks if not os.path.exists(corpus_store.chunk_path(opts.out, c[0]))]
+    pending = [c for c in chunks if not _chunk_done(opts.out, *c)]
     t_start = time.perf_counter()
     timing, session = Counter(), Counter()
     from tqdm import tqdm
