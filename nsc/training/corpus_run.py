@@ -382,19 +382,17 @@ def _worker(args):
 
 # ---------------------------------------------------------------------------------------------- a shard
 
-def _chunk_done(out: str, chunk_id: int, first: int, end: int) -> bool:
-    """Is the chunk written, for all its programs? The last chunk of a run with a smaller --programs holds fewer
-    (ids 192..199 of 200, where 300 needs 192..223): it is made again, or those ids would be missing for good."""
-    path = corpus_store.chunk_path(out, chunk_id)
-    return os.path.exists(path) and corpus_store.Chunk(path).counts.get("programs") == end - first
-
-
 def run_shard(opts: RunOptions) -> dict:
     """Process every missing chunk of the shard (in parallel), then write and return the shard's summary."""
     os.makedirs(opts.out, exist_ok=True)
     check_settings(opts)
     chunks = shard_chunks(opts.programs, opts.chunk, opts.shard)
-    pending = [c for c in chunks if not _chunk_done(opts.out, *c)]
+    # A chunk is done when it is written for all its programs: the last chunk of a run with a smaller --programs
+    # holds fewer (ids 192..199 of 200, where 300 needs 192..223), and is made again, or those ids would be
+    # missing for good. Counts are read once, from the chunks' metadata, and serve the summary too.
+    counts = {c: corpus_store.chunk_counts(path) for c, _, _ in chunks
+              if os.path.exists(path := corpus_store.chunk_path(opts.out, c))}
+    pending = [(c, f, e) for c, f, e in chunks if counts.get(c, {}).get("programs") != e - f]
     t_start = time.perf_counter()
     timing, session = Counter(), Counter()
     from tqdm import tqdm
@@ -431,8 +429,10 @@ def run_shard(opts: RunOptions) -> dict:
             pool.join()
     wall = time.perf_counter() - t_start
     total = Counter()
+    for c, _, _ in pending:  # made in this run
+        counts[c] = corpus_store.chunk_counts(corpus_store.chunk_path(opts.out, c))
     for c, _, _ in chunks:  # resumed chunks included: their counts are in the chunk files
-        total.update(corpus_store.Chunk(corpus_store.chunk_path(opts.out, c)).counts)
+        total.update(counts[c])
     summary = {
         "shard": f"{opts.shard[0]}/{opts.shard[1]}", "seed": opts.seed, "samples": opts.samples,
         "rewrites": opts.rewrites, "verify_rewrites": opts.verify_rewrites, "chunk": opts.chunk,

@@ -124,6 +124,12 @@ def _write_npz(f, arrays: dict) -> None:
                 np.lib.format.write_array(g, np.ascontiguousarray(arr), allow_pickle=False)
 
 
+def chunk_counts(path: str) -> dict:
+    """A chunk file's counts (programs tried, kept, drops by reason), from its metadata alone."""
+    with np.load(path, allow_pickle=False) as z:
+        return json.loads(z["meta"].tobytes().decode()).get("counts", {})
+
+
 class Chunk:
     """One chunk file, loaded whole (chunks are a few MB)."""
 
