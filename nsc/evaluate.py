@@ -162,14 +162,7 @@ def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "
         if init not in INITS:
             raise NscError(("no initialisation given" if init is None else f"unknown initialisation '{init}'")
                            + f" (choose from {', '.join(INITS)})")
-    per_program = []
-    for p in programs:
-        try:
-            per_program.append(evaluate_program(p, budgets, seeds, inits, test_size, echo))
-        except NscError as e:  # (the compiler's limits on a program: name the program, as every other error does)
-            if e.path is None:
-                e.path = p.path
-            raise
+    per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo) for p in programs]
     return {"definitions": __doc__.strip(), "summary": summarise(per_program, inits), "per_program": per_program}
 
 

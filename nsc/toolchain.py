@@ -100,12 +100,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
         depfile = depfile or str(Path(output).with_suffix(".d"))
         _check_output_dir(depfile, [str(path), *program.headers])
         _check_distinct(**{"-o": output, "the depfile": depfile})
-    try:
-        params, compiler_id, notes = compile_params(program, init=init, seed=seed)
-    except NscError as e:  # (the compiler's limits on a program: name the program, as every other error does)
-        if e.path is None:
-            e.path = str(path)
-        raise
+    params, compiler_id, notes = compile_params(program, init=init, seed=seed)
     event = {"event": "compile", "time": _now(), "init": init, "compiler": compiler_id}
     if init == "random":
         event["seed"] = seed

@@ -208,10 +208,19 @@ def compile_params(program, init: str = "compiled", seed: int = 0) -> CompileRes
     """Initial surrogate weights for `program` (a nsc.frontend Program).
 
     init "compiled": from the hypernetwork; "random": random_params(seed); "unconditioned": the shared learned
-    initialisation. Returns CompileResult(params, compiler_id, notes). Raises NscError for programs beyond the
-    compiler's limits (inputs, outputs, a target function longer than its context) or when no trained compiler
-    is installed (compiled and unconditioned only).
+    initialisation. Returns CompileResult(params, compiler_id, notes). Raises NscError, naming the program, for
+    programs beyond the compiler's limits (inputs, outputs, a target function longer than its context) or when no
+    trained compiler is installed (compiled and unconditioned only).
     """
+    try:
+        return _compile_params(program, init, seed)
+    except NscError as e:  # every error names the file it is about, as a compiler's do
+        if e.path is None:
+            e.path = str(program.path)
+        raise
+
+
+def _compile_params(program, init: str, seed: int) -> CompileResult:
     sig = program.signature
     if init == "random":
         from nsc.surrogate.init import random_params
