@@ -52,6 +52,12 @@ def load_program(path, function=None, ranges=(), default_range=None, include_dir
                  include_dirs=tuple(include_dirs), defines=tuple(_parse_define(d) for d in defines))
 
 
+def _positive_int(value, what: str) -> None:
+    """NscError unless `value` is a positive integer (not a bool, not 3.5 that would silently become 3)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise NscError(f"{what} must be a positive integer (got {value!r})")
+
+
 def _check_output_dir(path: str, inputs=()) -> None:
     """Before any work: the output's directory exists, and the output is none of the inputs (as cc refuses
     `cc -c t.c -o t.c`: the source or the data would be replaced by the result)."""
@@ -125,8 +131,8 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     from nsc import data
     from nsc.execute import sample_program
 
-    if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
-        raise NscError(f"the number of samples must be a positive integer (got {n!r})")
+    if n is not None:
+        _positive_int(n, "the number of samples")
     program = load_program(path, **program_options)
     sig = program.signature
     if output:
@@ -177,8 +183,6 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
     import nsc_runtime
     import numpy as np
 
-    from nsc.frontend.ranges import FLOAT32_MAX
-
     from nsc import data
 
     try:
@@ -189,11 +193,12 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
     if output:
         _check_output_dir(output, [str(model_path), inputs])
     x = data.parse_run_inputs(inputs, surrogate.inputs)
-    big = abs(x) > FLOAT32_MAX  # the surrogate computes in float32: such a value would become Inf
+    with np.errstate(over="ignore"):  # the surrogate computes in float32, where such a value becomes Inf
+        big = np.isinf(x.astype(np.float32))  # (the runtime's test; here, to name the data row as the CLI counts)
     if big.any():
         row, col = (int(v) for v in np.argwhere(big)[0])
         raise NscError(f"input '{surrogate.inputs[col]}' in data row {row + 1} is {float(x[row, col])!r}, beyond float32 "
-                       f"(|x| <= {FLOAT32_MAX!r}), which the surrogate computes in")
+                       f"(|x| <= {np.finfo(np.float32).max:.8g}), which the surrogate computes in")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", nsc_runtime.RangeWarning)
@@ -302,8 +307,7 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     if not budget_list or budget_list[0] < 0:
         raise NscError("--budgets must list non-negative integers")
     init_list = [s.strip() for s in inits.split(",") if s.strip()]
-    if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
-        raise NscError(f"--seeds must be a positive integer (got {seeds!r})")
+    _positive_int(seeds, "--seeds")
     for path in (plot, output):
         if path:
             _check_output_dir(path, list(paths))
