@@ -197,8 +197,8 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
         big = np.isinf(x.astype(np.float32))  # (the runtime's test; here, to name the data row as the CLI counts)
     if big.any():
         row, col = (int(v) for v in np.argwhere(big)[0])
-        raise NscError(f"input '{surrogate.inputs[col]}' in data row {row + 1} is {float(x[row, col])!r}, beyond float32 "
-                       f"(|x| <= {np.finfo(np.float32).max:.8g}), which the surrogate computes in")
+        raise NscError(f"input '{surrogate.inputs[col]}' in data row {row + 1} is {float(x[row, col])!r}, beyond "
+                       f"float32 (|x| <= {np.finfo(np.float32).max:.8g}), which the surrogate computes in")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", nsc_runtime.RangeWarning)

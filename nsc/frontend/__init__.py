@@ -100,7 +100,8 @@ class _Unit:
         return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
                        signature=signature, include_dirs=self.include_dirs, defines=self.defines,
                        headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature),
-                       linear=linearize_function(exts, signature), notes=_state_notes(state, statics, random_calls(reached)))
+                       linear=linearize_function(exts, signature),
+                       notes=_state_notes(state, statics, random_calls(reached)))
 
     def _pragma_lines(self, target) -> tuple[int, int]:
         """Lines whose range pragmas belong to the target: after the end of the previous function of the main

@@ -147,7 +147,8 @@ class TrainConfig:
         if unknown:
             raise NscError(f"unknown model option(s): {', '.join(unknown)}", path)
         _check_types(self.model, [known[k] for k in self.model if k in known], bad, prefix="model.")
-        d_model, n_heads = self.model.get("d_model", ModelConfig.d_model), self.model.get("n_heads", ModelConfig.n_heads)
+        d_model = self.model.get("d_model", ModelConfig.d_model)
+        n_heads = self.model.get("n_heads", ModelConfig.n_heads)
         if n_heads < 1 or d_model < 1 or d_model % n_heads:
             bad("model.d_model", d_model, f"it must be a positive multiple of model.n_heads ({n_heads})")
 
