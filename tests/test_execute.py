@@ -112,6 +112,17 @@ def test_integer_inputs_take_integer_values_in_their_range(tmp_path):
     np.testing.assert_array_equal(res.y[:, 0], n * 3 - k + s * c)
 
 
+def test_float_inputs_are_recorded_as_the_float_the_function_receives(tmp_path):
+    # the function returns its argument: the recorded input must equal what C computed with, bit for bit
+    path = write_program(tmp_path, "double f(float v, double w) { return (double)v; }\n")
+    sig = signature("f", "double", scalar_in("v", "float", -1.0, 1.0), scalar_in("w", "double", -1.0, 1.0))
+    res = sample_program(program(path, sig), 500, seed=2)
+    assert res.error is None
+    np.testing.assert_array_equal(res.y[:, 0], res.x[:, 0])
+    np.testing.assert_array_equal(res.x[:, 0], res.x[:, 0].astype(np.float32))
+    assert np.any(res.x[:, 1] != res.x[:, 1].astype(np.float32))  # a double input keeps its double draw
+
+
 def test_unsigned_wraps_like_c(tmp_path):
     path = write_program(tmp_path, "unsigned char u(unsigned char v) { return v + 10; }\n")
     sig = signature("u", "unsigned char", scalar_in("v", "unsigned char", 0, 255))

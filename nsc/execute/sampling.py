@@ -53,7 +53,8 @@ class SampleResult:
 
 def sample_inputs(signature: Signature, n: int, rng: np.random.Generator) -> np.ndarray:
     """float64 [n, n_in] uniform in each input's [lo, hi]; integer inputs uniform integers in
-    [ceil(lo), floor(hi)]."""
+    [ceil(lo), floor(hi)]; a `float` input's values are float32 values, what the function receives (a draw
+    kept as the double would record an input the program never saw)."""
     lo, hi = signature.ranges()
     for port, a, b in zip(signature.inputs, lo, hi):
         if not (math.isfinite(a) and math.isfinite(b) and a <= b):
@@ -69,6 +70,9 @@ def sample_inputs(signature: Signature, n: int, rng: np.random.Generator) -> np.
             x[:, col] = rng.integers(a, b, size=int(n), endpoint=True)
         else:  # beyond int64 (unsigned long long): integers as float64 holds them, within [a, b]
             x[:, col] = np.clip(np.floor(rng.uniform(a, float(b) + 1.0, size=int(n))), a, b)
+    for col, port in enumerate(signature.inputs):
+        if port.ctype == "float":
+            x[:, col] = x[:, col].astype(np.float32)
     return x
 
 
