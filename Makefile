@@ -52,8 +52,8 @@ corpus:
 		--rewrites 1 --no-verify-rewrites
 
 compiler: corpus
-	$(PYTHON) -m nsc.training.train --config $(CONFIG)
-	$(PYTHON) -m nsc.training.export --config $(CONFIG)
+	$(PYTHON) -m nsc.training.train --config $(CONFIG) --restart
+	$(PYTHON) -m nsc.training.export --config $(CONFIG) --out nsc/compiler/weights
 
 clean:
 	rm -rf out examples/build .pytest_cache

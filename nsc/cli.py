@@ -264,10 +264,13 @@ def evaluate(programs, function, ranges, default_range, include_dirs, defines, b
 @main.command(name="train-compiler")
 @click.option("--config", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Training configuration (JSON).")
-@click.option("--resume", is_flag=True, help="Continue from the last checkpoint.")
+@click.option("--resume", is_flag=True, help="Continue the run in the config's out_dir from its last checkpoint.")
+@click.option("--restart", is_flag=True, help="Train from scratch, replacing a run in the config's out_dir.")
 @_fail_cleanly
-def train_compiler(config, resume):
+def train_compiler(config, resume, restart):
     """Train the hypernetwork on a corpus (slow; see `make compiler`).
+
+    An out_dir that already holds a run is an error unless --resume or --restart says what to do with it.
 
     \b
     Example:
@@ -275,7 +278,7 @@ def train_compiler(config, resume):
     """
     from nsc.training import train
 
-    train.main(["--config", config] + (["--resume"] if resume else []))
+    train.main(["--config", config] + (["--resume"] if resume else []) + (["--restart"] if restart else []))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from nsc.errors import NscError
 from nsc.execute import run_functions, sample_inputs
 from nsc.frontend import load_program
 from nsc.training import corpus_run, corpus_store
@@ -230,6 +231,29 @@ def test_resume_skips_finished_chunks(tiny_corpus, tmp_path):
     for f in (files[0], files[2]):
         assert os.stat(f).st_mtime_ns == mtimes[f]
     assert corpus_store.corpus_hash(copy) == h  # the redone chunk is byte-identical
+
+
+def test_a_damaged_chunk_is_a_clear_error_and_resume_makes_it_again(tiny_corpus, tmp_path, capsys):
+    """A truncated or overwritten chunk was a zipfile traceback in every reader and in the resume check."""
+    out, opts, _ = tiny_corpus
+    import shutil
+    copy = str(tmp_path / "copy")
+    shutil.copytree(out, copy)
+    h = corpus_store.corpus_hash(copy)
+    files = corpus_store.chunk_files(copy)
+    with open(files[1], "r+b") as f:
+        f.truncate(os.path.getsize(files[1]) // 2)
+    with open(files[2], "wb") as f:
+        f.write(b"not a chunk")
+    for read in (lambda: list(corpus_store.iter_programs(copy)), lambda: corpus_store.CorpusIndex(copy),
+                 lambda: corpus_store.chunk_counts(files[2])):
+        with pytest.raises(NscError, match="damaged corpus chunk .*makes it again") as e:
+            read()
+        assert e.value.path in files[1:]
+    summary = corpus_run.run_shard(dataclasses.replace(opts, out=copy))
+    assert summary["chunks_skipped"] == 1 and summary["programs"] == 40
+    assert capsys.readouterr().err.count("damaged corpus chunk") == 2
+    assert corpus_store.corpus_hash(copy) == h  # both made again, byte-identical
 
 
 def test_split_is_deterministic(tiny_corpus):

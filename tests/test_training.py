@@ -553,8 +553,60 @@ def test_main_trains_from_a_corpus_directory_and_exports(tmp_path):
     assert summary["step"] == 6
     manifest = X.main(["--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "weights")])
     assert manifest["training"]["steps"] == 6 and manifest["corpus_id"] == summary["corpus_id"]
-    with pytest.raises(T.NscError, match="no corpus"):
-        T.main(["--config", str(tmp_path / "cfg.json"), "--corpus", str(tmp_path / "nowhere")])
+    with pytest.raises(T.NscError, match="no corpus"):  # a restart that fails leaves the earlier run
+        T.main(["--config", str(tmp_path / "cfg.json"), "--restart", "--corpus", str(tmp_path / "nowhere")])
+    assert T.read_checkpoint_state(T.checkpoint_dir(str(tmp_path / "run")))["step"] == 6
+
+
+def test_an_earlier_run_is_continued_or_replaced_never_silently_overwritten(tmp_path):
+    """Training again into an out_dir replaced its checkpoint without a word."""
+    recs = toy_records(16)
+    cfg = tiny_config(tmp_path, max_steps=4, checkpoint_interval=2, eval_interval=2)
+    T.train(cfg, train_records=recs, heldout_records=[])
+    with pytest.raises(T.NscError, match="holds a training run .*step 4.*--resume.*--restart"):
+        T.train(cfg, train_records=recs, heldout_records=[])
+    with pytest.raises(T.NscError, match="give one of them"):
+        T.train(cfg, resume=True, restart=True, train_records=recs, heldout_records=[])
+    assert T.read_checkpoint_state(T.checkpoint_dir(str(tmp_path)))["step"] == 4  # untouched
+    summary = T.train(dataclasses.replace(cfg, max_steps=2), restart=True, train_records=recs, heldout_records=[])
+    assert summary["step"] == 2 and T.read_checkpoint_state(T.checkpoint_dir(str(tmp_path)))["step"] == 2
+    assert [r["step"] for r in read_csv(tmp_path / "losses.csv")] == ["0", "2"]
+
+
+def test_train_compiler_command_refuses_to_overwrite_a_run(tmp_path):
+    from click.testing import CliRunner
+
+    from nsc.cli import main as cli
+
+    T.train(tiny_config(tmp_path / "run", max_steps=2, checkpoint_interval=2, eval_interval=2),
+            train_records=toy_records(16), heldout_records=[])
+    cfg = tiny_config(tmp_path / "run", corpus=str(tmp_path / "nowhere")).to_json()
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    result = CliRunner().invoke(cli, ["train-compiler", "--config", str(tmp_path / "cfg.json")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [f"error: {tmp_path / 'run'} holds a training run (a checkpoint "
+                                                  "at step 2): --resume continues it, --restart trains from "
+                                                  "scratch and replaces it once the new run starts, or train "
+                                                  "into another out_dir"]
+
+
+@pytest.mark.parametrize("damage", ["hypernet.safetensors", "state.json", "optimizer.pt"])
+def test_a_damaged_checkpoint_is_a_clear_error(tmp_path, damage):
+    """A truncated checkpoint file was a safetensors, json or torch traceback (after the corpus had loaded)."""
+    from nsc.training import export as X
+
+    recs = toy_records(16)
+    cfg = tiny_config(tmp_path / "run", max_steps=2, checkpoint_interval=2, eval_interval=2)
+    T.train(cfg, train_records=recs, heldout_records=[])
+    path = tmp_path / "run" / "checkpoint" / damage
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(T.NscError, match="damaged checkpoint") as e:
+        T.train(dataclasses.replace(cfg, max_steps=4), resume=True, train_records=recs, heldout_records=[])
+    assert e.value.path.endswith("checkpoint")
+    if damage != "optimizer.pt":  # export reads the models only
+        with pytest.raises(T.NscError, match="damaged checkpoint"):
+            X.main(["--checkpoint", str(tmp_path / "run" / "checkpoint"), "--out", str(tmp_path / "w")])
+        assert not (tmp_path / "w").exists() or not any((tmp_path / "w").iterdir())
 
 
 def test_resume_without_checkpoint_is_an_error(tmp_path):

@@ -390,8 +390,13 @@ def run_shard(opts: RunOptions) -> dict:
     # A chunk is done when it is written for all its programs: the last chunk of a run with a smaller --programs
     # holds fewer (ids 192..199 of 200, where 300 needs 192..223), and is made again, or those ids would be
     # missing for good. Counts are read once, from the chunks' metadata, and serve the summary too.
-    counts = {c: corpus_store.chunk_counts(path) for c, _, _ in chunks
-              if os.path.exists(path := corpus_store.chunk_path(opts.out, c))}
+    counts = {}
+    for c, _, _ in chunks:
+        if os.path.exists(path := corpus_store.chunk_path(opts.out, c)):
+            try:
+                counts[c] = corpus_store.chunk_counts(path)
+            except corpus_store.DamagedChunk as e:  # (chunks are written atomically: damaged since) made again
+                print(f"{path}: warning: damaged corpus chunk ({e.reason}): making it again", file=sys.stderr)
     pending = [(c, f, e) for c, f, e in chunks if counts.get(c, {}).get("programs") != e - f]
     t_start = time.perf_counter()
     timing, session = Counter(), Counter()

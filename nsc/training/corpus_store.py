@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nsc.errors import NscError
 from nsc.frontend.program import Signature, Token
 
 FORMAT = 1
@@ -124,21 +125,41 @@ def _write_npz(f, arrays: dict) -> None:
                 np.lib.format.write_array(g, np.ascontiguousarray(arr), allow_pickle=False)
 
 
+class DamagedChunk(NscError):
+    """A chunk file that cannot be read (truncated, overwritten, another format)."""
+
+    def __init__(self, reason: str, path: str):
+        super().__init__(f"damaged corpus chunk ({reason}); delete it, and `python -m nsc.training.corpus_run` "
+                         "with the same options makes it again", path)
+        self.reason = reason
+
+
+def read_arrays(path: str, names: tuple[str, ...] | None = None) -> dict:
+    """The named arrays of a chunk file (None: all, with its metadata parsed as "meta"); a file that is not a
+    readable chunk is a DamagedChunk naming it, not a zipfile or numpy traceback."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in (z.files if names is None else names)}
+        if "meta" in arrays:
+            arrays["meta"] = json.loads(arrays["meta"].tobytes().decode())
+            if arrays["meta"].get("format") != FORMAT:
+                raise ValueError(f"corpus chunk format {arrays['meta'].get('format')}, expected {FORMAT}")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, AttributeError) as e:
+        raise DamagedChunk(f"{type(e).__name__}: {e}", path) from None
+    return arrays
+
+
 def chunk_counts(path: str) -> dict:
     """A chunk file's counts (programs tried, kept, drops by reason), from its metadata alone."""
-    with np.load(path, allow_pickle=False) as z:
-        return json.loads(z["meta"].tobytes().decode()).get("counts", {})
+    return read_arrays(path, ("meta",))["meta"].get("counts", {})
 
 
 class Chunk:
     """One chunk file, loaded whole (chunks are a few MB)."""
 
     def __init__(self, path: str):
-        with np.load(path, allow_pickle=False) as z:
-            self.arrays = {k: z[k] for k in z.files}
-        meta = json.loads(self.arrays.pop("meta").tobytes().decode())
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path}: corpus chunk format {meta.get('format')}, expected {FORMAT}")
+        self.arrays = read_arrays(path)
+        meta = self.arrays.pop("meta")
         self.meta = meta["records"]
         self.counts = meta.get("counts", {})
         self.path = path
@@ -187,8 +208,8 @@ class CorpusIndex:
         self.files = chunk_files(corpus_dir)
         where = []
         for f, path in enumerate(self.files):
-            with np.load(path, allow_pickle=False) as z:
-                seeds, var = z["seeds"], z["variant"]
+            arrays = read_arrays(path, ("seeds", "variant"))
+            seeds, var = arrays["seeds"], arrays["variant"]
             where += [(f, int(k)) for k in _selected(seeds, var, split, variants)]
         self.where = where
         self.cache_size = cache

@@ -1,6 +1,6 @@
 """Export a trained hypernetwork for shipping: ONNX graph + manifest + unconditioned init.
 
-    python -m nsc.training.export --config nsc/training/configs/compiler.json [--out nsc/compiler/weights]
+    python -m nsc.training.export --config nsc/training/configs/compiler.json --out nsc/compiler/weights
                                   [--last-layer generated|channels]   (default: the config's export_last_layer)
 
 Reads out_dir/checkpoint of the training run and writes, into the weights directory (atomically, file by file,
@@ -36,7 +36,6 @@ from nsc.errors import NscError
 from nsc.training.model import HyperNet, UnconditionedInit
 from nsc.training.train import TrainConfig, checkpoint_dir, load_models
 
-DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler", "weights")
 MANIFEST_FORMAT = 1
 MAX_SHIPPED_BYTES = 30_000_000  # the package carries the compiler in git: keep it small
 
@@ -219,7 +218,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m nsc.training.export", description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", help="training configuration (its out_dir holds the checkpoint)")
     ap.add_argument("--checkpoint", help="checkpoint directory (instead of --config)")
-    ap.add_argument("--out", default=DEFAULT_OUT, help="weights directory to write (default: the package's)")
+    ap.add_argument("--out", required=True, help="weights directory to write (nsc/compiler/weights: replace the "
+                    "compiler nsc ships, as `make compiler` does)")
     ap.add_argument("--last-layer", choices=("generated", "channels"),
                     help="the exported model's last_layer (default: the training config's export_last_layer)")
     args = ap.parse_args(argv)

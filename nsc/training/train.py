@@ -1,6 +1,6 @@
 """Training the hypernetwork end to end, nanoGPT style: one config, one loop.
 
-    python -m nsc.training.train --config nsc/training/configs/compiler.json [--resume]
+    python -m nsc.training.train --config nsc/training/configs/compiler.json [--resume | --restart]
     torchrun --nproc_per_node 2 -m nsc.training.train --config ...          (DDP: gloo on CPU, nccl on GPU)
 
 Each step takes a batch of corpus programs, generates each one's surrogate with the hypernetwork, runs it on a
@@ -28,6 +28,7 @@ losses.csv, losses.png, summary.json. Checkpoints are written to a fresh directo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import itertools
@@ -523,9 +524,26 @@ def checkpoint_dir(out_dir: str) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def reading_checkpoint(ckpt: str):
+    """Any failure to read a checkpoint's files (truncated, edited, from another version) is one NscError naming
+    the directory, not a json, safetensors or torch traceback."""
+    try:
+        yield
+    except NscError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever the readers raise, it means the same to the user
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise NscError(f"damaged checkpoint ({type(e).__name__}: {reason[:200]}); train again with --restart, "
+                       "or export another checkpoint", ckpt) from None
+
+
 def read_checkpoint_state(ckpt: str) -> dict:
-    with open(os.path.join(ckpt, "state.json")) as f:
-        return json.load(f)
+    with reading_checkpoint(ckpt), open(os.path.join(ckpt, "state.json")) as f:
+        state = json.load(f)
+        if not isinstance(state, dict):
+            raise ValueError("state.json does not hold an object")
+        return state
 
 
 def load_models(ckpt: str) -> tuple[HyperNet, UnconditionedInit, dict]:
@@ -533,10 +551,11 @@ def load_models(ckpt: str) -> tuple[HyperNet, UnconditionedInit, dict]:
     from safetensors.torch import load_file
 
     state = read_checkpoint_state(ckpt)
-    model_cfg = ModelConfig.from_json(state["model"])
-    hypernet, uncond = HyperNet(model_cfg), UnconditionedInit(model_cfg)
-    hypernet.load_state_dict(load_file(os.path.join(ckpt, "hypernet.safetensors")))
-    uncond.load_state_dict(load_file(os.path.join(ckpt, "uncond.safetensors")))
+    with reading_checkpoint(ckpt):
+        model_cfg = ModelConfig.from_json(state["model"])
+        hypernet, uncond = HyperNet(model_cfg), UnconditionedInit(model_cfg)
+        hypernet.load_state_dict(load_file(os.path.join(ckpt, "hypernet.safetensors")))
+        uncond.load_state_dict(load_file(os.path.join(ckpt, "uncond.safetensors")))
     return hypernet, uncond, state
 
 
@@ -630,9 +649,17 @@ def records_hash(records) -> str:
 
 
 def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_records=None,
-          corpus_id: str | None = None) -> dict:
+          corpus_id: str | None = None, restart: bool = False) -> dict:
     """Train (or continue training) the hypernetwork and the unconditioned init. Records default to the corpus
-    named in cfg (tests pass their own). Returns the summary (also written to out_dir/summary.json on rank 0)."""
+    named in cfg (tests pass their own). Returns the summary (also written to out_dir/summary.json on rank 0).
+    An out_dir that holds a run is continued (resume) or replaced (restart), never silently overwritten."""
+    if resume and restart:
+        raise NscError("--resume continues the run in out_dir and --restart replaces it: give one of them")
+    earlier = checkpoint_dir(cfg.out_dir)
+    if earlier and not (resume or restart):
+        raise NscError(f"{cfg.out_dir} holds a training run (a checkpoint at step "
+                       f"{read_checkpoint_state(earlier).get('step')}): --resume continues it, --restart trains "
+                       "from scratch and replaces it once the new run starts, or train into another out_dir")
     rank, world = _distributed()
     is_main = rank == 0
     device = _device(cfg, rank)
@@ -641,10 +668,7 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     os.makedirs(cfg.out_dir, exist_ok=True)
     t_load = time.time()
 
-    # data and vocabulary (a resumed run keeps its checkpoint's vocabulary)
-    if train_records is None:
-        train_records, heldout_records, corpus_id = load_corpus(cfg)
-    corpus_id = corpus_id or records_hash(train_records)
+    # the checkpoint to continue, checked before the (slow) corpus loading
     ckpt = checkpoint_dir(cfg.out_dir) if resume else None
     if resume and ckpt is None:
         raise NscError(f"--resume: no checkpoint in {cfg.out_dir}")
@@ -655,8 +679,18 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
         raise NscError(f"--resume: the checkpoint in {cfg.out_dir} was trained with other model options "
                        f"({', '.join(f'{k}: {saved_model.get(k)} -> {cfg.model.get(k)}' for k in changed)}); "
                        "resume with the configuration it was trained with, or train into another out_dir")
+    if ckpt:  # every file read now: a damaged one is reported before the corpus loads, not after
+        resumed_models = load_models(ckpt)
+        with reading_checkpoint(ckpt):
+            extra = torch.load(os.path.join(ckpt, "optimizer.pt"), weights_only=True, map_location=device)
+
+    # data and vocabulary (a resumed run keeps its checkpoint's vocabulary)
+    if train_records is None:
+        train_records, heldout_records, corpus_id = load_corpus(cfg)
+    corpus_id = corpus_id or records_hash(train_records)
     if ckpt:
-        vocab, enc_cfg = encoding_from_manifest(state["encoding"])
+        with reading_checkpoint(ckpt):
+            vocab, enc_cfg = encoding_from_manifest(state["encoding"])
     else:
         enc_cfg = EncodingConfig(max_len=cfg.max_len)
         vocab = Vocabulary.build(([t.text for t in r.tokens] for r in train_records), cfg.vocab_min_count,
@@ -676,14 +710,14 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     if not ckpt:
         objective.hypernet.set_output_scale_prior(train_set.median_log_sigma())
     if ckpt:
-        hypernet, uncond, _ = load_models(ckpt)
+        hypernet, uncond, _ = resumed_models
         objective.hypernet.load_state_dict(hypernet.state_dict())
         objective.uncond.load_state_dict(uncond.state_dict())
-        extra = torch.load(os.path.join(ckpt, "optimizer.pt"), weights_only=True, map_location=device)
-        opt.load_state_dict(extra["optimizer"])
-        torch.set_rng_state(extra["torch_rng"])
-        step, elapsed_before = state["step"], state["elapsed_s"]
-        programs_seen, metrics = state["programs_seen"], state.get("metrics", {})
+        with reading_checkpoint(ckpt):
+            opt.load_state_dict(extra["optimizer"])
+            torch.set_rng_state(extra["torch_rng"])
+            step, elapsed_before = state["step"], state["elapsed_s"]
+            programs_seen, metrics = state["programs_seen"], state.get("metrics", {})
     model = objective
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(
@@ -701,6 +735,11 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
               f"{len(vocab)}, {info['hypernet_params'] / 1e6:.2f}M parameters, {world} process(es) on {device}",
               file=sys.stderr)
     csv_path, png_path = os.path.join(cfg.out_dir, "losses.csv"), os.path.join(cfg.out_dir, "losses.png")
+    if is_main and restart:  # the new run takes over: the earlier one's checkpoint and summary would mislead
+        for suffix in ("", ".old", ".new"):
+            shutil.rmtree(os.path.join(cfg.out_dir, CHECKPOINT + suffix), ignore_errors=True)
+        if os.path.exists(summary_path := os.path.join(cfg.out_dir, "summary.json")):
+            os.unlink(summary_path)
     log_file, log = open_log(csv_path, step if ckpt else -1) if is_main else (None, None)
     t_run = time.time()
 
@@ -805,6 +844,7 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m nsc.training.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", required=True, help="training configuration (JSON)")
     ap.add_argument("--resume", action="store_true", help="continue from out_dir/checkpoint")
+    ap.add_argument("--restart", action="store_true", help="train from scratch, replacing a run in out_dir")
     ap.add_argument("--corpus", help="override the config's corpus directory")
     ap.add_argument("--out-dir", help="override the config's output directory")
     ap.add_argument("--max-steps", type=int, help="override the config's max_steps")
@@ -813,7 +853,7 @@ def main(argv=None) -> dict:
     for key in ("corpus", "out_dir", "max_steps"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
-    return train(cfg, resume=args.resume)
+    return train(cfg, resume=args.resume, restart=args.restart)
 
 
 if __name__ == "__main__":
