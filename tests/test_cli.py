@@ -113,6 +113,18 @@ def test_compile_writes_a_make_depfile(tmp_path):
     assert "gain.h" in dep and str(src) in dep
 
 
+def test_depfile_spells_headers_as_cc_does(tmp_path, monkeypatch):
+    """With a relative -I the depfile listed /abs/path/inc/gain.h where cc -MD writes inc/gain.h: a project
+    moved or checked out elsewhere had depfiles naming the old place."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "gain.h").write_text("#define GAIN 2.5\n")
+    (tmp_path / "k.c").write_text('#include "gain.h"\n#pragma nsc range x 0 1\n'
+                                  "double k(double x) { return GAIN * x; }\n")
+    assert nsc("compile", "k.c", "--init", "random", "-I", "inc", "-o", "k.onnx", "-MD").exit_code == 0
+    assert (tmp_path / "k.d").read_text() == "k.onnx: k.c \\\n  inc/gain.h\n\ninc/gain.h:\n"
+
+
 def test_sample_run_finetune_inspect_pipeline(tmp_path, poly):
     model = tmp_path / "poly.onnx"
     assert nsc("compile", poly, "--init", "random", "-o", model).exit_code == 0

@@ -170,7 +170,7 @@ def test_local_header_with_include_dir_and_recorded_headers(here):
         #pragma nsc range v 0 1
         sample_t f(sample_t v) { return scale(v) + 1.0f; }
         """, include_dirs=["inc"])
-    assert p.headers == (os.path.abspath("inc/params.h"), os.path.abspath("inc/other.h"))
+    assert p.headers == ("inc/params.h", "inc/other.h")  # as cc -MD spells them: relative to a relative -I
     assert not any(h.startswith(INCLUDE_DIR) for h in p.headers)
     assert p.signature.inputs[0].ctype == "float" and p.signature.outputs[0].ctype == "float"
     assert p.include_dirs == ("inc",)

@@ -55,7 +55,7 @@ class Preprocessed:
 
     path: str                            # the main file, as named on the command line
     text: str                            # input for pycparser (line markers kept, other directives blanked)
-    headers: tuple[str, ...] = ()        # absolute paths of the user's headers read, in order of first use
+    headers: tuple[str, ...] = ()        # the user's headers read, in order of first use, spelled as cc found them
     pragmas: tuple[PragmaLine, ...] = ()
     macros: dict[str, str] = field(default_factory=dict)  # object-like macros: name -> replacement text
 
@@ -128,9 +128,9 @@ def _scan(output: str, path: str) -> Preprocessed:
             if main_file is None:
                 main_file = current
             if "1" in marker.group(3).split() and _is_user_header(current, main_file):
-                header = os.path.abspath(current)
-                if header not in headers:
-                    headers.append(header)
+                # spelled as cc found it (relative where -I and the source are), as cc -MD writes depfiles
+                if not any(os.path.samefile(current, h) for h in headers if os.path.exists(h)):
+                    headers.append(current)
             continue
         directive = _DIRECTIVE.match(text)
         name, rest = (directive.group(1), directive.group(2)) if directive else ("", "")

@@ -187,7 +187,7 @@ class Program:
     signature:    the target function's signature, ranges resolved.
     include_dirs: -I directories, for the native harness compile.
     defines:      -D NAME=VAL pairs, for the native harness compile.
-    headers:      every header file the preprocessor read (absolute paths), for make depfiles.
+    headers:      every header file the preprocessor read (spelled as cc found it), for make depfiles.
     tokens:       canonical tokens of the target function and everything it reaches (helpers first, target last).
     flows:        bool numpy array [n_in, n_out]: False where input i cannot affect output j (dataflow.py);
                   None if not computed.
