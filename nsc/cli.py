@@ -168,9 +168,7 @@ def run(model, inputs, device, output, fmt):
     """
     from nsc import toolchain
 
-    text = toolchain.run_model(model, inputs, device=device, output=output, fmt=fmt)
-    if text is not None:
-        click.echo(text, nl=False)
+    toolchain.run_model(model, inputs, device=device, output=output, fmt=fmt)
 
 
 @main.command()

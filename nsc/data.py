@@ -138,27 +138,38 @@ def write_samples(path, input_names, output_names, x, y) -> None:
             f.write(chunk)
 
 
-def format_predictions(x, y, input_names, output_names, fmt: str = "csv", output=None) -> str | None:
-    """Inputs and predicted outputs as CSV or JSON text (returned), or written to `output` (.npz by its name,
-    else in `fmt`); returns None when written."""
+def json_chunks(names, data: np.ndarray):
+    """A float table as the JSON text of a list of {name: value} rows (non-finite values as null), in chunks:
+    json.dumps(rows) + newline, without holding every row's dict or the whole text at once."""
+    names = list(names)
+    data = np.asarray(data, dtype=np.float64)
+    yield "["
+    for start in range(0, data.shape[0], CSV_CHUNK_ROWS):
+        rows = [dict(zip(names, (v if math.isfinite(v) else None for v in row)))
+                for row in data[start: start + CSV_CHUNK_ROWS].tolist()]
+        yield (", " if start else "") + json.dumps(rows)[1:-1]
+    yield "]\n"
+
+
+def write_predictions(x, y, input_names, output_names, fmt: str = "csv", output=None) -> None:
+    """Inputs and predicted outputs to `output` (.npz by its name, else CSV or JSON by `fmt`, written atomically),
+    or to standard output (None or '-'), streamed in chunks: 2M rows never become one string."""
     input_names, output_names = list(input_names), list(output_names)
     x, y = _as_table(x, y, input_names, output_names)
     if output is not None and os.fspath(output).lower().endswith(".npz"):
         write_samples(output, input_names, output_names, x, y)
-        return None
-    if fmt == "csv":
-        text = "".join(csv_chunks(input_names + output_names, np.hstack([x, y])))
-    elif fmt == "json":
-        names = input_names + output_names
-        rows = [dict(zip(names, (v if math.isfinite(v) else None for v in row)))
-                for row in np.hstack([x, y]).tolist()]
-        text = json.dumps(rows, indent=None) + "\n"
-    else:
+        return
+    if fmt not in ("csv", "json"):
         raise NscError(f"unknown output format '{fmt}' (use csv or json)")
+    chunks = (csv_chunks if fmt == "csv" else json_chunks)(input_names + output_names, np.hstack([x, y]))
     if output is None or os.fspath(output) == "-":
-        return text
-    atomic_write_text(output, text)
-    return None
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        return
+    with atomic_output(output, "w") as f:
+        for chunk in chunks:
+            f.write(chunk)
 
 
 def file_sha256(path) -> str:

@@ -178,8 +178,8 @@ def _check_integer_inputs(x, sig, path) -> None:
 
 # ----------------------------------------------------------------------------------------------- run
 
-def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
-    """Predict with a surrogate; returns the formatted text when no output file is given."""
+def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv") -> None:
+    """Predict with a surrogate; writes the inputs and predictions to `output`, or to standard output."""
     import nsc_runtime
     import numpy as np
 
@@ -207,7 +207,7 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv"):
         raise NscError(str(e)) from None
     for w in caught:  # as a compiler warns: one line naming the file, not Python's warning format
         print(f"{model_path}: warning: {w.message}", file=sys.stderr)
-    return data.format_predictions(x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output)
+    data.write_predictions(x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output)
 
 
 # ----------------------------------------------------------------------------------------------- finetune

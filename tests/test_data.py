@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 
@@ -218,13 +219,26 @@ def test_failed_write_leaves_the_old_file(tmp_path):
     assert path.read_text() == "old\n" and os.listdir(tmp_path) == ["s.csv"]
 
 
-def test_format_predictions(tmp_path):
+def test_write_predictions(tmp_path, capsys, monkeypatch):
     x, y = np.array([[1.0, 2.0]]), np.array([[0.5]])
-    assert data.format_predictions(x, y, ["a", "b"], ["r"]) == "a,b,r\n1,2,0.5\n"
-    assert data.format_predictions(x, y, ["a", "b"], ["r"], fmt="json") == '[{"a": 1.0, "b": 2.0, "r": 0.5}]\n'
+    data.write_predictions(x, y, ["a", "b"], ["r"])
+    assert capsys.readouterr().out == "a,b,r\n1,2,0.5\n"
+    data.write_predictions(x, y, ["a", "b"], ["r"], fmt="json")
+    assert capsys.readouterr().out == '[{"a": 1.0, "b": 2.0, "r": 0.5}]\n'
     out = tmp_path / "p.csv"
-    assert data.format_predictions(x, y, ["a", "b"], ["r"], output=out) is None
+    data.write_predictions(x, y, ["a", "b"], ["r"], output=out)
     assert out.read_text() == "a,b,r\n1,2,0.5\n"
+    # streamed in chunks, the text is json.dumps of every row, NaN as null, and the CSV is every row
+    monkeypatch.setattr(data, "CSV_CHUNK_ROWS", 3)
+    x = np.arange(14.0).reshape(7, 2)
+    y = np.array([[0.5], [np.nan], [1.0], [2.0], [np.inf], [3.0], [4.0]])
+    data.write_predictions(x, y, ["a", "b"], ["r"], fmt="json", output=out)
+    expected = [{"a": a, "b": b, "r": r if np.isfinite(r) else None} for (a, b), (r,) in zip(x.tolist(), y.tolist())]
+    assert out.read_text() == json.dumps(expected) + "\n"
+    data.write_predictions(x[:0], y[:0], ["a", "b"], ["r"], fmt="json", output=tmp_path / "empty.json")
+    assert (tmp_path / "empty.json").read_text() == "[]\n"
+    data.write_predictions(x, y, ["a", "b"], ["r"], output=out)
+    assert out.read_text().splitlines()[1:] == [",".join(f"{v:.17g}" for v in row) for row in np.c_[x, y]]
 
 
 def test_file_sha256(tmp_path):
