@@ -96,9 +96,12 @@ def write_depfile(target: str, deps: list[str], depfile: str) -> None:
 
 def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write_md=False, **program_options):
     from nsc.compiler import compile_params, prepare
+    from nsc.execute.build import start_syntax_check
     from nsc.surrogate import onnx_io
 
     prepare(init)  # the hypernetwork's session loads while the front-end reads the program
+    type_checked = start_syntax_check(str(path), str(path), program_options.get("include_dirs", ()),
+                                      [_parse_define(d) for d in program_options.get("defines", ())])
     program = load_program(path, **program_options)
     output = output or Path(path).with_suffix(".onnx").name
     _check_output_dir(output, [str(path), *program.headers])
@@ -114,6 +117,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
         event["notes"] = list(notes)
     model = onnx_io.surrogate_bytes(params, program.signature.to_json(),
                                     {"source_sha256": program.sha256, "compiler": compiler_id, "history": [event]})
+    type_checked()  # cc rejects what the front-end's parser accepts (type errors): no surrogate for it
     onnx_io.save_onnx(model, output)
     if depfile:
         write_depfile(output, [str(path), *program.headers], depfile)

@@ -113,6 +113,22 @@ def test_compile_writes_a_make_depfile(tmp_path):
     assert "gain.h" in dep and str(src) in dep
 
 
+@pytest.mark.parametrize("body, message", [
+    ('return x + "s";', "4:31: error: invalid operands to binary +"),
+    ("double *p = &x; return p * 2.0;", "4:47: error: invalid operands to binary *"),
+    ("return x.re;", "4:30: error: request for member 're' in something not a structure or union"),
+])
+def test_compile_rejects_what_cc_rejects(tmp_path, body, message):
+    """The front-end parses C but does not type-check it: `nsc compile` wrote a surrogate for a program that
+    does not compile, which `nsc sample` then refused."""
+    src = tmp_path / "bad.c"
+    src.write_text(f"#include <math.h>\n#pragma nsc range x 0 1\n\ndouble f(double x) {{ {body} }}\n")
+    r = nsc("compile", src, "--init", "random", "-o", tmp_path / "bad.onnx", "-MD")
+    assert_user_error(r, f"{src}:{message}")
+    assert len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "bad.onnx").exists() and not (tmp_path / "bad.d").exists()
+
+
 def test_depfile_spells_headers_as_cc_does(tmp_path, monkeypatch):
     """With a relative -I the depfile listed /abs/path/inc/gain.h where cc -MD writes inc/gain.h: a project
     moved or checked out elsewhere had depfiles naming the old place."""

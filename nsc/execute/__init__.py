@@ -11,8 +11,14 @@ Modules: harness (generated C stubs), runtime_c (the fixed C runtime), build (cc
 process, limits, batches), sampling (this API).
 """
 
-from nsc.execute.sampling import (RunResult, SampleResult, describe_row, run_functions, run_program,
-                                  sample_inputs, sample_program)
-
 __all__ = ["RunResult", "SampleResult", "describe_row", "run_functions", "run_program", "sample_inputs",
            "sample_program"]
+
+
+def __getattr__(name: str):
+    # The API is imported on first use: `nsc compile` needs only build's syntax check, not the sandbox (PEP 562)
+    if name in __all__:
+        from nsc.execute import sampling
+
+        return getattr(sampling, name)
+    raise AttributeError(f"module 'nsc.execute' has no attribute {name!r}")
