@@ -144,6 +144,8 @@ def read_arrays(path: str, names: tuple[str, ...] | None = None) -> dict:
             arrays["meta"] = json.loads(arrays["meta"].tobytes().decode())
             if arrays["meta"].get("format") != FORMAT:
                 raise ValueError(f"corpus chunk format {arrays['meta'].get('format')}, expected {FORMAT}")
+            if names is None and len(arrays["meta"]["records"]) != len(arrays["ids"]):
+                raise ValueError("its records and its arrays disagree")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError, AttributeError) as e:
         raise DamagedChunk(f"{type(e).__name__}: {e}", path) from None
     return arrays
