@@ -32,6 +32,7 @@ import numpy as np
 from nsc.errors import NscError
 
 CSV_CHUNK_ROWS = 65536
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # surrogates compute in float32: larger values become Inf
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -184,45 +185,67 @@ def file_sha256(path) -> str:
 
 class _Raw:
     """A file's numbers before matching: names (None for unnamed npz/npy), a 2-D float64 array, and for an
-    unnamed npz the width of its `x` part."""
+    unnamed npz the width of its `x` part. header: every column a CSV names; ignored: those left unread (not
+    wanted: text, ids, notes); locate(check_columns, limit): the exact NscError for the first bad cell, or None."""
 
-    def __init__(self, names, data: np.ndarray, x_width: int | None = None, locate=None):
+    def __init__(self, names, data: np.ndarray, x_width: int | None = None, locate=None, header=None, ignored=()):
         self.names, self.data, self.x_width = names, data, x_width
-        self.locate = locate  # (row, col) -> (line, char column) for CSV messages
+        self.locate = locate
+        self.header = header if header is not None else names  # every column the file names, read or not
+        self.ignored = list(ignored)
 
 
 def _csv_number(cell: str) -> float:
-    if "_" in cell:
+    if "_" in cell or not cell.isascii():  # float() takes 1_000 and Arabic-Indic digits; C and numpy do not
         raise ValueError(cell)
     return float(cell)
 
 
-def _csv_problem(body: bytes, names: list[str], path: str, check_columns) -> NscError | None:
-    """The first bad line of a CSV body (slow, exact): wrong number of values, a non-number, NaN/Inf in one of
-    check_columns. Lines are numbered from 2 (line 1 is the header)."""
+def _csv_problem(body: bytes, names: list[str], path: str, numeric, check_columns, limit=None) -> NscError | None:
+    """The first bad line of a CSV body (slow, exact): wrong number of values, a non-number in one of the
+    `numeric` columns, NaN/Inf (or |value| > limit) in one of check_columns (header indices). Lines are numbered
+    from 2 (line 1 is the header)."""
     for k, raw_line in enumerate(body.split(b"\n")):
         line = k + 2
         text = raw_line.decode("utf-8", errors="replace").rstrip("\r")
         if not text.strip():
             continue
-        cells = text.split(",")
+        cells = next(csv.reader([text])) if '"' in text else text.split(",")
         if len(cells) != len(names):
             return NscError(f"this row has {len(cells)} values but the header names {len(names)} columns",
                             path, line)
         col = 1
         for j, (name, cell) in enumerate(zip(names, cells)):
             where = col + len(cell) - len(cell.lstrip())
+            col += len(cell) + 1
+            if j not in numeric:
+                continue
             try:
-                value = _csv_number(cell)
+                value = _csv_number(cell.strip())
             except ValueError:
                 return NscError(f"column '{name}': '{cell.strip()}' is not a number", path, line, where)
             if j in check_columns and not math.isfinite(value):
                 return NscError(f"column '{name}': {cell.strip()} is not a finite number", path, line, where)
-            col += len(cell) + 1
+            if j in check_columns and limit is not None and abs(value) > limit:
+                return NscError(f"column '{name}': {cell.strip()} is beyond float32 (|x| <= {limit:.8g}), which "
+                                "the surrogate computes in", path, line, where)
     return None
 
 
-def _read_csv(raw: bytes, path: str) -> _Raw:
+def _ragged_line(body: bytes, width: int) -> int | None:
+    """The line number of the first data row without `width` values (for a read of some columns only, which
+    numpy does not check), or None."""
+    for k, raw_line in enumerate(body.split(b"\n")):
+        if raw_line.strip():
+            text = raw_line.decode("utf-8", errors="replace")
+            if (len(next(csv.reader([text]))) if '"' in text else text.count(",") + 1) != width:
+                return k + 2
+    return None
+
+
+def _read_csv(raw: bytes, path: str, wanted=None) -> _Raw:
+    """A CSV's columns; wanted: the names that will be used (None: all). Other columns are not parsed, so an
+    id or a note column may hold text. Fields may be quoted ("1.5")."""
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]
     if not raw.strip():
@@ -249,22 +272,28 @@ def _read_csv(raw: bytes, path: str) -> _Raw:
     body = body.rstrip(b"\r\n\t ")
     if not body.strip():
         raise NscError("the file has a header row but no data rows", path)
+    read = [j for j, n in enumerate(names) if wanted is None or n in wanted]
+    if not read:  # none of the columns wanted (a header of numbers, the wrong file): read_table says which
+        return _Raw([], np.zeros((0, 0)), header=names, ignored=names)
+    partial = len(read) < len(names)
 
-    def problem(check_columns=()):
-        return _csv_problem(body, names, path, set(check_columns))
+    def problem(check_columns=(), limit=None):
+        return _csv_problem(body, names, path, set(read), {read[c] for c in check_columns}, limit)
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            data = np.loadtxt(io.BytesIO(body), delimiter=",", comments=None, dtype=np.float64, ndmin=2)
+            data = np.loadtxt(io.BytesIO(body), delimiter=",", comments=None, dtype=np.float64, ndmin=2,
+                              quotechar='"', usecols=read if partial else None)
     except (ValueError, UserWarning) as e:
         raise problem() or NscError(f"cannot read the CSV data: {e}", path) from None
-    if data.shape[1] != len(names):
+    if data.shape[1] != len(read):
         raise problem() or NscError(f"rows have {data.shape[1]} values but the header names {len(names)} columns",
                                     path)
-    result = _Raw(names, data)
-    result.locate = problem
-    return result
+    if partial and (line := _ragged_line(body, len(names))) is not None:
+        raise problem() or NscError(f"this row does not have the {len(names)} values the header names", path, line)
+    return _Raw([names[j] for j in read], data, locate=problem, header=names,
+                ignored=[n for j, n in enumerate(names) if j not in set(read)])
 
 
 def _read_npz(path: str) -> _Raw:
@@ -315,10 +344,11 @@ def _read_npy(path: str) -> _Raw:
     return _Raw(None, _numeric_2d(a, path, "the array"))
 
 
-def _load(path) -> _Raw:
-    """Read CSV, NPZ or NPY, told apart by content (not by name); '-' reads CSV from standard input."""
+def _load(path, wanted=None) -> _Raw:
+    """Read CSV, NPZ or NPY, told apart by content (not by name); '-' reads CSV from standard input. wanted:
+    the column names that will be used, the only ones a CSV's cells are parsed in (None: all)."""
     if path is None or os.fspath(path) == "-":
-        return _read_csv(sys.stdin.buffer.read(), "<stdin>")
+        return _read_csv(sys.stdin.buffer.read(), "<stdin>", wanted)
     path = os.fspath(path)
     if os.path.isdir(path):
         raise NscError("is a directory, not a data file", path)
@@ -329,7 +359,7 @@ def _load(path) -> _Raw:
                 return _read_npz(path)
             if start.startswith(NPY_MAGIC):
                 return _read_npy(path)
-            return _read_csv(start + f.read(), path)
+            return _read_csv(start + f.read(), path, wanted)
     except OSError as e:
         raise NscError(f"cannot read the file: {e.strerror}", path) from None
 
@@ -360,30 +390,34 @@ def _positional_names(raw: _Raw, need: list[str], optional: list[str], path: str
                    f"({', '.join(need + optional)})", path)
 
 
-def read_table(path, need_columns, optional_columns=(), x_columns: int | None = None) -> tuple[dict, list[str]]:
+def read_table(path, need_columns, optional_columns=(), x_columns: int | None = None,
+               float32: bool = False) -> tuple[dict, list[str]]:
     """Columns of a CSV, NPZ or NPY file, matched by name: ({name: float64 [n]}, warnings). x_columns: how many
-    of need_columns are inputs (an unnamed .npz's 'x'; `_positional_names`).
+    of need_columns are inputs (an unnamed .npz's 'x'; `_positional_names`). float32: the values are for a
+    surrogate, which computes in float32: a value beyond its range is an error (it would become Inf).
 
     The dict holds every need column, then the optional columns the file has, in the order given. Columns
-    the file has beyond those are ignored with a warning. Missing need columns, non-numeric cells, NaN or Inf
-    in a used column, zero rows, an empty file and ragged rows are NscErrors naming the file, line and column.
+    the file has beyond those are ignored with a warning, whatever they hold. Missing need columns,
+    non-numeric cells, NaN or Inf in a used column, zero rows, an empty file and ragged rows are NscErrors
+    naming the file, line and column.
     """
     need, optional = list(need_columns), [c for c in optional_columns if c not in need_columns]
     display = "<stdin>" if path is None or os.fspath(path) == "-" else os.fspath(path)
-    raw = _load(path)
+    raw = _load(path, set(need + optional))
     warn = []
     names = raw.names if raw.names is not None else _positional_names(raw, need, optional, display, x_columns)
     index = {n: j for j, n in enumerate(names)}
     missing = [n for n in need if n not in index]
     if missing:
+        header = raw.header if raw.header is not None else names
         message = f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}"
-        if all(_is_number(n) for n in names):
+        if all(_is_number(n) for n in header):
             message += " (the first row must be a header naming the columns)"
         else:
-            message += f" (the file has: {', '.join(names)})"
+            message += f" (the file has: {', '.join(header)})"
         raise NscError(message, display)
     used = need + [n for n in optional if n in index]
-    extra = [n for n in names if n not in used]
+    extra = raw.ignored + [n for n in names if n not in used]
     if extra:
         warn.append(f"ignoring column{'s' if len(extra) > 1 else ''} not used: {', '.join(map(repr, extra))}")
     if raw.data.shape[0] == 0:
@@ -398,7 +432,28 @@ def read_table(path, need_columns, optional_columns=(), x_columns: int | None = 
                 raise error
         raise NscError(f"column '{used[k]}' row {row + 1}: {raw.data[row, cols[k]]} is not a finite number",
                        display)
+    big = np.abs(raw.data[:, cols]) > FLOAT32_MAX if float32 else np.zeros((0, 0), bool)
+    if big.any():
+        row, k = np.argwhere(big)[0]
+        if raw.locate is not None:
+            error = raw.locate(cols, FLOAT32_MAX)
+            if error is not None:
+                raise error
+        raise NscError(f"column '{used[k]}' row {row + 1}: {raw.data[row, cols[k]]:g} is beyond float32 (|x| <= "
+                       f"{FLOAT32_MAX:.8g}), which the surrogate computes in", display)
     return {n: raw.data[:, index[n]] for n in used}, warn
+
+
+def beyond_float32(values: np.ndarray, names) -> str | None:
+    """'N of M rows have ... beyond float32 (up to V, in column C)' when some |value| exceeds float32's range,
+    which surrogates compute in (finetune refuses such data, eval could only report NaN); else None."""
+    big = np.abs(np.asarray(values, dtype=np.float64)) > FLOAT32_MAX
+    if not big.any():
+        return None
+    rows, (row, col) = int(big.any(axis=1).sum()), np.unravel_index(np.argmax(np.where(big, np.abs(values), 0)),
+                                                                    big.shape)
+    return (f"{rows} of {len(values)} rows have values beyond float32 (|x| <= {FLOAT32_MAX:.8g}; up to "
+            f"{float(values[row, col]):.3g}, in column '{list(names)[col]}'), which surrogates compute in")
 
 
 def _is_number(text: str) -> bool:
@@ -416,17 +471,18 @@ def _matrix(columns: dict, names) -> np.ndarray:
     return np.column_stack([columns[n] for n in names]).astype(np.float64, copy=False)
 
 
-def read_inputs(path, input_names) -> tuple[np.ndarray, list[str]]:
-    """Input rows for `nsc sample --inputs` / `nsc run --inputs FILE`: (x float64 [n, n_in], warnings)."""
+def read_inputs(path, input_names, float32: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Input rows for `nsc sample --inputs` / `nsc run --inputs FILE` (float32: for a surrogate, `read_table`):
+    (x float64 [n, n_in], warnings)."""
     input_names = list(input_names)
-    columns, warn = read_table(path, input_names, x_columns=len(input_names))
+    columns, warn = read_table(path, input_names, x_columns=len(input_names), float32=float32)
     return _matrix(columns, input_names), warn
 
 
 def read_dataset(path, input_names, output_names) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Training data for `nsc finetune`: (x [n, n_in], y [n, n_out], warnings)."""
+    """Training data for `nsc finetune`: (x [n, n_in], y [n, n_out], warnings); every value within float32."""
     input_names, output_names = list(input_names), list(output_names)
-    columns, warn = read_table(path, input_names + output_names, x_columns=len(input_names))
+    columns, warn = read_table(path, input_names + output_names, x_columns=len(input_names), float32=True)
     return _matrix(columns, input_names), _matrix(columns, output_names), warn
 
 
@@ -435,7 +491,7 @@ def parse_run_inputs(spec, input_names, warn=None) -> np.ndarray:
     input). Returns float64 [n, n_in]; file warnings go to warn(text) (default: standard error)."""
     input_names = [getattr(n, "name", n) for n in input_names]
     if spec is None or spec == "-" or os.path.exists(spec):
-        x, warnings_ = read_inputs(spec, input_names)
+        x, warnings_ = read_inputs(spec, input_names, float32=True)
         for w in warnings_:
             (warn or (lambda t: print(t, file=sys.stderr)))(
                 f"{'<stdin>' if spec in (None, '-') else spec}: warning: {w}")
@@ -462,6 +518,9 @@ def _parse_assignments(row: str, input_names: list[str]) -> list[float]:
             raise NscError(f"--inputs: '{text.strip()}' (for '{name}') is not a number") from None
         if not math.isfinite(value):
             raise NscError(f"--inputs: '{text.strip()}' (for '{name}') is not a finite number")
+        if abs(value) > FLOAT32_MAX:
+            raise NscError(f"--inputs: '{text.strip()}' (for '{name}') is beyond float32 (|x| <= "
+                           f"{FLOAT32_MAX:.8g}), which the surrogate computes in")
         values[name] = value
     missing = [n for n in input_names if n not in values]
     if missing:

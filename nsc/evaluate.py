@@ -48,6 +48,10 @@ def _draw(program, n: int, seed: int):
         raise result.error
     if result.x.shape[0] < n:
         raise NscError(f"only {result.x.shape[0]} of {n} samples had finite outputs", path=program.path)
+    from nsc.data import beyond_float32
+
+    if (big := beyond_float32(result.y, program.signature.output_names)) is not None:
+        raise NscError(f"the program's outputs: {big}; narrow the input ranges", path=program.path)
     return result.x, result.y
 
 

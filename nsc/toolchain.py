@@ -61,9 +61,9 @@ def _positive_int(value, what: str) -> None:
 def _check_output_dir(path: str, inputs=()) -> None:
     """Before any work: the output's directory exists, and the output is none of the inputs (as cc refuses
     `cc -c t.c -o t.c`: the source or the data would be replaced by the result)."""
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise NscError(f"cannot write '{path}': directory '{parent}' does not exist")
+    from nsc.data import check_output_path
+
+    check_output_path(path)  # (a depfile that is a directory was found only after its surrogate was written)
     for source in inputs:
         if source and source != "-" and os.path.exists(source) and os.path.exists(path) \
                 and os.path.samefile(source, path):
@@ -85,7 +85,7 @@ def write_depfile(target: str, deps: list[str], depfile: str) -> None:
     """A make rule `target: deps...` (spaces escaped), written atomically."""
     from nsc.data import atomic_write_text
 
-    esc = lambda p: str(p).replace(" ", "\\ ")  # noqa: E731
+    esc = lambda p: str(p).replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")  # noqa: E731 - as cc -MD
     body = f"{esc(target)}: " + " \\\n  ".join(esc(d) for d in deps) + "\n"
     # Phony targets for headers, so a deleted header does not break make (as gcc -MP does).
     body += "".join(f"\n{esc(d)}:\n" for d in deps[1:])
@@ -153,6 +153,8 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
                             timeout=timeout, memory_mb=memory_mb)
     if result.error is not None:  # nothing half-written: a make rule must not see a target from a failed run
         raise result.error
+    if (big := data.beyond_float32(result.y, sig.output_names)) is not None:
+        print(f"{path}: warning: {big}: nsc finetune will refuse them; narrow the input ranges", file=sys.stderr)
     data.write_samples(output, sig.input_names, sig.output_names, result.x, result.y)
     return {"output": output, "program": str(path), "function": sig.function, "n_rows": int(result.x.shape[0]),
             "n_requested": int(result.n_requested), "n_nonfinite_dropped": int(result.n_nonfinite_dropped),
@@ -185,7 +187,6 @@ def _check_integer_inputs(x, sig, path) -> None:
 def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv") -> None:
     """Predict with a surrogate; writes the inputs and predictions to `output`, or to standard output."""
     import nsc_runtime
-    import numpy as np
 
     from nsc import data
 
@@ -196,13 +197,7 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv") -> N
         raise NscError(message, path=str(model_path)) from None
     if output:
         _check_output_dir(output, [str(model_path), inputs])
-    x = data.parse_run_inputs(inputs, surrogate.inputs)
-    with np.errstate(over="ignore"):  # the surrogate computes in float32, where such a value becomes Inf
-        big = np.isinf(x.astype(np.float32))  # (the runtime's test; here, to name the data row as the CLI counts)
-    if big.any():
-        row, col = (int(v) for v in np.argwhere(big)[0])
-        raise NscError(f"input '{surrogate.inputs[col]}' in data row {row + 1} is {float(x[row, col])!r}, beyond "
-                       f"float32 (|x| <= {np.finfo(np.float32).max:.8g}), which the surrogate computes in")
+    x = data.parse_run_inputs(inputs, surrogate.inputs)  # (values beyond float32 are errors, located)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", nsc_runtime.RangeWarning)

@@ -141,6 +141,30 @@ def test_depfile_spells_headers_as_cc_does(tmp_path, monkeypatch):
     assert (tmp_path / "k.d").read_text() == "k.onnx: k.c \\\n  inc/gain.h\n\ninc/gain.h:\n"
 
 
+def test_depfile_escapes_what_make_would_read_as_syntax(tmp_path, monkeypatch):
+    """A header named c#1.h ended make's rule at '#' (missing separator, every later make failed); one named
+    c$v.h named a missing file (rebuilt every time). cc -MD writes \\# and $$."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inc").mkdir()
+    for name in ("c#1.h", "c$v.h"):
+        (tmp_path / "inc" / name).write_text("#define G 1.0\n")
+    (tmp_path / "k.c").write_text('#include "c#1.h"\n#include "c$v.h"\n#pragma nsc range x 0 1\n'
+                                  "double k(double x) { return G * x; }\n")
+    assert nsc("compile", "k.c", "--init", "random", "-I", "inc", "-o", "k.onnx", "-MD").exit_code == 0
+    dep = (tmp_path / "k.d").read_text()
+    assert dep == "k.onnx: k.c \\\n  inc/c\\#1.h \\\n  inc/c$$v.h\n\ninc/c\\#1.h:\n\ninc/c$$v.h:\n"
+    make = subprocess.run(["make", "-s", "-f", "-", "k.onnx"], input="k.onnx:\n\techo rebuilt\ninclude k.d\n",
+                          capture_output=True, text=True)
+    assert make.returncode == 0 and make.stdout == "", make.stderr  # k.onnx is up to date for make
+
+
+def test_a_depfile_that_is_a_directory_is_refused_before_anything_is_written(tmp_path, poly):
+    (tmp_path / "p.d").mkdir()
+    r = nsc("compile", poly, "--init", "random", "-o", tmp_path / "p.onnx", "-MD")
+    assert_user_error(r, "p.d': it is a directory")
+    assert not (tmp_path / "p.onnx").exists()
+
+
 def test_sample_run_finetune_inspect_pipeline(tmp_path, poly):
     model = tmp_path / "poly.onnx"
     assert nsc("compile", poly, "--init", "random", "-o", model).exit_code == 0
@@ -501,4 +525,4 @@ def test_python_api_checks_its_arguments(tmp_path, poly):
 def test_run_refuses_inputs_beyond_float32(tmp_path, poly):
     model = tmp_path / "p.onnx"
     nsc("compile", poly, "--init", "random", "-o", model)
-    assert_user_error(nsc("run", model, "--inputs", "x=1e39,y=1"), "input 'x' in data row 1 is 1e+39, beyond float32")
+    assert_user_error(nsc("run", model, "--inputs", "x=1e39,y=1"), "--inputs: '1e39' (for 'x') is beyond float32")

@@ -21,7 +21,7 @@ def sample_table(n=1000, seed=0):
     rng = np.random.default_rng(seed)
     x = np.column_stack([rng.uniform(-1e3, 1e3, n), rng.integers(-5, 6, n), rng.normal(size=n) * 1e-300,
                          rng.uniform(0, 1, n)])
-    y = np.column_stack([rng.normal(size=n) * 1e300, np.full(n, 0.1)])
+    y = np.column_stack([rng.normal(size=n) * 1e30, np.full(n, 0.1)])  # (finetune data: within float32)
     return x, y
 
 
@@ -83,6 +83,42 @@ def test_large_csv_reads(tmp_path):
     x2, y2, _ = data.read_dataset(path, INPUTS, OUTPUTS)
     np.testing.assert_array_equal(x2, x)
     np.testing.assert_array_equal(y2, y)
+
+
+IN4, OUT2 = ["x", "n", "x2", "x3"], ["y1", "y2"]
+
+
+def test_unused_columns_may_hold_text_and_fields_may_be_quoted(tmp_path):
+    """An id, a timestamp or a note column was an error ('M0000' is not a number), and so was a quoted number,
+    as Python's csv.QUOTE_ALL or a spreadsheet writes it."""
+    path = tmp_path / "obs.csv"
+    path.write_text('meter,"x","n",note,x2,x3,y1,y2\n"M0001","0.5","3",ok,1,"2",0.25,0.5\n'
+                    'M0002,-1.5,4,"late, estimated",1e3,4,-0.5,1\n')
+    x, y, warn = data.read_dataset(path, IN4, OUT2)
+    np.testing.assert_array_equal(x, [[0.5, 3, 1, 2], [-1.5, 4, 1e3, 4]])
+    np.testing.assert_array_equal(y, [[0.25, 0.5], [-0.5, 1]])
+    assert warn == ["ignoring columns not used: 'meter', 'note'"]
+    path.write_text("meter,x,n,x2,x3,y1,y2\nM1,1,2,3,4,5,6\nM2,1,2,3,4,5\n")  # ragged, in any column
+    with pytest.raises(NscError, match=r"obs\.csv:3: error: this row has 6 values but the header names 7"):
+        data.read_dataset(path, IN4, OUT2)
+    path.write_text("meter,y1\nM1,2\n")  # the missing columns are named, with every column the file has
+    with pytest.raises(NscError, match=r"missing columns 'x', 'n', 'x2', 'x3', 'y2' \(the file has: meter, y1\)"):
+        data.read_dataset(path, IN4, OUT2)
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("1e39", r"obs\.csv:3:9: error: column 'y1': 1e39 is beyond float32 \(\|x\| <= 3.4028235e\+38\)"),
+    ("\u0661\u0660", r"obs\.csv:3:9: error: column 'y1': '\u0661\u0660' is not a number"),
+])
+def test_finetune_data_beyond_float32_or_in_other_digits_is_located(tmp_path, cell, message):
+    """A value beyond float32 ended in a traceback from NaN weights (an output) or NaN losses (an input);
+    Arabic-Indic digits gave numpy's message with mojibake and no line."""
+    path = tmp_path / "obs.csv"
+    path.write_text(f"x,n,x2,x3,y1,y2\n1,2,3,4,5,6\n1,2,3,4,{cell},6\n")
+    with pytest.raises(NscError, match=message):
+        data.read_dataset(path, IN4, OUT2)
+    x, _ = data.read_inputs(path, ["x", "n"])  # a program's inputs are doubles: no float32 limit there
+    assert x.shape == (2, 2)
 
 
 # ------------------------------------------------------------------------------------------- bad CSV files
