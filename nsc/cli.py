@@ -156,7 +156,8 @@ def sample(program, function, ranges, default_range, include_dirs, defines, n, o
               help="Inputs: one row inline, a CSV/NPY file, or CSV on stdin (-).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("-o", "--output", metavar="OUT.csv", help="Write predictions to a file (default: stdout).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
+              help="Output format [default: json for -o NAME.json, else csv].")
 @_fail_cleanly
 def run(model, inputs, device, output, fmt):
     """Run a surrogate on inputs (through the nsc_runtime package).

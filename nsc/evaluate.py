@@ -289,8 +289,8 @@ def _summary_lines(s: dict) -> list:
                           else "that is every program, so there are no others to average"))
         if c.get("error_ratio_geomean_others"):
             out.append(f"  the {'others' if c.get('reached_before_finetuning') else 'programs'}' rel-RMSE as a share "
-                       f"of random init's (geomean) after fine-tuning on "
-                       + ", ".join(f"{b}: {v:.2f}" for b, v in c["error_ratio_geomean_others"].items()) + " samples")
+                       f"of random init's (geomean), by the number of samples fine-tuned on: "
+                       + ", ".join(f"{b}: {v:.2f}" for b, v in c["error_ratio_geomean_others"].items()))
         if len(c.get("data_efficiency_geomean_per_seed", [])) > 1:
             out.append("  each seed alone: data efficiency geomean "
                        + ", ".join(f"{v:.2f}x" for v in c["data_efficiency_geomean_per_seed"])

@@ -184,11 +184,18 @@ def _check_integer_inputs(x, sig, path) -> None:
 
 # ----------------------------------------------------------------------------------------------- run
 
-def run_model(model_path, inputs="-", device="cpu", output=None, fmt="csv") -> None:
-    """Predict with a surrogate; writes the inputs and predictions to `output`, or to standard output."""
+def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> None:
+    """Predict with a surrogate; writes the inputs and predictions to `output`, or to standard output, as CSV or
+    JSON (fmt; None: JSON for an output named *.json, else CSV)."""
     import nsc_runtime
 
     from nsc import data
+
+    if fmt is None:
+        fmt = "json" if output is not None and os.fspath(output).lower().endswith(".json") else "csv"
+    if inputs in (None, "-") and sys.stdin.isatty():  # (it waited for input without a word)
+        print("nsc run: reading CSV input rows from the terminal (a header line first; Ctrl-D ends)",
+              file=sys.stderr)
 
     try:
         surrogate = nsc_runtime.load(model_path, device=device)
@@ -222,6 +229,12 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
     for w in warnings:
         echo(f"{data_path}: warning: {w}")
+    from nsc_runtime import out_of_range
+
+    lo, hi = sig.ranges()
+    if outside := out_of_range(x, sig.input_names, lo, hi):  # (as `nsc run` warns about the same rows)
+        echo(f"{data_path}: warning: {outside}: the surrogate normalises its inputs by those ranges, so these rows "
+             "are fitted as extrapolations; widen the ranges and compile again if they matter")
     known = finetune.FinetuneRecipe.__dataclass_fields__
     unknown = sorted(set(recipe or {}) - set(known))
     if unknown:

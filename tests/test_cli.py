@@ -522,6 +522,28 @@ def test_python_api_checks_its_arguments(tmp_path, poly):
     assert toolchain.load_program(poly, ranges="x=0:1").signature.inputs[0].hi == 1.0
 
 
+def test_run_writes_json_to_an_output_named_json(tmp_path, poly):
+    """(-o p.json wrote CSV unless --format json was given too.)"""
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    assert nsc("run", model, "--inputs", "x=0.5,y=1", "-o", tmp_path / "p.json").exit_code == 0
+    [row] = json.loads((tmp_path / "p.json").read_text())
+    assert row["x"] == 0.5 and row["y"] == 1.0 and len(row) == 3
+    assert nsc("run", model, "--inputs", "x=0.5,y=1", "-o", tmp_path / "p.json", "--format", "csv").exit_code == 0
+    assert (tmp_path / "p.json").read_text().startswith("x,y,")
+
+
+def test_finetune_warns_about_rows_outside_the_ranges(tmp_path, poly):
+    """(nsc run warned about such inputs; finetune fitted them silently.)"""
+    model = tmp_path / "p.onnx"
+    nsc("compile", poly, "--init", "random", "-o", model)
+    (tmp_path / "d.csv").write_text("x,y,return\n" + "".join(f"{x},1,{x * x}\n" for x in (-3, -1, 0, 1, 2.5, 1.5)))
+    r = nsc("finetune", model, tmp_path / "d.csv", "-o", tmp_path / "t.onnx")
+    assert r.exit_code == 0, r.output
+    assert ("d.csv: warning: 2 of 6 input rows lie outside the declared ranges (x: 1 below -2, 1 above 2): the "
+            "surrogate normalises its inputs") in r.output
+
+
 def test_run_refuses_inputs_beyond_float32(tmp_path, poly):
     model = tmp_path / "p.onnx"
     nsc("compile", poly, "--init", "random", "-o", model)

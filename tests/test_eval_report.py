@@ -72,7 +72,7 @@ def test_budgets_without_0_and_unsorted(program):
     assert r["zero_shot"] is None and results["summary"]["zero_shot_median"] is None
     assert results["summary"]["zero_shot_geomean"] is None
     assert "zero-shot not measured (it needs budget 0)" in text and "0.000" not in text
-    assert "after fine-tuning on 8: " in text  # in increasing order
+    assert "by the number of samples fine-tuned on: 8: " in text  # in increasing order
 
 
 def test_budget_0_only(program):
@@ -125,7 +125,7 @@ def test_full_run_text_is_unchanged():
         "compiled: data efficiency geomean 8.00x, epoch ratio geomean 1.00x, zero-shot median rel-RMSE 0.250\n"
         "  1 program(s) beat random init's largest budget before fine-tuning; the others: data efficiency geomean "
         "2.00x, epoch ratio geomean 1.00x\n"
-        "  the others' rel-RMSE as a share of random init's (geomean) after fine-tuning on 16: 0.50, 32: 0.50 "
-        "samples\n"
+        "  the others' rel-RMSE as a share of random init's (geomean), by the number of samples fine-tuned on: "
+        "16: 0.50, 32: 0.50\n"
         "unconditioned: data efficiency geomean 8.00x, epoch ratio geomean 1.00x; compiled beats unconditioned on "
         "2/2 programs\n")

@@ -384,12 +384,23 @@ def test_damaged_initializer_is_a_clear_error(tmp_path):
     w0.raw_data = w0.raw_data[:-4]
     path = tmp_path / "bad.onnx"
     path.write_bytes(model.SerializeToString())
-    with pytest.raises(NscError, match="damaged nsc surrogate: .*wrong number of bytes"):
+    with pytest.raises(NscError, match=r"damaged nsc surrogate \(.*wrong number of bytes"):
         onnx_io.load_surrogate(path)
     w0.raw_data += b"\0\0\0\0"
     w0.data_type = onnx.TensorProto.DOUBLE
     path.write_bytes(model.SerializeToString())
-    with pytest.raises(NscError, match="damaged nsc surrogate: initializers must be float32"):
+    with pytest.raises(NscError, match=r"damaged nsc surrogate \(initializers must be float32"):
+        onnx_io.load_surrogate(path)
+
+
+def test_a_signature_missing_a_field_is_named(tmp_path):
+    """It printed as a bare KeyError: "damaged nsc surrogate: 'params'"."""
+    sig = {k: v for k, v in make_signature().to_json().items() if k != "params"}
+    model = onnx_io.to_onnx(make_params(), sig, {"compiler": "t", "source_sha256": "0"})
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(NscError, match=r"bad\.onnx: error: damaged nsc surrogate \(malformed metadata: no 'params' "
+                                       r"field\)$"):
         onnx_io.load_surrogate(path)
 
 

@@ -268,8 +268,11 @@ def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
                        "and older): upgrade nsc", path)
     try:
         return _decode(model, props)
-    except (KeyError, ValueError, TypeError) as e:
-        raise NscError(f"damaged nsc surrogate: {e}", path) from None
+    except KeyError as e:  # a bare KeyError prints as 'params': say which part lacks it
+        what = e.args[0] if e.args and " " in str(e.args[0]) else f"malformed metadata: no {e.args[0]!r} field"
+        raise NscError(f"damaged nsc surrogate ({what})", path) from None
+    except (ValueError, TypeError) as e:
+        raise NscError(f"damaged nsc surrogate ({e})", path) from None
 
 
 def _decode(model, props: dict[str, str]) -> LoadedSurrogate:

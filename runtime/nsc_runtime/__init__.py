@@ -33,9 +33,11 @@ Errors and warnings:
   falls back to the CPU silently.
 * `RangeWarning` (a UserWarning), at most once per `predict` call, when inputs lie outside the declared ranges,
   with per-column counts: a surrogate is only trained inside its ranges, so such predictions are extrapolations.
+  `out_of_range(x, names, lo, hi)` gives the same count as text (None when every row is inside).
 """
 
-from nsc_runtime.surrogate import SUPPORTED_FORMAT, RangeWarning, Surrogate, SurrogateError, load
+from nsc_runtime.surrogate import SUPPORTED_FORMAT, RangeWarning, Surrogate, SurrogateError, load, out_of_range
 
 __version__ = "0.1.0"
-__all__ = ["load", "Surrogate", "SurrogateError", "RangeWarning", "SUPPORTED_FORMAT", "__version__"]
+__all__ = ["load", "Surrogate", "SurrogateError", "RangeWarning", "SUPPORTED_FORMAT", "out_of_range",
+           "__version__"]

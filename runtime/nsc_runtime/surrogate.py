@@ -22,6 +22,18 @@ _CUDA = "CUDAExecutionProvider"
 BATCH_ROWS = 65536
 
 
+def out_of_range(x: np.ndarray, names, lo: np.ndarray, hi: np.ndarray) -> str | None:
+    """'N of M input rows lie outside the declared ranges (name: b below lo, a above hi; ...)' for rows x
+    [n, n_in] with any input outside [lo, hi], else None."""
+    below, above = (x < lo).sum(axis=0), (x > hi).sum(axis=0)
+    if not (below.any() or above.any()):
+        return None
+    rows = int(((x < lo) | (x > hi)).any(axis=1).sum())
+    parts = [f"{name}: {below[j]} below {lo[j]:g}, {above[j]} above {hi[j]:g}"
+             for j, name in enumerate(names) if below[j] or above[j]]
+    return f"{rows} of {x.shape[0]} input rows lie outside the declared ranges ({'; '.join(parts)})"
+
+
 class SurrogateError(ValueError):
     """A surrogate file or a predict() input that cannot be used; the message says why."""
 
@@ -283,15 +295,6 @@ class Surrogate:
             raise SurrogateError(f"inputs contain {what} (columns: {', '.join(cols)}; first at row index {row}){note}")
 
     def _warn_out_of_range(self, x: np.ndarray) -> None:
-        below = (x < self._lo).sum(axis=0)
-        above = (x > self._hi).sum(axis=0)
-        if not (below.any() or above.any()):
-            return
-        rows = int(((x < self._lo) | (x > self._hi)).any(axis=1).sum())
-        parts = []
-        for j, name in enumerate(self.inputs):
-            if below[j] or above[j]:
-                lo, hi = self.ranges[name]
-                parts.append(f"{name}: {below[j]} below {lo:g}, {above[j]} above {hi:g}")
-        warnings.warn(f"{rows} of {x.shape[0]} input rows lie outside the declared ranges ({'; '.join(parts)}); "
-                      "predictions there are extrapolations", RangeWarning, stacklevel=3)
+        outside = out_of_range(x, self.inputs, self._lo, self._hi)
+        if outside:
+            warnings.warn(f"{outside}; predictions there are extrapolations", RangeWarning, stacklevel=3)
