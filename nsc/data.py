@@ -193,6 +193,7 @@ class _Raw:
         self.locate = locate
         self.header = header if header is not None else names  # every column the file names, read or not
         self.ignored = list(ignored)
+        self.one_d = False  # a .npy holding a 1-D array (read as one column)
 
 
 def _csv_number(cell: str) -> float:
@@ -329,7 +330,7 @@ def _read_npz(path: str) -> _Raw:
 def _numeric_2d(a: np.ndarray, path: str, what: str) -> np.ndarray:
     if a.dtype.kind not in "biuf":
         raise NscError(f"{what} holds {a.dtype} values, not numbers", path)
-    if a.ndim == 1:
+    if a.ndim == 1:  # one column (the runtime's reading too where it has one input)
         a = a[:, None]
     if a.ndim != 2:
         raise NscError(f"{what} has shape {a.shape}; a 2-D table [rows, columns] is needed", path)
@@ -341,7 +342,9 @@ def _read_npy(path: str) -> _Raw:
         a = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise NscError(f"not a readable .npy file ({e})", path) from None
-    return _Raw(None, _numeric_2d(a, path, "the array"))
+    raw = _Raw(None, _numeric_2d(a, path, "the array"))
+    raw.one_d = a.ndim == 1
+    return raw
 
 
 def _load(path, wanted=None) -> _Raw:
@@ -386,7 +389,8 @@ def _positional_names(raw: _Raw, need: list[str], optional: list[str], path: str
     if width in (len(need), len(need) + len(optional)):
         return (need + optional)[:width]
     expected = f"{len(need)}" + (f" or {len(need) + len(optional)}" if optional else "")
-    raise NscError(f"the file has {width} unnamed columns, expected {expected} "
+    one_d = " (a 1-D array is one column: save a row as shape [1, n])" if raw.one_d and width == 1 else ""
+    raise NscError(f"the file has {width} unnamed column{'s' if width != 1 else ''}{one_d}, expected {expected} "
                    f"({', '.join(need + optional)})", path)
 
 

@@ -213,6 +213,10 @@ def test_npy_inputs_and_wrong_width(tmp_path):
     assert x.dtype == np.float64 and x.tolist() == [[1, 2], [3, 4]]
     with pytest.raises(NscError, match="the file has 2 unnamed columns, expected 3 \\(a, b, c\\)"):
         data.read_inputs(path, ["a", "b", "c"])
+    np.save(path, np.array([1.0, 2.0]))  # a 1-D array is a column, and the message says how to give a row
+    assert data.read_inputs(path, ["a"])[0].tolist() == [[1.0], [2.0]]
+    with pytest.raises(NscError, match=r"has 1 unnamed column \(a 1-D array is one column: save a row as shape "):
+        data.read_inputs(path, ["a", "b"])
 
 
 # ------------------------------------------------------------------------------------------- run inputs
