@@ -446,3 +446,21 @@ def test_linear_examples_are_exact(name):
     lo, hi = prog.signature.ranges()
     pred = prog.linear.predict((run.x - (lo + hi) / 2) / ((hi - lo) / 2))
     np.testing.assert_allclose(pred, run.y, rtol=1e-4, atol=1e-3 * run.y.std())
+
+
+def test_infinity_starts_a_running_max(tmp_path):
+    """`best = -INFINITY` (math.h's __builtin_inff()) made the whole function unmodelled ('the function
+    __builtin_inff'); a comparison with an infinite constant, and fmax/fmin with one, are decided exactly."""
+    lin = lin_of(tmp_path, """
+double f(double a, double b) {
+    const double v[2] = {a, -b};
+    double best = -INFINITY, low = HUGE_VAL;
+    for (int i = 0; i < 2; i++) {
+        if (v[i] > best) best = v[i];
+        low = fmin(low, v[i]);
+    }
+    return fmax(-INFINITY, best) - low;
+}""")
+    # |a + b| for a, b uniform on [-1, 1]: mean 2/3; the analysis is exact for the first pass (best = a)
+    assert abs(lin.mean[0] - 2.0 / 3.0) < 0.05 and np.isfinite(lin.coef).all()
+    assert lin_of(tmp_path, "double g(double x) { return x < INFINITY ? 2.0 * x : 0.0; }").exact.all()

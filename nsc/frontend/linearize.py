@@ -65,6 +65,8 @@ from nsc.frontend.uncertain import (  # noqa: F401 - Form, Unsupported: part of 
 MAX_STEPS = 20_000  # work before the analysis gives up: expression evaluations, plus memory cells copied / 8
 #                     (~5 us a step: at most ~0.1 s at compile time; corpus programs take at most ~9,000)
 MAX_CALL_DEPTH = 32
+INFINITY_BUILTINS = ("__builtin_inf", "__builtin_inff", "__builtin_infl", "__builtin_huge_val",
+                     "__builtin_huge_valf", "__builtin_huge_vall")  # what the stand-in math.h's macros call
 
 
 @dataclass
@@ -537,6 +539,10 @@ class Interpreter:
         a, b = check_value(a), check_value(b)
         if is_const(a) and is_const(b):
             return int({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b, "==": a == b, "!=": a != b}[op])
+        if is_const(b) and math.isinf(b):  # an uncertain value is finite: v > -INFINITY holds everywhere
+            return self.compare(op, 0.0, b)
+        if is_const(a) and math.isinf(a):
+            return self.compare(op, a, 0.0)
         d = add(a, b, self.n, -1.0)
         if is_const(d):
             return self.compare(op, d, 0)
@@ -675,6 +681,9 @@ class Interpreter:
             return value
         if mm is not None and len(args) == 2:  # fmin(a, b) = b + min(a - b, 0): one uncertain difference
             a, b = float(args[0]) if is_const(args[0]) else args[0], float(args[1]) if is_const(args[1]) else args[1]
+            for inf, other in ((a, b), (b, a)):  # fmax(-INFINITY, v) is v, fmax(INFINITY, v) INFINITY
+                if is_const(inf) and math.isinf(inf) and not is_const(other):
+                    return other if (inf < 0) == (mm[0] == "fmax") else inf
             d = add(a, b, n, -1.0)
             part = unary_fn(lambda x: mm[1](x, 0.0), d, n)
             if isinstance(part, Lin) and isinstance(d, Lin) and d.form is not None:  # max(d, 0) = relu(d)
@@ -683,6 +692,8 @@ class Interpreter:
             return add(b, part, n)
         if f2 is not None and len(args) == 2:
             return self.binary_fn(f2[1], name, check_value(args[0]), check_value(args[1]))
+        if name in INFINITY_BUILTINS and not args:  # math.h's INFINITY and HUGE_VAL: the start of a running max
+            return math.inf
         raise Unsupported(f"the function {name}")
 
     def binary_fn(self, f, name, a, b):
