@@ -393,6 +393,10 @@ def test_what_it_does_not_model_is_a_reason(tmp_path):
     ]:
         lin = program(tmp_path, body).linear
         assert isinstance(lin, Unsupported) and reason in str(lin), (body, lin)
+        assert str(lin).endswith(", at k.c:2")  # where (the note said 'an overflow' and no more)
+    lin = program(tmp_path, "double f(double a) {\n  double s = a;\n  if (a > 0) {\n    s = exp(a * 700.0);\n"
+                            "    s = s * s * s;\n  }\n  return s;\n}\n").linear
+    assert str(lin).startswith("an overflow") and str(lin).endswith(", at k.c:6")  # the innermost statement's
 
 
 def test_close_to_least_squares_on_generated_kernels(tmp_path):

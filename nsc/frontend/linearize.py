@@ -47,6 +47,7 @@ close it comes to the least-squares linear fit of sampled data.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -817,6 +818,15 @@ class Interpreter:
         return self.statement(node, state, frame)
 
     def statement(self, node, state, frame):
+        """Run one statement (`_statement`); a reason the analysis stops gets the innermost statement's place."""
+        try:
+            return self._statement(node, state, frame)
+        except OverflowError:  # Python's float arithmetic on constants (math.exp, **)
+            raise located(Unsupported("an overflow"), node) from None
+        except Unsupported as e:
+            raise located(e, node)
+
+    def _statement(self, node, state, frame):
         if isinstance(node, c_ast.Decl):
             self.declare(node, state, frame, frame.scopes[-1])
             return None
@@ -1063,6 +1073,15 @@ class Interpreter:
             form = None if unproven_steps[0] else form_of(v, n)
             forms[j] = None if form is None else form.restricted(n_in)
         return Linearization(mean, coef, resid, forms, input_var)
+
+
+def located(reason: Unsupported, node) -> Unsupported:
+    """reason, naming where in the user's file it arose (`file:line`), unless it already does or the code has no
+    file (the corpus's canonical text)."""
+    coord = getattr(node, "coord", None)
+    if reason.where is None and coord is not None and coord.file and not coord.file.startswith("<"):
+        reason.where = f"{os.path.basename(coord.file)}:{coord.line}"
+    return reason
 
 
 def linearize(exts, signature) -> Linearization | Unsupported:

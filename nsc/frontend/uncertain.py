@@ -30,7 +30,13 @@ _HERM_W = np.array([0.011257411327720677, 0.22207592200561257, 0.533333333333333
 
 
 class Unsupported(Exception):
-    """The function uses something the analysis does not model; the message says what."""
+    """The function uses something the analysis does not model; the message says what, and `where` (file:line,
+    set by the interpreter) where."""
+
+    where = None
+
+    def __str__(self) -> str:
+        return super().__str__() + (f", at {self.where}" if self.where else "")
 
 
 
