@@ -157,6 +157,18 @@ class Lin:
         s = 6.0 * math.sqrt(self.var())
         return max(self.lo, self.m - s), min(self.hi, self.m + s)
 
+    def affine_support(self) -> tuple[float, float]:
+        """Where a smooth function's quadrature may look: `support`, narrowed to the value's affine range
+        m +- sum_j |c_j| max|u_j| (+- 6 sd of a residual without a symbol): every input and noise symbol is a
+        bounded variable, as the model takes it. Beyond that range the Gaussian stand-in for the rest puts nodes
+        where the model's own value cannot go, and in an iteration that spread feeds itself: kepler.c's Newton
+        residual E - e sin E - M grew from sd 0.8 to 2.9 over 12 steps, where the true one converges to 0 (now
+        0.8 -> 0.5, and the linear model of its outputs 0.80 -> 0.28 rel-RMSE). Comparisons keep `support`."""
+        s = 6.0 * math.sqrt(self.var())
+        if len(_BOUND) >= len(self.c):
+            s = min(s, float(np.abs(self.c) @ _BOUND[:len(self.c)]) + 6.0 * math.sqrt(self.r))
+        return max(self.lo, self.m - s), min(self.hi, self.m + s)
+
 
 @dataclass(frozen=True)
 class Ptr:
@@ -235,13 +247,14 @@ leftovers = {}
 _VAR = np.zeros(0)
 _K4 = np.zeros(0)
 _NODES = {}
+_BOUND = np.zeros(0)  # max |u| per coordinate: 1 but for an integer input whose values do not reach +-1
 MAX_DISCRETE_NODES = 16  # an integer input with more values is integrated by Gauss-Legendre, its variance matched
 
 
 def input_model(n: int, values: list) -> np.ndarray:
     """Set the coordinates' distributions for an analysis over n coordinates; values[i]: input i's normalised
     values if it is discrete (an integer input with at least two), else None. Returns the inputs' Var(u)."""
-    global _VAR, _K4
+    global _VAR, _K4, _BOUND
     var, k4 = np.full(n, VAR_U), np.full(n, 2.0 / 15.0)
     _NODES.clear()
     for i, u in enumerate(values):
@@ -252,7 +265,11 @@ def input_model(n: int, values: list) -> np.ndarray:
         k4[i] = 3.0 * var[i] ** 2 - float(np.mean(u ** 4))
         _NODES[i] = ((u, np.full(len(u), 1.0 / len(u))) if len(u) <= MAX_DISCRETE_NODES
                      else (_LEG_X * math.sqrt(3.0 * var[i]), _LEG_W))
-    _VAR, _K4 = var, k4
+    bound = np.ones(n)  # max |u| per coordinate (`Lin.affine_support`)
+    for i, u in enumerate(values):
+        if u is not None and len(u) >= 2:
+            bound[i] = float(np.max(np.abs(u)))
+    _VAR, _K4, _BOUND = var, k4, bound
     return var[:len(values)]
 
 
@@ -403,7 +420,9 @@ def apply1(f, a: Lin, n: int, is_int_result: bool = False, is_bool: bool = False
         raise Unsupported("an overflow")
     k, cd, var_rest_lin, dx, gx, W = _quadrature(a)
     var_d, var_g = cd * cd * _VAR[k], var_rest_lin + a.r
-    lo, hi = a.support()
+    # a comparison integrates over the wider support: decided on a tail the affine range clips, a branch that
+    # holds for 9% of the box became never (and statistics-decided steps cost a program its exact forms)
+    lo, hi = a.support() if is_bool else a.affine_support()
     X = np.clip(a.m + dx + gx, lo, hi)  # regressions below stay on the unclipped parts (the u's)
     F, W, mean, var_f = _integrate(f, (X,), W, "a math function is undefined over the whole range of its argument")
     kd = float((W * F * dx).sum()) / var_d if var_d > 0 else 0.0
@@ -640,7 +659,7 @@ def apply2(f, a: Lin, b: Lin):
     ra, rb = L[0, 0] * z1, L[1, 0] * z1 + L[1, 1] * z2
     xa = a.m + ra + sum(a.c[j] * u for j, u in zip(uniform, u_nodes))
     xb = b.m + rb + sum(b.c[j] * u for j, u in zip(uniform, u_nodes))
-    xa, xb = np.clip(xa, *a.support()), np.clip(xb, *b.support())
+    xa, xb = np.clip(xa, *a.affine_support()), np.clip(xb, *b.affine_support())
     F, W, mean, var_f = _integrate(f, (xa, xb), W, "a two-argument function undefined over its arguments' range")
     # coefficients: E[F u_j] / Var(u_j) on the uniform axes; through the Gaussian rest for the others
     # (Cov(u_i, rest) S^-1 E[F rest], Cov(u_i, rest) = (rest_a_i, rest_b_i) Var(u))
@@ -651,7 +670,7 @@ def apply2(f, a: Lin, b: Lin):
     c = k[0] * rest_a + k[1] * rest_b
     for j, u in zip(uniform, u_nodes):
         c[j] = float((W * F * u).sum()) / _VAR[j]
-    ga, gb = np.meshgrid(np.linspace(*a.support(), 9), np.linspace(*b.support(), 9))
+    ga, gb = np.meshgrid(np.linspace(*a.affine_support(), 9), np.linspace(*b.affine_support(), 9))
     with np.errstate(all="ignore"):
         G = np.asarray(f(np.concatenate([ga.ravel(), xa.ravel()]), np.concatenate([gb.ravel(), xb.ravel()])))
     G = G[np.isfinite(G)]
