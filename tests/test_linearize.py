@@ -488,3 +488,24 @@ double solve(double m, double e, double *nu) {
     y = run.y
     np.testing.assert_allclose(p.linear.mean, y.mean(0), atol=0.05 * y.std(0).max())
     np.testing.assert_allclose(p.linear.std, y.std(0), rtol=0.05)
+
+
+@pytest.mark.parametrize("body, lo, hi", [
+    ("unsigned int f(unsigned int a, unsigned int b) { return a - b; }", 0, 100),
+    ("unsigned char f(unsigned char a, unsigned char b) { return (unsigned char)(a + b); }", 0, 255),
+    ("int f(int x) { unsigned char c = x; return c; }", 0, 600),
+    ("_Bool f(int x) { _Bool b = x; return b; }", 0, 3),
+])
+def test_integer_conversions_wrap_as_in_c_and_are_not_exact(tmp_path, body, lo, hi):
+    """A value that may leave its integer type's range wraps; these were 'compiled exactly' as if it did not
+    (unsigned char 200 + 100 as 300 where C gives 44), worse than a constant. Now modelled by quadrature."""
+    p = program(tmp_path, body, lo=lo, hi=hi)
+    assert not p.linear.exact.any()
+    y = sample_program(p, 2000, seed=1).y
+    np.testing.assert_allclose(p.linear.mean, y.mean(0), atol=0.25 * y.std(0).max())  # (a sawtooth, by 8 nodes)
+
+
+def test_an_integer_conversion_that_cannot_wrap_stays_exact(tmp_path):
+    lin = lin_of(tmp_path, "unsigned char f(int x) { unsigned char c = x > 255 ? 255 : (x < 0 ? 0 : x); "
+                           "return c; }", lo=-100, hi=400)
+    assert lin.exact.all()

@@ -55,6 +55,7 @@ from pycparser import c_ast, c_parser
 
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
+from nsc.frontend.program import INTEGER_LIMITS
 from nsc.frontend.uncertain import (  # noqa: F401 - Form, Unsupported: part of this module's interface
     Form, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod,
     check_value, clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers,
@@ -140,11 +141,22 @@ def _type_names(node):
     raise Unsupported(f"type {type(node).__name__}")
 
 
-def _is_int_type(node) -> bool:
+def _int_type(node) -> str | bool:
+    """The canonical integer type a declaration names ('unsigned char'), or False for a floating (or void) one:
+    `convert` wraps a value into it as C does."""
     name = canonical_scalar(_type_names(node))
     if name is None or name == "void":
         return False
-    return name not in ("float", "double", "long double")
+    return name if name not in ("float", "double", "long double") else False
+
+
+def _wrap(x, tmin: int, tmax: int):
+    """x converted to the integer type holding tmin..tmax: modulo 2^bits, as C does for unsigned types and gcc
+    for signed ones; _Bool is x != 0."""
+    if tmax == 1 and tmin == 0:
+        return (x != 0) * 1
+    span = tmax - tmin + 1
+    return (x - tmin) % span + tmin
 
 
 def _int_literal(text: str) -> int:
@@ -260,7 +272,7 @@ class Interpreter:
         if isinstance(t, c_ast.TypeDecl):
             if not isinstance(t.type, c_ast.IdentifierType):
                 raise Unsupported(f"a {type(t.type).__name__} variable")
-            int_type = _is_int_type(t)
+            int_type = _int_type(t)
             value = 0 if int_type else 0.0
             if decl.init is not None:
                 value = self.convert(self.eval(decl.init, state, frame), int_type)
@@ -279,7 +291,7 @@ class Interpreter:
                         raise Unsupported("an array with an uncertain size")
                     dims.append(d)
                 node = node.type
-            int_type = _is_int_type(node)
+            int_type = _int_type(node)
             size = int(np.prod(dims))
             if size > 1_000_000:
                 raise Unsupported("a very large array")
@@ -317,18 +329,26 @@ class Interpreter:
             return self.globals[name]
         raise Unsupported(f"unknown name {name}")
 
-    def convert(self, v, int_type: bool):
-        """C's conversion on assignment to an integer or floating variable."""
+    def convert(self, v, int_type):
+        """C's conversion on assignment to an integer variable (int_type: its type's name, or True) or a floating
+        one (False). A value that may leave the integer type's range wraps, as in C: by quadrature, and without
+        an exact form (a+b in unsigned char was 'compiled exactly' as 300 where C gives 44)."""
         if isinstance(v, Ptr) or v is None:
             return v
         if int_type:
+            limits = INTEGER_LIMITS.get(int_type) if isinstance(int_type, str) else None
             if isinstance(v, Lin):
-                return v if v.is_int else apply1(np.trunc, v, self.n, is_int_result=True)
+                v = v if v.is_int else apply1(np.trunc, v, self.n, is_int_result=True)
+                if limits is not None and isinstance(v, Lin):
+                    lo, hi = v.form.tight_bounds() if v.form is not None else (v.lo, v.hi)
+                    if max(lo, v.lo) < limits[0] or min(hi, v.hi) > limits[1]:
+                        return apply1(lambda x: _wrap(x, *limits), v, self.n, is_int_result=True)
+                return v if isinstance(v, Lin) or limits is None else _wrap(int(v), *limits)
             if isinstance(v, float):
                 if not math.isfinite(v):
                     raise Unsupported("a non-finite value converted to an integer")
-                return int(v)
-            return int(v)
+            v = int(v)
+            return _wrap(v, *limits) if limits is not None else v
         if isinstance(v, Lin):
             if v.is_int:
                 return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False, v.form)
@@ -401,7 +421,7 @@ class Interpreter:
         size = base.dims[0] if base.dims else len(state.mem[base.sid]) - base.offset
         entries = self.entries(base, size, state)
         means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries])
-        value = as_lin(unary_fn(lambda x: means[clipped_index(x, size)], idx, self.n, is_int_result=base.is_int),
+        value = as_lin(unary_fn(lambda x: means[clipped_index(x, size)], idx, self.n, is_int_result=bool(base.is_int)),
                      self.n)
         return with_entry_spread(value, entries, lambda: index_weights(idx, size))
 
@@ -418,7 +438,7 @@ class Interpreter:
         if isinstance(j, int):
             j = min(max(j, 0), cols - 1)
             value = as_lin(unary_fn(lambda x: means[clipped_index(x, rows), j], i, self.n,
-                                  is_int_result=table.is_int), self.n)
+                                  is_int_result=bool(table.is_int)), self.n)
         else:
             value = apply2(lambda x, y: means[clipped_index(x, rows), clipped_index(y, cols)], i, j)
             if table.is_int:
@@ -506,7 +526,7 @@ class Interpreter:
             v = self.eval(node.expr, state, frame)
             if canonical_scalar(names) == "void":
                 return v
-            return self.convert(v, _is_int_type(node.to_type.type))
+            return self.convert(v, _int_type(node.to_type.type))
         if isinstance(node, c_ast.FuncCall):
             return self.call(node, state, frame)
         if isinstance(node, c_ast.ExprList):
@@ -731,10 +751,10 @@ class Interpreter:
                         raise Unsupported("a multi-dimensional array parameter")
                     scope[p.name] = ("pointer", self.new_storage(state, [v]), False)
                 else:
-                    int_type = _is_int_type(p.type)
+                    int_type = _int_type(p.type)
                     scope[p.name] = ("scalar", self.new_storage(state, [self.convert(v, int_type)]), int_type)
             ret_type = fn.decl.type.type
-            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _is_int_type(ret_type), state)
+            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _int_type(ret_type), state)
             result = self.run_body(fn.body, state, frame)
             return result
         finally:
@@ -1039,7 +1059,7 @@ class Interpreter:
             raise Unsupported("the signature does not match the function")
         scope, storage_of = {}, {}
         for p_ast, p in zip(params, signature.params):
-            int_type = p.ctype not in ("float", "double", "long double")
+            int_type = p.ctype if p.ctype not in ("float", "double", "long double") else False
             zero = 0 if int_type else 0.0
             if p.shape is None and not p.is_pointer:
                 scope[p_ast.name] = ("scalar", self.new_storage(state, [port_value.get((p.name, None), zero)]),
@@ -1051,8 +1071,9 @@ class Interpreter:
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
-        frame = _Frame(scope, signature.return_ctype is not None and
-                       signature.return_ctype not in ("float", "double", "long double"), state)
+        frame = _Frame(scope, signature.return_ctype if signature.return_ctype not in (None, "float", "double",
+                                                                                      "long double") else False,
+                       state)
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out
         n_in = self.n_in

@@ -77,6 +77,31 @@ class Form:
             lo, hi = lo + min(a * r_lo, a * r_hi), hi + max(a * r_lo, a * r_hi)
         return lo, hi
 
+    def tight_bounds(self) -> tuple[float, float]:
+        """`bounds`, exact where the form is a function of one direction t = d . u (a clamp of one expression,
+        x > 255 ? 255 : (x < 0 ? 0 : x)): its extremes lie at the ends of t's range or at a kink."""
+        if not self.kinks:
+            return self.bounds()  # affine: exact already
+        keys = list(self.kinks)
+        d = np.asarray(keys[0][1], dtype=np.float64)
+        signs = []
+        for _, kc in keys:
+            kc = np.asarray(kc, dtype=np.float64)
+            if np.allclose(kc, d):
+                signs.append(1.0)
+            elif np.allclose(kc, -d):
+                signs.append(-1.0)
+            else:
+                return self.bounds()
+        alpha = float(self.c @ d) / float(d @ d)
+        if not np.allclose(self.c, alpha * d):
+            return self.bounds()
+        half = float(np.abs(d).sum())  # t's range over the box
+        ts = [-half, half] + [-km * sg for (km, _), sg in zip(keys, signs) if abs(km) < half]
+        values = [self.m + alpha * t + sum(a * max(km + sg * t, 0.0)
+                                           for ((km, _), a), sg in zip(self.kinks.items(), signs)) for t in ts]
+        return min(values), max(values)
+
     def evaluate(self, u: np.ndarray) -> np.ndarray:
         """The value on normalised inputs u [rows, n_in]."""
         y = self.m + u @ self.c
