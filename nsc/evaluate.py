@@ -95,6 +95,11 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
     budgets = sorted(set(budgets))  # in increasing order whatever the order given; the JSON lists them so
     b_max = budgets[-1]
     x_test, y_test = _draw(program, test_size, TEST_SEED)
+    constant = [j for j, sd in enumerate(y_test.std(axis=0)) if not sd > 0]
+    if constant:  # rel-RMSE divides by the output's spread (it ended in a math domain error traceback)
+        j = constant[0]
+        raise NscError(f"output '{program.signature.output_names[j]}' is constant ({y_test[0, j]:g}) over the "
+                       "input ranges: there is nothing to measure a surrogate against", path=program.path)
     pools = [_draw(program, b_max, seed) for seed in range(1, seeds + 1)] if b_max > 0 else []
 
     init_params, compiler_ids = {}, {}
@@ -155,6 +160,20 @@ def _median_or_none(values):
     """Median over seeds with "not reached" (None) counted as NOT_REACHED; None if most seeds did not reach."""
     median = float(np.median([NOT_REACHED if v is None else v for v in values]))
     return None if sum(v is None for v in values) * 2 > len(values) else median
+
+
+def check_programs(programs, inits) -> None:
+    """The errors a program can show before it is sampled, for every program first (a later program's error
+    surfaced only after the earlier ones had been fine-tuned, and the work was lost): what cc rejects, and the
+    compiler's limits for each initialisation."""
+    from nsc.compiler import compile_params
+    from nsc.execute.build import start_syntax_check
+
+    for program in programs:
+        checked = start_syntax_check(program.path, program.path, program.include_dirs, program.defines)
+        for init in dict.fromkeys(inits):
+            compile_params(program, init=init, seed=1)
+        checked()
 
 
 def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,

@@ -308,6 +308,9 @@ def format_inspection(info: dict) -> str:
 
 # ----------------------------------------------------------------------------------------------- eval
 
+MAX_BUDGET = 1_000_000  # samples a budget may ask for: every (init, seed) fine-tunes on them in memory
+
+
 def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits="random,compiled,unconditioned",
                    test_size=2000, plot=None, output=None, echo=print, **program_options):
     from nsc import evaluate
@@ -318,6 +321,9 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
         raise NscError(f"--budgets '{budgets}' is not a comma-separated list of integers") from None
     if not budget_list or budget_list[0] < 0:
         raise NscError("--budgets must list non-negative integers")
+    if budget_list[-1] > MAX_BUDGET:  # (10^10 ended in a 149 GiB allocation traceback; 10^8 ran for hours)
+        raise NscError(f"--budgets: {budget_list[-1]} samples is more than nsc eval fine-tunes on (at most "
+                       f"{MAX_BUDGET:,})")
     init_list = [s.strip() for s in inits.split(",") if s.strip()]
     _positive_int(seeds, "--seeds")
     for path in (plot, output):
@@ -327,6 +333,7 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     if plot:
         evaluate.plot_format(plot)
     programs = [load_program(p, **program_options) for p in paths]
+    evaluate.check_programs(programs, init_list)  # every program's errors before any is sampled or fine-tuned
     results = evaluate.evaluate_programs(programs, budgets=budget_list, seeds=seeds, inits=init_list,
                                          test_size=test_size, echo=echo)
     if output:

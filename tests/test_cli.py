@@ -544,6 +544,22 @@ def test_finetune_warns_about_rows_outside_the_ranges(tmp_path, poly):
             "surrogate normalises its inputs") in r.output
 
 
+def test_eval_refuses_before_fine_tuning_anything(tmp_path, poly):
+    """A constant output ended in a 'math domain error' traceback; a budget of 10^10 in a 149 GiB allocation
+    traceback; and an error in a later program (cc rejects it) surfaced only after the earlier ones had been
+    fine-tuned."""
+    const = tmp_path / "const.c"
+    const.write_text("#pragma nsc range x 0 1\ndouble c(double x) { return 3.0 + 0 * x; }\n")
+    assert_user_error(nsc("eval", const, "--budgets", "0,16", "--seeds", "1"),
+                      "const.c: error: output 'return' is constant (3) over the input ranges")
+    assert_user_error(nsc("eval", poly, "--budgets", "0,10000000000"), "more than nsc eval fine-tunes on")
+    bad = tmp_path / "bad.c"
+    bad.write_text('#pragma nsc range x 0 1\ndouble b(double x) { return x + "s"; }\n')
+    r = nsc("eval", poly, bad, "--budgets", "0,16", "--seeds", "1")
+    assert_user_error(r, "bad.c:2:31: error: invalid operands to binary +")
+    assert "fine-tuning" not in r.output
+
+
 def test_run_refuses_inputs_beyond_float32(tmp_path, poly):
     model = tmp_path / "p.onnx"
     nsc("compile", poly, "--init", "random", "-o", model)

@@ -421,8 +421,8 @@ class Interpreter:
         size = base.dims[0] if base.dims else len(state.mem[base.sid]) - base.offset
         entries = self.entries(base, size, state)
         means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries])
-        value = as_lin(unary_fn(lambda x: means[clipped_index(x, size)], idx, self.n, is_int_result=bool(base.is_int)),
-                     self.n)
+        value = as_lin(unary_fn(lambda x: means[clipped_index(x, size)], idx, self.n,
+                                is_int_result=bool(base.is_int)), self.n)
         return with_entry_spread(value, entries, lambda: index_weights(idx, size))
 
     def read_table2(self, table: Ptr, i, j, state):
