@@ -311,10 +311,8 @@ def format_inspection(info: dict) -> str:
 MAX_BUDGET = 1_000_000  # samples a budget may ask for: every (init, seed) fine-tunes on them in memory
 
 
-def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits="random,compiled,unconditioned",
-                   test_size=2000, plot=None, output=None, echo=print, **program_options):
-    from nsc import evaluate
-
+def parse_budgets(budgets: str) -> list[int]:
+    """`nsc eval --budgets 0,16,64`: sorted, each once; NscError for anything else."""
     try:
         budget_list = sorted({int(b) for b in budgets.split(",") if b.strip()})
     except ValueError:
@@ -324,7 +322,27 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     if budget_list[-1] > MAX_BUDGET:  # (10^10 ended in a 149 GiB allocation traceback; 10^8 ran for hours)
         raise NscError(f"--budgets: {budget_list[-1]} samples is more than nsc eval fine-tunes on (at most "
                        f"{MAX_BUDGET:,})")
-    init_list = [s.strip() for s in inits.split(",") if s.strip()]
+    return budget_list
+
+
+def parse_inits(inits: str) -> list[str]:
+    """`nsc eval --inits random,compiled`: the names, each a known initialisation; NscError otherwise."""
+    from nsc.compiler.hypernet import INITS
+
+    names = [s.strip() for s in inits.split(",") if s.strip()]
+    for name in names or [None]:
+        if name not in INITS:
+            raise NscError(("no initialisation given" if name is None else f"unknown initialisation '{name}'")
+                           + f" (choose from {', '.join(INITS)})")
+    return names
+
+
+def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits="random,compiled,unconditioned",
+                   test_size=2000, plot=None, output=None, echo=print, **program_options):
+    from nsc import evaluate
+
+    budget_list = parse_budgets(budgets)
+    init_list = parse_inits(inits)
     _positive_int(seeds, "--seeds")
     for path in (plot, output):
         if path:
