@@ -69,6 +69,26 @@ def test_colliding_names_are_an_error():
 
 # ------------------------------------------------------------------------------------------------ access
 
+@pytest.mark.parametrize("body, inputs", [
+    ("memcpy(out, v, 3 * sizeof(double)); out[1] *= 2;", ["v[0]", "v[1]", "v[2]"]),
+    ("memset(out, 0, sizeof(double) * 3); for (int i = 0; i < 3; i++) out[i] += v[i];", ["v[0]", "v[1]", "v[2]"]),
+    ("memset(out, 0, sizeof(double) * 2); for (int i = 0; i < 3; i++) out[i] += v[i];",  # out[2] is read first
+     ["v[0]", "v[1]", "v[2]", "out[0]", "out[1]", "out[2]"]),
+])
+def test_memcpy_and_memset_write_what_they_cover(tmp_path, body, inputs):
+    """An output filled by memcpy/memset and then updated was read first, so an input that needed a range."""
+    sig = load(tmp_path, f"""
+        #include <string.h>
+        #pragma nsc range v -1 1
+        #pragma nsc range out -1 1
+        void f(const double v[3], double out[3]) {{ {body} }}
+        """).signature
+    assert sig.input_names == inputs
+    assert sig.output_names == ["out[0]", "out[1]", "out[2]"] if len(inputs) == 3 else \
+        ["out[0]'", "out[1]'", "out[2]'"]
+
+
+
 def params(tmp_path, body: str) -> dict:
     sig = load(tmp_path, "#pragma nsc range x -1 1\n" + textwrap.dedent(body)).signature
     return {p.name: (p.reads, p.writes) for p in sig.params}

@@ -128,6 +128,9 @@ class _Walker:
         comma lists of these. Anything conditional (?:, &&, ||, statements with bodies) writes nothing certain."""
         if isinstance(expr, c_ast.ExprList):
             return set().union(*(self.certain_writes(e) for e in expr.exprs))
+        if (isinstance(expr, c_ast.FuncCall) and isinstance(expr.name, c_ast.ID)
+                and expr.name.name in _WRITE_ONLY_FIRST and expr.args is not None and len(expr.args.exprs) == 3):
+            return self.block_writes(expr.args.exprs[0], expr.args.exprs[2])
         if not isinstance(expr, c_ast.Assignment) or expr.op != "=":
             return set()
         out = self.certain_writes(expr.rvalue)
@@ -135,6 +138,27 @@ class _Walker:
         if element is not None:
             out.add(element)
         return out
+
+    def block_writes(self, dest, count) -> set[tuple[Binding, int]]:
+        """The elements ``memcpy(p + k, src, n * sizeof(T))`` (or memmove, memset) writes: a constant byte count
+        over a tracked parameter's element size. (Such an output was read first, so an input needing a range.)"""
+        base, n_bytes = self.pointer(dest), int_constant(count, self.index)
+        if base is None or base[1] is None or n_bytes is None:
+            return set()
+        elem = self.element_type(base[0])
+        size = c_types.SCALAR_SIZES.get(elem.name) if elem is not None and elem.kind == "scalar" else None
+        return {(base[0], base[1] + k) for k in range(n_bytes // size)} if size else set()
+
+    def element_type(self, b: Binding):
+        t = c_types.resolve(b.node.type, self.index)
+        return t.target if t.kind in ("pointer", "array") else None
+
+    def whole_array_written(self, b: Binding) -> bool:
+        """Has every element of an array parameter of known size (``double out[3]``) certainly been written?
+        Then a read at an index that is not constant reads the function's own results too."""
+        t = c_types.resolve(b.node.type, self.index)
+        n = int_constant(t.dim, self.index) if t.kind == "array" and t.dim is not None else None
+        return n is not None and all((b, k) in self.written for k in range(n))
 
     def element_of(self, expr) -> tuple[Binding, int] | None:
         """(binding, constant index) of ``*p``, ``*(p + k)`` or ``p[k]`` for a tracked p, else None."""
@@ -150,7 +174,7 @@ class _Walker:
 
     def unread(self, b: Binding, index: int | None, ctx: str) -> str:
         """The access context less the read of an element this call has certainly written already."""
-        if index is not None and (b, index) in self.written:
+        if (b, index) in self.written if index is not None else self.whole_array_written(b):
             return ctx.replace("r", "")
         return ctx
 
