@@ -585,6 +585,15 @@ def test_syntax_error_location(here):
     assert err == "prog.c:2:12: error: syntax error: unexpected end of input"
 
 
+def test_typeof_is_named_and_a_column_stays_inside_its_line(here):
+    """typeof was a bare "syntax error before 'y'"; inside a macro's expansion the column lay past the line's end
+    (now no column: the line alone)."""
+    err = error_of("double f(double x) { typeof(x) y = x * 3; return y; }\n")
+    assert err == "prog.c:1:22: error: 'typeof' is not supported (nsc parses ISO C with pycparser): write the type out"
+    err = error_of("#define TWICE(a) ({ __typeof__(a) t_ = (a); t_ + t_; })\ndouble f(double x) { return TWICE(x); }\n")
+    assert err.startswith("prog.c:2: error: 'typeof' is not supported")
+
+
 def test_syntax_error_in_a_header(here):
     write("bad.h", "typedef double real_t\n")
     err = error_of('#include "bad.h"\nreal_t f(real_t x) { return x; }\n')

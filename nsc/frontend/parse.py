@@ -86,11 +86,18 @@ def parse(pp: Preprocessed, source_text: str) -> c_ast.FileAST:
     try:
         return parser().parse(pp.text, pp.path)
     except _SyntaxError as e:
-        col = e.col
+        col, message = e.col, e.message
         if e.file and e.line and col:
             original = read_line(e.file, e.line, source_text if e.file == pp.path else None)
-            col = original_column(pp.output_line(e.file, e.line), original, col)
-        raise NscError(e.message, e.file or pp.path, e.line, col) from None
+            output = pp.output_line(e.file, e.line)
+            col = original_column(output, original, col)
+            if _TYPEOF.search(output):  # (it was a bare "syntax error before 'y'")
+                message = "'typeof' is not supported (nsc parses ISO C with pycparser): write the type out"
+                found = _TYPEOF.search(original or "")
+                col = found.start() + 1 if found else col
+            if original and col > len(original.rstrip("\n")):  # a column inside a macro's expansion
+                col = None
+        raise NscError(message, e.file or pp.path, e.line, col) from None
     except c_parser.ParseError as e:  # an error pycparser raised without going through _parse_error
         m = re.match(r"^(.*?):(\d+)(?::(\d+))?:\s*(.*)$", str(e))
         if m:
@@ -104,6 +111,7 @@ def parse(pp: Preprocessed, source_text: str) -> c_ast.FileAST:
 
 
 _WORD = re.compile(r"[A-Za-z_0-9.]+")
+_TYPEOF = re.compile(r"\b(?:__typeof__|__typeof|typeof)\b")
 
 
 def original_column(output_line: str, original_line: str, col: int) -> int:
