@@ -95,6 +95,12 @@ def write_depfile(target: str, deps: list[str], depfile: str) -> None:
 # ----------------------------------------------------------------------------------------------- compile
 
 def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write_md=False, **program_options):
+    """`nsc compile`: the C function in `path` -> a surrogate ONNX file at `output` (default: PROG.onnx here),
+    weights from the trained compiler (init="compiled"), or "random" / "unconditioned" (seed for random).
+    depfile / write_md: a make rule listing the headers read (`-MD` writes OUTPUT.d). program_options: function,
+    ranges (["x=0:1"]), default_range ("lo:hi"), include_dirs, defines (["N=4"]). Returns a summary dict
+    (output, function, inputs, outputs, compiler, notes, compiled_exactly, ...); NscError on bad input, and
+    nothing is written then."""
     from nsc.compiler import compile_params, prepare
     from nsc.execute.build import start_syntax_check
     from nsc.surrogate import onnx_io
@@ -132,6 +138,10 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
 
 def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0, memory_mb=1024,
                 keep_nonfinite=False, **program_options):
+    """`nsc sample`: run the real program natively on n inputs drawn uniformly in the ranges (seeded), or on the
+    rows of `inputs_path`, and write inputs and outputs to `output` (CSV, or .npz by name; None: stdout). Rows
+    with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without progress on a
+    row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
     from nsc import data
     from nsc.execute import sample_program
 
@@ -219,6 +229,10 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
 # ----------------------------------------------------------------------------------------------- finetune
 
 def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", recipe=None, echo=print):
+    """`nsc finetune`: adapt the surrogate in `model_path` to the observations in `data_path` (CSV or NPZ,
+    columns by name) and write it to `output` (default: in place), its history extended. recipe: overrides of
+    FinetuneRecipe (max_epochs, lr, batch_size, val_frac, patience, ...); device "cpu" or "cuda". Warnings go to
+    echo(text). Returns the history entry (epochs, validation error, rows, ...)."""
     from nsc import data
     from nsc.surrogate import finetune, onnx_io
 
@@ -272,6 +286,7 @@ def _signature(signature_json):
 # ----------------------------------------------------------------------------------------------- inspect
 
 def inspect_model(model_path) -> dict:
+    """`nsc inspect`: a surrogate's signature, metadata (compiler, history) and architecture, as a dict."""
     from nsc.surrogate import onnx_io
 
     loaded = onnx_io.load_surrogate(model_path)
@@ -339,6 +354,10 @@ def parse_inits(inits: str) -> list[str]:
 
 def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits="random,compiled,unconditioned",
                    test_size=2000, plot=None, output=None, echo=print, **program_options):
+    """`nsc eval`: NOTES.md section 5 on each C file in `paths`: fine-tune every initialisation in `inits` on
+    each of `budgets` samples, `seeds` times, and measure on `test_size` fresh samples. Returns the results dict
+    (per program and a summary, as `--json` prints); writes `output` (JSON) and `plot` (.png/.svg/.pdf) if given.
+    Every program is checked before any is fine-tuned."""
     from nsc import evaluate
 
     budget_list = parse_budgets(budgets)

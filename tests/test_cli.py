@@ -517,6 +517,18 @@ def test_sample_inputs_runs_the_real_program_as_an_oracle(tmp_path, poly):
         assert ret == pytest.approx(x * x - 0.5 * y + math.sin(x * y), rel=1e-12)
 
 
+def test_python_api_is_importable_from_nsc(tmp_path, poly):
+    import nsc
+
+    assert nsc.compile_file(poly, tmp_path / "p.onnx", init="random")["function"] == "poly"
+    assert nsc.inspect_model(tmp_path / "p.onnx")["architecture"]["n_in"] == 2
+    assert all(getattr(nsc, name).__doc__ for name in nsc.__all__)
+    with pytest.raises(nsc.NscError, match="no such file"):
+        nsc.compile_file(tmp_path / "none.c")
+    with pytest.raises(AttributeError):
+        nsc.no_such_function
+
+
 def test_python_api_checks_its_arguments(tmp_path, poly):
     """The toolchain functions are the Python API: a mistyped argument is an NscError, not a silent change."""
     from nsc import toolchain
