@@ -87,13 +87,10 @@ def _geomean(values):
     return float(np.exp(np.mean(np.log(values)))) if values else None
 
 
-def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
-                     echo=print) -> dict:
-    from nsc.compiler import compile_params
-    from nsc.surrogate import finetune
-
-    budgets = sorted(set(budgets))  # in increasing order whatever the order given; the JSON lists them so
-    b_max = budgets[-1]
+def draw_data(program, budgets, seeds=3, test_size=2000):
+    """A program's samples for `evaluate_program`: the test set and one training pool per seed (each budget takes
+    a prefix). NscError for a program that crashes, or whose output is constant."""
+    b_max = max(budgets)
     x_test, y_test = _draw(program, test_size, TEST_SEED)
     constant = [j for j, sd in enumerate(y_test.std(axis=0)) if not sd > 0]
     if constant:  # rel-RMSE divides by the output's spread (it ended in a math domain error traceback)
@@ -101,6 +98,18 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
         raise NscError(f"output '{program.signature.output_names[j]}' is constant ({y_test[0, j]:g}) over the "
                        "input ranges: there is nothing to measure a surrogate against", path=program.path)
     pools = [_draw(program, b_max, seed) for seed in range(1, seeds + 1)] if b_max > 0 else []
+    return (x_test, y_test), pools
+
+
+def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
+                     echo=print, data=None) -> dict:
+    """data: `draw_data`'s result, if drawn already."""
+    from nsc.compiler import compile_params
+    from nsc.surrogate import finetune
+
+    budgets = sorted(set(budgets))  # in increasing order whatever the order given; the JSON lists them so
+    b_max = budgets[-1]
+    (x_test, y_test), pools = data or draw_data(program, budgets, seeds, test_size)
 
     init_params, compiler_ids = {}, {}
     for init in inits:
@@ -185,7 +194,9 @@ def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "
         if init not in INITS:
             raise NscError(("no initialisation given" if init is None else f"unknown initialisation '{init}'")
                            + f" (choose from {', '.join(INITS)})")
-    per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo) for p in programs]
+    # every program sampled before any is fine-tuned: a crash in the last one no longer costs the others' work
+    data = [draw_data(p, budgets, seeds, test_size) for p in programs]
+    per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo, d) for p, d in zip(programs, data)]
     return {"definitions": __doc__.strip(), "summary": summarise(per_program, inits), "per_program": per_program}
 
 

@@ -581,6 +581,11 @@ def test_eval_refuses_before_fine_tuning_anything(tmp_path, poly):
     r = nsc("eval", poly, bad, "--budgets", "0,16", "--seeds", "1")
     assert_user_error(r, "bad.c:2:31: error: invalid operands to binary +")
     assert "fine-tuning" not in r.output
+    crash = tmp_path / "crash.c"  # found only by running it: sampled before anything is fine-tuned
+    crash.write_text("#pragma nsc range a 0 9\n#pragma nsc range b 0 3\nint q(int a, int b) { return a / b; }\n")
+    r = nsc("eval", poly, crash, "--budgets", "0,16", "--seeds", "1")
+    assert_user_error(r, "crash.c: error: the program crashed with SIGFPE")
+    assert "fine-tuning" not in r.output
 
 
 def test_run_refuses_inputs_beyond_float32(tmp_path, poly):
