@@ -390,6 +390,9 @@ def test_what_it_does_not_model_is_a_reason(tmp_path):
         ("double f(double a) { double t = a; lbl: t = t * 0.5; if (t > 1) goto lbl; return t; }", "goto"),
         ("void f(double a, double o[4]) { o[(int)(a * 2 + 2)] = 1.0; }", "uncertain index"),
         ("double f(double a) { double x = exp(a * 700.0); double y = x * x * x; return sqrt(y * y); }", "overflow"),
+        ("struct pt { double x; }; double f(double a) { struct pt p; p.x = a; return p.x; }", "a struct variable"),
+        ("typedef struct { double x; } pt; double f(double a) { pt q[2] = {{a}, {a}}; return q[1].x; }",
+         "a value of a struct, union or other non-scalar type"),  # (was: 'an initialiser longer than its array')
     ]:
         lin = program(tmp_path, body).linear
         assert isinstance(lin, Unsupported) and reason in str(lin), (body, lin)
@@ -509,3 +512,11 @@ def test_an_integer_conversion_that_cannot_wrap_stays_exact(tmp_path):
     lin = lin_of(tmp_path, "unsigned char f(int x) { unsigned char c = x > 255 ? 255 : (x < 0 ? 0 : x); "
                            "return c; }", lo=-100, hi=400)
     assert lin.exact.all()
+
+
+def test_an_enum_variable_is_an_int(tmp_path):
+    """(It was 'a Enum variable', and the function unmodelled.)"""
+    lin = lin_of(tmp_path, """
+enum mode { ADD, SUB };
+double f(double a, double b) { enum mode m = a > 0 ? SUB : ADD; return m == SUB ? a - b : a + b; }""")
+    assert np.isfinite(lin.mean).all()

@@ -138,14 +138,30 @@ def _type_names(node):
         node = node.type
     if isinstance(node, c_ast.IdentifierType):
         return node.names
-    raise Unsupported(f"type {type(node).__name__}")
+    if isinstance(node, c_ast.Enum):  # an enum variable is an int
+        return ["int"]
+    raise Unsupported(f"{_c_name(node)} type")
+
+
+# What the analysis's reasons call pycparser's node classes (they read "a Struct variable", "type FuncDecl")
+_C_NAMES = {"Struct": "a struct", "Union": "a union", "Enum": "an enum", "FuncDecl": "a function",
+            "PtrDecl": "a pointer", "ArrayDecl": "an array", "StructRef": "a struct member", "Cast": "a cast",
+            "CompoundLiteral": "a compound literal", "InitList": "an initialiser list", "FuncCall": "a call",
+            "TernaryOp": "a ?: expression", "ExprList": "a comma expression", "Typename": "a type name"}
+
+
+def _c_name(node) -> str:
+    name = type(node).__name__
+    return _C_NAMES.get(name, f"a {name}")
 
 
 def _int_type(node) -> str | bool:
     """The canonical integer type a declaration names ('unsigned char'), or False for a floating (or void) one:
     `convert` wraps a value into it as C does."""
     name = canonical_scalar(_type_names(node))
-    if name is None or name == "void":
+    if name is None:  # (scalar typedefs are spelled out in the canonical AST: this names a struct or the like)
+        raise Unsupported("a value of a struct, union or other non-scalar type")
+    if name == "void":
         return False
     return name if name not in ("float", "double", "long double") else False
 
@@ -270,8 +286,8 @@ class Interpreter:
         if isinstance(t, c_ast.FuncDecl):
             return
         if isinstance(t, c_ast.TypeDecl):
-            if not isinstance(t.type, c_ast.IdentifierType):
-                raise Unsupported(f"a {type(t.type).__name__} variable")
+            if not isinstance(t.type, (c_ast.IdentifierType, c_ast.Enum)):
+                raise Unsupported(f"{_c_name(t.type)} variable")
             int_type = _int_type(t)
             value = 0 if int_type else 0.0
             if decl.init is not None:
@@ -310,7 +326,7 @@ class Interpreter:
                     raise Unsupported("a pointer initialised from a non-pointer")
             scope[decl.name] = ("pointer", self.new_storage(state, [value]), False)
         else:
-            raise Unsupported(f"a declaration of {type(t).__name__}")
+            raise Unsupported(f"a declaration of {_c_name(t)}")
 
     def flatten_init(self, init, state, frame) -> list:
         if isinstance(init, c_ast.InitList):
@@ -369,7 +385,7 @@ class Interpreter:
             if p.dims and len(p.dims) > 1:
                 raise Unsupported("assignment to a sub-array")
             return p.sid, p.offset, p.is_int
-        raise Unsupported(f"assignment to a {type(node).__name__}")
+        raise Unsupported(f"assignment to {_c_name(node)}")
 
     def address(self, node, state, frame) -> Ptr:
         """The pointer an element reference designates: a[i], *p, *(p + k)."""
@@ -386,7 +402,7 @@ class Interpreter:
             if not isinstance(p, Ptr):
                 raise Unsupported("dereferencing a non-pointer")
             return Ptr(p.sid, p.offset, p.dims[1:], p.is_int)
-        raise Unsupported(f"the address of a {type(node).__name__}")
+        raise Unsupported(f"the address of {_c_name(node)}")
 
     def store(self, node, value, state, frame):
         sid, off, int_type = self.cell(node, state, frame)
@@ -534,7 +550,7 @@ class Interpreter:
             for e in node.exprs:
                 v = self.eval(e, state, frame)
             return v
-        raise Unsupported(f"a {type(node).__name__} expression")
+        raise Unsupported(f"{_c_name(node)} expression")
 
     def truth(self, v):
         """A C truth value: a number, or a 0/1 linear form (the probability that it holds)."""
