@@ -227,24 +227,21 @@ def inspect(model, as_json):
         click.echo(toolchain.format_inspection(info), nl=False)
 
 
-def _checked_by(parse):
-    """A click callback: a malformed option value is a usage error (exit 2), as click's own checks make it."""
+def _checked_by(option: str):
+    """A click callback for an `nsc eval` option: a malformed value is a usage error (exit 2), as click's own checks
+    make it, found by the same parser evaluate_files uses."""
     def callback(ctx, param, value):
         if value is not None:
+            from nsc import evaluate, toolchain
+
+            parse = {"budgets": toolchain.parse_budgets, "inits": toolchain.parse_inits,
+                     "plot": evaluate.plot_format}[option]
             try:
                 parse(value)
             except NscError as e:  # (click names the option: "--budgets '0,x' is ..." -> "'0,x' is ...")
-                message = e.message.removeprefix(f"--{param.name}").lstrip(": ")
-                raise click.BadParameter(message) from None
+                raise click.BadParameter(e.message.removeprefix(f"--{option}").lstrip(": ")) from None
         return value
     return callback
-
-
-def _eval_option(kind):
-    from nsc import evaluate, toolchain
-
-    return {"budgets": toolchain.parse_budgets, "inits": toolchain.parse_inits,
-            "plot": evaluate.plot_format}[kind]
 
 
 @main.command(name="eval")
@@ -252,15 +249,15 @@ def _eval_option(kind):
 @_program_options
 @click.option("--budgets", default="0,16,32,64,128,256,512,1024", show_default=True,
               help="Comma-separated training-set sizes.",
-              callback=_checked_by(lambda v: _eval_option("budgets")(v)))
+              callback=_checked_by("budgets"))
 @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--inits", default="random,compiled,unconditioned", show_default=True,
               help="Comma-separated initialisations to compare.",
-              callback=_checked_by(lambda v: _eval_option("inits")(v)))
+              callback=_checked_by("inits"))
 @click.option("--test-size", type=click.IntRange(min=100), default=2000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON on stdout.")
 @click.option("--plot", metavar="OUT.png", help="Write the learning curves to a PNG (or .svg, .pdf).",
-              callback=_checked_by(lambda v: _eval_option("plot")(v)))
+              callback=_checked_by("plot"))
 @click.option("-o", "--output", metavar="OUT.json", help="Also write the JSON results to a file.")
 @_fail_cleanly
 def evaluate(programs, function, ranges, default_range, include_dirs, defines, budgets, seeds, inits, test_size,
