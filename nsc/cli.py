@@ -152,8 +152,9 @@ def sample(program, function, ranges, default_range, include_dirs, defines, n, o
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--inputs", "inputs", default="-", show_default=True, metavar='"a=1,b=2" | IN.csv | IN.npy | -',
-              help="Inputs: one row inline, a CSV/NPY file, or CSV on stdin (-).")
+@click.option("--inputs", "inputs", default="-", show_default=True,
+              metavar='"a=1,b=2" | IN.csv | IN.npy | IN.npz | -',
+              help="Inputs: rows inline (';' between rows), a CSV/NPY/NPZ file, or CSV on stdin (-).")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("-o", "--output", metavar="OUT.csv", help="Write predictions to a file (default: stdout).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
