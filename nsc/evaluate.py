@@ -47,7 +47,8 @@ def _draw(program, n: int, seed: int):
     if result.error is not None:
         raise result.error
     if result.x.shape[0] < n:
-        raise NscError(f"only {result.x.shape[0]} of {n} samples had finite outputs", path=program.path)
+        raise NscError(f"only {result.x.shape[0]} of {n} samples had finite outputs (the others NaN or Inf): "
+                       "narrow the input ranges to where the program is defined", path=program.path)
     from nsc.data import beyond_float32
 
     if (big := beyond_float32(result.y, program.signature.output_names)) is not None:
