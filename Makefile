@@ -35,6 +35,7 @@ examples:
 bench:
 	$(PYTHON) bench/bench_sample.py
 	$(PYTHON) bench/bench_compile.py
+	$(PYTHON) bench/bench_run.py
 
 # The evaluation of NOTES.md section 5 on examples/ and the held-out corpus split -> bench/RESULTS.md (~7 min;
 # the held-out part needs the corpus: `make corpus`).
