@@ -391,6 +391,8 @@ def test_what_it_does_not_model_is_a_reason(tmp_path):
         ("void f(double a, double o[4]) { o[(int)(a * 2 + 2)] = 1.0; }", "uncertain index"),
         ("double f(double a) { double x = exp(a * 700.0); double y = x * x * x; return sqrt(y * y); }", "overflow"),
         ("struct pt { double x; }; double f(double a) { struct pt p; p.x = a; return p.x; }", "a struct variable"),
+        ("double f(double a) { double t[2] = {a, a}; int k = 2; return t[k]; }",
+         "a read out of bounds: element 2 of an array of 2"),
         ("typedef struct { double x; } pt; double f(double a) { pt q[2] = {{a}, {a}}; return q[1].x; }",
          "a value of a struct, union or other non-scalar type"),  # (was: 'an initialiser longer than its array')
     ]:

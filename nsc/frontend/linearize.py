@@ -408,7 +408,7 @@ class Interpreter:
         sid, off, int_type = self.cell(node, state, frame)
         cells = state.mem[sid]
         if not 0 <= off < len(cells):
-            raise Unsupported("a write out of bounds")
+            raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
         value = self.convert(value, int_type)
         cells[off] = value
         return value
@@ -475,8 +475,8 @@ class Interpreter:
 
     def load(self, p: Ptr, state):
         cells = state.mem[p.sid]
-        if not 0 <= p.offset < len(cells):
-            raise Unsupported("a read out of bounds")
+        if not 0 <= p.offset < len(cells):  # (a shape pragma smaller than the code's reads, a table overrun)
+            raise Unsupported(f"a read out of bounds: element {p.offset} of an array of {len(cells)}")
         return cells[p.offset]
 
     # -- expressions -----------------------------------------------------------------------------------------
