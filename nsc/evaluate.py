@@ -102,21 +102,28 @@ def draw_data(program, budgets, seeds=3, test_size=2000):
     return (x_test, y_test), pools
 
 
-def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
-                     echo=print, data=None) -> dict:
-    """data: `draw_data`'s result, if drawn already."""
+def compile_inits(program, inits, seeds=3) -> tuple[dict, dict]:
+    """Each initialisation's weights for each seed: ({(init, seed index): params}, {init: compiler id}).
+    NscError for a program beyond the compiler's limits."""
     from nsc.compiler import compile_params
-    from nsc.surrogate import finetune
-
-    budgets = sorted(set(budgets))  # in increasing order whatever the order given; the JSON lists them so
-    b_max = budgets[-1]
-    (x_test, y_test), pools = data or draw_data(program, budgets, seeds, test_size)
 
     init_params, compiler_ids = {}, {}
     for init in inits:
         for s in range(seeds):
             params, cid, _ = compile_params(program, init=init, seed=s + 1)
             init_params[init, s], compiler_ids[init] = params, cid
+    return init_params, compiler_ids
+
+
+def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
+                     echo=print, data=None, compiled=None) -> dict:
+    """data, compiled: `draw_data`'s and `compile_inits`' results, where they were made already."""
+    from nsc.surrogate import finetune
+
+    budgets = sorted(set(budgets))  # in increasing order whatever the order given; the JSON lists them so
+    b_max = budgets[-1]
+    (x_test, y_test), pools = data or draw_data(program, budgets, seeds, test_size)
+    init_params, compiler_ids = compiled or compile_inits(program, inits, seeds)
 
     # Every (init, seed, positive budget) is one member of one batched fine-tuning run.
     # Members of the same seed and budget share their rows and their seed, hence split and minibatch order:
@@ -172,32 +179,27 @@ def _median_or_none(values):
     return None if sum(v is None for v in values) * 2 > len(values) else median
 
 
-def check_programs(programs, inits) -> None:
-    """The errors a program can show before it is sampled, for every program first (a later program's error
-    surfaced only after the earlier ones had been fine-tuned, and the work was lost): what cc rejects, and the
-    compiler's limits for each initialisation."""
-    from nsc.compiler import compile_params
-    from nsc.execute.build import start_syntax_check
+def check_inits(inits) -> tuple:
+    """The initialisations to compare, each once in the order given; NscError for an unknown one or none."""
+    from nsc.compiler.hypernet import INITS
 
-    for program in programs:
-        checked = start_syntax_check(program.path, program.path, program.include_dirs, program.defines)
-        for init in dict.fromkeys(inits):
-            compile_params(program, init=init, seed=1)
-        checked()
+    inits = tuple(dict.fromkeys(inits))
+    for init in inits or [None]:
+        if init not in INITS:
+            raise NscError(("no initialisation given" if init is None else f"unknown initialisation '{init}'")
+                           + f" (choose from {', '.join(INITS)})")
+    return inits
 
 
 def evaluate_programs(programs, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
                       echo=print) -> dict:
-    from nsc.compiler.hypernet import INITS
-
-    inits = tuple(dict.fromkeys(inits))  # each once, in the order given
-    for init in inits or [None]:  # checked before any sampling or fine-tuning
-        if init not in INITS:
-            raise NscError(("no initialisation given" if init is None else f"unknown initialisation '{init}'")
-                           + f" (choose from {', '.join(INITS)})")
-    # every program sampled before any is fine-tuned: a crash in the last one no longer costs the others' work
+    inits = check_inits(inits)  # before any sampling or fine-tuning
+    # Every program compiled, then sampled, before any is fine-tuned: a later program's error (the compiler's
+    # limits, cc rejecting it at the harness build, a crash) surfaced after the earlier ones' work, which was lost.
+    compiled = [compile_inits(p, inits, seeds) for p in programs]
     data = [draw_data(p, budgets, seeds, test_size) for p in programs]
-    per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo, d) for p, d in zip(programs, data)]
+    per_program = [evaluate_program(p, budgets, seeds, inits, test_size, echo, d, c)
+                   for p, d, c in zip(programs, data, compiled)]
     return {"definitions": __doc__.strip(), "summary": summarise(per_program, inits), "per_program": per_program}
 
 

@@ -342,13 +342,10 @@ def parse_budgets(budgets: str) -> list[int]:
 
 def parse_inits(inits: str) -> list[str]:
     """`nsc eval --inits random,compiled`: the names, each a known initialisation; NscError otherwise."""
-    from nsc.compiler.hypernet import INITS
+    from nsc.evaluate import check_inits
 
     names = [s.strip() for s in inits.split(",") if s.strip()]
-    for name in names or [None]:
-        if name not in INITS:
-            raise NscError(("no initialisation given" if name is None else f"unknown initialisation '{name}'")
-                           + f" (choose from {', '.join(INITS)})")
+    check_inits(names)
     return names
 
 
@@ -370,7 +367,6 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     if plot:
         evaluate.plot_format(plot)
     programs = [load_program(p, **program_options) for p in paths]
-    evaluate.check_programs(programs, init_list)  # every program's errors before any is sampled or fine-tuned
     results = evaluate.evaluate_programs(programs, budgets=budget_list, seeds=seeds, inits=init_list,
                                          test_size=test_size, echo=echo)
     if output:
