@@ -204,8 +204,8 @@ def _csv_number(cell: str) -> float:
 
 def _csv_problem(body: bytes, names: list[str], path: str, numeric, check_columns, limit=None) -> NscError | None:
     """The first bad line of a CSV body (slow, exact): wrong number of values, a non-number in one of the
-    `numeric` columns, NaN/Inf (or |value| > limit) in one of check_columns (header indices). Lines are numbered
-    from 2 (line 1 is the header)."""
+    `numeric` columns (none: the widths alone), NaN/Inf (or |value| > limit) in one of check_columns (header
+    indices). Lines are numbered from 2 (line 1 is the header)."""
     for k, raw_line in enumerate(body.split(b"\n")):
         line = k + 2
         text = raw_line.decode("utf-8", errors="replace").rstrip("\r")
@@ -215,6 +215,8 @@ def _csv_problem(body: bytes, names: list[str], path: str, numeric, check_column
         if len(cells) != len(names):
             return NscError(f"this row has {len(cells)} values but the header names {len(names)} columns",
                             path, line)
+        if not numeric:  # the rows' widths alone
+            continue
         col = 1
         for j, (name, cell) in enumerate(zip(names, cells)):
             where = col + len(cell) - len(cell.lstrip())
@@ -230,17 +232,6 @@ def _csv_problem(body: bytes, names: list[str], path: str, numeric, check_column
             if j in check_columns and limit is not None and abs(value) > limit:
                 return NscError(f"column '{name}': {cell.strip()} is beyond float32 (|x| <= {limit:.8g}), which "
                                 "the surrogate computes in", path, line, where)
-    return None
-
-
-def _ragged_line(body: bytes, width: int) -> int | None:
-    """The line number of the first data row without `width` values (for a read of some columns only, which
-    numpy does not check), or None."""
-    for k, raw_line in enumerate(body.split(b"\n")):
-        if raw_line.strip():
-            text = raw_line.decode("utf-8", errors="replace")
-            if (len(next(csv.reader([text]))) if '"' in text else text.count(",") + 1) != width:
-                return k + 2
     return None
 
 
@@ -291,8 +282,8 @@ def _read_csv(raw: bytes, path: str, wanted=None) -> _Raw:
     if data.shape[1] != len(read):
         raise problem() or NscError(f"rows have {data.shape[1]} values but the header names {len(names)} columns",
                                     path)
-    if partial and (line := _ragged_line(body, len(names))) is not None:
-        raise problem() or NscError(f"this row does not have the {len(names)} values the header names", path, line)
+    if partial and (ragged := _csv_problem(body, names, path, numeric=(), check_columns=())) is not None:
+        raise ragged  # (numpy checks the width of the columns it reads only)
     return _Raw([names[j] for j in read], data, locate=problem, header=names,
                 ignored=[n for j, n in enumerate(names) if j not in set(read)])
 
