@@ -55,7 +55,7 @@ from pycparser import c_ast, c_parser
 
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
-from nsc.frontend.program import INTEGER_LIMITS
+from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
 from nsc.frontend.uncertain import (  # noqa: F401 - Form, Unsupported: part of this module's interface
     Form, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod,
     check_value, clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers,
@@ -161,9 +161,12 @@ def _int_type(node) -> str | bool:
     name = canonical_scalar(_type_names(node))
     if name is None:  # (scalar typedefs are spelled out in the canonical AST: this names a struct or the like)
         raise Unsupported("a value of a struct, union or other non-scalar type")
-    if name == "void":
-        return False
-    return name if name not in ("float", "double", "long double") else False
+    return _integer(name)  # (void: False)
+
+
+def _integer(ctype: str | None) -> str | bool:
+    """ctype itself if it is an integer type (`convert` wraps into its range), else False."""
+    return ctype if ctype in INTEGER_TYPES else False
 
 
 def _wrap(x, tmin: int, tmax: int):
@@ -353,18 +356,17 @@ class Interpreter:
             return v
         if int_type:
             limits = INTEGER_LIMITS.get(int_type) if isinstance(int_type, str) else None
+            if isinstance(v, Lin) and not v.is_int:
+                v = apply1(np.trunc, v, self.n, is_int_result=True)  # (may settle to a constant)
             if isinstance(v, Lin):
-                v = v if v.is_int else apply1(np.trunc, v, self.n, is_int_result=True)
-                if limits is not None and isinstance(v, Lin):
+                if limits is not None:
                     lo, hi = v.form.tight_bounds() if v.form is not None else (v.lo, v.hi)
                     if max(lo, v.lo) < limits[0] or min(hi, v.hi) > limits[1]:
                         return apply1(lambda x: _wrap(x, *limits), v, self.n, is_int_result=True)
-                return v if isinstance(v, Lin) or limits is None else _wrap(int(v), *limits)
-            if isinstance(v, float):
-                if not math.isfinite(v):
-                    raise Unsupported("a non-finite value converted to an integer")
-            v = int(v)
-            return _wrap(v, *limits) if limits is not None else v
+                return v
+            if isinstance(v, float) and not math.isfinite(v):
+                raise Unsupported("a non-finite value converted to an integer")
+            return _wrap(int(v), *limits) if limits is not None else int(v)
         if isinstance(v, Lin):
             if v.is_int:
                 return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False, v.form)
@@ -1075,7 +1077,7 @@ class Interpreter:
             raise Unsupported("the signature does not match the function")
         scope, storage_of = {}, {}
         for p_ast, p in zip(params, signature.params):
-            int_type = p.ctype if p.ctype not in ("float", "double", "long double") else False
+            int_type = _integer(p.ctype)
             zero = 0 if int_type else 0.0
             if p.shape is None and not p.is_pointer:
                 scope[p_ast.name] = ("scalar", self.new_storage(state, [port_value.get((p.name, None), zero)]),
@@ -1087,9 +1089,7 @@ class Interpreter:
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
-        frame = _Frame(scope, signature.return_ctype if signature.return_ctype not in (None, "float", "double",
-                                                                                      "long double") else False,
-                       state)
+        frame = _Frame(scope, _integer(signature.return_ctype), state)
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out
         n_in = self.n_in

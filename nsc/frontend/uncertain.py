@@ -684,7 +684,8 @@ def apply2(f, a: Lin, b: Lin):
     ra, rb = L[0, 0] * z1, L[1, 0] * z1 + L[1, 1] * z2
     xa = a.m + ra + sum(a.c[j] * u for j, u in zip(uniform, u_nodes))
     xb = b.m + rb + sum(b.c[j] * u for j, u in zip(uniform, u_nodes))
-    xa, xb = np.clip(xa, *a.affine_support()), np.clip(xb, *b.affine_support())
+    support_a, support_b = a.affine_support(), b.affine_support()
+    xa, xb = np.clip(xa, *support_a), np.clip(xb, *support_b)
     F, W, mean, var_f = _integrate(f, (xa, xb), W, "a two-argument function undefined over its arguments' range")
     # coefficients: E[F u_j] / Var(u_j) on the uniform axes; through the Gaussian rest for the others
     # (Cov(u_i, rest) S^-1 E[F rest], Cov(u_i, rest) = (rest_a_i, rest_b_i) Var(u))
@@ -695,7 +696,7 @@ def apply2(f, a: Lin, b: Lin):
     c = k[0] * rest_a + k[1] * rest_b
     for j, u in zip(uniform, u_nodes):
         c[j] = float((W * F * u).sum()) / _VAR[j]
-    ga, gb = np.meshgrid(np.linspace(*a.affine_support(), 9), np.linspace(*b.affine_support(), 9))
+    ga, gb = np.meshgrid(np.linspace(*support_a, 9), np.linspace(*support_b, 9))
     with np.errstate(all="ignore"):
         G = np.asarray(f(np.concatenate([ga.ravel(), xa.ravel()]), np.concatenate([gb.ravel(), xb.ravel()])))
     G = G[np.isfinite(G)]
