@@ -669,7 +669,7 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
     t_load = time.time()
 
     # the checkpoint to continue, checked before the (slow) corpus loading
-    ckpt = checkpoint_dir(cfg.out_dir) if resume else None
+    ckpt = earlier if resume else None
     if resume and ckpt is None:
         raise NscError(f"--resume: no checkpoint in {cfg.out_dir}")
     state = read_checkpoint_state(ckpt) if ckpt else {}
