@@ -105,7 +105,7 @@ def compile(program, function, ranges, default_range, include_dirs, defines, out
     else:
         click.echo(f"{summary['output']}: {summary['function']} ({_count(summary['n_in'], 'input')}, "
                    f"{_count(summary['n_out'], 'output')}), weights from {summary['compiler']}"
-                   + (", compiled exactly (every output proven piecewise affine)" if summary["compiled_exactly"] else ""))
+                   + (f", {toolchain.closed_form_words(summary)}" if toolchain.closed_form_words(summary) else ""))
 
 
 @main.command()

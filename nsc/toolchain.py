@@ -99,7 +99,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     weights from the trained compiler (init="compiled"), or "random" / "unconditioned" (seed for random).
     depfile / write_md: a make rule listing the headers read (`-MD` writes OUTPUT.d). program_options: function,
     ranges (["x=0:1"]), default_range ("lo:hi"), include_dirs, defines (["N=4"]). Returns a summary dict
-    (output, function, inputs, outputs, compiler, notes, compiled_exactly, ...); NscError on bad input, and
+    (output, function, inputs, outputs, compiler, notes, compiled_exactly, closed_form_error, ...); NscError on bad input, and
     nothing is written then."""
     from nsc.compiler import compile_params, prepare
     from nsc.execute.build import start_syntax_check
@@ -131,7 +131,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
             "n_out": sig.n_out, "inputs": sig.input_names, "outputs": sig.output_names, "compiler": compiler_id,
             "init": init, "notes": list(program.notes) + list(notes), "depfile": depfile,
-            "compiled_exactly": bool(params.extra.get("exact", False))}
+            **closed_form(params.extra)}
 
 
 # ----------------------------------------------------------------------------------------------- sample
@@ -296,7 +296,26 @@ def inspect_model(model_path) -> dict:
             "architecture": {"n_in": p.n_in, "hidden": list(p.hidden), "n_out": p.n_out,
                              "activation": p.activation, "parameters": int(n_params),
                              "out_calibrated": p.out_calibrated},
-            "compiled_exactly": bool(p.extra.get("exact", False))}
+            **closed_form(p.extra)}
+
+
+def closed_form(extra: dict) -> dict:
+    """compiled_exactly, and closed_form_error (None, or the relative error to which the surrogate computes the
+    front-end's closed form of every output: Euclidean lengths approximated by ReLU units), from a surrogate's
+    params.extra."""
+    error = extra.get("closed_form_error")
+    return {"compiled_exactly": bool(extra.get("exact", False)),
+            "closed_form_error": float(error) if isinstance(error, (int, float)) else None}
+
+
+def closed_form_words(info: dict) -> str | None:
+    """How the surrogate was compiled from the front-end's forms, in words (None: it was not)."""
+    if info.get("compiled_exactly"):
+        return "compiled exactly (every output proven piecewise affine)"
+    error = info.get("closed_form_error")
+    if error is None:
+        return None
+    return f"compiled from the front-end's closed form of every output, to within {error:.2%} relative"
 
 
 def format_inspection(info: dict) -> str:
@@ -306,8 +325,7 @@ def format_inspection(info: dict) -> str:
              f"  source:       sha256 {meta.get('source_sha256', '?')}",
              f"  architecture: {arch['n_in']} -> {' -> '.join(map(str, arch['hidden']))} -> {arch['n_out']} "
              f"({arch['activation']}, {arch['parameters']} parameters)",
-             *(["  compiled exactly: the front-end proved every output piecewise affine"]
-               if info.get("compiled_exactly") else []),
+             *([f"  {closed_form_words(info)}"] if closed_form_words(info) else []),
              "  inputs:"]
     for port in sig["inputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")

@@ -99,6 +99,26 @@ def test_compile_says_when_a_surrogate_is_exact(tmp_path):
     assert summary["compiled_exactly"] is False
 
 
+def test_compile_states_the_error_of_a_closed_form_with_a_length(tmp_path):
+    """examples/kmeans.c is the distance between two colours: its form is a Euclidean length, which the surrogate
+    computes to a stated relative error, not exactly; compile, inspect and --json say which, and the surrogate
+    meets it against the real program."""
+    out = tmp_path / "kmeans.onnx"
+    r = nsc("compile", ROOT / "examples" / "kmeans.c", "-o", out)
+    assert r.exit_code == 0 and "closed form of every output, to within 4.40% relative" in r.output, r.output
+    assert "compiled exactly" not in r.output
+    assert "to within 4.40% relative" in nsc("inspect", out).output
+    info = json.loads(nsc("inspect", out, "--json").output)
+    assert info["compiled_exactly"] is False and 0.04 < info["closed_form_error"] < 0.045
+    data = tmp_path / "d.csv"
+    assert nsc("sample", ROOT / "examples" / "kmeans.c", "-n", "500", "--seed", "1", "-o", data).exit_code == 0
+    rows = np.loadtxt(data, delimiter=",", skiprows=1)
+    pred = tmp_path / "p.csv"
+    assert nsc("run", out, "--inputs", data, "-o", pred).exit_code == 0
+    got = np.loadtxt(pred, delimiter=",", skiprows=1)[:, -1]
+    assert np.all(np.abs(got - rows[:, -1]) <= info["closed_form_error"] * rows[:, -1] + 1e-4)
+
+
 def test_compile_writes_a_make_depfile(tmp_path):
     src = tmp_path / "k.c"
     (tmp_path / "inc").mkdir()

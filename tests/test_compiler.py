@@ -431,12 +431,40 @@ def test_exact_pass_needs_every_output_and_room_for_the_kinks():
     affine = Form(0.5, np.array([1.0, -2.0]))
     relu_only = Form(0.0, np.zeros(2), {(0.0, (1.0, 0.0)): 3.0})  # 3 relu(u0): no statistics given below
     lin = Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2), [affine, relu_only])
-    out, exact = emit_exact_outputs(params, lin)
+    out, error = emit_exact_outputs(params, lin)
     u = np.random.default_rng(0).uniform(-1, 1, (300, 2))
-    assert exact
+    assert error == 0.0
     np.testing.assert_allclose(out.predict(u), np.c_[affine.evaluate(u), relu_only.evaluate(u)], atol=1e-3)
-    assert not emit_exact_outputs(params, Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2),
-                                                        [affine, None]))[1]
+    assert emit_exact_outputs(params, Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2),
+                                                    [affine, None]))[1] is None
     many = Form(0.0, np.zeros(2), {(k / 100, (0.6, 0.8)): 1.0 for k in range(63)})  # 2 channels + 63 kinks > 64
-    assert not emit_exact_outputs(params, Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2),
-                                                        [affine, many]))[1]
+    assert emit_exact_outputs(params, Linearization(np.zeros(2), np.zeros((2, 2)), np.zeros(2),
+                                                    [affine, many]))[1] is None
+
+
+@pytest.mark.parametrize("r", [2, 3])
+def test_a_euclidean_length_is_compiled_to_its_stated_error(r):
+    """|V(u)| for an affine V into R^r becomes sum_k w_k |D_k . V(u)| in ReLU units: the surrogate computes it to
+    within the rule's stated relative error (checked on random inputs, not on the rule's own unit vectors), and
+    that error is small; a form with a square left, or a vector of 4 components, is not compiled."""
+    from nsc.compiler.exact import emit_exact_outputs, norm_rule
+    from nsc.frontend.forms import Form
+    from nsc.frontend.linearize import Linearization
+    from nsc.surrogate.init import random_params
+
+    rng = np.random.default_rng(r)
+    n = 4
+    rows = tuple((float(rng.normal()), tuple(rng.normal(size=n))) for _ in range(r))
+    length = Form(0.5, np.zeros(n), norms={rows: 2.0})  # 0.5 + 2 |V(u)|
+    u = rng.uniform(-1, 1, (2000, n))
+    y = length.evaluate(u)
+    lin = Linearization(np.array([y.mean()]), np.zeros((n, 1)), np.array([y.var()]), [length])
+    params = random_params(n, 1, -np.ones(n), np.ones(n), seed=0)
+    out, error = emit_exact_outputs(params, lin)
+    assert error == norm_rule(r)[2] and 0 < error < (0.01 if r == 2 else 0.05)
+    pred = out.predict(u)[:, 0]
+    assert np.all(np.abs(pred - y) <= error * (y - 0.5) + 1e-3)
+    squared = Form(0.0, np.zeros(n), squares={(0.1, tuple(np.eye(n)[0])): 1.0})
+    rows4 = rows + ((1.0, tuple(np.zeros(n))),) * (4 - r)
+    for form in (squared, Form(0.0, np.zeros(n), norms={rows4: 1.0})):
+        assert emit_exact_outputs(params, Linearization(np.zeros(1), np.zeros((n, 1)), np.ones(1), [form]))[1] is None

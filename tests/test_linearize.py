@@ -522,3 +522,52 @@ def test_an_enum_variable_is_an_int(tmp_path):
 enum mode { ADD, SUB };
 double f(double a, double b) { enum mode m = a > 0 ? SUB : ADD; return m == SUB ? a - b : a + b; }""")
     assert np.isfinite(lin.mean).all()
+
+
+def _form_error(prog, j: int = 0, rows: int = 300) -> float:
+    """Largest deviation of output j's form from the program run natively, relative to the output's spread."""
+    run = sample_program(prog, rows, seed=3)
+    lo, hi = prog.signature.ranges()
+    u = (run.x - (lo + hi) / 2) / ((hi - lo) / 2)
+    return float(np.abs(prog.linear.forms[j].evaluate(u) - run.y[:, j]).max() / run.y[:, j].std())
+
+
+def test_a_euclidean_length_of_affine_values_has_a_form(tmp_path):
+    """sqrt of a sum of squares of affine values (a distance through a helper, hypot) is a closed form, and it
+    matches the program; x * y of two different values is no square, and sqrt(x * x) is |x|, piecewise affine."""
+    prog = program(tmp_path, """
+static double sq(double v) { return v * v; }
+void f(const double p[3], const double c[3], double *dist, double *h, double *a, double *no) {
+    double s = 0.0;
+    for (int i = 0; i < 3; i++) s += sq(p[i] - c[i]);
+    *dist = sqrt(s);
+    *h = 2.0 * hypot(p[0] - 0.5 * p[1], c[2]) + 1.0;
+    *a = sqrt(p[0] * p[0]);
+    *no = sqrt(p[0] * p[1] + 2.0);
+}""", lo=0.0, hi=1.0)
+    lin = prog.linear
+    assert [len(f.norms) for f in lin.forms[:2]] == [1, 1] and lin.forms[3] is None
+    assert lin.forms[2].piecewise_affine and lin.forms[2].kinks
+    for j in range(3):
+        assert _form_error(prog, j) < 1e-5, j
+
+
+def test_a_comparison_of_a_length_is_decided_by_its_bound_at_a_corner(tmp_path):
+    """examples/sobel.c clamps its gradient magnitude at 255. The form's bound (its largest value, at a vertex
+    of the box: 201.6, as Sobel's formula over all 512 black-or-white windows gives) decides that the clamp never
+    binds, so the output keeps its form. A clamp that binds on part of the box leaves no form."""
+    import itertools
+
+    prog = load_program("examples/sobel.c")
+    assert prog.linear.forms[0].norms
+    px = 255.0 * np.array(list(itertools.product((0, 1), repeat=9))).reshape(-1, 3, 3)
+    gx = (px[:, :, 2] - px[:, :, 0]) @ np.array([1.0, 2.0, 1.0])
+    gy = (px[:, 2, :] - px[:, 0, :]) @ np.array([1.0, 2.0, 1.0])
+    assert prog.linear.forms[0].bounds()[1] == pytest.approx(np.hypot(gx, gy).max() / 5.656854249)
+    assert _form_error(prog) < 1e-5
+    clamped = program(tmp_path, """
+double f(double x, double y) { double m = sqrt(x * x + y * y); return m > 1.0 ? 1.0 : m; }""")
+    assert clamped.linear.forms[0] is None
+    below = program(tmp_path, """
+double f(double x, double y) { double m = sqrt(x * x + y * y); return m > 1.5 ? 1.5 : m; }""")
+    assert below.linear.forms[0].norms  # at most sqrt(2) < 1.5

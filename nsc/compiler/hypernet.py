@@ -7,7 +7,9 @@ Three initialisations (`compile_params(program, init=...)`):
                  replace the predicted map by the data's mean/std, which suits the generated network, trained to
                  output standardised values; True keeps the predicted map through fine-tuning where it fits the
                  data better. A program the front-end proves piecewise affine is then compiled exactly
-                 (exact.py; params.extra["exact"] is True), and the surrogate declares its map (out_calibrated)
+                 (exact.py; params.extra["exact"] is True), and the surrogate declares its map (out_calibrated);
+                 one whose forms have Euclidean lengths is compiled from them to a stated relative error
+                 (params.extra["closed_form_error"])
   random         nsc.surrogate.init.random_params (compiler id "random")
   unconditioned  the one learned initialisation shipped with the compiler (weights/unconditioned.safetensors),
                  the same for every program; output map calibrated from data later (out_calibrated False)
@@ -136,9 +138,11 @@ class Compiler:
             biases=[outs["b0"][0], outs["b1"][0], outs["b2"][0]],
             out_scale=outs["out_scale"][0], out_shift=outs["out_shift"][0],
             activation=self.activation, out_calibrated=self.out_calibrated).astype32()
-        params, exact = emit_exact_outputs(params, linear)
-        if exact:
+        params, error = emit_exact_outputs(params, linear)
+        if error == 0.0:
             params.extra["exact"] = True
+        elif error is not None:  # Euclidean lengths approximated by ReLU units
+            params.extra["closed_form_error"] = error
         _check(params, sig)
         notes = list(enc.notes)
         if "lin_beta" in wanted and isinstance(linear, Unsupported):

@@ -59,9 +59,10 @@ from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
 from nsc.frontend.uncertain import (  # noqa: F401 - Form, Unsupported: part of this module's interface
     Form, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod,
     check_value, clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers,
-    mix, mul, negate, noise_symbols, probability, reciprocal, relu_of, scale, select, settle, split_of, unary_fn,
-    unproven_steps, with_entry_spread,
+    mix, mul, negate, noise_symbols, probability, reciprocal, relu_of, scale, select, settle,
+    split_of, unary_fn, unproven_steps, with_entry_spread,
 )
+from nsc.frontend.forms import abs_of, norm_of, square_of
 
 
 MAX_STEPS = 20_000  # work before the analysis gives up: expression evaluations, plus memory cells copied / 8
@@ -592,6 +593,10 @@ class Interpreter:
                  "==": (lambda x: np.abs(x) < 0.5) if ints else (lambda x: x == 0),
                  "!=": (lambda x: np.abs(x) >= 0.5) if ints else (lambda x: x != 0)}
         test = tests[op]
+        if d.form is not None and not d.form.piecewise_affine and op in ("<", ">", "<=", ">="):
+            outcome = decided_by_bounds(d.form, test)  # an extreme at one corner of the box: beyond statistics
+            if outcome is not None:
+                return outcome
         unproven = unproven_steps[0]
         indicator = lambda x: test(x).astype(float)  # noqa: E731
         truth = apply1(indicator, d, self.n, is_bool=True)
@@ -714,9 +719,11 @@ class Interpreter:
             return unary_fn(np.abs, args[0], n, is_int_result=True) if not is_const(args[0]) else abs(args[0])
         if f1 is not None and len(args) == 1:
             value = unary_fn(f1[1], check_value(args[0]), n)
-            if f1[0] == "fabs" and isinstance(value, Lin) and args[0].form is not None:  # relu(x) + relu(-x)
-                up, down = relu_of(args[0].form), relu_of(args[0].form.times(-1.0))
-                value.form = up.plus(down) if up is not None and down is not None else None
+            if isinstance(value, Lin) and args[0].form is not None:
+                if f1[0] == "fabs":  # relu(x) + relu(-x)
+                    value.form = abs_of(args[0].form)
+                elif f1[0] == "sqrt":  # of a sum of squares: a Euclidean length
+                    value.form = norm_of([args[0].form])
             return value
         if mm is not None and len(args) == 2:  # fmin(a, b) = b + min(a - b, 0): one uncertain difference
             a, b = float(args[0]) if is_const(args[0]) else args[0], float(args[1]) if is_const(args[1]) else args[1]
@@ -730,7 +737,12 @@ class Interpreter:
                 part.form = relu.times(1.0 if mm[0] == "fmax" else -1.0) if relu is not None else None
             return add(b, part, n)
         if f2 is not None and len(args) == 2:
-            return self.binary_fn(f2[1], name, check_value(args[0]), check_value(args[1]))
+            value = self.binary_fn(f2[1], name, check_value(args[0]), check_value(args[1]))
+            if f2[0] == "hypot" and isinstance(value, Lin):
+                forms = [form_of(v, n) for v in args]
+                squares = [square_of(f) if f is not None else None for f in forms]
+                value.form = norm_of(squares) if None not in squares else None  # sqrt(a^2 + b^2)
+            return value
         if name in INFINITY_BUILTINS and not args:  # math.h's INFINITY and HUGE_VAL: the start of a running max
             return math.inf
         raise Unsupported(f"the function {name}")
@@ -1110,6 +1122,13 @@ class Interpreter:
             form = None if unproven_steps[0] else form_of(v, n)
             forms[j] = None if form is None else form.restricted(n_in)
         return Linearization(mean, coef, resid, forms, input_var)
+
+
+def decided_by_bounds(form: Form, test) -> int | None:
+    """The comparison `test` of a value with this form where its sound bounds decide it (1 or 0), else None."""
+    lo, hi = form.bounds()
+    at_ends = test(np.array([lo, hi]))
+    return int(at_ends[0]) if at_ends[0] == at_ends[1] else None
 
 
 def located(reason: Unsupported, node) -> Unsupported:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nsc.frontend.forms import Form, relu_of, select, square_of  # noqa: F401 - re-exported for linearize.py
+
 VAR_U = 1.0 / 3.0  # Var(u) for u ~ U[-1, 1]
 # Quadrature rules, written out (numpy.polynomial's leggauss(8) and hermegauss(5); importing it costs the compile
 # path ~3 ms): 8-point Gauss-Legendre for the uniform distribution on [-1, 1], 5-point Gauss-Hermite for the
@@ -39,117 +41,6 @@ class Unsupported(Exception):
         return super().__str__() + (f", at {self.where}" if self.where else "")
 
 
-
-
-class Form:
-    """An exact piecewise-affine value: m + c . u + sum over kinks of a * relu(km + kc . u).
-
-    kinks: {(km, kc as a tuple): a}, each argument scaled to |kc| = 1 (a relu is positively homogeneous), so
-    equal kinks from different paths add up. An argument is affine: relus are one layer deep."""
-
-    __slots__ = ("m", "c", "kinks")
-
-    def __init__(self, m: float, c: np.ndarray, kinks: dict | None = None):
-        self.m, self.c, self.kinks = float(m), c, kinks or {}
-
-    def plus(self, other: "Form", sign: float = 1.0) -> "Form":
-        kinks = dict(self.kinks)
-        for key, a in other.kinks.items():
-            kinks[key] = kinks.get(key, 0.0) + sign * a
-            if kinks[key] == 0.0:
-                del kinks[key]
-        return Form(self.m + sign * other.m, self.c + sign * other.c, kinks)
-
-    def times(self, k: float) -> "Form":
-        return Form(self.m * k, self.c * k, {key: a * k for key, a in self.kinks.items()} if k else {})
-
-    def restricted(self, n_in: int) -> "Form":
-        """The form on the inputs' coordinates alone (a form never reads the analysis's noise symbols)."""
-        return Form(self.m, self.c[:n_in], {(km, kc[:n_in]): a for (km, kc), a in self.kinks.items()})
-
-    def bounds(self) -> tuple[float, float]:
-        """Sound bounds over the input box (u in [-1, 1]^n)."""
-        spread = float(np.abs(self.c).sum())
-        lo, hi = self.m - spread, self.m + spread
-        for (km, kc), a in self.kinks.items():
-            w = float(np.abs(kc).sum())
-            r_lo, r_hi = max(km - w, 0.0), max(km + w, 0.0)
-            lo, hi = lo + min(a * r_lo, a * r_hi), hi + max(a * r_lo, a * r_hi)
-        return lo, hi
-
-    def tight_bounds(self) -> tuple[float, float]:
-        """`bounds`, exact where the form is a function of one direction t = d . u (a clamp of one expression,
-        x > 255 ? 255 : (x < 0 ? 0 : x)): its extremes lie at the ends of t's range or at a kink."""
-        if not self.kinks:
-            return self.bounds()  # affine: exact already
-        keys = list(self.kinks)
-        d = np.asarray(keys[0][1], dtype=np.float64)
-        signs = []
-        for _, kc in keys:
-            kc = np.asarray(kc, dtype=np.float64)
-            if np.allclose(kc, d):
-                signs.append(1.0)
-            elif np.allclose(kc, -d):
-                signs.append(-1.0)
-            else:
-                return self.bounds()
-        alpha = float(self.c @ d) / float(d @ d)
-        if not np.allclose(self.c, alpha * d):
-            return self.bounds()
-        half = float(np.abs(d).sum())  # t's range over the box
-        ts = [-half, half] + [-km * sg for (km, _), sg in zip(keys, signs) if abs(km) < half]
-        values = [self.m + alpha * t + sum(a * max(km + sg * t, 0.0)
-                                           for ((km, _), a), sg in zip(self.kinks.items(), signs)) for t in ts]
-        return min(values), max(values)
-
-    def evaluate(self, u: np.ndarray) -> np.ndarray:
-        """The value on normalised inputs u [rows, n_in]."""
-        y = self.m + u @ self.c
-        for (km, kc), a in self.kinks.items():
-            y = y + a * np.maximum(km + u @ np.asarray(kc), 0.0)
-        return y
-
-
-def relu_of(p: Form) -> Form | None:
-    """relu(p) for an affine p, or for s relu(q) + t (a clamp's second side: relu(relu(q) - t) is relu(q - t) for
-    t >= 0); None otherwise, or for an affine p with no slope (that relu is not a kink)."""
-    if len(p.kinks) == 1 and not p.c.any():
-        ((km, kc), s), t = next(iter(p.kinks.items())), p.m
-        zero = np.zeros_like(p.c)
-        if t <= 0:  # s relu(q) + t > 0 only where q > -t / s (s > 0)
-            return Form(0.0, zero, {(km + t / s, kc): s}) if s > 0 else Form(0.0, zero)
-        if s > 0:  # always positive
-            return p
-        return Form(t, zero, {(km, kc): s, (km + t / s, kc): -s})  # t - |s| relu(q) + |s| relu(q - t/|s|)
-    norm = float(np.linalg.norm(p.c))
-    if p.kinks or not norm > 0 or not math.isfinite(norm):
-        return None
-    return Form(0.0, np.zeros_like(p.c), {(p.m / norm, tuple(p.c / norm)): norm})
-
-
-def select(region: Form, a: Form, b: Form) -> Form | None:
-    """The exact form of `[region > 0] ? a : b`, where that is piecewise affine and continuous: a - b is a
-    multiple of the (affine) region's function, up to kinks that are zero wherever region > 0 (the inner kink of
-    a nested clamp); then it is b + lambda relu(region). None otherwise."""
-    if region.kinks:
-        return None
-    d = a.plus(b, -1.0)
-    pc, norm2 = region.c, float(region.c @ region.c)
-    if not norm2 > 0:
-        return None
-    for (km, kc), _ in d.kinks.items():
-        # zero on region > 0 iff the kink's argument is alpha * region + beta with alpha < 0 and beta <= 0
-        kc = np.asarray(kc)
-        alpha = float(kc @ pc) / norm2
-        beta = km - alpha * region.m
-        if not (alpha < 0 and beta <= 1e-12 and np.allclose(kc, alpha * pc, rtol=0, atol=1e-9)):
-            return None
-    lam = float(d.c @ pc) / norm2
-    scale = max(float(np.abs(d.c).max()), abs(d.m), 1.0)
-    if not (np.allclose(d.c, lam * pc, rtol=0, atol=1e-9 * scale) and abs(d.m - lam * region.m) <= 1e-9 * scale):
-        return None
-    r = relu_of(region)
-    return b.plus(r.times(lam)) if r is not None else None
 
 
 class Lin:
@@ -392,7 +283,12 @@ def mul(a, b, n: int):
         if a is b and lo < 0:  # a square is never negative (interval arithmetic alone forgets that a is b)
             lo = 0.0 if a.lo <= 0 <= a.hi else min(a.lo * a.lo, a.hi * a.hi)
     c, r = _with_symbol(c, total - _cov(c, c))
-    out = settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool))
+    form = None
+    same = a is b or (a.form is not None and b.form is not None and a.form.affine and b.form.affine
+                      and a.form.m == b.form.m and np.array_equal(a.form.c, b.form.c))
+    if same and a.form is not None:
+        form = square_of(a.form)  # x * x of an affine x: kept for a square root to come (a Euclidean length)
+    out = settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool, form))
     if isinstance(out, Lin) and _zero_free(a) and _zero_free(b):
         out.factors = (a, b)
     if isinstance(out, Lin) and a.split is not None and b.split is not None and a.split[0] is b.split[0]:
