@@ -442,6 +442,24 @@ def test_exact_pass_needs_every_output_and_room_for_the_kinks():
                                                     [affine, many]))[1] is None
 
 
+def test_the_length_rules_are_derived_as_their_comments_say():
+    """norm_rule's stated errors hold over many random unit vectors (and are nearly reached: no slack hides a
+    worse rule), and the written-out weights for 3 components are the least-squares fit their comment describes."""
+    from nsc.compiler.exact import _fibonacci_sphere, norm_rule
+
+    rng = np.random.default_rng(7)
+    for r in (2, 3):
+        D, w, error = norm_rule(r)
+        v = rng.normal(size=(500_000, r))
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        ratio = np.abs(v @ D.T) @ w
+        assert np.abs(ratio - 1).max() <= error and np.abs(ratio - 1).max() > 0.97 * error, r
+    D, w, _ = norm_rule(3)
+    lattice = _fibonacci_sphere(20_000, half=False)
+    fit = np.linalg.lstsq(np.abs(lattice @ D.T), np.ones(len(lattice)), rcond=None)[0]
+    np.testing.assert_allclose(w / w.sum(), fit / fit.sum(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("r", [2, 3])
 def test_a_euclidean_length_is_compiled_to_its_stated_error(r):
     """|V(u)| for an affine V into R^r becomes sum_k w_k |D_k . V(u)| in ReLU units: the surrogate computes it to

@@ -571,3 +571,22 @@ double f(double x, double y) { double m = sqrt(x * x + y * y); return m > 1.0 ? 
     below = program(tmp_path, """
 double f(double x, double y) { double m = sqrt(x * x + y * y); return m > 1.5 ? 1.5 : m; }""")
     assert below.linear.forms[0].norms  # at most sqrt(2) < 1.5
+
+
+def test_clamps_of_clamped_values_along_one_direction_have_forms(tmp_path):
+    """examples/income_tax.c's tax is a chain of bands over a tapered allowance, all functions of income - pension:
+    relus and selects of kinked values, exact along that one direction, and the form matches the program. A
+    select that jumps, or kinks along two directions, has none."""
+    prog = load_program("examples/income_tax.c")
+    assert len(prog.linear.forms[0].kinks) >= 4 and prog.linear.forms[1] is None  # tax / income is no form
+    assert _form_error(prog) < 1e-6
+    jumps = program(tmp_path, """
+double f(double x, double y) { double a = fmax(x - y, 0.0); return a > 0.5 ? a + 1.0 : a; }""")
+    assert jumps.linear.forms[0] is None
+    two = program(tmp_path, """
+double f(double x, double y) { double a = fmax(x, 0.0) + fmax(y, 0.0); return a > 0.5 ? 0.5 : a; }""")
+    assert two.linear.forms[0] is None
+    one = program(tmp_path, """
+double f(double x, double y) { double a = fmax(x - y, 0.0); return a > 0.5 ? 0.5 + 0.25 * (a - 0.5) : a; }""",
+                  lo=-1.0, hi=1.0)
+    assert one.linear.forms[0] is not None and _form_error(one) < 1e-9

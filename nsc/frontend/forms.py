@@ -166,7 +166,9 @@ def relu_of(p: Form) -> Form | None:
             return p
         return Form(t, zero, {(km, kc): s, (km + t / s, kc): -s})  # t - |s| relu(q) + |s| relu(q - t/|s|)
     norm = float(np.linalg.norm(p.c))
-    if p.kinks or not norm > 0 or not math.isfinite(norm):
+    if p.kinks:
+        return _along_one_direction([p], lambda f: np.maximum(f[0], 0.0), [p])
+    if not norm > 0 or not math.isfinite(norm):
         return None
     return Form(0.0, np.zeros_like(p.c), {(p.m / norm, tuple(p.c / norm)): norm})
 
@@ -213,9 +215,18 @@ def norm_of(parts: list) -> Form | None:
 def select(region: Form, a: Form, b: Form) -> Form | None:
     """The exact form of `[region > 0] ? a : b`, where that is piecewise affine and continuous: a - b is a
     multiple of the (affine) region's function, up to kinks that are zero wherever region > 0 (the inner kink of
-    a nested clamp); then it is b + lambda relu(region). None otherwise."""
-    if not region.affine or not a.piecewise_affine or not b.piecewise_affine:
+    a nested clamp); then it is b + lambda relu(region). Or all three are functions of one direction
+    (`_along_one_direction`). None otherwise."""
+    if not region.piecewise_affine or not a.piecewise_affine or not b.piecewise_affine:
         return None
+    if not region.affine:
+        return _along_one_direction([region, a, b], lambda f: np.where(f[0] > 0, f[1], f[2]), [region])
+    form = _select_affine(region, a, b)
+    return form if form is not None else _along_one_direction(
+        [region, a, b], lambda f: np.where(f[0] > 0, f[1], f[2]), [region])
+
+
+def _select_affine(region: Form, a: Form, b: Form) -> Form | None:
     d = a.plus(b, -1.0)
     pc, norm2 = region.c, float(region.c @ region.c)
     if not norm2 > 0:
@@ -233,3 +244,51 @@ def select(region: Form, a: Form, b: Form) -> Form | None:
         return None
     r = relu_of(region)
     return b.plus(r.times(lam)) if r is not None else None
+
+
+def _along_one_direction(forms: list, combine, crossing: list) -> Form | None:
+    """combine(values of forms) as a form, where every slope and kink of the forms lies along one direction d:
+    each is then a piecewise-affine function of t = d . u alone on t's range [-|d|_1, |d|_1], and so is the
+    combination (a relu or a select of such functions: income_tax.c's bands over a tapered allowance), if it is
+    continuous. Its breakpoints are the forms' own and the zeros of the `crossing` forms between them; between two
+    breakpoints every form is affine in t, so the combination is fixed by its values at them. None if the forms
+    have two directions, none, or the combination jumps."""
+    d = None
+    for f in forms:
+        for v in [f.c, *(np.asarray(kc, dtype=np.float64) for _, kc in f.kinks)]:
+            norm = float(np.linalg.norm(v))
+            if norm == 0.0:
+                continue
+            if d is None:
+                d = v / norm
+            elif not (np.allclose(v / norm, d, rtol=0, atol=1e-9) or np.allclose(v / norm, -d, rtol=0, atol=1e-9)):
+                return None
+    if d is None:
+        return None
+    half = float(np.abs(d).sum())
+    at = lambda f, t: (f.m + float(f.c @ d) * t  # noqa: E731
+                       + sum(a * np.maximum(km + float(np.asarray(kc) @ d) * t, 0.0) for (km, kc), a in f.kinks.items()))
+    nodes = {-half, half}
+    for f in forms:
+        nodes.update(-km / float(np.asarray(kc) @ d) for (km, kc) in f.kinks)
+    ts = np.array(sorted(t for t in nodes if -half <= t <= half))
+    for f in crossing:  # zeros between nodes, where f is affine
+        v = at(f, ts)
+        i = np.flatnonzero(v[:-1] * v[1:] < 0)
+        ts = np.unique(np.concatenate([ts, ts[i] - v[i] * (ts[i + 1] - ts[i]) / (v[i + 1] - v[i])]))
+    mids = (ts[:-1] + ts[1:]) / 2
+    left, right = (combine([at(f, x) for f in forms]) for x in (ts[:-1], ts[1:]))  # each piece at its two ends
+    pieces_mid = combine([at(f, mids) for f in forms])
+    if not np.allclose((left + right) / 2, pieces_mid, rtol=1e-9, atol=1e-9 * (1 + np.abs(pieces_mid).max())):
+        return None  # not affine within a piece: a jump at a node's side
+    scale = 1e-9 * (1.0 + float(np.abs(left).max()) + float(np.abs(right).max()))
+    if np.abs(left[1:] - right[:-1]).max(initial=0.0) > scale:
+        return None  # the combination jumps at a node
+    slopes = (right - left) / (ts[1:] - ts[:-1])
+    slopes[np.abs(slopes) <= 1e-12 * float(np.abs(slopes).max())] = 0.0  # float dust of cancelled slopes
+    out = Form(float(left[0] - slopes[0] * ts[0]), slopes[0] * d)
+    kinks = {}
+    for t, change in zip(ts[1:-1], np.diff(slopes)):
+        if abs(change) > 1e-12 * (1.0 + float(np.abs(slopes).max())):
+            kinks[(float(-t), tuple(d))] = float(change)
+    return Form(out.m, out.c, kinks)

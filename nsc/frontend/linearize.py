@@ -593,8 +593,8 @@ class Interpreter:
                  "==": (lambda x: np.abs(x) < 0.5) if ints else (lambda x: x == 0),
                  "!=": (lambda x: np.abs(x) >= 0.5) if ints else (lambda x: x != 0)}
         test = tests[op]
-        if d.form is not None and not d.form.piecewise_affine and op in ("<", ">", "<=", ">="):
-            outcome = decided_by_bounds(d.form, test)  # an extreme at one corner of the box: beyond statistics
+        if d.form is not None and op in ("<", ">", "<=", ">="):
+            outcome = decided_by_bounds(d.form, test)  # proven; statistics may leave a sliver uncertain in form
             if outcome is not None:
                 return outcome
         unproven = unproven_steps[0]
