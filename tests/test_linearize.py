@@ -537,18 +537,19 @@ def test_a_euclidean_length_of_affine_values_has_a_form(tmp_path):
     matches the program; x * y of two different values is no square, and sqrt(x * x) is |x|, piecewise affine."""
     prog = program(tmp_path, """
 static double sq(double v) { return v * v; }
-void f(const double p[3], const double c[3], double *dist, double *h, double *a, double *no) {
+void f(const double p[3], const double c[3], double *dist, double *h, double *a, double *no, double *pw) {
     double s = 0.0;
     for (int i = 0; i < 3; i++) s += sq(p[i] - c[i]);
     *dist = sqrt(s);
     *h = 2.0 * hypot(p[0] - 0.5 * p[1], c[2]) + 1.0;
     *a = sqrt(p[0] * p[0]);
     *no = sqrt(p[0] * p[1] + 2.0);
+    *pw = sqrtf(powf(p[0] - c[0], 2) + pow(p[1] - c[1], 2.0) + 0.25);
 }""", lo=0.0, hi=1.0)
     lin = prog.linear
-    assert [len(f.norms) for f in lin.forms[:2]] == [1, 1] and lin.forms[3] is None
+    assert [len(f.norms) for f in lin.forms[:2]] == [1, 1] and lin.forms[3] is None and lin.forms[4].norms
     assert lin.forms[2].piecewise_affine and lin.forms[2].kinks
-    for j in range(3):
+    for j in (0, 1, 2, 4):
         assert _form_error(prog, j) < 1e-5, j
 
 

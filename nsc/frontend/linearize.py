@@ -742,6 +742,8 @@ class Interpreter:
                 forms = [form_of(v, n) for v in args]
                 squares = [square_of(f) if f is not None else None for f in forms]
                 value.form = norm_of(squares) if None not in squares else None  # sqrt(a^2 + b^2)
+            elif f2[0] == "pow" and isinstance(value, Lin) and args[1] == 2 and args[0].form is not None:
+                value.form = square_of(args[0].form)  # pow(dx, 2): a square, as dx * dx
             return value
         if name in INFINITY_BUILTINS and not args:  # math.h's INFINITY and HUGE_VAL: the start of a running max
             return math.inf
