@@ -99,8 +99,8 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     weights from the trained compiler (init="compiled"), or "random" / "unconditioned" (seed for random).
     depfile / write_md: a make rule listing the headers read (`-MD` writes OUTPUT.d). program_options: function,
     ranges (["x=0:1"]), default_range ("lo:hi"), include_dirs, defines (["N=4"]). Returns a summary dict
-    (output, function, inputs, outputs, compiler, notes, compiled_exactly, closed_form_error, ...); NscError on bad input, and
-    nothing is written then."""
+    (output, function, inputs, outputs, compiler, notes, compiled_exactly, closed_form_error, ...); NscError on
+    bad input, and nothing is written then."""
     from nsc.compiler import compile_params, prepare
     from nsc.execute.build import start_syntax_check
     from nsc.surrogate import onnx_io

@@ -266,17 +266,23 @@ def _along_one_direction(forms: list, combine, crossing: list) -> Form | None:
     if d is None:
         return None
     half = float(np.abs(d).sum())
-    at = lambda f, t: (f.m + float(f.c @ d) * t  # noqa: E731
-                       + sum(a * np.maximum(km + float(np.asarray(kc) @ d) * t, 0.0) for (km, kc), a in f.kinks.items()))
-    nodes = {-half, half}
-    for f in forms:
-        nodes.update(-km / float(np.asarray(kc) @ d) for (km, kc) in f.kinks)
-    ts = np.array(sorted(t for t in nodes if -half <= t <= half))
+
+    def at(f: Form, t: np.ndarray) -> np.ndarray:  # f along d: f(t d) for every t
+        kinks = (a * np.maximum(km + float(np.asarray(kc) @ d) * t, 0.0) for (km, kc), a in f.kinks.items())
+        return f.m + float(f.c @ d) * t + sum(kinks)
+
+    def distinct(values) -> np.ndarray:  # sorted, within t's range, nodes closer than float dust merged
+        out = []
+        for t in sorted(t for t in values if -half <= t <= half):
+            if not out or t - out[-1] > 1e-9 * half:  # (np.unique's first call costs ~17 ms of imports)
+                out.append(t)
+        return np.array(out if out[-1] == half else out[:-1] + [half])
+
+    ts = distinct([-half, half, *(-km / float(np.asarray(kc) @ d) for f in forms for (km, kc) in f.kinks)])
     for f in crossing:  # zeros between nodes, where f is affine
         v = at(f, ts)
         i = np.flatnonzero(v[:-1] * v[1:] < 0)
-        zeros = ts[i] - v[i] * (ts[i + 1] - ts[i]) / (v[i + 1] - v[i])
-        ts = np.array(sorted({*ts.tolist(), *zeros.tolist()}))  # (np.unique's first call costs ~17 ms of imports)
+        ts = distinct([*ts, *(ts[i] - v[i] * (ts[i + 1] - ts[i]) / (v[i + 1] - v[i]))])
     mids = (ts[:-1] + ts[1:]) / 2
     left, right = (combine([at(f, x) for f in forms]) for x in (ts[:-1], ts[1:]))  # each piece at its two ends
     pieces_mid = combine([at(f, mids) for f in forms])

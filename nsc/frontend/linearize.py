@@ -32,11 +32,13 @@ exactly and constant tables are read exactly.
 Alongside the statistics, a value may carry its exact `Form`: m + c . u + sum_k a_k relu(p_k(u)) with affine
 p_k, when it is built from the inputs by sums, scalings by constants, and the selects that saturating code
 makes: fmin/fmax/fabs of affine values, and a branch or ?: on an affine comparison whose arms differ by a
-multiple of the compared difference (so the result is continuous: v > 255 ? 255 : v is v - relu(v - 255)).
-Such an output is not approximated at all: the compiler emits it exactly (nsc/compiler/exact.py).
+multiple of the compared difference (so the result is continuous: v > 255 ? 255 : v is v - relu(v - 255)), or
+whose regions and arms are all functions of one direction. Such an output is not approximated at all: the
+compiler emits it exactly (nsc/compiler/exact.py). A form may also hold squares (x * x, pow(x, 2)) and Euclidean
+lengths (sqrt of a sum of squares, hypot), which the compiler approximates to a stated error (forms.py).
 
-The values and their arithmetic (`Lin`, `Form`, sums, products, quadrature, merges) are in uncertain.py; this
-module is the interpreter of C statements over them.
+The values and their arithmetic (`Lin`, sums, products, quadrature, merges) are in uncertain.py, the exact forms'
+algebra in forms.py; this module is the interpreter of C statements over them.
 
 `linearize(exts, signature)` -> a `Linearization`, or an `Unsupported` reason for code outside the subset
 (structs, goto, bit operations on uncertain values, writes at an uncertain index, more than MAX_STEPS steps).
@@ -56,13 +58,13 @@ from pycparser import c_ast, c_parser
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
 from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
-from nsc.frontend.uncertain import (  # noqa: F401 - Form, Unsupported: part of this module's interface
-    Form, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod,
-    check_value, clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers,
-    mix, mul, negate, noise_symbols, probability, reciprocal, relu_of, scale, select, settle,
-    split_of, unary_fn, unproven_steps, with_entry_spread,
+from nsc.frontend.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
+from nsc.frontend.uncertain import (  # noqa: F401 - Unsupported: part of this module's interface
+    Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
+    clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers, mix, mul,
+    negate, noise_symbols, probability, reciprocal, scale, settle, split_of, unary_fn, unproven_steps,
+    with_entry_spread,
 )
-from nsc.frontend.forms import abs_of, norm_of, square_of
 
 
 MAX_STEPS = 20_000  # work before the analysis gives up: expression evaluations, plus memory cells copied / 8

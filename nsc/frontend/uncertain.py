@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nsc.frontend.forms import Form, relu_of, select, square_of  # noqa: F401 - re-exported for linearize.py
+from nsc.frontend.forms import Form, select, square_of
 
 VAR_U = 1.0 / 3.0  # Var(u) for u ~ U[-1, 1]
 # Quadrature rules, written out (numpy.polynomial's leggauss(8) and hermegauss(5); importing it costs the compile
