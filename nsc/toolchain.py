@@ -300,9 +300,9 @@ def inspect_model(model_path) -> dict:
 
 
 def closed_form(extra: dict) -> dict:
-    """compiled_exactly, and closed_form_error (None, or the relative error to which the surrogate computes the
-    front-end's closed form of every output: Euclidean lengths approximated by ReLU units), from a surrogate's
-    params.extra."""
+    """compiled_exactly, and closed_form_error (None, or a bound on the error to which the surrogate computes the
+    front-end's closed form of each output, as a share of the output's range: squares and Euclidean lengths
+    approximated by ReLU units), from a surrogate's params.extra."""
     error = extra.get("closed_form_error")
     return {"compiled_exactly": bool(extra.get("exact", False)),
             "closed_form_error": float(error) if isinstance(error, (int, float)) else None}
@@ -315,7 +315,7 @@ def closed_form_words(info: dict) -> str | None:
     error = info.get("closed_form_error")
     if error is None:
         return None
-    return f"compiled from the front-end's closed form of every output, to within {error:.2%} relative"
+    return f"compiled from the front-end's closed form of every output, to within {error:.2%} of its range"
 
 
 def format_inspection(info: dict) -> str:

@@ -323,7 +323,7 @@ def test_manifest_decides_whether_the_predicted_output_map_is_kept(tiny_compiler
         manifest["out_calibrated"] = flag
         (d / "manifest.json").write_text(json.dumps(manifest))
         monkeypatch.setenv("NSC_COMPILER_DIR", str(d))
-        nonlinear = toks("double f1 ( double p0 , const double p1 [ 2 ] ) { return p0 * p1 [ 1 ] ; }")
+        nonlinear = toks("double f1 ( double p0 , const double p1 [ 2 ] ) { return p0 * p1 [ 1 ] * p1 [ 0 ] ; }")
         params = hypernet.compile_params(toy_program(tokens=nonlinear), init="compiled").params
         assert params.out_calibrated is flag
         assert np.all(params.out_scale > 0) and not np.all(params.out_scale == 1)  # the predicted map either way
@@ -465,7 +465,7 @@ def test_a_euclidean_length_is_compiled_to_its_stated_error(r):
     """|V(u)| for an affine V into R^r becomes sum_k w_k |D_k . V(u)| in ReLU units: the surrogate computes it to
     within the rule's stated relative error (checked on random inputs, not on the rule's own unit vectors), and
     that error is small; a form with a square left, or a vector of 4 components, is not compiled."""
-    from nsc.compiler.exact import emit_exact_outputs, norm_rule
+    from nsc.compiler.exact import _spread_at_least, emit_exact_outputs, norm_rule
     from nsc.frontend.forms import Form
     from nsc.frontend.linearize import Linearization
     from nsc.surrogate.init import random_params
@@ -479,10 +479,45 @@ def test_a_euclidean_length_is_compiled_to_its_stated_error(r):
     lin = Linearization(np.array([y.mean()]), np.zeros((n, 1)), np.array([y.var()]), [length])
     params = random_params(n, 1, -np.ones(n), np.ones(n), seed=0)
     out, error = emit_exact_outputs(params, lin)
-    assert error == norm_rule(r)[2] and 0 < error < (0.01 if r == 2 else 0.05)
+    largest = Form(0.0, np.zeros(n), norms={rows: 1.0}).bounds()[1]
+    assert error == pytest.approx(norm_rule(r)[2] * 2.0 * largest / _spread_at_least(length))
     pred = out.predict(u)[:, 0]
-    assert np.all(np.abs(pred - y) <= error * (y - 0.5) + 1e-3)
-    squared = Form(0.0, np.zeros(n), squares={(0.1, tuple(np.eye(n)[0])): 1.0})
+    assert np.all(np.abs(pred - y) <= norm_rule(r)[2] * (y - 0.5) + 1e-3)  # relative to the length itself
+    assert np.abs(pred - y).max() <= error * _spread_at_least(length) + 1e-3
     rows4 = rows + ((1.0, tuple(np.zeros(n))),) * (4 - r)
-    for form in (squared, Form(0.0, np.zeros(n), norms={rows4: 1.0})):
-        assert emit_exact_outputs(params, Linearization(np.zeros(1), np.zeros((n, 1)), np.ones(1), [form]))[1] is None
+    longer = Form(0.0, np.zeros(n), norms={rows4: 1.0})
+    assert emit_exact_outputs(params, Linearization(np.zeros(1), np.zeros((n, 1)), np.ones(1), [longer]))[1] is None
+
+
+def test_a_product_is_compiled_within_its_stated_share_of_the_range():
+    """x y - 0.5 z^2 + w as squares (x y = ((x + y)^2 - (x - y)^2) / 4), each interpolated: the surrogate is
+    within the stated error of the output's range everywhere on the box, and that error is small."""
+    from nsc.compiler.exact import _spread_at_least, emit_exact_outputs
+    from nsc.frontend.forms import Form, product_of, square_of
+    from nsc.frontend.linearize import Linearization
+    from nsc.surrogate.init import random_params
+
+    e = np.eye(4)
+    x, y, z, w = (Form(0.0, e[i]) for i in range(4))
+    form = product_of(x, y).plus(square_of(z).times(-0.5)).plus(w)
+    u = np.random.default_rng(5).uniform(-1, 1, (5000, 4))
+    v = form.evaluate(u)
+    np.testing.assert_allclose(v, u[:, 0] * u[:, 1] - 0.5 * u[:, 2] ** 2 + u[:, 3], atol=1e-12)
+    lin = Linearization(np.array([v.mean()]), np.zeros((4, 1)), np.array([v.var()]), [form])
+    out, error = emit_exact_outputs(random_params(4, 1, -np.ones(4), np.ones(4), seed=0), lin)
+    assert 0 < error < 0.01
+    assert np.abs(out.predict(u)[:, 0] - v).max() <= error * _spread_at_least(form) + 1e-4
+    assert _spread_at_least(form) <= 4.5  # the true range: [-2.5, 2]
+    # a product of values far from 0 (a price 0..8 times a frequency 0..360): its squares' affine parts are large
+    # and cancel, and the output's channel still works where SiLU is linear
+    far = product_of(Form(4.0, np.array([4.0, 0.0])), Form(180.0, np.array([0.0, 180.0])))
+    u2 = u[:, :2]
+    v2 = far.evaluate(u2)
+    lin2 = Linearization(np.array([v2.mean()]), np.zeros((2, 1)), np.array([v2.var()]), [far])
+    out2, error2 = emit_exact_outputs(random_params(2, 1, -np.ones(2), np.ones(2), seed=0), lin2)
+    assert 0 < error2 < 0.05 and np.abs(out2.predict(u2)[:, 0] - v2).max() <= error2 * _spread_at_least(far) + 1e-3
+    # large squares that nearly cancel (1000 t^2 - 1000 (t + 0.001)^2 ~ -2 t): the bound exceeds
+    # MAX_CLOSED_FORM_ERROR of the range, and the hypernetwork's surrogate is kept
+    cancel = Form(0.0, np.zeros(2), squares={(0.0, (1.0, 0.0)): 1000.0, (0.001, (1.0, 0.0)): -1000.0})
+    lin3 = Linearization(np.zeros(1), np.zeros((2, 1)), np.ones(1), [cancel])
+    assert emit_exact_outputs(random_params(2, 1, -np.ones(2), np.ones(2), seed=0), lin3)[1] is None

@@ -42,9 +42,9 @@ void f(double a, double b, const double x[4], double *y, double *z) {
 
 
 def test_exact_forms_only_where_proven(tmp_path):
-    """Sums, scalings, constant loops, a branch the input box decides, and saturating selects (?:, if, fmin,
-    fmax, fabs, a nested clamp) have exact forms; a product of two inputs, a math.h call, a discontinuous select,
-    a cast to int and an uncertain table index do not."""
+    """Sums, scalings, constant loops, a branch the input box decides, saturating selects (?:, if, fmin, fmax,
+    fabs, a nested clamp) and a product of two inputs (as squares) have exact forms; a product of a clamped value,
+    a math.h call, a discontinuous select, a cast to int and an uncertain table index do not."""
     lin = lin_of(tmp_path, """
 static const double t[3] = {1.0, 4.0, 9.0};
 static double half(double v) { return v / 2; }
@@ -67,12 +67,13 @@ void f(double a, double b, double o[14]) {
     o[12] = fmin(fmax(a - b, -0.5), 0.5);
     o[13] = fmax(fmin(a, 0.25), -0.75) * 2;
 }""")
-    assert lin.exact.tolist() == [True, True, False, False, True, False, False, False, True, True, True, False,
+    assert lin.exact.tolist() == [True, True, True, False, True, False, False, False, True, True, True, False,
                                   True, True]
-    assert [len(f.kinks) for f in lin.forms if f is not None] == [0, 0, 1, 2, 4, 1, 2, 2]
+    assert [len(f.kinks) for f in lin.forms if f is not None] == [0, 0, 0, 1, 2, 4, 1, 2, 2]
+    assert len(lin.forms[2].squares) == 2
     u = np.random.default_rng(0).uniform(-1, 1, (500, 2))
     a, b = u[:, 0], u[:, 1]
-    want = {0: a / 2 - 3 * b, 1: a + b, 4: np.maximum(a, 0), 8: np.clip(a + b, 0, 1),
+    want = {0: a / 2 - 3 * b, 1: a + b, 2: a * b, 4: np.maximum(a, 0), 8: np.clip(a + b, 0, 1),
             9: np.maximum(a, b) - np.minimum(a, 2 * b) + np.abs(a - 0.5), 10: np.minimum(b, 0.25),
             12: np.clip(a - b, -0.5, 0.5), 13: 2 * np.clip(a, -0.75, 0.25)}
     for j, y in want.items():

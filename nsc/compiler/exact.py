@@ -1,5 +1,5 @@
 """Programs the front-end proves piecewise affine are compiled exactly: a compile-time pass after the hypernetwork.
-(Those whose forms also hold Euclidean lengths are compiled from them to a stated error: see the end.)
+(Those whose forms also hold squares or Euclidean lengths are compiled from them to a stated error: see the end.)
 
 The statistical linearisation (nsc/frontend/linearize.py) gives an output an exact `Form` when it is built from
 the inputs by sums, scalings by constants and saturating selects (a filter, a colour matrix, a transform, a
@@ -9,8 +9,9 @@ operating point where SiLU is only nearly the identity, and adds learned correct
 output is close, not exact. When every output has a form, this pass rewrites the surrogate to compute them
 exactly:
 
-  layer 1, unit j:  silu(beta_j . u + c)          beta_j = coef_j / std_j, c = EXACT_OFFSET, where SiLU is the
-  layer 2, unit j:  silu(h1_j + c - silu(c) + kinks_j)    identity to float32 precision (1 - silu'(16) ~ 2e-6)
+  layer 1, unit j:  silu(beta_j . u + c)          beta_j = coef_j / std_j, c = EXACT_OFFSET + how far the two
+  layer 2, unit j:  silu(h1_j + c - silu(c) + kinks_j)    layers' inputs can move from c, where SiLU is the
+                                                           identity to float32 precision (1 - silu'(16) ~ 2e-6)
   output j:         (h2_j - silu(c)) / silu'(c)^2, then the map out_scale = std_j, out_shift = mean_j
 
 Each distinct kink takes a first-layer unit that is not a channel, silu(K p_k(u)) ~ K relu(p_k(u)) with
@@ -27,12 +28,16 @@ some made their data efficiency worse (4.05x -> 2.56x, 1.54x -> 1.10x; `make res
 rewrote per output).
 So a program with any inexact output keeps what the hypernetwork made of it.
 
-Euclidean lengths. A form may hold |V(u)| for an affine V into R^r (sqrt of a sum of squares: a gradient magnitude,
-a distance between colours; nsc/frontend/forms.py). No ReLU network computes it exactly, but it is a weighted sum of
-|d . V(u)| over directions d (exactly, averaged over every direction), so with K fixed directions it becomes 2K
-kinks, each |.| being relu(.) + relu(-.) (`as_piecewise_affine`, `norm_rule`): K = 12 for r = 2 (relative error
-at most 0.43%) and K = 16 for r = 3 (3.92%). Such a surrogate is not called exact: params.extra["closed_form_error"]
-holds that error, and `nsc compile` and `nsc inspect` state it. Longer vectors are left to the hypernetwork.
+Squares and Euclidean lengths. A form may hold squares t(u)^2 of affine t (x * x, and x * y as a difference of
+two squares) and lengths |V(u)| for an affine V into R^r (sqrt of a sum of squares: a gradient magnitude, a
+distance between colours; nsc/frontend/forms.py). No ReLU network computes them exactly:
+- a square is interpolated over t's range on the box in SQUARE_SEGMENTS pieces (11 kinks), within h^2 / 8 for
+  pieces of width h (`_interpolated_square`);
+- a length is a weighted sum of |d . V(u)| over directions d (exactly, averaged over every direction), so with K
+  fixed directions it becomes 2K kinks, each |.| being relu(.) + relu(-.) (`norm_rule`): K = 12 for r = 2
+  (relative error at most 0.43%) and K = 16 for r = 3 (3.92%). Longer vectors are left to the hypernetwork.
+Such a surrogate is not called exact: params.extra["closed_form_error"] holds a bound on its error as a share of
+each output's range over the box (the largest), and `nsc compile` and `nsc inspect` state it.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ import numpy as np
 from nsc.frontend.forms import Form, abs_of
 from nsc.surrogate.params import SurrogateParams
 
-EXACT_OFFSET = 16.0  # channel operating point: 1 - silu'(c) ~ c e^-c (2e-6); float32 keeps ~1e-6 of c + z
+EXACT_OFFSET = 16.0  # channel operating point beyond its reach: 1 - silu'(c) ~ c e^-c (2e-6); float32 ~1e-6 of c
 KINK_GAIN = 1e4  # a kink unit is silu(K x) ~ K relu(x), off by at most 0.28 / K where |x| < a few / K
 
 
@@ -57,6 +62,10 @@ KINK_GAIN = 1e4  # a kink unit is silu(K x) ~ K relu(x), off by at most 0.28 / K
 # above and below; the error, 3.92%, is the largest over 2,000,000 random unit vectors. tests/test_compiler.py
 # derives both again.
 NORM_DIRECTIONS = {2: 12, 3: 16}
+SQUARE_SEGMENTS = 12  # a square t^2 is interpolated over t's range in this many pieces: 11 kinks
+# Beyond this bound on the error, as a share of an output's range, the hypernetwork's surrogate is kept: a
+# difference of large squares (x y with x, y far from 0) can approximate a small output badly.
+MAX_CLOSED_FORM_ERROR = 0.10
 NORM_WEIGHTS_3 = np.array([0.09124173, 0.11671416, 0.13295867, 0.15906097, 0.12561133, 0.11095054, 0.12637495,
                            0.15258567, 0.13319536, 0.11513250, 0.11797107, 0.12745454, 0.11633316, 0.13554715,
                            0.13355612, 0.11612006])
@@ -86,12 +95,14 @@ def _fibonacci_sphere(k: int, half: bool) -> np.ndarray:
 
 
 def as_piecewise_affine(form: Form) -> tuple[Form, float] | None:
-    """(form with each Euclidean length |V(u)| replaced by sum_k w_k |D_k . V(u)| (`norm_rule`), its largest
-    relative error); (form, 0.0) for a piecewise-affine form; None with squares left or a length of a vector
-    with more components than NORM_DIRECTIONS covers."""
-    if form.squares:
-        return None
+    """(form with each Euclidean length |V(u)| replaced by sum_k w_k |D_k . V(u)| (`norm_rule`) and each square
+    t(u)^2 by its interpolation over t's range (`_interpolated_square`), a bound on the absolute error that
+    makes); (form, 0.0) for a piecewise-affine form; None with a length of more components than
+    NORM_DIRECTIONS covers."""
     out, error = Form(form.m, form.c, form.kinks), 0.0
+    for (sm, sc), w in form.squares.items():
+        square, square_error = _interpolated_square(sm, np.asarray(sc, dtype=np.float64))
+        out, error = out.plus(square.times(w)), error + abs(w) * square_error
     for rows, b in form.norms.items():
         if len(rows) not in NORM_DIRECTIONS:
             return None
@@ -104,24 +115,67 @@ def as_piecewise_affine(form: Form) -> tuple[Form, float] | None:
             if term is None:
                 return None
             out = out.plus(term.times(b * wk))
-        error = max(error, rule_error)
+        largest = Form(0.0, P[0] * 0.0, norms={rows: 1.0}).bounds()[1]  # |V| at most this over the box
+        error += abs(b) * rule_error * largest
     return out, error
+
+
+def _interpolated_square(sm: float, sc: np.ndarray) -> tuple[Form, float]:
+    """(t^2 for t = sm + sc . u, |sc| = 1, interpolated at SQUARE_SEGMENTS + 1 evenly spaced points of t's range
+    [a, b] over the box and lowered by half its largest error, that error): each chord lies above t^2 by at most
+    h^2 / 4 (h the segment's width), so the lowered interpolation is within h^2 / 8 of it. The affine part is the
+    slope at the middle of the range, with relus opening to the right of it and to the left (relu(x_j - t)):
+    anchored at an end instead, a product's two squares ((p + q)^2 - (p - q)^2) / 4 carried large opposite slopes
+    that only their kinks cancelled, and the output's linear channel left the range where SiLU is linear."""
+    half = float(np.abs(sc).sum())
+    h = 2.0 * half / SQUARE_SEGMENTS
+    x = sm - half + h * np.arange(SQUARE_SEGMENTS + 1)
+    slopes = x[:-1] + x[1:]  # of the chords: slopes[j] on [x_j, x_j+1]
+    mid = SQUARE_SEGMENTS // 2
+    kinks = {}
+    for j in range(1, SQUARE_SEGMENTS):
+        change = float(slopes[j] - slopes[j - 1])  # 2h
+        if j >= mid:  # relu(t - x_j)
+            kinks[(float(sm - x[j]), tuple(sc))] = change
+        else:  # relu(x_j - t): slope -change left of x_j
+            kinks[(float(x[j] - sm), tuple(-sc))] = change
+    # at t = x_mid: x_mid^2 - h^2 / 8, slope slopes[mid - 1] just left of it (and every left relu is 0 there)
+    m = x[mid] ** 2 - h * h / 8 + slopes[mid - 1] * (sm - x[mid])
+    return Form(float(m), slopes[mid - 1] * sc, kinks), h * h / 8
+
+
+def _spread_at_least(form: Form) -> float:
+    """A lower bound on the form's range over the input box (max - min): from its values at the box's vertices
+    (where it reads at most MAX_VERTICES_LOG2 inputs) and at 4,096 random points (fixed seed). Dividing an error
+    bound by it overstates the relative error, never understates it."""
+    points = np.random.default_rng(0).uniform(-1.0, 1.0, (4096, len(form.c)))
+    vertices = form.vertices()
+    values = form.evaluate(points if vertices is None else np.vstack([points, vertices]))
+    return float(values.max() - values.min())
 
 
 def emit_exact_outputs(params: SurrogateParams, linear, offset: float = EXACT_OFFSET, kink_gain: float = KINK_GAIN
                        ) -> tuple[SurrogateParams, float | None]:
     """(params, error) rewritten to compute the program from its forms where the analysis (`linear`: the
-    program's Linearization, or an Unsupported reason) gives every output one that a ReLU network computes
-    (`as_piecewise_affine`) and the kinks fit in the first layer's free units; error is then the largest relative
-    error of a Euclidean length's approximation (0.0: exact). Else (params, None), unchanged. Every output's row
-    is rewritten, so nothing of the hypernetwork's own layout is assumed but the widths."""
+    program's Linearization, or an Unsupported reason) gives every output one (`as_piecewise_affine`) and the
+    kinks fit in the first layer's free units; error is then a bound on the approximation's error of squares and
+    Euclidean lengths, as a share of each output's range over the box (the largest; 0.0: exact). Else
+    (params, None), unchanged. Every output's row is rewritten, so nothing of the hypernetwork's own layout is
+    assumed but the widths."""
     forms = getattr(linear, "forms", None)
     if not forms or any(f is None for f in forms):
         return params, None
     converted = [as_piecewise_affine(f) for f in forms]
     if any(c is None for c in converted):
         return params, None
-    forms, error = [f for f, _ in converted], max(e for _, e in converted)
+    error = 0.0
+    for form, (_, absolute) in zip(forms, converted):
+        if absolute > 0:
+            spread = _spread_at_least(form)
+            if not absolute <= MAX_CLOSED_FORM_ERROR * spread:
+                return params, None
+            error = max(error, absolute / spread)
+    forms = [f for f, _ in converted]
     kinks = list(dict.fromkeys(key for f in forms for key in f.kinks))  # distinct, in order
     n_out, width = len(forms), params.weights[0].shape[0]
     if n_out + len(kinks) > width:
@@ -130,8 +184,6 @@ def emit_exact_outputs(params: SurrogateParams, linear, offset: float = EXACT_OF
     b0, b1, b2 = (np.array(b, dtype=np.float64) for b in params.biases)
     out_scale = np.array(params.out_scale, dtype=np.float64)
     out_shift = np.array(params.out_shift, dtype=np.float64)
-    sig = 1.0 / (1.0 + math.exp(-offset))
-    silu_c, slope = offset * sig, sig * (1.0 + offset * (1.0 - sig))
     unit, stds = {}, linear.std
     for q, key in enumerate(kinks, start=n_out):  # unit q := kink_gain * relu(km + kc . u), to 0.28 / kink_gain
         km, kc = key
@@ -145,8 +197,15 @@ def emit_exact_outputs(params: SurrogateParams, linear, offset: float = EXACT_OF
         if not std > 0:  # a constant
             out_scale[j], out_shift[j] = 1.0, form.m
             continue
-        w0[j], b0[j] = form.c / std, offset
-        w1[j], w1[j, j], b1[j] = 0.0, 1.0, offset - silu_c
+        # the channel's operating point: `offset` past the furthest either layer's input can go from it, so SiLU
+        # stays the identity (a product's squares move the second layer's input far, and back)
+        reach = (float(np.abs(form.c).sum()) + sum(abs(a) * max(km + float(np.abs(kc).sum()), 0.0)
+                                                   for (km, kc), a in form.kinks.items())) / std
+        at = offset + reach
+        sig = 1.0 / (1.0 + math.exp(-at))
+        silu_c, slope = at * sig, sig * (1.0 + at * (1.0 - sig))
+        w0[j], b0[j] = form.c / std, at
+        w1[j], w1[j, j], b1[j] = 0.0, 1.0, at - silu_c
         for key, a in form.kinks.items():  # the second-layer unit adds the kinks
             w1[j, unit[key]] = slope * a / (std * kink_gain)
         w2[j, j] = 1.0 / slope ** 2

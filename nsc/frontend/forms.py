@@ -3,10 +3,9 @@
 A `Form` is m + c . u + sum_k a_k relu(p_k(u)) + sum_s w_s q_s(u)^2 + sum_n b_n |V_n(u)|, every p_k, q_s affine
 and V_n an affine map into R^r (u: the normalised inputs, in [-1, 1]^n). The piecewise-affine part (sums, scalings
 by constants, saturating selects: a filter, a colour matrix, a clamp) is what a ReLU network computes exactly
-(nsc/compiler/exact.py). Squares are what `x * x` of an affine x makes, and they exist to be taken a square root
-of: sqrt of a sum of squares is a Euclidean norm |V(u)| (a gradient magnitude, a distance between two colours),
-which nsc/compiler/exact.py approximates with ReLU units to a stated error. A form that still has squares at an
-output has no ReLU network; the analysis keeps it as a proof all the same.
+(nsc/compiler/exact.py). Squares are what `x * x` of an affine x makes (and x * y, as ((x + y)^2 - (x - y)^2) / 4);
+sqrt of a sum of squares is a Euclidean norm |V(u)| (a gradient magnitude, a distance between two colours).
+nsc/compiler/exact.py approximates both with ReLU units, to a stated error.
 """
 
 from __future__ import annotations
@@ -104,16 +103,24 @@ class Form:
             return lo, hi
         coefficients = [*self.kinks.values(), *self.squares.values(), *self.norms.values()]
         convex, concave = all(a >= 0 for a in coefficients), all(a <= 0 for a in coefficients)
+        vertices = self.vertices()
+        if not (convex or concave) or vertices is None:
+            return lo, hi
+        values = self.evaluate(vertices)
+        return (lo, float(values.max())) if convex else (float(values.min()), hi)
+
+    def vertices(self) -> np.ndarray | None:
+        """Every vertex of the box in the inputs the form reads, the others 0 ([2^k, n]), or None for more than
+        MAX_VERTICES_LOG2 of them."""
         used = np.flatnonzero(np.abs(self.c) + sum(np.abs(np.asarray(key[1], dtype=np.float64))
                                                    for key in [*self.kinks, *self.squares])
                               + sum(np.abs(np.asarray(rc, dtype=np.float64))
                                     for rows in self.norms for _, rc in rows))
-        if not (convex or concave) or len(used) > MAX_VERTICES_LOG2:
-            return lo, hi
+        if len(used) > MAX_VERTICES_LOG2:
+            return None
         vertices = np.zeros((2 ** len(used), len(self.c)))
         vertices[:, used] = np.array(list(itertools.product((-1.0, 1.0), repeat=len(used))))
-        values = self.evaluate(vertices)
-        return (lo, float(values.max())) if convex else (float(values.min()), hi)
+        return vertices
 
     def tight_bounds(self) -> tuple[float, float]:
         """`bounds`, exact where the form is a function of one direction t = d . u (a clamp of one expression,
@@ -189,6 +196,14 @@ def square_of(p: Form) -> Form | None:
     if norm == 0.0:
         return Form(p.m * p.m, np.zeros_like(p.c))
     return Form(0.0, np.zeros_like(p.c), squares={(p.m / norm, tuple(p.c / norm)): norm * norm})
+
+
+def product_of(p: Form, q: Form) -> Form | None:
+    """p q for affine p and q, as ((p + q)^2 - (p - q)^2) / 4 (p p is p^2 itself); None otherwise."""
+    if p is q or (p.m == q.m and np.array_equal(p.c, q.c)):
+        return square_of(p)
+    plus, minus = square_of(p.plus(q)), square_of(p.plus(q, -1.0))
+    return plus.plus(minus, -1.0).times(0.25) if plus is not None and minus is not None else None
 
 
 def norm_of(parts: list) -> Form | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nsc.frontend.forms import Form, select, square_of
+from nsc.frontend.forms import Form, product_of, select
 
 VAR_U = 1.0 / 3.0  # Var(u) for u ~ U[-1, 1]
 # Quadrature rules, written out (numpy.polynomial's leggauss(8) and hermegauss(5); importing it costs the compile
@@ -284,10 +284,8 @@ def mul(a, b, n: int):
             lo = 0.0 if a.lo <= 0 <= a.hi else min(a.lo * a.lo, a.hi * a.hi)
     c, r = _with_symbol(c, total - _cov(c, c))
     form = None
-    same = a is b or (a.form is not None and b.form is not None and a.form.affine and b.form.affine
-                      and a.form.m == b.form.m and np.array_equal(a.form.c, b.form.c))
-    if same and a.form is not None:
-        form = square_of(a.form)  # x * x of an affine x: kept for a square root to come (a Euclidean length)
+    if a.form is not None and b.form is not None:  # of affine values: squares (a length, if a sqrt comes)
+        form = product_of(a.form, b.form)
     out = settle(Lin(a.m * b.m + cov, c, r, lo, hi, a.is_int and b.is_int, a.is_bool and b.is_bool, form))
     if isinstance(out, Lin) and _zero_free(a) and _zero_free(b):
         out.factors = (a, b)
