@@ -489,10 +489,10 @@ def test_a_euclidean_length_is_compiled_to_its_stated_error(r):
     assert emit_exact_outputs(params, Linearization(np.zeros(1), np.zeros((n, 1)), np.ones(1), [longer]))[1] is None
 
 
-def test_a_product_is_compiled_within_its_stated_share_of_the_range():
-    """x y - 0.5 z^2 + w as squares (x y = ((x + y)^2 - (x - y)^2) / 4), each interpolated: the surrogate is
-    within the stated error of the output's range everywhere on the box, and that error is small."""
-    from nsc.compiler.exact import _spread_at_least, emit_exact_outputs
+def test_products_have_forms_but_keep_the_hypernetworks_surrogate():
+    """x y - 0.5 z^2 + w is proven (as squares: x y = ((x + y)^2 - (x - y)^2) / 4), but not compiled: a surrogate
+    interpolating squares did not fine-tune (bench/HISTORY.md)."""
+    from nsc.compiler.exact import emit_exact_outputs
     from nsc.frontend.forms import Form, product_of, square_of
     from nsc.frontend.linearize import Linearization
     from nsc.surrogate.init import random_params
@@ -501,23 +501,22 @@ def test_a_product_is_compiled_within_its_stated_share_of_the_range():
     x, y, z, w = (Form(0.0, e[i]) for i in range(4))
     form = product_of(x, y).plus(square_of(z).times(-0.5)).plus(w)
     u = np.random.default_rng(5).uniform(-1, 1, (5000, 4))
-    v = form.evaluate(u)
-    np.testing.assert_allclose(v, u[:, 0] * u[:, 1] - 0.5 * u[:, 2] ** 2 + u[:, 3], atol=1e-12)
-    lin = Linearization(np.array([v.mean()]), np.zeros((4, 1)), np.array([v.var()]), [form])
-    out, error = emit_exact_outputs(random_params(4, 1, -np.ones(4), np.ones(4), seed=0), lin)
-    assert 0 < error < 0.01
-    assert np.abs(out.predict(u)[:, 0] - v).max() <= error * _spread_at_least(form) + 1e-4
-    assert _spread_at_least(form) <= 4.5  # the true range: [-2.5, 2]
-    # a product of values far from 0 (a price 0..8 times a frequency 0..360): its squares' affine parts are large
-    # and cancel, and the output's channel still works where SiLU is linear
-    far = product_of(Form(4.0, np.array([4.0, 0.0])), Form(180.0, np.array([0.0, 180.0])))
-    u2 = u[:, :2]
-    v2 = far.evaluate(u2)
-    lin2 = Linearization(np.array([v2.mean()]), np.zeros((2, 1)), np.array([v2.var()]), [far])
-    out2, error2 = emit_exact_outputs(random_params(2, 1, -np.ones(2), np.ones(2), seed=0), lin2)
-    assert 0 < error2 < 0.05 and np.abs(out2.predict(u2)[:, 0] - v2).max() <= error2 * _spread_at_least(far) + 1e-3
-    # large squares that nearly cancel (1000 t^2 - 1000 (t + 0.001)^2 ~ -2 t): the bound exceeds
-    # MAX_CLOSED_FORM_ERROR of the range, and the hypernetwork's surrogate is kept
-    cancel = Form(0.0, np.zeros(2), squares={(0.0, (1.0, 0.0)): 1000.0, (0.001, (1.0, 0.0)): -1000.0})
-    lin3 = Linearization(np.zeros(1), np.zeros((2, 1)), np.ones(1), [cancel])
-    assert emit_exact_outputs(random_params(2, 1, -np.ones(2), np.ones(2), seed=0), lin3)[1] is None
+    np.testing.assert_allclose(form.evaluate(u), u[:, 0] * u[:, 1] - 0.5 * u[:, 2] ** 2 + u[:, 3], atol=1e-12)
+    lin = Linearization(np.zeros(1), np.zeros((4, 1)), np.ones(1), [form])
+    assert emit_exact_outputs(random_params(4, 1, -np.ones(4), np.ones(4), seed=0), lin)[1] is None
+
+
+def test_an_exact_output_whose_linear_part_spans_many_stds_stays_exact():
+    """The channel's operating point moves past the furthest its inputs can go: a linear part 60 stated stds wide
+    (the analysis's std need not be the output's spread) used to drive SiLU out of its linear range."""
+    from nsc.compiler.exact import emit_exact_outputs
+    from nsc.frontend.forms import Form
+    from nsc.frontend.linearize import Linearization
+    from nsc.surrogate.init import random_params
+
+    wide = Form(1.0, np.full(6, 10.0), {(0.0, tuple(np.eye(6)[0])): -5.0})  # 1 + 10 sum(u) - 5 relu(u0)
+    lin = Linearization(np.zeros(1), np.zeros((6, 1)), np.ones(1), [wide])  # stated std 1
+    out, error = emit_exact_outputs(random_params(6, 1, -np.ones(6), np.ones(6), seed=0), lin)
+    u = np.random.default_rng(2).uniform(-1, 1, (3000, 6))
+    assert error == 0.0
+    np.testing.assert_allclose(out.predict(u)[:, 0], wide.evaluate(u), atol=2e-3)

@@ -1,5 +1,5 @@
 """Programs the front-end proves piecewise affine are compiled exactly: a compile-time pass after the hypernetwork.
-(Those whose forms also hold squares or Euclidean lengths are compiled from them to a stated error: see the end.)
+(Those whose forms also hold Euclidean lengths are compiled from them to a stated error: see the end.)
 
 The statistical linearisation (nsc/frontend/linearize.py) gives an output an exact `Form` when it is built from
 the inputs by sums, scalings by constants and saturating selects (a filter, a colour matrix, a transform, a
@@ -28,16 +28,20 @@ some made their data efficiency worse (4.05x -> 2.56x, 1.54x -> 1.10x; `make res
 rewrote per output).
 So a program with any inexact output keeps what the hypernetwork made of it.
 
-Squares and Euclidean lengths. A form may hold squares t(u)^2 of affine t (x * x, and x * y as a difference of
-two squares) and lengths |V(u)| for an affine V into R^r (sqrt of a sum of squares: a gradient magnitude, a
-distance between colours; nsc/frontend/forms.py). No ReLU network computes them exactly:
-- a square is interpolated over t's range on the box in SQUARE_SEGMENTS pieces (11 kinks), within h^2 / 8 for
-  pieces of width h (`_interpolated_square`);
-- a length is a weighted sum of |d . V(u)| over directions d (exactly, averaged over every direction), so with K
-  fixed directions it becomes 2K kinks, each |.| being relu(.) + relu(-.) (`norm_rule`): K = 12 for r = 2
-  (relative error at most 0.43%) and K = 16 for r = 3 (3.92%). Longer vectors are left to the hypernetwork.
-Such a surrogate is not called exact: params.extra["closed_form_error"] holds a bound on its error as a share of
-each output's range over the box (the largest), and `nsc compile` and `nsc inspect` state it.
+Euclidean lengths. A form may hold lengths |V(u)| for an affine V into R^r (sqrt of a sum of squares: a gradient
+magnitude, a distance between colours; nsc/frontend/forms.py). No ReLU network computes one exactly, but it is a
+weighted sum of |d . V(u)| over directions d (exactly, averaged over every direction), so with K fixed directions
+it becomes 2K kinks, each |.| being relu(.) + relu(-.) (`norm_rule`): K = 12 for r = 2 (relative error at most
+0.43%) and K = 16 for r = 3 (3.92%). Longer vectors are left to the hypernetwork. Such a surrogate is not called
+exact: params.extra["closed_form_error"] holds a bound on its error as a share of each output's range over the box
+(the largest), `nsc compile` and `nsc inspect` state it, and beyond MAX_CLOSED_FORM_ERROR the hypernetwork's
+surrogate is kept.
+
+Squares are not compiled (a form with x * x or x * y left keeps the hypernetwork's surrogate), though the forms
+prove them: interpolated over their range in 12 pieces, they compiled a held-out program's price x frequency to
+2% of its range (zero-shot 0.083 -> 0.005), but such a surrogate does not fine-tune (its kink units' weights are
+~1e-5 and Adam's first steps swamp them; early stopping keeps the start), so random init passed it at 1024 samples
+and `make results`' held-out data efficiency fell from 2.39x to 2.07x (bench/HISTORY.md).
 """
 
 from __future__ import annotations
@@ -62,9 +66,8 @@ KINK_GAIN = 1e4  # a kink unit is silu(K x) ~ K relu(x), off by at most 0.28 / K
 # above and below; the error, 3.92%, is the largest over 2,000,000 random unit vectors. tests/test_compiler.py
 # derives both again.
 NORM_DIRECTIONS = {2: 12, 3: 16}
-SQUARE_SEGMENTS = 12  # a square t^2 is interpolated over t's range in this many pieces: 11 kinks
-# Beyond this bound on the error, as a share of an output's range, the hypernetwork's surrogate is kept: a
-# difference of large squares (x y with x, y far from 0) can approximate a small output badly.
+# Beyond this bound on the error, as a share of an output's range, the hypernetwork's surrogate is kept (a length
+# plus terms that nearly cancel it can leave an output whose range is small against the length's error).
 MAX_CLOSED_FORM_ERROR = 0.10
 NORM_WEIGHTS_3 = np.array([0.09124173, 0.11671416, 0.13295867, 0.15906097, 0.12561133, 0.11095054, 0.12637495,
                            0.15258567, 0.13319536, 0.11513250, 0.11797107, 0.12745454, 0.11633316, 0.13554715,
@@ -95,14 +98,12 @@ def _fibonacci_sphere(k: int, half: bool) -> np.ndarray:
 
 
 def as_piecewise_affine(form: Form) -> tuple[Form, float] | None:
-    """(form with each Euclidean length |V(u)| replaced by sum_k w_k |D_k . V(u)| (`norm_rule`) and each square
-    t(u)^2 by its interpolation over t's range (`_interpolated_square`), a bound on the absolute error that
-    makes); (form, 0.0) for a piecewise-affine form; None with a length of more components than
-    NORM_DIRECTIONS covers."""
+    """(form with each Euclidean length |V(u)| replaced by sum_k w_k |D_k . V(u)| (`norm_rule`), a bound on the
+    absolute error that makes); (form, 0.0) for a piecewise-affine form; None with squares left or a length of
+    more components than NORM_DIRECTIONS covers."""
+    if form.squares:
+        return None  # not compiled: see the module docstring
     out, error = Form(form.m, form.c, form.kinks), 0.0
-    for (sm, sc), w in form.squares.items():
-        square, square_error = _interpolated_square(sm, np.asarray(sc, dtype=np.float64))
-        out, error = out.plus(square.times(w)), error + abs(w) * square_error
     for rows, b in form.norms.items():
         if len(rows) not in NORM_DIRECTIONS:
             return None
@@ -118,30 +119,6 @@ def as_piecewise_affine(form: Form) -> tuple[Form, float] | None:
         largest = Form(0.0, P[0] * 0.0, norms={rows: 1.0}).bounds()[1]  # |V| at most this over the box
         error += abs(b) * rule_error * largest
     return out, error
-
-
-def _interpolated_square(sm: float, sc: np.ndarray) -> tuple[Form, float]:
-    """(t^2 for t = sm + sc . u, |sc| = 1, interpolated at SQUARE_SEGMENTS + 1 evenly spaced points of t's range
-    [a, b] over the box and lowered by half its largest error, that error): each chord lies above t^2 by at most
-    h^2 / 4 (h the segment's width), so the lowered interpolation is within h^2 / 8 of it. The affine part is the
-    slope at the middle of the range, with relus opening to the right of it and to the left (relu(x_j - t)):
-    anchored at an end instead, a product's two squares ((p + q)^2 - (p - q)^2) / 4 carried large opposite slopes
-    that only their kinks cancelled, and the output's linear channel left the range where SiLU is linear."""
-    half = float(np.abs(sc).sum())
-    h = 2.0 * half / SQUARE_SEGMENTS
-    x = sm - half + h * np.arange(SQUARE_SEGMENTS + 1)
-    slopes = x[:-1] + x[1:]  # of the chords: slopes[j] on [x_j, x_j+1]
-    mid = SQUARE_SEGMENTS // 2
-    kinks = {}
-    for j in range(1, SQUARE_SEGMENTS):
-        change = float(slopes[j] - slopes[j - 1])  # 2h
-        if j >= mid:  # relu(t - x_j)
-            kinks[(float(sm - x[j]), tuple(sc))] = change
-        else:  # relu(x_j - t): slope -change left of x_j
-            kinks[(float(x[j] - sm), tuple(-sc))] = change
-    # at t = x_mid: x_mid^2 - h^2 / 8, slope slopes[mid - 1] just left of it (and every left relu is 0 there)
-    m = x[mid] ** 2 - h * h / 8 + slopes[mid - 1] * (sm - x[mid])
-    return Form(float(m), slopes[mid - 1] * sc, kinks), h * h / 8
 
 
 def _spread_at_least(form: Form) -> float:
