@@ -103,9 +103,10 @@ def compile(program, function, ranges, default_range, include_dirs, defines, out
     if as_json:
         _print_json(summary)
     else:
+        words = toolchain.closed_form_words(summary)
         click.echo(f"{summary['output']}: {summary['function']} ({_count(summary['n_in'], 'input')}, "
                    f"{_count(summary['n_out'], 'output')}), weights from {summary['compiler']}"
-                   + (f", {toolchain.closed_form_words(summary)}" if toolchain.closed_form_words(summary) else ""))
+                   + (f", {words}" if words else ""))
 
 
 @main.command()

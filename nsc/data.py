@@ -33,6 +33,7 @@ from nsc.errors import NscError
 
 CSV_CHUNK_ROWS = 65536
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # surrogates compute in float32: larger values become Inf
+_BEYOND_FLOAT32 = f"beyond float32 (|x| <= {FLOAT32_MAX:.8g}), which the surrogate computes in"
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -230,8 +231,7 @@ def _csv_problem(body: bytes, names: list[str], path: str, numeric, check_column
             if j in check_columns and not math.isfinite(value):
                 return NscError(f"column '{name}': {cell.strip()} is not a finite number", path, line, where)
             if j in check_columns and limit is not None and abs(value) > limit:
-                return NscError(f"column '{name}': {cell.strip()} is beyond float32 (|x| <= {limit:.8g}), which "
-                                "the surrogate computes in", path, line, where)
+                return NscError(f"column '{name}': {cell.strip()} is {_BEYOND_FLOAT32}", path, line, where)
     return None
 
 
@@ -434,8 +434,8 @@ def read_table(path, need_columns, optional_columns=(), x_columns: int | None = 
             error = raw.locate(cols, FLOAT32_MAX)
             if error is not None:
                 raise error
-        raise NscError(f"column '{used[k]}' row {row + 1}: {raw.data[row, cols[k]]:g} is beyond float32 (|x| <= "
-                       f"{FLOAT32_MAX:.8g}), which the surrogate computes in", display)
+        raise NscError(f"column '{used[k]}' row {row + 1}: {raw.data[row, cols[k]]:g} is {_BEYOND_FLOAT32}",
+                       display)
     return {n: raw.data[:, index[n]] for n in used}, warn
 
 
@@ -514,8 +514,7 @@ def _parse_assignments(row: str, input_names: list[str]) -> list[float]:
         if not math.isfinite(value):
             raise NscError(f"--inputs: '{text.strip()}' (for '{name}') is not a finite number")
         if abs(value) > FLOAT32_MAX:
-            raise NscError(f"--inputs: '{text.strip()}' (for '{name}') is beyond float32 (|x| <= "
-                           f"{FLOAT32_MAX:.8g}), which the surrogate computes in")
+            raise NscError(f"--inputs: '{text.strip()}' (for '{name}') is {_BEYOND_FLOAT32}")
         values[name] = value
     missing = [n for n in input_names if n not in values]
     if missing:

@@ -320,12 +320,13 @@ def closed_form_words(info: dict) -> str | None:
 
 def format_inspection(info: dict) -> str:
     sig, meta, arch = info["signature"], info["metadata"], info["architecture"]
+    words = closed_form_words(info)
     lines = [f"{info['path']}: surrogate of {sig['function']}",
              f"  compiler:     {meta.get('compiler', '?')}",
              f"  source:       sha256 {meta.get('source_sha256', '?')}",
              f"  architecture: {arch['n_in']} -> {' -> '.join(map(str, arch['hidden']))} -> {arch['n_out']} "
              f"({arch['activation']}, {arch['parameters']} parameters)",
-             *([f"  {closed_form_words(info)}"] if closed_form_words(info) else []),
+             *([f"  {words}"] if words else []),
              "  inputs:"]
     for port in sig["inputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")

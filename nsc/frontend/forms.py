@@ -234,11 +234,10 @@ def select(region: Form, a: Form, b: Form) -> Form | None:
     (`_along_one_direction`). None otherwise."""
     if not region.piecewise_affine or not a.piecewise_affine or not b.piecewise_affine:
         return None
-    if not region.affine:
-        return _along_one_direction([region, a, b], lambda f: np.where(f[0] > 0, f[1], f[2]), [region])
-    form = _select_affine(region, a, b)
-    return form if form is not None else _along_one_direction(
-        [region, a, b], lambda f: np.where(f[0] > 0, f[1], f[2]), [region])
+    form = _select_affine(region, a, b) if region.affine else None
+    if form is None:
+        form = _along_one_direction([region, a, b], lambda f: np.where(f[0] > 0, f[1], f[2]), [region])
+    return form
 
 
 def _select_affine(region: Form, a: Form, b: Form) -> Form | None:
@@ -308,9 +307,6 @@ def _along_one_direction(forms: list, combine, crossing: list) -> Form | None:
         return None  # the combination jumps at a node
     slopes = (right - left) / (ts[1:] - ts[:-1])
     slopes[np.abs(slopes) <= 1e-12 * float(np.abs(slopes).max())] = 0.0  # float dust of cancelled slopes
-    out = Form(float(left[0] - slopes[0] * ts[0]), slopes[0] * d)
-    kinks = {}
-    for t, change in zip(ts[1:-1], np.diff(slopes)):
-        if abs(change) > 1e-12 * (1.0 + float(np.abs(slopes).max())):
-            kinks[(float(-t), tuple(d))] = float(change)
-    return Form(out.m, out.c, kinks)
+    kinks = {(float(-t), tuple(d)): float(change) for t, change in zip(ts[1:-1], np.diff(slopes))
+             if abs(change) > 1e-12 * (1.0 + float(np.abs(slopes).max()))}
+    return Form(float(left[0] - slopes[0] * ts[0]), slopes[0] * d, kinks)

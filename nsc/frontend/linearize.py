@@ -607,13 +607,10 @@ class Interpreter:
                            (b, lambda x: indicator(a - x)) if is_const(a) else (d, indicator))
         if isinstance(truth, Lin) and d.form is not None and op in ("<", ">", "<=", ">="):
             truth.region = d.form.times(1.0 if op in (">", ">=") else -1.0)
-        if is_const(truth) and d.form is not None:  # the statistics say certain: proven if d's exact bounds decide it
+        # the statistics say certain: proven if d's bounds keep it off 0 (an order they decide returned above)
+        if is_const(truth) and d.form is not None and op in ("==", "!="):
             lo, hi = d.form.bounds()
-            decided = test(np.array([lo, hi])) if op in ("<", ">", "<=", ">=") else (
-                np.array([False, False]) if lo > 0.5 * ints or hi < -0.5 * ints else np.array([True, False]))
-            if op == "!=":
-                decided = ~decided
-            if decided[0] == decided[1] == bool(truth):
+            if (lo > 0.5 * ints or hi < -0.5 * ints) and bool(truth) == (op == "!="):
                 unproven_steps[0] = unproven  # proven after all
         return truth
 

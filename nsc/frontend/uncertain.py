@@ -172,6 +172,7 @@ def input_model(n: int, values: list) -> np.ndarray:
     values if it is discrete (an integer input with at least two), else None. Returns the inputs' Var(u)."""
     global _VAR, _K4, _BOUND
     var, k4 = np.full(n, VAR_U), np.full(n, 2.0 / 15.0)
+    bound = np.ones(n)  # max |u| per coordinate (`Lin.affine_support`)
     _NODES.clear()
     for i, u in enumerate(values):
         if u is None or len(u) < 2:
@@ -179,12 +180,9 @@ def input_model(n: int, values: list) -> np.ndarray:
         u = np.asarray(u, dtype=np.float64)
         var[i] = float(np.mean(u * u))
         k4[i] = 3.0 * var[i] ** 2 - float(np.mean(u ** 4))
+        bound[i] = float(np.max(np.abs(u)))
         _NODES[i] = ((u, np.full(len(u), 1.0 / len(u))) if len(u) <= MAX_DISCRETE_NODES
                      else (_LEG_X * math.sqrt(3.0 * var[i]), _LEG_W))
-    bound = np.ones(n)  # max |u| per coordinate (`Lin.affine_support`)
-    for i, u in enumerate(values):
-        if u is not None and len(u) >= 2:
-            bound[i] = float(np.max(np.abs(u)))
     _VAR, _K4, _BOUND = var, k4, bound
     return var[:len(values)]
 
