@@ -16,7 +16,7 @@ from nsc.errors import NscError
 from nsc.frontend.program import Param, Port, Signature
 from nsc.surrogate import onnx_io
 from nsc.surrogate.init import random_params
-from nsc.surrogate.params import SurrogateParams
+from nsc.surrogate.params import LINEAR_FLOOR, SurrogateParams
 from nsc.surrogate.torch_model import BatchedSurrogateMLP, SurrogateMLP
 
 SHA = "0123456789abcdef" * 4
@@ -64,6 +64,9 @@ def assert_params_identical(a: SurrogateParams, b: SurrogateParams) -> None:
         assert x.shape == y.shape
         assert x.tobytes() == y.tobytes()
     assert (a.activation, a.out_calibrated, a.extra) == (b.activation, b.out_calibrated, b.extra)
+    assert (a.floors is None) == (b.floors is None)
+    for x, y in zip(a.floors or [], b.floors or []):
+        assert x.tobytes() == y.tobytes()
 
 
 # ---------------------------------------------------------------------------------------------------- random init
@@ -110,6 +113,46 @@ def test_onnx_passes_full_check_and_computes_the_surrogate(activation):
     onnx.checker.check_model(model, full_check=True)
     x = samples(p)
     np.testing.assert_allclose(run_onnx(model, x), p.predict(x), rtol=1e-5, atol=1e-4)
+
+
+def with_floors(p: SurrogateParams, seed=0) -> SurrogateParams:
+    """p with per-unit floors: about half its hidden units ReLUs (floor 0), the others the identity."""
+    rng = np.random.default_rng(seed)
+    p.activation = "relu"
+    p.floors = [np.where(rng.random(w.shape[0]) < 0.5, 0.0, LINEAR_FLOOR).astype(np.float32) for w in p.weights[:-1]]
+    return p
+
+
+def test_floors_make_each_unit_a_relu_or_the_identity_in_every_view(tmp_path):
+    p = with_floors(make_params(hidden=(16, 8)))
+    model = build(p)
+    onnx.checker.check_model(model, full_check=True)
+    assert [n.op_type for n in model.graph.node].count("Max") == 2
+    x = samples(p)
+    expected = p.predict(x)
+    np.testing.assert_allclose(run_onnx(model, x), expected, rtol=1e-5, atol=1e-4)
+    with torch.no_grad():
+        np.testing.assert_allclose(SurrogateMLP(p)(torch.from_numpy(x.astype(np.float32))).numpy(), expected,
+                                   rtol=1e-5, atol=1e-4)
+    # an identity unit passes negative values through, a relu unit stops them
+    u = (x - p.in_shift) / p.in_scale
+    z = u @ p.weights[0].T.astype(np.float64) + p.biases[0]
+    h = np.maximum(z, p.floors[0])
+    linear = p.floors[0] < 0
+    assert np.array_equal(h[:, linear], z[:, linear]) and (h[:, ~linear] >= 0).all() and (z[:, ~linear] < 0).any()
+    onnx_io.save_onnx(model, tmp_path / "m.onnx")
+    assert_params_identical(onnx_io.load_surrogate(tmp_path / "m.onnx").params, p)
+
+
+def test_floors_are_checked():
+    p = with_floors(make_params(hidden=(16, 8)))
+    p.floors = p.floors[:1]
+    with pytest.raises(ValueError, match="floors"):
+        p.validate()
+    p = with_floors(make_params(hidden=(16, 8)))
+    p.activation = "silu"
+    with pytest.raises(ValueError, match="relu"):
+        p.validate()
 
 
 def test_onnx_interface_and_initializer_names():

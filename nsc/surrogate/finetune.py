@@ -39,7 +39,7 @@ import torch
 
 from nsc.errors import NscError
 from nsc.surrogate.params import SurrogateParams
-from nsc.surrogate.torch_model import mlp_forward
+from nsc.surrogate.torch_model import mlp_forward, same_floors
 
 ProgressFn = Callable[[int, float, float], None]  # (epoch, train_loss, val_loss); losses: normalised MSE
 
@@ -258,6 +258,9 @@ class _Layout:
                 offset += int(np.prod(shape))
         self.size = offset
         self.activation = params.activation
+        self.floor_arrays = params.floors  # fixed, never trained (params.py)
+        self.floors = None if params.floors is None else [torch.from_numpy(np.array(f, np.float32))
+                                                          for f in params.floors]
 
     def flatten(self, params: SurrogateParams) -> np.ndarray:
         arrays = [a for pair in zip(params.weights, params.biases) for a in pair]
@@ -274,7 +277,7 @@ class _Layout:
 
     def forward(self, flat: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         weights, biases = self.views(flat)
-        return mlp_forward(u, weights, biases, self.activation)
+        return mlp_forward(u, weights, biases, self.activation, self.floors)
 
 
 def _pad_stack(arrays: list[np.ndarray], length: int) -> np.ndarray:
@@ -326,11 +329,13 @@ class _Engine:
         self.recipe, self.device, self.progress = recipe, device, progress
         first = params_list[0]
         self.layout = _Layout(first)
+        if self.layout.floors is not None:
+            self.layout.floors = [f.to(device) for f in self.layout.floors]
         members = []
         for i, (p, x, y, seed) in enumerate(zip(params_list, xs, ys, seeds)):
             p.validate()
             if (p.n_in, p.hidden, p.n_out, p.activation) != (first.n_in, first.hidden, first.n_out,
-                                                              first.activation):
+                                                              first.activation) or not same_floors(p, first):
                 raise ValueError("all members must share one architecture")
             members.append(self._prepare(i, p, x, y, seed))
         # slot order: most steps per epoch first, so the members with a batch at step s are a prefix
@@ -497,7 +502,7 @@ class _Engine:
             # one leaf per layer (views into flat, no copies): cheaper backward than slicing one flat leaf
             w_leaves = [w[:k].detach().requires_grad_(True) for w in weights]
             b_leaves = [b[:k].detach().requires_grad_(True) for b in biases]
-            v = mlp_forward(u_b[s, :k], w_leaves, b_leaves, self.layout.activation)
+            v = mlp_forward(u_b[s, :k], w_leaves, b_leaves, self.layout.activation, self.layout.floors)
             losses = ((v - t_b[s, :k]).square().mean(dim=2) * w_b[s, :k]).sum(dim=1)
             losses.sum().backward()  # sum of members' own losses: each member's gradient is its own
             grad = torch.cat([p.grad.reshape(k, -1) for pair in zip(w_leaves, b_leaves) for p in pair], dim=1)
@@ -517,7 +522,7 @@ class _Engine:
             p = m["params"]
             weights, biases = self.layout.unflatten(best[slot])
             params = SurrogateParams(p.in_shift.copy(), p.in_scale.copy(), weights, biases, p.out_scale.copy(),
-                                     p.out_shift.copy(), p.activation, True, dict(p.extra))
+                                     p.out_shift.copy(), p.activation, True, dict(p.extra), p.floors)
             train_rmse, train_rel = self._rmse(params, m, m["train_rows"])
             val_rmse, val_rel = self._rmse(params, m, m["val_rows"])
             out[m["index"]] = FinetuneResult(

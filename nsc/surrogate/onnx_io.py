@@ -5,12 +5,14 @@ classes (`onnx_proto`, without `import onnx`).
 The graph, built by hand so every node is visible (x and y in the program's own units):
 
     u = Div(Sub(x, in_shift), in_scale)
-    h = act(Gemm(u, w0, b0, transB=1)); ...              # silu: Mul(z, Sigmoid(z)); relu: Relu; tanh: Tanh
+    h = act(Gemm(u, w0, b0, transB=1)); ...              # silu: Mul(z, Sigmoid(z)); relu: Relu; tanh: Tanh;
+                                                         # with per-unit floors (params.py): Max(z, f0)
     v = Gemm(h, wK, bK, transB=1)                        # last layer, no activation
     y = Add(Mul(v, out_scale), out_shift)
 
 Initializer names are stable (tools and tests rely on them): ``in_shift``, ``in_scale``, ``w0``, ``b0``, ...,
-``w{K}``, ``b{K}`` (K = number of hidden layers), ``out_scale``, ``out_shift``; all float32, weights in torch
+``w{K}``, ``b{K}`` (K = number of hidden layers), ``out_scale``, ``out_shift``, and ``f0``..``f{K-1}`` after them
+where the surrogate has floors; all float32, weights in torch
 Linear layout [fan_out, fan_in]. Input ``x`` float32 [batch, n_in], output ``y`` float32 [batch, n_out].
 
 metadata_props (all strings): ``nsc.format`` ("1"), ``nsc.signature`` (Signature JSON), ``nsc.source_sha256``,
@@ -56,12 +58,12 @@ class LoadedSurrogate:
     metadata: dict
 
 
-def initializer_names(n_layers: int) -> list[str]:
+def initializer_names(n_layers: int, floors: bool = False) -> list[str]:
     """The initializer names of a surrogate with `n_layers` Gemm layers (hidden layers + 1), in graph order."""
     names = ["in_shift", "in_scale"]
     for i in range(n_layers):
         names += [f"w{i}", f"b{i}"]
-    return names + ["out_scale", "out_shift"]
+    return names + ["out_scale", "out_shift"] + ([f"f{i}" for i in range(n_layers - 1)] if floors else [])
 
 
 def _array(tensor) -> np.ndarray:
@@ -81,8 +83,10 @@ def _array(tensor) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------ the graph
 
 
-def _activation_nodes(activation: str, z: str, h: str, i: int) -> list[bytes]:
+def _activation_nodes(activation: str, z: str, h: str, i: int, floors: bool = False) -> list[bytes]:
     node = onnx_wire.node
+    if floors:
+        return [node("Max", [z, f"f{i}"], [h], f"layer{i}_floor")]
     if activation == "silu":
         s = f"s{i}"
         return [node("Sigmoid", [z], [s], f"layer{i}_sigmoid"), node("Mul", [z, s], [h], f"layer{i}_silu")]
@@ -93,7 +97,7 @@ def _activation_nodes(activation: str, z: str, h: str, i: int) -> list[bytes]:
     raise ValueError(f"unknown activation {activation!r}")
 
 
-def _graph_nodes(n_layers: int, activation: str) -> list[bytes]:
+def _graph_nodes(n_layers: int, activation: str, floors: bool = False) -> list[bytes]:
     """The graph's NodeProtos, encoded."""
     node = onnx_wire.node
     nodes = [node("Sub", [INPUT_NAME, "in_shift"], ["x_centred"], "input_sub"),
@@ -103,7 +107,7 @@ def _graph_nodes(n_layers: int, activation: str) -> list[bytes]:
         z = f"z{i}" if i < n_layers - 1 else "v"
         nodes.append(node("Gemm", [h, f"w{i}", f"b{i}"], [z], f"layer{i}_gemm", transB=1))
         if i < n_layers - 1:
-            nodes += _activation_nodes(activation, z, f"h{i}", i)
+            nodes += _activation_nodes(activation, z, f"h{i}", i, floors)
             h = f"h{i}"
     nodes += [node("Mul", ["v", "out_scale"], ["y_scaled"], "output_mul"),
               node("Add", ["y_scaled", "out_shift"], [OUTPUT_NAME], "output_add")]
@@ -152,13 +156,14 @@ def surrogate_bytes(params: SurrogateParams, signature_json: dict, metadata: dic
     arrays = [params.in_shift, params.in_scale]
     for w, b in zip(params.weights, params.biases):
         arrays += [w, b]
-    arrays += [params.out_scale, params.out_shift]
+    arrays += [params.out_scale, params.out_shift, *(params.floors or [])]
+    floors = params.floors is not None
     return onnx_wire.model(
         ir_version=IR_VERSION, opset=OPSET, producer_name="nsc", producer_version=_nsc_version(),
         graph_name=f"nsc_surrogate_{signature_json.get('function', 'f')}",
         graph_doc="nsc neural surrogate: x and y in the program's own units (NOTES.md section 3)",
-        nodes=_graph_nodes(n_layers, params.activation),
-        initializers=[onnx_wire.float_tensor(name, a) for a, name in zip(arrays, initializer_names(n_layers))],
+        nodes=_graph_nodes(n_layers, params.activation, floors),
+        initializers=[onnx_wire.float_tensor(name, a) for a, name in zip(arrays, initializer_names(n_layers, floors))],
         inputs=[onnx_wire.float_matrix_info(INPUT_NAME, params.n_in)],
         outputs=[onnx_wire.float_matrix_info(OUTPUT_NAME, params.n_out)],
         metadata=_metadata_props(params, signature_json, metadata))
@@ -285,7 +290,8 @@ def _decode(model, props: dict[str, str]) -> LoadedSurrogate:
     n_layers = 0
     while f"w{n_layers}" in inits:
         n_layers += 1
-    missing = [n for n in initializer_names(n_layers) if n not in inits]
+    floors = "f0" in inits
+    missing = [n for n in initializer_names(n_layers, floors) if n not in inits]
     if n_layers == 0 or missing:
         raise ValueError(f"initializers missing: {', '.join(missing) or 'w0'}")
     activation = prop("activation")
@@ -298,7 +304,8 @@ def _decode(model, props: dict[str, str]) -> LoadedSurrogate:
     params = SurrogateParams(
         inits["in_shift"], inits["in_scale"], [inits[f"w{i}"] for i in range(n_layers)],
         [inits[f"b{i}"] for i in range(n_layers)], inits["out_scale"], inits["out_shift"],
-        activation, calibrated == "true", extra if isinstance(extra, dict) else {})
+        activation, calibrated == "true", extra if isinstance(extra, dict) else {},
+        [inits[f"f{i}"] for i in range(n_layers - 1)] if floors else None)
     params.validate()
     if list(params.hidden) != json.loads(prop("hidden")):
         raise ValueError("nsc.hidden does not match the weights")
@@ -314,7 +321,7 @@ def _decode(model, props: dict[str, str]) -> LoadedSurrogate:
             metadata[short] = value
     from nsc.surrogate.onnx_proto import NodeProto
 
-    if list(model.graph.node) != [NodeProto.FromString(n) for n in _graph_nodes(n_layers, activation)]:
+    if list(model.graph.node) != [NodeProto.FromString(n) for n in _graph_nodes(n_layers, activation, floors)]:
         raise ValueError("the graph is not the one nsc builds for these weights")
     return LoadedSurrogate(params, signature_json, metadata)
 

@@ -7,6 +7,10 @@ The surrogate is an MLP in normalised units, wrapped in fixed affine maps to the
     v = W_k h + b_k
     y = v * out_scale + out_shift                      # program units
 
+A structurally compiled surrogate (nsc/compiler/structural.py) also has per-unit `floors`: each hidden layer
+computes h = max(z, floor) instead of act(z), so a unit with floor 0 is a ReLU and one with floor -FLT_MAX is
+the identity (it carries a value from one layer to the next unchanged). `floors` is None for a plain MLP.
+
 `out_calibrated` says whether out_scale/out_shift already describe the program's outputs (a compiled
 surrogate predicts them) or are placeholders (random init: 1 and 0) that fine-tuning must first set from data.
 The compiler (hypernetwork), the ONNX form, the torch view and fine-tuning all read and write this one type.
@@ -21,6 +25,7 @@ import numpy as np
 ACTIVATIONS = ("silu", "relu", "tanh")
 DEFAULT_HIDDEN = (64, 64)
 DEFAULT_ACTIVATION = "silu"
+LINEAR_FLOOR = float(np.finfo(np.float32).min)  # a floor below every float32: the unit is the identity
 
 
 @dataclass
@@ -34,6 +39,7 @@ class SurrogateParams:
     activation: str = DEFAULT_ACTIVATION
     out_calibrated: bool = False
     extra: dict = field(default_factory=dict)  # free-form notes carried into metadata, never used for maths
+    floors: list[np.ndarray] | None = None  # per hidden layer [width] float32: h = max(z, floor) (activation relu)
 
     @property
     def n_in(self) -> int:
@@ -60,7 +66,14 @@ class SurrogateParams:
             fan_in = w.shape[0]
         if fan_in != self.n_out or self.out_scale.shape != (self.n_out,):
             raise ValueError("last layer width does not match the number of outputs")
-        arrays = [self.in_shift, self.in_scale, self.out_scale, self.out_shift, *self.weights, *self.biases]
+        if self.floors is not None:
+            if self.activation != "relu":
+                raise ValueError("per-unit floors need the relu activation")
+            if len(self.floors) != len(self.weights) - 1 or any(
+                    np.shape(f) != (w.shape[0],) for f, w in zip(self.floors, self.weights)):
+                raise ValueError("floors must give one value per hidden unit")
+        arrays = [self.in_shift, self.in_scale, self.out_scale, self.out_shift, *self.weights, *self.biases,
+                  *(self.floors or [])]
         if not all(np.all(np.isfinite(a)) for a in arrays):
             raise ValueError("surrogate parameters contain NaN or Inf")
         if np.any(self.in_scale <= 0) or np.any(self.out_scale <= 0):
@@ -75,14 +88,15 @@ class SurrogateParams:
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             h = h @ w.astype(np.float64).T + b
             if i < len(self.weights) - 1:
-                h = f(h)
+                h = np.maximum(h, self.floors[i]) if self.floors is not None else f(h)
         return h * self.out_scale + self.out_shift
 
     def astype32(self) -> "SurrogateParams":
         f = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
         return SurrogateParams(f(self.in_shift), f(self.in_scale), [f(w) for w in self.weights],
                                [f(b) for b in self.biases], f(self.out_scale), f(self.out_shift),
-                               self.activation, self.out_calibrated, dict(self.extra))
+                               self.activation, self.out_calibrated, dict(self.extra),
+                               None if self.floors is None else [f(a) for a in self.floors])
 
 
 def input_normalisation(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

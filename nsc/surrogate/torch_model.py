@@ -20,11 +20,12 @@ from nsc.surrogate.params import SurrogateParams
 ACTIVATION_FNS = {"silu": F.silu, "relu": F.relu, "tanh": torch.tanh}
 
 
-def mlp_forward(u: torch.Tensor, weights, biases, activation: str) -> torch.Tensor:
+def mlp_forward(u: torch.Tensor, weights, biases, activation: str, floors=None) -> torch.Tensor:
     """Normalised inputs u -> normalised outputs v.
 
     Single surrogate: u [B, n_in], weights[i] [fan_out, fan_in], biases[i] [fan_out].
     Batched: u [M, B, n_in], weights[i] [M, fan_out, fan_in], biases[i] [M, fan_out].
+    floors: None, or per hidden layer a [fan_out] tensor (shared by the members): h = max(z, floor).
     """
     act = ACTIVATION_FNS[activation]
     h = u
@@ -35,8 +36,15 @@ def mlp_forward(u: torch.Tensor, weights, biases, activation: str) -> torch.Tens
         else:
             h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))
         if i < last:
-            h = act(h)
+            h = act(h) if floors is None else torch.maximum(h, floors[i])
     return h
+
+
+def same_floors(a: SurrogateParams, b: SurrogateParams) -> bool:
+    """Do two surrogates of one architecture share their floors (so they can be trained as one batch)?"""
+    if a.floors is None or b.floors is None:
+        return a.floors is None and b.floors is None
+    return all(np.array_equal(x, y) for x, y in zip(a.floors, b.floors))
 
 
 def _tensor(a: np.ndarray) -> torch.Tensor:
@@ -56,6 +64,7 @@ class SurrogateMLP(nn.Module):
         self.activation = params.activation
         self.out_calibrated = params.out_calibrated
         self.extra = dict(params.extra)
+        self.floors = None if params.floors is None else [_tensor(f) for f in params.floors]
         self.register_buffer("in_shift", _tensor(params.in_shift))
         self.register_buffer("in_scale", _tensor(params.in_scale))
         self.register_buffer("out_scale", _tensor(params.out_scale))
@@ -67,7 +76,7 @@ class SurrogateMLP(nn.Module):
         return (x - self.in_shift) / self.in_scale
 
     def forward_normalised(self, u: torch.Tensor) -> torch.Tensor:
-        return mlp_forward(u, list(self.weights), list(self.biases), self.activation)
+        return mlp_forward(u, list(self.weights), list(self.biases), self.activation, self.floors)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [B, n_in] -> y [B, n_out], program units (what the ONNX graph computes)."""
@@ -76,7 +85,8 @@ class SurrogateMLP(nn.Module):
     def to_params(self) -> SurrogateParams:
         return SurrogateParams(_array(self.in_shift), _array(self.in_scale), [_array(w) for w in self.weights],
                                [_array(b) for b in self.biases], _array(self.out_scale), _array(self.out_shift),
-                               self.activation, self.out_calibrated, dict(self.extra))
+                               self.activation, self.out_calibrated, dict(self.extra),
+                               None if self.floors is None else [_array(f) for f in self.floors])
 
 
 class BatchedSurrogateMLP(nn.Module):
@@ -90,10 +100,11 @@ class BatchedSurrogateMLP(nn.Module):
         for p in params_list:
             p.validate()
             if (p.n_in, p.hidden, p.n_out, p.activation) != (first.n_in, first.hidden, first.n_out,
-                                                              first.activation):
+                                                              first.activation) or not same_floors(p, first):
                 raise ValueError("all batched surrogates must share inputs, hidden widths, outputs and activation")
         stack = lambda arrays: torch.from_numpy(np.stack([np.asarray(a, np.float32) for a in arrays]))  # noqa
         self.activation = first.activation
+        self.floors = None if first.floors is None else [_tensor(f) for f in first.floors]
         self.out_calibrated = [p.out_calibrated for p in params_list]
         self.extras = [dict(p.extra) for p in params_list]
         self.register_buffer("in_shift", stack([p.in_shift for p in params_list]))
@@ -114,7 +125,7 @@ class BatchedSurrogateMLP(nn.Module):
         return (x - self.in_shift.unsqueeze(1)) / self.in_scale.unsqueeze(1)
 
     def forward_normalised(self, u: torch.Tensor) -> torch.Tensor:
-        return mlp_forward(u, list(self.weights), list(self.biases), self.activation)
+        return mlp_forward(u, list(self.weights), list(self.biases), self.activation, self.floors)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x [M, B, n_in] -> y [M, B, n_out], program units."""
@@ -125,7 +136,8 @@ class BatchedSurrogateMLP(nn.Module):
         return SurrogateParams(_array(self.in_shift[m]), _array(self.in_scale[m]),
                                [_array(w[m]) for w in self.weights], [_array(b[m]) for b in self.biases],
                                _array(self.out_scale[m]), _array(self.out_shift[m]), self.activation,
-                               self.out_calibrated[m], dict(self.extras[m]))
+                               self.out_calibrated[m], dict(self.extras[m]),
+                               None if self.floors is None else [_array(f) for f in self.floors])
 
     def to_params_list(self) -> list[SurrogateParams]:
         return [self.member_params(m) for m in range(self.n_members)]
