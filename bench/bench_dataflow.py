@@ -22,8 +22,9 @@ import time
 import numpy as np
 
 from nsc.execute.independence import independence_violations
+from nsc.analysis import flows
 from nsc.frontend import load_program
-from nsc.frontend.dataflow import reach_matrix_of_tokens
+from nsc.analysis.dataflow import reach_matrix_of_tokens
 from nsc.training.corpus_store import iter_programs
 
 
@@ -55,7 +56,7 @@ def main() -> int:
             with open(path, "w") as out:
                 out.write(rec.source)
             prog = load_program(path)
-            if not np.array_equal(prog.flows, f):
+            if not np.array_equal(flows(prog), f):
                 violations.append(f"program {rec.id}: the front-end and the token path disagree")
             violations += [f"program {rec.id}: {v}" for v in independence_violations(prog, f, rng)]
             checked += 1

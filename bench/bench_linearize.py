@@ -28,8 +28,9 @@ import time
 import numpy as np
 
 from nsc.execute.sampling import sample_program
+from nsc.analysis import linearization
 from nsc.frontend import load_program
-from nsc.frontend.linearize import Linearization, linearize_tokens
+from nsc.analysis.linearize import Linearization, linearize_tokens
 from nsc.training.corpus_store import iter_programs
 
 
@@ -122,7 +123,7 @@ def main() -> None:
         t_front = time.perf_counter() - t0
         run = sample_program(prog, 2000, seed=12345)
         x, y = run.x, run.y
-        lin = prog.linear if isinstance(prog.linear, Linearization) else None
+        lin = linearization(prog) if isinstance(linearization(prog), Linearization) else None
         row = errors(lin, normalised(prog.signature, x), y)
         rows.append(row)
         exact.append(exact_stats(lin, normalised(prog.signature, x), y))

@@ -424,7 +424,7 @@ def test_shipped_weights_if_present_are_small_and_consistent():
 
 def test_exact_pass_needs_every_output_and_room_for_the_kinks():
     from nsc.compiler.exact import emit_exact_outputs
-    from nsc.frontend.linearize import Form, Linearization
+    from nsc.analysis.linearize import Form, Linearization
     from nsc.surrogate.init import random_params
 
     params = random_params(2, 2, np.array([-1.0, -1.0]), np.array([1.0, 1.0]), seed=0)
@@ -466,8 +466,8 @@ def test_a_euclidean_length_is_compiled_to_its_stated_error(r):
     within the rule's stated relative error (checked on random inputs, not on the rule's own unit vectors), and
     that error is small; a form with a square left, or a vector of 4 components, is not compiled."""
     from nsc.compiler.exact import _spread_at_least, emit_exact_outputs, norm_rule
-    from nsc.frontend.forms import Form
-    from nsc.frontend.linearize import Linearization
+    from nsc.analysis.forms import Form
+    from nsc.analysis.linearize import Linearization
     from nsc.surrogate.init import random_params
 
     rng = np.random.default_rng(r)
@@ -493,8 +493,8 @@ def test_products_have_forms_but_keep_the_hypernetworks_surrogate():
     """x y - 0.5 z^2 + w is proven (as squares: x y = ((x + y)^2 - (x - y)^2) / 4), but not compiled: a surrogate
     interpolating squares did not fine-tune (bench/HISTORY.md)."""
     from nsc.compiler.exact import emit_exact_outputs
-    from nsc.frontend.forms import Form, product_of, square_of
-    from nsc.frontend.linearize import Linearization
+    from nsc.analysis.forms import Form, product_of, square_of
+    from nsc.analysis.linearize import Linearization
     from nsc.surrogate.init import random_params
 
     e = np.eye(4)
@@ -510,8 +510,8 @@ def test_an_exact_output_whose_linear_part_spans_many_stds_stays_exact():
     """The channel's operating point moves past the furthest its inputs can go: a linear part 60 stated stds wide
     (the analysis's std need not be the output's spread) used to drive SiLU out of its linear range."""
     from nsc.compiler.exact import emit_exact_outputs
-    from nsc.frontend.forms import Form
-    from nsc.frontend.linearize import Linearization
+    from nsc.analysis.forms import Form
+    from nsc.analysis.linearize import Linearization
     from nsc.surrogate.init import random_params
 
     wide = Form(1.0, np.full(6, 10.0), {(0.0, tuple(np.eye(6)[0])): -5.0})  # 1 + 10 sum(u) - 5 relu(u0)

@@ -1,18 +1,19 @@
-"""Which inputs reach which outputs (frontend/dataflow.py): hand-checked cases and soundness on real programs."""
+"""Which inputs reach which outputs (analysis/dataflow.py): hand-checked cases and soundness on real programs."""
 
 from __future__ import annotations
 
 import numpy as np
 from nsc.execute.independence import independence_violations
+from nsc.analysis import flows
 from nsc.frontend import load_program
-from nsc.frontend.dataflow import reach_matrix_of_tokens
+from nsc.analysis.dataflow import reach_matrix_of_tokens
 from nsc.training.corpus_gen import generate_program
 
 
 def flows_of(tmp_path, body: str, **kw) -> np.ndarray:
     path = tmp_path / "k.c"
     path.write_text("#include <math.h>\n" + body)
-    return load_program(str(path), default_range=(-2.0, 2.0), **kw).flows
+    return flows(load_program(str(path), default_range=(-2.0, 2.0), **kw))
 
 
 def test_fft_butterfly_elements_are_told_apart():
@@ -21,7 +22,7 @@ def test_fft_butterfly_elements_are_told_apart():
     want = np.ones((5, 4), bool)
     want[names.index("a_im"), [0, 2]] = False
     want[names.index("a_re"), [1, 3]] = False
-    np.testing.assert_array_equal(prog.flows, want)
+    np.testing.assert_array_equal(flows(prog), want)
 
 
 def test_data_and_control_dependence(tmp_path):
@@ -117,7 +118,7 @@ void f(double a, double b, double out[2]) {
 def test_tokens_path_matches_the_front_end():
     for name in ("fft_butterfly", "color_adjust", "fir_filter", "kepler"):
         prog = load_program(f"examples/{name}.c")
-        np.testing.assert_array_equal(reach_matrix_of_tokens(prog.tokens, prog.signature), prog.flows)
+        np.testing.assert_array_equal(reach_matrix_of_tokens(prog.tokens, prog.signature), flows(prog))
 
 
 def test_inputs_that_cannot_reach_an_output_never_change_it(tmp_path):
@@ -127,15 +128,15 @@ def test_inputs_that_cannot_reach_an_output_never_change_it(tmp_path):
         path = tmp_path / f"g{seed}.c"
         path.write_text(generate_program(seed).c_text)
         prog = load_program(str(path))
-        assert prog.flows.shape == (prog.signature.n_in, prog.signature.n_out)
-        if not prog.flows.all():
+        assert flows(prog).shape == (prog.signature.n_in, prog.signature.n_out)
+        if not flows(prog).all():
             checked += 1
-            assert independence_violations(prog, prog.flows, np.random.default_rng(seed)) == [], seed
+            assert independence_violations(prog, flows(prog), np.random.default_rng(seed)) == [], seed
     assert checked >= 15  # most generated kernels have inputs that cannot reach some output (24 of these 40)
 
 
 def test_a_wrong_claim_is_caught(tmp_path):
     prog = load_program("examples/fft_butterfly.c")
-    wrong = prog.flows.copy()
+    wrong = flows(prog).copy()
     wrong[prog.signature.input_names.index("a_re"), 0] = False  # out[0] = a_re + t_re
     assert independence_violations(prog, wrong, np.random.default_rng(0)) == ["a_re -> out[0]"]

@@ -1,12 +1,13 @@
-"""The statistical linearisation (frontend/linearize.py): exact cases, hand-derived moments, real programs."""
+"""The statistical linearisation (analysis/linearize.py): exact cases, hand-derived moments, real programs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from nsc.execute.sampling import sample_program
+from nsc.analysis import linearization
 from nsc.frontend import load_program
-from nsc.frontend.linearize import Linearization, Unsupported, linearize_tokens
+from nsc.analysis.linearize import Linearization, Unsupported, linearize_tokens
 from nsc.training.corpus_gen import generate_program
 
 
@@ -17,7 +18,7 @@ def program(tmp_path, body: str, lo=-1.0, hi=1.0):
 
 
 def lin_of(tmp_path, body: str, **kw) -> Linearization:
-    lin = program(tmp_path, body, **kw).linear
+    lin = linearization(program(tmp_path, body, **kw))
     assert isinstance(lin, Linearization), lin
     return lin
 
@@ -110,13 +111,13 @@ def test_exact_forms_are_exact_on_generated_kernels(tmp_path):
         path = tmp_path / f"g{seed}.c"
         path.write_text(generate_program(seed).c_text)
         prog = load_program(str(path))
-        if not isinstance(prog.linear, Linearization) or not prog.linear.exact.any():
+        if not isinstance(linearization(prog), Linearization) or not linearization(prog).exact.any():
             continue
         run = sample_program(prog, 200, seed=seed)
         lo, hi = prog.signature.ranges()
         u = (run.x - (lo + hi) / 2) / ((hi - lo) / 2)
-        for j in np.nonzero(prog.linear.exact)[0]:
-            form = prog.linear.forms[j]
+        for j in np.nonzero(linearization(prog).exact)[0]:
+            form = linearization(prog).forms[j]
             scale = 1e-4 * (1 + np.abs(run.y[:, j]).max())
             np.testing.assert_allclose(form.evaluate(u), run.y[:, j], rtol=1e-4, atol=scale, err_msg=f"seed {seed}")
             checked += 1
@@ -286,7 +287,7 @@ void f(int mode, int n, double x, double o[4]) {
     if (mode == 0) k = 12; else if (mode == 1) k = 4; else k = 1;
     o[3] = k;
 }""")
-    lin = load_program(str(path)).linear
+    lin = linearization(load_program(str(path)))
     assert isinstance(lin, Linearization), lin
     mode, n, x = np.meshgrid([0, 1, 2], [1, 2, 3, 4], np.linspace(0, 1, 2001), indexing="ij")
     k = np.choose(mode, [12.0, 4.0, 1.0])
@@ -358,7 +359,7 @@ double f(double a, double *step) {
     if (a < 0) return -a;
     return a;
 }""")
-    lin = prog.linear
+    lin = linearization(prog)
     np.testing.assert_allclose(lin.mean[0], 0.5, atol=0.02)  # E|u| = 1/2, no linear part
     np.testing.assert_allclose(lin.coef[0, 0], 0.0, atol=0.02)
     run = sample_program(prog, 4000, seed=1)
@@ -397,11 +398,11 @@ def test_what_it_does_not_model_is_a_reason(tmp_path):
         ("typedef struct { double x; } pt; double f(double a) { pt q[2] = {{a}, {a}}; return q[1].x; }",
          "a value of a struct, union or other non-scalar type"),  # (was: 'an initialiser longer than its array')
     ]:
-        lin = program(tmp_path, body).linear
+        lin = linearization(program(tmp_path, body))
         assert isinstance(lin, Unsupported) and reason in str(lin), (body, lin)
         assert str(lin).endswith(", at k.c:2")  # where (the note said 'an overflow' and no more)
-    lin = program(tmp_path, "double f(double a) {\n  double s = a;\n  if (a > 0) {\n    s = exp(a * 700.0);\n"
-                            "    s = s * s * s;\n  }\n  return s;\n}\n").linear
+    lin = linearization(program(tmp_path, "double f(double a) {\n  double s = a;\n  if (a > 0) {\n"
+                                          "    s = exp(a * 700.0);\n    s = s * s * s;\n  }\n  return s;\n}\n"))
     assert str(lin).startswith("an overflow") and str(lin).endswith(", at k.c:6")  # the innermost statement's
 
 
@@ -414,14 +415,14 @@ def test_close_to_least_squares_on_generated_kernels(tmp_path):
         path.write_text(generate_program(seed).c_text)
         prog = load_program(str(path))
         run = sample_program(prog, 1000, seed=seed)
-        if not isinstance(prog.linear, Linearization) or len(run.x) < 500:
+        if not isinstance(linearization(prog), Linearization) or len(run.x) < 500:
             continue
         modelled += 1
         lo, hi = prog.signature.ranges()
         u = (run.x - (lo + hi) / 2) / ((hi - lo) / 2)
         y, sd = run.y, run.y.std(0)
         keep = sd > 1e-9 * (1 + np.abs(run.y.mean(0)))
-        p = prog.linear.predict(u)
+        p = linearization(prog).predict(u)
         A = np.c_[u, np.ones(len(u))]
         errs_cal, errs_fit = [], []
         for j in np.where(keep)[0]:
@@ -435,7 +436,7 @@ def test_close_to_least_squares_on_generated_kernels(tmp_path):
 
 
 def test_quadrature_rules_are_numpys():
-    import nsc.frontend.uncertain as uz
+    import nsc.analysis.values as uz
     x, w = np.polynomial.legendre.leggauss(8)
     np.testing.assert_allclose(uz._LEG_X, x), np.testing.assert_allclose(uz._LEG_W, w / 2)
     x, w = np.polynomial.hermite_e.hermegauss(5)
@@ -445,7 +446,7 @@ def test_quadrature_rules_are_numpys():
 
 def test_tokens_path_agrees_with_the_front_end():
     prog = load_program("examples/sepia.c")
-    a, b = prog.linear, linearize_tokens(prog.tokens, prog.signature)
+    a, b = linearization(prog), linearize_tokens(prog.tokens, prog.signature)
     np.testing.assert_allclose(a.coef, b.coef), np.testing.assert_allclose(a.mean, b.mean)
 
 
@@ -454,7 +455,7 @@ def test_linear_examples_are_exact(name):
     prog = load_program(f"examples/{name}.c")
     run = sample_program(prog, 500, seed=0)
     lo, hi = prog.signature.ranges()
-    pred = prog.linear.predict((run.x - (lo + hi) / 2) / ((hi - lo) / 2))
+    pred = linearization(prog).predict((run.x - (lo + hi) / 2) / ((hi - lo) / 2))
     np.testing.assert_allclose(pred, run.y, rtol=1e-4, atol=1e-3 * run.y.std())
 
 
@@ -492,8 +493,8 @@ double solve(double m, double e, double *nu) {
 }""")
     run = sample_program(p, 2000, seed=1)
     y = run.y
-    np.testing.assert_allclose(p.linear.mean, y.mean(0), atol=0.05 * y.std(0).max())
-    np.testing.assert_allclose(p.linear.std, y.std(0), rtol=0.05)
+    np.testing.assert_allclose(linearization(p).mean, y.mean(0), atol=0.05 * y.std(0).max())
+    np.testing.assert_allclose(linearization(p).std, y.std(0), rtol=0.05)
 
 
 @pytest.mark.parametrize("body, lo, hi", [
@@ -506,9 +507,9 @@ def test_integer_conversions_wrap_as_in_c_and_are_not_exact(tmp_path, body, lo, 
     """A value that may leave its integer type's range wraps; these were 'compiled exactly' as if it did not
     (unsigned char 200 + 100 as 300 where C gives 44), worse than a constant. Now modelled by quadrature."""
     p = program(tmp_path, body, lo=lo, hi=hi)
-    assert not p.linear.exact.any()
+    assert not linearization(p).exact.any()
     y = sample_program(p, 2000, seed=1).y
-    np.testing.assert_allclose(p.linear.mean, y.mean(0), atol=0.25 * y.std(0).max())  # (a sawtooth, by 8 nodes)
+    np.testing.assert_allclose(linearization(p).mean, y.mean(0), atol=0.25 * y.std(0).max())  # (a sawtooth, by 8 nodes)
 
 
 def test_an_integer_conversion_that_cannot_wrap_stays_exact(tmp_path):
@@ -530,7 +531,7 @@ def _form_error(prog, j: int = 0, rows: int = 300) -> float:
     run = sample_program(prog, rows, seed=3)
     lo, hi = prog.signature.ranges()
     u = (run.x - (lo + hi) / 2) / ((hi - lo) / 2)
-    return float(np.abs(prog.linear.forms[j].evaluate(u) - run.y[:, j]).max() / run.y[:, j].std())
+    return float(np.abs(linearization(prog).forms[j].evaluate(u) - run.y[:, j]).max() / run.y[:, j].std())
 
 
 def test_a_euclidean_length_of_affine_values_has_a_form(tmp_path):
@@ -547,7 +548,7 @@ void f(const double p[3], const double c[3], double *dist, double *h, double *a,
     *no = sqrt(p[0] * p[1] + 2.0);
     *pw = sqrtf(powf(p[0] - c[0], 2) + pow(p[1] - c[1], 2.0) + 0.25);
 }""", lo=0.0, hi=1.0)
-    lin = prog.linear
+    lin = linearization(prog)
     assert [len(f.norms) for f in lin.forms[:2]] == [1, 1] and lin.forms[3] is None and lin.forms[4].norms
     assert lin.forms[2].piecewise_affine and lin.forms[2].kinks
     for j in (0, 1, 2, 4):
@@ -561,18 +562,18 @@ def test_a_comparison_of_a_length_is_decided_by_its_bound_at_a_corner(tmp_path):
     import itertools
 
     prog = load_program("examples/sobel.c")
-    assert prog.linear.forms[0].norms
+    assert linearization(prog).forms[0].norms
     px = 255.0 * np.array(list(itertools.product((0, 1), repeat=9))).reshape(-1, 3, 3)
     gx = (px[:, :, 2] - px[:, :, 0]) @ np.array([1.0, 2.0, 1.0])
     gy = (px[:, 2, :] - px[:, 0, :]) @ np.array([1.0, 2.0, 1.0])
-    assert prog.linear.forms[0].bounds()[1] == pytest.approx(np.hypot(gx, gy).max() / 5.656854249)
+    assert linearization(prog).forms[0].bounds()[1] == pytest.approx(np.hypot(gx, gy).max() / 5.656854249)
     assert _form_error(prog) < 1e-5
     clamped = program(tmp_path, """
 double f(double x, double y) { double m = sqrt(x * x + y * y); return m > 1.0 ? 1.0 : m; }""")
-    assert clamped.linear.forms[0] is None
+    assert linearization(clamped).forms[0] is None
     below = program(tmp_path, """
 double f(double x, double y) { double m = sqrt(x * x + y * y); return m > 1.5 ? 1.5 : m; }""")
-    assert below.linear.forms[0].norms  # at most sqrt(2) < 1.5
+    assert linearization(below).forms[0].norms  # at most sqrt(2) < 1.5
 
 
 def test_clamps_of_clamped_values_along_one_direction_have_forms(tmp_path):
@@ -580,15 +581,15 @@ def test_clamps_of_clamped_values_along_one_direction_have_forms(tmp_path):
     relus and selects of kinked values, exact along that one direction, and the form matches the program. A
     select that jumps, or kinks along two directions, has none."""
     prog = load_program("examples/income_tax.c")
-    assert len(prog.linear.forms[0].kinks) >= 4 and prog.linear.forms[1] is None  # tax / income is no form
+    assert len(linearization(prog).forms[0].kinks) >= 4 and linearization(prog).forms[1] is None  # tax / income is no form
     assert _form_error(prog) < 1e-6
     jumps = program(tmp_path, """
 double f(double x, double y) { double a = fmax(x - y, 0.0); return a > 0.5 ? a + 1.0 : a; }""")
-    assert jumps.linear.forms[0] is None
+    assert linearization(jumps).forms[0] is None
     two = program(tmp_path, """
 double f(double x, double y) { double a = fmax(x, 0.0) + fmax(y, 0.0); return a > 0.5 ? 0.5 : a; }""")
-    assert two.linear.forms[0] is None
+    assert linearization(two).forms[0] is None
     one = program(tmp_path, """
 double f(double x, double y) { double a = fmax(x - y, 0.0); return a > 0.5 ? 0.5 + 0.25 * (a - 0.5) : a; }""",
                   lo=-1.0, hi=1.0)
-    assert one.linear.forms[0] is not None and _form_error(one) < 1e-9
+    assert linearization(one).forms[0] is not None and _form_error(one) < 1e-9

@@ -418,8 +418,8 @@ def test_analyses_are_computed_once_per_program_in_record_order():
     for k, r in enumerate(recs):
         r.id = k // 2  # pairs of records stand for a program and its rewrite
     recs[1].tokens = _tokens("double f ( double p0 ) { return # ; }", [1.0])  # the analysis would say 0 here
-    from nsc.frontend.dataflow import reach_matrix_of_tokens
-    from nsc.frontend.linearize import Linearization, linearize_tokens
+    from nsc.analysis.dataflow import reach_matrix_of_tokens
+    from nsc.analysis.linearize import Linearization, linearize_tokens
 
     for workers, block in ((1, 5), (2, 4)):
         pairs = list(T.with_analyses(iter(recs), workers, block))

@@ -17,8 +17,8 @@ and every position has
               (lo, hi, half-width) and integer flag; of an output port's integer flag. Zero elsewhere.
 
 and beside the sequence, `flows` [n_in, n_out]: 1 where input i may reach output j, 0 where the front-end's
-data-flow analysis (nsc/frontend/dataflow.py) proves it cannot; and what the front-end's statistical
-linearisation (nsc/frontend/linearize.py) says (`linear_features`): `lin_beta` [n_in, n_out], each output's
+data-flow analysis (nsc/analysis/dataflow.py) proves it cannot; and what the front-end's statistical
+linearisation (nsc/analysis/linearize.py) says (`linear_features`): `lin_beta` [n_in, n_out], each output's
 linear coefficients in units of its predicted standard deviation per normalised input, and `lin_out`
 [n_out, N_LIN_OUT]: whether the analysis modelled the program, the log of the predicted standard deviation,
 the predicted mean in standard deviations, and the share of the variance that is linear. Zero where the
@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from nsc.errors import NscError
-from nsc.frontend.dataflow import reach_matrix_of_tokens
-from nsc.frontend.linearize import Linearization, linearize_tokens
+from nsc.analysis.dataflow import reach_matrix_of_tokens
+from nsc.analysis.linearize import Linearization, linearize_tokens
 
 # Roles of sequence positions (0 is padding).
 ROLE_PAD, ROLE_CLS, ROLE_IN, ROLE_OUT, ROLE_SEP, ROLE_HELPER, ROLE_TARGET = range(7)

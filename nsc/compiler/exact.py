@@ -1,7 +1,7 @@
 """Programs the front-end proves piecewise affine are compiled exactly: a compile-time pass after the hypernetwork.
 (Those whose forms also hold Euclidean lengths are compiled from them to a stated error: see the end.)
 
-The statistical linearisation (nsc/frontend/linearize.py) gives an output an exact `Form` when it is built from
+The statistical linearisation (nsc/analysis/linearize.py) gives an output an exact `Form` when it is built from
 the inputs by sums, scalings by constants and saturating selects (a filter, a colour matrix, a transform, a
 clamp): m + c . u + sum_k a_k relu(p_k(u)) with affine p_k. The hypernetwork routes each output j's linear part
 through hidden unit j of both layers (a "linear channel", nsc/training/model.py `add_linear_channels`) at an
@@ -29,7 +29,7 @@ rewrote per output).
 So a program with any inexact output keeps what the hypernetwork made of it.
 
 Euclidean lengths. A form may hold lengths |V(u)| for an affine V into R^r (sqrt of a sum of squares: a gradient
-magnitude, a distance between colours; nsc/frontend/forms.py). No ReLU network computes one exactly, but it is a
+magnitude, a distance between colours; nsc/analysis/forms.py). No ReLU network computes one exactly, but it is a
 weighted sum of |d . V(u)| over directions d (exactly, averaged over every direction), so with K fixed directions
 it becomes 2K kinks, each |.| being relu(.) + relu(-.) (`norm_rule`): K = 12 for r = 2 (relative error at most
 0.43%) and K = 16 for r = 3 (3.92%). Longer vectors are left to the hypernetwork. Such a surrogate is not called
@@ -51,7 +51,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from nsc.frontend.forms import Form, abs_of
+from nsc.analysis.forms import Form, abs_of
 from nsc.surrogate.params import SurrogateParams
 
 EXACT_OFFSET = 16.0  # channel operating point beyond its reach: 1 - silu'(c) ~ c e^-c (2e-6); float32 ~1e-6 of c

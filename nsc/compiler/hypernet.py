@@ -35,7 +35,8 @@ import numpy as np
 from nsc.compiler.encoding import MODEL_OUTPUTS, check_limits, collate, encode, encoding_from_manifest
 from nsc.compiler.exact import emit_exact_outputs
 from nsc.errors import NscError
-from nsc.frontend.linearize import Unsupported, linearize_tokens
+from nsc.analysis import flows, linearization
+from nsc.analysis.linearize import Unsupported, linearize_tokens
 from nsc.surrogate.params import SurrogateParams, input_normalisation
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -126,8 +127,9 @@ class Compiler:
     def compile(self, program) -> tuple[SurrogateParams, list[str]]:
         """The hypernetwork's surrogate for `program` and notes for the user."""
         sig = program.signature
-        linear = program.linear if program.linear is not None else linearize_tokens(program.tokens, sig)
-        enc = encode(sig, program.tokens, self.vocab, self.encoding, program.flows, linear)
+        linear = linearization(program) if program.code else linearize_tokens(program.tokens, sig)
+        enc = encode(sig, program.tokens, self.vocab, self.encoding, flows(program) if program.code else None,
+                     linear)
         wanted = {i.name for i in self.session().get_inputs()}  # older compilers lack some inputs (flows, lin_*)
         feeds = {k: v for k, v in collate([enc]).items() if k in wanted}
         outs = dict(zip(MODEL_OUTPUTS, self.session().run(list(MODEL_OUTPUTS), feeds)))

@@ -1,6 +1,6 @@
 """Checking claimed independences against the real program (used by tests and bench/bench_dataflow.py).
 
-The front-end's data-flow analysis (nsc/frontend/dataflow.py) says which inputs cannot reach which outputs. Here
+The front-end's data-flow analysis (nsc/analysis/dataflow.py) says which inputs cannot reach which outputs. Here
 the program runs natively on a few rows; each input said to miss some output is redrawn while the other inputs
 stay fixed, and every output it is said to miss must come out bit-identical.
 """

@@ -3,7 +3,10 @@
     read (source.py) -> preprocess with stand-in headers (preprocess.py) -> parse (parse.py)
     -> nsc pragmas (pragmas.py) -> choose the target (select.py) -> what it reaches (reach.py, names.py)
     -> checks (checks.py) -> pointer use (access.py) -> signature (signature.py) + ranges (ranges.py)
-    -> canonical tokens (canonical.py, tokens.py) and which inputs reach which outputs (dataflow.py)
+    -> the canonical code (canonical.py) and its tokens (tokens.py)
+
+What the code computes (data flow, the statistical linearisation, the structural network) is nsc/analysis/'s job,
+which reads the Program's canonical code.
 
 Public API: `load_program`, `load_programs` (several targets of one file, parsed once), `parse_range_option`,
 `parse_bounds`. Every user error is an NscError.
@@ -17,9 +20,7 @@ from nsc.errors import NscError
 from nsc.frontend.access import AccessAnalyzer
 from nsc.frontend.canonical import canonical_exts
 from nsc.frontend.checks import check_reached
-from nsc.frontend.dataflow import reach_matrix
 from nsc.frontend.index import FileIndex
-from nsc.frontend.linearize import linearize as linearize_function  # (not `linearize`: the submodule keeps that name)
 from nsc.frontend.parse import parse
 from nsc.frontend.pragmas import read_pragmas
 from nsc.frontend.preprocess import preprocess
@@ -99,8 +100,7 @@ class _Unit:
         exts = canonical_exts(reached, index)
         return Program(path=path, source=self.text, sha256=hashlib.sha256(self.data).hexdigest(),
                        signature=signature, include_dirs=self.include_dirs, defines=self.defines,
-                       headers=self.pp.headers, tokens=tokens_of(exts), flows=reach_matrix(exts, signature),
-                       linear=linearize_function(exts, signature),
+                       headers=self.pp.headers, tokens=tokens_of(exts), code=tuple(exts),
                        notes=_state_notes(state, statics, random_calls(reached)))
 
     def _pragma_lines(self, target) -> tuple[int, int]:

@@ -189,10 +189,8 @@ class Program:
     defines:      -D NAME=VAL pairs, for the native harness compile.
     headers:      every header file the preprocessor read (spelled as cc found it), for make depfiles.
     tokens:       canonical tokens of the target function and everything it reaches (helpers first, target last).
-    flows:        bool numpy array [n_in, n_out]: False where input i cannot affect output j (dataflow.py);
-                  None if not computed.
-    linear:       the target's statistical linearisation over its input box (linearize.py: a Linearization), or
-                  the Unsupported reason there is none; None if not computed.
+    code:         the canonical top-level definitions the tokens print (canonical.py), for nsc/analysis/.
+    analyses:     what nsc/analysis/ has computed from the code, by name (it caches there; see its __init__).
     notes:        the front-end's warnings about the program (state kept between calls: frontend/state.py).
     """
 
@@ -204,8 +202,8 @@ class Program:
     defines: tuple[tuple[str, str], ...] = ()
     headers: tuple[str, ...] = ()
     tokens: tuple[Token, ...] = field(default_factory=tuple)
-    flows: object = None
-    linear: object = None
+    code: tuple = ()
+    analyses: dict = field(default_factory=dict, repr=False, compare=False)
     notes: tuple[str, ...] = ()
 
     @property

@@ -47,8 +47,8 @@ import torch
 from nsc.compiler.encoding import (MODEL_INPUTS, Encoded, EncodingConfig, Vocabulary, collate, default_reserved_names,
                                    encode, encoding_from_manifest, manifest_encoding)
 from nsc.errors import NscError
-from nsc.frontend.dataflow import reach_matrix_of_tokens
-from nsc.frontend.linearize import linearize_tokens
+from nsc.analysis.dataflow import reach_matrix_of_tokens
+from nsc.analysis.linearize import linearize_tokens
 from nsc.surrogate.finetune import data_mean_std
 from nsc.surrogate.params import input_normalisation
 from nsc.training.model import (HyperNet, ModelConfig, UnconditionedInit, program_loss, program_mean,

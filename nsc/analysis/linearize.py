@@ -37,7 +37,7 @@ whose regions and arms are all functions of one direction. Such an output is not
 compiler emits it exactly (nsc/compiler/exact.py). A form may also hold squares (x * x, pow(x, 2)) and Euclidean
 lengths (sqrt of a sum of squares, hypot), which the compiler approximates to a stated error (forms.py).
 
-The values and their arithmetic (`Lin`, sums, products, quadrature, merges) are in uncertain.py, the exact forms'
+The values and their arithmetic (`Lin`, sums, products, quadrature, merges) are in values.py, the exact forms'
 algebra in forms.py; this module is the interpreter of C statements over them.
 
 `linearize(exts, signature)` -> a `Linearization`, or an `Unsupported` reason for code outside the subset
@@ -58,8 +58,8 @@ from pycparser import c_ast, c_parser
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
 from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
-from nsc.frontend.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
-from nsc.frontend.uncertain import (  # noqa: F401 - Unsupported: part of this module's interface
+from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
+from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this module's interface
     Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
     clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers, mix, mul,
     negate, noise_symbols, probability, reciprocal, scale, settle, split_of, unary_fn, unproven_steps,
@@ -1161,7 +1161,7 @@ def linearize(exts, signature) -> Linearization | Unsupported:
 
 def linearize_tokens(tokens, signature) -> Linearization | Unsupported:
     """`linearize` of canonical tokens (as the corpus stores programs)."""
-    from nsc.frontend.dataflow import canonical_text
+    from nsc.analysis.dataflow import canonical_text
 
     try:
         ast = c_parser.CParser().parse(canonical_text(tokens), "<canonical>")

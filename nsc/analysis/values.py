@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nsc.frontend.forms import Form, product_of, select
+from nsc.analysis.forms import Form, product_of, select
 
 VAR_U = 1.0 / 3.0  # Var(u) for u ~ U[-1, 1]
 # Quadrature rules, written out (numpy.polynomial's leggauss(8) and hermegauss(5); importing it costs the compile

@@ -1,0 +1,37 @@
+"""The analysis: what a program's code computes, read from its canonical AST (an abstract interpreter; the program
+is never run).
+
+    Program (nsc/frontend) -> data flow (dataflow.py): which inputs can reach which outputs
+                           -> statistical linearisation (linearize.py, over values.py and forms.py): the best
+                              linear model of each output, and its exact closed form where one is proven
+
+Modules, one job each:
+  values.py     uncertain values (`Lin`) and their arithmetic: sums, products, quadrature, merges
+  forms.py      exact closed forms (piecewise affine, squares, Euclidean lengths) and their algebra
+  linearize.py  the interpreter of C statements over those values -> a `Linearization`
+  dataflow.py   the taint analysis -> which inputs reach which outputs
+
+`flows(program)` and `linearization(program)` compute each once per Program (cached in `program.analyses`).
+Imports flow one way: nsc/frontend -> here -> nsc/compiler; nothing here imports the compiler.
+"""
+
+from __future__ import annotations
+
+
+def flows(program):
+    """bool [n_in, n_out]: False where input i cannot affect output j (dataflow.py)."""
+    if "flows" not in program.analyses:
+        from nsc.analysis.dataflow import reach_matrix
+
+        program.analyses["flows"] = reach_matrix(list(program.code), program.signature)
+    return program.analyses["flows"]
+
+
+def linearization(program):
+    """The target's statistical linearisation over its input box (a `Linearization`), or the `Unsupported`
+    reason there is none (linearize.py)."""
+    if "linear" not in program.analyses:
+        from nsc.analysis.linearize import linearize
+
+        program.analyses["linear"] = linearize(list(program.code), program.signature)
+    return program.analyses["linear"]
