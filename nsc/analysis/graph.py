@@ -1,0 +1,379 @@
+"""The computation graph: what the target function computes, as a DAG of elementary operations.
+
+trace.py builds it from the C code (the program is never run); network.py translates it into the surrogate's
+layers. Three kinds of node, each with an exact neural translation:
+
+    affine  bias + sum_k coef_k * operand_k    sums, differences, scalings by constants: exact linear layers
+    mul     a * b                              a product of two computed values: squares, or a gate where one
+                                               factor is a 0/1 truth value
+    fn      f(a) for a named function of one   math.h calls, 1/x, x^c, steps (a comparison with 0), truncation,
+            value (Node.fn, with Node.param)   C's integer wrap-around, a table read at a computed index
+
+Everything else is rewritten into these as it is built: a / b = a * recip(b); fmin/fmax/fabs through relu;
+select(c, a, b) = b + c * (a - b) with c a 0/1 truth; && and || as products and sums of truths; atan2, hypot,
+pow and fmod of two values through one-variable functions and products. Constants are Python numbers, folded
+as C would compute them; equal nodes are built once (hash-consing), so common subexpressions are shared.
+
+Each node knows its *source*: the one node it is a function of, if there is one. An input is its own source; a
+node whose operands all have the same source s is a one-variable function of s (a chain such as
+exp(-0.5 * x * x), or a whole helper of one argument) and network.py tabulates it as one block on s's range;
+a node whose operands have different sources is a source itself. `evaluate` computes nodes from values of their
+sources (numpy, float64), which is how a one-variable chain is tabulated on a grid of its source.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class Node:
+    """One operation. For `affine`, args are the operands and param is (coefficients, bias); for `fn`, args is
+    the operand and fn / param name the function; for `mul`, args are the two factors."""
+
+    __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "lo", "hi")
+
+    def __init__(self, nid, op, args, fn=None, param=None, is_int=False, is_bool=False):
+        self.id, self.op, self.args, self.fn, self.param = nid, op, args, fn, param
+        self.is_int, self.is_bool = is_int, is_bool
+        self.lo, self.hi = -math.inf, math.inf  # bounds over the input box (`bounds_of`)
+        sources = {a.src for a in args}
+        if op == "input" or len(sources) != 1:
+            self.src, self.affine_in_src = self, True
+        else:
+            self.src = sources.pop()
+            self.affine_in_src = op == "affine" and all(a.affine_in_src for a in args)
+
+    def __repr__(self) -> str:
+        return f"#{self.id}:{self.fn or self.op}"
+
+    def __hash__(self):
+        return self.id
+
+    def __eq__(self, other):
+        return self is other
+
+
+def is_node(v) -> bool:
+    return isinstance(v, Node)
+
+
+def _limits(kind):
+    lo, hi = kind
+    return int(lo), int(hi)
+
+
+def _wrap(x, lo, hi):
+    if (lo, hi) == (0, 1):
+        return (x != 0).astype(np.float64)
+    return np.mod(x - lo, hi - lo + 1) + lo
+
+
+def _table(x, values):
+    v = np.asarray(values, dtype=np.float64)
+    idx = np.clip(np.trunc(np.nan_to_num(x, nan=0.0, posinf=len(v) - 1, neginf=0)), 0, len(v) - 1).astype(np.int64)
+    return v[idx]
+
+
+def _round(x):
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+_ERF = np.vectorize(math.erf, otypes=[float])
+_ERFC = np.vectorize(math.erfc, otypes=[float])
+_GAMMA = np.vectorize(lambda x: math.gamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float])
+_LGAMMA = np.vectorize(lambda x: math.lgamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float])
+
+# name -> f(x, param), numpy float64 in and out (the C semantics of each one-variable step)
+FUNCTIONS = {
+    "sin": lambda x, p: np.sin(x), "cos": lambda x, p: np.cos(x), "tan": lambda x, p: np.tan(x),
+    "asin": lambda x, p: np.arcsin(x), "acos": lambda x, p: np.arccos(x), "atan": lambda x, p: np.arctan(x),
+    "sinh": lambda x, p: np.sinh(x), "cosh": lambda x, p: np.cosh(x), "tanh": lambda x, p: np.tanh(x),
+    "asinh": lambda x, p: np.arcsinh(x), "acosh": lambda x, p: np.arccosh(x), "atanh": lambda x, p: np.arctanh(x),
+    "exp": lambda x, p: np.exp(x), "exp2": lambda x, p: np.exp2(x), "expm1": lambda x, p: np.expm1(x),
+    "log": lambda x, p: np.log(x), "log2": lambda x, p: np.log2(x), "log10": lambda x, p: np.log10(x),
+    "log1p": lambda x, p: np.log1p(x), "sqrt": lambda x, p: np.sqrt(x), "cbrt": lambda x, p: np.cbrt(x),
+    "floor": lambda x, p: np.floor(x), "ceil": lambda x, p: np.ceil(x), "round": lambda x, p: _round(x),
+    "trunc": lambda x, p: np.trunc(x), "rint": lambda x, p: np.rint(x),
+    "erf": lambda x, p: _ERF(x), "erfc": lambda x, p: _ERFC(x),
+    "tgamma": lambda x, p: _GAMMA(x), "lgamma": lambda x, p: _LGAMMA(x),
+    "recip": lambda x, p: 1.0 / x,
+    "powc": lambda x, p: np.power(x, p),  # x ** constant
+    "cpow": lambda x, p: np.power(p, x),  # constant ** x
+    "fmodc": lambda x, p: np.fmod(x, p),
+    "relu": lambda x, p: np.maximum(x, 0.0), "abs": lambda x, p: np.abs(x),
+    "atan2y": lambda x, p: np.arctan2(x, p),  # atan2(x, constant)
+    "atan2x": lambda x, p: np.arctan2(p, x),  # atan2(constant, x)
+    "gt0": lambda x, p: (x > 0).astype(np.float64),
+    "ge0": lambda x, p: (x >= 0).astype(np.float64),
+    "eq0": lambda x, p: (x == 0).astype(np.float64),
+    "wrap": lambda x, p: _wrap(x, *_limits(p)),  # conversion to an integer type of range p = (lo, hi)
+    "table": lambda x, p: _table(x, p),  # p: the table's values, read at trunc(x), clipped to the table
+}
+BOOLEAN_FUNCTIONS = ("gt0", "ge0", "eq0")
+INTEGER_FUNCTIONS = ("floor", "ceil", "round", "trunc", "rint", "wrap")
+# math.h names (and their float/long double variants) that are one-variable functions above
+MATH_NAMES = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+              "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "floor", "ceil", "round",
+              "trunc", "rint", "erf", "erfc", "tgamma", "lgamma")
+
+
+class Graph:
+    """The nodes of one function, in creation order (operands before the nodes that use them)."""
+
+    def __init__(self):
+        self.nodes: list[Node] = []
+        self._memo: dict = {}
+        self.inputs: list[Node] = []
+
+    def _make(self, op, args, fn=None, param=None, is_int=False, is_bool=False) -> Node:
+        key = (op, tuple(a.id for a in args), fn, _hashable(param), is_int, is_bool)
+        node = self._memo.get(key)
+        if node is None:
+            node = Node(len(self.nodes), op, tuple(args), fn, param, is_int, is_bool)
+            node.lo, node.hi = bounds_of(node)
+            self.nodes.append(node)
+            self._memo[key] = node
+        return node
+
+    # -- leaves -------------------------------------------------------------------------------------------------
+
+    def input(self, index: int, is_int: bool, lo: float, hi: float) -> Node:
+        node = Node(len(self.nodes), "input", (), param=index, is_int=is_int)
+        node.lo, node.hi = float(lo), float(hi)
+        self.nodes.append(node)
+        self.inputs.append(node)
+        return node
+
+    # -- affine ------------------------------------------------------------------------------------------------
+
+    def affine(self, terms, bias=0.0, is_int=False, is_bool=False):
+        """bias + sum coef * v over terms [(v, coef)], where v is a Node or a number (is_bool: the caller knows
+        the result is a 0/1 truth)."""
+        coefs: dict[Node, float] = {}
+        for v, k in terms:
+            if not is_node(v):
+                bias += k * v
+            elif v.op == "affine":
+                for a, ka in zip(v.args, v.param[0]):
+                    coefs[a] = coefs.get(a, 0.0) + k * ka
+                bias += k * v.param[1]
+            else:
+                coefs[v] = coefs.get(v, 0.0) + k
+        items = sorted(((a, k) for a, k in coefs.items() if k != 0.0), key=lambda t: t[0].id)
+        if not items:
+            return int(bias) if is_int and float(bias).is_integer() else float(bias)
+        if len(items) == 1 and items[0][1] == 1.0 and bias == 0.0:
+            return items[0][0]
+        args = tuple(a for a, _ in items)
+        return self._make("affine", args, param=(tuple(float(k) for _, k in items), float(bias)),
+                          is_int=is_int or is_bool, is_bool=is_bool)
+
+    def add(self, a, b, sign: float = 1.0, is_int=False):
+        return self.affine([(a, 1.0), (b, sign)], is_int=is_int)
+
+    def scale(self, a, k: float, is_int=False):
+        return self.affine([(a, float(k))], is_int=is_int)
+
+    # -- products ----------------------------------------------------------------------------------------------
+
+    def mul(self, a, b, is_int=False):
+        if not is_node(a) and not is_node(b):
+            return a * b
+        if not is_node(a):
+            return self.scale(b, a, is_int)
+        if not is_node(b):
+            return self.scale(a, b, is_int)
+        if a.is_bool and a is b:  # c * c = c for a truth
+            return a
+        x, y = (a, b) if a.id <= b.id else (b, a)
+        return self._make("mul", (x, y), is_int=is_int, is_bool=a.is_bool and b.is_bool)
+
+    def div(self, a, b):
+        """a / b of floating values."""
+        if not is_node(b):
+            if b == 0:
+                return None
+            return self.scale(a, 1.0 / b) if is_node(a) else a / b
+        return self.mul(a, self.fn("recip", b))
+
+    # -- one-variable functions ----------------------------------------------------------------------------------
+
+    def fn(self, name: str, a, param=None, is_int=False):
+        """f(a) for a one-variable function of FUNCTIONS; folded for a constant a (None where C's result is not
+        a finite number)."""
+        is_bool = name in BOOLEAN_FUNCTIONS
+        is_int = is_int or is_bool or name in INTEGER_FUNCTIONS
+        if not is_node(a):
+            with np.errstate(all="ignore"):
+                y = float(FUNCTIONS[name](np.array([float(a)]), param)[0])
+            if not math.isfinite(y):
+                return None
+            return int(y) if is_int else y
+        if name in ("trunc", "floor", "ceil", "round", "rint") and a.is_int:
+            return a
+        if name == "wrap" and (a.is_bool or param[0] <= a.lo and a.hi <= param[1]):
+            return a  # (a value that stays in the type's range is not wrapped)
+        return self._make("fn", (a,), fn=name, param=param, is_int=is_int, is_bool=is_bool)
+
+    # -- truths and selects --------------------------------------------------------------------------------------
+
+    def compare(self, op: str, a, b):
+        """C's a op b as a 0/1 truth (a number where both are constants)."""
+        if not is_node(a) and not is_node(b):
+            return int({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b, "==": a == b, "!=": a != b}[op])
+        if any(not is_node(c) and math.isinf(c) for c in (a, b)):  # a computed value is finite: v < INFINITY
+            return self.compare(op, a if not is_node(a) else 0.0, b if not is_node(b) else 0.0)
+        if op in ("<", "<="):
+            a, b, op = b, a, {"<": ">", "<=": ">="}[op]
+        d = self.add(a, b, -1.0, is_int=_int(a) and _int(b))
+        if not is_node(d):
+            return self.compare(op, d, 0)
+        holds, fails = _decided(op, d.lo, d.hi)
+        if holds or fails:  # the bounds decide it over the whole input box
+            return int(holds)
+        if op == ">":
+            return self.fn("gt0", d)
+        if op == ">=":
+            return self.fn("ge0", d)
+        eq = self.fn("eq0", d)
+        return eq if op == "==" else self.negate(eq)
+
+    def truth(self, v):
+        """C's truth of a value: 1 where it is non-zero."""
+        if not is_node(v):
+            return int(v != 0)
+        return v if v.is_bool else self.negate(self.fn("eq0", v))
+
+    def negate(self, c):
+        if not is_node(c):
+            return int(not c)
+        return self.affine([(c, -1.0)], 1.0, is_bool=True)
+
+    def both(self, a, b):
+        if not is_node(a):
+            return b if a else 0
+        if not is_node(b):
+            return a if b else 0
+        if _negates(a, b) or _negates(b, a):
+            return 0
+        return self.mul(a, b, is_int=True)
+
+    def either(self, a, b):
+        return self.negate(self.both(self.negate(a), self.negate(b)))
+
+    def select(self, c, a, b):
+        """c ? a : b for a 0/1 truth c: b + c * (a - b)."""
+        if not is_node(c):
+            return a if c else b
+        if a is b or (not is_node(a) and not is_node(b) and a == b):
+            return a
+        both_int = _int(a) and _int(b)
+        return self.add(b, self.mul(c, self.add(a, b, -1.0, is_int=both_int), is_int=both_int), is_int=both_int)
+
+
+def _negates(a: Node, b: Node) -> bool:
+    """Is a the truth 1 - b?"""
+    return a.op == "affine" and a.args == (b,) and a.param == ((-1.0,), 1.0)
+
+
+def _int(v) -> bool:
+    return v.is_int if is_node(v) else isinstance(v, int)
+
+
+def _hashable(param):
+    if isinstance(param, (list, np.ndarray)):
+        return tuple(float(v) for v in param)
+    return param
+
+
+def bounds_of(node: Node) -> tuple[float, float]:
+    """[lo, hi] of a node's values over the input box, from its operands' bounds: exact interval arithmetic for
+    sums and products; a one-variable function's extremes over its operand's interval, from 257 points and the
+    ends (sound for the monotone and smooth functions of math.h, padded by 1% of the width for the rest), exact
+    for steps. Used to decide comparisons the whole box agrees on (a loop `i < n` stops past n's range)."""
+    args = node.args
+    with np.errstate(all="ignore"):
+        if node.op == "affine":
+            coefs, bias = node.param
+            lo = bias + sum(k * (a.lo if k > 0 else a.hi) for k, a in zip(coefs, args))
+            hi = bias + sum(k * (a.hi if k > 0 else a.lo) for k, a in zip(coefs, args))
+            return _checked(lo, hi)
+        if node.op == "mul":
+            a, b = args
+            ends = [x * y for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+            return _checked(min(ends), max(ends))
+        a = args[0]
+        if node.fn in BOOLEAN_FUNCTIONS:
+            holds, fails = _decided({"gt0": ">", "ge0": ">=", "eq0": "=="}[node.fn], a.lo, a.hi)
+            return (1.0, 1.0) if holds else (0.0, 0.0) if fails else (0.0, 1.0)
+        if node.fn == "table":
+            return float(min(node.param)), float(max(node.param))
+        if not (math.isfinite(a.lo) and math.isfinite(a.hi)):
+            return -math.inf, math.inf
+        x = np.unique(np.r_[np.linspace(a.lo, a.hi, 257), a.lo, a.hi, 0.0 if a.lo < 0 < a.hi else a.lo])
+        y = FUNCTIONS[node.fn](x, node.param)
+        if not np.isfinite(y).all():
+            return -math.inf, math.inf
+        lo, hi = float(y.min()), float(y.max())
+        if node.fn not in ("relu", "abs", "wrap", "exp", "log", "sqrt", "recip", "trunc", "floor", "ceil"):
+            pad = 0.01 * (hi - lo)
+            lo, hi = lo - pad, hi + pad
+        if node.fn == "recip" and a.lo <= 0 <= a.hi:
+            return -math.inf, math.inf
+        return lo, hi
+
+
+def _decided(op: str, lo: float, hi: float) -> tuple[bool, bool]:
+    """(holds everywhere, fails everywhere) for `d op 0` with d in [lo, hi]."""
+    return {">": (lo > 0, hi <= 0), ">=": (lo >= 0, hi < 0), "==": (lo == hi == 0, lo > 0 or hi < 0),
+            "!=": (lo > 0 or hi < 0, lo == hi == 0)}[op]
+
+
+def _checked(lo, hi):
+    return (float(lo), float(hi)) if lo <= hi else (-math.inf, math.inf)  # (nan: unknown)
+
+
+def order_of(targets) -> list[Node]:
+    """Every node the targets need, operands first (ids increase along every edge)."""
+    seen, stack = {}, [t for t in targets if is_node(t)]
+    while stack:
+        node = stack.pop()
+        if node.id in seen:
+            continue
+        seen[node.id] = node
+        stack.extend(a for a in node.args if a.id not in seen)
+    return [seen[k] for k in sorted(seen)]
+
+
+def evaluate(targets, env: dict) -> dict:
+    """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
+    nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}."""
+    values = dict(env)
+    stop = set(env)
+    needed, stack = {}, [t for t in targets if is_node(t) and t not in stop]
+    while stack:
+        node = stack.pop()
+        if node.id in needed:
+            continue
+        needed[node.id] = node
+        stack.extend(a for a in node.args if a not in stop and a.id not in needed)
+    with np.errstate(all="ignore"):
+        for nid in sorted(needed):
+            node = needed[nid]
+            if node.op == "input":
+                raise KeyError(f"input {node.param} has no value")
+            args = [values[a] for a in node.args]
+            if node.op == "affine":
+                coefs, bias = node.param
+                out = bias + sum(k * x for k, x in zip(coefs, args))
+            elif node.op == "mul":
+                out = args[0] * args[1]
+                for a, x in zip(node.args, args):  # a select's unused arm may be nan (sqrt of a negative)
+                    if a.is_bool:
+                        out = np.where(x == 0, 0.0, out)
+            else:
+                out = FUNCTIONS[node.fn](args[0], node.param)
+            values[node] = out
+    return values

@@ -1,0 +1,624 @@
+"""The trace: the target function's C statements -> its computation graph (graph.py), exactly.
+
+An abstract interpreter, like the statistical linearisation (linearize.py, whose memory model, declarations,
+lvalues, pointers and helper calls it inherits), but over graph nodes instead of statistics, and with predicated
+execution in place of weighted merges:
+  * values are Python numbers (constants, folded with C's integer semantics), pointers (`Ptr`) or graph nodes;
+  * a branch on a condition the input box does not decide runs both arms, each under its condition: a store
+    becomes cell = select(active, new, old), where `active` is the conjunction of the conditions of the
+    branches it is in and of "not yet returned / broken out / continued"; a `return` under a condition
+    selects the returned value where it holds and marks those paths done. A condition, or a flag, applies
+    only to the variables that outlive it: a local declared inside the branch, or after the flag's loop
+    turn or function started, is never read on the paths it excludes, so it is stored as is (a loop
+    counter stays a constant after a `return` under a condition);
+  * a loop with constant bounds unrolls exactly; one whose condition stays undecided unrolls under the
+    predicate "still running" for at most MAX_ITERATIONS iterations (network.py then drops the iterations no
+    input reaches, by the network's own values);
+  * `break`, `continue` and `switch` under undecided conditions are flags in that predicate.
+`trace(program_code, signature)` -> a `Trace` (the graph and a node or constant per output), or an
+`Unsupported` reason (linearize.py's, for code outside the subset: structs, goto, bit operations on computed
+values, writes at a computed index, recursion).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from pycparser import c_ast
+
+from nsc.analysis.graph import MATH_NAMES, Graph, is_node
+from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, Interpreter, _int_type, _integer,
+                                    _parameters, _wrap, located, math_function)
+from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
+from nsc.frontend.canonical import TARGET_NAME
+from nsc.frontend.program import INTEGER_LIMITS
+
+MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
+MAX_NODES = 60_000  # a graph beyond this is too large to translate (e.g. thousands of unrolled steps)
+NARROW_TYPES = ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool")
+
+
+@dataclass
+class Trace:
+    """The function as a graph: outputs[j] is output j's node (or a constant); graph.inputs the inputs'."""
+
+    graph: Graph
+    outputs: list
+    truncated_loops: int = 0  # loops cut at MAX_ITERATIONS while some input box could still be in them
+
+
+class _Return(Exception):
+    pass
+
+
+class _State:
+    def __init__(self):
+        self.mem, self.weight = {}, 1.0
+
+
+class _Loop:
+    """Flags of one loop (or switch): the truths under which paths have left it or skipped to its next turn."""
+
+    def __init__(self, depth: int, done_at_entry, turn_sid: int, is_switch: bool = False):
+        self.broken, self.continued = 0, 0
+        self.depth, self.done_at_entry, self.is_switch = depth, done_at_entry, is_switch
+        self.turn_sid = turn_sid  # the first storage of the current turn: later ones die with the turn
+
+
+class _Frame:
+    def __init__(self, scope: dict, is_int_return, depth: int, first_sid: int):
+        self.first_sid = first_sid  # the frame's own storages (locals, parameters) are this one and later
+        self.scopes = [scope]
+        self.is_int_return = is_int_return
+        self.ret = None  # the returned value so far (selected by the conditions of the returns)
+        self.done = 0  # the truth that the function has returned
+        self.loops: list[_Loop] = []
+        self.depth = depth  # len(conds) when the frame started
+
+
+class Tracer(Interpreter):
+    """The interpreter of linearize.py with graph nodes for values (see the module docstring)."""
+
+    def __init__(self, exts, graph: Graph):
+        self.g = graph
+        self.n = 0  # (the statistics' vector length: unused here)
+        self.steps = 0
+        self.next_sid = 0
+        self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
+        self.global_decls = [e for e in exts if isinstance(e, c_ast.Decl) and e.name
+                             and not isinstance(e.type, c_ast.FuncDecl)]
+        self.enums = [node for e in exts for node in _walk(e) if isinstance(node, c_ast.Enum)]
+        self.globals: dict = {}
+        self.depth = 0
+        self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
+        self.frame: _Frame | None = None
+        self.truncated = 0
+
+    # -- the predicate --------------------------------------------------------------------------------------------
+
+    def active(self, sid: int | None = None, since: int = 0, loop: _Loop | None = None):
+        """The truth that the statement being run runs, for a store into storage `sid` (None: for all of them):
+        every condition since `since` made before sid, and not returned, broken or continued (those of `loop`
+        and the loops inside it only, where one is given), where sid outlives the flag."""
+        g, frame, a = self.g, self.frame, 1
+        for c, first in self.conds[since:]:
+            if sid is None or sid < first:
+                a = g.both(a, c)
+        if frame is not None:
+            loops = frame.loops[frame.loops.index(loop):] if loop is not None else frame.loops
+            for lp in loops:
+                if sid is None or sid < lp.turn_sid:
+                    a = g.both(a, g.negate(g.either(lp.broken, lp.continued)))
+            if (loop is None or frame.done is not loop.done_at_entry) and (sid is None or sid < frame.first_sid):
+                a = g.both(a, g.negate(frame.done))
+        return a
+
+    def check_size(self):
+        if len(self.g.nodes) > MAX_NODES:
+            raise Unsupported(f"a computation graph of more than {MAX_NODES} operations")
+
+    # -- values ---------------------------------------------------------------------------------------------------
+
+    def convert(self, v, int_type):
+        if isinstance(v, Ptr) or v is None:
+            return v
+        g = self.g
+        if int_type:
+            if is_node(v):
+                if not v.is_int:
+                    v = g.fn("trunc", v)
+                if isinstance(int_type, str) and int_type in NARROW_TYPES and is_node(v):
+                    v = g.fn("wrap", v, INTEGER_LIMITS[int_type])
+                return v
+            if isinstance(v, float) and not math.isfinite(v):
+                raise Unsupported("a non-finite value converted to an integer")
+            limits = INTEGER_LIMITS.get(int_type) if isinstance(int_type, str) else None
+            return _wrap(int(v), *limits) if limits is not None else int(v)
+        if is_node(v):
+            return g.affine([(v, 1.0)], 0.0) if v.is_int else v  # (a floating copy: `/` divides it exactly)
+        return float(v)
+
+    def truth(self, v):
+        if isinstance(v, Ptr):
+            return 1
+        return self.g.truth(v)
+
+    def decided(self, cond) -> bool:
+        return bool(cond)
+
+    def compare(self, op, a, b):
+        return self.g.compare(op, check_value(a), check_value(b))
+
+    def arith(self, op, a, b):
+        g = self.g
+        if isinstance(a, Ptr) and op in ("+", "-") and isinstance(b, int):
+            return Ptr(a.sid, a.offset + (b if op == "+" else -b) * a.stride(), a.dims, a.is_int)
+        a, b = check_value(a), check_value(b)
+        ints = _is_int(a) and _is_int(b)
+        if op in ("+", "-"):
+            return g.add(a, b, 1.0 if op == "+" else -1.0, is_int=ints)
+        if op == "*":
+            return g.mul(a, b, is_int=ints)
+        if op == "/":
+            if is_const(a) and is_const(b):
+                if ints:
+                    return c_div(a, b)
+                if b == 0:
+                    raise Unsupported("division by a constant zero")
+                return a / b
+            if is_const(b) and b == 0:
+                raise Unsupported("division by a constant zero")
+            q = g.div(a, b)
+            return g.fn("trunc", q) if ints else q
+        if op == "%":
+            if not ints:
+                raise Unsupported("% on floating values")
+            if is_const(a) and is_const(b):
+                return c_mod(a, b)
+            if is_const(b):
+                if b == 0:
+                    raise Unsupported("% by zero")
+                return g.fn("fmodc", a, float(b), is_int=True)
+            return g.add(a, g.mul(b, g.fn("trunc", g.div(a, b))), -1.0, is_int=True)
+        if op in ("<<", ">>", "&", "|", "^"):
+            if not (is_const(a) and is_const(b) and ints):
+                raise Unsupported(f"the bit operation {op} on uncertain values")
+            return {"<<": lambda: a << b, ">>": lambda: a >> b, "&": lambda: a & b, "|": lambda: a | b,
+                    "^": lambda: a ^ b}[op]()
+        raise Unsupported(f"the operator {op}")
+
+    def binary(self, node, state, frame):
+        op = node.op
+        if op in ("&&", "||"):
+            a = self.truth(self.eval(node.left, state, frame))
+            if is_const(a) and bool(a) == (op == "||"):
+                return a  # short circuit
+            self.conds.append((a if op == "&&" else self.g.negate(a), self.next_sid))  # (the right's side effects)
+            try:
+                b = self.truth(self.eval(node.right, state, frame))
+            finally:
+                self.conds.pop()
+            return self.g.both(a, b) if op == "&&" else self.g.either(a, b)
+        a = self.eval(node.left, state, frame)
+        b = self.eval(node.right, state, frame)
+        if op in ("<", ">", "<=", ">=", "==", "!="):
+            return self.compare(op, a, b)
+        return self.arith(op, a, b)
+
+    def unary(self, node, state, frame):
+        op = node.op
+        if op in ("&", "*", "++", "--", "p++", "p--"):
+            return super().unary(node, state, frame)
+        v = self.eval(node.expr, state, frame)
+        if op == "-":
+            return -v if is_const(v) else self.g.scale(check_value(v), -1.0, is_int=v.is_int)
+        if op == "+":
+            return v
+        if op == "!":
+            return self.g.negate(self.truth(v))
+        if op == "~" and isinstance(v, int):
+            return ~v
+        raise Unsupported(f"the unary operator {op}")
+
+    def eval(self, node, state, frame):
+        if isinstance(node, c_ast.TernaryOp):
+            c = self.truth(self.eval(node.cond, state, frame))
+            if is_const(c):
+                return self.eval(node.iftrue if c else node.iffalse, state, frame)
+            a = self._under(c, lambda: self.eval(node.iftrue, state, frame))
+            b = self._under(self.g.negate(c), lambda: self.eval(node.iffalse, state, frame))
+            if _is_int(a) != _is_int(b):
+                a, b = self.convert(a, False), self.convert(b, False)
+            return self.g.select(c, a, b)
+        return super().eval(node, state, frame)
+
+    def _under(self, cond, run):
+        self.conds.append((cond, self.next_sid))
+        try:
+            return run()
+        finally:
+            self.conds.pop()
+
+    def element(self, base, idx, state):
+        if not is_node(idx):
+            return super().element(base, idx, state)
+        if not isinstance(base, Ptr) or len(base.dims) > 1:
+            raise Unsupported("an uncertain index into a multi-dimensional array")
+        size = base.dims[0] if base.dims else len(state.mem[base.sid]) - base.offset
+        entries = self.entries(base, size, state)
+        return self.lookup_table(entries, idx, bool(base.is_int))
+
+    def lookup_table(self, entries: list, idx, is_int: bool):
+        """entries[idx] at a computed index (clipped to the table, as the statistics do): a table of constants
+        is one `table` step function of the index; computed entries are selected by index."""
+        g = self.g
+        if all(is_const(e) for e in entries):
+            return g.fn("table", idx, tuple(float(e) for e in entries), is_int=is_int)
+        k = g.fn("table", idx, tuple(float(i) for i in range(len(entries))), is_int=True)
+        value = entries[0]
+        for i, e in enumerate(entries[1:], start=1):
+            value = g.select(g.compare("==", k, i), e, value)
+        return value
+
+    def read_table2(self, table, i, j, state):
+        rows, cols = table.dims
+        if not is_node(i):
+            return self.element(self.element(table, i, state), j, state)
+        entries = self.entries(table, rows * cols, state)
+        g = self.g
+        row = g.fn("table", i, tuple(float(r) for r in range(rows)), is_int=True)
+        col = g.fn("table", j, tuple(float(c) for c in range(cols)), is_int=True) if is_node(j) else \
+            min(max(int(j), 0), cols - 1)
+        return self.lookup_table(entries, g.affine([(row, float(cols)), (col, 1.0)], is_int=True),
+                                 bool(table.is_int))
+
+    def store(self, node, value, state, frame):
+        sid, off, int_type = self.cell(node, state, frame)
+        cells = state.mem[sid]
+        if not 0 <= off < len(cells):
+            raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
+        value = self.convert(value, int_type)
+        a = self.active(sid)
+        if is_const(a):
+            if a:
+                cells[off] = value
+            return value
+        old = cells[off]
+        if isinstance(value, Ptr) or isinstance(old, Ptr) or old is None:
+            if value is old:
+                return value
+            raise Unsupported("a pointer assigned under an uncertain condition")
+        cells[off] = self.g.select(a, value, old)
+        self.check_size()
+        return value
+
+    # -- calls --------------------------------------------------------------------------------------------------
+
+    def call(self, node, state, frame):
+        if not isinstance(node.name, c_ast.ID):
+            raise Unsupported("a call through a pointer")
+        name = node.name.name
+        args = [self.eval(a, state, frame) for a in (node.args.exprs if node.args else [])]
+        if name in self.functions:
+            return self.call_helper(self.functions[name], args, state)
+        if name in INFINITY_BUILTINS and not args:
+            return math.inf
+        value = self.math_call(name, [check_value(a) for a in args])
+        if value is None:
+            raise Unsupported(f"{name} is undefined at a constant argument")
+        return value
+
+    def math_call(self, name: str, args: list):
+        g = self.g
+        base = _math_base(name)
+        if name in ("abs", "labs", "llabs") and len(args) == 1:
+            return abs(args[0]) if is_const(args[0]) else g.fn("abs", args[0], is_int=True)
+        if base in MATH_NAMES and len(args) == 1:
+            return g.fn(base, args[0])
+        if base == "fabs" and len(args) == 1:
+            return abs(float(args[0])) if is_const(args[0]) else g.fn("abs", args[0])
+        if len(args) != 2:
+            raise Unsupported(f"the function {name}")
+        a, b = (float(v) if is_const(v) else v for v in args)
+        if base in ("fmin", "fmax"):
+            for inf, other in ((a, b), (b, a)):  # fmax(-INFINITY, v) is v, fmax(INFINITY, v) INFINITY
+                if is_const(inf) and math.isinf(inf) and is_node(other):
+                    return other if (inf < 0) == (base == "fmax") else inf
+            if is_const(a) and is_const(b):
+                return min(a, b) if base == "fmin" else max(a, b)
+            relu = g.fn("relu", g.add(a, b, -1.0))  # fmax = b + relu(a - b), fmin = a - relu(a - b)
+            return g.add(b, relu) if base == "fmax" else g.add(a, relu, -1.0)
+        if base == "fdim":
+            return g.fn("relu", g.add(a, b, -1.0))
+        if base == "pow":
+            if is_const(b):
+                if b == 2.0:
+                    return g.mul(a, a) if is_node(a) else a * a
+                if b == 1.0:
+                    return a
+                if b == 0.5:
+                    return g.fn("sqrt", a)
+                return g.fn("powc", a, b)
+            if is_const(a):
+                return g.fn("cpow", b, a)
+            return g.fn("exp", g.mul(b, g.fn("log", a)))
+        if base == "hypot":
+            return g.fn("sqrt", g.add(g.mul(a, a), g.mul(b, b)))
+        if base == "atan2":
+            if is_const(b):
+                return g.fn("atan2y", a, b)
+            if is_const(a):
+                return g.fn("atan2x", b, a)
+            # 2 atan(y / (hypot(x, y) + x)): continuous but on the negative x axis, where atan2 itself jumps
+            r = g.fn("sqrt", g.add(g.mul(a, a), g.mul(b, b)))
+            return g.scale(g.fn("atan", g.div(a, g.add(r, b))), 2.0)
+        if base == "fmod":
+            if is_const(b):
+                return g.fn("fmodc", a, b) if b != 0 else None
+            return g.add(a, g.mul(b, g.fn("trunc", g.div(a, b))), -1.0)
+        if base == "copysign":
+            sign = g.add(g.scale(g.fn("ge0", b), 2.0), -1.0) if is_node(b) else math.copysign(1.0, b)
+            return g.mul(g.fn("abs", a) if is_node(a) else abs(a), sign)
+        raise Unsupported(f"the function {name}")
+
+    def call_helper(self, fn, args, caller):
+        self.depth += 1
+        if self.depth > MAX_CALL_DEPTH:
+            raise Unsupported("recursion")
+        outer = self.frame
+        self.conds.append((self.active(), self.next_sid))  # the helper runs where its call does
+        try:
+            params = _parameters(fn)
+            if len(params) != len(args):
+                raise Unsupported("a call with the wrong number of arguments")
+            scope, first_sid = {}, self.next_sid
+            for p, v in zip(params, args):
+                if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
+                    if not isinstance(v, Ptr):
+                        raise Unsupported("a pointer parameter given a non-pointer")
+                    if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
+                        raise Unsupported("a multi-dimensional array parameter")
+                    scope[p.name] = ("pointer", self.new_storage(caller, [v]), False)
+                else:
+                    int_type = _int_type(p.type)
+                    scope[p.name] = ("scalar", self.new_storage(caller, [self.convert(v, int_type)]), int_type)
+            ret_type = fn.decl.type.type
+            self.frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _int_type(ret_type),
+                                len(self.conds), first_sid)
+            return self.run_body(fn.body, caller, self.frame)
+        finally:
+            self.frame = outer
+            self.conds.pop()
+            self.depth -= 1
+
+    def run_body(self, body, state, frame):
+        try:
+            self.block(body, state, frame)
+        except _Return:
+            pass
+        return frame.ret
+
+    # -- statements -----------------------------------------------------------------------------------------------
+
+    def _statement(self, node, state, frame):
+        if isinstance(node, c_ast.Return):
+            value = None
+            if node.expr is not None:
+                value = self.convert(self.eval(node.expr, state, frame), frame.is_int_return)
+            a = self.active(since=frame.depth)
+            if is_const(a):
+                if a:
+                    frame.ret, frame.done = value, 1
+                    raise _Return()
+                return None
+            if value is not None:
+                frame.ret = value if frame.ret is None else self.g.select(a, value, frame.ret)
+            frame.done = self.g.either(frame.done, a)
+            if is_const(frame.done) and frame.done:
+                raise _Return()
+            return None
+        if isinstance(node, c_ast.If):
+            c = self.truth(self.eval(node.cond, state, frame))
+            if is_const(c):
+                arm = node.iftrue if c else node.iffalse
+                return self.block(arm, state, frame) if arm is not None else None
+            signals = []
+            for cond, arm in ((c, node.iftrue), (self.g.negate(c), node.iffalse)):
+                if arm is not None:
+                    signals.append(self._under(cond, lambda: self.block(arm, state, frame)))
+            if any(signals):  # (a break/continue that holds under the arm's condition is a flag, not a signal)
+                raise Unsupported("break or continue out of an uncertain branch")
+            return None
+        if isinstance(node, (c_ast.Break, c_ast.Continue)):
+            loops = [lp for lp in frame.loops if isinstance(node, c_ast.Break) or not lp.is_switch]
+            if not loops:
+                raise Unsupported("break or continue outside a loop")
+            loop = loops[-1]
+            a = self.active(since=loop.depth, loop=loop)
+            if is_const(a):
+                return ("break" if isinstance(node, c_ast.Break) else "continue") if a else None
+            if isinstance(node, c_ast.Break):
+                loop.broken = self.g.either(loop.broken, a)
+            else:
+                loop.continued = self.g.either(loop.continued, a)
+            return None
+        if isinstance(node, (c_ast.For, c_ast.While, c_ast.DoWhile)):
+            return self.loop(node, state, frame)
+        if isinstance(node, c_ast.Switch):
+            return self.switch(node, state, frame)
+        return super()._statement(node, state, frame)
+
+    def loop(self, node, state, frame):
+        frame.scopes.append({})
+        loop = _Loop(len(self.conds), frame.done, self.next_sid)
+        frame.loops.append(loop)
+        try:
+            if isinstance(node, c_ast.For) and node.init is not None:
+                if isinstance(node.init, c_ast.DeclList):
+                    for d in node.init.decls:
+                        self.declare(d, state, frame, frame.scopes[-1])
+                else:
+                    self.eval(node.init, state, frame)
+            uncertain_turns = 0
+            first = isinstance(node, c_ast.DoWhile)
+            while True:
+                loop.turn_sid = self.next_sid
+                if not first and node.cond is not None:
+                    c = self.truth(self.eval(node.cond, state, frame))
+                    if is_const(c):
+                        if not c and is_const(self.active(since=loop.depth, loop=loop)):
+                            break  # every path still in the loop leaves
+                        if not c:
+                            loop.broken = 1
+                    else:
+                        loop.broken = self.g.either(loop.broken, self.g.both(self.active(since=loop.depth, loop=loop),
+                                                                             self.g.negate(c)))
+                first = False
+                if is_const(loop.broken) and loop.broken:
+                    break
+                if not is_const(self.active(since=loop.depth, loop=loop)):
+                    uncertain_turns += 1
+                    if uncertain_turns > MAX_ITERATIONS:
+                        self.truncated += 1
+                        break
+                signal = self.block(node.stmt, state, frame)
+                if signal == "break":
+                    break
+                loop.continued = 0
+                if isinstance(node, c_ast.For) and node.next is not None:
+                    self.eval(node.next, state, frame)
+                if isinstance(node, c_ast.DoWhile):
+                    c = self.truth(self.eval(node.cond, state, frame))
+                    if is_const(c) and not c and is_const(self.active(since=loop.depth, loop=loop)):
+                        break
+                    loop.broken = self.g.either(loop.broken, self.g.both(self.active(since=loop.depth, loop=loop),
+                                                                         self.g.negate(c)))
+                    first = True
+                self.check_size()
+        finally:
+            frame.scopes.pop()
+            frame.loops.pop()
+        return None
+
+    def switch(self, node, state, frame):
+        value = self.eval(node.cond, state, frame)
+        items = node.stmt.block_items if isinstance(node.stmt, c_ast.Compound) else [node.stmt]
+        items = items or []
+        if is_const(value):
+            frame.loops.append(_Loop(len(self.conds), frame.done, self.next_sid, is_switch=True))
+            try:
+                return super().switch(node, state, frame)
+            finally:
+                frame.loops.pop()
+        g = self.g
+        cases = [self.eval(item.expr, state, frame) for item in items if isinstance(item, c_ast.Case)]
+        none_matches = 1
+        for v in cases:
+            none_matches = g.both(none_matches, g.negate(g.compare("==", value, v)))
+        loop = _Loop(len(self.conds), frame.done, self.next_sid, is_switch=True)
+        frame.loops.append(loop)  # a switch's break leaves it as a loop's does
+        matched = 0
+        try:
+            for item in items:
+                stmts = [item]
+                if isinstance(item, c_ast.Case):
+                    matched = g.either(matched, g.compare("==", value, self.eval(item.expr, state, frame)))
+                    stmts = item.stmts or []
+                elif isinstance(item, c_ast.Default):
+                    matched = g.either(matched, none_matches)
+                    stmts = item.stmts or []
+                for s in stmts:
+                    signal = self._under(matched, lambda: self.block(s, state, frame))
+                    if signal == "break":
+                        loop.broken = g.either(loop.broken, self._under(matched, lambda: self.active(loop.depth,
+                                                                                                    loop)))
+                    elif signal:
+                        raise Unsupported("continue inside a switch on an uncertain value")
+        finally:
+            frame.loops.pop()
+        return None
+
+    # -- the target -----------------------------------------------------------------------------------------------
+
+    def run_target(self, target, signature) -> Trace:
+        state = _State()
+        for d in self.global_decls:
+            self.declare(d, state, None, self.globals)
+        for node in self.enums:
+            value = -1
+            for e in node.values.enumerators if node.values else []:
+                value = self.eval(e.value, state, None) if e.value is not None else value + 1
+                self.globals[e.name] = ("constant", value)
+        lo, hi = signature.ranges()
+        port_value = {}
+        for i, port in enumerate(signature.inputs):
+            port_value[(port.param, port.index)] = self.g.input(i, port.is_integer, lo[i], hi[i])
+        params = _parameters(target)
+        if len(params) != len(signature.params):
+            raise Unsupported("the signature does not match the function")
+        scope, storage_of = {}, {}
+        for p_ast, p in zip(params, signature.params):
+            int_type = _integer(p.ctype)
+            zero = 0 if int_type else 0.0
+            if p.shape is None and not p.is_pointer:
+                scope[p_ast.name] = ("scalar", self.new_storage(state, [port_value.get((p.name, None), zero)]),
+                                     int_type)
+                continue
+            size = p.shape or 1
+            cells = [port_value.get((p.name, k), port_value.get((p.name, None), zero) if k == 0 else zero)
+                     for k in range(size)]
+            sid = self.new_storage(state, cells)
+            storage_of[p.name] = sid
+            scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
+        self.frame = _Frame(scope, _integer(signature.return_ctype), 0, len(state.mem))
+        ret = self.run_body(target.body, state, self.frame)
+        outputs = []
+        for port in signature.outputs:
+            v = ret if port.param == "return" else state.mem[storage_of[port.param]][port.index or 0]
+            if v is None or isinstance(v, Ptr):
+                raise Unsupported(f"output {port.name} has no numeric value")
+            if is_const(v) and not math.isfinite(v):
+                raise Unsupported(f"output {port.name} is not finite")
+            outputs.append(v)
+        return Trace(self.g, outputs, self.truncated)
+
+
+def _is_int(v) -> bool:
+    return v.is_int if is_node(v) else isinstance(v, int) and not isinstance(v, bool) or isinstance(v, bool)
+
+
+def _math_base(name: str) -> str:
+    for base in (name, name[:-1] if name.endswith(("f", "l")) else None):
+        if base and (base in MATH_NAMES or base in ("fabs", "fmin", "fmax", "fdim", "pow", "hypot", "atan2",
+                                                     "fmod", "copysign")):
+            return base
+    return name
+
+
+def _walk(node):
+    yield node
+    for _, child in node.children():
+        yield from _walk(child)
+
+
+def trace(exts, signature) -> Trace | Unsupported:
+    """The target's computation graph (canonical AST, target last), or the reason there is none."""
+    functions = [e for e in exts if isinstance(e, c_ast.FuncDef)]
+    if not functions:
+        return Unsupported("no function")
+    target = next((f for f in functions if f.decl.name == TARGET_NAME), functions[-1])
+    tracer = Tracer(exts, Graph())
+    try:
+        with np.errstate(all="ignore"):
+            return tracer.run_target(target, signature)
+    except Unsupported as e:
+        return e
+    except OverflowError:
+        return Unsupported("an overflow")
+    except (RecursionError, ZeroDivisionError, ValueError, IndexError, KeyError) as e:
+        return Unsupported(f"{type(e).__name__}: {e}")
+
+
+__all__ = ["Trace", "Tracer", "trace", "MAX_ITERATIONS", "located", "math_function"]
