@@ -11,7 +11,13 @@ Modules, one job each:
   linearize.py  the interpreter of C statements over those values -> a `Linearization`
   dataflow.py   the taint analysis -> which inputs reach which outputs
 
-`flows(program)` and `linearization(program)` compute each once per Program (cached in `program.analyses`).
+  graph.py      the computation graph: affine steps, products, one-variable functions (hash-consed)
+  trace.py      the interpreter of C statements over graph nodes (predicated execution) -> a `Trace`
+  blocks.py     one-variable blocks: a function tabulated on its operand's range as ReLU units
+  network.py    the network builder: a graph -> the layers of a ReLU network that computes it
+
+`flows(program)`, `linearization(program)` and `structure(program)` compute each once per Program (cached in
+`program.analyses`).
 Imports flow one way: nsc/frontend -> here -> nsc/compiler; nothing here imports the compiler.
 """
 
@@ -35,3 +41,14 @@ def linearization(program):
 
         program.analyses["linear"] = linearize(list(program.code), program.signature)
     return program.analyses["linear"]
+
+
+def structure(program):
+    """The target's structural network (network.py: a `Network`), or the `Unsupported` reason there is none."""
+    if "structure" not in program.analyses:
+        from nsc.analysis.network import build
+        from nsc.analysis.trace import trace
+
+        traced = trace(list(program.code), program.signature)
+        program.analyses["structure"] = traced if not hasattr(traced, "graph") else build(traced, program.signature)
+    return program.analyses["structure"]

@@ -152,12 +152,13 @@ class Graph:
         """bias + sum coef * v over terms [(v, coef)], where v is a Node or a number (is_bool: the caller knows
         the result is a 0/1 truth)."""
         coefs: dict[Node, float] = {}
-        for v, k in terms:
+        stack = list(terms)
+        while stack:  # flattened down to non-affine nodes (an affine node's operands may be affine themselves)
+            v, k = stack.pop()
             if not is_node(v):
                 bias += k * v
             elif v.op == "affine":
-                for a, ka in zip(v.args, v.param[0]):
-                    coefs[a] = coefs.get(a, 0.0) + k * ka
+                stack.extend((a, k * ka) for a, ka in zip(v.args, v.param[0]))
                 bias += k * v.param[1]
             else:
                 coefs[v] = coefs.get(v, 0.0) + k
@@ -166,6 +167,14 @@ class Graph:
             return int(bias) if is_int and float(bias).is_integer() else float(bias)
         if len(items) == 1 and items[0][1] == 1.0 and bias == 0.0:
             return items[0][0]
+        if len(items) > 1 and (items[0][1] != 1.0 or bias != 0.0):
+            # x - y, y - x and 2 (x - y) + 1 are one-variable functions of one node: the direction with the
+            # first coefficient 1 and no bias, so a comparison and the value it tests share their source
+            k0 = items[0][1]
+            direction = self.affine([(a, k / k0) for a, k in items], is_int=is_int and all(
+                float(k / k0).is_integer() for _, k in items))
+            return self._make("affine", (direction,), param=((float(k0),), float(bias)), is_int=is_int or is_bool,
+                              is_bool=is_bool)
         args = tuple(a for a, _ in items)
         return self._make("affine", args, param=(tuple(float(k) for _, k in items), float(bias)),
                           is_int=is_int or is_bool, is_bool=is_bool)
@@ -216,6 +225,28 @@ class Graph:
         if name == "wrap" and (a.is_bool or param[0] <= a.lo and a.hi <= param[1]):
             return a  # (a value that stays in the type's range is not wrapped)
         return self._make("fn", (a,), fn=name, param=param, is_int=is_int, is_bool=is_bool)
+
+    def log_abs(self, x):
+        """log|x|, with the logarithm taken through products, scalings, reciprocals, powers and exp (so a chain
+        of products is a sum of logs: log|a b / c^5| = log|a| + log|b| - 5 log|c|)."""
+        total, terms, stack = 0.0, [], [(x, 1.0)]
+        while stack:
+            v, k = stack.pop()
+            if not is_node(v):
+                total += k * math.log(abs(v)) if v != 0 else -math.inf
+            elif v.op == "mul" and not (v.args[0].is_bool or v.args[1].is_bool):
+                stack.extend((a, k) for a in v.args)
+            elif v.op == "affine" and len(v.args) == 1 and v.param[1] == 0.0:
+                total += k * math.log(abs(v.param[0][0]))
+                stack.append((v.args[0], k))
+            elif v.op == "fn" and v.fn in ("recip", "sqrt", "abs", "powc", "exp"):
+                if v.fn == "exp":
+                    terms.append((v.args[0], k))
+                else:
+                    stack.append((v.args[0], k * {"recip": -1.0, "sqrt": 0.5, "abs": 1.0}.get(v.fn, v.param)))
+            else:
+                terms.append((self.fn("log", self.fn("abs", v)), k))
+        return self.affine(terms, total)
 
     # -- truths and selects --------------------------------------------------------------------------------------
 
@@ -291,8 +322,8 @@ def _hashable(param):
 def bounds_of(node: Node) -> tuple[float, float]:
     """[lo, hi] of a node's values over the input box, from its operands' bounds: exact interval arithmetic for
     sums and products; a one-variable function's extremes over its operand's interval, from 257 points and the
-    ends (sound for the monotone and smooth functions of math.h, padded by 1% of the width for the rest), exact
-    for steps. Used to decide comparisons the whole box agrees on (a loop `i < n` stops past n's range)."""
+    ends (exact for a function monotone on the interval; padded by 1% of the width for the rest, which bounds the
+    smooth functions of math.h), exact for steps. Used to decide comparisons the whole box agrees on (a loop `i < n` stops past n's range)."""
     args = node.args
     with np.errstate(all="ignore"):
         if node.op == "affine":
@@ -317,11 +348,12 @@ def bounds_of(node: Node) -> tuple[float, float]:
         if not np.isfinite(y).all():
             return -math.inf, math.inf
         lo, hi = float(y.min()), float(y.max())
-        if node.fn not in ("relu", "abs", "wrap", "exp", "log", "sqrt", "recip", "trunc", "floor", "ceil"):
-            pad = 0.01 * (hi - lo)
-            lo, hi = lo - pad, hi + pad
+        steps = np.diff(y)
         if node.fn == "recip" and a.lo <= 0 <= a.hi:
             return -math.inf, math.inf
+        if not ((steps >= 0).all() or (steps <= 0).all()):  # monotone on the interval: the ends are exact
+            pad = 0.01 * (hi - lo)
+            lo, hi = lo - pad, hi + pad
         return lo, hi
 
 

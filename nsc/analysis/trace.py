@@ -351,9 +351,12 @@ class Tracer(Interpreter):
                 return g.fn("atan2y", a, b)
             if is_const(a):
                 return g.fn("atan2x", b, a)
-            # 2 atan(y / (hypot(x, y) + x)): continuous but on the negative x axis, where atan2 itself jumps
+            # acos(x / hypot(x, y)), negated where y < 0: bounded everywhere, and it jumps only where atan2
+            # itself does (the negative x axis)
             r = g.fn("sqrt", g.add(g.mul(a, a), g.mul(b, b)))
-            return g.scale(g.fn("atan", g.div(a, g.add(r, b))), 2.0)
+            angle = g.fn("acos", g.mul(b, g.fn("recip", r)))
+            below = g.compare("<", a, 0.0)
+            return g.add(angle, g.mul(below, angle), -2.0) if is_node(below) else (-angle if below else angle)
         if base == "fmod":
             if is_const(b):
                 return g.fn("fmodc", a, b) if b != 0 else None

@@ -1,0 +1,186 @@
+"""One-variable blocks: a function of one value, tabulated on that value's range, as a sum of ReLU units.
+
+A block approximates g on [t_0, t_K] by the continuous piecewise-linear function through K segments,
+
+    g(z) ~ c + sum_k a_k relu(z - t_k),   k = 0..K,   flat below t_0 and above t_K (a_K = -(slope of the last
+                                                       segment): the network never extrapolates a block)
+
+so K + 1 hidden units. The knots t_k equidistribute (w g''^2)^(1/5) (the density that minimises the weighted
+squared error of piecewise-linear approximation), with w the operand's distribution (a histogram of the values
+the network itself computes for it) plus a uniform floor, so knots follow both the function's curvature and
+where the operand lies. A jump (a branch of a one-variable chain, a step of a comparison, a truncation) is found
+on the grid and located by bisection to within JUMP_WIDTH of the range; two knots that close make it a steep
+ramp (the "gate" of a branch), exact everywhere else. The heights at the knots come from weighted least squares on
+a fine grid. K doubles from 8 until the weighted RMS error is below `BLOCK_TOL` of g's range or K reaches
+`MAX_SEGMENTS`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID = 1025  # points g is tabulated at
+BLOCK_TOL = 3e-4  # target weighted RMS error, as a share of g's range over the grid
+MAX_SEGMENTS = 64
+JUMP_WIDTH = 1e-7  # a jump's ramp, as a share of the range (bisection locates the jump this closely)
+MAX_JUMPS = 64
+UNIFORM_FLOOR = 0.15  # share of the knot density spread evenly (the operand's histogram may miss a region)
+
+
+@dataclass
+class Block:
+    knots: np.ndarray  # [K + 1] t_0 < ... < t_K
+    coefs: np.ndarray  # [K + 1] a_k of relu(z - t_k)
+    const: float  # c
+    rms_error: float  # weighted RMS error on the grid (absolute, g's units)
+    max_error: float  # largest error on the grid where the operand has weight
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.const + np.maximum(np.asarray(z)[..., None] - self.knots, 0.0) @ self.coefs
+
+
+def cell_widths(grid: np.ndarray) -> np.ndarray:
+    """The width each grid point stands for (half the gaps either side)."""
+    gaps = np.diff(grid)
+    return np.r_[gaps[0] / 2, (gaps[1:] + gaps[:-1]) / 2, gaps[-1] / 2] if len(grid) > 1 else np.ones(1)
+
+
+def operand_weights(grid: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Quadrature weights of the operand's distribution on the grid: a smoothed histogram of `samples` (the values
+    the network computes for it), plus UNIFORM_FLOOR of the total spread evenly over the range; sums to 1."""
+    edges = np.concatenate([[-np.inf], (grid[1:] + grid[:-1]) / 2, [np.inf]])
+    hist = np.histogram(samples, bins=edges)[0].astype(np.float64)
+    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
+    hist = np.convolve(hist, kernel / kernel.sum(), mode="same")
+    total = hist.sum()
+    widths = cell_widths(grid)
+    even = widths / widths.sum()
+    w = hist / total if total > 0 else even
+    return (1.0 - UNIFORM_FLOOR) * w + UNIFORM_FLOOR * even
+
+
+def fit_block(g, lo: float, hi: float, samples: np.ndarray, tol: float = BLOCK_TOL,
+              max_segments: int = MAX_SEGMENTS) -> Block | None:
+    """The block for g (a numpy function of one array) on [lo, hi], the error weighted by the operand's
+    distribution (`samples`: the values the network computes for it). None where g has no finite value there.
+
+    g is tabulated twice: on an even grid, to find its jumps and its curvature, then on a grid that puts half its
+    points where the knots will go (so knots bunched where g bends hard, e.g. the top of a wide exp, stay
+    distinct)."""
+    grid = np.linspace(lo, hi, GRID)
+    values = g(grid)
+    jumps = _jumps(g, grid, values, hi - lo)
+    finite = np.isfinite(values)
+    if finite.sum() < 2:
+        return None
+    grid, values = grid[finite], values[finite]
+    density = _knot_density(grid, values, operand_weights(grid, samples))
+    cum = np.concatenate([[0.0], np.cumsum(density * np.diff(grid))])
+    adapted = np.interp(np.linspace(0.0, cum[-1], GRID), cum, grid)
+    forced = np.array([x for a, b in jumps for x in (a, b) if lo <= x <= hi])
+    grid = np.unique(np.concatenate([grid, adapted, forced]))
+    values = g(grid)
+    finite = np.isfinite(values)
+    grid, values = grid[finite], values[finite]
+    weights = operand_weights(grid, samples)
+    spread = float(values.max() - values.min())
+    if spread == 0.0:
+        return Block(np.array([grid[0]]), np.zeros(1), float(values[0]), 0.0, 0.0)
+    forced = forced[(forced >= grid[0]) & (forced <= grid[-1])]
+    density = _knot_density(grid, values, weights)
+    # the error of equidistributed knots falls as 1/K^2: a first fit at 16 segments says how many are needed
+    k = 16
+    block = _fit(grid, values, weights, np.unique(np.concatenate([_knots(grid, density, k), forced])))
+    if block.rms_error <= tol * spread:
+        return block
+    k = int(min(max_segments, 2 ** math.ceil(math.log2(k * math.sqrt(block.rms_error / (tol * spread)) + 1e-9))))
+    if k <= 16:
+        return block
+    better = _fit(grid, values, weights, np.unique(np.concatenate([_knots(grid, density, k), forced])))
+    return better if better.rms_error < block.rms_error else block
+
+
+def _jumps(g, grid, values, width) -> list[tuple[float, float]]:
+    """Intervals (a, b), b - a <= JUMP_WIDTH * width, that hold a jump of g: where one grid step changes g by
+    more than 20 times the steps around it, bisected."""
+    d = np.abs(np.diff(values))
+    d[~np.isfinite(d)] = 0.0
+    if not d.any():
+        return []
+    around = np.maximum(np.r_[d[1:], 0.0], np.r_[0.0, d[:-1]])
+    typical = np.median(d[d > 0]) if (d > 0).any() else 0.0
+    candidates = np.nonzero((d > 20.0 * around) & (d > 1e3 * typical + 1e-300))[0]
+    if len(candidates) == 0:
+        candidates = np.nonzero(d > 20.0 * np.maximum(around, 1e-300) * (around > 0))[0]
+    out = []
+    for i in candidates[:MAX_JUMPS]:
+        a, b = float(grid[i]), float(grid[i + 1])
+        va, vb = float(values[i]), float(values[i + 1])
+        for _ in range(60):
+            if b - a <= JUMP_WIDTH * width:
+                break
+            m = 0.5 * (a + b)
+            vm = float(g(np.array([m]))[0])
+            if not np.isfinite(vm):
+                break
+            if abs(vm - va) <= abs(vb - vm):
+                a, va = m, vm
+            else:
+                b, vb = m, vm
+        out.append((a, b))
+    return out
+
+
+def _knot_density(grid, values, weights) -> np.ndarray:
+    """(w g''^2)^(1/5) per grid interval, with a uniform floor."""
+    h = np.diff(grid)
+    slope = np.diff(values) / h
+    curvature = np.zeros(len(grid))
+    curvature[1:-1] = np.abs(np.diff(slope)) / ((h[1:] + h[:-1]) / 2)
+    curvature = np.minimum(curvature, np.quantile(curvature, 0.99) * 10 + 1e-300)  # (jumps have their knots)
+    w = weights / cell_widths(grid)
+    w = w / w.max()
+    rho = (w * curvature ** 2) ** 0.2
+    rho = 0.5 * (rho[1:] + rho[:-1])  # per interval
+    mean = np.sum(rho * h) / np.sum(h)
+    if not np.isfinite(mean) or mean <= 0:
+        return np.ones(len(h))
+    return rho / mean + 0.25
+
+
+def _knots(grid, density, k: int) -> np.ndarray:
+    """k segments: knots at equal steps of the cumulative density (on grid points, distinct)."""
+    cum = np.concatenate([[0.0], np.cumsum(density * np.diff(grid))])
+    targets = np.linspace(0.0, cum[-1], k + 1)
+    idx = np.unique(np.clip(np.searchsorted(cum, targets), 0, len(grid) - 1))
+    idx[0], idx[-1] = 0, len(grid) - 1
+    return grid[np.unique(idx)]
+
+
+def _fit(grid, values, weights, knots) -> Block:
+    """Weighted least-squares heights h_k at fixed knots (hat functions: a tridiagonal system), then the ReLU
+    form: c = h_0, a_k = s_k - s_(k-1) with s_k the slope of segment k."""
+    k = len(knots)
+    if k == 1:
+        c = float(np.sum(weights * values) / np.sum(weights))
+        return Block(knots.copy(), np.zeros(1), c, float(np.sqrt(np.sum(weights * (values - c) ** 2))), 0.0)
+    j = np.clip(np.searchsorted(knots, grid, side="right") - 1, 0, k - 2)
+    lam = (grid - knots[j]) / (knots[j + 1] - knots[j])
+    lam = np.clip(lam, 0.0, 1.0)
+    wl, wr = weights * (1 - lam), weights * lam
+    diag = np.bincount(j, wl * (1 - lam), k) + np.bincount(j + 1, wr * lam, k)
+    off = np.bincount(j, wl * lam, k - 1)
+    rhs = np.bincount(j, wl * values, k) + np.bincount(j + 1, wr * values, k)
+    a = np.diag(diag + 1e-12 * diag.max()) + np.diag(off, 1) + np.diag(off, -1)
+    heights = np.linalg.solve(a, rhs)
+    slopes = np.diff(heights) / np.diff(knots)
+    coefs = np.diff(np.concatenate([[0.0], slopes, [0.0]]))
+    approx = heights[j] * (1 - lam) + heights[j + 1] * lam
+    err = approx - values
+    rms = float(np.sqrt(np.sum(weights * err ** 2) / np.sum(weights)))
+    significant = weights > 1.5 * UNIFORM_FLOOR * cell_widths(grid) / (grid[-1] - grid[0])
+    max_err = float(np.abs(err[significant]).max()) if significant.any() else float(np.abs(err).max())
+    return Block(knots.copy(), coefs, float(heights[0]), rms, max_err)

@@ -1,0 +1,393 @@
+"""The network builder: a computation graph (graph.py) -> the layers of a ReLU network that computes it.
+
+Every value the graph computes becomes a linear combination of one layer's units (`Value`), and each kind of
+node has its translation:
+  * an input is a layer-0 coordinate (the normalised input u in [-1, 1]);
+  * an affine node is the same linear combination of its operands' values: exact, no units (values of
+    different layers are carried to the later one by identity units, floor -FLT_MAX);
+  * a one-variable function of a source node (a whole chain of them: graph.py) is one block on that source's
+    value (blocks.py): K + 1 ReLU units in the next layer;
+  * a product a * b is ((a' + b')^2 - (a' - b')^2) / 4 of the factors centred and scaled to [-1, 1] (the cross
+    terms with their means are exact), each square a block; a product c * d with c a 0/1 truth (a select, an
+    &&) is a gate, exact wherever c is 0 or 1: relu(d - M (1 - c)) - relu(-d - M (1 - c)) with |d| <= M, and
+    c1 * c2 of two truths is relu(c1 + c2 - 1).
+The builder evaluates the network it builds on synthetic inputs drawn over the input box (never the program):
+each block's range and knots come from the values the network itself computes for its operand (so upstream
+error stays inside the blocks), and a gate whose truth the network holds at 0 or 1 on every synthetic input is
+decided (the turns of a loop no input reaches), as is a select whose arms agree wherever it is not taken (a
+converged iteration's update).
+
+`build(trace, signature)` -> a `Network` (weights, biases and floors per layer in normalised units, the output
+map, and per output an estimated error), or `Unsupported` when the network would be too large.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nsc.analysis.blocks import Block, fit_block
+from nsc.analysis.graph import evaluate, is_node
+from nsc.analysis.values import Unsupported
+
+N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built
+MAX_LAYERS = 96
+MAX_UNITS = 40_000  # hidden units in all
+MARGIN = 0.02  # a block's range: the network's values of its operand, widened by this share each side
+DECIDED = 1e-9  # a truth within this of 0 or 1 on every synthetic input is decided
+CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of the value's spread is dropped
+LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit
+LOG_PRODUCT_RANGE = 8.0  # factors whose max / min ratios multiply to more are multiplied through logs
+
+
+@dataclass
+class Value:
+    """const + sum coef * unit over units of one layer (layer 0: the normalised inputs)."""
+
+    layer: int
+    terms: dict  # unit index -> coefficient
+    const: float = 0.0
+
+
+@dataclass
+class Network:
+    """The layers (sparse rows: ({unit of the previous layer: weight}, bias)), floors, the output map, and what
+    the builder knows of the error."""
+
+    layers: list  # per hidden layer: list of (dict, bias)
+    floors: list  # per hidden layer: list of floats
+    outputs: list  # per output: (dict over the last hidden layer's units, bias) in the program's units
+    out_mean: np.ndarray
+    out_std: np.ndarray
+    n_in: int
+    blocks: int = 0
+    gates: int = 0
+    notes: list = field(default_factory=list)
+
+    @property
+    def widths(self) -> list[int]:
+        return [len(layer) for layer in self.layers]
+
+    def dense(self):
+        """(weights [fan_out, fan_in], biases, floors) per layer, the output layer last (no floor)."""
+        weights, biases, floors = [], [], []
+        fan_in = self.n_in
+        for rows, fl in zip(self.layers, self.floors):
+            w = np.zeros((len(rows), fan_in))
+            b = np.zeros(len(rows))
+            for r, (terms, bias) in enumerate(rows):
+                for u, k in terms.items():
+                    w[r, u] += k
+                b[r] = bias
+            weights.append(w)
+            biases.append(b)
+            floors.append(np.array(fl))
+            fan_in = len(rows)
+        w = np.zeros((len(self.outputs), fan_in))
+        b = np.zeros(len(self.outputs))
+        for j, (terms, bias) in enumerate(self.outputs):
+            for u, k in terms.items():
+                w[j, u] += k / self.out_std[j]
+            b[j] = (bias - self.out_mean[j]) / self.out_std[j]
+        weights.append(w)
+        biases.append(b)
+        return weights, biases, floors
+
+
+def synthetic_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int = N_SYNTHETIC) -> np.ndarray:
+    """n points spread evenly over the box (a Kronecker sequence: frac(i sqrt(p)) per coordinate), integer
+    inputs rounded to their integers. Deterministic, so a program always compiles to the same network."""
+    primes = [p for p in range(2, 10 * len(lo) + 10) if all(p % q for q in range(2, int(p ** 0.5) + 1))]
+    steps = np.sqrt(np.array(primes[:len(lo)], dtype=np.float64))
+    frac = np.modf(np.arange(1, n + 1)[:, None] * steps[None, :])[0]
+    x = lo + frac * (hi - lo)
+    if integer.any():
+        span = np.floor(hi) - np.ceil(lo) + 1
+        ints = np.ceil(lo) + np.minimum(np.floor(frac * span), span - 1)
+        x = np.where(integer, ints, x)
+    return x
+
+
+class Builder:
+    """Builds the layers while evaluating them on the synthetic inputs."""
+
+    def __init__(self, graph, lo, hi, integer):
+        self.graph = graph
+        self.n_in = len(lo)
+        self.mid, self.half = (lo + hi) / 2, np.maximum((hi - lo) / 2, 1e-300)
+        x = synthetic_inputs(lo, hi, integer)
+        self.acts = [[(x[:, i] - self.mid[i]) / self.half[i] for i in range(self.n_in)]]  # per layer, per unit
+        self.rows: list[list] = []  # per hidden layer: (terms, bias)
+        self.floors: list[list] = []
+        self.values: dict = {}  # node id -> Value
+        self.carried: dict = {}  # (node id, layer) -> Value
+        self.units = 0
+        self.blocks = 0
+        self.gates = 0
+
+    # -- units and values ------------------------------------------------------------------------------------------
+
+    def unit(self, layer: int, terms: dict, bias: float, floor: float, z: np.ndarray | None = None) -> int:
+        """A new unit in hidden layer `layer` (>= 1) reading the units of layer - 1 (z: its pre-activation on
+        the synthetic inputs, where the caller has it)."""
+        if layer > MAX_LAYERS:
+            raise Unsupported(f"a network deeper than {MAX_LAYERS} layers")
+        self.units += 1
+        if self.units > MAX_UNITS:
+            raise Unsupported(f"a network of more than {MAX_UNITS} units")
+        while len(self.rows) < layer:
+            self.rows.append([])
+            self.floors.append([])
+            self.acts.append([])
+        if z is None:
+            prev = self.acts[layer - 1]
+            z = bias + sum(k * prev[u] for u, k in terms.items()) if terms else np.full(len(prev[0]), float(bias))
+        self.rows[layer - 1].append((dict(terms), float(bias)))
+        self.floors[layer - 1].append(floor)
+        self.acts[layer].append(np.maximum(z, floor))
+        return len(self.rows[layer - 1]) - 1
+
+    def samples(self, v: Value) -> np.ndarray:
+        out = np.full(len(self.acts[0][0]), v.const)
+        if not v.terms:
+            return out
+        acts = self.acts[v.layer]
+        for u, k in v.terms.items():
+            out = out + k * acts[u]
+        return out
+
+    def carry(self, v: Value, layer: int, key=None) -> Value:
+        """v as a combination of units of `layer` (>= v.layer): identity units in between, normalised."""
+        if v.layer == layer or not v.terms:
+            return Value(layer, dict(v.terms) if v.layer == layer else {}, v.const)
+        if key is not None and (key, layer) in self.carried:
+            return self.carried[(key, layer)]
+        below = self.carry(v, layer - 1, key)
+        s = self.samples(below)
+        mean, scale = float(s.mean()), float(s.std()) or 1.0
+        u = self.unit(layer, {k: c / scale for k, c in below.terms.items()}, (below.const - mean) / scale, LINEAR,
+                      (s - mean) / scale)
+        out = Value(layer, {u: scale}, mean)
+        if key is not None:
+            self.carried[(key, layer)] = out
+        return out
+
+    def combine(self, parts: list, bias: float = 0.0, keys=None) -> Value:
+        """bias + sum coef * value over parts [(Value, coef)], at the latest of their layers."""
+        layer = max([v.layer for v, _ in parts if v.terms] or [0])
+        terms, const = {}, bias
+        for i, (v, k) in enumerate(parts):
+            v = self.carry(v, layer, keys[i] if keys else None)
+            const += k * v.const
+            for u, c in v.terms.items():
+                terms[u] = terms.get(u, 0.0) + k * c
+        return Value(layer, {u: c for u, c in terms.items() if c != 0.0}, const)
+
+    def constant(self, c: float) -> Value:
+        return Value(0, {}, float(c))
+
+    # -- nodes -----------------------------------------------------------------------------------------------------
+
+    def value(self, node) -> Value:
+        if not is_node(node):
+            return self.constant(node)
+        v = self.values.get(node.id)
+        if v is None:
+            for n in _unbuilt_operands(node, self.values):  # operands first, without deep recursion
+                self.values[n.id] = self._build(n)
+            v = self.values[node.id]
+        return v
+
+    def _build(self, node) -> Value:
+        if node.op == "input":
+            i = node.param
+            return Value(0, {i: float(self.half[i])}, float(self.mid[i]))
+        if node.src is not node:
+            return self.one_variable(node)
+        if node.op == "affine":
+            coefs, bias = node.param
+            return self.combine([(self.values[a.id], k) for a, k in zip(node.args, coefs)], bias,
+                                keys=[a.id for a in node.args])
+        if node.op == "mul":
+            a, b = node.args
+            if a.is_bool and b.is_bool:
+                return self.both(a, b)
+            if a.is_bool or b.is_bool:
+                c, d = (a, b) if a.is_bool else (b, a)
+                return self.gate(c, d)
+            return self.product(a, b)
+        raise Unsupported(f"a source {node.op} node")  # (one-variable functions always have a source)
+
+    def one_variable(self, node) -> Value:
+        """node as a function of its source: exact where it is affine in it, else one block."""
+        src = node.src
+        s_val = self.values[src.id]
+        if node.affine_in_src:
+            at = evaluate([node], {src: np.array([0.0, 1.0])})[node]
+            beta, alpha = float(at[0]), float(at[1] - at[0])
+            return self.combine([(s_val, alpha)], beta, keys=[src.id])
+        if src.op == "mul" and not (src.args[0].is_bool or src.args[1].is_bool):
+            ss = self.samples(s_val)
+            if _one_signed(src, ss) and _dynamic(ss) > LOG_PRODUCT_RANGE:
+                # a function of a wide one-signed product is tabulated on the product's log, a sum of its
+                # factors' logs (exact): the product's relative precision carries into the function
+                sign = float(np.sign(ss[0]))
+                return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)})[node], z),
+                                  self.value(self.graph.log_abs(src)))
+        return self.block(lambda z: _as_array(evaluate([node], {src: z})[node], z), s_val, key=src.id)
+
+    def block(self, g, operand: Value, key=None) -> Value:
+        s = self.samples(operand)
+        lo, hi = float(s.min()), float(s.max())
+        if hi <= lo:  # the network holds the operand constant
+            y = g(np.array([lo]))
+            return self.constant(float(y[0]) if np.isfinite(y[0]) else 0.0)
+        pad = MARGIN * (hi - lo)
+        blk = fit_block(g, lo - pad, hi + pad, s)
+        if blk is None:
+            raise Unsupported("a function with no finite value on its operand's range")
+        return self.realise(blk, operand, key)
+
+    def realise(self, blk: Block, operand: Value, key=None) -> Value:
+        """The block's units in the layer after its operand's: relu((z - t_k) / scale)."""
+        self.blocks += 1
+        layer = operand.layer + 1
+        scale = float(blk.knots[-1] - blk.knots[0]) or 1.0
+        s = self.samples(operand)
+        terms, const = {}, blk.const
+        for t, a in zip(blk.knots, blk.coefs):
+            if a == 0.0:
+                continue
+            u = self.unit(layer, {k: c / scale for k, c in operand.terms.items()}, (operand.const - t) / scale, 0.0,
+                          (s - t) / scale)
+            terms[u] = a * scale
+        return Value(layer, terms, const)
+
+    def product(self, a, b) -> Value:
+        """a * b = ma mb + ma sb b' + mb sa a' + sa sb ((a' + b')^2 - (a' - b')^2) / 4, a' and b' in [-1, 1];
+        of two factors of one sign each that span orders of magnitude (1 / lambda^5 / expm1(x)), exp(log|a| +
+        log|b|) instead, which keeps their relative precision (and log|a| joins a's own chain: one block)."""
+        va, vb = self.values[a.id], self.values[b.id]
+        sa, sb = self.samples(va), self.samples(vb)
+        if _one_signed(a, sa) and _one_signed(b, sb) and _dynamic(sa) * _dynamic(sb) > LOG_PRODUCT_RANGE:
+            g = self.graph
+            total = g.add(g.log_abs(a), g.log_abs(b))
+            sign = float(np.sign(sa[0]) * np.sign(sb[0]))
+            return self.combine([(self.block(np.exp, self.value(total)), sign)])
+        ma, mb = 0.5 * (sa.max() + sa.min()), 0.5 * (sb.max() + sb.min())
+        ha, hb = 0.5 * (sa.max() - sa.min()), 0.5 * (sb.max() - sb.min())
+        if ha == 0 or hb == 0:  # the network holds a factor constant
+            return self.combine([(va, mb)] if hb == 0 else [(vb, ma)], 0.0)
+        na = self.combine([(va, 1.0 / ha)], -ma / ha, keys=[a.id])
+        nb = self.combine([(vb, 1.0 / hb)], -mb / hb, keys=[b.id])
+        p = self.combine([(na, 1.0), (nb, 1.0)])
+        q = self.combine([(na, 1.0), (nb, -1.0)])
+        square = lambda z: z * z  # noqa: E731
+        sq_p, sq_q = self.block(square, p), self.block(square, q)
+        return self.combine([(va, mb), (vb, ma), (sq_p, ha * hb / 4), (sq_q, -ha * hb / 4)], -ma * mb)
+
+    def both(self, a, b) -> Value:
+        """c1 * c2 of two truths: relu(c1 + c2 - 1), exact for 0/1 values."""
+        s = self.combine([(self.values[a.id], 1.0), (self.values[b.id], 1.0)], -1.0, keys=[a.id, b.id])
+        decided = self._decided(self.samples(s) + 1.0, both=True)
+        if decided is not None:
+            return decided
+        u = self.unit(s.layer + 1, s.terms, s.const, 0.0)
+        return Value(s.layer + 1, {u: 1.0}, 0.0)
+
+    def gate(self, c, d) -> Value:
+        """c * d for a truth c: exact where c is 0 or 1."""
+        vc, vd = self.values[c.id], self.values[d.id]
+        tc, td = self.samples(vc), self.samples(vd)
+        if tc.max() <= DECIDED:
+            return self.constant(0.0)
+        if tc.min() >= 1 - DECIDED:
+            return vd
+        off = tc < 0.5  # where the select keeps its other arm: if d is ~0 there, the gate is not needed
+        spread = float(td.max() - td.min())
+        if off.any() and float(np.abs(td[off]).max()) <= CONVERGED * max(spread, float(np.abs(td).max())):
+            return vd
+        self.gates += 1
+        m = float(np.abs(td).max()) * 1.5 or 1.0
+        layer = max(vc.layer, vd.layer)
+        vc, vd = self.carry(vc, layer, c.id), self.carry(vd, layer, d.id)
+        units = []
+        for sign in (1.0, -1.0):  # relu(sign d / m - (1 - c))
+            terms = {u: sign * k / m for u, k in vd.terms.items()}
+            for u, k in vc.terms.items():
+                terms[u] = terms.get(u, 0.0) + k
+            units.append(self.unit(layer + 1, terms, sign * vd.const / m - 1.0 + vc.const, 0.0))
+        return Value(layer + 1, {units[0]: m, units[1]: -m}, 0.0)
+
+    def _decided(self, t: np.ndarray, both: bool = False) -> Value | None:
+        """c1 + c2 (both) on the synthetic inputs: a constant 0 or 1 truth where the network decides it."""
+        if both:
+            if t.max() <= 1 + DECIDED:
+                return self.constant(0.0)
+            if t.min() >= 2 - DECIDED:
+                return self.constant(1.0)
+        return None
+
+    # -- the whole network ----------------------------------------------------------------------------------------
+
+    def network(self, outputs: list) -> Network:
+        values = [self.value(o) for o in outputs]
+        last = max([v.layer for v in values if v.terms] or [0])
+        if last == 0:
+            last = 1  # one hidden layer at least: the surrogate's format is an MLP
+        final = [self.carry(v, last, o.id if is_node(o) else None) if v.terms else Value(last, {}, v.const)
+                 for v, o in zip(values, outputs)]
+        if len(self.rows) < last:  # only constants: one unit that reads nothing
+            self.unit(last, {}, 0.0, 0.0)
+        means, stds = [], []
+        for v in final:
+            s = self.samples(v) if v.layer < len(self.acts) else np.full(1, v.const)
+            means.append(float(s.mean()))
+            stds.append(float(s.std()) if s.std() > 0 else 1.0)
+        return Network(self.rows, self.floors, [(dict(v.terms), v.const) for v in final], np.array(means),
+                       np.array(stds), self.n_in, self.blocks, self.gates)
+
+
+def _one_signed(node, samples) -> bool:
+    """Does the node keep one sign over the whole box (its bounds), and the network's values with it?"""
+    return (node.lo > 0 and samples.min() > 0) or (node.hi < 0 and samples.max() < 0)
+
+
+def _dynamic(samples) -> float:
+    a = np.abs(samples)
+    return float(a.max() / a.min())
+
+
+def _as_array(y, z):
+    return np.broadcast_to(np.asarray(y, dtype=np.float64), np.shape(z)).astype(np.float64)
+
+
+def _unbuilt_operands(node, built: dict) -> list:
+    """node and the operands it needs that have no Value yet, operands first (iterative: graphs are deep)."""
+    order, seen, stack = [], set(), [node]
+    while stack:
+        n = stack.pop()
+        if n.id in seen or n.id in built:
+            continue
+        seen.add(n.id)
+        needs = [n.src] if (n.src is not n) else list(n.args)
+        stack.extend(a for a in needs if is_node(a) and a.id not in built and a.id not in seen)
+        order.append(n)
+    return sorted(order, key=lambda n: n.id)
+
+
+def build(trace, signature) -> Network | Unsupported:
+    """The network of a trace (trace.py) over the signature's input box, or why there is none."""
+    lo, hi = signature.ranges()
+    integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
+    builder = Builder(trace.graph, np.asarray(lo, float), np.asarray(hi, float), integer)
+    try:
+        with np.errstate(all="ignore"):
+            net = builder.network(trace.outputs)
+    except Unsupported as e:
+        return e
+    if not all(math.isfinite(float(m)) for m in net.out_mean):
+        return Unsupported("an output the network cannot compute finitely")
+    return net
