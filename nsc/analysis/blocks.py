@@ -8,25 +8,30 @@ A block approximates g on [t_0, t_K] by the continuous piecewise-linear function
 so K + 1 hidden units. The knots t_k equidistribute (w g''^2)^(1/5) (the density that minimises the weighted
 squared error of piecewise-linear approximation), with w the operand's distribution (a histogram of the values
 the network itself computes for it) plus a uniform floor, so knots follow both the function's curvature and
-where the operand lies. A jump (a branch of a one-variable chain, a step of a comparison, a truncation) is found
-on the grid and located by bisection to within JUMP_WIDTH of the range; two knots that close make it a steep
-ramp (the "gate" of a branch), exact everywhere else. The heights at the knots come from weighted least squares on
-a fine grid. K doubles from 8 until the weighted RMS error is below `BLOCK_TOL` of g's range or K reaches
-`MAX_SEGMENTS`.
+where the operand lies. A kink (a clamp, max, abs) gets a knot at the crossing of the straight pieces either side,
+so a piecewise-linear g is exact. The heights at the knots come from weighted least squares on a fine grid; a
+first fit at 16 segments says how many are needed for `BLOCK_TOL` of g's range (the error falls as 1/K^2).
+
+A jump (a branch of a one-variable chain, a step of a comparison, a truncation) is found on the grid and located by
+bisection to within JUMP_WIDTH of the range. It is a term of its own, J clip((z - a) / (b - a), 0, 1): as a
+difference of two steep ReLUs it would cancel catastrophically in float32 beyond the ramp, so network.py builds it
+saturating instead, J (1 - relu(1 - relu((z - a) / (b - a)))), exact on both sides (the "gate" of a branch). Any
+segment STEEP times steeper than the block's mean slope (1/x near its pole) is such a term too.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 GRID = 1025  # points g is tabulated at
 BLOCK_TOL = 3e-4  # target weighted RMS error, as a share of g's range over the grid
 MAX_SEGMENTS = 64
-JUMP_WIDTH = 1e-7  # a jump's ramp, as a share of the range (bisection locates the jump this closely)
+JUMP_WIDTH = 1e-5  # a jump's ramp, as a share of the range: well above float32 resolution, where the network runs
 MAX_JUMPS = 64
+STEEP = 30.0  # a segment steeper than this many times the block's mean slope saturates (a jump term)
 UNIFORM_FLOOR = 0.15  # share of the knot density spread evenly (the operand's histogram may miss a region)
 
 
@@ -37,9 +42,14 @@ class Block:
     const: float  # c
     rms_error: float  # weighted RMS error on the grid (absolute, g's units)
     max_error: float  # largest error on the grid where the operand has weight
+    jumps: list = field(default_factory=list)  # (a, b, J): + J clip((z - a) / (b - a), 0, 1)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        return self.const + np.maximum(np.asarray(z)[..., None] - self.knots, 0.0) @ self.coefs
+        z = np.asarray(z, dtype=np.float64)
+        out = self.const + np.maximum(z[..., None] - self.knots, 0.0) @ self.coefs
+        for a, b, jump in self.jumps:
+            out = out + jump * np.clip((z - a) / (b - a), 0.0, 1.0)
+        return out
 
 
 def cell_widths(grid: np.ndarray) -> np.ndarray:
@@ -63,26 +73,30 @@ def operand_weights(grid: np.ndarray, samples: np.ndarray) -> np.ndarray:
 
 
 def fit_block(g, lo: float, hi: float, samples: np.ndarray, tol: float = BLOCK_TOL,
-              max_segments: int = MAX_SEGMENTS) -> Block | None:
+              max_segments: int = MAX_SEGMENTS, features=()) -> Block | None:
     """The block for g (a numpy function of one array) on [lo, hi], the error weighted by the operand's
     distribution (`samples`: the values the network computes for it). None where g has no finite value there.
+    features: points the even grid must hold (the edges of a spike narrower than its steps).
 
     g is tabulated twice: on an even grid, to find its jumps and its curvature, then on a grid that puts half its
     points where the knots will go (so knots bunched where g bends hard, e.g. the top of a wide exp, stay
     distinct)."""
     grid = np.linspace(lo, hi, GRID)
+    grid = np.unique(np.concatenate([grid, [f for f in features if lo < f < hi]]))
     values = g(grid)
     jumps = _jumps(g, grid, values, hi - lo)
+    values = _within_reach(values, g(samples))
     finite = np.isfinite(values)
     if finite.sum() < 2:
         return None
     grid, values = grid[finite], values[finite]
+    kinks = _kinks(grid, values)
     density = _knot_density(grid, values, operand_weights(grid, samples))
     cum = np.concatenate([[0.0], np.cumsum(density * np.diff(grid))])
     adapted = np.interp(np.linspace(0.0, cum[-1], GRID), cum, grid)
-    forced = np.array([x for a, b in jumps for x in (a, b) if lo <= x <= hi])
+    forced = np.array([x for a, b in jumps for x in (a, b) if lo <= x <= hi] + kinks)
     grid = np.unique(np.concatenate([grid, adapted, forced]))
-    values = g(grid)
+    values = _within_reach(g(grid), g(samples))
     finite = np.isfinite(values)
     grid, values = grid[finite], values[finite]
     weights = operand_weights(grid, samples)
@@ -93,14 +107,27 @@ def fit_block(g, lo: float, hi: float, samples: np.ndarray, tol: float = BLOCK_T
     density = _knot_density(grid, values, weights)
     # the error of equidistributed knots falls as 1/K^2: a first fit at 16 segments says how many are needed
     k = 16
-    block = _fit(grid, values, weights, np.unique(np.concatenate([_knots(grid, density, k), forced])))
+    ramps = [(a, b) for a, b in jumps if grid[0] <= a and b <= grid[-1]]
+    block = _fit(grid, values, weights, np.unique(np.concatenate([_knots(grid, density, k), forced])), ramps)
     if block.rms_error <= tol * spread:
         return block
     k = int(min(max_segments, 2 ** math.ceil(math.log2(k * math.sqrt(block.rms_error / (tol * spread)) + 1e-9))))
     if k <= 16:
         return block
-    better = _fit(grid, values, weights, np.unique(np.concatenate([_knots(grid, density, k), forced])))
+    better = _fit(grid, values, weights, np.unique(np.concatenate([_knots(grid, density, k), forced])), ramps)
     return better if better.rms_error < block.rms_error else block
+
+
+def _within_reach(values: np.ndarray, at_samples: np.ndarray) -> np.ndarray:
+    """g's values clipped to half their spread beyond what g takes at the operand's own samples: near a pole
+    the operand never reaches (1/x by 0 of an x the network keeps off 0), a block follows g no further, so no
+    unit gets a slope float32 cannot carry."""
+    ok = at_samples[np.isfinite(at_samples)]
+    if len(ok) == 0:
+        return values
+    lo, hi = float(ok.min()), float(ok.max())
+    pad = 0.5 * (hi - lo) if hi > lo else abs(hi) + 1.0
+    return np.clip(values, lo - pad, hi + pad)
 
 
 def _jumps(g, grid, values, width) -> list[tuple[float, float]]:
@@ -130,8 +157,33 @@ def _jumps(g, grid, values, width) -> list[tuple[float, float]]:
                 a, va = m, vm
             else:
                 b, vb = m, vm
-        out.append((a, b))
+        m, half = 0.5 * (a + b), 0.5 * JUMP_WIDTH * width  # never steeper than float32 can carry
+        out.append((min(a, m - half), max(b, m + half)))
     return out
+
+
+def _kinks(grid, values) -> list[float]:
+    """Where g's slope changes at a point (a clamp, max, abs): the crossing of the lines through the grid steps
+    either side of a step whose slope change stands out; a knot there makes a piecewise-linear g exact."""
+    h = np.diff(grid)
+    slope = np.diff(values) / h
+    change = np.abs(np.diff(slope))  # at interior grid points
+    if len(change) < 5 or not np.isfinite(change).all():
+        return []
+    typical = np.median(change) + 1e-12 * (np.abs(slope).max() + 1e-300)
+    out = []
+    for i in np.nonzero(change > 100.0 * typical)[0][:MAX_JUMPS]:
+        # grid step i + 1 (between points i + 1 and i + 2) may hold the kink; steps i and i + 2 are straight
+        j = i + 1
+        if j + 1 >= len(slope) or j - 1 < 0:
+            continue
+        left, right = slope[j - 1], slope[j + 1]
+        if left == right:
+            continue
+        x = (values[j + 1] - values[j] + left * grid[j] - right * grid[j + 1]) / (left - right)
+        if grid[j - 1] <= x <= grid[j + 2]:
+            out.append(float(x))
+    return sorted(set(out))
 
 
 def _knot_density(grid, values, weights) -> np.ndarray:
@@ -160,9 +212,10 @@ def _knots(grid, density, k: int) -> np.ndarray:
     return grid[np.unique(idx)]
 
 
-def _fit(grid, values, weights, knots) -> Block:
+def _fit(grid, values, weights, knots, ramps=()) -> Block:
     """Weighted least-squares heights h_k at fixed knots (hat functions: a tridiagonal system), then the ReLU
-    form: c = h_0, a_k = s_k - s_(k-1) with s_k the slope of segment k."""
+    form: c = h_0, a_k = s_k - s_(k-1) with s_k the slope of segment k; each ramp (a, b), two of the knots,
+    becomes a jump term of height h(b) - h(a), taken out of the heights from b on."""
     k = len(knots)
     if k == 1:
         c = float(np.sum(weights * values) / np.sum(weights))
@@ -176,11 +229,25 @@ def _fit(grid, values, weights, knots) -> Block:
     rhs = np.bincount(j, wl * values, k) + np.bincount(j + 1, wr * values, k)
     a = np.diag(diag + 1e-12 * diag.max()) + np.diag(off, 1) + np.diag(off, -1)
     heights = np.linalg.solve(a, rhs)
+    approx = heights[j] * (1 - lam) + heights[j + 1] * lam
+    jumps = []
+    # a ramp, and any segment much steeper than the block's mean slope, becomes a saturating term (float32)
+    mean_slope = (heights.max() - heights.min()) / (knots[-1] - knots[0])
+    steep = np.abs(np.diff(heights) / np.diff(knots)) > STEEP * mean_slope
+    ramp_at = {int(np.searchsorted(knots, ra)) for ra, rb in ramps}
+    for i in sorted(set(np.nonzero(steep)[0].tolist()) | ramp_at):
+        if i + 1 >= k:
+            continue
+        ra, rb = knots[i], knots[i + 1]
+        jump = float(heights[i + 1] - heights[i])
+        if jump == 0.0:
+            continue
+        jumps.append((float(ra), float(rb), jump))
+        heights = heights - jump * np.clip((knots - ra) / (rb - ra), 0.0, 1.0)
     slopes = np.diff(heights) / np.diff(knots)
     coefs = np.diff(np.concatenate([[0.0], slopes, [0.0]]))
-    approx = heights[j] * (1 - lam) + heights[j + 1] * lam
     err = approx - values
     rms = float(np.sqrt(np.sum(weights * err ** 2) / np.sum(weights)))
     significant = weights > 1.5 * UNIFORM_FLOOR * cell_widths(grid) / (grid[-1] - grid[0])
     max_err = float(np.abs(err[significant]).max()) if significant.any() else float(np.abs(err).max())
-    return Block(knots.copy(), coefs, float(heights[0]), rms, max_err)
+    return Block(knots.copy(), coefs, float(heights[0]), rms, max_err, jumps)

@@ -39,7 +39,7 @@ class Node:
         self.is_int, self.is_bool = is_int, is_bool
         self.lo, self.hi = -math.inf, math.inf  # bounds over the input box (`bounds_of`)
         sources = {a.src for a in args}
-        if op == "input" or len(sources) != 1:
+        if op == "input" or len(sources) != 1 or fn == "eq0":  # (`==` is a spike: a block of its own, network.py)
             self.src, self.affine_in_src = self, True
         else:
             self.src = sources.pop()
@@ -379,9 +379,23 @@ def order_of(targets) -> list[Node]:
     return [seen[k] for k in sorted(seen)]
 
 
-def evaluate(targets, env: dict) -> dict:
+EQUALITY_TOLERANCE = 1e-4  # `==` of computed floating values, as the network tests it: within this share of the
+#                            operand's bound (computed values that are equal in C differ by the network's error)
+
+
+def tolerance(node: Node) -> float:
+    """How far from 0 the network's value of `node` may be where C's is 0 (`evaluate(..., network=True)`)."""
+    if node.is_int:
+        return 0.5
+    bound = max(abs(node.lo), abs(node.hi))
+    return EQUALITY_TOLERANCE * bound if math.isfinite(bound) else 0.0
+
+
+def evaluate(targets, env: dict, network: bool = False) -> dict:
     """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
-    nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}."""
+    nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}.
+    network: C's semantics as the network computes them (network.py tabulates with it): `x == 0` of a computed
+    value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error."""
     values = dict(env)
     stop = set(env)
     needed, stack = {}, [t for t in targets if is_node(t) and t not in stop]
@@ -405,6 +419,8 @@ def evaluate(targets, env: dict) -> dict:
                 for a, x in zip(node.args, args):  # a select's unused arm may be nan (sqrt of a negative)
                     if a.is_bool:
                         out = np.where(x == 0, 0.0, out)
+            elif network and node.fn == "eq0":
+                out = (np.abs(args[0]) <= tolerance(node.args[0])).astype(np.float64)
             else:
                 out = FUNCTIONS[node.fn](args[0], node.param)
             values[node] = out

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nsc.analysis.blocks import Block, fit_block
-from nsc.analysis.graph import evaluate, is_node
+from nsc.analysis.graph import evaluate, is_node, tolerance
 from nsc.analysis.values import Unsupported
 
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built
@@ -218,7 +218,12 @@ class Builder:
                 c, d = (a, b) if a.is_bool else (b, a)
                 return self.gate(c, d)
             return self.product(a, b)
-        raise Unsupported(f"a source {node.op} node")  # (one-variable functions always have a source)
+        if node.op == "fn" and node.fn == "eq0":  # |d| <= tolerance: a spike the grid must be told about
+            d = node.args[0]
+            tau = tolerance(d)
+            return self.block(lambda z: (np.abs(z) <= tau).astype(np.float64), self.values[d.id], key=d.id,
+                              features=[-tau * 1.001, -tau, tau, tau * 1.001])
+        raise Unsupported(f"a source {node.fn or node.op} node")
 
     def one_variable(self, node) -> Value:
         """node as a function of its source: exact where it is affine in it, else one block."""
@@ -234,36 +239,48 @@ class Builder:
                 # a function of a wide one-signed product is tabulated on the product's log, a sum of its
                 # factors' logs (exact): the product's relative precision carries into the function
                 sign = float(np.sign(ss[0]))
-                return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)})[node], z),
+                return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)}, network=True)[node], z),
                                   self.value(self.graph.log_abs(src)))
-        return self.block(lambda z: _as_array(evaluate([node], {src: z})[node], z), s_val, key=src.id)
+        return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id)
 
-    def block(self, g, operand: Value, key=None) -> Value:
+    def block(self, g, operand: Value, key=None, features=()) -> Value:
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
         if hi <= lo:  # the network holds the operand constant
             y = g(np.array([lo]))
             return self.constant(float(y[0]) if np.isfinite(y[0]) else 0.0)
         pad = MARGIN * (hi - lo)
-        blk = fit_block(g, lo - pad, hi + pad, s)
+        blk = fit_block(g, lo - pad, hi + pad, s, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
         return self.realise(blk, operand, key)
 
     def realise(self, blk: Block, operand: Value, key=None) -> Value:
-        """The block's units in the layer after its operand's: relu((z - t_k) / scale)."""
+        """The block's units in the layer after its operand's: relu((z - t_k) / scale); each jump saturates in
+        the layer after that: J (1 - relu(1 - relu((z - a) / (b - a))))."""
         self.blocks += 1
         layer = operand.layer + 1
         scale = float(blk.knots[-1] - blk.knots[0]) or 1.0
         s = self.samples(operand)
-        terms, const = {}, blk.const
+        terms = {}
         for t, a in zip(blk.knots, blk.coefs):
             if a == 0.0:
                 continue
             u = self.unit(layer, {k: c / scale for k, c in operand.terms.items()}, (operand.const - t) / scale, 0.0,
                           (s - t) / scale)
             terms[u] = a * scale
-        return Value(layer, terms, const)
+        smooth = Value(layer, terms, blk.const)
+        if not blk.jumps:
+            return smooth
+        parts, const = [(self.carry(smooth, layer + 1), 1.0)], 0.0
+        for a, b, jump in blk.jumps:
+            w = b - a
+            p = self.unit(layer, {k: c / w for k, c in operand.terms.items()}, (operand.const - a) / w, 0.0,
+                          (s - a) / w)
+            q = self.unit(layer + 1, {p: -1.0}, 1.0, 0.0)
+            parts.append((Value(layer + 1, {q: 1.0}, 0.0), -jump))
+            const += jump
+        return self.combine(parts, const)
 
     def product(self, a, b) -> Value:
         """a * b = ma mb + ma sb b' + mb sa a' + sa sb ((a' + b')^2 - (a' - b')^2) / 4, a' and b' in [-1, 1];
