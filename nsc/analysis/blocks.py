@@ -29,7 +29,7 @@ import numpy as np
 GRID = 1025  # points g is tabulated at
 BLOCK_TOL = 3e-4  # target weighted RMS error, as a share of g's range over the grid
 MAX_SEGMENTS = 64
-JUMP_WIDTH = 1e-5  # a jump's ramp, as a share of the range: well above float32 resolution, where the network runs
+JUMP_WIDTH = 1e-6  # a jump's ramp, as a share of the range: well above float32 resolution, where the network runs
 MAX_JUMPS = 64
 STEEP = 30.0  # a segment steeper than this many times the block's mean slope saturates (a jump term)
 UNIFORM_FLOOR = 0.15  # share of the knot density spread evenly (the operand's histogram may miss a region)
@@ -131,35 +131,35 @@ def _within_reach(values: np.ndarray, at_samples: np.ndarray) -> np.ndarray:
 
 
 def _jumps(g, grid, values, width) -> list[tuple[float, float]]:
-    """Intervals (a, b), b - a <= JUMP_WIDTH * width, that hold a jump of g: where one grid step changes g by
-    more than 20 times the steps around it, bisected."""
+    """Intervals (a, b), about JUMP_WIDTH * width wide, that hold a jump of g: each grid step that changes g by
+    more than 20 times the median step (and 1e-4 of g's range) is bisected, all at once, down to that width, and
+    kept if most of its change is still there (a steep but smooth stretch is not)."""
     d = np.abs(np.diff(values))
     d[~np.isfinite(d)] = 0.0
     if not d.any():
         return []
-    around = np.maximum(np.r_[d[1:], 0.0], np.r_[0.0, d[:-1]])
-    typical = np.median(d[d > 0]) if (d > 0).any() else 0.0
-    candidates = np.nonzero((d > 20.0 * around) & (d > 1e3 * typical + 1e-300))[0]
+    spread = float(np.nanmax(values) - np.nanmin(values))
+    typical = float(np.median(d))
+    candidates = np.nonzero((d > 20.0 * typical) & (d > 1e-4 * spread))[0]
     if len(candidates) == 0:
-        candidates = np.nonzero(d > 20.0 * np.maximum(around, 1e-300) * (around > 0))[0]
+        return []
+    candidates = candidates[np.argsort(-d[candidates])][:MAX_JUMPS]
+    a, b = grid[candidates].astype(np.float64), grid[candidates + 1].astype(np.float64)
+    va, vb = values[candidates].astype(np.float64), values[candidates + 1].astype(np.float64)
+    for _ in range(60):
+        if (b - a).max() <= JUMP_WIDTH * width:
+            break
+        m = 0.5 * (a + b)
+        vm = g(m)
+        left = np.abs(vm - va) <= np.abs(vb - vm)  # the change lies in the right half
+        a, va = np.where(left, m, a), np.where(left, vm, va)
+        b, vb = np.where(left, b, m), np.where(left, vb, vm)
+    kept = np.abs(vb - va) >= 0.5 * d[candidates]
     out = []
-    for i in candidates[:MAX_JUMPS]:
-        a, b = float(grid[i]), float(grid[i + 1])
-        va, vb = float(values[i]), float(values[i + 1])
-        for _ in range(60):
-            if b - a <= JUMP_WIDTH * width:
-                break
-            m = 0.5 * (a + b)
-            vm = float(g(np.array([m]))[0])
-            if not np.isfinite(vm):
-                break
-            if abs(vm - va) <= abs(vb - vm):
-                a, va = m, vm
-            else:
-                b, vb = m, vm
-        m, half = 0.5 * (a + b), 0.5 * JUMP_WIDTH * width  # never steeper than float32 can carry
-        out.append((min(a, m - half), max(b, m + half)))
-    return out
+    for lo, hi in zip(a[kept], b[kept]):
+        m, half = 0.5 * (lo + hi), 0.5 * JUMP_WIDTH * width  # never steeper than float32 can carry
+        out.append((float(min(lo, m - half)), float(max(hi, m + half))))
+    return sorted(out)
 
 
 def _kinks(grid, values) -> list[float]:

@@ -264,12 +264,32 @@ class Graph:
         holds, fails = _decided(op, d.lo, d.hi)
         if holds or fails:  # the bounds decide it over the whole input box
             return int(holds)
+        cleared = self._without_pole(d)
+        if cleared is not None:  # d = N / b with b crossing 0: d > 0 is N b > 0, d == 0 is N == 0
+            n, b = cleared
+            return self.compare(op, n if op in ("==", "!=") else self.mul(n, b), 0.0)
         if op == ">":
             return self.fn("gt0", d)
         if op == ">=":
             return self.fn("ge0", d)
         eq = self.fn("eq0", d)
         return eq if op == "==" else self.negate(eq)
+
+    def _without_pole(self, d: Node):
+        """(N, b) with d = N / b, where d is a sum of terms one of which divides by a b whose bounds hold 0 (a
+        test of a quotient near its pole, as u = dot / det in a ray-triangle test); None otherwise."""
+        terms, bias = _flat(d)
+        for x, k in terms.items():
+            parts = x.args if x.op == "mul" else (x,)
+            recips = [r for r in parts if r.op == "fn" and r.fn == "recip" and r.args[0].lo <= 0 <= r.args[0].hi]
+            if not recips:
+                continue
+            b = recips[0].args[0]
+            rest = [r for r in parts if r is not recips[0]]
+            numerator = [(rest[0] if rest else 1.0, k), (b, bias)]
+            numerator += [(self.mul(y, b), ky) for y, ky in terms.items() if y is not x]
+            return self.affine(numerator), b
+        return None
 
     def truth(self, v):
         """C's truth of a value: 1 where it is non-zero."""
@@ -302,6 +322,21 @@ class Graph:
             return a
         both_int = _int(a) and _int(b)
         return self.add(b, self.mul(c, self.add(a, b, -1.0, is_int=both_int), is_int=both_int), is_int=both_int)
+
+
+def _flat(v: Node) -> tuple[dict, float]:
+    """v as {non-affine node: coefficient}, bias."""
+    if v.op != "affine":
+        return {v: 1.0}, 0.0
+    coefs, bias, stack = {}, 0.0, [(v, 1.0)]
+    while stack:
+        x, k = stack.pop()
+        if x.op == "affine":
+            stack.extend((a, k * ka) for a, ka in zip(x.args, x.param[0]))
+            bias += k * x.param[1]
+        else:
+            coefs[x] = coefs.get(x, 0.0) + k
+    return coefs, bias
 
 
 def _negates(a: Node, b: Node) -> bool:

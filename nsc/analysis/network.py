@@ -49,6 +49,7 @@ class Value:
     layer: int
     terms: dict  # unit index -> coefficient
     const: float = 0.0
+    err: np.ndarray | None = None  # estimated error on the synthetic inputs (network - program), None: 0
 
 
 @dataclass
@@ -64,7 +65,9 @@ class Network:
     n_in: int
     blocks: int = 0
     gates: int = 0
-    notes: list = field(default_factory=list)
+    # per output: the estimated rel-RMSE of the network over the box (its blocks' fit errors where the network
+    # puts their operands, carried to the output through the network, first order), as a share of its std
+    estimated_error: list = field(default_factory=list)
 
     @property
     def widths(self) -> list[int]:
@@ -161,7 +164,7 @@ class Builder:
     def carry(self, v: Value, layer: int, key=None) -> Value:
         """v as a combination of units of `layer` (>= v.layer): identity units in between, normalised."""
         if v.layer == layer or not v.terms:
-            return Value(layer, dict(v.terms) if v.layer == layer else {}, v.const)
+            return Value(layer, dict(v.terms) if v.layer == layer else {}, v.const, v.err)
         if key is not None and (key, layer) in self.carried:
             return self.carried[(key, layer)]
         below = self.carry(v, layer - 1, key)
@@ -169,7 +172,7 @@ class Builder:
         mean, scale = float(s.mean()), float(s.std()) or 1.0
         u = self.unit(layer, {k: c / scale for k, c in below.terms.items()}, (below.const - mean) / scale, LINEAR,
                       (s - mean) / scale)
-        out = Value(layer, {u: scale}, mean)
+        out = Value(layer, {u: scale}, mean, v.err)
         if key is not None:
             self.carried[(key, layer)] = out
         return out
@@ -177,13 +180,15 @@ class Builder:
     def combine(self, parts: list, bias: float = 0.0, keys=None) -> Value:
         """bias + sum coef * value over parts [(Value, coef)], at the latest of their layers."""
         layer = max([v.layer for v, _ in parts if v.terms] or [0])
-        terms, const = {}, bias
+        terms, const, err = {}, bias, None
         for i, (v, k) in enumerate(parts):
             v = self.carry(v, layer, keys[i] if keys else None)
             const += k * v.const
             for u, c in v.terms.items():
                 terms[u] = terms.get(u, 0.0) + k * c
-        return Value(layer, {u: c for u, c in terms.items() if c != 0.0}, const)
+            if v.err is not None:
+                err = k * v.err if err is None else err + k * v.err
+        return Value(layer, {u: c for u, c in terms.items() if c != 0.0}, const, err)
 
     def constant(self, c: float) -> Value:
         return Value(0, {}, float(c))
@@ -253,7 +258,13 @@ class Builder:
         blk = fit_block(g, lo - pad, hi + pad, s, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
-        return self.realise(blk, operand, key)
+        out = self.realise(blk, operand, key)
+        # the estimated error: the block's own residual where the network puts its operand, plus the operand's
+        # error carried through the block (through the network's function, jumps included)
+        approx = blk(s)
+        residual = approx - _within(g(s), approx)
+        out.err = residual if operand.err is None else residual + approx - blk(s - operand.err)
+        return out
 
     def realise(self, blk: Block, operand: Value, key=None) -> Value:
         """The block's units in the layer after its operand's: relu((z - t_k) / scale); each jump saturates in
@@ -306,13 +317,25 @@ class Builder:
         return self.combine([(va, mb), (vb, ma), (sq_p, ha * hb / 4), (sq_q, -ha * hb / 4)], -ma * mb)
 
     def both(self, a, b) -> Value:
-        """c1 * c2 of two truths: relu(c1 + c2 - 1), exact for 0/1 values."""
-        s = self.combine([(self.values[a.id], 1.0), (self.values[b.id], 1.0)], -1.0, keys=[a.id, b.id])
-        decided = self._decided(self.samples(s) + 1.0, both=True)
-        if decided is not None:
-            return decided
+        """c1 * c2 * ... of truths, the whole tree of products of truths under this one: relu(sum c_i - (n - 1)),
+        exact for 0/1 values, in one layer however many there are (a chain of && or of `return` flags)."""
+        leaves, stack = [], [a, b]
+        while stack:
+            x = stack.pop()
+            if x.op == "mul" and x.args[0].is_bool and x.args[1].is_bool and x.id not in self.values:
+                stack.extend(x.args)
+            else:
+                leaves.append(x)
+        leaves = list({x.id: x for x in leaves}.values())
+        s = self.combine([(self.value(x), 1.0) for x in leaves], 1.0 - len(leaves), keys=[x.id for x in leaves])
+        t = self.samples(s)
+        if t.max() <= DECIDED:
+            return self.constant(0.0)
+        if t.min() >= 1 - DECIDED:
+            return self.constant(1.0)
         u = self.unit(s.layer + 1, s.terms, s.const, 0.0)
-        return Value(s.layer + 1, {u: 1.0}, 0.0)
+        err = None if s.err is None else np.maximum(t, 0.0) - np.maximum(t - s.err, 0.0)
+        return Value(s.layer + 1, {u: 1.0}, 0.0, err)
 
     def gate(self, c, d) -> Value:
         """c * d for a truth c: exact where c is 0 or 1."""
@@ -336,16 +359,11 @@ class Builder:
             for u, k in vc.terms.items():
                 terms[u] = terms.get(u, 0.0) + k
             units.append(self.unit(layer + 1, terms, sign * vd.const / m - 1.0 + vc.const, 0.0))
-        return Value(layer + 1, {units[0]: m, units[1]: -m}, 0.0)
-
-    def _decided(self, t: np.ndarray, both: bool = False) -> Value | None:
-        """c1 + c2 (both) on the synthetic inputs: a constant 0 or 1 truth where the network decides it."""
-        if both:
-            if t.max() <= 1 + DECIDED:
-                return self.constant(0.0)
-            if t.min() >= 2 - DECIDED:
-                return self.constant(1.0)
-        return None
+        out = Value(layer + 1, {units[0]: m, units[1]: -m}, 0.0)
+        ec = np.zeros_like(tc) if vc.err is None else vc.err
+        ed = np.zeros_like(td) if vd.err is None else vd.err
+        out.err = (self.samples(out) - tc * td) + tc * ed + td * ec - ec * ed
+        return out
 
     # -- the whole network ----------------------------------------------------------------------------------------
 
@@ -358,13 +376,19 @@ class Builder:
                  for v, o in zip(values, outputs)]
         if len(self.rows) < last:  # only constants: one unit that reads nothing
             self.unit(last, {}, 0.0, 0.0)
-        means, stds = [], []
+        means, stds, errors = [], [], []
         for v in final:
-            s = self.samples(v) if v.layer < len(self.acts) else np.full(1, v.const)
+            s = self.samples(v)
             means.append(float(s.mean()))
             stds.append(float(s.std()) if s.std() > 0 else 1.0)
+            errors.append(0.0 if v.err is None else float(np.sqrt(np.mean(v.err ** 2)) / stds[-1]))
         return Network(self.rows, self.floors, [(dict(v.terms), v.const) for v in final], np.array(means),
-                       np.array(stds), self.n_in, self.blocks, self.gates)
+                       np.array(stds), self.n_in, self.blocks, self.gates, estimated_error=errors)
+
+
+def _within(values: np.ndarray, approx: np.ndarray) -> np.ndarray:
+    """g's values where finite, else the block's (a residual is not estimated where g is undefined)."""
+    return np.where(np.isfinite(values), values, approx)
 
 
 def _one_signed(node, samples) -> bool:

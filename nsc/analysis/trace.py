@@ -93,20 +93,22 @@ class Tracer(Interpreter):
         self.globals: dict = {}
         self.depth = 0
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
-        self.frame: _Frame | None = None
+        self.frames: list[_Frame] = []  # the active functions, the target first
         self.truncated = 0
 
     # -- the predicate --------------------------------------------------------------------------------------------
 
     def active(self, sid: int | None = None, since: int = 0, loop: _Loop | None = None):
         """The truth that the statement being run runs, for a store into storage `sid` (None: for all of them):
-        every condition since `since` made before sid, and not returned, broken or continued (those of `loop`
-        and the loops inside it only, where one is given), where sid outlives the flag."""
-        g, frame, a = self.g, self.frame, 1
+        every condition since `since` made before sid, and, where sid outlives them, not returned, broken or
+        continued: the flags of every active function (since == 0) or of the current one (since > 0: the
+        relative predicate of a return or break), of `loop` and the loops inside it only, where one is given."""
+        g, a = self.g, 1
         for c, first in self.conds[since:]:
             if sid is None or sid < first:
                 a = g.both(a, c)
-        if frame is not None:
+        frames = self.frames[-1:] if since > 0 or loop is not None else self.frames
+        for frame in frames:
             loops = frame.loops[frame.loops.index(loop):] if loop is not None else frame.loops
             for lp in loops:
                 if sid is None or sid < lp.turn_sid:
@@ -367,34 +369,30 @@ class Tracer(Interpreter):
         raise Unsupported(f"the function {name}")
 
     def call_helper(self, fn, args, caller):
-        self.depth += 1
-        if self.depth > MAX_CALL_DEPTH:
+        if len(self.frames) > MAX_CALL_DEPTH:
             raise Unsupported("recursion")
-        outer = self.frame
-        self.conds.append((self.active(), self.next_sid))  # the helper runs where its call does
+        params = _parameters(fn)
+        if len(params) != len(args):
+            raise Unsupported("a call with the wrong number of arguments")
+        scope, first_sid = {}, self.next_sid
+        for p, v in zip(params, args):
+            if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
+                if not isinstance(v, Ptr):
+                    raise Unsupported("a pointer parameter given a non-pointer")
+                if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
+                    raise Unsupported("a multi-dimensional array parameter")
+                scope[p.name] = ("pointer", self.new_storage(caller, [v]), False)
+            else:
+                int_type = _int_type(p.type)
+                scope[p.name] = ("scalar", self.new_storage(caller, [self.convert(v, int_type)]), int_type)
+        ret_type = fn.decl.type.type
+        frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _int_type(ret_type), len(self.conds),
+                       first_sid)
+        self.frames.append(frame)  # (the caller's conditions and flags still apply, by storage: `active`)
         try:
-            params = _parameters(fn)
-            if len(params) != len(args):
-                raise Unsupported("a call with the wrong number of arguments")
-            scope, first_sid = {}, self.next_sid
-            for p, v in zip(params, args):
-                if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
-                    if not isinstance(v, Ptr):
-                        raise Unsupported("a pointer parameter given a non-pointer")
-                    if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
-                        raise Unsupported("a multi-dimensional array parameter")
-                    scope[p.name] = ("pointer", self.new_storage(caller, [v]), False)
-                else:
-                    int_type = _int_type(p.type)
-                    scope[p.name] = ("scalar", self.new_storage(caller, [self.convert(v, int_type)]), int_type)
-            ret_type = fn.decl.type.type
-            self.frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _int_type(ret_type),
-                                len(self.conds), first_sid)
-            return self.run_body(fn.body, caller, self.frame)
+            return self.run_body(fn.body, caller, frame)
         finally:
-            self.frame = outer
-            self.conds.pop()
-            self.depth -= 1
+            self.frames.pop()
 
     def run_body(self, body, state, frame):
         try:
@@ -575,8 +573,9 @@ class Tracer(Interpreter):
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
-        self.frame = _Frame(scope, _integer(signature.return_ctype), 0, len(state.mem))
-        ret = self.run_body(target.body, state, self.frame)
+        frame = _Frame(scope, _integer(signature.return_ctype), 0, len(state.mem))
+        self.frames = [frame]
+        ret = self.run_body(target.body, state, frame)
         outputs = []
         for port in signature.outputs:
             v = ret if port.param == "return" else state.mem[storage_of[port.param]][port.index or 0]
