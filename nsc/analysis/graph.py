@@ -153,11 +153,13 @@ class Graph:
         the result is a 0/1 truth)."""
         coefs: dict[Node, float] = {}
         stack = list(terms)
-        while stack:  # flattened down to non-affine nodes (an affine node's operands may be affine themselves)
+        while stack:  # flattened down to non-affine nodes and sources (an affine node's operands may be affine)
             v, k = stack.pop()
             if not is_node(v):
                 bias += k * v
-            elif v.op == "affine":
+            elif v.op == "affine" and v.src is not v:
+                # (a sum of several sources is a source itself and stays whole: x - f(x) for x = a + b is a
+                # function of x alone, not a new direction in a, b and f)
                 stack.extend((a, k * ka) for a, ka in zip(v.args, v.param[0]))
                 bias += k * v.param[1]
             else:

@@ -10,8 +10,8 @@ Typedefs of scalar types are replaced by the canonical scalar type (``real_t`` -
 names from nsc's stand-in headers (``sin``, ``M_PI``'s value, ``FILE``) keep their spelling.
 Linkage-only keywords (``static``/``extern`` at file scope, ``inline``, ``register``, ``auto``) are dropped
 and qualifier lists sorted; a braced block holding one statement as the body of if/for/while/do is
-unwrapped. Initialiser lists longer than 16 elements keep their first 16 and end with a
-marker for ``<more>`` (see tokens.py).
+unwrapped. For the tokens (not for the analysis, which needs every entry of a table), `cut_initialisers`
+keeps the first 16 elements of a longer initialiser list and ends it with a marker for ``<more>`` (tokens.py).
 """
 
 from __future__ import annotations
@@ -182,14 +182,25 @@ def _canonical_node(node: c_ast.Node, names: _Names) -> None:
             if isinstance(body, c_ast.Compound) and body.block_items and len(body.block_items) == 1 \
                     and not isinstance(body.block_items[0], (c_ast.Decl, c_ast.Typedef)):
                 setattr(node, part, body.block_items[0])  # `{ s; }` and `s;` are the same statement
-    elif isinstance(node, c_ast.InitList) and len(node.exprs) > MAX_INITIALISER:
-        total = len(node.exprs)
-        node.exprs = node.exprs[:MAX_INITIALISER] + [c_ast.ID(f"{MORE_MARKER}{total}")]
     if isinstance(node, (c_ast.Decl, c_ast.TypeDecl, c_ast.PtrDecl)) and getattr(node, "quals", None):
         node.quals = sorted(set(node.quals))
     if isinstance(node, c_ast.Decl):
         node.funcspec = []
         node.storage = sorted(s for s in node.storage or [] if s not in ("register", "auto", "inline"))
+
+
+def cut_initialisers(exts: list) -> list:
+    """Copies of `exts` whose initialiser lists longer than MAX_INITIALISER keep their first MAX_INITIALISER
+    elements and end with an ID `MORE_MARKER<n>` (n: the full length); exts are left alone."""
+    if not any(isinstance(n, c_ast.InitList) and len(n.exprs) > MAX_INITIALISER for e in exts for n in _walk(e)):
+        return list(exts)
+    out = [clone(e) for e in exts]
+    for e in out:
+        for node in _walk(e):
+            if isinstance(node, c_ast.InitList) and len(node.exprs) > MAX_INITIALISER:
+                total = len(node.exprs)
+                node.exprs = node.exprs[:MAX_INITIALISER] + [c_ast.ID(f"{MORE_MARKER}{total}")]
+    return out
 
 
 def clone(node):

@@ -19,13 +19,13 @@ import re
 
 from pycparser import c_ast, c_generator
 
-from nsc.frontend.canonical import MORE_MARKER
+from nsc.frontend.canonical import MORE_MARKER, cut_initialisers
 from nsc.frontend.literals import char_value, float_value, int_value
 from nsc.frontend.program import Token
 
 
 def tokens_of(exts: list[c_ast.Node]) -> tuple[Token, ...]:
-    text = c_generator.CGenerator(reduce_parentheses=True).visit(c_ast.FileAST(list(exts)))
+    text = c_generator.CGenerator(reduce_parentheses=True).visit(c_ast.FileAST(cut_initialisers(exts)))
     return tuple(_lex(text))
 
 
