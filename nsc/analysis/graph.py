@@ -169,16 +169,22 @@ class Graph:
             return int(bias) if is_int and float(bias).is_integer() else float(bias)
         if len(items) == 1 and items[0][1] == 1.0 and bias == 0.0:
             return items[0][0]
-        if len(items) > 1 and (items[0][1] != 1.0 or bias != 0.0):
-            # x - y, y - x and 2 (x - y) + 1 are one-variable functions of one node: the direction with the
-            # first coefficient 1 and no bias, so a comparison and the value it tests share their source
+        if len(items) > 1:
+            # x - y, y - x and 2 (x - y) + 1 are one-variable functions of one node, the direction: the first
+            # coefficient made 1 (or, for integer coefficients, their gcd with its sign: 5 i + j stays in
+            # integers) and no bias; so a comparison and the value it tests share their source
             k0 = items[0][1]
-            direction = self.affine([(a, k / k0) for a, k in items], is_int=is_int and all(
-                float(k / k0).is_integer() for _, k in items))
+            integral = all(float(k).is_integer() for _, k in items)
+            if integral:
+                k0 = math.copysign(math.gcd(*(int(k) for _, k in items)), k0)
+            args = tuple(a for a, _ in items)
+            direction = self._make("affine", args, param=(tuple(float(k / k0) for _, k in items), 0.0),
+                                   is_int=integral and all(a.is_int for a in args))
+            if k0 == 1.0 and bias == 0.0 and direction.is_int == (is_int or is_bool) and not is_bool:
+                return direction
             return self._make("affine", (direction,), param=((float(k0),), float(bias)), is_int=is_int or is_bool,
                               is_bool=is_bool)
-        args = tuple(a for a, _ in items)
-        return self._make("affine", args, param=(tuple(float(k) for _, k in items), float(bias)),
+        return self._make("affine", (items[0][0],), param=((float(items[0][1]),), float(bias)),
                           is_int=is_int or is_bool, is_bool=is_bool)
 
     def add(self, a, b, sign: float = 1.0, is_int=False):

@@ -246,6 +246,9 @@ class Builder:
                 sign = float(np.sign(ss[0]))
                 return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)}, network=True)[node], z),
                                   self.value(self.graph.log_abs(src)))
+        if src.is_int:  # the network's integers are integers to within its error: every jump half way between
+            return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
+                              s_val, key=src.id)
         return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id)
 
     def block(self, g, operand: Value, key=None, features=()) -> Value:
