@@ -12,6 +12,7 @@ import sys
 
 import click
 
+from nsc.compiler.inits import INITS
 from nsc.errors import NscError
 
 
@@ -78,8 +79,9 @@ def main():
 @click.argument("program", type=click.Path(dir_okay=False))
 @_program_options
 @click.option("-o", "--output", metavar="OUT.onnx", help="Output file (default: PROGRAM with .onnx, here).")
-@click.option("--init", type=click.Choice(["compiled", "random", "unconditioned"]), default="compiled",
-              show_default=True, help="Where the weights come from.")
+@click.option("--init", type=click.Choice(list(INITS)), default="compiled", show_default=True,
+              help="Where the weights come from: the program's own computation (structural), else the trained "
+                   "hypernetwork (compiled, the default); one of them alone; the unconditioned or a random start.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --init random.")
 @click.option("-MD", "depfile_md", is_flag=True, help="Also write a make dependency file OUT.d.")
 @click.option("--depfile", metavar="PATH", help="Write a make dependency file to PATH.")

@@ -181,7 +181,7 @@ def _median_or_none(values):
 
 def check_inits(inits) -> tuple:
     """The initialisations to compare, each once in the order given; NscError for an unknown one or none."""
-    from nsc.compiler.hypernet import INITS
+    from nsc.compiler.inits import INITS
 
     inits = tuple(dict.fromkeys(inits))
     for init in inits or [None]:

@@ -291,31 +291,57 @@ def inspect_model(model_path) -> dict:
 
     loaded = onnx_io.load_surrogate(model_path)
     p = loaded.params
-    n_params = sum(w.size + b.size for w, b in zip(p.weights, p.biases))
     return {"path": str(model_path), "signature": loaded.signature_json, "metadata": loaded.metadata,
             "architecture": {"n_in": p.n_in, "hidden": list(p.hidden), "n_out": p.n_out,
-                             "activation": p.activation, "parameters": int(n_params),
-                             "out_calibrated": p.out_calibrated},
+                             "activation": p.activation if p.floors is None else "relu and identity units",
+                             **model_size(p), "out_calibrated": p.out_calibrated},
             **closed_form(p.extra)}
 
 
 def closed_form(extra: dict) -> dict:
-    """compiled_exactly, and closed_form_error (None, or a bound on the error to which the surrogate computes the
-    front-end's closed form of each output, as a share of the output's range: squares and Euclidean lengths
-    approximated by ReLU units), from a surrogate's params.extra."""
+    """compiled_exactly; closed_form_error (None, or a bound on the error to which the surrogate computes the
+    analysis's closed form of each output, as a share of the output's range: squares and Euclidean lengths
+    approximated by ReLU units); structural (None, or the structural network's layers, units, blocks, gates and
+    per output its estimated error as a share of the output's std), from a surrogate's params.extra."""
     error = extra.get("closed_form_error")
+    structural = extra.get("structural")
     return {"compiled_exactly": bool(extra.get("exact", False)),
-            "closed_form_error": float(error) if isinstance(error, (int, float)) else None}
+            "closed_form_error": float(error) if isinstance(error, (int, float)) else None,
+            "structural": dict(structural) if isinstance(structural, dict) else None}
 
 
 def closed_form_words(info: dict) -> str | None:
-    """How the surrogate was compiled from the front-end's forms, in words (None: it was not)."""
+    """How the surrogate was compiled from the analysis, in words (None: it was not)."""
+    structural = info.get("structural")
+    if structural:
+        shape = (f"{structural.get('layers')} layers, {structural.get('blocks')} one-variable blocks, "
+                 f"{structural.get('gates')} gates")
+        if info.get("compiled_exactly"):
+            return f"compiled exactly from the program's own computation ({shape})"
+        errors = structural.get("estimated_error") or [0.0]
+        return (f"compiled from the program's own computation ({shape}), estimated error at most "
+                f"{max(errors):.2g} of an output's std")
     if info.get("compiled_exactly"):
         return "compiled exactly (every output proven piecewise affine)"
     error = info.get("closed_form_error")
     if error is None:
         return None
-    return f"compiled from the front-end's closed form of every output, to within {error:.2%} of its range"
+    return f"compiled from the analysis's closed form of every output, to within {error:.2%} of its range"
+
+
+def model_size(params) -> dict:
+    """parameters, and the floating-point operations one row costs (a multiply and an add a weight, one more a
+    hidden unit for its activation and one each output for the output map)."""
+    n_params = sum(w.size + b.size for w, b in zip(params.weights, params.biases))
+    flops = sum(2 * w.size for w in params.weights) + sum(params.hidden) + 2 * params.n_out + 2 * params.n_in
+    return {"parameters": int(n_params), "flops_per_row": int(flops)}
+
+
+def _widths(arch: dict) -> str:
+    hidden = arch["hidden"]
+    if len(hidden) > 8:  # a structural network: its depth and widest layer
+        return f"{arch['n_in']} -> {len(hidden)} hidden layers of up to {max(hidden)} units -> {arch['n_out']}"
+    return f"{arch['n_in']} -> {' -> '.join(map(str, hidden))} -> {arch['n_out']}"
 
 
 def format_inspection(info: dict) -> str:
@@ -324,15 +350,17 @@ def format_inspection(info: dict) -> str:
     lines = [f"{info['path']}: surrogate of {sig['function']}",
              f"  compiler:     {meta.get('compiler', '?')}",
              f"  source:       sha256 {meta.get('source_sha256', '?')}",
-             f"  architecture: {arch['n_in']} -> {' -> '.join(map(str, arch['hidden']))} -> {arch['n_out']} "
-             f"({arch['activation']}, {arch['parameters']} parameters)",
+             f"  architecture: {_widths(arch)} ({arch['activation']}, {arch['parameters']:,} parameters, "
+             f"{arch['flops_per_row']:,} FLOP a row)",
              *([f"  {words}"] if words else []),
              "  inputs:"]
     for port in sig["inputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")
     lines.append("  outputs:")
-    for port in sig["outputs"]:
-        lines.append(f"    {port['name']:<16} {port['ctype']}")
+    errors = (info.get("structural") or {}).get("estimated_error") or []
+    for j, port in enumerate(sig["outputs"]):
+        stated = f"  estimated error {errors[j]:.2g} of its std" if j < len(errors) else ""
+        lines.append(f"    {port['name']:<16} {port['ctype']}{stated}")
     lines.append("  history:")
     for event in meta.get("history", []):
         rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))

@@ -45,11 +45,15 @@ class Block:
     jumps: list = field(default_factory=list)  # (a, b, J): + J clip((z - a) / (b - a), 0, 1)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        z = np.asarray(z, dtype=np.float64)
-        out = self.const + np.maximum(z[..., None] - self.knots, 0.0) @ self.coefs
-        for a, b, jump in self.jumps:
-            out = out + jump * np.clip((z - a) / (b - a), 0.0, 1.0)
-        return out
+        """The block's value: a piecewise-linear interpolation through its knots and ramps, flat outside."""
+        if not hasattr(self, "_table"):
+            points = np.unique(np.concatenate([self.knots, [x for a, b, _ in self.jumps for x in (a, b)]]))
+            heights = self.const + np.maximum(points[:, None] - self.knots, 0.0) @ self.coefs
+            for a, b, jump in self.jumps:
+                heights = heights + jump * np.clip((points - a) / (b - a), 0.0, 1.0)
+            self._table = (points, heights)
+        points, heights = self._table
+        return np.interp(np.asarray(z, dtype=np.float64), points, heights)
 
 
 def cell_widths(grid: np.ndarray) -> np.ndarray:

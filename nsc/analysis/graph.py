@@ -32,18 +32,40 @@ class Node:
     """One operation. For `affine`, args are the operands and param is (coefficients, bias); for `fn`, args is
     the operand and fn / param name the function; for `mul`, args are the two factors."""
 
-    __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "lo", "hi")
+    __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "_bounds")
 
     def __init__(self, nid, op, args, fn=None, param=None, is_int=False, is_bool=False):
         self.id, self.op, self.args, self.fn, self.param = nid, op, args, fn, param
         self.is_int, self.is_bool = is_int, is_bool
-        self.lo, self.hi = -math.inf, math.inf  # bounds over the input box (`bounds_of`)
+        self._bounds = None  # (lo, hi) over the input box, computed when first asked for (`bounds_of`)
         sources = {a.src for a in args}
         if op == "input" or len(sources) != 1 or fn == "eq0":  # (`==` is a spike: a block of its own, network.py)
             self.src, self.affine_in_src = self, True
         else:
             self.src = sources.pop()
             self.affine_in_src = op == "affine" and all(a.affine_in_src for a in args)
+
+    @property
+    def lo(self) -> float:
+        return self.bounds()[0]
+
+    @property
+    def hi(self) -> float:
+        return self.bounds()[1]
+
+    def bounds(self) -> tuple[float, float]:
+        if self._bounds is None:  # operands first, without deep recursion
+            pending = [self]
+            while pending:
+                node = pending[-1]
+                missing = [a for a in node.args if a._bounds is None]
+                if missing:
+                    pending.extend(missing)
+                    continue
+                pending.pop()
+                if node._bounds is None:
+                    node._bounds = bounds_of(node)
+        return self._bounds
 
     def __repr__(self) -> str:
         return f"#{self.id}:{self.fn or self.op}"
@@ -132,7 +154,6 @@ class Graph:
         node = self._memo.get(key)
         if node is None:
             node = Node(len(self.nodes), op, tuple(args), fn, param, is_int, is_bool)
-            node.lo, node.hi = bounds_of(node)
             self.nodes.append(node)
             self._memo[key] = node
         return node
@@ -141,7 +162,7 @@ class Graph:
 
     def input(self, index: int, is_int: bool, lo: float, hi: float) -> Node:
         node = Node(len(self.nodes), "input", (), param=index, is_int=is_int)
-        node.lo, node.hi = float(lo), float(hi)
+        node._bounds = (float(lo), float(hi))
         self.nodes.append(node)
         self.inputs.append(node)
         return node
@@ -364,7 +385,7 @@ def _hashable(param):
 
 def bounds_of(node: Node) -> tuple[float, float]:
     """[lo, hi] of a node's values over the input box, from its operands' bounds: exact interval arithmetic for
-    sums and products; a one-variable function's extremes over its operand's interval, from 257 points and the
+    sums and products; a one-variable function's extremes over its operand's interval, from 129 points and the
     ends (exact for a function monotone on the interval; padded by 1% of the width for the rest, which bounds the
     smooth functions of math.h), exact for steps. Used to decide comparisons the whole box agrees on (a loop `i < n` stops past n's range)."""
     args = node.args
@@ -386,7 +407,7 @@ def bounds_of(node: Node) -> tuple[float, float]:
             return float(min(node.param)), float(max(node.param))
         if not (math.isfinite(a.lo) and math.isfinite(a.hi)):
             return -math.inf, math.inf
-        x = np.unique(np.r_[np.linspace(a.lo, a.hi, 257), a.lo, a.hi, 0.0 if a.lo < 0 < a.hi else a.lo])
+        x = np.unique(np.r_[np.linspace(a.lo, a.hi, 129), a.lo, a.hi, 0.0 if a.lo < 0 < a.hi else a.lo])
         y = FUNCTIONS[node.fn](x, node.param)
         if not np.isfinite(y).all():
             return -math.inf, math.inf

@@ -35,7 +35,7 @@ from nsc.analysis.values import Unsupported
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built
 MAX_LAYERS = 96
 MAX_UNITS = 40_000  # hidden units in all
-MARGIN = 0.02  # a block's range: the network's values of its operand, widened by this share each side
+MARGIN = 0.05  # a block's range: the network's values of its operand, widened by this share each side
 DECIDED = 1e-9  # a truth within this of 0 or 1 on every synthetic input is decided
 CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of the value's spread is dropped
 LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit

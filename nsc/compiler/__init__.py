@@ -1,12 +1,24 @@
-"""The compiler: a program's canonical tokens and signature -> the initial weights of its surrogate.
+"""The compiler: a Program -> the initial weights of its surrogate.
 
-  encoding.py  Program -> the hypernetwork's input arrays (numpy; shared with training)
-  hypernet.py  `compile_params`: runs the shipped hypernetwork (weights/compiler.onnx) with onnxruntime
-  weights/     the trained model, its manifest and the unconditioned initialisation (built by `make compiler`)
+  inits.py       `compile_params(program, init)`: which initialisation, made how (structural first, by default)
+  structural.py  structural compilation: the analysis's network of the program's own computation (nsc/analysis)
+  hypernet.py    the trained hypernetwork, run with onnxruntime, for what the structural compiler cannot translate
+  encoding.py    Program -> the hypernetwork's input arrays (numpy; shared with training)
+  exact.py       closed forms the analysis proves, compiled into the hypernetwork's surrogate
+  weights/       the trained hypernetwork, its manifest and the unconditioned initialisation (`make compiler`)
 
-Never imports torch. Importing this package is cheap: onnxruntime loads on the first compiled surrogate.
+Never imports torch. Importing this package is cheap (its names load on first use; `nsc run` imports inits.py
+for the list of initialisations only): onnxruntime loads on the first hypernetwork surrogate.
 """
 
-from nsc.compiler.hypernet import CompileResult, compile_params, installed_compiler, prepare
+_NAMES = {"CompileResult": "inits", "INITS": "inits", "compile_params": "inits", "installed_compiler": "hypernet",
+          "prepare": "hypernet"}
+__all__ = sorted(_NAMES)
 
-__all__ = ["CompileResult", "compile_params", "installed_compiler", "prepare"]
+
+def __getattr__(name):
+    if name in _NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"nsc.compiler.{_NAMES[name]}"), name)
+    raise AttributeError(name)

@@ -1,18 +1,16 @@
-"""Compile-time inference: a Program -> the initial weights of its surrogate, with no torch.
+"""The trained hypernetwork at compile time: a Program -> the weights of its surrogate, with no torch.
 
-Three initialisations (`compile_params(program, init=...)`):
-  compiled       the shipped hypernetwork (weights/compiler.onnx) run with onnxruntime on the program's encoding;
-                 the output map (out_scale, out_shift) is predicted too, so the surrogate works zero-shot in the
-                 program's units. out_calibrated is the manifest's choice: False (the default) lets fine-tuning
-                 replace the predicted map by the data's mean/std, which suits the generated network, trained to
-                 output standardised values; True keeps the predicted map through fine-tuning where it fits the
-                 data better. A program the front-end proves piecewise affine is then compiled exactly
-                 (exact.py; params.extra["exact"] is True), and the surrogate declares its map (out_calibrated);
-                 one whose forms have Euclidean lengths is compiled from them to a stated relative error
-                 (params.extra["closed_form_error"])
-  random         nsc.surrogate.init.random_params (compiler id "random")
-  unconditioned  the one learned initialisation shipped with the compiler (weights/unconditioned.safetensors),
-                 the same for every program; output map calibrated from data later (out_calibrated False)
+It compiles what the structural compiler (structural.py) cannot translate (inits.py chooses), and is the
+`hypernetwork` and `unconditioned` initialisations of `nsc eval`'s ablation:
+  Compiler.compile        the shipped hypernetwork (weights/compiler.onnx) run with onnxruntime on the program's
+                          encoding; the output map (out_scale, out_shift) is predicted too, so the surrogate works
+                          zero-shot in the program's units. out_calibrated is the manifest's choice: False (the
+                          default) lets fine-tuning replace the predicted map by the data's mean/std. A program the
+                          analysis proves piecewise affine is then compiled exactly (exact.py; params.extra["exact"]
+                          is True); one whose forms have Euclidean lengths to a stated relative error
+                          (params.extra["closed_form_error"])
+  Compiler.unconditioned  the one learned initialisation shipped with the compiler (weights/unconditioned.safetensors),
+                          the same for every program; output map calibrated from data later (out_calibrated False)
 
 The weights directory is the package's `weights/` unless the environment variable NSC_COMPILER_DIR names
 another (e.g. a candidate model under evaluation). onnxruntime and safetensors are imported lazily, the
@@ -28,7 +26,6 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -40,15 +37,6 @@ from nsc.analysis.linearize import Unsupported, linearize_tokens
 from nsc.surrogate.params import SurrogateParams, input_normalisation
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-INITS = ("compiled", "random", "unconditioned")
-
-
-class CompileResult(NamedTuple):
-    """What `compile_params` returns; unpacks as (params, compiler_id, notes)."""
-
-    params: SurrogateParams
-    compiler_id: str
-    notes: list[str]  # warnings for the user, e.g. that a long program was truncated
 
 
 def weights_dir() -> Path:
@@ -200,44 +188,11 @@ def installed_compiler() -> Compiler:
 
 
 def prepare(init: str = "compiled") -> None:
-    """Start loading, in the background, what `compile_params(..., init)` will need (`Compiler.prepare`), so it
+    """Start loading, in the background, what `compile_params(..., init)` may need (`Compiler.prepare`), so it
     overlaps the front-end's work. A missing compiler is left for compile_params to report, after any error in
     the program itself."""
-    if init == "compiled":
+    if init in ("compiled", "hypernetwork"):
         try:
             installed_compiler().prepare()
         except NscError:
             pass  # compile_params raises the same error
-
-
-def compile_params(program, init: str = "compiled", seed: int = 0) -> CompileResult:
-    """Initial surrogate weights for `program` (a nsc.frontend Program).
-
-    init "compiled": from the hypernetwork; "random": random_params(seed); "unconditioned": the shared learned
-    initialisation. Returns CompileResult(params, compiler_id, notes). Raises NscError, naming the program, for
-    programs beyond the compiler's limits (inputs, outputs, a target function longer than its context) or when no
-    trained compiler is installed (compiled and unconditioned only).
-    """
-    try:
-        return _compile_params(program, init, seed)
-    except NscError as e:  # every error names the file it is about, as a compiler's do
-        if e.path is None:
-            e.path = str(program.path)
-        raise
-
-
-def _compile_params(program, init: str, seed: int) -> CompileResult:
-    sig = program.signature
-    if init == "random":
-        from nsc.surrogate.init import random_params
-
-        lo, hi = sig.ranges()
-        return CompileResult(random_params(sig.n_in, sig.n_out, lo, hi, seed=seed), "random", [])
-    if init == "compiled":
-        compiler = installed_compiler()
-        params, notes = compiler.compile(program)
-        return CompileResult(params, compiler.id, notes)
-    if init == "unconditioned":
-        compiler = installed_compiler()
-        return CompileResult(compiler.unconditioned(sig), f"unconditioned:{compiler.id}", [])
-    raise NscError(f"unknown initialisation '{init}' (choose from {', '.join(INITS)})")

@@ -18,6 +18,8 @@ from nsc.analysis import structure
 from nsc.analysis.values import Unsupported
 from nsc.surrogate.params import LINEAR_FLOOR, SurrogateParams, input_normalisation
 
+EXACT_ERROR = 1e-9  # an estimated error below this: every block is exact (sums, clamps, selects of affine values)
+
 
 def compile_structural(program) -> tuple[SurrogateParams, dict] | Unsupported:
     net = structure(program)
@@ -31,8 +33,13 @@ def compile_structural(program) -> tuple[SurrogateParams, dict] | Unsupported:
     # (the same numbers to float32 rounding)
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     floors32 = [np.where(np.asarray(f) < 0, LINEAR_FLOOR, 0.0).astype(np.float32) for f in floors]
+    errors = [float(e) for e in net.estimated_error]
+    extra = {"structural": {"layers": len(net.layers), "units": int(sum(net.widths)), "blocks": net.blocks,
+                            "gates": net.gates, "estimated_error": errors}}
+    if max(errors, default=0.0) < EXACT_ERROR:
+        extra["exact"] = True
     params = SurrogateParams(in_shift, in_scale, [f32(w) for w in weights], [f32(b) for b in biases],
-                             f32(net.out_std), f32(net.out_mean), "relu", out_calibrated=True,
-                             extra={"structural": True}, floors=floors32)
-    info = {"layers": len(net.layers), "units": int(sum(net.widths)), "blocks": net.blocks, "gates": net.gates}
+                             f32(net.out_std), f32(net.out_mean), "relu", out_calibrated=True, extra=extra,
+                             floors=floors32)
+    info = dict(extra["structural"], parameters=int(sum(w.size + b.size for w, b in zip(weights, biases))))
     return params, info

@@ -1,0 +1,100 @@
+"""The initialisations nsc offers, and how each is made: `compile_params(program, init)`.
+
+  compiled       the default: the structural compiler (structural.py: the program's own computation as the
+                 network, no program runs) where it translates the function with a small estimated error, else
+                 the trained hypernetwork (hypernet.py), with a note that says why
+  structural     the structural compiler alone; random initialisation where it cannot translate the function
+                 (with a note): the ablation's "structural" row
+  hypernetwork   the trained hypernetwork alone (the compiler before structural compilation)
+  unconditioned  the one learned initialisation shipped with the hypernetwork, the same for every program
+  random         nsc.surrogate.init.random_params (seeded), the from-scratch baseline
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from nsc.errors import NscError
+from nsc.surrogate.params import SurrogateParams
+
+INITS = ("compiled", "structural", "hypernetwork", "unconditioned", "random")
+STRUCTURAL_ID = "structural-1"  # the structural compiler's version, in the surrogate's nsc.compiler metadata
+# The structural network is kept where its estimated error (network.py) is at most this share of an output's
+# std, and its size within these bounds; beyond them the hypernetwork compiles the function.
+MAX_ESTIMATED_ERROR = 0.2
+MAX_PARAMETERS = 4_000_000
+
+
+class CompileResult(NamedTuple):
+    """What `compile_params` returns; unpacks as (params, compiler_id, notes)."""
+
+    params: SurrogateParams
+    compiler_id: str
+    notes: list[str]  # warnings for the user, e.g. that a long program was truncated
+
+
+def compile_params(program, init: str = "compiled", seed: int = 0) -> CompileResult:
+    """Initial surrogate weights for `program` (a nsc.frontend Program); see the module docstring for `init`.
+    Raises NscError, naming the program, for programs beyond the hypernetwork's limits (inputs, outputs, a target
+    function longer than its context) or when no trained compiler is installed, where it is needed."""
+    try:
+        return _compile_params(program, init, seed)
+    except NscError as e:  # every error names the file it is about, as a compiler's do
+        if e.path is None:
+            e.path = str(program.path)
+        raise
+
+
+def structural_or_reason(program) -> tuple[SurrogateParams | None, str]:
+    """(params, "") of the structural network, or (None, why it is not used)."""
+    from nsc.analysis.values import Unsupported
+    from nsc.compiler.structural import compile_structural
+
+    result = compile_structural(program)
+    if isinstance(result, Unsupported):
+        return None, f"the structural compiler cannot translate it ({result})"
+    params, info = result
+    worst = max(info["estimated_error"], default=0.0)
+    if worst > MAX_ESTIMATED_ERROR:
+        return None, (f"its structural network's estimated error ({worst:.2g} of an output's spread) is above "
+                      f"{MAX_ESTIMATED_ERROR}")
+    if info["parameters"] > MAX_PARAMETERS:
+        return None, f"its structural network would have {info['parameters']:,} parameters (more than " \
+                     f"{MAX_PARAMETERS:,})"
+    return params, ""
+
+
+def _compile_params(program, init: str, seed: int) -> CompileResult:
+    sig = program.signature
+    if init not in INITS:
+        raise NscError(f"unknown initialisation '{init}' (choose from {', '.join(INITS)})")
+    if init in ("compiled", "structural"):
+        params, reason = structural_or_reason(program)
+        if params is not None:
+            return CompileResult(params, STRUCTURAL_ID, [])
+        if init == "structural":
+            return CompileResult(_random(sig, seed), "random", [f"{reason}: random initialisation"])
+        compiler = _hypernetwork()
+        params, notes = compiler.compile(program)
+        return CompileResult(params, compiler.id, [f"{reason}; the trained hypernetwork compiled it", *notes])
+    if init == "hypernetwork":
+        compiler = _hypernetwork()
+        params, notes = compiler.compile(program)
+        return CompileResult(params, compiler.id, notes)
+    if init == "unconditioned":
+        compiler = _hypernetwork()
+        return CompileResult(compiler.unconditioned(sig), f"unconditioned:{compiler.id}", [])
+    return CompileResult(_random(sig, seed), "random", [])
+
+
+def _random(sig, seed: int) -> SurrogateParams:
+    from nsc.surrogate.init import random_params
+
+    lo, hi = sig.ranges()
+    return random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
+
+
+def _hypernetwork():
+    from nsc.compiler.hypernet import installed_compiler
+
+    return installed_compiler()
