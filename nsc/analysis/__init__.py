@@ -43,12 +43,25 @@ def linearization(program):
     return program.analyses["linear"]
 
 
+MAX_FINE_PARAMETERS = 1_500_000  # beyond this, the network is built again with coarser blocks
+
+
 def structure(program):
-    """The target's structural network (network.py: a `Network`), or the `Unsupported` reason there is none."""
+    """The target's structural network (network.py: a `Network`), or the `Unsupported` reason there is none.
+    Its blocks are fitted to blocks.BLOCK_TOL of their range; a network that would be larger than
+    MAX_FINE_PARAMETERS is built again to blocks.COARSE_TOL (a long iteration: fewer knots a block)."""
     if "structure" not in program.analyses:
+        from nsc.analysis.blocks import COARSE_TOL
         from nsc.analysis.network import build
         from nsc.analysis.trace import trace
 
         traced = trace(list(program.code), program.signature)
-        program.analyses["structure"] = traced if not hasattr(traced, "graph") else build(traced, program.signature)
+        if not hasattr(traced, "graph"):
+            program.analyses["structure"] = traced
+        else:
+            net = build(traced, program.signature)
+            if not hasattr(net, "parameters") or net.parameters > MAX_FINE_PARAMETERS:
+                coarse = build(traced, program.signature, tol=COARSE_TOL)
+                net = coarse if hasattr(coarse, "parameters") else net
+            program.analyses["structure"] = net
     return program.analyses["structure"]

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 GRID = 1025  # points g is tabulated at
-BLOCK_TOL = 3e-4  # target weighted RMS error, as a share of g's range over the grid
-MAX_SEGMENTS = 64
+BLOCK_TOL = 5e-5  # target weighted RMS error, as a share of g's range over the grid
+COARSE_TOL = 3e-4  # the same for a network that would be too large at BLOCK_TOL (network.py)
+MAX_SEGMENTS = 256
 JUMP_WIDTH = 1e-6  # a jump's ramp, as a share of the range: well above float32 resolution, where the network runs
 MAX_JUMPS = 64
 STEEP = 30.0  # a segment steeper than this many times the block's mean slope saturates (a jump term)

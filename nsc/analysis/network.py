@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nsc.analysis.blocks import Block, fit_block
-from nsc.analysis.graph import evaluate, is_node, tolerance
+from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
+from nsc.analysis.graph import evaluate, is_node, order_of, tolerance
 from nsc.analysis.values import Unsupported
 
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built
@@ -72,6 +72,12 @@ class Network:
     @property
     def widths(self) -> list[int]:
         return [len(layer) for layer in self.layers]
+
+    @property
+    def parameters(self) -> int:
+        """Weights and biases of the dense layers the surrogate stores."""
+        sizes = [self.n_in, *self.widths, len(self.outputs)]
+        return int(sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))
 
     def dense(self):
         """(weights [fan_out, fan_in], biases, floors) per layer, the output layer last (no floor)."""
@@ -116,8 +122,9 @@ def synthetic_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int
 class Builder:
     """Builds the layers while evaluating them on the synthetic inputs."""
 
-    def __init__(self, graph, lo, hi, integer):
+    def __init__(self, graph, lo, hi, integer, tol: float = BLOCK_TOL):
         self.graph = graph
+        self.tol = tol
         self.n_in = len(lo)
         self.mid, self.half = (lo + hi) / 2, np.maximum((hi - lo) / 2, 1e-300)
         x = synthetic_inputs(lo, hi, integer)
@@ -258,7 +265,7 @@ class Builder:
             y = g(np.array([lo]))
             return self.constant(float(y[0]) if np.isfinite(y[0]) else 0.0)
         pad = MARGIN * (hi - lo)
-        blk = fit_block(g, lo - pad, hi + pad, s, features=features)
+        blk = fit_block(g, lo - pad, hi + pad, s, tol=self.tol, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
         out = self.realise(blk, operand, key)
@@ -422,11 +429,32 @@ def _unbuilt_operands(node, built: dict) -> list:
     return sorted(order, key=lambda n: n.id)
 
 
-def build(trace, signature) -> Network | Unsupported:
-    """The network of a trace (trace.py) over the signature's input box, or why there is none."""
+def least_depth(outputs) -> int:
+    """A lower bound on the layers the outputs' network needs: one a one-variable block, product or gate on the
+    longest chain (jumps and products through logs take more), so a graph far too deep (a time-stepping loop of
+    hundreds of steps with products in it) is refused before any block is built."""
+    depth = {}
+    for node in order_of(outputs):
+        if node.op == "input":
+            depth[node.id] = 0
+        elif node.src is not node:
+            depth[node.id] = depth[node.src.id] + (0 if node.affine_in_src else 1)
+        elif node.op == "affine":
+            depth[node.id] = max(depth[a.id] for a in node.args)
+        else:
+            depth[node.id] = max(depth[a.id] for a in node.args) + 1
+    return max((depth[o.id] for o in outputs if is_node(o)), default=0)
+
+
+def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
+    """The network of a trace (trace.py) over the signature's input box, its blocks fitted to `tol` of their
+    range (blocks.py), or why there is none."""
+    depth = least_depth(trace.outputs)
+    if depth > MAX_LAYERS:
+        return Unsupported(f"a network of at least {depth} layers (the most is {MAX_LAYERS})")
     lo, hi = signature.ranges()
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
-    builder = Builder(trace.graph, np.asarray(lo, float), np.asarray(hi, float), integer)
+    builder = Builder(trace.graph, np.asarray(lo, float), np.asarray(hi, float), integer, tol)
     try:
         with np.errstate(all="ignore"):
             net = builder.network(trace.outputs)
