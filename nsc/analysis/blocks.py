@@ -45,6 +45,11 @@ class Block:
     max_error: float  # largest error on the grid where the operand has weight
     jumps: list = field(default_factory=list)  # (a, b, J): + J clip((z - a) / (b - a), 0, 1)
 
+    def smooth(self, z: np.ndarray) -> np.ndarray:
+        """The block without its jump terms."""
+        heights = self.const + np.maximum(self.knots[:, None] - self.knots, 0.0) @ self.coefs
+        return np.interp(np.asarray(z, dtype=np.float64), self.knots, heights)
+
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """The block's value: a piecewise-linear interpolation through its knots and ramps, flat outside."""
         if not hasattr(self, "_table"):
@@ -217,6 +222,26 @@ def _knots(grid, density, k: int) -> np.ndarray:
     return grid[np.unique(idx)]
 
 
+def _tridiagonal(diag: np.ndarray, off: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """x with (diag on the diagonal, off above and below) x = rhs: the Thomas algorithm (the hat functions'
+    normal equations are symmetric, diagonally dominant and tridiagonal)."""
+    n = len(diag)
+    c_prev, d_prev = 0.0, 0.0
+    diag, off, rhs = diag.tolist(), off.tolist() + [0.0], rhs.tolist()
+    cs, ds = [0.0] * n, [0.0] * n
+    for i in range(n):
+        lower = off[i - 1] if i > 0 else 0.0
+        m = diag[i] - lower * c_prev
+        c_prev = off[i] / m
+        d_prev = (rhs[i] - lower * d_prev) / m
+        cs[i], ds[i] = c_prev, d_prev
+    x = [0.0] * n
+    x[-1] = ds[-1]
+    for i in range(n - 2, -1, -1):
+        x[i] = ds[i] - cs[i] * x[i + 1]
+    return np.array(x)
+
+
 def _fit(grid, values, weights, knots, ramps=()) -> Block:
     """Weighted least-squares heights h_k at fixed knots (hat functions: a tridiagonal system), then the ReLU
     form: c = h_0, a_k = s_k - s_(k-1) with s_k the slope of segment k; each ramp (a, b), two of the knots,
@@ -232,8 +257,7 @@ def _fit(grid, values, weights, knots, ramps=()) -> Block:
     diag = np.bincount(j, wl * (1 - lam), k) + np.bincount(j + 1, wr * lam, k)
     off = np.bincount(j, wl * lam, k - 1)
     rhs = np.bincount(j, wl * values, k) + np.bincount(j + 1, wr * values, k)
-    a = np.diag(diag + 1e-12 * diag.max()) + np.diag(off, 1) + np.diag(off, -1)
-    heights = np.linalg.solve(a, rhs)
+    heights = _tridiagonal(diag + 1e-12 * diag.max(), off, rhs)
     approx = heights[j] * (1 - lam) + heights[j + 1] * lam
     jumps = []
     # a ramp, and any segment much steeper than the block's mean slope, becomes a saturating term (float32)

@@ -50,6 +50,7 @@ class Value:
     terms: dict  # unit index -> coefficient
     const: float = 0.0
     err: np.ndarray | None = None  # estimated error on the synthetic inputs (network - program), None: 0
+    samples: np.ndarray | None = None  # the network's values on the synthetic inputs (None: a constant)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Network:
     """The layers (sparse rows: ({unit of the previous layer: weight}, bias)), floors, the output map, and what
     the builder knows of the error."""
 
-    layers: list  # per hidden layer: list of (dict, bias)
+    layers: list  # per hidden layer: list of (terms over the previous layer's units, factor, bias)
     floors: list  # per hidden layer: list of floats
     outputs: list  # per output: (dict over the last hidden layer's units, bias) in the program's units
     out_mean: np.ndarray
@@ -83,17 +84,23 @@ class Network:
         """(weights [fan_out, fan_in], biases, floors) per layer, the output layer last (no floor)."""
         weights, biases, floors = [], [], []
         fan_in = self.n_in
+        arrays = {}  # id(terms) -> (units, coefficients): a block's units share their operand's terms
         for rows, fl in zip(self.layers, self.floors):
             w = np.zeros((len(rows), fan_in))
             b = np.zeros(len(rows))
-            for r, (terms, bias) in enumerate(rows):
-                for u, k in terms.items():
-                    w[r, u] += k
+            for r, (terms, factor, bias) in enumerate(rows):
+                if terms:
+                    if id(terms) not in arrays:
+                        arrays[id(terms)] = (np.fromiter(terms.keys(), np.int64, len(terms)),
+                                             np.fromiter(terms.values(), np.float64, len(terms)))
+                    units, coefs = arrays[id(terms)]
+                    w[r, units] = factor * coefs
                 b[r] = bias
             weights.append(w)
             biases.append(b)
             floors.append(np.array(fl))
             fan_in = len(rows)
+            arrays.clear()
         w = np.zeros((len(self.outputs), fan_in))
         b = np.zeros(len(self.outputs))
         for j, (terms, bias) in enumerate(self.outputs):
@@ -127,9 +134,8 @@ class Builder:
         self.tol = tol
         self.n_in = len(lo)
         self.mid, self.half = (lo + hi) / 2, np.maximum((hi - lo) / 2, 1e-300)
-        x = synthetic_inputs(lo, hi, integer)
-        self.acts = [[(x[:, i] - self.mid[i]) / self.half[i] for i in range(self.n_in)]]  # per layer, per unit
-        self.rows: list[list] = []  # per hidden layer: (terms, bias)
+        self.x = synthetic_inputs(lo, hi, integer)
+        self.rows: list[list] = []  # per hidden layer: (terms, factor, bias): factor * sum terms[u] h_u + bias
         self.floors: list[list] = []
         self.values: dict = {}  # node id -> Value
         self.carried: dict = {}  # (node id, layer) -> Value
@@ -139,9 +145,10 @@ class Builder:
 
     # -- units and values ------------------------------------------------------------------------------------------
 
-    def unit(self, layer: int, terms: dict, bias: float, floor: float, z: np.ndarray | None = None) -> int:
-        """A new unit in hidden layer `layer` (>= 1) reading the units of layer - 1 (z: its pre-activation on
-        the synthetic inputs, where the caller has it)."""
+    def unit(self, layer: int, terms: dict, bias: float, floor: float, factor: float = 1.0) -> int:
+        """A new unit in hidden layer `layer` (>= 1): floor-ed factor * sum terms[u] h_u + bias over the units h of
+        layer - 1 (terms may be shared by units: a block's units all read its operand). Units keep no values of
+        their own: every Value carries its samples."""
         if layer > MAX_LAYERS:
             raise Unsupported(f"a network deeper than {MAX_LAYERS} layers")
         self.units += 1
@@ -150,36 +157,24 @@ class Builder:
         while len(self.rows) < layer:
             self.rows.append([])
             self.floors.append([])
-            self.acts.append([])
-        if z is None:
-            prev = self.acts[layer - 1]
-            z = bias + sum(k * prev[u] for u, k in terms.items()) if terms else np.full(len(prev[0]), float(bias))
-        self.rows[layer - 1].append((dict(terms), float(bias)))
+        self.rows[layer - 1].append((terms, float(factor), float(bias)))
         self.floors[layer - 1].append(floor)
-        self.acts[layer].append(np.maximum(z, floor))
         return len(self.rows[layer - 1]) - 1
 
     def samples(self, v: Value) -> np.ndarray:
-        out = np.full(len(self.acts[0][0]), v.const)
-        if not v.terms:
-            return out
-        acts = self.acts[v.layer]
-        for u, k in v.terms.items():
-            out = out + k * acts[u]
-        return out
+        return v.samples if v.samples is not None else np.full(len(self.x), v.const)
 
     def carry(self, v: Value, layer: int, key=None) -> Value:
         """v as a combination of units of `layer` (>= v.layer): identity units in between, normalised."""
         if v.layer == layer or not v.terms:
-            return Value(layer, dict(v.terms) if v.layer == layer else {}, v.const, v.err)
+            return Value(layer, dict(v.terms) if v.layer == layer else {}, v.const, v.err, v.samples)
         if key is not None and (key, layer) in self.carried:
             return self.carried[(key, layer)]
         below = self.carry(v, layer - 1, key)
         s = self.samples(below)
         mean, scale = float(s.mean()), float(s.std()) or 1.0
-        u = self.unit(layer, {k: c / scale for k, c in below.terms.items()}, (below.const - mean) / scale, LINEAR,
-                      (s - mean) / scale)
-        out = Value(layer, {u: scale}, mean, v.err)
+        u = self.unit(layer, below.terms, (below.const - mean) / scale, LINEAR, 1.0 / scale)
+        out = Value(layer, {u: scale}, mean, v.err, v.samples)
         if key is not None:
             self.carried[(key, layer)] = out
         return out
@@ -187,7 +182,7 @@ class Builder:
     def combine(self, parts: list, bias: float = 0.0, keys=None) -> Value:
         """bias + sum coef * value over parts [(Value, coef)], at the latest of their layers."""
         layer = max([v.layer for v, _ in parts if v.terms] or [0])
-        terms, const, err = {}, bias, None
+        terms, const, err, samples = {}, bias, None, None
         for i, (v, k) in enumerate(parts):
             v = self.carry(v, layer, keys[i] if keys else None)
             const += k * v.const
@@ -195,7 +190,10 @@ class Builder:
                 terms[u] = terms.get(u, 0.0) + k * c
             if v.err is not None:
                 err = k * v.err if err is None else err + k * v.err
-        return Value(layer, {u: c for u, c in terms.items() if c != 0.0}, const, err)
+            if v.samples is not None:
+                samples = k * (v.samples - v.const) if samples is None else samples + k * (v.samples - v.const)
+        samples = None if samples is None else samples + const
+        return Value(layer, {u: c for u, c in terms.items() if c != 0.0}, const, err, samples)
 
     def constant(self, c: float) -> Value:
         return Value(0, {}, float(c))
@@ -215,7 +213,7 @@ class Builder:
     def _build(self, node) -> Value:
         if node.op == "input":
             i = node.param
-            return Value(0, {i: float(self.half[i])}, float(self.mid[i]))
+            return Value(0, {i: float(self.half[i])}, float(self.mid[i]), None, self.x[:, i].copy())
         if node.src is not node:
             return self.one_variable(node)
         if node.op == "affine":
@@ -287,19 +285,17 @@ class Builder:
         for t, a in zip(blk.knots, blk.coefs):
             if a == 0.0:
                 continue
-            u = self.unit(layer, {k: c / scale for k, c in operand.terms.items()}, (operand.const - t) / scale, 0.0,
-                          (s - t) / scale)
+            u = self.unit(layer, operand.terms, (operand.const - t) / scale, 0.0, 1.0 / scale)
             terms[u] = a * scale
-        smooth = Value(layer, terms, blk.const)
+        smooth = Value(layer, terms, blk.const, None, blk.smooth(s))
         if not blk.jumps:
             return smooth
         parts, const = [(self.carry(smooth, layer + 1), 1.0)], 0.0
         for a, b, jump in blk.jumps:
             w = b - a
-            p = self.unit(layer, {k: c / w for k, c in operand.terms.items()}, (operand.const - a) / w, 0.0,
-                          (s - a) / w)
+            p = self.unit(layer, operand.terms, (operand.const - a) / w, 0.0, 1.0 / w)
             q = self.unit(layer + 1, {p: -1.0}, 1.0, 0.0)
-            parts.append((Value(layer + 1, {q: 1.0}, 0.0), -jump))
+            parts.append((Value(layer + 1, {q: 1.0}, 0.0, None, 1.0 - np.clip((s - a) / w, 0.0, 1.0)), -jump))
             const += jump
         return self.combine(parts, const)
 
@@ -345,7 +341,7 @@ class Builder:
             return self.constant(1.0)
         u = self.unit(s.layer + 1, s.terms, s.const, 0.0)
         err = None if s.err is None else np.maximum(t, 0.0) - np.maximum(t - s.err, 0.0)
-        return Value(s.layer + 1, {u: 1.0}, 0.0, err)
+        return Value(s.layer + 1, {u: 1.0}, 0.0, err, np.maximum(t, 0.0))
 
     def gate(self, c, d) -> Value:
         """c * d for a truth c: exact where c is 0 or 1."""
@@ -369,7 +365,9 @@ class Builder:
             for u, k in vc.terms.items():
                 terms[u] = terms.get(u, 0.0) + k
             units.append(self.unit(layer + 1, terms, sign * vd.const / m - 1.0 + vc.const, 0.0))
-        out = Value(layer + 1, {units[0]: m, units[1]: -m}, 0.0)
+        relu = lambda z: np.maximum(z, 0.0)  # noqa: E731
+        out = Value(layer + 1, {units[0]: m, units[1]: -m}, 0.0, None,
+                    m * (relu(td / m - (1.0 - tc)) - relu(-td / m - (1.0 - tc))))
         ec = np.zeros_like(tc) if vc.err is None else vc.err
         ed = np.zeros_like(td) if vd.err is None else vd.err
         out.err = (self.samples(out) - tc * td) + tc * ed + td * ec - ec * ed
