@@ -131,10 +131,18 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
     keys = [(init, s, b) for init in inits for s in range(seeds) for b in budgets if b > 0]
     echo(f"{program.path}: fine-tuning {len(keys)} surrogates "
          f"({len(inits)} inits x {seeds} seeds x {sum(b > 0 for b in budgets)} budgets)")
-    outcomes = finetune.finetune_many([init_params[i, s] for i, s, _ in keys],
-                                      [pools[s][0][:b] for _, s, b in keys], [pools[s][1][:b] for _, s, b in keys],
-                                      finetune.FinetuneRecipe(), seeds=[s + 1 for _, s, _ in keys]) if keys else []
-    tuned = dict(zip(keys, outcomes))
+    # Members of one architecture train as one batch, each with the recipe `nsc finetune` would use for it.
+    groups: dict = {}
+    for key in keys:
+        groups.setdefault(finetune.architecture_key(init_params[key[0], key[1]]), []).append(key)
+    tuned = {}
+    for members in groups.values():
+        recipe, _ = finetune.recipe_for(init_params[members[0][0], members[0][1]])
+        outcomes = finetune.finetune_many([init_params[i, s] for i, s, _ in members],
+                                          [pools[s][0][:b] for _, s, b in members],
+                                          [pools[s][1][:b] for _, s, b in members], recipe,
+                                          seeds=[s + 1 for _, s, _ in members])
+        tuned.update(zip(members, outcomes))
 
     curves, histories = {}, {}
     for init in inits:
@@ -239,6 +247,11 @@ def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) 
             # where along the budgets the others gain: data efficiency is anchored at the largest budget, where
             # every initialisation approaches the same error floor
             "error_ratio_geomean_others": _error_ratios([r for r, b in zip(scored, before) if not b], init),
+            # "never worse": this init's rel-RMSE at the largest budget as a share of random init's, per program
+            "error_ratio_at_max_geomean": _geomean(at_max := [r["rel_rmse"][init][-1] / r["rel_rmse"]["random"][-1]
+                                                              for r in scored]),
+            "error_ratio_at_max_worst": max(at_max) if at_max else None,
+            "error_ratio_at_max_worst_program": scored[int(np.argmax(at_max))]["program"] if at_max else None,
         }
         if not scored:
             summary[init]["not_measured"] = not_measured or "data efficiency and epoch ratio were not measured"
@@ -274,6 +287,8 @@ def _per_seed_geomeans(results: list, key: str, init: str) -> list:
 
 def format_table(results: dict) -> str:
     rows = []
+    inits = list(results["per_program"][0]["rel_rmse"]) if results["per_program"] else []
+
     def ratio(r, key):
         if "compiled" not in r.get(key, {}):
             return "-"
@@ -282,18 +297,21 @@ def format_table(results: dict) -> str:
 
     for r in results["per_program"]:
         zero_shot = r.get("zero_shot")
-        cells = [r["program"], "-" if zero_shot is None else f"{zero_shot:.3f}"]
-        for init in ("random", "compiled", "unconditioned"):
+        cells = [r["program"], "-" if zero_shot is None else f"{zero_shot:.2e}"]
+        for init in inits:
             curve = r["rel_rmse"].get(init)
-            cells.append(f"{curve[-1]:.4f}" if curve else "-")
+            cells.append(f"{curve[-1]:.2e}" if curve else "-")
         cells += [ratio(r, "data_efficiency"), ratio(r, "epoch_ratio")]
         rows.append(cells)
-    header = ["program", "zero-shot", "random@max", "compiled@max", "uncond@max", "data eff.", "epoch ratio"]
+    header = ["program", "zero-shot", *(f"{SHORT.get(i, i)}@max" for i in inits), "data eff.", "epoch ratio"]
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
     summary = _summary_lines(results["summary"])
     return "\n".join(out + ([""] if summary else []) + summary) + "\n"
+
+
+SHORT = {"unconditioned": "uncond", "hypernetwork": "hypernet", "structural": "struct"}
 
 
 def _summary_lines(s: dict) -> list:
@@ -309,7 +327,7 @@ def _summary_lines(s: dict) -> list:
 
     if "compiled" in s:
         c = s["compiled"]
-        zero_shot = (f"zero-shot median rel-RMSE {s['zero_shot_median']:.3f}" if s.get("zero_shot_median") is not None
+        zero_shot = (f"zero-shot median rel-RMSE {s['zero_shot_median']:.3g}" if s.get("zero_shot_median") is not None
                      else "zero-shot not measured (it needs budget 0)")
         out.append(f"compiled: {ratios(c)}, {zero_shot}" if c.get("data_efficiency_geomean") is not None
                    else f"compiled: {zero_shot}; {ratios(c)}")
@@ -328,6 +346,15 @@ def _summary_lines(s: dict) -> list:
             out.append("  each seed alone: data efficiency geomean "
                        + ", ".join(f"{v:.2f}x" for v in c["data_efficiency_geomean_per_seed"])
                        + "; epoch ratio geomean " + ", ".join(f"{v:.2f}x" for v in c["epoch_ratio_geomean_per_seed"]))
+        if c.get("error_ratio_at_max_worst") is not None:
+            out.append(f"  rel-RMSE at the largest budget as a share of random init's: geomean "
+                       f"{c['error_ratio_at_max_geomean']:.2f}, worst {c['error_ratio_at_max_worst']:.2f} "
+                       f"({c['error_ratio_at_max_worst_program']})")
+    for init in ("structural", "hypernetwork"):
+        if init in s:
+            x = s[init]
+            reached = x.get("reached_before_finetuning")
+            out.append(f"{init}: {ratios(x)}" + (f"; {reached} reached before fine-tuning" if reached else ""))
     if "unconditioned" in s:
         beats = s.get("compiled_beats_unconditioned")  # absent unless compiled init ran with a positive budget
         out.append(f"unconditioned: {ratios(s['unconditioned'])}"
@@ -362,7 +389,8 @@ def plot_curves(results: dict, path: str) -> None:
     cols = min(4, len(progs))
     rows = math.ceil(len(progs) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
-    colours = {"random": "tab:gray", "compiled": "tab:blue", "unconditioned": "tab:orange"}
+    colours = {"random": "tab:gray", "compiled": "tab:blue", "unconditioned": "tab:orange",
+               "structural": "tab:green", "hypernetwork": "tab:purple"}
     for ax, r in zip(axes.flat, progs):
         b = np.array(r["budgets"], dtype=float)
         xs = np.where(b == 0, b[b > 0].min() / 2 if (b > 0).any() else 1, b)  # budget 0 drawn left of the rest

@@ -254,7 +254,7 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     if unknown:
         raise NscError(f"unknown fine-tuning setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                        f"(the settings: {', '.join(known)})")
-    recipe = finetune.FinetuneRecipe(**(recipe or {}))
+    recipe, recipe_name = finetune.recipe_for(loaded.params, recipe)
     with _progress_bar(recipe.max_epochs, "finetune") as bar:
         def progress(epoch, train_loss, val_loss):
             bar.update(1)
@@ -263,7 +263,7 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
         result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device, progress=progress)
     entry = result.history_entry(time=_now(), data=os.path.basename(str(data_path)),
                                  data_sha256=data.file_sha256(data_path), rows=int(x.shape[0]), seed=seed,
-                                 device=device)
+                                 device=device, recipe_name=recipe_name)
     entry = {"event": "finetune", **{k: v for k, v in entry.items() if k != "step"}}
     metadata = onnx_io.append_history(loaded.metadata, entry)
     onnx_io.save_onnx(onnx_io.surrogate_bytes(result.params, loaded.signature_json, metadata), output)

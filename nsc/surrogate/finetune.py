@@ -75,6 +75,29 @@ class FinetuneRecipe:
             raise NscError("lr_decay must be in (0, 1] and min_lr >= 0")
 
 
+# Structurally compiled networks (per-unit floors: nsc/compiler/structural.py) compute the program to about 1e-4 of
+# an output's spread before any data; every Adam step moves every weight by about the learning rate, which costs
+# such a network more than the rows repay (bench/HISTORY.md: the best validation epoch was 0 at every rate from 1e-2
+# to 1e-4). They get small steps and little patience, so their compiled weights are kept unless the validation rows
+# show an improvement (epoch 0 is a candidate like any other).
+STRUCTURAL_RECIPE = {"lr": 1e-5, "patience": 10, "lr_patience": 5, "max_epochs": 200}
+
+
+def recipe_for(params: SurrogateParams, overrides: dict | None = None) -> tuple[FinetuneRecipe, str]:
+    """(the recipe nsc fine-tunes this model with, its name): "structural" for a structurally compiled network,
+    "default" (the recipe tuned for random initialisation) for every other; `overrides` (the user's settings)
+    win over either."""
+    name = "structural" if params.floors is not None else "default"
+    base = STRUCTURAL_RECIPE if name == "structural" else {}
+    return FinetuneRecipe(**{**base, **(overrides or {})}), name
+
+
+def architecture_key(params: SurrogateParams) -> tuple:
+    """Models with equal keys can be fine-tuned as members of one batch (`finetune_many`)."""
+    floors = None if params.floors is None else b"".join(f.tobytes() for f in params.floors)
+    return params.n_in, params.hidden, params.n_out, params.activation, floors
+
+
 @dataclass
 class FinetuneResult:
     """One member's outcome. Losses are MSE in normalised output units; RMSEs are in program units."""
