@@ -251,7 +251,7 @@ def summarise(per_program: list, inits=("random", "compiled", "unconditioned")) 
             "error_ratio_at_max_geomean": _geomean(at_max := [r["rel_rmse"][init][-1] / r["rel_rmse"]["random"][-1]
                                                               for r in scored]),
             "error_ratio_at_max_worst": max(at_max) if at_max else None,
-            "error_ratio_at_max_worst_program": scored[int(np.argmax(at_max))]["program"] if at_max else None,
+            "error_ratio_at_max_worst_program": scored[int(np.argmax(at_max))].get("program") if at_max else None,
         }
         if not scored:
             summary[init]["not_measured"] = not_measured or "data efficiency and epoch ratio were not measured"
@@ -348,7 +348,7 @@ def _summary_lines(s: dict) -> list:
                        + "; epoch ratio geomean " + ", ".join(f"{v:.2f}x" for v in c["epoch_ratio_geomean_per_seed"]))
         if c.get("error_ratio_at_max_worst") is not None:
             out.append(f"  rel-RMSE at the largest budget as a share of random init's: geomean "
-                       f"{c['error_ratio_at_max_geomean']:.2f}, worst {c['error_ratio_at_max_worst']:.2f} "
+                       f"{c['error_ratio_at_max_geomean']:.2g}, worst {c['error_ratio_at_max_worst']:.2g} "
                        f"({c['error_ratio_at_max_worst_program']})")
     for init in ("structural", "hypernetwork"):
         if init in s:

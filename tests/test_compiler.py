@@ -10,6 +10,7 @@ import pytest
 
 from nsc.compiler import encoding as E
 from nsc.compiler import hypernet
+from nsc.compiler.inits import compile_params
 from nsc.errors import NscError
 from nsc.frontend.program import Param, Port, Program, Signature, Token
 
@@ -196,9 +197,9 @@ def toy_program(sig=None, tokens=None):
 
 def test_missing_weights_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("NSC_COMPILER_DIR", str(tmp_path))
-    for init in ("compiled", "unconditioned"):
+    for init in ("compiled", "hypernetwork", "unconditioned"):  # (compiled: a toy without code has no structure)
         with pytest.raises(NscError) as e:
-            hypernet.compile_params(toy_program(), init=init)
+            compile_params(toy_program(), init=init)
         assert "no trained compiler is installed" in str(e.value)
         assert "compiler.onnx is missing" in str(e.value) and "--init random" in str(e.value)
         assert "make compiler" in str(e.value)
@@ -206,13 +207,13 @@ def test_missing_weights_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_random_init_needs_no_trained_compiler(tmp_path, monkeypatch):
     monkeypatch.setenv("NSC_COMPILER_DIR", str(tmp_path))
-    params, cid, notes = hypernet.compile_params(toy_program(), init="random", seed=3)
+    params, cid, notes = compile_params(toy_program(), init="random", seed=3)
     assert cid == "random" and notes == [] and not params.out_calibrated
     assert [w.shape for w in params.weights] == [(64, 3), (64, 64), (1, 64)]
-    again = hypernet.compile_params(toy_program(), init="random", seed=3).params
+    again = compile_params(toy_program(), init="random", seed=3).params
     np.testing.assert_array_equal(params.weights[0], again.weights[0])
     with pytest.raises(NscError, match="unknown initialisation"):
-        hypernet.compile_params(toy_program(), init="bogus")
+        compile_params(toy_program(), init="bogus")
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +255,7 @@ def test_compiled_params_match_the_torch_hypernetwork(tiny_compiler, monkeypatch
     out, manifest, net, _, vocab, enc_cfg = tiny_compiler
     monkeypatch.setenv("NSC_COMPILER_DIR", str(out))
     sig = make_signature(n_scalar=1, array=2, out_array=2)
-    params, cid, notes = hypernet.compile_params(toy_program(sig), init="compiled")
+    params, cid, notes = compile_params(toy_program(sig), init="hypernetwork")
     assert cid == manifest["id"] and cid.startswith("compnet-")  # (notes: this toy's code lacks the output o)
     assert params.out_calibrated == manifest["out_calibrated"] and params.activation == "silu"
     assert [w.shape for w in params.weights] == [(64, 3), (64, 64), (3, 64)]
@@ -275,7 +276,7 @@ def test_session_prepared_in_the_background_gives_the_same_weights(tiny_compiler
     monkeypatch.setenv("NSC_COMPILER_DIR", str(out))
     program = toy_program(make_signature(n_scalar=1, array=2))
     hypernet.prepare("compiled")  # what `nsc compile` does before the front-end runs
-    prepared = hypernet.compile_params(program).params
+    prepared = compile_params(program, init="hypernetwork").params
     direct, _ = hypernet.Compiler(out).compile(program)  # a fresh compiler, its session made on first use
     for a, b in zip(prepared.weights + prepared.biases, direct.weights + direct.biases):
         np.testing.assert_array_equal(a, b)
@@ -307,8 +308,8 @@ def test_a_program_the_linearisation_does_not_model_gets_a_note(tiny_compiler, m
     modelled = toks("double f0 ( double p0 ) { return p0 * 2.0 ; }")
     unmodelled = toks("double f0 ( double p0 ) { double v0 = p0 ; l0 : v0 = v0 * 0.5 ; if ( v0 > 1 ) goto l0 ; "
                       "return v0 ; }")
-    assert hypernet.compile_params(toy_program(sig, modelled), init="compiled").notes == []
-    notes = hypernet.compile_params(toy_program(sig, unmodelled), init="compiled").notes
+    assert compile_params(toy_program(sig, modelled), init="hypernetwork").notes == []
+    notes = compile_params(toy_program(sig, unmodelled), init="hypernetwork").notes
     assert len(notes) == 1 and "does not model" in notes[0] and "goto" in notes[0]
 
 
@@ -324,7 +325,7 @@ def test_manifest_decides_whether_the_predicted_output_map_is_kept(tiny_compiler
         (d / "manifest.json").write_text(json.dumps(manifest))
         monkeypatch.setenv("NSC_COMPILER_DIR", str(d))
         nonlinear = toks("double f1 ( double p0 , const double p1 [ 2 ] ) { return p0 * p1 [ 1 ] * p1 [ 0 ] ; }")
-        params = hypernet.compile_params(toy_program(tokens=nonlinear), init="compiled").params
+        params = compile_params(toy_program(tokens=nonlinear), init="hypernetwork").params
         assert params.out_calibrated is flag
         assert np.all(params.out_scale > 0) and not np.all(params.out_scale == 1)  # the predicted map either way
 
@@ -352,7 +353,8 @@ def test_piecewise_affine_programs_are_compiled_exactly(tiny_compiler, tmp_path,
     for name, last in (("exact", "fmin(fmax(a + b, -0.5), 0.5)"), ("inexact", "sin(a) * b")):
         path = tmp_path / f"{name}.c"
         path.write_text("#include <math.h>\n" + body % last)
-        compiled[name] = hypernet.compile_params(load_program(str(path), default_range=(-1.0, 1.0))).params
+        compiled[name] = compile_params(load_program(str(path), default_range=(-1.0, 1.0)),
+                                        init="hypernetwork").params
     params = compiled["exact"]
     assert params.extra.get("exact") is True and params.out_calibrated
     scale = want.std(axis=0) + 1e-3 * np.abs(want).max(axis=0)
@@ -366,8 +368,8 @@ def test_piecewise_affine_programs_are_compiled_exactly(tiny_compiler, tmp_path,
 def test_unconditioned_params_are_shared_slots(tiny_compiler, monkeypatch):
     out, manifest, _, uncond, _, _ = tiny_compiler
     monkeypatch.setenv("NSC_COMPILER_DIR", str(out))
-    small, cid, _ = hypernet.compile_params(toy_program(make_signature(n_scalar=1)), init="unconditioned")
-    big = hypernet.compile_params(toy_program(make_signature(n_scalar=1, array=2, out_array=2)),
+    small, cid, _ = compile_params(toy_program(make_signature(n_scalar=1)), init="unconditioned")
+    big = compile_params(toy_program(make_signature(n_scalar=1, array=2, out_array=2)),
                                   init="unconditioned").params
     assert cid == "unconditioned:" + manifest["id"] and not small.out_calibrated
     np.testing.assert_array_equal(small.weights[0], big.weights[0][:, :1])  # same slot, same column
@@ -379,12 +381,12 @@ def test_unconditioned_params_are_shared_slots(tiny_compiler, monkeypatch):
 def test_compiled_beyond_limits_is_an_error(tiny_compiler, monkeypatch):
     monkeypatch.setenv("NSC_COMPILER_DIR", str(tiny_compiler[0]))
     with pytest.raises(NscError, match="at most 32"):
-        hypernet.compile_params(toy_program(make_signature(n_scalar=1, array=40)), init="compiled")
+        compile_params(toy_program(make_signature(n_scalar=1, array=40)), init="hypernetwork")
     long_target = toks("double f1 ( double p0 , const double p1 [ 2 ] ) { return " + "p0 + " * 80 + "p0 ; }")
     with pytest.raises(NscError, match="target function"):
-        hypernet.compile_params(toy_program(tokens=long_target), init="compiled")
+        compile_params(toy_program(tokens=long_target), init="hypernetwork")
     helpers = sum((toks(f"static double f{i} ( double p0 ) {{ return p0 * p0 ; }}") for i in range(12)), ())
-    params, _, notes = hypernet.compile_params(toy_program(tokens=helpers + toks(TARGET)), init="compiled")
+    params, _, notes = compile_params(toy_program(tokens=helpers + toks(TARGET)), init="hypernetwork")
     assert "left out" in notes[0] and params.n_in == 3  # (and a note that this toy's g0 is undefined)
 
 
@@ -397,7 +399,7 @@ def test_compile_path_never_imports_torch(tiny_compiler):
         " (Port('return', 'return', None, 'double'),))\n"
         "tokens = tuple(Token(t) for t in 'double f0 ( double p0 ) { return p0 * p0 ; }'.split())\n"
         "prog = Program('t.c', '', '0', sig, tokens=tokens)\n"
-        "for init in ('compiled', 'unconditioned', 'random'):\n"
+        "for init in ('compiled', 'hypernetwork', 'structural', 'unconditioned', 'random'):\n"
         "    params, cid, notes = compile_params(prog, init=init)\n"
         "    assert params.weights[0].shape == (64, 1), params.weights[0].shape\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
