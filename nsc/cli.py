@@ -83,22 +83,27 @@ def main():
               help="Where the weights come from: the program's own computation (structural), else the trained "
                    "hypernetwork (compiled, the default); one of them alone; the unconditioned or a random start.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --init random.")
+@click.option("--arch", metavar="W1,W2,..", help="An MLP of these hidden widths instead, distilled from the "
+              "compiled network in seconds (no program runs).")
+@click.option("--max-flops", type=int, metavar="N", help="The widest two-layer MLP costing at most N FLOP a row, "
+              "distilled likewise.")
 @click.option("-MD", "depfile_md", is_flag=True, help="Also write a make dependency file OUT.d.")
 @click.option("--depfile", metavar="PATH", help="Write a make dependency file to PATH.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 @_fail_cleanly
-def compile(program, function, ranges, default_range, include_dirs, defines, output, init, seed, depfile_md,
-            depfile, as_json):
+def compile(program, function, ranges, default_range, include_dirs, defines, output, init, seed, arch, max_flops,
+            depfile_md, depfile, as_json):
     """Compile a C function into a surrogate ONNX model.
 
     \b
     Example:
       nsc compile examples/blackscholes.c -o build/blackscholes.onnx -MD
+      nsc compile examples/blackscholes.c -o bs64.onnx --arch 64,64
     """
     from nsc import toolchain
 
     summary = toolchain.compile_file(program, output=output, init=init, seed=seed, depfile=depfile,
-                                     write_md=depfile_md,
+                                     write_md=depfile_md, arch=arch, max_flops=max_flops,
                                      **_program_kwargs(function, ranges, default_range, include_dirs, defines))
     for note in summary["notes"]:
         click.echo(f"{program}: warning: {note}", err=True)

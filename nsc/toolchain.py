@@ -94,10 +94,13 @@ def write_depfile(target: str, deps: list[str], depfile: str) -> None:
 
 # ----------------------------------------------------------------------------------------------- compile
 
-def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write_md=False, **program_options):
+def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write_md=False, arch=None,
+                 max_flops=None, **program_options):
     """`nsc compile`: the C function in `path` -> a surrogate ONNX file at `output` (default: PROG.onnx here),
     weights from the trained compiler (init="compiled"), or "random" / "unconditioned" (seed for random).
-    depfile / write_md: a make rule listing the headers read (`-MD` writes OUTPUT.d). program_options: function,
+    depfile / write_md: a make rule listing the headers read (`-MD` writes OUTPUT.d). arch ("64,64") or max_flops
+    (an int): an MLP of that size instead, distilled from the compiled network (nsc/compiler/distill.py), with no
+    program runs. program_options: function,
     ranges (["x=0:1"]), default_range ("lo:hi"), include_dirs, defines (["N=4"]). Returns a summary dict
     (output, function, inputs, outputs, compiler, notes, compiled_exactly, closed_form_error, ...); NscError on
     bad input, and nothing is written then."""
@@ -115,7 +118,16 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
         depfile = depfile or str(Path(output).with_suffix(".d"))
         _check_output_dir(depfile, [str(path), *program.headers])
         _check_distinct(**{"-o": output, "the depfile": depfile})
-    params, compiler_id, notes = compile_params(program, init=init, seed=seed)
+    hidden = None
+    if arch is not None and max_flops is not None:
+        raise NscError("give --arch or --max-flops, not both")
+    if arch is not None or max_flops is not None:
+        from nsc.compiler.distill import parse_arch, widths_for_flops
+
+        _positive_int(max_flops, "--max-flops") if max_flops is not None else None
+        sig = program.signature
+        hidden = parse_arch(arch) if arch is not None else widths_for_flops(sig.n_in, sig.n_out, max_flops)
+    params, compiler_id, notes = compile_params(program, init=init, seed=seed, hidden=hidden)
     event = {"event": "compile", "time": _now(), "init": init, "compiler": compiler_id}
     if init == "random":
         event["seed"] = seed
@@ -131,7 +143,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     return {"output": str(output), "program": str(path), "function": sig.function, "n_in": sig.n_in,
             "n_out": sig.n_out, "inputs": sig.input_names, "outputs": sig.output_names, "compiler": compiler_id,
             "init": init, "notes": list(program.notes) + list(notes), "depfile": depfile,
-            **closed_form(params.extra)}
+            "hidden": list(params.hidden), **model_size(params), **closed_form(params.extra)}
 
 
 # ----------------------------------------------------------------------------------------------- sample
@@ -305,13 +317,21 @@ def closed_form(extra: dict) -> dict:
     per output its estimated error as a share of the output's std), from a surrogate's params.extra."""
     error = extra.get("closed_form_error")
     structural = extra.get("structural")
+    distilled = extra.get("distilled")
     return {"compiled_exactly": bool(extra.get("exact", False)),
             "closed_form_error": float(error) if isinstance(error, (int, float)) else None,
-            "structural": dict(structural) if isinstance(structural, dict) else None}
+            "structural": dict(structural) if isinstance(structural, dict) else None,
+            "distilled": dict(distilled) if isinstance(distilled, dict) else None}
 
 
 def closed_form_words(info: dict) -> str | None:
     """How the surrogate was compiled from the analysis, in words (None: it was not)."""
+    distilled = info.get("distilled")
+    if distilled:
+        teacher = closed_form_words({**closed_form(distilled.get("teacher") or {}), "distilled": None})
+        return (f"distilled from {distilled.get('from')} (its error against that network "
+                f"{float(distilled.get('distillation_error', 0.0)):.2g} of an output's std)"
+                + (f", which was {teacher}" if teacher else ""))
     structural = info.get("structural")
     if structural:
         shape = (f"{structural.get('layers')} layers, {structural.get('blocks')} one-variable blocks, "

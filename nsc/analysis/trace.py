@@ -184,6 +184,12 @@ class Tracer(Interpreter):
                     raise Unsupported("% by zero")
                 return g.fn("fmodc", a, float(b), is_int=True)
             return g.add(a, g.mul(b, g.fn("trunc", g.div(a, b))), -1.0, is_int=True)
+        if op in ("<<", ">>") and ints and not (is_const(a) and is_const(b)):
+            # shifts of integers: a << b = a 2^b; a >> k = floor(a / 2^k) (gcc shifts signed values arithmetically)
+            if op == "<<":
+                return g.mul(a, g.fn("cpow", b, 2.0, is_int=True) if is_node(b) else 2 ** b, is_int=True)
+            if is_const(b):
+                return g.fn("floor", g.scale(a, 2.0 ** -b), is_int=True)
         if op in ("<<", ">>", "&", "|", "^"):
             if not (is_const(a) and is_const(b) and ints):
                 raise Unsupported(f"the bit operation {op} on uncertain values")

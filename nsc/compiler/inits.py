@@ -33,11 +33,16 @@ class CompileResult(NamedTuple):
     notes: list[str]  # warnings for the user, e.g. that a long program was truncated
 
 
-def compile_params(program, init: str = "compiled", seed: int = 0) -> CompileResult:
+def compile_params(program, init: str = "compiled", seed: int = 0, hidden: tuple[int, ...] | None = None
+                   ) -> CompileResult:
     """Initial surrogate weights for `program` (a nsc.frontend Program); see the module docstring for `init`.
-    Raises NscError, naming the program, for programs beyond the hypernetwork's limits (inputs, outputs, a target
-    function longer than its context) or when no trained compiler is installed, where it is needed."""
+    hidden: the widths of an MLP the user asked for (`--arch`): random init draws one of that shape, every other
+    init is distilled into one (distill.py). Raises NscError, naming the program, for programs beyond the
+    hypernetwork's limits (inputs, outputs, a target function longer than its context) or when no trained
+    compiler is installed, where it is needed."""
     try:
+        if hidden is not None:
+            return _sized(program, init, seed, tuple(hidden))
         return _compile_params(program, init, seed)
     except NscError as e:  # every error names the file it is about, as a compiler's do
         if e.path is None:
@@ -87,11 +92,26 @@ def _compile_params(program, init: str, seed: int) -> CompileResult:
     return CompileResult(_random(sig, seed), "random", [])
 
 
-def _random(sig, seed: int) -> SurrogateParams:
+def _sized(program, init: str, seed: int, hidden: tuple[int, ...]) -> CompileResult:
+    """The initialisation as an MLP of the given hidden widths: random of that shape, else distilled."""
+    if init == "random":
+        return CompileResult(_random(program.signature, seed, hidden), "random", [])
+    from nsc.compiler.distill import distill
+
+    teacher, teacher_id, notes = _compile_params(program, init, seed)
+    student, error = distill(teacher, program.signature, hidden, seed)
+    student.extra = {"distilled": {"from": teacher_id, "distillation_error": error,
+                                   "teacher": {k: v for k, v in teacher.extra.items() if k != "distilled"}}}
+    return CompileResult(student, f"{teacher_id}+distilled", notes)
+
+
+def _random(sig, seed: int, hidden: tuple[int, ...] | None = None) -> SurrogateParams:
     from nsc.surrogate.init import random_params
 
     lo, hi = sig.ranges()
-    return random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
+    if hidden is None:
+        return random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
+    return random_params(sig.n_in, sig.n_out, lo, hi, seed=seed, hidden=hidden)
 
 
 def _hypernetwork():

@@ -1,0 +1,137 @@
+"""Distillation: a compiled surrogate -> a plain MLP of the size the user asks for (`nsc compile --arch 64,64` or
+`--max-flops N`), with no program runs.
+
+The structural network (structural.py) is as large as the program's computation needs; a user who wants a
+fixed, small network (a cheap surrogate to deploy, or the shape their own code expects) gets one trained, at
+compile time, to imitate it: inputs drawn uniformly over the declared box (integers for integer inputs, as the
+sampler draws them), targets the compiled network's own outputs, Adam on the mean squared error in the
+compiled network's output units, numpy only (compile never imports torch). The result is an ordinary MLP
+(SiLU), fine-tuned by `nsc finetune` with the default recipe; its stated error adds the distillation's own
+error, measured against the compiled network on fresh synthetic inputs, to the compiled network's.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from nsc.errors import NscError
+from nsc.surrogate.params import SurrogateParams
+
+TRAIN_POINTS = 16_384
+TEST_POINTS = 4_096
+BATCH = 128
+MAX_SECONDS = 7.0  # the wall-clock budget of the training loop (compile with --arch stays under 10 s)
+MAX_STEPS = 20_000
+LEARNING_RATE = 1e-2
+
+
+def parse_arch(text: str) -> tuple[int, ...]:
+    """'64,64' -> (64, 64); NscError for anything but positive widths."""
+    try:
+        widths = tuple(int(w) for w in str(text).split(","))
+    except ValueError:
+        raise NscError(f"--arch '{text}': give the hidden layers' widths, e.g. 64,64") from None
+    if not widths or any(w < 1 or w > 4096 for w in widths):
+        raise NscError(f"--arch '{text}': widths must be between 1 and 4096")
+    return widths
+
+
+def widths_for_flops(n_in: int, n_out: int, max_flops: int, layers: int = 2) -> tuple[int, ...]:
+    """The widest `layers` equal hidden layers whose MLP costs at most max_flops a row (model_size's count)."""
+    best = None
+    for w in range(1, 4097):
+        flops = 2 * (n_in * w + (layers - 1) * w * w + w * n_out) + layers * w + 2 * n_out + 2 * n_in
+        if flops > max_flops:
+            break
+        best = w
+    if best is None:
+        raise NscError(f"--max-flops {max_flops}: not even one unit a layer fits")
+    return (best,) * layers
+
+
+def _silu(z):
+    return z * 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _silu_grad(z):
+    s = 0.5 * (1.0 + np.tanh(0.5 * z))
+    return s * (1.0 + z * (1.0 - s))
+
+
+def _predict32(params: SurrogateParams, x: np.ndarray) -> np.ndarray:
+    """params.predict in float32 (the teacher may be a large structural network: float32 is twice as fast)."""
+    h = ((x - params.in_shift) / params.in_scale).astype(np.float32)
+    for i, (w, b) in enumerate(zip(params.weights, params.biases)):
+        h = h @ w.T + b
+        if i < len(params.weights) - 1:
+            h = np.maximum(h, params.floors[i]) if params.floors is not None else {
+                "silu": _silu, "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh}[params.activation](h)
+    return h.astype(np.float64) * params.out_scale + params.out_shift
+
+
+def _inputs(lo, hi, integer, n, rng) -> np.ndarray:
+    u = rng.uniform(0.0, 1.0, (n, len(lo)))
+    x = lo + u * (hi - lo)
+    if integer.any():
+        span = np.floor(hi) - np.ceil(lo) + 1
+        x = np.where(integer, np.ceil(lo) + np.minimum(np.floor(u * span), span - 1), x)
+    return x
+
+
+def distill(teacher: SurrogateParams, signature, hidden: tuple[int, ...], seed: int = 0) -> tuple[SurrogateParams,
+                                                                                                   float]:
+    """(a SiLU MLP of the given hidden widths imitating `teacher` over the signature's box, its rel-RMSE against the
+    teacher on fresh synthetic inputs)."""
+    rng = np.random.default_rng(seed)
+    lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
+    integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
+    x_train = _inputs(lo, hi, integer, TRAIN_POINTS, rng)
+    x_test = _inputs(lo, hi, integer, TEST_POINTS, rng)
+    shift, scale = teacher.out_shift.astype(np.float64), teacher.out_scale.astype(np.float64)
+    t_train = ((_predict32(teacher, x_train) - shift) / scale).astype(np.float32)  # in the teacher's units
+    t_test = _predict32(teacher, x_test)
+    u_train = ((x_train - teacher.in_shift) / teacher.in_scale).astype(np.float32)
+    sizes = [teacher.n_in, *hidden, teacher.n_out]
+    weights = [(rng.uniform(-1, 1, (b, a)) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    biases = [(rng.uniform(-1, 1, b) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    params = weights + biases
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    start = time.monotonic()
+    steps = MAX_STEPS
+    for step in range(1, MAX_STEPS + 1):
+        rows = rng.integers(0, TRAIN_POINTS, BATCH)
+        h, pre = [u_train[rows]], []
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            z = h[-1] @ w.T + b
+            pre.append(z)
+            h.append(_silu(z) if i < len(weights) - 1 else z)
+        delta = 2.0 * (h[-1] - t_train[rows]) / (BATCH * teacher.n_out)
+        grads_w, grads_b = [None] * len(weights), [None] * len(weights)
+        for i in range(len(weights) - 1, -1, -1):
+            grads_w[i] = delta.T @ h[i]
+            grads_b[i] = delta.sum(axis=0)
+            if i > 0:
+                delta = (delta @ weights[i]) * _silu_grad(pre[i - 1])
+        # cosine decay over the steps the time allows (estimated from the first 50)
+        if step == 50:
+            steps = int(min(MAX_STEPS, 50 * MAX_SECONDS / max(time.monotonic() - start, 1e-6)))
+        rate = LEARNING_RATE * (0.5 * (1 + math.cos(math.pi * min(step / steps, 1.0))) + 0.01)
+        for k, (p, grad) in enumerate(zip(params, grads_w + grads_b)):
+            m[k] = beta1 * m[k] + (1 - beta1) * grad
+            v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
+            p -= rate * (m[k] / (1 - beta1 ** step)) / (np.sqrt(v[k] / (1 - beta2 ** step)) + eps)
+        if step >= steps and step >= 50 or time.monotonic() - start > 1.5 * MAX_SECONDS:
+            break
+    student = SurrogateParams(teacher.in_shift.copy(), teacher.in_scale.copy(), [w.copy() for w in weights],
+                              [b.copy() for b in biases], teacher.out_scale.copy(), teacher.out_shift.copy(),
+                              "silu", out_calibrated=True).astype32()
+    pred = student.predict(x_test)
+    std = t_test.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    error = float(np.mean(np.sqrt(np.mean((pred - t_test) ** 2, axis=0)) / std))
+    return student, error
