@@ -32,10 +32,13 @@ from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
 from nsc.analysis.graph import evaluate, is_node, order_of, tolerance
 from nsc.analysis.values import Unsupported
 
-N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built
+N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built: uniform over the box,
+N_EDGE = 1024  # and near its faces (`synthetic_inputs`)
 MAX_LAYERS = 96
 MAX_UNITS = 40_000  # hidden units in all
-MARGIN = 0.05  # a block's range: the network's values of its operand, widened by this share each side
+# A block's range: the network's values of its operand, widened by this share each side but not beyond the
+# operand's bounds where they are known (synthetic inputs miss the box's rare corners: max(r, g, b) near 0)
+MARGIN = 0.25
 DECIDED = 1e-9  # a truth within this of 0 or 1 on every synthetic input is decided
 CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of the value's spread is dropped
 LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit
@@ -112,12 +115,17 @@ class Network:
         return weights, biases, floors
 
 
-def synthetic_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int = N_SYNTHETIC) -> np.ndarray:
-    """n points spread evenly over the box (a Kronecker sequence: frac(i sqrt(p)) per coordinate), integer
-    inputs rounded to their integers. Deterministic, so a program always compiles to the same network."""
+def synthetic_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int = N_SYNTHETIC,
+                     n_edge: int = N_EDGE) -> np.ndarray:
+    """n points spread evenly over the box (a Kronecker sequence: frac(i sqrt(p)) per coordinate), then n_edge
+    more whose coordinates follow the arcsine law (dense near the box's faces, where derived values often take
+    their extremes: max(r, g, b) near 0 needs every input small); integer inputs rounded to their integers.
+    Deterministic, so a program always compiles to the same network. The uniform points alone stand for the
+    input distribution (block weights, stated errors); all of them decide the ranges blocks cover."""
     primes = [p for p in range(2, 10 * len(lo) + 10) if all(p % q for q in range(2, int(p ** 0.5) + 1))]
     steps = np.sqrt(np.array(primes[:len(lo)], dtype=np.float64))
-    frac = np.modf(np.arange(1, n + 1)[:, None] * steps[None, :])[0]
+    frac = np.modf(np.arange(1, n + n_edge + 1)[:, None] * steps[None, :])[0]
+    frac[n:] = 0.5 - 0.5 * np.cos(np.pi * frac[n:])
     x = lo + frac * (hi - lo)
     if integer.any():
         span = np.floor(hi) - np.ceil(lo) + 1
@@ -231,7 +239,7 @@ class Builder:
         if node.op == "fn" and node.fn == "eq0":  # |d| <= tolerance: a spike the grid must be told about
             d = node.args[0]
             tau = tolerance(d)
-            return self.block(lambda z: (np.abs(z) <= tau).astype(np.float64), self.values[d.id], key=d.id,
+            return self.block(lambda z: (np.abs(z) <= tau).astype(np.float64), self.values[d.id], key=d.id, bounds=d,
                               features=[-tau * 1.001, -tau, tau, tau * 1.001])
         raise Unsupported(f"a source {node.fn or node.op} node")
 
@@ -249,21 +257,28 @@ class Builder:
                 # a function of a wide one-signed product is tabulated on the product's log, a sum of its
                 # factors' logs (exact): the product's relative precision carries into the function
                 sign = float(np.sign(ss[0]))
+                log_src = self.graph.log_abs(src)
                 return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)}, network=True)[node], z),
-                                  self.value(self.graph.log_abs(src)))
+                                  self.value(log_src), bounds=log_src)
         if src.is_int:  # the network's integers are integers to within its error: every jump half way between
             return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
-                              s_val, key=src.id)
-        return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id)
+                              s_val, key=src.id, bounds=src)
+        return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
+                          bounds=src)
 
-    def block(self, g, operand: Value, key=None, features=()) -> Value:
+    def block(self, g, operand: Value, key=None, features=(), bounds=None) -> Value:
+        """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
+        `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's."""
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
         if hi <= lo:  # the network holds the operand constant
             y = g(np.array([lo]))
             return self.constant(float(y[0]) if np.isfinite(y[0]) else 0.0)
         pad = MARGIN * (hi - lo)
-        blk = fit_block(g, lo - pad, hi + pad, s, tol=self.tol, features=features)
+        low, high = lo - pad, hi + pad
+        if bounds is not None:
+            low, high = max(low, min(lo, bounds.lo)), min(high, max(hi, bounds.hi))
+        blk = fit_block(g, low, high, s[:N_SYNTHETIC], tol=self.tol, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
         out = self.realise(blk, operand, key)
@@ -309,7 +324,8 @@ class Builder:
             g = self.graph
             total = g.add(g.log_abs(a), g.log_abs(b))
             sign = float(np.sign(sa[0]) * np.sign(sb[0]))
-            return self.combine([(self.block(np.exp, self.value(total)), sign)])
+            return self.combine([(self.block(np.exp, self.value(total), bounds=total if is_node(total) else None),
+                                  sign)])
         ma, mb = 0.5 * (sa.max() + sa.min()), 0.5 * (sb.max() + sb.min())
         ha, hb = 0.5 * (sa.max() - sa.min()), 0.5 * (sb.max() - sb.min())
         if ha == 0 or hb == 0:  # the network holds a factor constant
@@ -387,9 +403,10 @@ class Builder:
         means, stds, errors = [], [], []
         for v in final:
             s = self.samples(v)
+            s = s[:N_SYNTHETIC]  # (the uniform points: the input distribution)
             means.append(float(s.mean()))
             stds.append(float(s.std()) if s.std() > 0 else 1.0)
-            errors.append(0.0 if v.err is None else float(np.sqrt(np.mean(v.err ** 2)) / stds[-1]))
+            errors.append(0.0 if v.err is None else float(np.sqrt(np.mean(v.err[:N_SYNTHETIC] ** 2)) / stds[-1]))
         return Network(self.rows, self.floors, [(dict(v.terms), v.const) for v in final], np.array(means),
                        np.array(stds), self.n_in, self.blocks, self.gates, estimated_error=errors)
 
@@ -400,8 +417,9 @@ def _within(values: np.ndarray, approx: np.ndarray) -> np.ndarray:
 
 
 def _one_signed(node, samples) -> bool:
-    """Does the node keep one sign over the whole box (its bounds), and the network's values with it?"""
-    return (node.lo > 0 and samples.min() > 0) or (node.hi < 0 and samples.max() < 0)
+    """Does the node keep one sign over the whole box (its bounds; 0 itself only at its edge), and the network's
+    values with it?"""
+    return (node.lo >= 0 and samples.min() > 0) or (node.hi <= 0 and samples.max() < 0)
 
 
 def _dynamic(samples) -> float:

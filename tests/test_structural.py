@@ -1,0 +1,188 @@
+"""Structural compilation (nsc/analysis/graph.py, trace.py, blocks.py, network.py; nsc/compiler/structural.py):
+the trace computes exactly what the native program computes, the network computes it to its estimated error, in
+float32 (the ONNX graph) as in float64, and the compile path never runs the program."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nsc.analysis import structure
+from nsc.analysis.blocks import fit_block
+from nsc.analysis.graph import Graph, evaluate, is_node
+from nsc.analysis.trace import trace
+from nsc.analysis.values import Unsupported
+from nsc.compiler.inits import STRUCTURAL_ID, compile_params
+from nsc.compiler.structural import compile_structural
+from nsc.evaluate import rel_rmse
+from nsc.frontend import load_program
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_cc = pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler (cc)")
+
+
+def program(tmp_path, body: str, lo=-1.0, hi=1.0, name="k.c"):
+    path = tmp_path / name
+    path.write_text("#include <math.h>\n" + body)
+    return load_program(str(path), default_range=(lo, hi))
+
+
+def native(prog, n=600, seed=5):
+    from nsc.execute import sample_program
+
+    return sample_program(prog, n=n, seed=seed)
+
+
+def exact_values(tr, x):
+    values = evaluate(tr.outputs, {node: x[:, node.param] for node in tr.graph.inputs})
+    return np.stack([values[o] if is_node(o) else np.full(len(x), float(o)) for o in tr.outputs], axis=1)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the trace: exact
+
+TRACED = ["blackscholes.c", "kepler.c", "jmeint.c", "rgb_to_hsv.c", "income_tax.c", "inversek2j.c", "kmeans.c",
+          "sobel.c", "spring.c", "thermistor.c", "dct8.c"]
+
+
+@needs_cc
+@pytest.mark.parametrize("name", TRACED)
+def test_the_trace_computes_what_the_program_computes(name):
+    """Branches, early returns, loops with constant and undecided bounds, helpers, tables, pointers: the graph,
+    evaluated in float64, agrees with the native program (float programs to float rounding)."""
+    prog = load_program(str(ROOT / "examples" / name), include_dirs=[str(ROOT / "examples" / "include")])
+    tr = trace(list(prog.code), prog.signature)
+    assert not isinstance(tr, Unsupported), tr
+    run = native(prog)
+    got = exact_values(tr, run.x)
+    scale = run.y.std(axis=0) + 1e-300
+    assert np.max(np.abs(got - run.y) / scale) < 1e-5
+
+
+@needs_cc
+def test_predication_keeps_what_each_path_sees(tmp_path):
+    """A return inside a loop, a break on a computed condition, continue, a switch on an uncertain value with
+    fall-through, a loop whose trip count is an input, && with a side effect."""
+    prog = program(tmp_path, (
+        "#pragma nsc range n 0 9\n#pragma nsc range k 0 3\n"
+        "double f(double x, int n, int k) {\n"
+        "  double s = 0; int i;\n"
+        "  for (i = 0; i < n; i++) { if (s > 2.0) break; if (i == 3) continue; s += x * x + 0.5; }\n"
+        "  switch (k) { case 0: s += 1; case 1: s *= 2; break; case 2: return -s; default: s -= x; }\n"
+        "  if (x > 0.5 && (s = s + 1) > 3) return s * 10;\n"
+        "  return s;\n"
+        "}\n"))
+    tr = trace(list(prog.code), prog.signature)
+    run = native(prog, n=2000)
+    np.testing.assert_allclose(exact_values(tr, run.x)[:, 0], run.y[:, 0], rtol=1e-12, atol=1e-12)
+
+
+def test_what_the_trace_cannot_translate_is_a_reason(tmp_path):
+    for body, reason in [("double f(double x) { int i = (int)(x * 10); return (double)(i & 3); }", "bit operation"),
+                         ("double f(double x) { double a[4] = {0}; a[(int)(x * 3)] = 1; return a[2]; }",
+                          "uncertain index")]:
+        tr = trace(list(program(tmp_path, body).code), program(tmp_path, body).signature)
+        assert isinstance(tr, Unsupported) and reason in str(tr), (body, tr)
+
+
+def test_graph_shares_sources_and_folds():
+    g = Graph()
+    x, y = g.input(0, False, -1, 1), g.input(1, False, 0, 2)
+    d = g.add(x, y, -1.0)
+    assert g.add(y, x, -1.0).src is d.src  # y - x and x - y: one direction
+    assert g.compare(">", d, 5.0) == 0  # decided by the bounds: x - y <= 1
+    assert g.fn("sin", 0.0) == 0.0 and g.fn("sqrt", -1.0) is None  # folded; undefined is None
+    c = g.compare(">", x, 0.0)
+    assert g.both(c, g.negate(c)) == 0 and g.negate(g.negate(c)) is c
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# blocks
+
+def test_blocks_follow_curvature_jumps_and_kinks():
+    rng = np.random.default_rng(0)
+    for f, lo, hi, tol in [(np.sin, 0.0, 6.3, 1e-4), (np.exp, 0.0, 30.0, 1e-4), (lambda z: 1.0 / z, 0.1, 10.0, 1e-3)]:
+        blk = fit_block(f, lo, hi, rng.uniform(lo, hi, 4096))
+        z = rng.uniform(lo, hi, 100_000)
+        assert np.sqrt(np.mean((blk(z) - f(z)) ** 2)) < tol * np.ptp(f(np.linspace(lo, hi, 1000)))
+    # piecewise linear with kinks and a jump: exact but in the jump's ramp
+    g = lambda z: np.where(z > 0.3, 2.0, 0.0) + np.minimum(np.abs(z), 0.5)  # noqa: E731
+    blk = fit_block(g, -1.0, 1.0, rng.uniform(-1, 1, 4096))
+    z = rng.uniform(-1, 1, 100_000)
+    assert np.mean(np.abs(blk(z) - g(z)) > 1e-6) < 1e-4 and len(blk.jumps) == 1
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the network
+
+@needs_cc
+@pytest.mark.parametrize("name, target", [("blackscholes.c", 1e-3), ("inversek2j.c", 1e-3), ("sepia.c", 1e-6),
+                                          ("kmeans.c", 1e-3), ("rgb_to_hsv.c", 5e-3)])
+def test_zero_shot_against_the_native_program(name, target):
+    """The structural surrogate, in float32 through the ONNX graph, is accurate before any fine-tuning, and its
+    stated error is within a factor of what the program's own samples show."""
+    import onnxruntime as ort
+
+    from nsc.surrogate.onnx_io import surrogate_bytes
+
+    prog = load_program(str(ROOT / "examples" / name))
+    params, cid, _ = compile_params(prog)
+    assert cid == STRUCTURAL_ID and params.floors is not None
+    run = native(prog, n=2000)
+    model = surrogate_bytes(params, prog.signature.to_json(), {"compiler": cid, "source_sha256": "0"})
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    pred = sess.run(["y"], {"x": run.x.astype(np.float32)})[0]
+    actual = rel_rmse(pred, run.y)
+    assert actual < target
+    stated = max(params.extra["structural"]["estimated_error"])
+    assert stated < 10 * max(actual, 1e-6) and actual < 10 * max(stated, 1e-6)
+
+
+def test_piecewise_affine_code_compiles_exactly(tmp_path):
+    prog = program(tmp_path, "void f(double a, double b, double o[2]) {\n"
+                              "  double v = 3 * a - b;\n  o[0] = v > 1 ? 1 : (v < -1 ? -1 : v);\n"
+                              "  o[1] = fmax(a, b) + fabs(a - 0.25);\n}\n")
+    params, _ = compile_structural(prog)
+    assert params.extra.get("exact") is True
+    x = np.random.default_rng(1).uniform(-1, 1, (5000, 2))
+    v = 3 * x[:, 0] - x[:, 1]
+    want = np.c_[np.clip(v, -1, 1), np.maximum(x[:, 0], x[:, 1]) + np.abs(x[:, 0] - 0.25)]
+    np.testing.assert_allclose(params.predict(x), want, atol=1e-5)
+
+
+def test_too_deep_is_refused_before_building(tmp_path):
+    prog = program(tmp_path, "double f(double a, double b) {\n  double x = a;\n"
+                              "  for (int i = 0; i < 300; i++) x = 0.5 * x * b + a;\n  return x;\n}\n")
+    net = structure(prog)
+    assert isinstance(net, Unsupported) and "layers" in str(net)
+    params, cid, notes = compile_params(prog, init="structural")
+    assert cid == "random" and "cannot translate" in notes[0]
+
+
+def test_structural_finetune_keeps_the_compiled_weights_unless_data_says_better(tmp_path):
+    from nsc.surrogate.finetune import finetune, recipe_for
+
+    prog = program(tmp_path, "double f(double a, double b) { return sin(2 * a) * exp(b); }")
+    params, _ = compile_structural(prog)
+    recipe, name = recipe_for(params)
+    assert name == "structural" and recipe.lr < 1e-3
+    x = np.random.default_rng(2).uniform(-1, 1, (64, 2))
+    y = (np.sin(2 * x[:, 0]) * np.exp(x[:, 1]))[:, None]
+    tuned = finetune(params, x, y, recipe, seed=0)
+    test = np.random.default_rng(3).uniform(-1, 1, (2000, 2))
+    truth = (np.sin(2 * test[:, 0]) * np.exp(test[:, 1]))[:, None]
+    assert rel_rmse(tuned.params.predict(test), truth) <= 1.5 * rel_rmse(params.predict(test), truth)
+
+
+def test_arch_distils_a_small_mlp_without_running_the_program(tmp_path, monkeypatch):
+    import nsc.compiler.distill as distill
+
+    monkeypatch.setattr(distill, "MAX_SECONDS", 1.0)
+    prog = program(tmp_path, "double f(double a, double b) { return a * a + 0.5 * b; }")
+    params, cid, _ = compile_params(prog, hidden=(16, 16))
+    assert params.hidden == (16, 16) and params.floors is None and cid.endswith("+distilled")
+    assert params.extra["distilled"]["distillation_error"] < 0.2
+    assert distill.widths_for_flops(2, 1, 2000) == (29, 29)
