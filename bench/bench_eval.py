@@ -1,12 +1,13 @@
-"""Regenerate bench/RESULTS.md: `nsc eval` (NOTES.md section 5) on examples/ and on a held-out corpus split.
+"""Regenerate bench/RESULTS.md: `nsc eval` (NOTES.md section 5) on examples/, bench/validation/ and a held-out
+corpus split, with the ablation of the initialisations (nsc/compiler/inits.py).
 
-    python bench/bench_eval.py [--corpus corpus] [--heldout 12] [--seeds 3] [--out out/eval]
+    python bench/bench_eval.py [--corpus corpus] [--heldout 24] [--seeds 3] [--inits ...] [--out out/eval]
     python bench/bench_eval.py --from-json [--out out/eval]     # rewrite RESULTS.md from stored results
 
-
-Both sets are programs the shipped compiler never trained on: examples/ were written by hand, the held-out split
-is the 2% of corpus program seeds that training skips (nsc.training.corpus_store.is_heldout). The two sets run
-in two processes (one core each). Writes out/eval/{examples,heldout}.json and .png, and bench/RESULTS.md.
+Every set is programs the shipped hypernetwork never trained on and the structural compiler was not tuned on:
+examples/ and bench/validation/ were written by hand (choices were made on bench/validation/), the held-out
+split is the 2% of corpus program seeds that training skips (nsc.training.corpus_store.is_heldout). The sets run
+in parallel processes. Writes out/eval/{examples,validation,heldout}.json and .png, and bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ def heldout_sources(corpus: str, n: int, out_dir: Path) -> list[str]:
     return paths
 
 
-def evaluate_set(name: str, paths: list[str], seeds: int, budgets: list[int], out_dir: str) -> dict:
+def evaluate_set(name: str, paths: list[str], seeds: int, budgets: list[int], out_dir: str, inits: tuple) -> dict:
     from nsc import evaluate
     from nsc.toolchain import load_program
 
     t0 = time.time()
     programs = [load_program(p) for p in paths]
-    results = evaluate.evaluate_programs(programs, budgets=budgets, seeds=seeds,
+    results = evaluate.evaluate_programs(programs, budgets=budgets, seeds=seeds, inits=inits,
                                          echo=lambda msg: print(f"[{name}] {msg}", file=sys.stderr, flush=True))
     results["wall_s"] = round(time.time() - t0, 1)
     Path(out_dir, f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -57,20 +58,26 @@ def evaluate_set(name: str, paths: list[str], seeds: int, budgets: list[int], ou
 def write_results(results: dict, results_md: Path, out: str, command: str, compiler_id: str, measured: str) -> None:
     """bench/RESULTS.md: per set the table, the curves (copied next to it) and the JSON summary."""
     from nsc import evaluate
+    from nsc.compiler.inits import STRUCTURAL_ID
 
     lines = ["# nsc eval results", "",
-             f"Compiler `{compiler_id}`; measured {measured} on the 2-core CPU machine.",
+             f"Structural compiler `{STRUCTURAL_ID}`, hypernetwork `{compiler_id}`; measured {measured} on the 2-core "
+             "CPU machine.",
              "Regenerate with:", "", "```sh", command, "```", "",
              "Definitions (NOTES.md section 5, implemented in nsc/evaluate.py): test rel-RMSE on 2000 fresh samples; "
              "data efficiency = 1024 / budget at which compiled init reaches random init's rel-RMSE at 1024 "
              "(log-log interpolation, median over seeds, geometric mean over programs, 'not reached' counted as "
              "0.5; reached before any fine-tuning: 1024 / 1, and such programs are counted and the others' "
              "geometric means given too, as are the geometric means of each seed alone); epoch ratio at 1024 "
-             "samples; zero-shot = compiled surrogate before fine-tuning. Programs the front-end proves piecewise "
-             "affine in every output are compiled exactly (nsc/compiler/exact.py); those whose closed forms also "
-             "hold Euclidean lengths of 2 or 3 components are compiled from them to a stated relative error.", ""]
+             "samples; zero-shot = compiled surrogate before fine-tuning. Initialisations (nsc/compiler/inits.py): "
+             "`compiled` = the structural compiler where it translates the function with a small estimated error, "
+             "else the trained hypernetwork; `structural` = the structural compiler alone (random init where it "
+             "cannot); `hypernetwork` = the trained hypernetwork alone; `unconditioned` = the one learned "
+             "initialisation; `random` = the baseline. Each is fine-tuned with the recipe `nsc finetune` uses for "
+             "it (nsc/surrogate/finetune.py recipe_for).", ""]
     for name, res in results.items():
         title = {"examples": "examples/ (hand-written kernels, never trained on)",
+                 "validation": "bench/validation/ (hand-written kernels the compiler's choices were made on)",
                  "heldout": f"held-out corpus split ({len(res['per_program'])} programs)"}[name]
         plot = f"eval_{name}.png"  # kept next to the table, so a clone shows the curves it describes
         shutil.copyfile(Path(out, f"{name}.png"), results_md.parent / plot)
@@ -86,7 +93,7 @@ def from_json(out: str) -> tuple[dict, str, str]:
     from nsc import evaluate
 
     results, days = {}, []
-    for name in ("examples", "heldout"):
+    for name in ("examples", "validation", "heldout"):
         path = Path(out, f"{name}.json")
         if path.is_file():
             res = json.loads(path.read_text())
@@ -96,14 +103,17 @@ def from_json(out: str) -> tuple[dict, str, str]:
             days.append(datetime.date.fromtimestamp(path.stat().st_mtime).isoformat())
     if not results:
         raise SystemExit(f"bench_eval: no stored results in {out}")
-    first = next(iter(results.values()))["per_program"][0]
-    return results, first["compilers"]["compiled"], min(days)
+    from nsc.compiler import installed_compiler
+
+    return results, installed_compiler().id, min(days)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default="corpus")
-    ap.add_argument("--heldout", type=int, default=12, help="how many held-out corpus programs")
+    ap.add_argument("--heldout", type=int, default=24, help="how many held-out corpus programs")
+    ap.add_argument("--inits", default="random,compiled,structural,hypernetwork,unconditioned")
+    ap.add_argument("--sets", default="examples,validation,heldout")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budgets", default="0,16,32,64,128,256,512,1024")
     ap.add_argument("--out", default="out/eval")
@@ -115,7 +125,9 @@ def main() -> int:
     corpus, out, results_md = os.path.abspath(args.corpus), os.path.abspath(args.out), Path(args.results).resolve()
     os.chdir(ROOT)  # program names in the tables read examples/X.c, not this machine's absolute paths
     command = (f"python bench/bench_eval.py --corpus {args.corpus} --heldout {args.heldout} --seeds {args.seeds} "
-               f"--budgets {args.budgets}")
+               f"--budgets {args.budgets} --inits {args.inits} --sets {args.sets}")
+    inits = tuple(args.inits.split(","))
+    wanted = args.sets.split(",")
     if args.from_json:
         results, compiler_id, measured = from_json(out)
         write_results(results, results_md, out, command, compiler_id, measured)
@@ -123,11 +135,12 @@ def main() -> int:
         return 0
     os.makedirs(out, exist_ok=True)
 
-    sets = {"examples": sorted(glob.glob("examples/*.c"))}
+    sets = {"examples": sorted(glob.glob("examples/*.c")), "validation": sorted(glob.glob("bench/validation/*.c"))}
     if args.heldout and os.path.isdir(corpus):
         sets["heldout"] = [os.path.relpath(p) for p in heldout_sources(corpus, args.heldout, Path(out) / "heldout")]
+    sets = {name: paths for name, paths in sets.items() if name in wanted}
     with ProcessPoolExecutor(len(sets)) as pool:
-        futures = {name: pool.submit(evaluate_set, name, paths, args.seeds, budgets, out)
+        futures = {name: pool.submit(evaluate_set, name, paths, args.seeds, budgets, out, inits)
                    for name, paths in sets.items()}
         results = {name: f.result() for name, f in futures.items()}
 
