@@ -33,6 +33,7 @@ examples:
 	$(MAKE) -C examples NSC=$(NSC)
 
 bench:
+	$(PYTHON) bench/bench_structural.py
 	$(PYTHON) bench/bench_sample.py
 	$(PYTHON) bench/bench_compile.py
 	$(PYTHON) bench/bench_run.py
