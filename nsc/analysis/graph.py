@@ -32,12 +32,13 @@ class Node:
     """One operation. For `affine`, args are the operands and param is (coefficients, bias); for `fn`, args is
     the operand and fn / param name the function; for `mul`, args are the two factors."""
 
-    __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "_bounds")
+    __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "_bounds", "hull")
 
     def __init__(self, nid, op, args, fn=None, param=None, is_int=False, is_bool=False):
         self.id, self.op, self.args, self.fn, self.param = nid, op, args, fn, param
         self.is_int, self.is_bool = is_int, is_bool
         self._bounds = None  # (lo, hi) over the input box, computed when first asked for (`bounds_of`)
+        self.hull = None  # (a, b) where this node is a select of a and b: it lies within their bounds too
         sources = {a.src for a in args}
         if op == "input" or len(sources) != 1 or fn == "eq0":  # (`==` is a spike: a block of its own, network.py)
             self.src, self.affine_in_src = self, True
@@ -58,13 +59,18 @@ class Node:
             pending = [self]
             while pending:
                 node = pending[-1]
-                missing = [a for a in node.args if a._bounds is None]
+                arms = [a for a in node.hull or () if is_node(a)]
+                missing = [a for a in (*node.args, *arms) if a._bounds is None]
                 if missing:
                     pending.extend(missing)
                     continue
                 pending.pop()
                 if node._bounds is None:
                     node._bounds = bounds_of(node)
+                    if node.hull is not None:  # a select: interval arithmetic on b + c (a - b) is loose
+                        ends = [x for a in node.hull for x in ((a.lo, a.hi) if is_node(a) else (a, a))]
+                        lo, hi = node._bounds
+                        node._bounds = (max(lo, min(ends)), min(hi, max(ends)))
         return self._bounds
 
     def __repr__(self) -> str:
@@ -350,7 +356,10 @@ class Graph:
         if a is b or (not is_node(a) and not is_node(b) and a == b):
             return a
         both_int = _int(a) and _int(b)
-        return self.add(b, self.mul(c, self.add(a, b, -1.0, is_int=both_int), is_int=both_int), is_int=both_int)
+        out = self.add(b, self.mul(c, self.add(a, b, -1.0, is_int=both_int), is_int=both_int), is_int=both_int)
+        if is_node(out) and out._bounds is None and out.hull is None:
+            out.hull = (a, b)
+        return out
 
 
 def _flat(v: Node) -> tuple[dict, float]:

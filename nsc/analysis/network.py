@@ -147,6 +147,7 @@ class Builder:
         self.floors: list[list] = []
         self.values: dict = {}  # node id -> Value
         self.carried: dict = {}  # (node id, layer) -> Value
+        self.ranges: dict = {}  # node id -> (lo, hi): `range_of`
         self.units = 0
         self.blocks = 0
         self.gates = 0
@@ -253,7 +254,7 @@ class Builder:
             return self.combine([(s_val, alpha)], beta, keys=[src.id])
         if src.op == "mul" and not (src.args[0].is_bool or src.args[1].is_bool):
             ss = self.samples(s_val)
-            if _one_signed(src, ss) and _dynamic(ss) > LOG_PRODUCT_RANGE:
+            if self.one_signed(src, ss) and _dynamic(ss) > LOG_PRODUCT_RANGE:
                 # a function of a wide one-signed product is tabulated on the product's log, a sum of its
                 # factors' logs (exact): the product's relative precision carries into the function
                 sign = float(np.sign(ss[0]))
@@ -277,7 +278,8 @@ class Builder:
         pad = MARGIN * (hi - lo)
         low, high = lo - pad, hi + pad
         if bounds is not None:
-            low, high = max(low, min(lo, bounds.lo)), min(high, max(hi, bounds.hi))
+            b_lo, b_hi = self.range_of(bounds)
+            low, high = max(low, min(lo, b_lo)), min(high, max(hi, b_hi))
         blk = fit_block(g, low, high, s[:N_SYNTHETIC], tol=self.tol, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
@@ -320,7 +322,7 @@ class Builder:
         log|b|) instead, which keeps their relative precision (and log|a| joins a's own chain: one block)."""
         va, vb = self.values[a.id], self.values[b.id]
         sa, sb = self.samples(va), self.samples(vb)
-        if _one_signed(a, sa) and _one_signed(b, sb) and _dynamic(sa) * _dynamic(sb) > LOG_PRODUCT_RANGE:
+        if self.one_signed(a, sa) and self.one_signed(b, sb) and _dynamic(sa) * _dynamic(sb) > LOG_PRODUCT_RANGE:
             g = self.graph
             total = g.add(g.log_abs(a), g.log_abs(b))
             sign = float(np.sign(sa[0]) * np.sign(sb[0]))
@@ -389,6 +391,34 @@ class Builder:
         out.err = (self.samples(out) - tc * td) + tc * ed + td * ec - ec * ed
         return out
 
+    def range_of(self, node) -> tuple[float, float]:
+        """[lo, hi] of the node's values over the box, as tight as known: a one-variable function of a source
+        with finite bounds is tabulated over them (1025 points, padded by 1% of the spread it takes: a
+        bisection's interval arithmetic explodes, its values do not); otherwise the graph's bounds."""
+        if node.id not in self.ranges:
+            lo, hi = node.lo, node.hi
+            src = node.src
+            if src is not node:
+                s_lo, s_hi = self.range_of(src)
+                if math.isfinite(s_lo) and math.isfinite(s_hi):
+                    z = np.linspace(s_lo, s_hi, 1025)
+                    with np.errstate(all="ignore"):
+                        y = _as_array(evaluate([node], {src: np.round(z) if src.is_int else z}, network=True)[node], z)
+                    y = y[np.isfinite(y)]
+                    if len(y) == len(z):  # (the pad keeps a one-signed value's sign)
+                        pad = 0.01 * (y.max() - y.min())
+                        low = y.min() - pad if y.min() <= 0 else max(y.min() - pad, y.min() / 2)
+                        high = y.max() + pad if y.max() >= 0 else min(y.max() + pad, y.max() / 2)
+                        lo, hi = max(lo, low), min(hi, high)
+            self.ranges[node.id] = (lo, hi)
+        return self.ranges[node.id]
+
+    def one_signed(self, node, samples) -> bool:
+        """Does the node keep one sign over the whole box (0 itself only at its edge), and the network's values
+        with it?"""
+        lo, hi = self.range_of(node)
+        return (lo >= 0 and samples.min() > 0) or (hi <= 0 and samples.max() < 0)
+
     # -- the whole network ----------------------------------------------------------------------------------------
 
     def network(self, outputs: list) -> Network:
@@ -414,12 +444,6 @@ class Builder:
 def _within(values: np.ndarray, approx: np.ndarray) -> np.ndarray:
     """g's values where finite, else the block's (a residual is not estimated where g is undefined)."""
     return np.where(np.isfinite(values), values, approx)
-
-
-def _one_signed(node, samples) -> bool:
-    """Does the node keep one sign over the whole box (its bounds; 0 itself only at its edge), and the network's
-    values with it?"""
-    return (node.lo >= 0 and samples.min() > 0) or (node.hi <= 0 and samples.max() < 0)
 
 
 def _dynamic(samples) -> float:
