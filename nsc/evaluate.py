@@ -129,6 +129,13 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
     # Members of the same seed and budget share their rows and their seed, hence split and minibatch order:
     # the initialisations are compared on identical data.
     keys = [(init, s, b) for init in inits for s in range(seeds) for b in budgets if b > 0]
+    # compiled init from a start learned for other programs is fine-tuned as `nsc finetune` does it: beside a
+    # random start on the same rows, the better on validation kept (finetune.needs_restart)
+    guarded = "compiled" in inits and finetune.needs_restart(compiler_ids.get("compiled", "random"))
+    if guarded and "random" not in inits:
+        for s in range(seeds):
+            init_params["random", s] = compile_params_random(program, s + 1)
+        keys += [("random", s, b) for s in range(seeds) for b in budgets if b > 0]
     echo(f"{program.path}: fine-tuning {len(keys)} surrogates "
          f"({len(inits)} inits x {seeds} seeds x {sum(b > 0 for b in budgets)} budgets)")
     # Members of one architecture train as one batch, each with the recipe `nsc finetune` would use for it.
@@ -143,6 +150,14 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
                                           [pools[s][1][:b] for _, s, b in members], recipe,
                                           seeds=[s + 1 for _, s, _ in members])
         tuned.update(zip(members, outcomes))
+    kept = None
+    if guarded:
+        kept = {}
+        for s in range(seeds):
+            for b in budgets:
+                if b > 0:
+                    tuned["compiled", s, b], kept[s, b] = finetune.better_of(tuned["compiled", s, b],
+                                                                           tuned["random", s, b])
 
     curves, histories = {}, {}
     for init in inits:
@@ -158,6 +173,9 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
         "program": program.path, "function": program.function, "n_in": program.signature.n_in,
         "n_out": program.signature.n_out, "budgets": budgets, "seeds": seeds, "test_size": int(x_test.shape[0]),
         "compilers": compiler_ids,
+        # where compiled init also tried a random start: per seed, per positive budget, whether its own was kept
+        "compiled_start_kept": None if kept is None else [[kept[s, b] for b in budgets if b > 0]
+                                                          for s in range(seeds)],
         "rel_rmse": {init: [_median([curves[init][s][i] for s in range(seeds)]) for i in range(len(budgets))]
                      for init in inits},
         "rel_rmse_per_seed": curves,
@@ -179,6 +197,12 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
             result.setdefault("epoch_ratio", {})[init] = {"per_seed": epoch_ratios,
                                                           "median": _median_or_none(epoch_ratios)}
     return result
+
+
+def compile_params_random(program, seed: int):
+    from nsc.compiler import compile_params
+
+    return compile_params(program, init="random", seed=seed).params
 
 
 def _median_or_none(values):

@@ -272,10 +272,22 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
             bar.update(1)
             bar.set_postfix(train=f"{train_loss:.3g}", val=f"{val_loss:.3g}")
 
-        result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device, progress=progress)
+        start = "compiled"
+        if finetune.needs_restart(loaded.metadata.get("compiler", "random")):
+            # beside a random start on the same rows and split; the better on validation is kept
+            from nsc.surrogate.init import random_params
+
+            restart = random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
+            mine, other = finetune.finetune_many([loaded.params, restart], [x, x], [y, y], recipe, [seed, seed],
+                                                 device, progress=progress)
+            result, kept = finetune.better_of(mine, other)
+            start = "compiled" if kept else "random restart (it fit the validation rows better)"
+        else:
+            result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
+                                       progress=progress)
     entry = result.history_entry(time=_now(), data=os.path.basename(str(data_path)),
                                  data_sha256=data.file_sha256(data_path), rows=int(x.shape[0]), seed=seed,
-                                 device=device, recipe_name=recipe_name)
+                                 device=device, recipe_name=recipe_name, start=start)
     entry = {"event": "finetune", **{k: v for k, v in entry.items() if k != "step"}}
     metadata = onnx_io.append_history(loaded.metadata, entry)
     onnx_io.save_onnx(onnx_io.surrogate_bytes(result.params, loaded.signature_json, metadata), output)

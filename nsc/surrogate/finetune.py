@@ -92,6 +92,23 @@ def recipe_for(params: SurrogateParams, overrides: dict | None = None) -> tuple[
     return FinetuneRecipe(**{**base, **(overrides or {})}), name
 
 
+def needs_restart(compiler_id: str) -> bool:
+    """Does fine-tuning a model from this compiler also try a random start (`better_of`)? A start learned for
+    other programs (the hypernetwork's, the unconditioned one, a distilled MLP) can end worse than a random one
+    at large budgets (loan.c: 1.5x random init's error at 1024 samples from the hypernetwork's start), so it is
+    kept only where the validation rows say it is the better one. A random start needs no check, and a
+    structurally compiled one is the program's own computation."""
+    return not (compiler_id == "random" or compiler_id.startswith("structural")) or compiler_id.endswith("+distilled")
+
+
+def better_of(compiled: "FinetuneResult", restart: "FinetuneResult") -> tuple["FinetuneResult", bool]:
+    """(the fine-tuned model with the lower validation rel-RMSE, whether it is the compiled start's); without
+    a validation split the compiled start is kept."""
+    if compiled.val_rel_rmse is None or restart.val_rel_rmse is None or not compiled.split:
+        return compiled, True
+    return (compiled, True) if compiled.val_rel_rmse <= restart.val_rel_rmse else (restart, False)
+
+
 def architecture_key(params: SurrogateParams) -> tuple:
     """Models with equal keys can be fine-tuned as members of one batch (`finetune_many`)."""
     floors = None if params.floors is None else b"".join(f.tobytes() for f in params.floors)
