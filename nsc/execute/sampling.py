@@ -16,6 +16,15 @@ from nsc.execute import build, sandbox
 from nsc.frontend.program import INTEGER_LIMITS, Program, Signature
 
 MAX_VALUES_SHOWN = 12
+isolation = sandbox.isolation  # how this process runs programs: "namespaces" or "rlimits only: <why>"
+
+
+def isolation_warning(how: str) -> str | None:
+    """The warning a command prints (once) where programs ran without namespaces; None where they ran in them."""
+    if how == sandbox.NAMESPACES:
+        return None
+    return (f"the program ran without namespace isolation ({how}): it could read and write your files, reach the "
+            "network and leave processes behind")
 
 
 @dataclass
@@ -23,12 +32,14 @@ class RunResult:
     """Outputs y float64 [n_done, n_out] of the first n_done input rows; error says why the rest did not run.
 
     failure: the kind of failure ("crash", "exit", "timeout", "memory", "stack") or None, for counting.
+    sandbox: how the program ran: "namespaces", or "rlimits only: <why>" (sandbox.isolation()).
     """
 
     y: np.ndarray
     n_done: int
     error: NscError | None = None
     failure: str | None = None
+    sandbox: str = ""
 
 
 @dataclass
@@ -39,6 +50,7 @@ class SampleResult:
     n_nonfinite_dropped: rows dropped because an output was NaN or Inf.
     error: NscError when the program failed on some row (the rows before it are in x, y) or returned
            NaN/Inf for every input; None otherwise.
+    sandbox: how the program ran, as in RunResult.
     """
 
     x: np.ndarray
@@ -47,6 +59,7 @@ class SampleResult:
     n_nonfinite_dropped: int = 0
     error: NscError | None = None
     failure: str | None = None
+    sandbox: str = ""
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -102,12 +115,12 @@ def describe_row(signature: Signature, row: np.ndarray) -> str:
 def _result(outcome: sandbox.BatchOutcome, signature: Signature, x: np.ndarray, path: str) -> RunResult:
     failure = outcome.failure
     if failure is None:
-        return RunResult(outcome.y, outcome.n_done)
+        return RunResult(outcome.y, outcome.n_done, sandbox=outcome.isolation)
     row = outcome.n_done
     message = f"the program {failure.detail} on input row {row + 1}: {describe_row(signature, x[row])}"
     if failure.printed:
         message += f" (it printed: {failure.printed})"
-    return RunResult(outcome.y, outcome.n_done, NscError(message, path), failure.kind)
+    return RunResult(outcome.y, outcome.n_done, NscError(message, path), failure.kind, outcome.isolation)
 
 
 # ---------------------------------------------------------------------------------------------- running
@@ -173,4 +186,4 @@ def sample_program(program: Program, n: int | None = None, seed: int = 0, keep_n
         if dropped == run.n_done and error is None:
             error = NscError(f"the program returned NaN or Inf for all {run.n_done} inputs", program.path)
             failure = "nonfinite"
-    return SampleResult(x_done, y, len(x), dropped, error, failure)
+    return SampleResult(x_done, y, len(x), dropped, error, failure, run.sandbox)
