@@ -3,7 +3,7 @@
 `cc -O2 -std=gnu11` compiles the generated unit (harness.py) with the user's -I/-D flags and
 `-Dmain=nsc__user_main`, and links it with the runtime object (runtime_c.py, compiled once per compiler) and
 `-lm`. The user's allocators are wrapped (`-Wl,--wrap=malloc,...`) so that running out of memory can be told
-apart from other crashes.
+apart from other crashes. The sandbox launcher (namespaces.py) is compiled once per compiler, like the runtime.
 
 Cache: NSC_CACHE_DIR (default ~/.cache/nsc/harness). An executable is keyed by the sha256 of the unit source,
 the user file's path and bytes, the flags and the compiler's version; next to it a manifest lists every file the

@@ -314,6 +314,10 @@ int main(int argc, char **argv) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) refuse(STEP_PRIVATE);
     build_root(root);
     drop_capabilities();
+    /* The new user namespace's credentials cleared the parent-death signal: set it again (and check that nsc
+       has not gone meanwhile). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(91);
 
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) refuse(STEP_FORK);
