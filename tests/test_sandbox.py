@@ -390,3 +390,41 @@ def test_sample_says_once_that_it_ran_without_namespaces(tmp_path, without_names
     assert ("warning: the program ran without namespace isolation (rlimits only: NSC_SANDBOX=off): it could "
             "read and write your files") in stderr
     assert outside.exists()
+
+
+def eval_json(tmp_path):
+    src = tmp_path / "hidden.c"
+    src.write_text(f"#define OUTSIDE {c_string(tmp_path / 'outside.txt')}\n{HIDDEN}")
+    result = CliRunner().invoke(main, ["eval", str(src), "--budgets", "0", "--seeds", "1", "--inits", "random",
+                                       "--test-size", "100", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), result.stderr
+
+
+def test_eval_json_says_namespaces(tmp_path, namespaces_work):
+    results, stderr = eval_json(tmp_path)
+    assert results["sandbox"] == "namespaces" and "warning" not in stderr
+
+
+def test_eval_says_once_that_it_ran_without_namespaces(tmp_path, without_namespaces):
+    results, stderr = eval_json(tmp_path)
+    assert results["sandbox"] == "rlimits only: NSC_SANDBOX=off"
+    assert stderr.count("warning") == 1 and "nsc eval: warning: the program ran without namespace isolation" in stderr
+
+
+def run_corpus(out):
+    from nsc.training import corpus_run
+
+    return corpus_run.run_shard(corpus_run.RunOptions(str(out), programs=8, samples=8, chunk=8, workers=1,
+                                                      rewrites=0, progress=False))
+
+
+def test_the_corpus_runner_says_it_ran_in_namespaces(tmp_path, namespaces_work, capsys):
+    assert run_corpus(tmp_path)["sandbox"] == "namespaces"
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_the_corpus_runner_says_once_that_it_ran_without_namespaces(tmp_path, without_namespaces, capsys):
+    assert run_corpus(tmp_path)["sandbox"] == "rlimits only: NSC_SANDBOX=off"
+    stderr = capsys.readouterr().err
+    assert stderr.count("warning") == 1 and "corpus_run: warning: the program ran without namespace" in stderr
