@@ -334,23 +334,38 @@ class Job:
     n_out: int
 
 
-def run_jobs(exe: str, jobs: list[Job], limits: Limits = Limits()) -> list[BatchOutcome]:
+def batch_rows(limits: Limits, longest: int, n_in: int, n_out: int) -> int:
+    """Rows per batch for jobs of at most `longest` rows: the shared region counts against the child's memory
+    limit, so it is kept within a quarter of it."""
+    row_bytes = 8 * (max(n_in, 1) + max(n_out, 1))
+    return max(1, min(limits.batch_rows, longest, limits.memory_mb * 2**20 // 4 // row_bytes))
+
+
+def start_child(exe: str, limits: Limits, longest: int, n_in: int, n_out: int) -> Child:
+    """A child for `run_jobs` with jobs of at most `longest` rows, started now: it sets itself up (namespaces
+    included) while the caller prepares the inputs."""
+    return Child(exe, batch_rows(limits, longest, n_in, n_out), n_in, n_out, limits)
+
+
+def run_jobs(exe: str, jobs: list[Job], limits: Limits = Limits(), child: Child | None = None) -> list[BatchOutcome]:
     """Run every job through one harness executable; a failure ends only its own job.
 
-    One child serves all jobs in order; after a failure it is replaced by a fresh one for the next job. Where the
-    kernel refuses namespaces, the refusal is remembered (`isolation()`) and the batch reruns without them.
+    One child serves all jobs in order (`child`, from start_child, if given; run_jobs closes it); after a failure
+    it is replaced by a fresh one for the next job. Where the kernel refuses namespaces, the refusal is remembered
+    (`isolation()`) and the batch reruns without them.
     """
     global _refusal
     if not jobs:
+        if child is not None:
+            child.close()
         return []
     n_in = max(j.x.shape[1] for j in jobs)
     n_out = max(j.n_out for j in jobs)
-    # The shared region counts against the child's memory limit: keep it within a quarter of it.
-    row_bytes = 8 * (max(n_in, 1) + max(n_out, 1))
-    rows = min(limits.batch_rows, max(len(j.x) for j in jobs), limits.memory_mb * 2**20 // 4 // row_bytes)
-    rows = max(1, rows)
+    rows = batch_rows(limits, max(len(j.x) for j in jobs), n_in, n_out)
+    if child is not None and (child.rows, child.n_in, child.n_out) != (rows, max(n_in, 1), max(n_out, 1)):
+        child.close()
+        raise ValueError("run_jobs: the child was started for other jobs")
     outcomes = []
-    child = None
     try:
         for job in jobs:
             x = np.ascontiguousarray(job.x, dtype=np.float64)
