@@ -6,10 +6,12 @@ whole process (interpreter start-up included) gives samples/s. "cold" uses an em
 launcher and the harness runtime are compiled too), "warm" reuses it; both run the harness in its namespaces
 where the kernel allows it (the table says how each ran). "warm, rlimits only" is the same run with
 NSC_SANDBOX=off, without namespaces (how nsc ran programs before issue 17): the namespaces' cost. The three
-runs of a repeat are interleaved, so that the machine's state is shared. Target (issue 2): at least 200k
-samples/s; issue 17: the namespaces cost at most 10% of the throughput.
+runs of a repeat are interleaved, so that the machine's state is shared. `--baseline DIR` adds a fourth, warm
+run of another checkout of nsc (DIR on PYTHONPATH, its own cache), e.g. the code before a change:
+`git archive REV nsc | tar -x -C DIR`. Target (issue 2): at least 200k samples/s; issue 17: the namespaces cost
+at most 10% of the throughput.
 
-    python bench/bench_sample.py [--n 1000000] [--repeats 3]
+    python bench/bench_sample.py [--n 1000000] [--repeats 3] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -50,17 +52,22 @@ CHILD = textwrap.dedent("""
     x = res.x
     expected = x[:, 0] * x[:, 1] + x[:, 2] * x[:, 3] - x[:, 4] / (1 + x[:, 0] ** 2) + 0.5 * (x[:, 1] - x[:, 2])
     assert np.allclose(res.y[:, 0], expected, rtol=1e-12, atol=1e-12)
-    print(json.dumps({"import_s": t_import - t0, "sample_s": t_end - t_import, "sandbox": res.sandbox}))
+    sandbox = getattr(res, "sandbox", "rlimits only (before issue 17)")
+    print(json.dumps({"import_s": t_import - t0, "sample_s": t_end - t_import, "sandbox": sandbox}))
 """)
 
 
-def run_once(path: str, n: int, cache: str, namespaces: bool = True) -> dict:
+def run_once(path: str, n: int, cache: str, namespaces: bool = True, nsc_dir: str | None = None) -> dict:
     env = {**os.environ, "NSC_CACHE_DIR": cache}
     env.pop("NSC_SANDBOX", None)
     if not namespaces:
         env["NSC_SANDBOX"] = "off"
+    if nsc_dir is not None:
+        env["PYTHONPATH"] = os.path.abspath(nsc_dir)
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CHILD, path, str(n)], env=env, capture_output=True, text=True)
+    # (cwd: the file's folder, as `python -c` puts the working directory, a checkout perhaps, before PYTHONPATH)
+    out = subprocess.run([sys.executable, "-c", CHILD, path, str(n)], env=env, capture_output=True, text=True,
+                         cwd=os.path.dirname(path))
     wall = time.perf_counter() - start
     if out.returncode != 0:
         sys.exit(f"benchmark child failed:\n{out.stderr}")
@@ -71,6 +78,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--baseline", metavar="DIR", help="also time the nsc package in DIR (warm), interleaved")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="nsc-bench-") as tmp:
         path = os.path.join(tmp, "kernel.c")
@@ -79,28 +87,32 @@ def main() -> int:
         rows = []
         for k in range(args.repeats):
             cache = os.path.join(tmp, f"cache-{k}")  # a fresh, empty cache: cold
-            cold = run_once(path, args.n, cache)
-            if k % 2 == 0:  # (the two warm runs take turns going first)
-                warm = run_once(path, args.n, cache)
-                plain = run_once(path, args.n, cache, namespaces=False)
-            else:
-                plain = run_once(path, args.n, cache, namespaces=False)
-                warm = run_once(path, args.n, cache)
-            rows.append((cold, warm, plain))
+            runs = {"cold": run_once(path, args.n, cache)}
+            warm = {"warm": lambda: run_once(path, args.n, cache),
+                    "warm, rlimits only": lambda: run_once(path, args.n, cache, namespaces=False)}
+            if args.baseline:
+                base_cache = os.path.join(tmp, "cache-baseline")
+                if k == 0:
+                    run_once(path, args.n, base_cache, nsc_dir=args.baseline)  # (warm its cache)
+                warm["warm, baseline"] = lambda: run_once(path, args.n, base_cache, nsc_dir=args.baseline)
+            order = list(warm) if k % 2 == 0 else list(warm)[::-1]  # (the warm runs take turns going first)
+            runs.update({label: warm[label]() for label in order})
+            rows.append(runs)
     print(f"nsc sampling benchmark: {args.n} samples of a 5-input arithmetic function, fresh process each "
           f"(median of {args.repeats})")
     print(f"{'cache':<20} {'wall s':>8} {'import s':>9} {'sample s':>9} {'samples/s':>12}  sandbox")
-    for label, idx in (("cold", 0), ("warm", 1), ("warm, rlimits only", 2)):
-        wall = statistics.median(r[idx]["wall_s"] for r in rows)
-        imp = statistics.median(r[idx]["import_s"] for r in rows)
-        smp = statistics.median(r[idx]["sample_s"] for r in rows)
-        modes = sorted({r[idx]["sandbox"] for r in rows})
+    for label in rows[0]:
+        wall = statistics.median(r[label]["wall_s"] for r in rows)
+        imp = statistics.median(r[label]["import_s"] for r in rows)
+        smp = statistics.median(r[label]["sample_s"] for r in rows)
+        modes = sorted({r[label]["sandbox"] for r in rows})
         print(f"{label:<20} {wall:>8.3f} {imp:>9.3f} {smp:>9.3f} {args.n / wall:>12,.0f}  {'; '.join(modes)}")
-    # each repeat's pair ran back to back: the median of the pairs' ratios is steadier than a ratio of medians
-    wall_ratio = statistics.median(r[2]["wall_s"] / r[1]["wall_s"] for r in rows)
-    sample_ratio = statistics.median(r[2]["sample_s"] / r[1]["sample_s"] for r in rows)
-    print(f"namespaces vs rlimits only (warm), median over the repeats' pairs: {wall_ratio:.3f}x the throughput "
-          f"(whole process), {sample_ratio:.3f}x in sample_program (target: at least 0.9x)")
+    # each repeat's runs ran back to back: the median of the pairs' ratios is steadier than a ratio of medians
+    for other in [label for label in rows[0] if label not in ("cold", "warm")]:
+        wall_ratio = statistics.median(r[other]["wall_s"] / r["warm"]["wall_s"] for r in rows)
+        sample_ratio = statistics.median(r[other]["sample_s"] / r["warm"]["sample_s"] for r in rows)
+        print(f"warm vs {other[6:]}, median over the repeats: {wall_ratio:.3f}x the throughput (whole process), "
+              f"{sample_ratio:.3f}x in sample_program (target: at least 0.9x)")
     print("target: >= 200,000 samples/s (start-up included)")
     return 0
 
