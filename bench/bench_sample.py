@@ -8,10 +8,11 @@ where the kernel allows it (the table says how each ran). "warm, rlimits only" i
 NSC_SANDBOX=off, without namespaces (how nsc ran programs before issue 17): the namespaces' cost. The three
 runs of a repeat are interleaved, so that the machine's state is shared. `--baseline DIR` adds a fourth, warm
 run of another checkout of nsc (DIR on PYTHONPATH, its own cache), e.g. the code before a change:
-`git archive REV nsc | tar -x -C DIR`. Target (issue 2): at least 200k samples/s; issue 17: the namespaces cost
-at most 10% of the throughput.
+`git archive REV nsc | tar -x -C DIR`. Last, what one harness process costs (start, a 1-row job, close), with
+and without namespaces, in `--starts` interleaved pairs: wall time and the CPU time of the child processes.
+Target (issue 2): at least 200k samples/s; issue 17: the namespaces cost at most 10% of the throughput.
 
-    python bench/bench_sample.py [--n 1000000] [--repeats 3] [--baseline DIR]
+    python bench/bench_sample.py [--n 1000000] [--repeats 3] [--baseline DIR] [--starts 100]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,11 +76,43 @@ def run_once(path: str, n: int, cache: str, namespaces: bool = True, nsc_dir: st
     return {"wall_s": wall, **json.loads(out.stdout)}
 
 
+def harness_starts(path: str, cache: str, pairs: int) -> dict:
+    """{mode: (median wall s, mean child CPU s)} of one harness start + 1-row job + close, in this process."""
+    os.environ["NSC_CACHE_DIR"] = cache
+    import numpy as np
+
+    from nsc.execute import build, sandbox
+    from nsc.frontend.program import Param, Port, Signature
+
+    sig = Signature("kernel", "double", tuple(Param(v, "double") for v in "abcde"),
+                    tuple(Port(v, v, None, "double", -1.0, 1.0) for v in "abcde"),
+                    (Port("return", "return", None, "double"),))
+    exe = str(build.build_file(path, path, [sig]))
+    x = np.zeros((1, 5))
+    walls, cpu = {"namespaces": [], "rlimits only": []}, {"namespaces": 0.0, "rlimits only": 0.0}
+    for k in range(pairs):
+        for mode in (("namespaces", "rlimits only") if k % 2 == 0 else ("rlimits only", "namespaces")):
+            os.environ.pop("NSC_SANDBOX", None)
+            if mode == "rlimits only":
+                os.environ["NSC_SANDBOX"] = "off"
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            [out] = sandbox.run_jobs(exe, [sandbox.Job(0, x, 1)])
+            walls[mode].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[mode] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            if out.failure is not None or not out.isolation.startswith(mode):
+                sys.exit(f"harness start ({mode}) went wrong: {out.failure or out.isolation}")
+    os.environ.pop("NSC_SANDBOX", None)
+    return {mode: (statistics.median(walls[mode]), cpu[mode] / pairs) for mode in walls}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--baseline", metavar="DIR", help="also time the nsc package in DIR (warm), interleaved")
+    ap.add_argument("--starts", type=int, default=100, help="pairs of harness starts to time (0: none)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="nsc-bench-") as tmp:
         path = os.path.join(tmp, "kernel.c")
@@ -98,6 +132,7 @@ def main() -> int:
             order = list(warm) if k % 2 == 0 else list(warm)[::-1]  # (the warm runs take turns going first)
             runs.update({label: warm[label]() for label in order})
             rows.append(runs)
+        starts = harness_starts(path, os.path.join(tmp, "cache-0"), args.starts) if args.starts > 0 else {}
     print(f"nsc sampling benchmark: {args.n} samples of a 5-input arithmetic function, fresh process each "
           f"(median of {args.repeats})")
     print(f"{'cache':<20} {'wall s':>8} {'import s':>9} {'sample s':>9} {'samples/s':>12}  sandbox")
@@ -113,6 +148,9 @@ def main() -> int:
         sample_ratio = statistics.median(r[other]["sample_s"] / r["warm"]["sample_s"] for r in rows)
         print(f"warm vs {other[6:]}, median over the repeats: {wall_ratio:.3f}x the throughput (whole process), "
               f"{sample_ratio:.3f}x in sample_program (target: at least 0.9x)")
+    for mode, (wall, cpu) in starts.items():
+        print(f"one harness process ({mode}): {1000 * wall:.1f} ms start + 1 row + close (median of "
+              f"{args.starts}), {1000 * cpu:.1f} ms CPU in its processes")
     print("target: >= 200,000 samples/s (start-up included)")
     return 0
 
