@@ -8,11 +8,13 @@ where the kernel allows it (the table says how each ran). "warm, rlimits only" i
 NSC_SANDBOX=off, without namespaces (how nsc ran programs before issue 17): the namespaces' cost. The three
 runs of a repeat are interleaved, so that the machine's state is shared. `--baseline DIR` adds a fourth, warm
 run of another checkout of nsc (DIR on PYTHONPATH, its own cache), e.g. the code before a change:
-`git archive REV nsc | tar -x -C DIR`. Last, what one harness process costs (start, a 1-row job, close), with
-and without namespaces, in `--starts` interleaved pairs: wall time and the CPU time of the child processes.
+`git archive REV nsc | tar -x -C DIR`. `--best-of K` runs sample_program K times in each warm process and
+compares the fastest (steadier where other work shares the machine). Last, what one harness process costs (start,
+a 1-row job, close), with and without namespaces, in `--starts` interleaved pairs: wall time and the CPU time of
+the child processes.
 Target (issue 2): at least 200k samples/s; issue 17: the namespaces cost at most 10% of the throughput.
 
-    python bench/bench_sample.py [--n 1000000] [--repeats 3] [--baseline DIR] [--starts 100]
+    python bench/bench_sample.py [--n 1000000] [--repeats 3] [--baseline DIR] [--best-of 1] [--starts 100]
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ CHILD = textwrap.dedent("""
     from nsc.execute import sample_program
     from nsc.frontend.program import Param, Port, Program, Signature
     t_import = time.perf_counter()
-    path, n = sys.argv[1], int(sys.argv[2])
+    path, n, best_of = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     names = "abcde"
     sig = Signature("kernel", "double", tuple(Param(v, "double") for v in names),
                     tuple(Port(v, v, None, "double", -1.0, 1.0) for v in names),
@@ -50,16 +52,23 @@ CHILD = textwrap.dedent("""
     prog = Program(path, open(path).read(), "", sig)
     res = sample_program(prog, n, seed=0)
     t_end = time.perf_counter()
+    best_s = t_end - t_import
+    for seed in range(1, best_of):  # (steadier on a busy machine than one run)
+        t = time.perf_counter()
+        sample_program(prog, n, seed=seed)
+        best_s = min(best_s, time.perf_counter() - t)
+    extra_s = time.perf_counter() - t_end
     assert res.error is None and res.y.shape == (n, 1), res.error
     x = res.x
     expected = x[:, 0] * x[:, 1] + x[:, 2] * x[:, 3] - x[:, 4] / (1 + x[:, 0] ** 2) + 0.5 * (x[:, 1] - x[:, 2])
     assert np.allclose(res.y[:, 0], expected, rtol=1e-12, atol=1e-12)
     sandbox = getattr(res, "sandbox", "rlimits only (before issue 17)")
-    print(json.dumps({"import_s": t_import - t0, "sample_s": t_end - t_import, "sandbox": sandbox}))
+    print(json.dumps({"import_s": t_import - t0, "sample_s": t_end - t_import, "best_s": best_s, "extra_s": extra_s,
+                      "sandbox": sandbox}))
 """)
 
 
-def run_once(path: str, n: int, cache: str, namespaces: bool = True, nsc_dir: str | None = None) -> dict:
+def run_once(path: str, n: int, cache: str, best_of: int, namespaces: bool = True, nsc_dir: str | None = None) -> dict:
     env = {**os.environ, "NSC_CACHE_DIR": cache}
     env.pop("NSC_SANDBOX", None)
     if not namespaces:
@@ -68,12 +77,13 @@ def run_once(path: str, n: int, cache: str, namespaces: bool = True, nsc_dir: st
         env["PYTHONPATH"] = os.path.abspath(nsc_dir)
     start = time.perf_counter()
     # (cwd: the file's folder, as `python -c` puts the working directory, a checkout perhaps, before PYTHONPATH)
-    out = subprocess.run([sys.executable, "-c", CHILD, path, str(n)], env=env, capture_output=True, text=True,
-                         cwd=os.path.dirname(path))
+    out = subprocess.run([sys.executable, "-c", CHILD, path, str(n), str(best_of)], env=env, capture_output=True,
+                         text=True, cwd=os.path.dirname(path))
     wall = time.perf_counter() - start
     if out.returncode != 0:
         sys.exit(f"benchmark child failed:\n{out.stderr}")
-    return {"wall_s": wall, **json.loads(out.stdout)}
+    times = json.loads(out.stdout)
+    return {**times, "wall_s": wall - times["extra_s"]}  # (the process up to its first run's end)
 
 
 def harness_starts(path: str, cache: str, pairs: int) -> dict:
@@ -113,6 +123,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--baseline", metavar="DIR", help="also time the nsc package in DIR (warm), interleaved")
     ap.add_argument("--starts", type=int, default=100, help="pairs of harness starts to time (0: none)")
+    ap.add_argument("--best-of", type=int, default=1,
+                    help="warm processes run sample_program this often; the comparisons take each one's fastest")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="nsc-bench-") as tmp:
         path = os.path.join(tmp, "kernel.c")
@@ -121,14 +133,15 @@ def main() -> int:
         rows = []
         for k in range(args.repeats):
             cache = os.path.join(tmp, f"cache-{k}")  # a fresh, empty cache: cold
-            runs = {"cold": run_once(path, args.n, cache)}
-            warm = {"warm": lambda: run_once(path, args.n, cache),
-                    "warm, rlimits only": lambda: run_once(path, args.n, cache, namespaces=False)}
+            runs = {"cold": run_once(path, args.n, cache, 1)}
+            warm = {"warm": lambda: run_once(path, args.n, cache, args.best_of),
+                    "warm, rlimits only": lambda: run_once(path, args.n, cache, args.best_of, namespaces=False)}
             if args.baseline:
                 base_cache = os.path.join(tmp, "cache-baseline")
                 if k == 0:
-                    run_once(path, args.n, base_cache, nsc_dir=args.baseline)  # (warm its cache)
-                warm["warm, baseline"] = lambda: run_once(path, args.n, base_cache, nsc_dir=args.baseline)
+                    run_once(path, args.n, base_cache, 1, nsc_dir=args.baseline)  # (warm its cache)
+                warm["warm, baseline"] = lambda: run_once(path, args.n, base_cache, args.best_of,
+                                                          nsc_dir=args.baseline)
             order = list(warm) if k % 2 == 0 else list(warm)[::-1]  # (the warm runs take turns going first)
             runs.update({label: warm[label]() for label in order})
             rows.append(runs)
@@ -145,9 +158,10 @@ def main() -> int:
     # each repeat's runs ran back to back: the median of the pairs' ratios is steadier than a ratio of medians
     for other in [label for label in rows[0] if label not in ("cold", "warm")]:
         wall_ratio = statistics.median(r[other]["wall_s"] / r["warm"]["wall_s"] for r in rows)
-        sample_ratio = statistics.median(r[other]["sample_s"] / r["warm"]["sample_s"] for r in rows)
+        sample_ratio = statistics.median(r[other]["best_s"] / r["warm"]["best_s"] for r in rows)
+        best = f", best of {args.best_of} in each process" if args.best_of > 1 else ""
         print(f"warm vs {other[6:]}, median over the repeats: {wall_ratio:.3f}x the throughput (whole process), "
-              f"{sample_ratio:.3f}x in sample_program (target: at least 0.9x)")
+              f"{sample_ratio:.3f}x in sample_program{best} (target: at least 0.9x)")
     for mode, (wall, cpu) in starts.items():
         print(f"one harness process ({mode}): {1000 * wall:.1f} ms start + 1 row + close (median of "
               f"{args.starts}), {1000 * cpu:.1f} ms CPU in its processes")
