@@ -65,6 +65,7 @@ def isolation() -> str:
 class NamespacesRefused(Exception):
     """The launcher could not set up the namespaces (the reason in words); the batch reruns without them."""
 
+
 SIGNAL_NAMES = {
     signal.SIGSEGV: "segmentation fault",
     signal.SIGBUS: "bus error",
