@@ -155,7 +155,7 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without progress on a
     row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
     from nsc import data
-    from nsc.execute import sample_program
+    from nsc.execute import isolation_warning, sample_program
 
     if n is not None:
         _positive_int(n, "the number of samples")
@@ -173,6 +173,8 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
         _check_integer_inputs(inputs, sig, inputs_path)
     result = sample_program(program, n=n, seed=seed, keep_nonfinite=keep_nonfinite, inputs=inputs,
                             timeout=timeout, memory_mb=memory_mb)
+    if (warning := isolation_warning(result.sandbox)) is not None:
+        print(f"{path}: warning: {warning}", file=sys.stderr)
     if result.error is not None:  # nothing half-written: a make rule must not see a target from a failed run
         raise result.error
     if (big := data.beyond_float32(result.y, sig.output_names)) is not None:
@@ -180,7 +182,7 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     data.write_samples(output, sig.input_names, sig.output_names, result.x, result.y)
     return {"output": output, "program": str(path), "function": sig.function, "n_rows": int(result.x.shape[0]),
             "n_requested": int(result.n_requested), "n_nonfinite_dropped": int(result.n_nonfinite_dropped),
-            "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed}
+            "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed, "sandbox": result.sandbox}
 
 
 def _check_integer_inputs(x, sig, path) -> None:
@@ -448,6 +450,11 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     programs = [load_program(p, **program_options) for p in paths]
     results = evaluate.evaluate_programs(programs, budgets=budget_list, seeds=seeds, inits=init_list,
                                          test_size=test_size, echo=echo)
+    from nsc.execute import isolation, isolation_warning
+
+    results["sandbox"] = isolation()  # (every program ran natively by now)
+    if (warning := isolation_warning(results["sandbox"])) is not None:
+        echo(f"nsc eval: warning: {warning}")
     if output:
         from nsc.data import atomic_write_text
         import json

@@ -6,13 +6,15 @@
                   path="<corpus>") -> list[RunResult]
     sample_program(program, n=None, seed=0, keep_nonfinite=False, inputs=None, timeout=5.0, memory_mb=1024)
         -> SampleResult
+    isolation() -> "namespaces" | "rlimits only: <why>";  isolation_warning(isolation) -> str | None
 
-Modules: harness (generated C stubs), runtime_c (the fixed C runtime), build (cc + cache), sandbox (child
-process, limits, batches), sampling (this API).
+Modules: harness (generated C stubs), runtime_c (the fixed C runtime), build (cc + cache), namespaces (the
+launcher that puts a harness in its own Linux namespaces), sandbox (child process, limits, batches), sampling
+(this API).
 """
 
-__all__ = ["RunResult", "SampleResult", "describe_row", "run_functions", "run_program", "sample_inputs",
-           "sample_program"]
+__all__ = ["RunResult", "SampleResult", "describe_row", "isolation", "isolation_warning", "run_functions",
+           "run_program", "sample_inputs", "sample_program"]
 
 
 def __getattr__(name: str):

@@ -3,7 +3,7 @@
 `cc -O2 -std=gnu11` compiles the generated unit (harness.py) with the user's -I/-D flags and
 `-Dmain=nsc__user_main`, and links it with the runtime object (runtime_c.py, compiled once per compiler) and
 `-lm`. The user's allocators are wrapped (`-Wl,--wrap=malloc,...`) so that running out of memory can be told
-apart from other crashes.
+apart from other crashes. The sandbox launcher (namespaces.py) is compiled once per compiler, like the runtime.
 
 Cache: NSC_CACHE_DIR (default ~/.cache/nsc/harness). An executable is keyed by the sha256 of the unit source,
 the user file's path and bytes, the flags and the compiler's version; next to it a manifest lists every file the
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from nsc.errors import NscError
 from nsc.execute import harness
+from nsc.execute.namespaces import LAUNCHER_SOURCE
 from nsc.execute.runtime_c import RUNTIME_SOURCE
 
 CC = "cc"
@@ -179,19 +180,29 @@ def start_syntax_check(user_file: str, display_path: str, include_dirs=(), defin
     return wait
 
 
+def _cached_build(stem: str, source: str, cc_args: list[str], suffix: str = "") -> Path:
+    """`source` compiled by `cc CC_ARGS SRC -o OUT` into the cache, once per compiler (stem names it there)."""
+    key = hashlib.sha256("\0".join([CACHE_FORMAT, source, compiler_version(), *cc_args]).encode())
+    out = _ensure_cache_dir() / f"{stem}-{key.hexdigest()[:32]}{suffix}"
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory(prefix="nsc-build-", dir=out.parent) as tmp:
+        (Path(tmp) / "source.c").write_text(source)
+        done = _run_cc([*cc_args, "source.c", "-o", "out"], tmp)
+        if done.returncode != 0:
+            raise NscError(f"cannot compile the {stem.replace('-', ' ')}: {done.stderr.strip()}")
+        _atomic_copy(Path(tmp) / "out", out)
+    return out
+
+
 def runtime_object() -> Path:
     """The harness runtime compiled to an object file, cached per compiler."""
-    key = hashlib.sha256("\0".join([CACHE_FORMAT, RUNTIME_SOURCE, compiler_version(), *BASE_FLAGS]).encode())
-    obj = _ensure_cache_dir() / f"runtime-{key.hexdigest()[:32]}.o"
-    if obj.exists():
-        return obj
-    with tempfile.TemporaryDirectory(prefix="nsc-build-", dir=obj.parent) as tmp:
-        (Path(tmp) / "runtime.c").write_text(RUNTIME_SOURCE)
-        done = _run_cc([*BASE_FLAGS, "-c", "runtime.c", "-o", "runtime.o"], tmp)
-        if done.returncode != 0:
-            raise NscError(f"cannot compile the harness runtime: {done.stderr.strip()}")
-        _atomic_copy(Path(tmp) / "runtime.o", obj)
-    return obj
+    return _cached_build("harness-runtime", RUNTIME_SOURCE, [*BASE_FLAGS, "-c"], ".o")
+
+
+def launcher_executable(defines: tuple[str, ...] = ()) -> Path:
+    """The sandbox launcher (namespaces.py), cached per compiler; `defines` are for tests."""
+    return _cached_build("sandbox-launcher", LAUNCHER_SOURCE, [*BASE_FLAGS, *(f"-D{d}" for d in defines)])
 
 
 def _parse_depfile(text: str) -> list[str]:

@@ -6,7 +6,8 @@ that the user's macros and -D flags cannot break the system headers it needs, an
 recompiled for every program.
 
 Protocol with the parent (sandbox.py, which holds the matching layout):
-  argv: CMD_FD ACK_FD MEM_FD AS_LIMIT_BYTES PARENT_PID
+  argv: CMD_FD ACK_FD MEM_FD AS_LIMIT_BYTES PARENT_PID (nsc's pid; 1, the namespace's init, where the sandbox
+  launcher of namespaces.py starts the harness inside namespaces)
   MEM_FD is a shared memory region: a header of int64 fields (HEADER_FIELDS below), then the input and output
   batches as float64 at the byte offsets the header gives. For each batch the parent fills the header and the
   inputs and writes one byte to CMD_FD; the child calls the stub on every row, storing the number of rows done

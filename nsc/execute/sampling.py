@@ -16,6 +16,15 @@ from nsc.execute import build, sandbox
 from nsc.frontend.program import INTEGER_LIMITS, Program, Signature
 
 MAX_VALUES_SHOWN = 12
+isolation = sandbox.isolation  # how this process runs programs: "namespaces" or "rlimits only: <why>"
+
+
+def isolation_warning(how: str) -> str | None:
+    """The warning a command prints (once) where programs ran without namespaces; None where they ran in them."""
+    if how == sandbox.NAMESPACES:
+        return None
+    return (f"the program ran without namespace isolation ({how}): it could read and write your files, reach the "
+            "network and leave processes behind")
 
 
 @dataclass
@@ -23,12 +32,14 @@ class RunResult:
     """Outputs y float64 [n_done, n_out] of the first n_done input rows; error says why the rest did not run.
 
     failure: the kind of failure ("crash", "exit", "timeout", "memory", "stack") or None, for counting.
+    sandbox: how the program ran: "namespaces", or "rlimits only: <why>" (sandbox.isolation()).
     """
 
     y: np.ndarray
     n_done: int
     error: NscError | None = None
     failure: str | None = None
+    sandbox: str = ""
 
 
 @dataclass
@@ -39,6 +50,7 @@ class SampleResult:
     n_nonfinite_dropped: rows dropped because an output was NaN or Inf.
     error: NscError when the program failed on some row (the rows before it are in x, y) or returned
            NaN/Inf for every input; None otherwise.
+    sandbox: how the program ran, as in RunResult.
     """
 
     x: np.ndarray
@@ -47,6 +59,7 @@ class SampleResult:
     n_nonfinite_dropped: int = 0
     error: NscError | None = None
     failure: str | None = None
+    sandbox: str = ""
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -102,12 +115,12 @@ def describe_row(signature: Signature, row: np.ndarray) -> str:
 def _result(outcome: sandbox.BatchOutcome, signature: Signature, x: np.ndarray, path: str) -> RunResult:
     failure = outcome.failure
     if failure is None:
-        return RunResult(outcome.y, outcome.n_done)
+        return RunResult(outcome.y, outcome.n_done, sandbox=outcome.isolation)
     row = outcome.n_done
     message = f"the program {failure.detail} on input row {row + 1}: {describe_row(signature, x[row])}"
     if failure.printed:
         message += f" (it printed: {failure.printed})"
-    return RunResult(outcome.y, outcome.n_done, NscError(message, path), failure.kind)
+    return RunResult(outcome.y, outcome.n_done, NscError(message, path), failure.kind, outcome.isolation)
 
 
 # ---------------------------------------------------------------------------------------------- running
@@ -119,12 +132,23 @@ def run_program(program: Program, x, timeout: float = sandbox.DEFAULT_TIMEOUT,
     Compile errors raise NscError; a crash, hang (no progress for `timeout` s on one row) or memory failure is
     returned in RunResult.error with the rows before it.
     """
+    x = _check_inputs(program.signature, x, program.path)
+    return _run_target(program, len(x), lambda: x, sandbox.Limits(timeout=timeout, memory_mb=memory_mb))[1]
+
+
+def _run_target(program: Program, n: int, make_inputs, limits: sandbox.Limits) -> tuple[np.ndarray, RunResult]:
+    """Build the harness, start its child, then make the n input rows (make_inputs(): drawing a million takes
+    longer than the child's start, namespaces included, so the two overlap) and run them: (x, RunResult)."""
     sig = program.signature
-    x = _check_inputs(sig, x, program.path)
-    limits = sandbox.Limits(timeout=timeout, memory_mb=memory_mb)
-    exe = build.build_file(program.path, program.path, [sig], program.include_dirs, program.defines)
-    [outcome] = sandbox.run_jobs(str(exe), [sandbox.Job(0, x, sig.n_out)], limits)
-    return _result(outcome, sig, x, program.path)
+    exe = str(build.build_file(program.path, program.path, [sig], program.include_dirs, program.defines))
+    child = sandbox.start_child(exe, limits, n, sig.n_in, sig.n_out)
+    try:
+        x = make_inputs()
+    except BaseException:
+        child.close()
+        raise
+    [outcome] = sandbox.run_jobs(exe, [sandbox.Job(0, x, sig.n_out)], limits, child)
+    return x, _result(outcome, sig, x, program.path)
 
 
 def run_functions(c_source_text: str, signatures, xs, timeout: float = sandbox.DEFAULT_TIMEOUT,
@@ -154,15 +178,18 @@ def sample_program(program: Program, n: int | None = None, seed: int = 0, keep_n
     not raised (error): a failing row (the rows before it are kept), or NaN/Inf for every input.
     """
     sig = program.signature
+    limits = sandbox.Limits(timeout=timeout, memory_mb=memory_mb)
     if inputs is not None:
-        x = _check_inputs(sig, inputs, program.path)
+        given = _check_inputs(sig, inputs, program.path)
+        x, run = _run_target(program, len(given), lambda: given, limits)
     else:
         if n is None:
             raise NscError("give the number of samples to draw, or the input rows to run")
         if int(n) < 1:
             raise NscError(f"the number of samples must be at least 1, not {n}")
-        x = sample_inputs(sig, int(n), np.random.default_rng(seed))
-    run = run_program(program, x, timeout=timeout, memory_mb=memory_mb)
+        sample_inputs(sig, 0, np.random.default_rng(0))  # (a range error comes before anything is compiled)
+        x, run = _run_target(program, int(n), lambda: sample_inputs(sig, int(n), np.random.default_rng(seed)),
+                             limits)
     x_done, y = x[: run.n_done], run.y
     dropped, error, failure = 0, run.error, run.failure
     if not keep_nonfinite and run.n_done:
@@ -173,4 +200,4 @@ def sample_program(program: Program, n: int | None = None, seed: int = 0, keep_n
         if dropped == run.n_done and error is None:
             error = NscError(f"the program returned NaN or Inf for all {run.n_done} inputs", program.path)
             failure = "nonfinite"
-    return SampleResult(x_done, y, len(x), dropped, error, failure)
+    return SampleResult(x_done, y, len(x), dropped, error, failure, run.sandbox)

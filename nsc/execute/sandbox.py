@@ -1,7 +1,12 @@
 """Running a harness executable in a sandboxed child process, in batches, and saying what went wrong.
 
-The child (see runtime_c.py for its side of the protocol) gets:
-  - a fresh empty temporary directory as its working directory, and an empty environment;
+Where the kernel allows it, the child runs in its own Linux namespaces (namespaces.py's launcher starts it): a
+read-only view of the system's program and library directories and nothing else of the file system, a private
+tmpfs scratch directory as its working directory, no network, its own PID namespace (nothing it starts outlives
+it), and no capabilities. Where the kernel refuses (or NSC_SANDBOX=off, for testing), it runs as a plain child
+with the limits below only; `isolation()` says which, in words, and every outcome carries it, so that commands
+can say so. Either way the child (see runtime_c.py for its side of the protocol) gets:
+  - a fresh empty working directory (the scratch tmpfs, or a temporary directory), and an empty environment;
   - no file descriptors but the two control pipes, the shared memory region, /dev/null on stdin and an unlinked
     log file (capped at 1 MiB) on stdout/stderr: it cannot reach nsc's own files or state through them;
   - its own session and process group (killed as a whole), RLIMIT_AS (memory_mb), RLIMIT_CORE 0 (and
@@ -13,8 +18,8 @@ Hangs: the child stores the number of rows done after every row. The parent watc
 not move for `timeout` seconds (wall clock, default 5 s per row), the whole process group is killed and the
 row that was running is reported. A crash (signal, exit) is pinned to its row the same way.
 
-This protects nsc from the program's failures (crashes, hangs, runaway memory, stray output); it is not a
-security boundary against malicious code (the child can still read the file system).
+Without namespaces this protects nsc from the program's failures (crashes, hangs, runaway memory, stray output)
+only; it is not a security boundary (the child can read and write what the user can, and open sockets).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsc.errors import NscError
+from nsc.execute import build, namespaces
 from nsc.execute.runtime_c import (FAULT_NO_MEMORY, FAULT_STACK, HEADER_BYTES, HEADER_FIELDS, HEADER_MAGIC)
 
 BATCH_ROWS = 65536
@@ -41,6 +47,24 @@ DEFAULT_MEMORY_MB = 1024
 LOG_TAIL_CHARS = 300
 PROGRAM_NAME = "nsc-harness"  # the child's argv[0], which glibc's assert() prefixes to its message
 _FIELD = {name: k for k, name in enumerate(HEADER_FIELDS)}
+NAMESPACES = "namespaces"  # isolation() where the child runs in its own namespaces
+SANDBOX_ENV = "NSC_SANDBOX"  # NSC_SANDBOX=off: no namespaces (rlimits only), to test that path
+_refusal: str | None = None  # why the kernel refused namespaces to this process (found at the first refusal)
+
+
+def isolation() -> str:
+    """How this process runs harnesses: "namespaces", or "rlimits only: <why>" (the kernel refused namespaces,
+    or NSC_SANDBOX=off)."""
+    if os.environ.get(SANDBOX_ENV) == "off":
+        return f"rlimits only: {SANDBOX_ENV}=off"
+    if _refusal is not None:
+        return f"rlimits only: {_refusal}"
+    return NAMESPACES
+
+
+class NamespacesRefused(Exception):
+    """The launcher could not set up the namespaces (the reason in words); the batch reruns without them."""
+
 
 SIGNAL_NAMES = {
     signal.SIGSEGV: "segmentation fault",
@@ -69,11 +93,13 @@ class Failure:
 
 @dataclass
 class BatchOutcome:
-    """Outputs of the rows that finished (y[:n_done]) and the failure that stopped the rest, if any."""
+    """Outputs of the rows that finished (y[:n_done]) and the failure that stopped the rest, if any; isolation:
+    how the child ran (`isolation()`'s words)."""
 
     y: np.ndarray
     n_done: int
     failure: Failure | None = None
+    isolation: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +123,8 @@ class Child:
         self.rows, self.n_in, self.n_out = rows, max(n_in, 1), max(n_out, 1)
         in_bytes = self.rows * self.n_in * 8
         size = HEADER_BYTES + in_bytes + self.rows * self.n_out * 8
-        self.proc, self.cmd_w, self.ack_r = None, None, None
+        self.proc, self.cmd_w, self.ack_r, self.report_r = None, None, None, None
+        self.isolation = isolation()
         self.workdir = tempfile.mkdtemp(prefix="nsc-run-")
         # The program's stdout/stderr: an unlinked temporary file outside its working directory.
         self.log = tempfile.TemporaryFile(prefix="nsc-run-log-")
@@ -127,14 +154,26 @@ class Child:
         cmd_r, self.cmd_w = os.pipe()
         self.ack_r, ack_w = os.pipe()
         as_limit = self.limits.memory_mb * 1024 * 1024
+        harness_args = [str(cmd_r), str(ack_w), str(self.mem_fd), str(as_limit)]
+        fds = [cmd_r, ack_w, self.mem_fd]
+        if self.isolation == NAMESPACES:
+            # The launcher makes the namespaces and exec's the harness inside, as the child of their init (pid 1).
+            self.report_r, report_w = os.pipe()
+            os.set_blocking(self.report_r, False)
+            fds.append(report_w)
+            argv = [namespaces.LAUNCHER_NAME, str(report_w), str(os.getpid()), exe, PROGRAM_NAME, *harness_args,
+                    "1"]
+            executable = str(build.launcher_executable())
+        else:
+            argv, executable = [PROGRAM_NAME, *harness_args, str(os.getpid())], exe
         try:
             self.proc = subprocess.Popen(
-                [PROGRAM_NAME, str(cmd_r), str(ack_w), str(self.mem_fd), str(as_limit), str(os.getpid())],
-                executable=exe, cwd=self.workdir, env={}, stdin=subprocess.DEVNULL, stdout=self.log,
-                stderr=self.log, pass_fds=(cmd_r, ack_w, self.mem_fd), close_fds=True, start_new_session=True)
+                argv, executable=executable, cwd=self.workdir, env={}, stdin=subprocess.DEVNULL, stdout=self.log,
+                stderr=self.log, pass_fds=fds, close_fds=True, start_new_session=True)
         finally:
-            os.close(cmd_r)
-            os.close(ack_w)
+            for fd in fds:
+                if fd != self.mem_fd:  # (the child's copies; the region stays mapped here)
+                    os.close(fd)
 
     def run_batch(self, func: int, x: np.ndarray, n_out: int) -> BatchOutcome:
         """Run rows x [b, n_in] through stub `func`; stop at the first failure."""
@@ -183,6 +222,8 @@ class Child:
             self._kill()
             code = self.proc.wait()
         self._kill()
+        if self.report_r is not None and (reason := self._refusal()) is not None:
+            raise NamespacesRefused(reason)
         fault = self._get("fault")
         printed = self._log_tail()
         memory_mb = self.limits.memory_mb
@@ -204,6 +245,13 @@ class Child:
         if code >= 90 and self._get("done") == 0 and not printed:
             return Failure("crash", f"harness failed to start (status {code})", printed)
         return Failure("exit", f"exited with status {code} (it called exit())", printed)
+
+    def _refusal(self) -> str | None:
+        """The launcher's report of the step the kernel refused, in words (None: it reported nothing)."""
+        try:
+            return namespaces.refusal_reason(os.read(self.report_r, 256))
+        except OSError:  # (BlockingIOError: nothing written)
+            return None
 
     def _log_tail(self) -> str:
         try:
@@ -232,15 +280,12 @@ class Child:
 
     def close(self) -> None:
         """End the child (EOF on its command pipe, then a kill of its group) and free everything."""
-        for fd in (self.cmd_w, self.ack_r):
+        for fd in (self.cmd_w, self.ack_r, self.report_r):
             if fd is not None:
                 os.close(fd)
-        self.cmd_w = self.ack_r = None
+        self.cmd_w = self.ack_r = self.report_r = None
         if self.proc is not None:
-            try:
-                self.proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                pass
+            _wait_for_exit(self.proc, 1.0)
             self._kill()
             self.proc.wait()
             self.proc = None
@@ -262,6 +307,25 @@ class Child:
         self.close()
 
 
+def _wait_for_exit(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait up to `timeout` s for proc to end, without reaping it. A pidfd wakes as it ends; Popen.wait(timeout)
+    polls with growing sleeps, ~3 ms late per child."""
+    if proc.returncode is not None:
+        return
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # (Linux before 5.3)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        return
+    try:
+        select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+
+
 @dataclass
 class Job:
     """Rows x [n, n_in] for stub `func`, which writes n_out outputs per row."""
@@ -271,38 +335,62 @@ class Job:
     n_out: int
 
 
-def run_jobs(exe: str, jobs: list[Job], limits: Limits = Limits()) -> list[BatchOutcome]:
+def batch_rows(limits: Limits, longest: int, n_in: int, n_out: int) -> int:
+    """Rows per batch for jobs of at most `longest` rows: the shared region counts against the child's memory
+    limit, so it is kept within a quarter of it."""
+    row_bytes = 8 * (max(n_in, 1) + max(n_out, 1))
+    return max(1, min(limits.batch_rows, longest, limits.memory_mb * 2**20 // 4 // row_bytes))
+
+
+def start_child(exe: str, limits: Limits, longest: int, n_in: int, n_out: int) -> Child:
+    """A child for `run_jobs` with jobs of at most `longest` rows, started now: it sets itself up (namespaces
+    included) while the caller prepares the inputs."""
+    return Child(exe, batch_rows(limits, longest, n_in, n_out), n_in, n_out, limits)
+
+
+def run_jobs(exe: str, jobs: list[Job], limits: Limits = Limits(), child: Child | None = None) -> list[BatchOutcome]:
     """Run every job through one harness executable; a failure ends only its own job.
 
-    One child serves all jobs in order; after a failure it is replaced by a fresh one for the next job.
+    One child serves all jobs in order (`child`, from start_child, if given; run_jobs closes it); after a failure
+    it is replaced by a fresh one for the next job. Where the kernel refuses namespaces, the refusal is remembered
+    (`isolation()`) and the batch reruns without them.
     """
+    global _refusal
     if not jobs:
+        if child is not None:
+            child.close()
         return []
     n_in = max(j.x.shape[1] for j in jobs)
     n_out = max(j.n_out for j in jobs)
-    # The shared region counts against the child's memory limit: keep it within a quarter of it.
-    row_bytes = 8 * (max(n_in, 1) + max(n_out, 1))
-    rows = min(limits.batch_rows, max(len(j.x) for j in jobs), limits.memory_mb * 2**20 // 4 // row_bytes)
-    rows = max(1, rows)
+    rows = batch_rows(limits, max(len(j.x) for j in jobs), n_in, n_out)
+    if child is not None and (child.rows, child.n_in, child.n_out) != (rows, max(n_in, 1), max(n_out, 1)):
+        child.close()
+        raise ValueError("run_jobs: the child was started for other jobs")
     outcomes = []
-    child = None
     try:
         for job in jobs:
             x = np.ascontiguousarray(job.x, dtype=np.float64)
             n = len(x)
             y = np.empty((n, job.n_out), dtype=np.float64)
-            n_done, failure = 0, None
+            n_done, failure, used = 0, None, isolation()
             while n_done < n and failure is None:
                 if child is None:
                     child = Child(exe, rows, n_in, n_out, limits)
-                batch = child.run_batch(job.func, x[n_done: n_done + rows], job.n_out)
+                try:
+                    batch = child.run_batch(job.func, x[n_done: n_done + rows], job.n_out)
+                except NamespacesRefused as refused:
+                    _refusal = str(refused)
+                    child.close()
+                    child = None
+                    continue
+                used = child.isolation
                 y[n_done: n_done + batch.n_done] = batch.y
                 n_done += batch.n_done
                 failure = batch.failure
                 if failure is not None:
                     child.close()
                     child = None
-            outcomes.append(BatchOutcome(y if n_done == n else y[:n_done].copy(), n_done, failure))
+            outcomes.append(BatchOutcome(y if n_done == n else y[:n_done].copy(), n_done, failure, used))
     finally:
         if child is not None:
             child.close()

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsc.errors import NscError
-from nsc.execute import run_functions, sample_inputs
+from nsc.execute import isolation, isolation_warning, run_functions, sample_inputs
 from nsc.frontend.program import Port, Program, Signature
 from nsc.training import corpus_store
 from nsc.training.corpus_gen import (GeneratedProgram, Unit, emit_unit, generate_program, signature_of,
@@ -372,7 +372,7 @@ def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int) -> dict
     counts["programs"] += end - first
     corpus_store.write_chunk(corpus_store.chunk_path(opts.out, chunk_id), chunk_id, records, blocks, dict(counts))
     timing["write"] += time.perf_counter() - t0
-    return {"chunk": chunk_id, "counts": dict(counts), "timing": dict(timing)}
+    return {"chunk": chunk_id, "counts": dict(counts), "timing": dict(timing), "sandbox": isolation()}
 
 
 def _worker(args):
@@ -399,7 +399,7 @@ def run_shard(opts: RunOptions) -> dict:
                 print(f"{path}: warning: damaged corpus chunk ({e.reason}): making it again", file=sys.stderr)
     pending = [(c, f, e) for c, f, e in chunks if counts.get(c, {}).get("programs") != e - f]
     t_start = time.perf_counter()
-    timing, session = Counter(), Counter()
+    timing, session, sandboxes = Counter(), Counter(), set()
     from tqdm import tqdm
 
     bar = tqdm(total=sum(e - f for _, f, e in pending), unit="prog", disable=_quiet(opts.progress),
@@ -421,6 +421,7 @@ def run_shard(opts: RunOptions) -> dict:
         for res in results:
             timing.update(res["timing"])
             session.update(res["counts"])
+            sandboxes.add(res["sandbox"])
             bar.update(res["counts"].get("programs", 0))
             bar.set_postfix(kept=session["kept"])
         finished = True
@@ -433,6 +434,9 @@ def run_shard(opts: RunOptions) -> dict:
                 pool.terminate()  # chunks are written atomically: the finished ones stay, the rest rerun
             pool.join()
     wall = time.perf_counter() - t_start
+    sandbox = "; ".join(sorted(sandboxes)) if sandboxes else isolation()  # (a worker each: all alike, or say so)
+    if (warning := isolation_warning(sandbox)) is not None:
+        print(f"corpus_run: warning: {warning}", file=sys.stderr)
     total = Counter()
     for c, _, _ in pending:  # made in this run
         counts[c] = corpus_store.chunk_counts(corpus_store.chunk_path(opts.out, c))
@@ -445,7 +449,7 @@ def run_shard(opts: RunOptions) -> dict:
         "programs": total["programs"], "kept": total["kept"], "variants_kept": total["variants_kept"],
         "drops": {k[5:]: v for k, v in sorted(total.items()) if k.startswith("drop:")},
         "variant_drops": {k[13:]: v for k, v in sorted(total.items()) if k.startswith("variant_drop:")},
-        "batch_parse_fallbacks": total["batch_parse_fallback"],
+        "batch_parse_fallbacks": total["batch_parse_fallback"], "sandbox": sandbox,
         "session": {"programs": session["programs"], "kept": session["kept"], "wall_s": round(wall, 3),
                     "programs_per_s": round(session["programs"] / wall, 2) if wall > 0 else None,
                     "kept_per_s": round(session["kept"] / wall, 2) if wall > 0 else None,
