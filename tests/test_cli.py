@@ -77,14 +77,21 @@ def test_compile_random_writes_a_checked_nsc_model(tmp_path, poly):
     assert json.loads(meta["nsc.history"])[0]["event"] == "compile"
 
 
-def test_compile_default_uses_the_trained_compiler(tmp_path):
+def test_compile_default_is_structural_else_the_trained_hypernetwork(tmp_path):
+    """blackscholes.c is translated structurally, its stated error named per output; spring.c (200 time steps
+    with products in each) is compiled by the hypernetwork, and compile says why on stderr."""
     out = tmp_path / "bs.onnx"
     r = nsc("compile", BS, "-o", out, "--json")
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
-    assert summary["compiler"].startswith("compnet")
+    assert summary["compiler"].startswith("structural") and summary["parameters"] > 0
+    assert len(summary["structural"]["estimated_error"]) == 1 and summary["structural"]["estimated_error"][0] < 1e-3
     info = json.loads(nsc("inspect", out, "--json").output)
     assert info["metadata"]["compiler"] == summary["compiler"]
+    assert "estimated error" in nsc("inspect", out).output
+    r = nsc("compile", ROOT / "examples" / "spring.c", "-o", tmp_path / "spring.onnx", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["compiler"].startswith("compnet")
+    assert "the structural compiler cannot translate it" in r.stderr and "layers" in r.stderr
 
 
 def test_compile_says_when_a_surrogate_is_exact(tmp_path):
@@ -104,7 +111,7 @@ def test_compile_states_the_error_of_a_closed_form_with_a_length(tmp_path):
     computes to a stated relative error, not exactly; compile, inspect and --json say which, and the surrogate
     meets it against the real program."""
     out = tmp_path / "kmeans.onnx"
-    r = nsc("compile", ROOT / "examples" / "kmeans.c", "-o", out)
+    r = nsc("compile", ROOT / "examples" / "kmeans.c", "-o", out, "--init", "hypernetwork")
     assert r.exit_code == 0 and "closed form of every output, to within 3.92% of its range" in r.output, r.output
     assert "compiled exactly" not in r.output
     assert "to within 3.92% of its range" in nsc("inspect", out).output
@@ -427,7 +434,9 @@ def test_compiler_limits_name_the_program(tmp_path):
     outs = ", ".join(f"double *o{k}" for k in range(17))
     body = " ".join(f"*o{k} = x * {k};" for k in range(17))
     src = write(tmp_path, "wide.c", f"#pragma nsc range x 0 1\nvoid f(double x, {outs}) {{ {body} }}\n")
-    assert_user_error(nsc("compile", src, "-o", tmp_path / "w.onnx"), f"{src}: error: 'f' has 17 outputs")
+    assert_user_error(nsc("compile", src, "-o", tmp_path / "w.onnx", "--init", "hypernetwork"),
+                      f"{src}: error: 'f' has 17 outputs")
+    assert nsc("compile", src, "-o", tmp_path / "w.onnx").exit_code == 0  # (the structural compiler has no limit)
 
 
 def test_sample_inputs_with_a_fraction_for_an_integer_input(tmp_path):
