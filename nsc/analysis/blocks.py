@@ -47,8 +47,9 @@ class Block:
 
     def smooth(self, z: np.ndarray) -> np.ndarray:
         """The block without its jump terms."""
-        heights = self.const + np.maximum(self.knots[:, None] - self.knots, 0.0) @ self.coefs
-        return np.interp(np.asarray(z, dtype=np.float64), self.knots, heights)
+        if not hasattr(self, "_smooth"):
+            self._smooth = self.const + np.maximum(self.knots[:, None] - self.knots, 0.0) @ self.coefs
+        return np.interp(np.asarray(z, dtype=np.float64), self.knots, self._smooth)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """The block's value: a piecewise-linear interpolation through its knots and ramps, flat outside."""
@@ -64,15 +65,20 @@ class Block:
 
 def cell_widths(grid: np.ndarray) -> np.ndarray:
     """The width each grid point stands for (half the gaps either side)."""
+    if len(grid) < 2:
+        return np.ones(len(grid))
     gaps = np.diff(grid)
-    return np.r_[gaps[0] / 2, (gaps[1:] + gaps[:-1]) / 2, gaps[-1] / 2] if len(grid) > 1 else np.ones(1)
+    out = np.empty(len(grid))
+    out[0], out[-1] = gaps[0] / 2, gaps[-1] / 2
+    out[1:-1] = (gaps[1:] + gaps[:-1]) / 2
+    return out
 
 
 def operand_weights(grid: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """Quadrature weights of the operand's distribution on the grid: a smoothed histogram of `samples` (the values
     the network computes for it), plus UNIFORM_FLOOR of the total spread evenly over the range; sums to 1."""
-    edges = np.concatenate([[-np.inf], (grid[1:] + grid[:-1]) / 2, [np.inf]])
-    hist = np.histogram(samples, bins=edges)[0].astype(np.float64)
+    mids = (grid[1:] + grid[:-1]) / 2
+    hist = np.bincount(np.searchsorted(mids, samples), minlength=len(grid)).astype(np.float64)
     kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0])
     hist = np.convolve(hist, kernel / kernel.sum(), mode="same")
     total = hist.sum()
