@@ -138,10 +138,20 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
         keys += [("random", s, b) for s in range(seeds) for b in budgets if b > 0]
     echo(f"{program.path}: fine-tuning {len(keys)} surrogates "
          f"({len(inits)} inits x {seeds} seeds x {sum(b > 0 for b in budgets)} budgets)")
-    # Members of one architecture train as one batch, each with the recipe `nsc finetune` would use for it.
+    # Members of one architecture train as one batch, each with the recipe `nsc finetune` would use for it. An
+    # init whose weights are an earlier init's for the same seed (structural is compiled init where it translates
+    # the function, random init where it does not) takes that init's results rather than training them twice.
+    same = {}
+    for s in range(seeds):
+        for k, init in enumerate(inits):
+            twin = next((other for other in inits[:k] if (other, s) not in same
+                         and _same_params(init_params[init, s], init_params[other, s])), None)
+            if twin is not None:
+                same[init, s] = (twin, s)
     groups: dict = {}
     for key in keys:
-        groups.setdefault(finetune.architecture_key(init_params[key[0], key[1]]), []).append(key)
+        if (key[0], key[1]) not in same:
+            groups.setdefault(finetune.architecture_key(init_params[key[0], key[1]]), []).append(key)
     tuned = {}
     for members in groups.values():
         recipe, _ = finetune.recipe_for(init_params[members[0][0], members[0][1]])
@@ -150,6 +160,10 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
                                           [pools[s][1][:b] for _, s, b in members], recipe,
                                           seeds=[s + 1 for _, s, _ in members])
         tuned.update(zip(members, outcomes))
+    for (init, s), twin in same.items():
+        for b in budgets:
+            if b > 0:
+                tuned[init, s, b] = tuned[twin[0], twin[1], b]
     kept = None
     if guarded:
         kept = {}
@@ -197,6 +211,12 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
             result.setdefault("epoch_ratio", {})[init] = {"per_seed": epoch_ratios,
                                                           "median": _median_or_none(epoch_ratios)}
     return result
+
+
+def _same_params(a, b) -> bool:
+    return a is b or (a.hidden == b.hidden and all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
+                      and all(np.array_equal(x, y) for x, y in zip(a.biases, b.biases))
+                      and np.array_equal(a.out_scale, b.out_scale) and np.array_equal(a.out_shift, b.out_shift))
 
 
 def compile_params_random(program, seed: int):
