@@ -321,7 +321,7 @@ def inspect_model(model_path) -> dict:
             "architecture": {"n_in": p.n_in, "hidden": list(p.hidden), "n_out": p.n_out,
                              "activation": p.activation if p.floors is None else "relu and identity units",
                              **model_size(p), "out_calibrated": p.out_calibrated},
-            **closed_form(p.extra)}
+            **closed_form(p.extra), **certificate_of(loaded)}
 
 
 def closed_form(extra: dict) -> dict:
@@ -395,11 +395,82 @@ def format_inspection(info: dict) -> str:
     for j, port in enumerate(sig["outputs"]):
         stated = f"  estimated error {errors[j]:.2g} of its std" if j < len(errors) else ""
         lines.append(f"    {port['name']:<16} {port['ctype']}{stated}")
+    if info.get("certificate") is None:
+        lines.append(f"  certificate: {info.get('certificate_status', '')}")
+    else:
+        from nsc.check import format_report
+
+        lines += format_report("  certificate", info["certificate"], info["certificate_status"]).splitlines()
     lines.append("  history:")
     for event in meta.get("history", []):
         rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))
         lines.append(f"    {event.get('time', '')} {event.get('event', '?')}: {rest}")
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- check
+
+CHECK_ROWS = 10_000  # `nsc check`'s default N: p99 then rests on 100 rows
+
+
+def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, output=None, timeout=5.0,
+               memory_mb=1024, echo=print, **program_options) -> dict:
+    """`nsc check`: run the real program in `program_path` and the surrogate in `model_path` on n fresh inputs
+    (drawn in the surrogate's declared ranges, or those `ranges` gives; seed None: evaluate.TEST_SEED, never a
+    training seed), store the error figures in the model's metadata (`nsc.certificate`; written to `output`,
+    default in place) and draw predicted against true values into `plot` (.png/.svg/.pdf). The function is the
+    surrogate's own unless program_options names another. Returns {output, status, certified, certificate}."""
+    from nsc import check, evaluate
+    from nsc.frontend import load_program as _load, parse_range_option
+    from nsc.surrogate import certificate, onnx_io
+
+    _positive_int(n, "the number of inputs (-n)")
+    seed = evaluate.TEST_SEED if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise NscError(f"--seed must be a non-negative integer (got {seed!r})")
+    output = output or model_path
+    loaded = onnx_io.load_surrogate(model_path)
+    for path in (output, plot):
+        if path:
+            _check_output_dir(path, [str(program_path)])
+    _check_distinct(**{"-o": output, "--plot": plot})
+    if plot:
+        evaluate.plot_format(plot)
+    if program_options.get("default_range"):
+        raise NscError("--default-range: nsc check draws inputs in the surrogate's declared ranges; change them "
+                       "with --range NAME=LO:HI")
+    ranges = program_options.get("ranges", ())
+    user_ranges = dict(parse_range_option(r) for r in ([ranges] if isinstance(ranges, str) else ranges))
+    common = dict(function=program_options.get("function") or loaded.signature_json["function"],
+                  include_dirs=tuple(program_options.get("include_dirs", ())),
+                  defines=tuple(_parse_define(d) for d in program_options.get("defines", ())))
+    # first the program's own columns (any range will do), so another function is named as such, then the
+    # program with the surrogate's ranges
+    check.check_columns(loaded.signature_json, _load(str(program_path), ranges=user_ranges,
+                                                     default_range=(0.0, 1.0), **common))
+    program = _load(str(program_path), ranges=check.sampling_ranges(loaded.signature_json, user_ranges), **common)
+    for note in program.notes:
+        echo(f"{program_path}: warning: {note}")
+    cert, _, y_true, y_pred = check.measure(str(model_path), loaded, program, n, seed, timeout, memory_mb)
+    if plot:
+        check.plot_parity(program.signature.output_names, y_true, y_pred, plot)
+    metadata = {**loaded.metadata, certificate.KEY: certificate.dumps(cert)}
+    onnx_io.save_onnx(onnx_io.surrogate_bytes(loaded.params, loaded.signature_json, metadata), output)
+    certified, why = certificate.status(cert, loaded.params, str(program_path))
+    return {"output": str(output), "certified": certified, "status": why, "certificate": cert,
+            **({"plot": str(plot)} if plot else {})}
+
+
+def certificate_of(loaded) -> dict:
+    """The certificate fields `nsc inspect` and `nsc emit-c` show: certificate (the record or None), certified
+    and certificate_status (certificate.status's words)."""
+    import json
+
+    from nsc.surrogate import certificate
+
+    cert = json.loads(loaded.metadata[certificate.KEY]) if certificate.KEY in loaded.metadata else None
+    certified, why = certificate.status(cert, loaded.params)
+    return {"certificate": cert, "certified": certified, "certificate_status": why}
 
 
 # ----------------------------------------------------------------------------------------------- eval
