@@ -273,6 +273,37 @@ def check(model, program, function, ranges, default_range, include_dirs, defines
         click.echo(format_report(summary["output"], summary["certificate"], summary["status"]), nl=False)
 
 
+@main.command(name="emit-c")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", metavar="NAME.c", help="The C file; NAME.h goes beside it (default: <name>.c here).")
+@click.option("--name", metavar="IDENT", help="The C function's name [default: <function>_surrogate].")
+@click.option("--guard", is_flag=True, help="Check inputs against the declared ranges and call the original "
+              "function (linked from the program) outside them; count calls and fallbacks.")
+@click.option("--max-error", type=float, metavar="E", help="With --guard: also fall back where the error "
+              "predictor of `nsc check --guard` predicts more than E output standard deviations.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@_fail_cleanly
+def emit_c(model, output, name, guard, max_error, as_json):
+    """Write a surrogate as dependency-free C99 (NAME.c and NAME.h; no malloc).
+
+    NAME has the original function's signature; NAME_batch runs n rows of row-major float arrays. Build it with
+    `cc -O2 -c NAME.c`; a guarded one calls the original function, so link the program's source too.
+
+    \b
+    Example:
+      nsc emit-c bs.tuned.onnx -o bs_surrogate.c --name bs_surrogate
+      nsc emit-c bs.tuned.onnx -o bs_guarded.c --guard --max-error 0.05
+    """
+    from nsc import toolchain
+
+    summary = toolchain.emit_c_file(model, output=output, name=name, guard=guard, max_error=max_error)
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(f"{summary['output']}, {summary['header']}: {summary['name']}, surrogate of {summary['function']}"
+                   + (", guarded" if summary["guarded"] else "") + f" ({summary['certificate_status']})")
+
+
 def _checked_by(option: str):
     """A click callback for an `nsc eval` option: a malformed value is a usage error (exit 2), as click's own checks
     make it, found by the same parser evaluate_files uses."""

@@ -464,13 +464,42 @@ def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, out
 def certificate_of(loaded) -> dict:
     """The certificate fields `nsc inspect` and `nsc emit-c` show: certificate (the record or None), certified
     and certificate_status (certificate.status's words)."""
-    import json
-
     from nsc.surrogate import certificate
 
-    cert = json.loads(loaded.metadata[certificate.KEY]) if certificate.KEY in loaded.metadata else None
+    cert = certificate.read(loaded.metadata)
     certified, why = certificate.status(cert, loaded.params)
     return {"certificate": cert, "certified": certified, "certificate_status": why}
+
+
+# ----------------------------------------------------------------------------------------------- emit-c
+
+def emit_c_file(model_path, output=None, name=None, guard=False, max_error=None) -> dict:
+    """`nsc emit-c`: the surrogate in `model_path` as C99: `output` (NAME.c, default `<name>.c` here) and the
+    header beside it (NAME.h). name: the C function (default `<function>_surrogate`); guard: check inputs against
+    the ranges and call the original function outside them; max_error: with guard, also where the error
+    predictor `nsc check --guard` stored predicts more than this (in output standard deviations). Returns a
+    summary dict (output, header, name, function, guarded, max_error, certified, certificate_status)."""
+    from nsc.data import atomic_write_text
+    from nsc.emit import emit_c
+    from nsc.surrogate import certificate, onnx_io
+
+    loaded = onnx_io.load_surrogate(model_path)
+    function = loaded.signature_json["function"]
+    name = name or f"{function}_surrogate"
+    output = str(output or f"{name}.c")
+    if not output.endswith(".c") or os.path.basename(output) == ".c":
+        raise NscError(f"-o '{output}': name the C file NAME.c (the header is written beside it as NAME.h)")
+    header_path = output[:-2] + ".h"
+    for path in (output, header_path):
+        _check_output_dir(path, [str(model_path)])
+    c_text, h_text = emit_c(loaded, name=name, model=os.path.basename(str(model_path)), guard=guard,
+                            max_error=max_error, header_name=os.path.basename(header_path))
+    atomic_write_text(header_path, h_text)
+    atomic_write_text(output, c_text)
+    certified, why = certificate.status(certificate.read(loaded.metadata), loaded.params)
+    return {"output": output, "header": header_path, "name": name, "function": function,
+            "n_in": loaded.params.n_in, "n_out": loaded.params.n_out, "guarded": bool(guard),
+            "max_error": max_error, "certified": certified, "certificate_status": why}
 
 
 # ----------------------------------------------------------------------------------------------- eval

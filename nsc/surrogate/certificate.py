@@ -118,6 +118,11 @@ def _figures(value, what: str) -> None:
         _number(value[key], f"{what}.{key}")
 
 
+def read(metadata: dict) -> dict | None:
+    """The certificate in a loaded surrogate's metadata (checked when the file was loaded), or None."""
+    return json.loads(metadata[KEY]) if KEY in metadata else None
+
+
 def status(cert: dict | None, params: SurrogateParams, program_path: str | None = None) -> tuple[bool, str]:
     """(certified, why) for a parsed certificate (or None) of a surrogate with weights `params`.
 

@@ -15,7 +15,7 @@ import onnxruntime
 
 SUPPORTED_FORMAT = 1  # newest nsc.format this runtime reads; nsc.surrogate.onnx_io.FORMAT_VERSION must agree
 _PREFIX = "nsc."
-_JSON_FIELDS = ("signature", "history", "hidden", "extra", "certificate")
+_JSON_FIELDS = ("signature", "history", "hidden", "extra", "certificate", "guard")
 _CUDA = "CUDAExecutionProvider"
 # Rows per onnxruntime call: the network's hidden activations for all rows at once took ~0.9 GB for 2M rows
 # (`nsc run` on a 2M-row CSV peaked at 1.7 GB); in batches they stay a few tens of MB, at the same speed.
