@@ -11,30 +11,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from nsc.cli import main
 from nsc.emit import harness
 from nsc.execute import sample_inputs
 from nsc.frontend.program import Signature
 from nsc.surrogate import onnx_io
 from nsc.surrogate.init import random_params
 from nsc.surrogate.params import LINEAR_FLOOR, SurrogateParams
+from test_check import assert_user_error, nsc
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.c"))
 WIDTHS = {"w8": (), "w4": ("-DNSC_NO_AVX2",), "w1": ("-DNSC_SCALAR",)}  # default: AVX2+FMA where the CPU has it
-
-
-def nsc(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def assert_user_error(result, *needles):
-    assert result.exit_code == 1, (result.exit_code, result.output)
-    assert "Traceback" not in result.output and "error:" in result.output
-    for needle in needles:
-        assert needle in result.output, (needle, result.output)
 
 
 def emitted(tmp_path, model, name, *options):

@@ -142,18 +142,6 @@ def _element(signature: Signature, port) -> str:
     return f"{param.name}[{port.index or 0}]" if _by_pointer(param) else param.name
 
 
-def _from_float(ctype: str, value: str) -> str:
-    """C converting the float `value` to `ctype`: floating types by a cast; integer types rounded to nearest and
-    held to the type's values (a surrogate's output is a float near an integer; a plain cast would truncate, and
-    a value beyond the type would be undefined behaviour)."""
-    if ctype in FLOAT_TYPES:
-        return f"({ctype}){value}"
-    if ctype == "_Bool":
-        return f"(_Bool)({value} >= 0.5f)"
-    lo, hi = _integer_limits(ctype)
-    return f"({ctype})nsc_round({value}, {lo}, {hi})"
-
-
 def _integer_limits(ctype: str) -> tuple[str, str]:
     """The type's least and greatest values as C double literals the type holds (2^63 - 1 reads as 2^63: the
     largest double the type holds is one step below)."""
@@ -164,15 +152,18 @@ def _integer_limits(ctype: str) -> tuple[str, str]:
     return _double(float(lo)), _double(hi_d)
 
 
-def _argument(ctype: str, value: str) -> str:
-    """C converting the float `value` to an argument of `ctype` as a call from C would: a cast, which for integer
-    types truncates (as nsc's harness passes sampled inputs), the value first held to the type's range, NaN to
-    its least value (a cast of a value beyond the type would be undefined behaviour)."""
+def _from_float(ctype: str, value: str, rounded: bool = True) -> str:
+    """C converting the float `value` to `ctype`: floating types by a cast; integer types held to the type's
+    values first (NaN to the least: a cast of a value beyond the type would be undefined behaviour), then rounded
+    to nearest (rounded: a surrogate's output is a float near an integer, which a cast would truncate) or cast
+    (an argument, as a call from C and nsc's harness pass sampled inputs)."""
     if ctype in FLOAT_TYPES:
         return f"({ctype}){value}"
     if ctype == "_Bool":
-        return f"(_Bool)({value} != 0.0f)"
+        return f"(_Bool)({value} {'>= 0.5f' if rounded else '!= 0.0f'})"
     lo, hi = _integer_limits(ctype)
+    if rounded:
+        return f"({ctype})nsc_round({value}, {lo}, {hi})"
     return f"({ctype})(!({value} >= {lo}) ? {lo} : {value} > {hi} ? {hi} : (double){value})"
 
 
@@ -482,7 +473,7 @@ def row_stub(sig: Signature, callee: str, stub: str) -> str:
     for col, port in enumerate(sig.inputs):
         k = index[port.param]
         target = f"a{k}[{port.index or 0}]" if _by_pointer(sig.params[k]) else f"a{k}"
-        lines.append(f"    {target} = {_argument(port.ctype, f'x[{col}]')};")
+        lines.append(f"    {target} = {_from_float(port.ctype, f'x[{col}]', rounded=False)};")
     args = ", ".join(f"a{k}" for k in range(len(sig.params)))
     has_return = sig.return_ctype is not None and any(o.param == "return" for o in sig.outputs)
     lines.append(f"    {f'{sig.return_ctype} r = ' if has_return else ''}{callee}({args});")
