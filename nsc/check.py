@@ -86,6 +86,52 @@ def measure(model_path: str, loaded, program, n: int, seed: int, timeout: float,
     return cert, x, y_true, y_pred
 
 
+GUARD_HIDDEN = (16, 16)  # the error predictor: small beside the surrogate (~350 multiply-adds a row for 5 inputs)
+GUARD_CALIBRATION = 0.3  # share of the rows held out to calibrate it
+GUARD_FLOOR = 1e-9  # errors below this (in output standard deviations) count as this, so their log is finite
+GUARD_THRESHOLDS = (0.01, 0.02, 0.05, 0.1, 0.2)  # where `nsc check --guard` reports the share answered
+
+
+def row_errors(y_pred: np.ndarray, y_true: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Each row's error as the guard measures it: max over outputs of |surrogate - program| / scale."""
+    return (np.abs(np.asarray(y_pred, np.float64) - y_true) / scale).max(axis=1)
+
+
+def train_guard(params, signature_json: dict, x: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, seed: int):
+    """An error predictor for the surrogate (surrogate/guard.py): a ReLU MLP from the inputs to the log of
+    `row_errors`, trained on 70% of the rows, then shifted by the largest under-prediction on the other 30%
+    (split conformal calibration, at its most conservative). Returns (record text, summary dict with the share
+    of calibration rows the guard lets the surrogate answer at a few thresholds)."""
+    from nsc.surrogate import certificate, guard
+    from nsc.surrogate.finetune import FinetuneRecipe, finetune
+    from nsc.surrogate.init import random_params
+
+    names = [p["name"] for p in signature_json["outputs"]]
+    std = y_true.std(axis=0)
+    scale = np.where(std > 0, std, 1.0)
+    target = np.log(np.maximum(row_errors(y_pred, y_true, scale), GUARD_FLOOR))[:, None]
+    order = np.random.default_rng(seed).permutation(x.shape[0])
+    n_cal = max(1, int(round(GUARD_CALIBRATION * x.shape[0])))
+    cal, train = order[:n_cal], order[n_cal:]
+    if train.size < 10:
+        raise NscError(f"--guard needs more rows to train the error predictor on (-n {x.shape[0]} gives "
+                       f"{train.size}); use -n 1000 or more")
+    lo = np.array([p["lo"] for p in signature_json["inputs"]], dtype=np.float64)
+    hi = np.array([p["hi"] for p in signature_json["inputs"]], dtype=np.float64)
+    init = random_params(x.shape[1], 1, np.minimum(lo, x.min(axis=0)), np.maximum(hi, x.max(axis=0)),
+                         seed=seed, hidden=GUARD_HIDDEN, activation="relu")
+    recipe = FinetuneRecipe(batch_size=128, max_epochs=200, patience=30, lr_patience=15, lr=3e-3)
+    predictor = finetune(init, x[train], target[train], recipe=recipe, seed=seed).params
+    margin = float((target[cal, 0] - predictor.predict(x[cal])[:, 0]).max())
+    predictor.out_shift = (predictor.out_shift.astype(np.float64) + margin).astype(np.float32)
+    predicted = predictor.predict(x[cal])[:, 0]
+    answered = {str(t): float(np.mean(predicted <= np.log(t))) for t in GUARD_THRESHOLDS}
+    record = guard.record(predictor, certificate.weights_sha256(params), dict(zip(names, scale.tolist())), margin,
+                          train.size, n_cal, seed)
+    return record, {"n_train": int(train.size), "n_calibration": int(n_cal), "margin": margin,
+                    "answered_by_surrogate": answered}
+
+
 def plot_parity(names, y_true: np.ndarray, y_pred: np.ndarray, path: str) -> None:
     """Predicted against true values, one panel per output (at most 16), with the diagonal; written atomically
     as PNG, SVG or PDF by the file's name."""

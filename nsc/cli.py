@@ -247,10 +247,12 @@ def inspect(model, as_json):
 @click.option("-o", "--output", metavar="OUT.onnx", help="Write the certified model here (default: MODEL in place).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
               help="Seconds one input row of the program may run.")
+@click.option("--guard", is_flag=True, help="Also train an error predictor on these rows, for `nsc emit-c --guard "
+              "--max-error E`.")
 @click.option("--json", "as_json", is_flag=True, help="Print the certificate as JSON on stdout.")
 @_fail_cleanly
 def check(model, program, function, ranges, default_range, include_dirs, defines, n, seed, plot, output, timeout,
-          as_json):
+          guard, as_json):
     """Measure a surrogate against the real program on fresh inputs, and store the figures in it.
 
     Per output: RMSE, rel-RMSE, p50/p99/max absolute and relative error, and the share of inputs outside the
@@ -265,12 +267,17 @@ def check(model, program, function, ranges, default_range, include_dirs, defines
     from nsc.check import format_report
 
     summary = toolchain.check_file(model, program, n=n, seed=seed, plot=plot, output=output, timeout=timeout,
-                                   echo=lambda msg: click.echo(msg, err=True),
+                                   guard=guard, echo=lambda msg: click.echo(msg, err=True),
                                    **_program_kwargs(function, ranges, default_range, include_dirs, defines))
     if as_json:
         _print_json(summary)
     else:
         click.echo(format_report(summary["output"], summary["certificate"], summary["status"]), nl=False)
+        if guard:
+            g = summary["guard"]
+            click.echo(f"  error predictor: trained on {g['n_train']} rows, calibrated on {g['n_calibration']}; the "
+                       "surrogate answers " + ", ".join(f"{share:.0%} at --max-error {t}" for t, share in
+                                                        g["answered_by_surrogate"].items()))
 
 
 @main.command(name="emit-c")

@@ -414,12 +414,14 @@ CHECK_ROWS = 10_000  # `nsc check`'s default N: p99 then rests on 100 rows
 
 
 def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, output=None, timeout=5.0,
-               memory_mb=1024, echo=print, **program_options) -> dict:
+               memory_mb=1024, guard=False, echo=print, **program_options) -> dict:
     """`nsc check`: run the real program in `program_path` and the surrogate in `model_path` on n fresh inputs
     (drawn in the surrogate's declared ranges, or those `ranges` gives; seed None: evaluate.TEST_SEED, never a
     training seed), store the error figures in the model's metadata (`nsc.certificate`; written to `output`,
-    default in place) and draw predicted against true values into `plot` (.png/.svg/.pdf). The function is the
-    surrogate's own unless program_options names another. Returns {output, status, certified, certificate}."""
+    default in place) and draw predicted against true values into `plot` (.png/.svg/.pdf). guard: also train an
+    error predictor on the same rows and store it (`nsc.guard`, for `nsc emit-c --guard --max-error`). The
+    function is the surrogate's own unless program_options names another. Returns {output, status, certified,
+    certificate} and, with guard, the predictor's summary under "guard"."""
     from nsc import check, evaluate
     from nsc.frontend import load_program as _load, parse_range_option
     from nsc.surrogate import certificate, onnx_io
@@ -451,14 +453,18 @@ def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, out
     program = _load(str(program_path), ranges=check.sampling_ranges(loaded.signature_json, user_ranges), **common)
     for note in program.notes:
         echo(f"{program_path}: warning: {note}")
-    cert, _, y_true, y_pred = check.measure(str(model_path), loaded, program, n, seed, timeout, memory_mb)
+    cert, x, y_true, y_pred = check.measure(str(model_path), loaded, program, n, seed, timeout, memory_mb)
+    metadata = {**loaded.metadata, certificate.KEY: certificate.dumps(cert)}
+    extra = {}
+    if guard:
+        metadata["guard"], extra["guard"] = check.train_guard(loaded.params, loaded.signature_json, x, y_true, y_pred,
+                                                              seed)
     if plot:
         check.plot_parity(program.signature.output_names, y_true, y_pred, plot)
-    metadata = {**loaded.metadata, certificate.KEY: certificate.dumps(cert)}
     onnx_io.save_onnx(onnx_io.surrogate_bytes(loaded.params, loaded.signature_json, metadata), output)
     certified, why = certificate.status(cert, loaded.params, str(program_path))
     return {"output": str(output), "certified": certified, "status": why, "certificate": cert,
-            **({"plot": str(plot)} if plot else {})}
+            **({"plot": str(plot)} if plot else {}), **extra}
 
 
 def certificate_of(loaded) -> dict:
