@@ -55,13 +55,18 @@ static inline @A@ @V@ nsc_select@S@(@M@ m, @V@ a, @V@ b) { return NSC_SELECT@W@(
 
 static inline @A@ @V@ nsc_exp@S@(@V@ x)
 {
-    const @V@ lo = nsc_splat@S@(-87.0f), hi = nsc_splat@S@(88.0f), half = nsc_splat@S@(0.5f);
+    const @V@ lo = nsc_splat@S@(-87.0f), hi = nsc_splat@S@(88.0f), half = nsc_splat@S@(0.5f),
+              magic = nsc_splat@S@(12582912.0f);
     @V@ t, n, r, p;
     @M@ k;
     x = nsc_select@S@(x < lo, lo, x);
     x = nsc_select@S@(x > hi, hi, x);
     t = x * nsc_splat@S@(1.44269504088896341f);
+#ifdef __FAST_MATH__
     k = NSC_TOINT@W@(t + nsc_select@S@(t < nsc_splat@S@(0.0f), -half, half));  /* round half away from 0 */
+#else
+    k = NSC_BITS@W@(t + magic) - NSC_BITS@W@(magic);  /* t rounded to nearest: the low bits of t + 1.5 * 2^23 */
+#endif
     n = NSC_TOFLOAT@W@(k);
     r = x - n * nsc_splat@S@(0.693359375f);
     r = r + n * nsc_splat@S@(2.12194440e-4f);
@@ -193,6 +198,12 @@ static @A@ void nsc_batch@S@(const struct nsc_net *net, const float *x, float *y
 # masks are what a comparison gives (int, or a vector of 0 / -1).
 TYPES = {
     1: ("float", "int", r"""
+static inline int nsc_bits1(float f)
+{
+    int bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits;
+}
 static inline float nsc_pow2_1(int k)
 {
     unsigned bits = (unsigned)(k + 127) << 23;
@@ -203,6 +214,7 @@ static inline float nsc_pow2_1(int k)
 #define NSC_SPLAT1(x) (x)
 #define NSC_SELECT1(m, a, b) ((m) ? (a) : (b))
 #define NSC_TOINT1(v) ((int)(v))
+#define NSC_BITS1(v) nsc_bits1(v)
 #define NSC_TOFLOAT1(k) ((float)(k))
 #define NSC_POW2_1(k) nsc_pow2_1(k)
 """),
@@ -213,6 +225,7 @@ typedef unsigned nsc_u4 __attribute__((vector_size(16)));
 #define NSC_SPLAT4(x) ((nsc_v4){(x), (x), (x), (x)})  /* (not 0 + x: that adds) */
 #define NSC_SELECT4(m, a, b) ((nsc_v4)(((nsc_i4)(a) & (m)) | ((nsc_i4)(b) & ~(m))))
 #define NSC_TOINT4(v) __builtin_convertvector(v, nsc_i4)
+#define NSC_BITS4(v) ((nsc_i4)(v))
 #define NSC_TOFLOAT4(k) __builtin_convertvector(k, nsc_v4)
 #define NSC_POW2_4(k) ((nsc_v4)(((nsc_u4)(k) + 127u) << 23))
 """),
@@ -223,6 +236,7 @@ typedef unsigned nsc_u8 __attribute__((vector_size(32)));
 #define NSC_SPLAT8(x) ((nsc_v8){(x), (x), (x), (x), (x), (x), (x), (x)})
 #define NSC_SELECT8(m, a, b) ((nsc_v8)(((nsc_i8)(a) & (m)) | ((nsc_i8)(b) & ~(m))))
 #define NSC_TOINT8(v) __builtin_convertvector(v, nsc_i8)
+#define NSC_BITS8(v) ((nsc_i8)(v))
 #define NSC_TOFLOAT8(k) __builtin_convertvector(k, nsc_v8)
 #define NSC_POW2_8(k) ((nsc_v8)(((nsc_u8)(k) + 127u) << 23))
 """),
