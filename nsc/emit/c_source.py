@@ -84,7 +84,7 @@ def net_text(params: SurrogateParams, prefix: str, fold_output: bool = True) -> 
     y = v * out_scale + out_shift folded into the last layer (in float64, then rounded once to float32)."""
     p = params.astype32()
     parts, layers = [], []
-    fan_in = p.n_in
+    fan_in = used_in = p.n_in  # rows of the stored weights; rows the kernels read (the units before, to 4)
     widest = p.n_in
     n_layers = len(p.weights)
     for k, (w, b) in enumerate(zip(p.weights, p.biases)):
@@ -106,8 +106,8 @@ def net_text(params: SurrogateParams, prefix: str, fold_output: bool = True) -> 
             floors[:fan_out] = p.floors[k]
             parts.append(_array("float", f"{prefix}_f{k}", floors))
             floor, act = f"{prefix}_f{k}", "NSC_FLOOR"
-        layers.append(f"    {{{prefix}_w{k}, {prefix}_b{k}, {floor}, {fan_in}, {padded}, {act}}}")
-        fan_in = padded
+        layers.append(f"    {{{prefix}_w{k}, {prefix}_b{k}, {floor}, {used_in}, {-(-fan_out // 4) * 4}, {padded}, {act}}}")
+        fan_in, used_in = padded, -(-fan_out // 4) * 4
         widest = max(widest, padded)
     rscale = 1.0 / p.in_scale.astype(np.float64)
     parts.append(_array("float", f"{prefix}_shift", p.in_shift))

@@ -32,10 +32,13 @@ COMMON = r"""
 #define NSC_FLOOR 4
 
 struct nsc_layer {
-    const float *w;      /* [fan_in][fan_out_padded], transposed */
+    const float *w;      /* [fan_in rounded up to 8][fan_out_padded], transposed */
     const float *b;      /* [fan_out_padded] */
     const float *floor;  /* [fan_out_padded] for NSC_FLOOR, else 0 */
-    int fan_in, fan_out_padded, act;
+    int fan_in;          /* the units of the layer before, rounded up to 4: what the block kernel wrote */
+    int fan_out4;        /* the units, rounded up to 4: what the block kernel computes */
+    int fan_out_padded;  /* ... rounded up to 8: what the row kernel computes (zeros beyond the units) */
+    int act;
 };
 
 struct nsc_net {
@@ -106,11 +109,11 @@ static inline @A@ @V@ nsc_activate@S@(@V@ z, int act, @V@ f)
     }
 }
 
-/* in [fan_in][B] -> out [fan_out_padded][B]: 4 outputs x B rows per pass, in 8 accumulators */
+/* in [fan_in][B] -> out [fan_out4][B]: 4 outputs x B rows per pass, in 8 accumulators */
 static @A@ void nsc_dense_block@S@(const struct nsc_layer *L, const float *in, float *out)
 {
     int o, i, k;
-    for (o = 0; o < L->fan_out_padded; o += 4) {
+    for (o = 0; o < L->fan_out4; o += 4) {
         const float *w = L->w + o, *h = in;
         @V@ a[4][2];
         for (k = 0; k < 4; k++)
