@@ -152,10 +152,13 @@ static @A@ void nsc_dense_row@S@(const struct nsc_layer *L, const float *in, flo
             nsc_store@S@(out + o + k * @W@, nsc_activate@S@(a[k], L->act,
                           L->floor ? nsc_load@S@(L->floor + o + k * @W@) : a[k]));
     }
-    for (; o < n; o += @W@) {
-        @V@ a = nsc_load@S@(L->b + o);
-        for (i = 0; i < L->fan_in; i++) a += nsc_load@S@(L->w + (long)i * n + o) * nsc_splat@S@(in[i]);
-        nsc_store@S@(out + o, nsc_activate@S@(a, L->act, L->floor ? nsc_load@S@(L->floor + o) : a));
+    for (; o < n; o += @W@) {  /* one vector of outputs: four partial sums, not one chain of FMA latencies */
+        @V@ a[4];
+        a[0] = nsc_load@S@(L->b + o);
+        a[1] = a[2] = a[3] = nsc_splat@S@(0.0f);
+        for (i = 0; i < L->fan_in; i++) a[i & 3] += nsc_load@S@(L->w + (long)i * n + o) * nsc_splat@S@(in[i]);
+        a[0] = (a[0] + a[1]) + (a[2] + a[3]);
+        nsc_store@S@(out + o, nsc_activate@S@(a[0], L->act, L->floor ? nsc_load@S@(L->floor + o) : a[0]));
     }
 }
 
