@@ -162,12 +162,14 @@ def test_activations_are_accurate_to_float32_rounding(tmp_path):
                             np.ones((1, 1), np.float32)], [np.zeros(1, np.float32), np.zeros(1, np.float32)],
                             np.ones(1, np.float32), np.zeros(1, np.float32), activation, True)
         model = save_model(tmp_path, p, f"{activation}.onnx", source=src)
-        exe, _, sig = build(tmp_path, model, activation)
-        for mode in ("batch", "rows"):
+        # -ffast-math lets the compiler undo exp's two-step range reduction: 1e-5 relative there (~100 ulps)
+        for flags, mode, most in [((), "batch", 8), ((), "rows", 8), (("-DNSC_SCALAR",), "rows", 8),
+                                  (("-ffast-math",), "batch", 100)]:
+            exe, _, sig = build(tmp_path, model, activation, flags)
             got = harness.run(exe, mode, z[:, None], 1)[:, 0].astype(np.float64)
             want = ref(z.astype(np.float64))
             ulps = np.abs(got - want) / np.maximum(np.spacing(np.abs(want).astype(np.float32)), 1e-35)
-            assert ulps.max() <= 8, (activation, mode, float(z[np.argmax(ulps)]), ulps.max())
+            assert ulps.max() <= most, (activation, flags, mode, float(z[np.argmax(ulps)]), ulps.max())
 
 
 # ------------------------------------------------------------------------------------------------ the C itself

@@ -58,17 +58,17 @@ static inline @A@ @V@ nsc_select@S@(@M@ m, @V@ a, @V@ b) { return NSC_SELECT@W@(
 
 static inline @A@ @V@ nsc_exp@S@(@V@ x)
 {
-    const @V@ lo = nsc_splat@S@(-87.0f), hi = nsc_splat@S@(88.0f), half = nsc_splat@S@(0.5f),
-              magic = nsc_splat@S@(12582912.0f);
+    const @V@ lo = nsc_splat@S@(-87.0f), hi = nsc_splat@S@(88.0f);
     @V@ t, n, r, p;
     @M@ k;
     x = nsc_select@S@(x < lo, lo, x);
     x = nsc_select@S@(x > hi, hi, x);
     t = x * nsc_splat@S@(1.44269504088896341f);
-#ifdef __FAST_MATH__
-    k = NSC_TOINT@W@(t + nsc_select@S@(t < nsc_splat@S@(0.0f), -half, half));  /* round half away from 0 */
+#ifdef __FAST_MATH__  /* which may drop (t + magic) - magic: round half away from 0 by a conversion */
+    k = NSC_TOINT@W@(t + nsc_select@S@(t < nsc_splat@S@(0.0f), nsc_splat@S@(-0.5f), nsc_splat@S@(0.5f)));
 #else
-    k = NSC_BITS@W@(t + magic) - NSC_BITS@W@(magic);  /* t rounded to nearest: the low bits of t + 1.5 * 2^23 */
+    k = NSC_BITS@W@(t + nsc_splat@S@(12582912.0f)) - NSC_BITS@W@(nsc_splat@S@(12582912.0f));  /* t rounded to
+                                                         nearest: the low bits of t + 1.5 * 2^23 */
 #endif
     n = NSC_TOFLOAT@W@(k);
     r = x - n * nsc_splat@S@(0.693359375f);
