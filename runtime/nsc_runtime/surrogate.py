@@ -323,6 +323,8 @@ class Surrogate:
         if not self._range_implies_valid:
             return False
         n, k = x.shape
+        if n == 0:
+            return True
         if n == 1:
             return all(lo <= v <= hi for v, (lo, hi) in zip(x[0].tolist(), self._bounds))
         rows = _LONG_ROWS if n <= 16 * BATCH_ROWS else 4 * _LONG_ROWS
