@@ -401,6 +401,10 @@ def format_inspection(info: dict) -> str:
         from nsc.check import format_report
 
         lines += format_report("  certificate", info["certificate"], info["certificate_status"]).splitlines()
+    if info.get("error_predictor"):
+        g = info["error_predictor"]
+        lines.append(f"  error predictor: trained on {g['n_train']} rows, calibrated on {g['n_calibration']}"
+                     + ("" if g["current"] else " (for other weights: run nsc check --guard again)"))
     lines.append("  history:")
     for event in meta.get("history", []):
         rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))
@@ -468,13 +472,18 @@ def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, out
 
 
 def certificate_of(loaded) -> dict:
-    """The certificate fields `nsc inspect` and `nsc emit-c` show: certificate (the record or None), certified
-    and certificate_status (certificate.status's words)."""
-    from nsc.surrogate import certificate
+    """The certificate fields `nsc inspect` shows: certificate (the record or None), certified and
+    certificate_status (certificate.status's words), error_predictor (None, or what `nsc check --guard` trained
+    and whether it still describes these weights)."""
+    from nsc.surrogate import certificate, guard
 
     cert = certificate.read(loaded.metadata)
     certified, why = certificate.status(cert, loaded.params)
-    return {"certificate": cert, "certified": certified, "certificate_status": why}
+    record = guard.read(loaded.metadata)
+    predictor = None if record is None else {
+        "n_train": record["n_train"], "n_calibration": record["n_calibration"],
+        "current": record["weights_sha256"] == certificate.weights_sha256(loaded.params)}
+    return {"certificate": cert, "certified": certified, "certificate_status": why, "error_predictor": predictor}
 
 
 # ----------------------------------------------------------------------------------------------- emit-c

@@ -103,6 +103,7 @@ def test_the_predictor_is_stored_checked_and_tied_to_the_weights(tuned, tmp_path
     meta = onnx_io.load_surrogate(tmp_path / "g.onnx").metadata
     record = guard.read(meta)
     assert record["n_train"] == 700 and record["n_calibration"] == 300
+    assert "error predictor: trained on 700 rows, calibrated on 300" in nsc("inspect", tmp_path / "g.onnx").output
     assert len(record["predictor"]["weights"]) == 3  # 2 -> 16 -> 16 -> 1
     # a tampered predictor is a damaged file
     import onnx
@@ -120,6 +121,7 @@ def test_the_predictor_is_stored_checked_and_tied_to_the_weights(tuned, tmp_path
                       tmp_path / "g.onnx")
     assert_user_error(nsc("emit-c", tmp_path / "g.onnx", "--guard", "--max-error", "0.1", "-o", tmp_path / "g.c"),
                       "trained for other weights")
+    assert json.loads(nsc("inspect", tmp_path / "g.onnx", "--json").output)["error_predictor"]["current"] is False
     assert_user_error(nsc("emit-c", model, "--guard", "--max-error", "-1", "-o", tmp_path / "g.c"), "positive")
     assert_user_error(nsc("check", model, tmp / "poly.c", "-n", "12", "--guard"), "more rows")
 
