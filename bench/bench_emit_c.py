@@ -15,12 +15,12 @@ Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID): on a shared machine w
 processes' turns. Reported: rows/s of each; the surrogate's rows/s as a ratio of native's at batch 1 and 4096;
 its float32 rate (2 FLOP per weight a row, 8960 for 5-64-64-1, activations not counted) as a share of one core's
 nominal peak (2 FMA units x 8 lanes x 2 FLOP x 2.45 GHz = 78.4 GFLOP/s, the issue's figure for this EPYC's base
-clock) and of the measured peak (the core runs above its base clock). Writes RESULTS/emit_c.json.
+clock) and of the measured peak (the core runs above its base clock). Writes bench/results/emit_c.json
+(--out: another folder).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -31,8 +31,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from bench_common import ROOT, arguments, write_result
 
-ROOT = Path(__file__).resolve().parents[1]
 NOMINAL_PEAK = 78.4e9  # FLOP/s: 2 x 8 x 2 x 2.45 GHz (AVX2 + FMA on this machine's EPYC at base clock)
 ROWS = 4096
 
@@ -109,11 +109,7 @@ int main(int argc, char **argv)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--program", default=str(ROOT / "examples" / "blackscholes.c"))
-    ap.add_argument("--pairs", type=int, default=21)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
-    args = ap.parse_args()
+    args = arguments(__doc__, pairs=21)
     from nsc import toolchain
     from nsc.emit import harness
     from nsc.execute import sample_inputs
@@ -153,10 +149,7 @@ def main() -> int:
         "share_of_measured_peak": batch_rate * flops_per_row / med("peak"),
         "command": "python bench/bench_emit_c.py",
     }
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "emit_c.json"), "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
+    write_result(args.out, "emit_c.json", result)
     print(f"emitted C surrogate of {result['program']} ({result['architecture']}) vs native, {len(pairs)} pairs, "
           f"thread CPU time:")
     print(f"  native      {result['native_rows_per_s'] / 1e6:8.2f} M rows/s")

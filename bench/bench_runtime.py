@@ -9,23 +9,20 @@ predict the same float32 array (what it is given is what the session needs) and 
 it). Times are the thread's CPU time (time.thread_time: the session runs in the calling thread), so other
 processes on a shared machine do not count. Each figure is the median over the pairs of predict's time / the
 session's (targets: <= 2x at 1 row, <= 1.05x from 4096 rows). Also checks that both give the same predictions.
-Writes RESULTS/runtime.json.
+Writes bench/results/runtime.json (--out: another folder).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
+from bench_common import ROOT, arguments, write_result
 
-ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 4096, 262_144)
 CALLS = {1: 2000, 4096: 30, 262_144: 1}  # calls per timed stretch
 
@@ -38,11 +35,7 @@ def per_call(fn, calls: int) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--program", default=str(ROOT / "examples" / "blackscholes.c"))
-    ap.add_argument("--pairs", type=int, default=25)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
-    args = ap.parse_args()
+    args = arguments(__doc__, pairs=25)
     import onnxruntime
 
     import nsc_runtime
@@ -77,10 +70,7 @@ def main() -> int:
     result = {"program": os.path.relpath(args.program, ROOT), "pairs": args.pairs,
               "onnxruntime": onnxruntime.__version__, "batch_rows": nsc_runtime.surrogate.BATCH_ROWS,
               "sizes": rows, "command": "python bench/bench_runtime.py"}
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "runtime.json"), "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
+    write_result(args.out, "runtime.json", result)
     print(f"nsc_runtime.predict vs a raw onnxruntime session ({result['program']}, 1 thread, median of "
           f"{args.pairs} pairs, thread CPU time):")
     for r in rows:

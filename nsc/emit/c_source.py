@@ -106,8 +106,9 @@ def net_text(params: SurrogateParams, prefix: str, fold_output: bool = True) -> 
             floors[:fan_out] = p.floors[k]
             parts.append(_array("float", f"{prefix}_f{k}", floors))
             floor, act = f"{prefix}_f{k}", "NSC_FLOOR"
-        layers.append(f"    {{{prefix}_w{k}, {prefix}_b{k}, {floor}, {used_in}, {-(-fan_out // 4) * 4}, {padded}, {act}}}")
-        fan_in, used_in = padded, -(-fan_out // 4) * 4
+        fan_out4 = -(-fan_out // 4) * 4
+        layers.append(f"    {{{prefix}_w{k}, {prefix}_b{k}, {floor}, {used_in}, {fan_out4}, {padded}, {act}}}")
+        fan_in, used_in = padded, fan_out4
         widest = max(widest, padded)
     rscale = 1.0 / p.in_scale.astype(np.float64)
     parts.append(_array("float", f"{prefix}_shift", p.in_shift))
@@ -191,8 +192,9 @@ def _comment(spec: EmitSpec) -> str:
                          f"{f['abs_p50']:.3g}/{f['abs_p99']:.3g}/{f['abs_max']:.3g}, relative p50/p99/max "
                          f"{f['rel_p50']:.3g}/{f['rel_p99']:.3g}/{f['rel_max']:.3g}")
     if spec.guard:
-        lines += ["", f"Guarded: inputs outside the ranges{' or with a predicted error above the threshold' if spec.predictor else ''} "
-                  f"call {sig.function}, which the program links from its own source."]
+        predicted = " or with a predicted error above the threshold" if spec.predictor else ""
+        lines += ["", f"Guarded: inputs outside the ranges{predicted} call {sig.function}, which the program links "
+                  "from its own source."]
     body = "\n".join(f" * {line}".rstrip() for line in lines)
     return f"/*\n{body}\n */\n"
 
@@ -330,7 +332,7 @@ def _c_string(text: str) -> str:
 
 
 def source(spec: EmitSpec, header_name: str) -> str:
-    sig, name, up = spec.signature, spec.name, spec.upper
+    sig, name = spec.signature, spec.name
     nets, widest = net_text(spec.params, "nsc_model")
     if spec.predictor is not None:
         guard_net, guard_widest = net_text(spec.predictor, "nsc_guard")
@@ -435,7 +437,8 @@ def _guard_text(spec: EmitSpec) -> str:
              f"        for (i = 0; i < {sig.n_in}; i++)",
              f"            inside &= row[i] >= {name}_input_lo[i] && row[i] <= {name}_input_hi[i];",
              "        if (!inside) {", "            NSC_COUNT(nsc_stats.out_of_range, 1);",
-             "            NSC_COUNT(nsc_stats.fallbacks, 1);", f"            nsc_fallback_row(row, y + k * {sig.n_out});",
+             "            NSC_COUNT(nsc_stats.fallbacks, 1);",
+             f"            nsc_fallback_row(row, y + k * {sig.n_out});",
              "        }", "    }"]
     if spec.predictor is not None:
         batch += ["    {  /* the error predictor on every row, in chunks */",
