@@ -1,8 +1,10 @@
 """`nsc_runtime.predict` against a raw onnxruntime session on the same model, side by side in one process.
 
-    python bench/bench_runtime.py [--program examples/blackscholes.c] [--pairs 25] [--out bench/results]
+    python bench/bench_runtime.py [--program examples/blackscholes.c] [--init hypernetwork] [--pairs 25]
+                                  [--out bench/results]
 
-Compiles the program's surrogate (5-64-64-1 silu for blackscholes) and times, alternately (`--pairs` times),
+Compiles the program's surrogate (`--init hypernetwork`: 5-64-64-1 silu for blackscholes, the network the
+issue's figures are for) and times, alternately (`--pairs` times),
 `session.run(["y"], {"x": x32})` on a plain onnxruntime session and `nsc_runtime.load(...).predict(x)`, both with
 one intra-op thread, on 1, 4096 and 262,144 rows drawn in the ranges: x32 float32 for the session, and for
 predict the same float32 array (what it is given is what the session needs) and the float64 one (predict casts
@@ -43,7 +45,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="nsc-bench-runtime-") as tmp:
         model = os.path.join(tmp, "model.onnx")
-        toolchain.compile_file(args.program, output=model)
+        toolchain.compile_file(args.program, output=model, init=args.init)
         surrogate = nsc_runtime.load(model, threads=1)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
@@ -67,7 +69,7 @@ def main() -> int:
         rows.append({"rows": n, "raw_seconds": statistics.median(raw_times),
                      "ratio_float32": statistics.median(ratios32), "ratio_float64": statistics.median(ratios64),
                      "identical": bool(same), "close": bool(close)})
-    result = {"program": os.path.relpath(args.program, ROOT), "pairs": args.pairs,
+    result = {"program": os.path.relpath(args.program, ROOT), "init": args.init, "pairs": args.pairs,
               "onnxruntime": onnxruntime.__version__, "batch_rows": nsc_runtime.surrogate.BATCH_ROWS,
               "sizes": rows, "command": "python bench/bench_runtime.py"}
     write_result(args.out, "runtime.json", result)
