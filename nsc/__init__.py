@@ -14,7 +14,7 @@ Errors are `nsc.NscError`, with the command line's one-line message. To predict,
 
 __version__ = "0.1.0"
 __all__ = ["NscError", "compile_file", "sample_file", "run_model", "finetune_file", "inspect_model",
-           "evaluate_files"]
+           "evaluate_files", "check_file", "emit_c_file"]
 
 
 def __getattr__(name: str):

@@ -236,6 +236,81 @@ def inspect(model, as_json):
         click.echo(toolchain.format_inspection(info), nl=False)
 
 
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("program", type=click.Path(dir_okay=False))
+@_program_options
+@click.option("-n", "n", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Number of fresh inputs to run both on.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the inputs [default: 1000003, no training seed].")
+@click.option("--plot", metavar="PARITY.png", help="Draw surrogate against program values (.png, .svg, .pdf).")
+@click.option("-o", "--output", metavar="OUT.onnx", help="Write the certified model here (default: MODEL in place).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
+              help="Seconds one input row of the program may run.")
+@click.option("--guard", is_flag=True, help="Also train an error predictor on these rows, for `nsc emit-c --guard "
+              "--max-error E`.")
+@click.option("--json", "as_json", is_flag=True, help="Print the certificate as JSON on stdout.")
+@_fail_cleanly
+def check(model, program, function, ranges, default_range, include_dirs, defines, n, seed, plot, output, timeout,
+          guard, as_json):
+    """Measure a surrogate against the real program on fresh inputs, and store the figures in it.
+
+    Per output: RMSE, rel-RMSE, p50/p99/max absolute and relative error, and the share of inputs outside the
+    declared ranges (--range widens them to measure extrapolation). `nsc inspect` and `nsc emit-c` show the
+    certificate; once the weights or the program's text change, the model reads as uncertified.
+
+    \b
+    Example:
+      nsc check bs.tuned.onnx examples/blackscholes.c -n 10000 --plot parity.png
+    """
+    from nsc import toolchain
+    from nsc.check import format_report
+
+    summary = toolchain.check_file(model, program, n=n, seed=seed, plot=plot, output=output, timeout=timeout,
+                                   guard=guard, echo=lambda msg: click.echo(msg, err=True),
+                                   **_program_kwargs(function, ranges, default_range, include_dirs, defines))
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(format_report(summary["output"], summary["certificate"], summary["status"]), nl=False)
+        if guard:
+            g = summary["guard"]
+            click.echo(f"  error predictor: trained on {g['n_train']} rows, calibrated on {g['n_calibration']}; the "
+                       "surrogate answers " + ", ".join(f"{share:.0%} at --max-error {t}" for t, share in
+                                                        g["answered_by_surrogate"].items()))
+
+
+@main.command(name="emit-c")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", metavar="NAME.c", help="The C file; NAME.h goes beside it (default: <name>.c here).")
+@click.option("--name", metavar="IDENT", help="The C function's name [default: <function>_surrogate].")
+@click.option("--guard", is_flag=True, help="Check inputs against the declared ranges and call the original "
+              "function (linked from the program) outside them; count calls and fallbacks.")
+@click.option("--max-error", type=float, metavar="E", help="With --guard: also fall back where the error "
+              "predictor of `nsc check --guard` predicts more than E output standard deviations.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@_fail_cleanly
+def emit_c(model, output, name, guard, max_error, as_json):
+    """Write a surrogate as dependency-free C99 (NAME.c and NAME.h; no malloc).
+
+    NAME has the original function's signature; NAME_batch runs n rows of row-major float arrays. Build it with
+    `cc -O2 -c NAME.c`; a guarded one calls the original function, so link the program's source too.
+
+    \b
+    Example:
+      nsc emit-c bs.tuned.onnx -o bs_surrogate.c --name bs_surrogate
+      nsc emit-c bs.tuned.onnx -o bs_guarded.c --guard --max-error 0.05
+    """
+    from nsc import toolchain
+
+    summary = toolchain.emit_c_file(model, output=output, name=name, guard=guard, max_error=max_error)
+    if as_json:
+        _print_json(summary)
+    else:
+        click.echo(f"{summary['output']}, {summary['header']}: {summary['name']}, surrogate of {summary['function']}"
+                   + (", guarded" if summary["guarded"] else "") + f" ({summary['certificate_status']})")
+
+
 def _checked_by(option: str):
     """A click callback for an `nsc eval` option: a malformed value is a usage error (exit 2), as click's own checks
     make it, found by the same parser evaluate_files uses."""

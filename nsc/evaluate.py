@@ -40,6 +40,31 @@ def rel_rmse(y_pred: np.ndarray, y_true: np.ndarray) -> float:
     return float(np.mean(rmse / std))
 
 
+RELATIVE_FLOOR = 1e-3  # relative errors divide by max(|true value|, this share of the column's largest |value|)
+
+
+def error_figures(y_pred: np.ndarray, y_true: np.ndarray, names) -> dict:
+    """Per output column (by name): RMSE, rel-RMSE (RMSE / std of the true column, 1.0 for a mean predictor;
+    a constant column divides by 1), the 50th / 99th percentile and the maximum of the absolute error, and the
+    same of the relative error |error| / max(|true|, RELATIVE_FLOOR * max |true| of the column), the floor
+    keeping a true value of 0 from dividing by zero ("relative_floor" gives it). Plain floats, for JSON."""
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    y_true = np.asarray(y_true, dtype=np.float64)
+    figures = {}
+    for j, name in enumerate(names):
+        err = np.abs(y_pred[:, j] - y_true[:, j])
+        std = float(y_true[:, j].std())
+        floor = RELATIVE_FLOOR * float(np.abs(y_true[:, j]).max())
+        rel = err / np.maximum(np.abs(y_true[:, j]), floor if floor > 0 else np.finfo(np.float64).tiny)
+        rmse = float(np.sqrt(np.mean(err ** 2)))
+        figures[name] = {"rmse": rmse, "rel_rmse": rmse / (std if std > 0 else 1.0),
+                         "abs_p50": float(np.percentile(err, 50)), "abs_p99": float(np.percentile(err, 99)),
+                         "abs_max": float(err.max()), "rel_p50": float(np.percentile(rel, 50)),
+                         "rel_p99": float(np.percentile(rel, 99)), "rel_max": float(rel.max()),
+                         "relative_floor": floor}
+    return figures
+
+
 def _draw(program, n: int, seed: int):
     from nsc.execute import sample_program
 

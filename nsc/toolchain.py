@@ -321,7 +321,7 @@ def inspect_model(model_path) -> dict:
             "architecture": {"n_in": p.n_in, "hidden": list(p.hidden), "n_out": p.n_out,
                              "activation": p.activation if p.floors is None else "relu and identity units",
                              **model_size(p), "out_calibrated": p.out_calibrated},
-            **closed_form(p.extra)}
+            **closed_form(p.extra), **certificate_of(loaded)}
 
 
 def closed_form(extra: dict) -> dict:
@@ -395,11 +395,126 @@ def format_inspection(info: dict) -> str:
     for j, port in enumerate(sig["outputs"]):
         stated = f"  estimated error {errors[j]:.2g} of its std" if j < len(errors) else ""
         lines.append(f"    {port['name']:<16} {port['ctype']}{stated}")
+    if info.get("certificate") is None:
+        lines.append(f"  certificate: {info.get('certificate_status', '')}")
+    else:
+        from nsc.check import format_report
+
+        lines += format_report("  certificate", info["certificate"], info["certificate_status"]).splitlines()
+    if info.get("error_predictor"):
+        g = info["error_predictor"]
+        lines.append(f"  error predictor: trained on {g['n_train']} rows, calibrated on {g['n_calibration']}"
+                     + ("" if g["current"] else " (for other weights: run nsc check --guard again)"))
     lines.append("  history:")
     for event in meta.get("history", []):
         rest = ", ".join(f"{k}={v}" for k, v in event.items() if k not in ("event", "time", "recipe"))
         lines.append(f"    {event.get('time', '')} {event.get('event', '?')}: {rest}")
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- check
+
+CHECK_ROWS = 10_000  # `nsc check`'s default N: p99 then rests on 100 rows
+
+
+def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, output=None, timeout=5.0,
+               memory_mb=1024, guard=False, echo=print, **program_options) -> dict:
+    """`nsc check`: run the real program in `program_path` and the surrogate in `model_path` on n fresh inputs
+    (drawn in the surrogate's declared ranges, or those `ranges` gives; seed None: evaluate.TEST_SEED, never a
+    training seed), store the error figures in the model's metadata (`nsc.certificate`; written to `output`,
+    default in place) and draw predicted against true values into `plot` (.png/.svg/.pdf). guard: also train an
+    error predictor on the same rows and store it (`nsc.guard`, for `nsc emit-c --guard --max-error`). The
+    function is the surrogate's own unless program_options names another. Returns {output, status, certified,
+    certificate} and, with guard, the predictor's summary under "guard"."""
+    from nsc import check, evaluate
+    from nsc.frontend import load_program as _load, parse_range_option
+    from nsc.surrogate import certificate, onnx_io
+
+    _positive_int(n, "the number of inputs (-n)")
+    seed = evaluate.TEST_SEED if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise NscError(f"--seed must be a non-negative integer (got {seed!r})")
+    output = output or model_path
+    loaded = onnx_io.load_surrogate(model_path)
+    for path in (output, plot):
+        if path:
+            _check_output_dir(path, [str(program_path)])
+    _check_distinct(**{"-o": output, "--plot": plot})
+    if plot:
+        evaluate.plot_format(plot)
+    if program_options.get("default_range"):
+        raise NscError("--default-range: nsc check draws inputs in the surrogate's declared ranges; change them "
+                       "with --range NAME=LO:HI")
+    ranges = program_options.get("ranges", ())
+    user_ranges = dict(parse_range_option(r) for r in ([ranges] if isinstance(ranges, str) else ranges))
+    common = dict(function=program_options.get("function") or loaded.signature_json["function"],
+                  include_dirs=tuple(program_options.get("include_dirs", ())),
+                  defines=tuple(_parse_define(d) for d in program_options.get("defines", ())))
+    # first the program's own columns (any range will do), so another function is named as such, then the
+    # program with the surrogate's ranges
+    check.check_columns(loaded.signature_json, _load(str(program_path), ranges=user_ranges,
+                                                     default_range=(0.0, 1.0), **common))
+    program = _load(str(program_path), ranges=check.sampling_ranges(loaded.signature_json, user_ranges), **common)
+    for note in program.notes:
+        echo(f"{program_path}: warning: {note}")
+    cert, x, y_true, y_pred = check.measure(str(model_path), loaded, program, n, seed, timeout, memory_mb)
+    metadata = {**loaded.metadata, certificate.KEY: certificate.dumps(cert)}
+    extra = {}
+    if guard:
+        metadata["guard"], extra["guard"] = check.train_guard(loaded.params, loaded.signature_json, x, y_true, y_pred,
+                                                              seed)
+    if plot:
+        check.plot_parity(program.signature.output_names, y_true, y_pred, plot)
+    onnx_io.save_onnx(onnx_io.surrogate_bytes(loaded.params, loaded.signature_json, metadata), output)
+    certified, why = certificate.status(cert, loaded.params, str(program_path))
+    return {"output": str(output), "certified": certified, "status": why, "certificate": cert,
+            **({"plot": str(plot)} if plot else {}), **extra}
+
+
+def certificate_of(loaded) -> dict:
+    """The certificate fields `nsc inspect` shows: certificate (the record or None), certified and
+    certificate_status (certificate.status's words), error_predictor (None, or what `nsc check --guard` trained
+    and whether it still describes these weights)."""
+    from nsc.surrogate import certificate, guard
+
+    cert = certificate.read(loaded.metadata)
+    certified, why = certificate.status(cert, loaded.params)
+    record = guard.read(loaded.metadata)
+    predictor = None if record is None else {
+        "n_train": record["n_train"], "n_calibration": record["n_calibration"],
+        "current": record["weights_sha256"] == certificate.weights_sha256(loaded.params)}
+    return {"certificate": cert, "certified": certified, "certificate_status": why, "error_predictor": predictor}
+
+
+# ----------------------------------------------------------------------------------------------- emit-c
+
+def emit_c_file(model_path, output=None, name=None, guard=False, max_error=None) -> dict:
+    """`nsc emit-c`: the surrogate in `model_path` as C99: `output` (NAME.c, default `<name>.c` here) and the
+    header beside it (NAME.h). name: the C function (default `<function>_surrogate`); guard: check inputs against
+    the ranges and call the original function outside them; max_error: with guard, also where the error
+    predictor `nsc check --guard` stored predicts more than this (in output standard deviations). Returns a
+    summary dict (output, header, name, function, guarded, max_error, certified, certificate_status)."""
+    from nsc.data import atomic_write_text
+    from nsc.emit import emit_c
+    from nsc.surrogate import certificate, onnx_io
+
+    loaded = onnx_io.load_surrogate(model_path)
+    function = loaded.signature_json["function"]
+    name = name or f"{function}_surrogate"
+    output = str(output or f"{name}.c")
+    if not output.endswith(".c") or os.path.basename(output) == ".c":
+        raise NscError(f"-o '{output}': name the C file NAME.c (the header is written beside it as NAME.h)")
+    header_path = output[:-2] + ".h"
+    for path in (output, header_path):
+        _check_output_dir(path, [str(model_path)])
+    c_text, h_text = emit_c(loaded, name=name, model=os.path.basename(str(model_path)), guard=guard,
+                            max_error=max_error, header_name=os.path.basename(header_path))
+    atomic_write_text(header_path, h_text)
+    atomic_write_text(output, c_text)
+    certified, why = certificate.status(certificate.read(loaded.metadata), loaded.params)
+    return {"output": output, "header": header_path, "name": name, "function": function,
+            "n_in": loaded.params.n_in, "n_out": loaded.params.n_out, "guarded": bool(guard),
+            "max_error": max_error, "certified": certified, "certificate_status": why}
 
 
 # ----------------------------------------------------------------------------------------------- eval

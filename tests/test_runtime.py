@@ -297,3 +297,56 @@ def test_runtime_imports_only_numpy_and_onnxruntime():
     code = ("import sys, nsc_runtime; bad = [m for m in sys.modules if m.split('.')[0] in "
             "('nsc', 'torch', 'onnx', 'pycparser', 'click')]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------------------------------------ the fast path
+
+@pytest.mark.parametrize("n", [1, 2, 63, 64, 65, 4096, 4097, 70001])
+def test_the_range_test_over_long_rows_is_the_plain_one(model_path, n):
+    """Surrogate._inside (per-column extremes over long rows) against the plain per-element test, on float32 and
+    float64 rows, contiguous or not, with one value just outside a range, NaN or Inf at the last row."""
+    s = nsc_runtime.load(model_path)
+    lo, hi = s._lo, s._hi
+    for dtype in (np.float32, np.float64):
+        x = in_range_rows(n, seed=n).astype(dtype)
+        assert s._inside(x) and s._inside(np.asfortranarray(x))
+        for col, bad in [(0, np.nextafter(np.float32(2.0), np.float32(3))), (1, -6.0), (2, np.nan), (0, np.inf)]:
+            y = x.copy()
+            y[-1, col] = bad
+            expected = bool(np.all((y >= lo) & (y <= hi)))
+            assert s._inside(y) is expected is False
+            assert s._inside(y[::-1]) is False  # not contiguous: the plain reduction
+
+
+def test_fast_and_checked_paths_give_the_same_predictions_and_errors(model_path):
+    """Float arrays in range take the fast path (no copies, one range test); the same rows as lists, or float16,
+    take the converting path: the same predictions. Out of range, NaN and float32 overflow still warn or
+    raise as before."""
+    s = nsc_runtime.load(model_path)
+    x = in_range_rows(3000, seed=9)
+    fast = s.predict(x)
+    np.testing.assert_array_equal(fast, s.predict(x.astype(np.float32)))
+    np.testing.assert_array_equal(fast, s.predict(x.tolist()))
+    np.testing.assert_array_equal(s.predict(x[7]), fast[7])  # one row, 1-D
+    with pytest.warns(RangeWarning, match="1 of 3000 input rows"):
+        bad = x.copy()
+        bad[5, 0] = 2.5
+        s.predict(bad)
+    with pytest.raises(SurrogateError, match="NaN or Inf"):
+        bad[5, 0] = np.nan
+        s.predict(bad.astype(np.float32))
+    with pytest.raises(SurrogateError, match="too large for float32"):
+        bad[5, 0] = 1e39
+        s.predict(bad)
+
+
+def test_ranges_beyond_float32_always_take_the_checked_path(tmp_path, model_params):
+    """A (hand-made) file whose range exceeds float32: being in range no longer implies fitting float32."""
+    sig = make_signature()
+    wide = Signature(sig.function, sig.return_ctype, sig.params,
+                     (Port("x", "x", None, "double", 0.0, 1e300),) + sig.inputs[1:], sig.outputs)
+    meta = {"compiler": "random", "source_sha256": SHA, "history": []}
+    onnx_io.save_onnx(onnx_io.to_onnx(model_params, wide.to_json(), meta), tmp_path / "wide.onnx")
+    s = nsc_runtime.load(tmp_path / "wide.onnx")
+    with pytest.raises(SurrogateError, match="too large for float32"):
+        s.predict(np.array([[1e39, 0.0, 0.0]]))

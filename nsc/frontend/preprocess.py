@@ -151,7 +151,7 @@ def _scan(output: str, path: str) -> Preprocessed:
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-_C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
+C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
 inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
 volatile while _Alignas _Alignof _Atomic _Bool _Complex _Noreturn _Static_assert _Thread_local""".split())
 
@@ -168,8 +168,8 @@ def _prune_stand_ins(lines: list[str], stand_in_lines: list[int]) -> None:
     for i, text in enumerate(lines):
         if i not in stand_in and text and not text.startswith("#"):
             used.update(_IDENTIFIER.findall(text))
-    used -= _C_KEYWORDS
-    pending = {i: set(_IDENTIFIER.findall(lines[i])) - _C_KEYWORDS for i in stand_in_lines}
+    used -= C_KEYWORDS
+    pending = {i: set(_IDENTIFIER.findall(lines[i])) - C_KEYWORDS for i in stand_in_lines}
     changed = True
     while changed:
         changed = False

@@ -18,7 +18,9 @@ Linear layout [fan_out, fan_in]. Input ``x`` float32 [batch, n_in], output ``y``
 metadata_props (all strings): ``nsc.format`` ("1"), ``nsc.signature`` (Signature JSON), ``nsc.source_sha256``,
 ``nsc.compiler``, ``nsc.history`` (JSON list of dicts), ``nsc.out_calibrated`` ("true"/"false"),
 ``nsc.activation``, ``nsc.hidden`` (JSON list of widths), ``nsc.extra`` (JSON of params.extra, only if non-empty),
-plus any further free string fields the caller passes (``nsc.<key>``).
+plus any further free string fields the caller passes (``nsc.<key>``); two of them, ``nsc.certificate`` (what
+`nsc check` measured: surrogate/certificate.py) and ``nsc.guard`` (its error predictor: surrogate/guard.py), are
+checked on load like the derived fields.
 
 The `metadata` dict callers pass to `to_onnx` and get back from `load_surrogate` holds only the free fields:
 ``source_sha256`` (str), ``compiler`` (str), ``history`` (list of dicts) and other str-valued keys. The fields
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsc.errors import NscError
-from nsc.surrogate import onnx_wire
+from nsc.surrogate import certificate, guard, onnx_wire
 from nsc.surrogate.params import ACTIVATIONS, SurrogateParams
 
 FORMAT_VERSION = 1  # version of the ONNX contract; nsc_runtime.SUPPORTED_FORMAT must agree
@@ -319,6 +321,10 @@ def _decode(model, props: dict[str, str]) -> LoadedSurrogate:
         short = key[len(PREFIX):]
         if key.startswith(PREFIX) and short not in DERIVED_KEYS and short not in metadata:
             metadata[short] = value
+    names = [p["name"] for p in signature_json["inputs"]], [p["name"] for p in signature_json["outputs"]]
+    for record in (certificate, guard):  # untrusted like the rest: a tampered record is a damaged file
+        if record.KEY in metadata:
+            record.parse(metadata[record.KEY], *names)
     from nsc.surrogate.onnx_proto import NodeProto
 
     if list(model.graph.node) != [NodeProto.FromString(n) for n in _graph_nodes(n_layers, activation, floors)]:
