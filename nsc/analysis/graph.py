@@ -164,6 +164,10 @@ class Graph:
             self._memo[key] = node
         return node
 
+    def find(self, op: str, args: tuple, fn=None, param=None, is_int=False, is_bool=False):
+        """The node (op, args, fn, param) if the graph has it, else None (nothing is made)."""
+        return self._memo.get((op, tuple(a.id for a in args), fn, _hashable(param), is_int, is_bool))
+
     # -- leaves -------------------------------------------------------------------------------------------------
 
     def input(self, index: int, is_int: bool, lo: float, hi: float) -> Node:

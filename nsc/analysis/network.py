@@ -43,6 +43,7 @@ DECIDED = 1e-9  # a truth within this of 0 or 1 on every synthetic input is deci
 CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of the value's spread is dropped
 LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit
 LOG_PRODUCT_RANGE = 8.0  # factors whose max / min ratios multiply to more are multiplied through logs
+LENGTH_DIRECTIONS = 96  # a Euclidean length of 2 components: relative error tan(pi / 384)^2 = 6.7e-5
 
 
 @dataclass
@@ -252,6 +253,15 @@ class Builder:
             at = evaluate([node], {src: np.array([0.0, 1.0])})[node]
             beta, alpha = float(at[0]), float(at[1] - at[0])
             return self.combine([(s_val, alpha)], beta, keys=[src.id])
+        length = self.length_of(src)
+        if length is not None and (node is length[0] or _only_through(node, src, length[0])):
+            # a function of a Euclidean length: tabulated on the length, which keeps its relative precision near
+            # 0 (1 / sqrt(d^2 + f^2) at resonance), where a sum of squares' absolute error does not
+            node_l, value_l = length
+            if node is node_l:
+                return value_l
+            return self.block(lambda z: _as_array(evaluate([node], {node_l: z}, network=True)[node], z), value_l,
+                              key=node_l.id, bounds=node_l)
         if src.op == "mul" and not (src.args[0].is_bool or src.args[1].is_bool):
             ss = self.samples(s_val)
             if self.one_signed(src, ss) and _dynamic(ss) > LOG_PRODUCT_RANGE:
@@ -266,6 +276,51 @@ class Builder:
                               s_val, key=src.id, bounds=src)
         return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
                           bounds=src)
+
+    def length_of(self, src):
+        """(sqrt(src), its Value) where src is a sum of two squares a^2 + b^2 (with positive weights; a
+        non-negative constant counts as a square of it) and sqrt(src) is in the graph: the length of (a, b) as
+        sum_k w_k |d_k . (a, b)| over LENGTH_DIRECTIONS directions on the half circle, each |.| a relu pair (relative
+        error tan(pi / 4K)^2 everywhere, 0 included); None otherwise."""
+        if src.op != "affine" or src.src is not src:
+            return None
+        node_l = self.graph.find("fn", (src,), "sqrt")
+        if node_l is None:
+            return None
+        if node_l.id in self.values:
+            return node_l, self.values[node_l.id]
+        coefs, bias = src.param
+        parts = []
+        for a, k in zip(src.args, coefs):
+            if not (a.op == "mul" and a.args[0] is a.args[1] and not a.args[0].is_bool and k > 0):
+                return None
+            parts.append((a.args[0], math.sqrt(k)))
+        if len(parts) + (bias > 0) != 2 or bias < 0:
+            return None
+        comps = [self.combine([(self.value(x), w)], keys=[x.id]) for x, w in parts]
+        if bias > 0:
+            comps.append(self.constant(math.sqrt(bias)))
+        k = LENGTH_DIRECTIONS
+        angles = np.pi * np.arange(k) / k
+        half = np.pi / (2 * k)
+        weight = 2.0 / (1.0 / math.sin(half) + 1.0 / math.tan(half))
+        terms = []
+        for t in angles:
+            d = self.combine([(comps[0], math.cos(t)), (comps[1], math.sin(t))])
+            terms += [(self.relu(d), weight), (self.relu(self.combine([(d, -1.0)])), weight)]
+        value = self.combine(terms)  # (the relu pairs carry their operands' errors; the rule's own is below 1e-4)
+        self.values[node_l.id] = value
+        return node_l, value
+
+    def relu(self, v: Value) -> Value:
+        """relu(v), exact: one unit in the next layer."""
+        if not v.terms:
+            return self.constant(max(v.const, 0.0))
+        s = self.samples(v)
+        scale = float(np.abs(s).max()) or 1.0
+        u = self.unit(v.layer + 1, v.terms, v.const / scale, 0.0, 1.0 / scale)
+        err = None if v.err is None else np.maximum(s, 0.0) - np.maximum(s - v.err, 0.0)
+        return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0))
 
     def block(self, g, operand: Value, key=None, features=(), bounds=None) -> Value:
         """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
@@ -449,6 +504,15 @@ def _within(values: np.ndarray, approx: np.ndarray) -> np.ndarray:
 def _dynamic(samples) -> float:
     a = np.abs(samples)
     return float(a.max() / a.min())
+
+
+def _only_through(node, src, via) -> bool:
+    """Does `node` depend on `src` only through `via` (a function of src)?"""
+    try:
+        evaluate([node], {via: np.zeros(1)})
+        return True
+    except KeyError:
+        return False
 
 
 def _as_array(y, z):
