@@ -1,14 +1,18 @@
 """The `nsc` command line: click commands only. Each parses its options, calls nsc.toolchain, and prints.
 
 Exit codes: 0 success, 1 user error (one compiler-style line on stderr, no traceback), 2 usage error (click),
-130 interrupted.
+128 + the signal's number when interrupted (130 SIGINT, 129 SIGHUP, 143 SIGTERM): each unwinds as Ctrl-C does, so
+temporary files and the sampling harness are cleaned up and no output is half-written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import signal
 import sys
+import threading
 
 import click
 
@@ -16,23 +20,60 @@ from nsc.compiler.inits import INITS
 from nsc.errors import NscError
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, like Ctrl-C's KeyboardInterrupt: every `finally` runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
+
+
+def _raise_terminated(signum, frame):
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # a second one must not interrupt the clean-up of the first
+        signal.signal(sig, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
 def _fail_cleanly(fn):
-    """Turn NscError into `error: ...` + exit 1, and Ctrl-C into exit 130, never a traceback."""
+    """Turn NscError into `error: ...` + exit 1, and Ctrl-C, SIGTERM and SIGHUP into exit 128 + the signal once
+    everything has been cleaned up; never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except NscError as e:
-            click.echo(str(e), err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("nsc: interrupted; no output was written", err=True)
-            sys.exit(130)
-        except BrokenPipeError:
-            sys.exit(0)
+        with _signals_raise():
+            try:
+                return fn(*args, **kwargs)
+            except NscError as e:
+                click.echo(str(e), err=True)
+                sys.exit(1)
+            except KeyboardInterrupt as e:
+                signum = e.signum if isinstance(e, Terminated) else signal.SIGINT
+                with contextlib.suppress(OSError):  # (after SIGHUP the terminal may be gone)
+                    click.echo(f"nsc: {_STOPPED[signum]}; no output was written", err=True)
+                sys.exit(128 + signum)
+            except BrokenPipeError:
+                sys.exit(0)
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """SIGTERM and SIGHUP raise Terminated while a command runs (a signal ignored from the start, as under nohup,
+    stays ignored); the previous handlers come back after it (click's test runner calls commands in-process)."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # (only the main thread may set handlers)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, _raise_terminated)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,4 +1,4 @@
-"""Data files: samples and predictions as CSV or NPZ, inputs as CSV/NPZ/NPY, atomic writes.
+"""Data files: samples and predictions as CSV or NPZ, inputs as CSV/NPZ/NPY.
 
 CSV: a header row naming the columns (inputs then outputs, names from the Signature), then one row per sample.
 Values are written with '%.17g', which reads back to the same float64 bit for bit. Readers match columns by
@@ -8,14 +8,13 @@ NPZ: arrays `x` [n, n_in] and `y` [n, n_out] (float64) and the column names `inp
 unicode arrays (so the file loads with allow_pickle=False). An NPZ without the name arrays, and a 2-D `.npy`,
 are matched by position.
 
-Every write goes to a temporary file in the target's directory, then os.replace: a reader never sees a partial
-file, and a failed write leaves the previous file as it was.
+Every file is written through nsc/outputs.py (a regular file replaced atomically, a device or FIFO written
+through): a reader never sees a partial file, and a failed write leaves the previous file as it was.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import hashlib
 import io
@@ -23,23 +22,19 @@ import json
 import math
 import os
 import sys
-import tempfile
 import warnings
 import zipfile
 
 import numpy as np
 
 from nsc.errors import NscError
+from nsc.outputs import open_output
 
 CSV_CHUNK_ROWS = 65536
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # surrogates compute in float32: larger values become Inf
 _BEYOND_FLOAT32 = f"beyond float32 (|x| <= {FLOAT32_MAX:.8g}), which the surrogate computes in"
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
 
 # ----------------------------------------------------------------------------------------------- writing
 
@@ -49,49 +44,6 @@ def _digest(f) -> str:
     for block in iter(lambda: f.read(1 << 20), b""):
         h.update(block)
     return h.hexdigest()
-
-
-def check_output_path(path) -> None:
-    """An output path must be in a directory that exists (and must not be a directory itself)."""
-    path = os.fspath(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise NscError(f"cannot write '{path}': directory '{parent}' does not exist")
-    if os.path.isdir(path):
-        raise NscError(f"cannot write '{path}': it is a directory")
-
-
-@contextlib.contextmanager
-def atomic_output(path, mode: str = "w"):
-    """Open a temporary file next to `path`; on success it replaces `path`, on any exception it is removed."""
-    path = os.fspath(path)
-    check_output_path(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise NscError(f"cannot write '{path}': {e.strerror}") from None
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path, text: str) -> None:
-    with atomic_output(path, "w") as f:
-        f.write(text)
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    with atomic_output(path, "wb") as f:
-        f.write(data)
 
 
 def _csv_header(names) -> str:
@@ -132,10 +84,10 @@ def write_samples(path, input_names, output_names, x, y) -> None:
         sys.stdout.flush()
         return
     if os.fspath(path).lower().endswith(".npz"):
-        with atomic_output(path, "wb") as f:
+        with open_output(path, "wb") as f:
             np.savez(f, x=x, y=y, inputs=np.array(input_names, dtype=str), outputs=np.array(output_names, dtype=str))
         return
-    with atomic_output(path, "w") as f:
+    with open_output(path, "w") as f:
         for chunk in csv_chunks(input_names + output_names, np.hstack([x, y])):
             f.write(chunk)
 
@@ -169,7 +121,7 @@ def write_predictions(x, y, input_names, output_names, fmt: str = "csv", output=
             sys.stdout.write(chunk)
         sys.stdout.flush()
         return
-    with atomic_output(output, "w") as f:
+    with open_output(output, "w") as f:
         for chunk in chunks:
             f.write(chunk)
 

@@ -452,7 +452,7 @@ def plot_curves(results: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nsc.data import atomic_write_bytes
+    from nsc.outputs import write_output
 
     progs = results["per_program"]
     cols = min(4, len(progs))
@@ -484,4 +484,4 @@ def plot_curves(results: dict, path: str) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format=plot_format(path), dpi=100)
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    write_output(path, buf.getvalue())

@@ -1,8 +1,8 @@
 """What each `nsc` command does, as plain functions: the library API behind nsc/cli.py.
 
-Each function takes paths and options, does the work through the stage modules, writes its outputs
-atomically, and returns a JSON-able summary. Heavy modules (torch, onnxruntime) are imported inside the
-functions that need them, so `nsc compile` never imports torch.
+Each function takes paths and options, does the work through the stage modules, writes its outputs through
+nsc/outputs.py (never over a file it reads), and returns a JSON-able summary. Heavy modules (torch, onnxruntime)
+are imported inside the functions that need them, so `nsc compile` never imports torch.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from nsc.errors import NscError
+from nsc.outputs import check_output, write_output
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -58,18 +59,6 @@ def _positive_int(value, what: str) -> None:
         raise NscError(f"{what} must be a positive integer (got {value!r})")
 
 
-def _check_output_dir(path: str, inputs=()) -> None:
-    """Before any work: the output's directory exists, and the output is none of the inputs (as cc refuses
-    `cc -c t.c -o t.c`: the source or the data would be replaced by the result)."""
-    from nsc.data import check_output_path
-
-    check_output_path(path)  # (a depfile that is a directory was found only after its surrogate was written)
-    for source in inputs:
-        if source and source != "-" and os.path.exists(source) and os.path.exists(path) \
-                and os.path.samefile(source, path):
-            raise NscError("the input file is the same as the output file (-o)", path=str(source))
-
-
 def _check_distinct(**outputs) -> None:
     """Two outputs of one command must be two files: the second would replace the first after it was written."""
     seen = {}
@@ -82,14 +71,12 @@ def _check_distinct(**outputs) -> None:
 
 
 def write_depfile(target: str, deps: list[str], depfile: str) -> None:
-    """A make rule `target: deps...` (spaces escaped), written atomically."""
-    from nsc.data import atomic_write_text
-
+    """A make rule `target: deps...` (spaces escaped), written by nsc/outputs.py's rules."""
     esc = lambda p: str(p).replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")  # noqa: E731 - as cc -MD
     body = f"{esc(target)}: " + " \\\n  ".join(esc(d) for d in deps) + "\n"
     # Phony targets for headers, so a deleted header does not break make (as gcc -MP does).
     body += "".join(f"\n{esc(d)}:\n" for d in deps[1:])
-    atomic_write_text(depfile, body)
+    write_output(depfile, body)
 
 
 # ----------------------------------------------------------------------------------------------- compile
@@ -113,10 +100,10 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
                                       [_parse_define(d) for d in program_options.get("defines", ())])
     program = load_program(path, **program_options)
     output = output or Path(path).with_suffix(".onnx").name
-    _check_output_dir(output, [str(path), *program.headers])
+    check_output(output, [path, *program.headers])
     if write_md or depfile:
         depfile = depfile or str(Path(output).with_suffix(".d"))
-        _check_output_dir(depfile, [str(path), *program.headers])
+        check_output(depfile, [path, *program.headers])
         _check_distinct(**{"-o": output, "the depfile": depfile})
     hidden = None
     if arch is not None and max_flops is not None:
@@ -162,7 +149,7 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     program = load_program(path, **program_options)
     sig = program.signature
     if output:
-        _check_output_dir(output, [str(path), inputs_path])
+        check_output(output, [path, *program.headers, inputs_path])
     for note in program.notes:
         print(f"{path}: warning: {note}", file=sys.stderr)
     inputs = None
@@ -227,7 +214,7 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
         message = str(e).removeprefix(f"{model_path}: ")
         raise NscError(message, path=str(model_path)) from None
     if output:
-        _check_output_dir(output, [str(model_path), inputs])
+        check_output(output, [model_path, inputs])
     x = data.parse_run_inputs(inputs, surrogate.inputs)  # (values beyond float32 are errors, located)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -251,7 +238,7 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     from nsc.surrogate import finetune, onnx_io
 
     output = output or model_path  # (in place is allowed: the model is read before it is replaced)
-    _check_output_dir(output, [str(data_path)])
+    check_output(output, [data_path])
     loaded = onnx_io.load_surrogate(model_path)
     sig = _signature(loaded.signature_json)
     x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
@@ -556,13 +543,14 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     budget_list = parse_budgets(budgets)
     init_list = parse_inits(inits)
     _positive_int(seeds, "--seeds")
-    for path in (plot, output):
-        if path:
-            _check_output_dir(path, list(paths))
     _check_distinct(**{"--plot": plot, "-o": output})
     if plot:
         evaluate.plot_format(plot)
     programs = [load_program(p, **program_options) for p in paths]
+    read = [*paths, *(header for program in programs for header in program.headers)]
+    for path in (plot, output):
+        if path:
+            check_output(path, read)
     results = evaluate.evaluate_programs(programs, budgets=budget_list, seeds=seeds, inits=init_list,
                                          test_size=test_size, echo=echo)
     from nsc.execute import isolation, isolation_warning
@@ -571,10 +559,9 @@ def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits=
     if (warning := isolation_warning(results["sandbox"])) is not None:
         echo(f"nsc eval: warning: {warning}")
     if output:
-        from nsc.data import atomic_write_text
         import json
 
-        atomic_write_text(output, json.dumps(results, indent=2) + "\n")
+        write_output(output, json.dumps(results, indent=2) + "\n")
     if plot:
         evaluate.plot_curves(results, plot)
     return results

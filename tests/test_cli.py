@@ -188,7 +188,7 @@ def test_depfile_escapes_what_make_would_read_as_syntax(tmp_path, monkeypatch):
 def test_a_depfile_that_is_a_directory_is_refused_before_anything_is_written(tmp_path, poly):
     (tmp_path / "p.d").mkdir()
     r = nsc("compile", poly, "--init", "random", "-o", tmp_path / "p.onnx", "-MD")
-    assert_user_error(r, "p.d': it is a directory")
+    assert_user_error(r, "p.d: error: cannot write: it is a directory")
     assert not (tmp_path / "p.onnx").exists()
 
 

@@ -249,16 +249,6 @@ def test_missing_directory_is_an_error_and_nothing_is_written(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_failed_write_leaves_the_old_file(tmp_path):
-    path = tmp_path / "s.csv"
-    path.write_text("old\n")
-    with pytest.raises(RuntimeError):
-        with data.atomic_output(path) as f:
-            f.write("partial")
-            raise RuntimeError("interrupted")
-    assert path.read_text() == "old\n" and os.listdir(tmp_path) == ["s.csv"]
-
-
 def test_write_predictions(tmp_path, capsys, monkeypatch):
     x, y = np.array([[1.0, 2.0]]), np.array([[0.5]])
     data.write_predictions(x, y, ["a", "b"], ["r"])

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,38 +193,12 @@ def append_history(metadata: dict, entry: dict) -> dict:
 
 
 def save_onnx(model, path: str | os.PathLike) -> None:
-    """Write `model` (a ModelProto or its bytes) to `path` atomically: a temp file in the same directory, then
-    os.replace.
+    """Write `model` (a ModelProto or its bytes) to `path` by nsc/outputs.py's rules: a regular file is replaced
+    atomically (the previous file stays untouched on any failure, Ctrl-C included), a device or FIFO is written
+    through; a missing directory or an unwritable location raises NscError."""
+    from nsc.outputs import write_output
 
-    A missing directory or an unwritable location raises NscError; the previous file (if any) stays untouched
-    on any failure, Ctrl-C included.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise NscError(f"cannot write output: directory '{os.path.dirname(path) or '.'}' does not exist", path)
-    data = model if isinstance(model, bytes) else model.SerializeToString()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as e:
-        raise NscError(f"cannot write output: {e.strerror}", path) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode a plain open() would
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise NscError(f"cannot write output: {e.strerror}", path) from None
-        raise
+    write_output(path, model if isinstance(model, bytes) else model.SerializeToString())
 
 
 def read_model(path: str | os.PathLike):
