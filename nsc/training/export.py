@@ -33,6 +33,7 @@ import torch
 from nsc.compiler.encoding import (MODEL_INPUTS, MODEL_OUTPUTS, N_NUMERIC, ROLE_CLS, ROLE_IN, ROLE_OUT, ROLE_SEP,
                                    ROLE_TARGET, dumps_manifest)
 from nsc.errors import NscError
+from nsc.outputs import write_output
 from nsc.training.model import HyperNet, UnconditionedInit
 from nsc.training.train import TrainConfig, checkpoint_dir, load_models
 
@@ -203,14 +204,10 @@ def export_models(hypernet: HyperNet, uncond: UnconditionedInit, state: dict, ou
                        "seconds": round(time.time() - t0, 1)},
             "files": {"compiler.onnx": digest, "unconditioned.safetensors": _sha256(uncond_tmp)},
         }
-        for name in ("compiler.onnx", "unconditioned.safetensors"):
-            os.chmod(os.path.join(tmp, name), 0o644)
-            os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
-        manifest_tmp = os.path.join(tmp, "manifest.json")
-        with open(manifest_tmp, "w") as f:
-            f.write(dumps_manifest(manifest))
-        os.chmod(manifest_tmp, 0o644)
-        os.replace(manifest_tmp, os.path.join(out_dir, "manifest.json"))
+        for name in ("compiler.onnx", "unconditioned.safetensors"):  # the manifest last: it names their hashes
+            with open(os.path.join(tmp, name), "rb") as f:
+                write_output(os.path.join(out_dir, name), f.read())
+        write_output(os.path.join(out_dir, "manifest.json"), dumps_manifest(manifest))
     return manifest
 
 

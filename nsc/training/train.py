@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import csv
 import hashlib
+import io
 import itertools
 import json
 import math
@@ -47,6 +48,7 @@ import torch
 from nsc.compiler.encoding import (MODEL_INPUTS, Encoded, EncodingConfig, Vocabulary, collate, default_reserved_names,
                                    encode, encoding_from_manifest, manifest_encoding)
 from nsc.errors import NscError
+from nsc.outputs import write_output
 from nsc.analysis.dataflow import reach_matrix_of_tokens
 from nsc.analysis.linearize import linearize_tokens
 from nsc.surrogate.finetune import data_mean_std
@@ -613,10 +615,10 @@ def plot_losses(csv_path: str, png_path: str) -> None:
     ax2.set_ylim(bottom=0)
     ax2.legend(fontsize=8)
     fig.tight_layout()
-    tmp = png_path + ".tmp.png"
-    fig.savefig(tmp, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    os.replace(tmp, png_path)
+    write_output(png_path, buf.getvalue())
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -802,8 +804,8 @@ def train(cfg: TrainConfig, resume: bool = False, train_records=None, heldout_re
                "programs_per_s": programs_seen / max(1e-9, elapsed())}
     if is_main:
         log_file.close()
-        with open(os.path.join(cfg.out_dir, "summary.json"), "w") as f:
-            json.dump({k: v for k, v in summary.items() if k != "encoding"}, f, indent=1)
+        write_output(os.path.join(cfg.out_dir, "summary.json"),
+                     json.dumps({k: v for k, v in summary.items() if k != "encoding"}, indent=1))
     if world > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
