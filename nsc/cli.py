@@ -1,8 +1,8 @@
 """The `nsc` command line: click commands only. Each parses its options, calls nsc.toolchain, and prints.
 
 Exit codes: 0 success, 1 user error (one compiler-style line on stderr, no traceback), 2 usage error (click),
-128 + the signal's number when interrupted (130 SIGINT, 129 SIGHUP, 143 SIGTERM): each unwinds as Ctrl-C does, so
-temporary files and the sampling harness are cleaned up and no output is half-written.
+128 + the signal when stopped by one (130 SIGINT, 129 SIGHUP, 143 SIGTERM), after cleaning up as Ctrl-C does
+(nsc/interrupts.py): no temporary file, no harness left running, the previous output intact.
 """
 
 from __future__ import annotations
@@ -12,68 +12,39 @@ import functools
 import json
 import signal
 import sys
-import threading
 
 import click
 
+from nsc import interrupts
 from nsc.compiler.inits import INITS
 from nsc.errors import NscError
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised where the program is, like Ctrl-C's KeyboardInterrupt: every `finally` runs."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-_STOPPED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", signal.SIGHUP: "hung up"}
-
-
-def _raise_terminated(signum, frame):
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # a second one must not interrupt the clean-up of the first
-        signal.signal(sig, signal.SIG_IGN)
-    raise Terminated(signum)
-
-
-def _fail_cleanly(fn):
+def _fail_cleanly(fn=None, *, preload=()):
     """Turn NscError into `error: ...` + exit 1, and Ctrl-C, SIGTERM and SIGHUP into exit 128 + the signal once
-    everything has been cleaned up; never a traceback."""
+    everything has been cleaned up (nsc/interrupts.py); never a traceback. preload: native modules the command
+    imports (torch), imported first with signals held."""
+    if fn is None:
+        return functools.partial(_fail_cleanly, preload=preload)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        with _signals_raise():
+        with interrupts.signals_raise():
             try:
+                interrupts.preload(*preload)
                 return fn(*args, **kwargs)
             except NscError as e:
                 click.echo(str(e), err=True)
                 sys.exit(1)
             except KeyboardInterrupt as e:
-                signum = e.signum if isinstance(e, Terminated) else signal.SIGINT
+                signum = e.signum if isinstance(e, interrupts.Terminated) else signal.SIGINT
                 with contextlib.suppress(OSError):  # (after SIGHUP the terminal may be gone)
-                    click.echo(f"nsc: {_STOPPED[signum]}; no output was written", err=True)
+                    click.echo(f"nsc: {interrupts.STOPPED[signum]}; no output was written", err=True)
                 sys.exit(128 + signum)
             except BrokenPipeError:
                 sys.exit(0)
 
     return wrapper
-
-
-@contextlib.contextmanager
-def _signals_raise():
-    """SIGTERM and SIGHUP raise Terminated while a command runs (a signal ignored from the start, as under nohup,
-    stays ignored); the previous handlers come back after it (click's test runner calls commands in-process)."""
-    previous = {}
-    if threading.current_thread() is threading.main_thread():  # (only the main thread may set handlers)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            if signal.getsignal(sig) is not signal.SIG_IGN:
-                previous[sig] = signal.signal(sig, _raise_terminated)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _count(n: int, noun: str) -> str:
@@ -234,7 +205,7 @@ def run(model, inputs, device, output, fmt):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-@_fail_cleanly
+@_fail_cleanly(preload=("torch",))
 def finetune(model, data, output, epochs, lr, batch_size, val_frac, patience, seed, device, as_json):
     """Fine-tune a surrogate on observations (CSV or NPZ; columns matched by name).
 
@@ -384,7 +355,7 @@ def _checked_by(option: str):
 @click.option("--plot", metavar="OUT.png", help="Write the learning curves to a PNG (or .svg, .pdf).",
               callback=_checked_by("plot"))
 @click.option("-o", "--output", metavar="OUT.json", help="Also write the JSON results to a file.")
-@_fail_cleanly
+@_fail_cleanly(preload=("torch",))
 def evaluate(programs, function, ranges, default_range, include_dirs, defines, budgets, seeds, inits, test_size,
              as_json, plot, output):
     """Measure compiled vs random vs unconditioned initialisation (NOTES.md section 5).
@@ -410,7 +381,7 @@ def evaluate(programs, function, ranges, default_range, include_dirs, defines, b
               help="Training configuration (JSON).")
 @click.option("--resume", is_flag=True, help="Continue the run in the config's out_dir from its last checkpoint.")
 @click.option("--restart", is_flag=True, help="Train from scratch, replacing a run in the config's out_dir.")
-@_fail_cleanly
+@_fail_cleanly(preload=("torch",))
 def train_compiler(config, resume, restart):
     """Train the hypernetwork on a corpus (slow; see `make compiler`).
 

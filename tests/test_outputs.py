@@ -315,3 +315,18 @@ def test_a_signal_during_finetune_leaves_the_previous_output(tmp_path, work):
     time.sleep(4.0)  # into the training loop (torch's import alone takes ~2 s)
     proc.send_signal(signal.SIGTERM)
     _stopped_cleanly(proc, signal.SIGTERM, out, scratch)
+
+
+def test_a_signal_while_torch_is_imported_is_clean(tmp_path, work):
+    """torch's import calls Python from C++: a signal raised there aborted the process (exit -6, `terminate called
+    after throwing an instance of 'pybind11::error_already_set'`), and a plain KeyboardInterrupt through it made
+    Python end by SIGINT (-2) after printing that it exits 130. The signal now waits for the import."""
+    model, data = work[2], work[3]
+    out = tmp_path / "out.onnx"
+    out.write_bytes(b"previous output")
+    for delay, sig in ((1.0, signal.SIGINT), (1.8, signal.SIGTERM), (2.6, signal.SIGINT)):
+        proc, scratch = _start(["finetune", model, data, "-o", out, "--epochs", "100000", "--patience", "100000"],
+                               tmp_path)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        _stopped_cleanly(proc, sig, out, scratch)
