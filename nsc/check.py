@@ -143,7 +143,7 @@ def plot_parity(names, y_true: np.ndarray, y_pred: np.ndarray, path: str) -> Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nsc.data import atomic_write_bytes
+    from nsc.outputs import write_output
     from nsc.evaluate import plot_format
 
     names = list(names)[:16]
@@ -165,7 +165,7 @@ def plot_parity(names, y_true: np.ndarray, y_pred: np.ndarray, path: str) -> Non
     buf = io.BytesIO()
     fig.savefig(buf, format=plot_format(path), dpi=100)
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    write_output(path, buf.getvalue())
 
 
 def format_report(model: str, cert: dict, status: str) -> str:

@@ -421,11 +421,11 @@ def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, out
     seed = evaluate.TEST_SEED if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise NscError(f"--seed must be a non-negative integer (got {seed!r})")
-    output = output or model_path
+    output = output or model_path  # (in place is allowed, as for finetune: the model is read before it is replaced)
     loaded = onnx_io.load_surrogate(model_path)
     for path in (output, plot):
         if path:
-            _check_output_dir(path, [str(program_path)])
+            check_output(path, [program_path])
     _check_distinct(**{"-o": output, "--plot": plot})
     if plot:
         evaluate.plot_format(plot)
@@ -442,6 +442,9 @@ def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, out
     check.check_columns(loaded.signature_json, _load(str(program_path), ranges=user_ranges,
                                                      default_range=(0.0, 1.0), **common))
     program = _load(str(program_path), ranges=check.sampling_ranges(loaded.signature_json, user_ranges), **common)
+    for path in (output, plot):
+        if path:
+            check_output(path, program.headers)  # (known once the program is read)
     for note in program.notes:
         echo(f"{program_path}: warning: {note}")
     cert, x, y_true, y_pred = check.measure(str(model_path), loaded, program, n, seed, timeout, memory_mb)
@@ -481,7 +484,6 @@ def emit_c_file(model_path, output=None, name=None, guard=False, max_error=None)
     the ranges and call the original function outside them; max_error: with guard, also where the error
     predictor `nsc check --guard` stored predicts more than this (in output standard deviations). Returns a
     summary dict (output, header, name, function, guarded, max_error, certified, certificate_status)."""
-    from nsc.data import atomic_write_text
     from nsc.emit import emit_c
     from nsc.surrogate import certificate, onnx_io
 
@@ -493,11 +495,11 @@ def emit_c_file(model_path, output=None, name=None, guard=False, max_error=None)
         raise NscError(f"-o '{output}': name the C file NAME.c (the header is written beside it as NAME.h)")
     header_path = output[:-2] + ".h"
     for path in (output, header_path):
-        _check_output_dir(path, [str(model_path)])
+        check_output(path, [model_path])
     c_text, h_text = emit_c(loaded, name=name, model=os.path.basename(str(model_path)), guard=guard,
                             max_error=max_error, header_name=os.path.basename(header_path))
-    atomic_write_text(header_path, h_text)
-    atomic_write_text(output, c_text)
+    write_output(header_path, h_text)
+    write_output(output, c_text)
     certified, why = certificate.status(certificate.read(loaded.metadata), loaded.params)
     return {"output": output, "header": header_path, "name": name, "function": function,
             "n_in": loaded.params.n_in, "n_out": loaded.params.n_out, "guarded": bool(guard),

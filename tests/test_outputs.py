@@ -4,11 +4,13 @@ as Ctrl-C (exit 128 + the signal, nothing left over, the previous output intact)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -68,6 +70,7 @@ def commands(work, out):
         "finetune": ["finetune", model, data, "--epochs", "2", "-o", out],
         "eval -o": ["eval", prog, "--budgets", "0", "--seeds", "1", "--inits", "random", "--test-size", "100",
                     "-o", out],
+        "check -o": ["check", model, prog, "-n", "200", "-o", out],
     }
 
 
@@ -83,6 +86,24 @@ def no_replacing_devices(monkeypatch):
         return real_replace(src, dst, **kwargs)
 
     monkeypatch.setattr(os, "replace", guarded)
+
+
+def through_fifo(fifo, run):
+    """run() while a thread reads the FIFO to its end: (run's result, the bytes read)."""
+    got = []
+
+    def reader():
+        with open(fifo, "rb") as f:
+            got.append(f.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    result = run()
+    if not got:  # release a reader still waiting to open the FIFO (when nothing opened it to write)
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    thread.join(30)
+    return result, b"".join(got)
 
 
 def leftovers(directory) -> list[str]:
@@ -129,7 +150,8 @@ def test_what_each_kind_of_path_resolves_to(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ devices, FIFOs
 
-@pytest.mark.parametrize("command", ["compile", "compile --depfile", "sample", "run", "finetune", "eval -o"])
+@pytest.mark.parametrize("command", ["compile", "compile --depfile", "sample", "run", "finetune", "eval -o",
+                                     "check -o"])
 def test_dev_null_is_written_through_not_replaced(work, command, no_replacing_devices):
     before = os.stat("/dev/null")
     ok(nsc(*commands(work, "/dev/null")[command]))
@@ -143,20 +165,8 @@ def test_a_fifo_is_written_through_and_stays_a_fifo(work, command):
     tmp = work[0]
     fifo = tmp / "pipe"
     os.mkfifo(fifo)
-    # Read and write ends held here, so that nsc's open() does not wait for a reader; what nsc writes (a few KiB,
-    # within the pipe's buffer) is read back after it has finished.
-    held = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
-    try:
-        ok(nsc(*commands(work, fifo)[command]))
-        got = b""
-        while True:
-            try:
-                chunk = os.read(held, 1 << 16)
-            except BlockingIOError:
-                break
-            got += chunk
-    finally:
-        os.close(held)
+    result, got = through_fifo(fifo, lambda: nsc(*commands(work, fifo)[command]))
+    ok(result)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert got, "nothing came through the FIFO"
     if command in ("sample", "run"):
@@ -168,7 +178,8 @@ def test_a_fifo_is_written_through_and_stays_a_fifo(work, command):
 
 # ------------------------------------------------------------------------------------------------ directories
 
-@pytest.mark.parametrize("command", ["compile", "compile --depfile", "sample", "run", "finetune", "eval -o"])
+@pytest.mark.parametrize("command", ["compile", "compile --depfile", "sample", "run", "finetune", "eval -o",
+                                     "check -o"])
 def test_a_directory_is_refused_in_one_line_and_nothing_is_written(work, command):
     tmp = work[0]
     target = tmp / "dir"
@@ -187,7 +198,7 @@ def test_a_plot_that_is_a_directory_is_refused(work):
 
 # ------------------------------------------------------------------------------------------------ symlinks
 
-@pytest.mark.parametrize("command", ["compile", "sample", "run", "finetune"])
+@pytest.mark.parametrize("command", ["compile", "sample", "run", "finetune", "check -o"])
 def test_a_symlink_is_followed_and_its_target_replaced(work, command):
     tmp = work[0]
     (tmp / "real").mkdir()
@@ -199,6 +210,22 @@ def test_a_symlink_is_followed_and_its_target_replaced(work, command):
     assert os.path.islink(link) and os.readlink(link) == os.path.join("real", "target")
     assert target.read_bytes() != b"previous" and len(target.read_bytes()) > 20
     assert not leftovers(tmp) and not leftovers(tmp / "real")
+
+
+def test_emit_c_writes_a_fifo_through_and_follows_a_symlink(work):
+    tmp, model = work[0], work[2]
+    os.mkfifo(tmp / "pipe.c")
+    result, got = through_fifo(tmp / "pipe.c", lambda: nsc("emit-c", model, "-o", tmp / "pipe.c"))
+    ok(result)
+    assert stat.S_ISFIFO(os.lstat(tmp / "pipe.c").st_mode) and b"poly_surrogate" in got
+    (tmp / "real").mkdir()
+    (tmp / "real" / "k.c").write_text("previous")
+    os.symlink(os.path.join("real", "k.c"), tmp / "k.c")
+    ok(nsc("emit-c", model, "-o", tmp / "k.c"))
+    assert os.path.islink(tmp / "k.c") and b"poly_surrogate" in (tmp / "real" / "k.c").read_bytes()
+    (tmp / "d.h").mkdir()
+    refused(nsc("emit-c", model, "-o", tmp / "d.c"), "d.h: error: cannot write: it is a directory")
+    assert not (tmp / "d.c").exists() and not leftovers(tmp) and not leftovers(tmp / "real")
 
 
 def test_a_dangling_symlink_creates_its_target(work):
@@ -228,6 +255,8 @@ def test_no_command_writes_over_a_file_it_reads(work):
             (["compile", prog, "--init", "random", "-o", tmp / "header-link.h"], "scale.h"),
             (["compile", prog, "--init", "random", "-o", tmp / "p.onnx", "--depfile", header], "scale.h"),
             (["eval", prog, "--budgets", "0", "--seeds", "1", "--inits", "random", "-o", header], "scale.h"),
+            (["check", model, prog, "-n", "50", "-o", header], "scale.h"),
+            (["check", model, prog, "-n", "50", "-o", prog], "poly.c"),
             (["finetune", model, data, "-o", tmp / "data-hardlink.csv"], "d.csv"),
             (["run", model, "--inputs", queries, "-o", tmp / "model-hardlink.onnx"], "poly.onnx"),
             (["run", model, "--inputs", queries, "-o", tmp / "queries-hardlink.csv"], "q.csv")):
