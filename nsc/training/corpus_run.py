@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import glob
 import hashlib
 import json
 import math
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsc.errors import NscError
+from nsc.outputs import write_output
 from nsc.execute import isolation, isolation_warning, run_functions, sample_inputs
 from nsc.frontend.program import Port, Program, Signature
 from nsc.training import corpus_store
@@ -433,6 +435,12 @@ def run_shard(opts: RunOptions) -> dict:
             else:
                 pool.terminate()  # chunks are written atomically: the finished ones stay, the rest rerun
             pool.join()
+            if not finished:  # a worker terminated while writing leaves its temporary file (nsc/outputs.py's name)
+                for c, _, _ in pending:
+                    chunk = corpus_store.chunk_path(opts.out, c)
+                    for tmp in glob.glob(os.path.join(glob.escape(os.path.dirname(chunk)),
+                                                      f".{glob.escape(os.path.basename(chunk))}.*.tmp")):
+                        os.unlink(tmp)
     wall = time.perf_counter() - t_start
     sandbox = "; ".join(sorted(sandboxes)) if sandboxes else isolation()  # (a worker each: all alike, or say so)
     if (warning := isolation_warning(sandbox)) is not None:
@@ -456,10 +464,7 @@ def run_shard(opts: RunOptions) -> dict:
                     "stage_s": {k: round(v, 3) for k, v in sorted(timing.items())}},
     }
     path = os.path.join(opts.out, f"summary_shard{opts.shard[0]}of{opts.shard[1]}.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(summary, f, indent=2)
-    os.replace(tmp, path)
+    write_output(path, json.dumps(summary, indent=2))
     return summary
 
 
@@ -479,10 +484,7 @@ def check_settings(opts: RunOptions) -> None:
             raise NscError(f"{opts.out} holds a corpus made with other settings: "
                            + ", ".join(f"{k} {a} (now {b})" for k, (a, b) in diff.items()))
         return
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(mine, f, indent=2)
-    os.replace(tmp, path)
+    write_output(path, json.dumps(mine, indent=2))
 
 
 def _quiet(progress) -> bool | None:

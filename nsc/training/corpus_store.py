@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsc.errors import NscError
+from nsc.outputs import open_output
 from nsc.frontend.program import Signature, Token
 
 FORMAT = 1
@@ -104,16 +104,9 @@ def write_chunk(path: str, chunk_id: int, records: list[ChunkRecord], blocks: li
         "block": np.array([r.block for r in records], np.int32),
         "meta": np.frombuffer(json.dumps(meta, separators=(",", ":")).encode(), np.uint8),
     }
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".chunk-", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    # (nsc/outputs.py names the temporary file before creating it: Ctrl-C inside mkstemp had left one behind)
+    with open_output(path, "wb") as f:
+        _write_npz(f, arrays)
 
 
 def _write_npz(f, arrays: dict) -> None:
