@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
-from nsc.analysis.graph import evaluate, is_node, order_of, tolerance
+from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, tolerance
 from nsc.analysis.values import Unsupported
 
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built: uniform over the box,
 N_EDGE = 1024  # and near its faces (`synthetic_inputs`)
-MAX_LAYERS = 96
+MAX_LAYERS = MAX_DEPTH
 MAX_UNITS = 40_000  # hidden units in all
 # A block's range: the network's values of its operand, widened by this share each side but not beyond the
 # operand's bounds where they are known (synthetic inputs miss the box's rare corners: max(r, g, b) near 0)
@@ -534,20 +534,10 @@ def _unbuilt_operands(node, built: dict) -> list:
 
 
 def least_depth(outputs) -> int:
-    """A lower bound on the layers the outputs' network needs: one a one-variable block, product or gate on the
-    longest chain (jumps and products through logs take more), so a graph far too deep (a time-stepping loop of
-    hundreds of steps with products in it) is refused before any block is built."""
-    depth = {}
-    for node in order_of(outputs):
-        if node.op == "input":
-            depth[node.id] = 0
-        elif node.src is not node:
-            depth[node.id] = depth[node.src.id] + (0 if node.affine_in_src else 1)
-        elif node.op == "affine":
-            depth[node.id] = max(depth[a.id] for a in node.args)
-        else:
-            depth[node.id] = max(depth[a.id] for a in node.args) + 1
-    return max((depth[o.id] for o in outputs if is_node(o)), default=0)
+    """A lower bound on the layers the outputs' network needs (Node.depth: one a one-variable block, product or
+    gate on the longest chain; jumps and products through logs take more), so a graph far too deep (a
+    time-stepping loop of hundreds of steps with products in it) is refused before any block is built."""
+    return max((o.depth for o in outputs if is_node(o)), default=0)
 
 
 def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
