@@ -20,7 +20,21 @@ from nsc.errors import NscError
 # ----------------------------------------------------------------------------------------------- helpers
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    """The time stamp of a history entry: now, or SOURCE_DATE_EPOCH where it is set, as reproducible builds ask
+    (https://reproducible-builds.org/specs/source-date-epoch/): the same inputs then give the same bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        moment = datetime.datetime.now(datetime.timezone.utc)
+    else:
+        try:  # (the spec: a malformed value must fail the build, not be ignored)
+            seconds = int(epoch.strip()) if epoch.strip().isdigit() else None
+            moment = None if seconds is None else datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            moment = None
+        if moment is None:
+            raise NscError(f"SOURCE_DATE_EPOCH='{epoch}' is not a number of seconds since 1970-01-01 "
+                           "(reproducible-builds.org)")
+    return moment.isoformat(timespec="seconds")
 
 
 def _parse_interval(text: str, what: str) -> tuple[float, float]:
@@ -108,6 +122,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     from nsc.execute.build import start_syntax_check
     from nsc.surrogate import onnx_io
 
+    _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
     prepare(init)  # the hypernetwork's session loads while the front-end reads the program
     type_checked = start_syntax_check(str(path), str(path), program_options.get("include_dirs", ()),
                                       [_parse_define(d) for d in program_options.get("defines", ())])
@@ -251,6 +266,7 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     from nsc.surrogate import finetune, onnx_io
 
     output = output or model_path  # (in place is allowed: the model is read before it is replaced)
+    _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
     _check_output_dir(output, [str(data_path)])
     loaded = onnx_io.load_surrogate(model_path)
     sig = _signature(loaded.signature_json)
