@@ -166,10 +166,12 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
 def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0, memory_mb=1024,
                 keep_nonfinite=False, **program_options):
     """`nsc sample`: run the real program natively on n inputs drawn uniformly in the ranges (seeded), or on the
-    rows of `inputs_path`, and write inputs and outputs to `output` (CSV, or .npz by name; None: stdout). Rows
+    rows of `inputs_path` (a CSV/NPZ/NPY file, '-' for CSV on standard input, or rows inline as `nsc run` takes
+    them: "t0=100,k=0.05;t0=90,k=0.1"), and write inputs and outputs to `output` (CSV, or .npz by name; None:
+    stdout). Rows
     with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without progress on a
     row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
-    from nsc import data
+    from nsc import data, tables
     from nsc.execute import isolation_warning, sample_program
 
     if n is not None:
@@ -181,11 +183,10 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     for note in program.notes:
         print(f"{path}: warning: {note}", file=sys.stderr)
     inputs = None
-    if inputs_path is not None:
-        inputs, warnings = data.read_inputs(inputs_path, sig.input_names)
-        for w in warnings:
-            print(f"{inputs_path}: warning: {w}", file=sys.stderr)
-        _check_integer_inputs(inputs, sig, inputs_path)
+    if inputs_path is not None:  # (a program's inputs are doubles: no float32 limit, unlike `nsc run`)
+        rows = tables.parse_inputs(inputs_path, sig.input_names)
+        tables.check_integer_inputs(rows, sig.input_names, [p.ctype for p in sig.inputs])
+        inputs = rows.x
     result = sample_program(program, n=n, seed=seed, keep_nonfinite=keep_nonfinite, inputs=inputs,
                             timeout=timeout, memory_mb=memory_mb)
     if (warning := isolation_warning(result.sandbox)) is not None:
@@ -200,27 +201,6 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
             "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed, "sandbox": result.sandbox}
 
 
-def _check_integer_inputs(x, sig, path) -> None:
-    """An integer input given a fraction, or a value its type does not hold: C would truncate or wrap it, so the
-    samples would record a value the program never saw."""
-    import numpy as np
-
-    from nsc.frontend.program import INTEGER_LIMITS
-
-    for col in np.flatnonzero(sig.integer_inputs()):
-        port = sig.inputs[col]
-        bad = np.flatnonzero(x[:, col] != np.trunc(x[:, col]))
-        if bad.size:
-            value = float(x[bad[0], col])
-            raise NscError(f"input '{port.name}' is an integer ({port.ctype}), but row {bad[0] + 1} gives it "
-                           f"{value!r} (the program would see {int(value)})", path)
-        tmin, tmax = INTEGER_LIMITS.get(port.ctype, (-np.inf, np.inf))
-        bad = np.flatnonzero((x[:, col] < tmin) | (x[:, col] > tmax))
-        if bad.size:
-            raise NscError(f"input '{port.name}' is of type '{port.ctype}', which holds {tmin} to {tmax}, but row "
-                           f"{bad[0] + 1} gives it {int(x[bad[0], col])}", path)
-
-
 # ----------------------------------------------------------------------------------------------- run
 
 def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> None:
@@ -228,7 +208,7 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
     JSON (fmt; None: JSON for an output named *.json, else CSV)."""
     import nsc_runtime
 
-    from nsc import data
+    from nsc import data, tables
 
     if fmt is None:
         fmt = "json" if output is not None and os.fspath(output).lower().endswith(".json") else "csv"
@@ -243,16 +223,19 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
         raise NscError(message, path=str(model_path)) from None
     if output:
         _check_output_dir(output, [str(model_path), inputs])
-    x = data.parse_run_inputs(inputs, surrogate.inputs)  # (values beyond float32 are errors, located)
+    rows = tables.parse_inputs(inputs, surrogate.inputs, float32=True)  # (beyond float32: an error, located)
+    tables.check_integer_inputs(rows, surrogate.inputs, [port.get("ctype") if isinstance(port, dict) else None
+                                                         for port in surrogate.signature["inputs"]])
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", nsc_runtime.RangeWarning)
-            y = surrogate.predict(x)
+            y = surrogate.predict(rows.x)
     except nsc_runtime.SurrogateError as e:
         raise NscError(str(e)) from None
     for w in caught:  # as a compiler warns: one line naming the file, not Python's warning format
         print(f"{model_path}: warning: {w.message}", file=sys.stderr)
-    data.write_predictions(x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output)
+    data.write_predictions(rows.x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output,
+                           input_texts=rows.texts)
 
 
 # ----------------------------------------------------------------------------------------------- finetune
@@ -262,7 +245,7 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     columns by name) and write it to `output` (default: in place), its history extended. recipe: overrides of
     FinetuneRecipe (max_epochs, lr, batch_size, val_frac, patience, ...); device "cpu" or "cuda". Warnings go to
     echo(text). Returns the history entry (epochs, validation error, rows, ...)."""
-    from nsc import data
+    from nsc import data, tables
     from nsc.surrogate import finetune, onnx_io
 
     output = output or model_path  # (in place is allowed: the model is read before it is replaced)
@@ -270,7 +253,7 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     _check_output_dir(output, [str(data_path)])
     loaded = onnx_io.load_surrogate(model_path)
     sig = _signature(loaded.signature_json)
-    x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
+    x, y, warnings = tables.read_dataset(data_path, sig.input_names, sig.output_names)  # (float32, once)
     for w in warnings:
         echo(f"{data_path}: warning: {w}")
     from nsc_runtime import out_of_range
