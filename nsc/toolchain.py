@@ -244,7 +244,8 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     """`nsc finetune`: adapt the surrogate in `model_path` to the observations in `data_path` (CSV or NPZ,
     columns by name) and write it to `output` (default: in place), its history extended. recipe: overrides of
     FinetuneRecipe (max_epochs, lr, batch_size, val_frac, patience, ...); device "cpu" or "cuda". Warnings go to
-    echo(text). Returns the history entry (epochs, validation error, rows, ...)."""
+    echo(text). Returns the history entry (epochs, validation error, rows, ...) with each output's errors
+    (per_output: name, rmse, rel_rmse; worst_output)."""
     from nsc import data, tables
     from nsc.surrogate import finetune, onnx_io
 
@@ -268,10 +269,13 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
         raise NscError(f"unknown fine-tuning setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                        f"(the settings: {', '.join(known)})")
     recipe, recipe_name = finetune.recipe_for(loaded.params, recipe)
-    with _progress_bar(recipe.max_epochs, "finetune") as bar:
-        def progress(epoch, train_loss, val_loss):
-            bar.update(1)
-            bar.set_postfix(train=f"{train_loss:.3g}", val=f"{val_loss:.3g}")
+    recipe.check()
+    # The bar ends at the epoch the run stops at unless the validation error improves (the best epoch plus the
+    # patience, or the cap): a new best moves the end, so the bar never counts to a cap early stopping skips.
+    with _progress_bar(min(recipe.max_epochs, recipe.patience), "finetune") as bar:
+        def progress(p):
+            bar.total, bar.n = p.stop_by, p.epoch
+            bar.set_postfix_str(finetune.progress_text(p), refresh=True)
 
         start = "compiled"
         if finetune.needs_restart(loaded.metadata.get("compiler", "random")):
@@ -285,21 +289,23 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
             start = "compiled" if kept else "random restart (it fit the validation rows better)"
         else:
             result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
-                                       progress=progress)
+                                       progress=progress, overwrite=True)  # (x, y are ours: normalised in place)
     entry = result.history_entry(time=_now(), data=os.path.basename(str(data_path)),
                                  data_sha256=data.file_sha256(data_path), rows=int(x.shape[0]), seed=seed,
                                  device=device, recipe_name=recipe_name, start=start)
     entry = {"event": "finetune", **{k: v for k, v in entry.items() if k != "step"}}
     metadata = onnx_io.append_history(loaded.metadata, entry)
     onnx_io.save_onnx(onnx_io.surrogate_bytes(result.params, loaded.signature_json, metadata), output)
-    return {"output": str(output), **{k: v for k, v in entry.items() if k != "event"}}
+    return {"output": str(output), **{k: v for k, v in entry.items() if k != "event"},
+            **finetune.output_errors(entry, sig.output_names)}
 
 
 def _progress_bar(total: int, desc: str):
-    """A tqdm bar on a terminal (stderr), silent when piped."""
+    """A tqdm bar on a terminal (stderr), silent when piped: the share of `total` done, then the postfix."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="epoch", disable=not sys.stderr.isatty(), leave=False)
+    return tqdm(total=total, desc=desc, disable=not sys.stderr.isatty(), leave=False,
+                bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {postfix}")
 
 
 def _signature(signature_json):

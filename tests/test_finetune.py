@@ -177,14 +177,13 @@ def test_batched_adam_matches_torch_adam_and_leaves_masked_rows_alone():
 def test_progress_callback_and_interrupt_propagates():
     x, y = data(64)
     seen = []
-    finetune(random_params(3, 2, LO, HI), x, y, FinetuneRecipe(max_epochs=4),
-             progress=lambda e, tr, va: seen.append((e, tr, va)))
-    assert [e for e, _, _ in seen] == [1, 2, 3, 4]
-    assert all(np.isfinite(tr) and np.isfinite(va) for _, tr, va in seen)
+    finetune(random_params(3, 2, LO, HI), x, y, FinetuneRecipe(max_epochs=4), progress=seen.append)
+    assert [p.epoch for p in seen] == [1, 2, 3, 4]
+    assert all(np.isfinite(p.train_loss) and np.isfinite(p.val_loss) for p in seen)
     threads = torch.get_num_threads()
 
-    def interrupt(epoch, train_loss, val_loss):
-        if epoch == 2:
+    def interrupt(p):
+        if p.epoch == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
