@@ -29,8 +29,8 @@ _BYTE_SUM = _U(0x0101010101010101)  # x * this >> 56: the sum of x's bytes (each
 _BYTES_AFTER = _U(0x0706050403020100)  # x * this >> 56: for one 1-byte at byte k of x, 7 - k (bytes after it)
 WINDOW = 16  # the longest cell the fast path reads: two 8-byte words
 # masks keeping the last L bytes of a 16-byte window (little-endian: byte 15 is the top byte of the second word)
-_KEEP_LO = np.array([_ONES << _U(8 * (8 - min(n, 8))) if n else _U(0) for n in range(WINDOW + 1)], dtype=_U)
 _KEEP_HI = np.array([_ONES << _U(8 * (16 - n)) if n > 8 else _U(0) for n in range(WINDOW + 1)], dtype=_U)
+_KEEP_LO = np.array([_ONES << _U(8 * (8 - min(n, 8))) if n else _U(0) for n in range(WINDOW + 1)], dtype=_U)
 _POW10_INT = np.array([10 ** k for k in range(WINDOW)], dtype=_U)
 _POW10 = 10.0 ** np.arange(WINDOW)  # exact: every 10^k below 2^53 is a double
 _EXACT = _U(2 ** 53)  # integers below this are doubles exactly (Clinger's fast path: m / 10^f rounds once)
@@ -71,11 +71,11 @@ def parse_plain(block: bytes, n_cols: int, columns: Sequence[int], text: bool = 
         return None
     # one code per byte, so that one 16-byte window per cell tells everything: a digit its value (0-9), a dot
     # 0x10, any other byte 0x20; the low nibbles are then the digits, with a 0 where the dot is
-    digit = a - np.uint8(48)
-    is_digit = digit < 10
-    code = np.where(is_digit, digit, np.where(a == 46, np.uint8(0x10), np.uint8(0x20)))
+    code = np.minimum(a - np.uint8(48), np.uint8(0x20))  # digits 0-9, every other byte 0x20 ...
+    code -= (a == 46).view(np.uint8) << 4  # ... but a dot 0x10
+    keep_hi, keep_lo = _KEEP_HI[lengths], _KEEP_LO[lengths]
     words = _words(code)
-    hi, lo = words[ends - WINDOW] & _KEEP_HI[lengths], words[ends - 8] & _KEEP_LO[lengths]
+    hi, lo = words[ends - WINDOW] & keep_hi, words[ends - 8] & keep_lo  # bytes 0-7 and 8-15 of each window
     low_bits = _U(0x0101010101010101)
     dot_hi, dot_lo = (hi >> _U(4)) & low_bits, (lo >> _U(4)) & low_bits
     dots_hi = (dot_hi * _BYTE_SUM) >> _U(56)
@@ -100,12 +100,12 @@ def parse_plain(block: bytes, n_cols: int, columns: Sequence[int], text: bool = 
     np.negative(values, out=values, where=minus)
     texts = None
     if text:
-        raw = _words(a)
-        pair = np.empty((ends.size, 2), _U)
-        pair[:, 0] = raw[ends - WINDOW] & _KEEP_HI[lengths]
-        pair[:, 1] = raw[ends - 8] & _KEEP_LO[lengths]
-        pair = pair.view(np.uint8).reshape(n_rows, len(columns), WINDOW)
-        texts = [pair[:, j] for j in range(len(columns))]
+        words = _words(a)
+        cells = np.empty((ends.size, 2), _U)
+        cells[:, 0] = words[ends - WINDOW] & keep_hi
+        cells[:, 1] = words[ends - 8] & keep_lo
+        cells = cells.view(np.uint8).reshape(n_rows, len(columns), WINDOW)
+        texts = [cells[:, j] for j in range(len(columns))]
     return values.reshape(n_rows, len(columns)), texts
 
 
