@@ -212,7 +212,7 @@ def float32_text(values) -> np.ndarray:
     with np.errstate(invalid="ignore"):  # (signalling NaNs)
         a = np.abs(y).astype(np.float64)
     usual = np.isfinite(a) & (a > 0)
-    usual &= (a >= 1e-13) & (a < 1e13)  # |k| <= 22 for every digit count: the exact path
+    usual &= (a >= 1e-14) & (a < 1e22)  # |k| <= 22 for every digit count (1 to 9): the exact path
     rows = np.flatnonzero(usual)
     digits, k = _shortest(a[rows], np.abs(y[rows]))
     text = _layout(digits, k, np.signbit(y[rows]))

@@ -92,8 +92,8 @@ class _Block:
 
 
 class _CsvSource:
-    """A CSV file (or standard input) read in blocks of whole lines. names: the header; read: the indices of the
-    wanted columns in it; n_rows_max: at most this many data rows."""
+    """A CSV file (or standard input) read in blocks of whole lines. header: every column name; read: the indices
+    of the wanted columns in it, names: theirs; n_rows_max: at most this many data rows."""
 
     def __init__(self, path: str | None, wanted: set | None):
         self.display = "<stdin>" if path is None else path
@@ -104,12 +104,19 @@ class _CsvSource:
                 self._stream, self._close = open(path, "rb"), True
             except OSError as e:
                 raise NscError(f"cannot read the file: {e.strerror}", path) from None
+        try:
+            self._read_header(wanted)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_header(self, wanted) -> None:
         head = self._read(BLOCK_BYTES)
         if head.startswith(codecs.BOM_UTF8):
             head = head[len(codecs.BOM_UTF8):]
         while b"\n" not in head and (more := self._read(BLOCK_BYTES)):
             head += more
-        if not head.strip() and not self._peek_more():
+        if not head.strip():  # (nothing but white space in the first block)
             raise NscError("the file is empty", self.display)
         if b"\0" in head[:65536]:
             raise NscError("not a CSV file (it contains binary data)", self.display)
@@ -130,8 +137,9 @@ class _CsvSource:
             if n in seen:
                 raise NscError(f"column '{n}' appears twice in the header", self.display, 1)
             seen.add(n)
-        self.names = names
+        self.header = names
         self.read = [j for j, n in enumerate(names) if wanted is None or n in wanted]
+        self.names = [names[j] for j in self.read]
         self.n_rows_max = self._count_rows()
         self._line = 2  # the next block's first line
 
@@ -140,12 +148,6 @@ class _CsvSource:
             return self._stream.read(n)
         except OSError as e:
             raise NscError(f"cannot read the file: {e.strerror}", self.display) from None
-
-    def _peek_more(self) -> bool:
-        position = self._stream.tell()
-        more = self._stream.read(1)
-        self._stream.seek(position)
-        return bool(more.strip())
 
     def _count_rows(self) -> int:
         """Lines after the header, the last one counted whether or not a newline ends it: a bound on the data rows
@@ -190,7 +192,7 @@ class _CsvSource:
             raise NscError("the file has a header row but no data rows", self.display)
 
     def _parse(self, block: bytes, first_line: int, text: bool) -> _Block:
-        names, read = self.names, self.read
+        names, read = self.header, self.read
 
         def locate(check_columns=(), limit=None):
             return _csv_problem(block, names, self.display, set(read), {read[c] for c in check_columns}, limit,
@@ -229,11 +231,11 @@ def _cell_texts(rows: list[bytes], read: list[int]) -> list[np.ndarray]:
 # ----------------------------------------------------------------------------------------------- NPZ / NPY
 
 class _ArraySource:
-    """An NPZ or NPY file: every row in one block. names: None (match by position) or the name arrays';
-    x_width: the width of an unnamed NPZ's `x`; one_d: a .npy holding a 1-D array (one column)."""
+    """An NPZ or NPY file: every row in one block. names (and header): None (match by position) or the name
+    arrays'; x_width: the width of an unnamed NPZ's `x`; one_d: a .npy holding a 1-D array (one column)."""
 
     def __init__(self, path: str, data: np.ndarray, names, x_width=None, one_d=False, text_of=None):
-        self.display, self.data, self.names = path, data, names
+        self.display, self.data, self.names, self.header = path, data, names, names
         self.x_width, self.one_d = x_width, one_d
         self.read = list(range(data.shape[1]))
         self.n_rows_max = data.shape[0]
@@ -409,25 +411,23 @@ def read_groups(path, groups, optional_columns=(), x_columns: int | None = None,
 
 def _read_source(source, groups, need, optional, x_columns, float32, dtype, text) -> Table:
     display = source.display
-    header = getattr(source, "names", None)
-    names = ([header[j] for j in source.read] if isinstance(source, _CsvSource) else source.names)
+    names = source.names
     if names is None:
         names = _positional_names(source, need, optional, display, x_columns)
+    header = source.header if source.header is not None else names
     index = {n: j for j, n in enumerate(names)}
     missing = [n for n in need if n not in index]
     if missing:
-        every = header if header is not None else names
         message = f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}"
-        if all(_is_number(n) for n in every):
+        if all(_is_number(n) for n in header):
             message += " (the first row must be a header naming the columns)"
         else:
-            message += f" (the file has: {', '.join(every)})"
+            message += f" (the file has: {', '.join(header)})"
         raise NscError(message, display)
     present = [n for n in optional if n in index]
     groups = [list(g) for g in groups] + ([present] if present else [])
     used = [n for g in groups for n in g]
-    every = header if header is not None else names
-    extra = [n for n in every if n not in used]
+    extra = [n for n in header if n not in used]
     warn = [f"ignoring column{'s' if len(extra) > 1 else ''} not used: {', '.join(map(repr, extra))}"] \
         if extra else []
     cols = [index[n] for n in used]
