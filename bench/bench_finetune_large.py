@@ -6,8 +6,8 @@
 For each size: the data is the real program's (`nsc sample examples/blackscholes.c -n ROWS --seed 1`, a CSV of 5
 inputs and 1 output at 17 digits: ~110 bytes a row), kept in --data-dir when given (and reused from there), else in
 a temporary directory. Then `nsc finetune MODEL DATA --epochs E -o OUT` runs as a child process (the model
-compiled by `nsc compile`), and its wall time and peak resident memory are recorded: VmHWM from /proc, read while
-it runs, so that a run stopped by --timeout has its figure too. For scale: the CSV's size and the float32 size of
+compiled by `nsc compile --init random`), and its wall time, CPU time and peak resident memory are recorded:
+VmHWM from /proc, read while it runs, so that a run stopped by --timeout has its figure too. For scale: the CSV's size and the float32 size of
 its table (24 bytes a row). Prints a line a size and writes OUT/finetune_large.json. Issue 17: 10M rows held 2 GB
 and had not finished an epoch after 400 s; memory must follow the float32 table.
 """
@@ -61,8 +61,8 @@ def run_measured(command: list[str], timeout: float) -> dict:
         stderr = err.read()
     peak = max(peak, usage.ru_maxrss / 1024)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": round(wall, 1), "peak_rss_mb": round(peak), "finished": finished,
-            "exit": proc.returncode, "stderr_tail": stderr[-300:]}
+    return {"wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1), "peak_rss_mb": round(peak),
+            "finished": finished, "exit": proc.returncode, "stderr_tail": stderr[-300:]}
 
 
 def main() -> int:
@@ -95,8 +95,8 @@ def main() -> int:
             results.append(result)
             state = "" if run["finished"] else f" (stopped after {args.timeout:.0f} s, not finished)"
             print(f"nsc finetune --epochs {args.epochs} on {rows:,} rows ({result['csv_mb']} MB of CSV, "
-                  f"{result['float32_table_mb']} MB as float32): {run['wall_s']} s{state}, peak memory "
-                  f"{run['peak_rss_mb']} MB", flush=True)
+                  f"{result['float32_table_mb']} MB as float32): {run['wall_s']} s{state} ({run['cpu_s']} s of CPU), "
+                  f"peak memory {run['peak_rss_mb']} MB", flush=True)
             if run["finished"] and run["exit"] != 0:
                 print(run["stderr_tail"], file=sys.stderr)
     Path(args.out).mkdir(parents=True, exist_ok=True)

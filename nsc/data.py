@@ -14,6 +14,8 @@ file, and a failed write leaves the previous file as it was. Reading is nsc.tabl
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import csv
 import hashlib
@@ -30,7 +32,7 @@ from nsc import numtext
 from nsc.errors import NscError
 from nsc.tables import FLOAT32_MAX
 
-CSV_CHUNK_ROWS = 65536
+CSV_CHUNK_ROWS = numtext.CHUNK_ROWS  # rows formatted at a time
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -135,28 +137,45 @@ def write_samples(path, input_names, output_names, x, y) -> None:
             f.write(chunk)
 
 
-def _prediction_texts(x, y, input_texts):
-    """Blocks of rows (start, end) with each column's text: the inputs' own (or formatted from x), the outputs'
-    shortest float32 text."""
-    for start in range(0, x.shape[0], CSV_CHUNK_ROWS):
-        end = min(start + CSV_CHUNK_ROWS, x.shape[0])
-        inputs = [t[start:end] for t in input_texts] if input_texts is not None else \
-            [numtext.float64_text(x[start:end, j]) for j in range(x.shape[1])]  # ([]: none wanted)
-        yield start, end, inputs + [numtext.float32_text(y[start:end, j]) for j in range(y.shape[1])]
-
-
 def _prediction_csv(names, x, y, input_texts):
+    """The CSV of inputs (their own text, or x at its shortest) and outputs (their shortest float32 text), a piece
+    of rows at a time; the next piece is formatted in a second thread while this one is written (numpy lets go of
+    the GIL while it works)."""
     yield _csv_header(names).encode()
-    for _, _, columns in _prediction_texts(x, y, input_texts):
-        yield numtext.rows_text(columns)
+    if input_texts is None:
+        input_texts = numtext.RowTexts([(x.shape[0], None, [_LazyColumn(x, j) for j in range(x.shape[1])])])
+
+    def piece_csv(start, end, lines, cells):
+        return numtext.csv_with(lines, cells, [numtext.float32_text(y[start:end, j]) for j in range(y.shape[1])])
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        pending = collections.deque()
+        for piece in input_texts.pieces():
+            pending.append(pool.submit(piece_csv, *piece))
+            if len(pending) >= 2:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+class _LazyColumn:
+    """A column of x as text, formatted a slice at a time (x[first:last, j] at its shortest)."""
+
+    def __init__(self, x, j):
+        self.x, self.j = x, j
+
+    def __getitem__(self, rows: slice):
+        return numtext.float64_text(self.x[rows, self.j])
 
 
 def _prediction_json(names, x, y):
     """A list of {name: value} rows (non-finite values as null), json.dumps of every row, in chunks: inputs as
     the doubles they were read as, outputs as their shortest float32 text read as a number."""
     yield "["
-    for start, end, columns in _prediction_texts(x, y, []):
-        outputs = [[float(t) for t in numtext.text_list(column)] for column in columns]
+    for start in range(0, x.shape[0], CSV_CHUNK_ROWS):
+        end = min(start + CSV_CHUNK_ROWS, x.shape[0])
+        outputs = [[float(t) for t in numtext.text_list(numtext.float32_text(y[start:end, j]))]
+                   for j in range(y.shape[1])]
         rows = [dict(zip(names, (v if math.isfinite(v) else None for v in (*xi, *yi))))
                 for xi, yi in zip(x[start:end].tolist(), zip(*outputs) if outputs else [()] * (end - start))]
         yield (", " if start else "") + json.dumps(rows)[1:-1]
@@ -166,8 +185,8 @@ def _prediction_json(names, x, y):
 def write_predictions(x, y, input_names, output_names, fmt: str = "csv", output=None, input_texts=None) -> None:
     """Inputs and predicted outputs to `output` (.npz by its name, else CSV or JSON by `fmt`, written atomically),
     or to standard output (None or '-'), streamed in blocks: 2M rows never become one string. y: the surrogate's
-    float32 predictions; input_texts: each input's text as given (uint8 matrices, nsc.tables.InputRows), echoed
-    as it is in CSV (None: x written at its shortest)."""
+    float32 predictions; input_texts: the inputs' text as given (nsc.numtext.RowTexts, from nsc.tables.InputRows),
+    echoed as it is in CSV (None: x written at its shortest)."""
     input_names, output_names = list(input_names), list(output_names)
     x, _ = _as_table(x, np.zeros((len(x), len(output_names))), input_names, output_names)
     y = np.asarray(y, dtype=np.float32).reshape(len(x), len(output_names))

@@ -6,7 +6,8 @@
   finds and names a bad cell. Optionally each cell's own text, for `nsc run` to echo the inputs as given.
 - `float32_text`: the shortest text that reads back (as a double, then rounded to float32, as nsc and numpy read
   CSV) to the same float32: the digits of numpy's repr of a float32 (`0.05`, `1.2345679e+08`).
-- `rows_text`: columns of texts joined into CSV rows.
+- `rows_text`: columns of texts joined into CSV rows; `lines_with`: CSV lines with more columns appended;
+  `RowTexts`: the text of table rows, block by block, as one of the two (a file's own lines, or cells).
 
 Texts travel as uint8 matrices [rows, width], one text per row, padded with NUL bytes anywhere (a cell read
 from a file sits at the right, a formatted number at the left): `rows_text` drops the NULs. A text never holds
@@ -19,6 +20,7 @@ reads files with `parse_plain`, nsc.data writes predictions with `float32_text` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -132,16 +134,18 @@ def _shortest(a: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     e10 = np.floor(np.log10(a)).astype(np.int64)
     e10 -= a < _pow10(e10)  # log10 may round across a power of ten
     e10 += a >= _pow10(e10 + 1)
-    lo = np.ones(a.shape, np.int64)
-    hi = np.full(a.shape, 9, np.int64)  # 9 significant digits always read back to a float32
-    for _ in range(4):  # binary search for the fewest digits: p digits reading back implies p + 1 do
-        p = (lo + hi) // 2
-        k = e10 - p + 1
-        digits = np.rint(a * _pow10(-k))  # (a 10^-k that is not a double only nudges a tie: the test decides)
-        back = _decimal(digits, k).astype(np.float32) == y
-        hi = np.where(back, p, hi)
-        lo = np.where(back, lo, p + 1)
-    k = e10 - hi + 1
+    # fewest digits: p digits reading back implies p + 1 do, and most float32 values (a network's outputs) need
+    # 8 or 7, so try 8, then 7, ... on the values that still read back (9 digits always do)
+    p = np.full(a.shape, 9, np.int64)
+    rows = np.arange(a.size)
+    for digits_tried in range(8, 0, -1):
+        k = e10[rows] - digits_tried + 1
+        digits = np.rint(a[rows] * _pow10(-k))  # (a 10^-k that is not a double only nudges a tie: the test decides)
+        rows = rows[_decimal(digits, k).astype(np.float32) == y[rows]]
+        if rows.size == 0:
+            break
+        p[rows] = digits_tried
+    k = e10 - p + 1
     digits = np.rint(a * _pow10(-k))
     for _ in range(2):  # 9.9999 -> "10" with 1 digit: drop the zero (at most once more after that)
         zero = (digits % 10 == 0) & (digits > 0)
@@ -171,10 +175,10 @@ def _template(n_digits: int, k: int) -> tuple[list[int], bytes]:
 def _layout(digits: np.ndarray, k: np.ndarray, negative: np.ndarray) -> np.ndarray:
     """uint8 [n, w]: the texts of -/+ digits * 10^k (digits: integers below 10^10, no trailing zero), left-aligned.
     Rows are laid out by group of (digit count, k): a column of numbers has a few dozen such groups."""
-    d = digits.astype(_U)
+    d = digits.astype(np.uint32)  # (below 10^10 ... and in fact below 10^9 + 1: 9 digits at most)
     columns = np.empty((d.size, 10), np.uint8)
     for c in range(10):
-        columns[:, c] = (d // _U(10 ** (9 - c))) % _U(10) + _U(48)
+        columns[:, c] = (d // np.uint32(10 ** (9 - c))) % np.uint32(10) + np.uint32(48)
     n_digits = np.searchsorted(_POW10[:10], digits, side="right")
     shape = ((k.astype(np.int64) + 64) * 16 + n_digits).astype(np.uint16)  # (|k| < 64, n_digits < 16)
     counts = np.bincount(shape)
@@ -187,10 +191,8 @@ def _layout(digits: np.ndarray, k: np.ndarray, negative: np.ndarray) -> np.ndarr
     for g, (cols, fixed) in enumerate(layouts):
         rows = order[bounds[g]:bounds[g + 1]]
         cols = np.array(cols)
-        text = np.empty((rows.size, cols.size), np.uint8)
-        is_digit = cols >= 0
-        text[:, is_digit] = columns[rows][:, cols[is_digit]]
-        text[:, ~is_digit] = np.frombuffer(fixed, np.uint8)
+        text = np.take(columns, rows, axis=0).take(np.maximum(cols, 0), axis=1)
+        text[:, cols < 0] = np.frombuffer(fixed, np.uint8)
         out[rows, 1:1 + cols.size] = text
     return out
 
@@ -262,3 +264,57 @@ def rows_text(columns: Sequence[np.ndarray]) -> bytes:
         pieces.append(np.full((n, 1), 44 if j + 1 < len(columns) else 10, np.uint8))
     table = np.concatenate(pieces, axis=1)
     return table[table != 0].tobytes()
+
+
+def lines_with(lines: bytes, columns: Sequence[np.ndarray]) -> bytes:
+    """CSV lines (each ending in a newline, one a row of `columns`) with the columns' texts appended to each:
+    `line,c1,c2`. The lines are copied whole (bytes.join), not a byte at a time."""
+    if not columns:
+        return lines
+    n = columns[0].shape[0]
+    pieces = []
+    for column in columns:
+        pieces += [np.full((n, 1), 44, np.uint8), column]
+    pieces.append(np.full((n, 1), 10, np.uint8))
+    table = np.concatenate(pieces, axis=1)
+    tails = table[table != 0].tobytes().splitlines(keepends=True)
+    heads = lines.split(b"\n")[:-1]
+    if len(heads) != n:
+        raise ValueError(f"{len(heads)} lines for {n} rows")
+    both = [b""] * (2 * n)
+    both[0::2], both[1::2] = heads, tails
+    return b"".join(both)
+
+
+@dataclass
+class RowTexts:
+    """The text of consecutive table rows, block by block: a block is (rows, lines, cells) with lines the rows' own
+    CSV lines (bytes, each ending in a newline) or None, and cells then one text matrix a column. CSV text for
+    the rows with more columns appended: `csv_with` of each of its `pieces`."""
+
+    blocks: list[tuple[int, bytes | None, list[np.ndarray] | None]] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return sum(n for n, _, _ in self.blocks)
+
+    def pieces(self):
+        """(start, end, lines, cells) of consecutive rows [start, end): a lines block whole, a cells block
+        CHUNK_ROWS rows at a time (cells then sliced to those rows)."""
+        start = 0
+        for n, lines, cells in self.blocks:
+            if lines is not None:
+                yield start, start + n, lines, None
+            else:
+                for first in range(0, n, CHUNK_ROWS):
+                    last = min(first + CHUNK_ROWS, n)
+                    yield start + first, start + last, None, [c[first:last] for c in cells]
+            start += n
+
+
+def csv_with(lines: bytes | None, cells: list[np.ndarray] | None, columns: Sequence[np.ndarray]) -> bytes:
+    """CSV rows of a RowTexts piece (its lines, or its cells) with the text columns `columns` appended."""
+    return lines_with(lines, columns) if lines is not None else rows_text(list(cells) + list(columns))
+
+
+CHUNK_ROWS = 65536  # rows formatted at a time where the rows come as cells

@@ -17,6 +17,8 @@ Neighbours: nsc.numtext (plain CSV blocks), nsc.data (writing files), nsc.toolch
 from __future__ import annotations
 
 import codecs
+import collections
+import concurrent.futures
 import csv
 import io
 import math
@@ -36,6 +38,7 @@ BEYOND_FLOAT32 = f"beyond float32 (|x| <= {FLOAT32_MAX:.8g}), which the surrogat
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
 BLOCK_BYTES = 1 << 22  # CSV bytes parsed at a time: ~65k rows of 5 columns
+PARSE_THREADS = min(2, os.cpu_count() or 1)  # blocks parsed at once (as onnxruntime predicts on every core)
 
 
 # ----------------------------------------------------------------------------------------------- CSV cells
@@ -81,14 +84,13 @@ def _csv_problem(body: bytes, names: list[str], path: str, numeric, check_column
 
 @dataclass
 class _Block:
-    """Rows of a source: values float64 [k, n_read] (in `read` order), their texts (one uint8 matrix per read
-    column, or None), and how to find a bad cell exactly: locate(check_columns, limit) -> NscError | None, with
-    check_columns positions in `read`."""
+    """Rows of a source: values float64 [k, n_read] (in `read` order), their text as asked (`blocks(text)`: the
+    rows' lines, or one uint8 matrix per read column, or None), and how to find a bad cell exactly:
+    locate(check_columns, limit) -> NscError | None, with check_columns positions in `read`."""
 
     values: np.ndarray
-    texts: list[np.ndarray] | None
+    texts: bytes | list[np.ndarray] | None
     locate: object = None
-    lines: int = 0  # lines of the file the block spans
 
 
 class _CsvSource:
@@ -141,7 +143,6 @@ class _CsvSource:
         self.read = [j for j, n in enumerate(names) if wanted is None or n in wanted]
         self.names = [names[j] for j in self.read]
         self.n_rows_max = self._count_rows()
-        self._line = 2  # the next block's first line
 
     def _read(self, n: int) -> bytes:
         try:
@@ -163,11 +164,26 @@ class _CsvSource:
         if self._close:
             self._stream.close()
 
-    def blocks(self, text_columns):
-        """_Blocks of the data rows, in order (blank lines skipped); texts of the read columns at positions
-        text_columns (None: no texts)."""
-        carry, finished = self._carry, False
+    def blocks(self, text):
+        """_Blocks of the data rows, in order (blank lines skipped); text: None, "cells" (each read column's cells)
+        or "lines" (the rows' own lines, carriage returns and blank lines dropped). Blocks are parsed PARSE_THREADS
+        at a time (numpy lets go of the GIL while it works), and read only as fast as they are used."""
         seen_data = False
+        with concurrent.futures.ThreadPoolExecutor(max_workers=PARSE_THREADS) as pool:
+            pending = collections.deque()
+            for block, first_line in self._raw_blocks():
+                seen_data = True
+                pending.append(pool.submit(self._parse, block, first_line, text))
+                if len(pending) >= PARSE_THREADS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        if not seen_data:
+            raise NscError("the file has a header row but no data rows", self.display)
+
+    def _raw_blocks(self):
+        """(block of whole lines with data, the file's line number of its first line), in order."""
+        carry, finished, line = self._carry, False, 2
         while not finished:
             more = self._read(BLOCK_BYTES)
             if more:
@@ -181,17 +197,11 @@ class _CsvSource:
                 if not block:
                     break
                 block += b"\n"
-            if not block.strip():
-                self._line += block.count(b"\n")
-                continue
-            seen_data = True
-            parsed = self._parse(block, self._line, text_columns is not None)
-            self._line += parsed.lines
-            yield parsed
-        if not seen_data:
-            raise NscError("the file has a header row but no data rows", self.display)
+            first_line, line = line, line + block.count(b"\n")
+            if block.strip():
+                yield block, first_line
 
-    def _parse(self, block: bytes, first_line: int, text: bool) -> _Block:
+    def _parse(self, block: bytes, first_line: int, text) -> _Block:
         names, read = self.header, self.read
 
         def locate(check_columns=(), limit=None):
@@ -200,9 +210,9 @@ class _CsvSource:
 
         plain = block.replace(b"\r\n", b"\n") if b"\r" in block else block
         if b'"' not in plain:
-            fast = numtext.parse_plain(plain, len(names), read, text)
+            fast = numtext.parse_plain(plain, len(names), read, text == "cells")
             if fast is not None:  # (no blank lines there: a line a row)
-                return _Block(fast[0], fast[1], locate, lines=fast[0].shape[0])
+                return _Block(fast[0], plain if text == "lines" else fast[1], locate)
         rows = [line for line in plain.split(b"\n") if line.strip()]  # (numpy skips empty lines only)
         body = b"\n".join(rows) + b"\n"
         partial = len(read) < len(names)
@@ -218,7 +228,8 @@ class _CsvSource:
                                        "columns", self.display)
         if partial and (ragged := _csv_problem(block, names, self.display, (), (), None, first_line)) is not None:
             raise ragged  # (numpy checks the width of the columns it reads only)
-        return _Block(values, _cell_texts(rows, read) if text else None, locate, lines=block.count(b"\n"))
+        texts = body if text == "lines" else _cell_texts(rows, read) if text == "cells" else None
+        return _Block(values, texts, locate)
 
 
 def _cell_texts(rows: list[bytes], read: list[int]) -> list[np.ndarray]:
@@ -241,16 +252,23 @@ class _ArraySource:
         self.n_rows_max = data.shape[0]
         self._text_of = text_of  # column -> its values as text (from the stored type)
 
-    def blocks(self, text_columns):
+    def blocks(self, text):
         if self.data.shape[0] == 0:
             raise NscError("the file has no data rows", self.display)
-        texts = None
-        if text_columns is not None:
-            texts = [self._text_of(j) if j in text_columns else None for j in self.read]
-        yield _Block(self.data, texts)
+        yield _Block(self.data, _Lazy(self._text_of) if text else None)
 
     def close(self) -> None:
         pass
+
+
+class _Lazy:
+    """texts[j] made when first asked for."""
+
+    def __init__(self, make):
+        self._make = make
+
+    def __getitem__(self, j):
+        return self._make(j)
 
 
 def _numeric_2d(a: np.ndarray, path: str, what: str) -> np.ndarray:
@@ -268,7 +286,7 @@ def _texts_by_type(arrays: list[np.ndarray]):
     float32 at float32's shortest, a double at a double's)."""
     columns = [(a, j) for a in arrays for j in range(a.shape[1])]
 
-    def text_of(j):
+    def text_of(j):  # (made when asked for: a column not echoed costs nothing)
         a, k = columns[j]
         values = a[:, k]
         if values.dtype.kind in "biu":
@@ -379,23 +397,24 @@ def _is_number(text: str) -> bool:
 @dataclass
 class Table:
     """Columns read from a file: groups (one array [n, len(names[g])] per group of names, in its dtype; the
-    optional columns the file has are a last group), texts ({name: uint8 text matrix}, where asked for) and
-    warnings."""
+    optional columns the file has are a last group), texts (the text of the columns asked for, nsc.numtext.RowTexts)
+    and warnings."""
 
     groups: list[np.ndarray]
     names: list[list[str]]
-    texts: dict | None
+    texts: numtext.RowTexts | None
     warnings: list[str]
 
 
 def read_groups(path, groups, optional_columns=(), x_columns: int | None = None, float32: bool = False,
-                dtype=np.float64, text: bool = False) -> Table:
+                dtype=np.float64, text: list[str] | None = None) -> Table:
     """The columns of a CSV, NPZ or NPY file, matched by name, as one array per group of names (a group holds
     needed names; optional_columns, those the file has, come as a last group). x_columns: how many of the needed
     names are inputs (an unnamed .npz's 'x'; `_positional_names`). float32: the values are for a surrogate,
     which computes in float32: a value beyond its range is an error (it would become Inf). dtype: of the arrays
     (float32 halves the memory of a large table, and values are checked before they are rounded to it). text:
-    also each column's cells as text (uint8 matrices; nsc.numtext).
+    names (needed ones) whose text is wanted too, in this order: a CSV whose columns are just these, in this order,
+    gives its own lines, any other file each column's cells.
 
     Columns the file has beyond those asked for are ignored with a warning, whatever they hold. Missing needed
     columns, non-numeric cells, NaN or Inf in a used column, zero rows, an empty file and ragged rows are
@@ -432,9 +451,11 @@ def _read_source(source, groups, need, optional, x_columns, float32, dtype, text
         if extra else []
     cols = [index[n] for n in used]
     out = [np.empty((source.n_rows_max, len(g)), dtype=dtype) for g in groups]
-    texts = {n: np.zeros((source.n_rows_max, numtext.WINDOW), np.uint8) for n in used} if text else None
+    texts = numtext.RowTexts() if text is not None else None
+    mode = None if text is None else "lines" if list(text) == list(header) and source.header is not None \
+        else "cells"
     filled = 0
-    for block in source.blocks(cols if text else None):
+    for block in source.blocks(mode):
         values = block.values[:, cols]
         _check_values(values, used, cols, block, display, float32)
         k = values.shape[0]
@@ -442,16 +463,12 @@ def _read_source(source, groups, need, optional, x_columns, float32, dtype, text
         for g, array in zip(groups, out):
             array[filled:filled + k] = values[:, start:start + len(g)]
             start += len(g)
-        if text:
-            for n, c in zip(used, cols):
-                cells = block.texts[c]
-                if cells.shape[1] > texts[n].shape[1]:  # (a long cell, read the general way)
-                    texts[n] = np.pad(texts[n], ((0, 0), (0, cells.shape[1] - texts[n].shape[1])))
-                texts[n][filled:filled + k, :cells.shape[1]] = cells
+        if mode == "lines":
+            texts.blocks.append((k, block.texts, None))
+        elif mode == "cells":
+            texts.blocks.append((k, None, [block.texts[index[n]] for n in text]))
         filled += k
     out = [array[:filled] for array in out]  # (blank lines: a few rows of the allocation unused)
-    if text:
-        texts = {n: t[:filled] for n, t in texts.items()}
     return Table(out, groups, texts, warn)
 
 
@@ -503,12 +520,12 @@ def read_dataset(path, input_names, output_names) -> tuple[np.ndarray, np.ndarra
 
 @dataclass
 class InputRows:
-    """Input rows to run a program or a surrogate on: values float64 [n, n_in], each input's text as the user gave
-    it (uint8 matrices, nsc.numtext; from a binary file: the stored type's shortest text), and where they came from
-    (a path, '<stdin>', or '--inputs' for rows given inline)."""
+    """Input rows to run a program or a surrogate on: values float64 [n, n_in], the inputs' text as the user gave
+    it (nsc.numtext.RowTexts; from a binary file: each stored type's shortest text), and where they came from (a
+    path, '<stdin>', or '--inputs' for rows given inline)."""
 
     x: np.ndarray
-    texts: list[np.ndarray]
+    texts: numtext.RowTexts
     where: str
 
     def error(self, message: str) -> NscError:
@@ -522,10 +539,10 @@ def parse_inputs(spec, input_names, float32: bool = False, warn=None) -> InputRo
     input_names = [getattr(n, "name", n) for n in input_names]
     if spec is None or spec == "-" or os.path.exists(os.fspath(spec)):
         where = "<stdin>" if spec in (None, "-") else os.fspath(spec)
-        table = read_groups(spec, [input_names], x_columns=len(input_names), float32=float32, text=True)
+        table = read_groups(spec, [input_names], x_columns=len(input_names), float32=float32, text=input_names)
         for w in table.warnings:
             (warn or (lambda t: print(t, file=sys.stderr)))(f"{where}: warning: {w}")
-        return InputRows(table.groups[0], [table.texts[n] for n in input_names], where)
+        return InputRows(table.groups[0], table.texts, where)
     spec = os.fspath(spec)
     if "=" not in spec:
         raise NscError(f"--inputs '{spec}': no such file, and not of the form NAME=VALUE,NAME=VALUE")
@@ -534,7 +551,7 @@ def parse_inputs(spec, input_names, float32: bool = False, warn=None) -> InputRo
         raise NscError(f"--inputs '{spec}': no rows")
     x = np.array([[value for value, _ in row] for row in rows], dtype=np.float64)
     texts = [numtext.text_matrix([row[j][1].encode() for row in rows]) for j in range(len(input_names))]
-    return InputRows(x, texts, "--inputs")
+    return InputRows(x, numtext.RowTexts([(len(rows), None, texts)]), "--inputs")
 
 
 def _parse_assignments(row: str, input_names: list[str], float32: bool) -> list[tuple[float, str]]:

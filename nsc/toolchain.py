@@ -27,7 +27,8 @@ def _now() -> str:
         moment = datetime.datetime.now(datetime.timezone.utc)
     else:
         try:  # (the spec: a malformed value must fail the build, not be ignored)
-            seconds = int(epoch.strip()) if epoch.strip().isdigit() else None
+            text = epoch.strip()
+            seconds = int(text) if text.isascii() and text.isdigit() else None
             moment = None if seconds is None else datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
         except (OverflowError, OSError, ValueError):
             moment = None
@@ -168,9 +169,8 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     """`nsc sample`: run the real program natively on n inputs drawn uniformly in the ranges (seeded), or on the
     rows of `inputs_path` (a CSV/NPZ/NPY file, '-' for CSV on standard input, or rows inline as `nsc run` takes
     them: "t0=100,k=0.05;t0=90,k=0.1"), and write inputs and outputs to `output` (CSV, or .npz by name; None:
-    stdout). Rows
-    with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without progress on a
-    row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
+    stdout). Rows with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without
+    progress on a row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
     from nsc import data, tables
     from nsc.execute import isolation_warning, sample_program
 
