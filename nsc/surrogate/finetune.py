@@ -498,13 +498,19 @@ class _Engine:
     def _tensor(self, a) -> torch.Tensor:
         return torch.as_tensor(a, dtype=torch.float32).to(self.device)
 
+    def _weights(self, w: np.ndarray) -> torch.Tensor:
+        """Row weights as a tensor; a broadcast one (every row alike) stays a view of its one value."""
+        if w.strides == (0, 0):
+            return torch.full((1, 1), float(w[0, 0]), dtype=torch.float32, device=self.device).expand(*w.shape)
+        return self._tensor(w)
+
     def _rows_of(self, which: str) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the data store per member (slot order), [M, longest] padded with the member's first row, and
         their weights (1/count, 0 on padding): which = "train_rows" or "val_rows"."""
         ms = self.members
-        if len(ms) == 1:  # (no copy of a large member's row indices)
+        if len(ms) == 1:  # (no copy of a large member's row indices, and one weight for all: a broadcast view)
             rows = ms[0][which][None, :]
-            return rows, np.full(rows.shape, 1.0 / rows.shape[1], np.float32)
+            return rows, np.broadcast_to(np.float32(1.0 / rows.shape[1]), rows.shape)
         width = max(len(m[which]) for m in ms)
         rows = np.zeros((len(ms), width), np.int64)
         weight = np.zeros((len(ms), width), np.float32)
@@ -533,7 +539,7 @@ class _Engine:
         val, w_val = self._rows_of("val_rows")
         self.train_index = torch.as_tensor(train, device=self.device)
         self.val_index = torch.as_tensor(val, device=self.device)
-        self.w_train, self.w_val = self._tensor(self.w_train), self._tensor(w_val)
+        self.w_train, self.w_val = self._weights(self.w_train), self._weights(w_val)
         self.alive = np.arange(len(ms))  # slot index of each row of the working tensors
 
     def _compact(self, keep: np.ndarray) -> None:
@@ -692,7 +698,7 @@ class _Engine:
                 params, m["n_train"], len(m["val_rows"]) if m["split"] else 0, m["split"], int(epochs[slot]),
                 int(best_epoch[slot]), bool(epochs[slot] < self.recipe.max_epochs),
                 np.array(val_hist[slot]), np.array(train_hist[slot]), train_rmse, val_rmse, train_rel, val_rel,
-                m["train_rows"].copy(), m["val_rows"].copy(), recipe, train_rels, val_rels)
+                m["train_rows"], m["val_rows"], recipe, train_rels, val_rels)  # (the engine's own: no copies)
         return out
 
     def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray):
