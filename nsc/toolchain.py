@@ -284,12 +284,13 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
 
             restart = random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
             mine, other = finetune.finetune_many([loaded.params, restart], [x, x], [y, y], recipe, [seed, seed],
-                                                 device, progress=progress)
+                                                 device, progress=progress, overwrite=True)
             result, kept = finetune.better_of(mine, other)
             start = "compiled" if kept else "random restart (it fit the validation rows better)"
         else:
             result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
-                                       progress=progress, overwrite=True)  # (x, y are ours: normalised in place)
+                                       progress=progress, overwrite=True)
+        # (overwrite: x and y were read for this run alone, so the engine normalises them in place, held once)
     entry = result.history_entry(time=_now(), data=os.path.basename(str(data_path)),
                                  data_sha256=data.file_sha256(data_path), rows=int(x.shape[0]), seed=seed,
                                  device=device, recipe_name=recipe_name, start=start)

@@ -253,3 +253,20 @@ def test_nsc_finetune_holds_its_data_once_as_float32(monkeypatch):
     for a, b in zip(result.params.weights, reference.params.weights):
         np.testing.assert_array_equal(a, b)
     assert np.abs(x).max() <= 1.0 + 1e-6  # (x now holds the normalised inputs: ranges map onto [-1, 1])
+
+
+def test_members_sharing_their_data_are_normalised_once_and_never_corrupt_each_other():
+    """nsc finetune runs a compiled and a random start on the same arrays (overwrite: normalised in place once);
+    members whose normalisations differ (other seeds, other splits) each get their own copy instead."""
+    x, y = data(600)
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    starts = lambda: [compiled_like(), random_params(3, 2, LO, HI, seed=1), random_params(3, 2, LO, HI, seed=2)]  # noqa: E731
+    for seeds in ([4, 4, 4], [4, 4, 5]):
+        reference = finetune_many(starts(), [x32.copy() for _ in range(3)], [y32.copy() for _ in range(3)], SHORT,
+                                  seeds=seeds)
+        xs, ys = x32.copy(), y32.copy()
+        shared = finetune_many(starts(), [xs] * 3, [ys] * 3, SHORT, seeds=seeds, overwrite=True)
+        for a, b in zip(reference, shared):
+            np.testing.assert_array_equal(a.val_history, b.val_history)
+            np.testing.assert_array_equal(a.params.weights[0], b.params.weights[0])
+        assert (np.abs(xs).max() <= 1.0 + 1e-6) == (seeds == [4, 4, 4])  # in place only where all agree

@@ -25,9 +25,10 @@ The total loss is the sum of the members' own mean losses, so each member's grad
 M members trained together give the results of M separate runs with the same seeds (up to float rounding).
 
 Data: each member's rows are held once, as float32: the normalised inputs u and targets t, computed in row
-chunks (with `overwrite`, in the caller's own float32 arrays, which `nsc finetune` reads a CSV into), in one
-store all members index into; minibatches are gathered from it a block of steps at a time, so memory follows the
-float32 data, not an epoch's worth of copies (10M rows: issue 17).
+chunks (with `overwrite`, in the caller's own float32 arrays, which `nsc finetune` reads a CSV into; once for
+members that share their data and its normalisation), in one store all members index into; minibatches are
+gathered from it a block of steps at a time, so memory follows the float32 data, not an epoch's worth of copies
+(10M rows: issue 17).
 
 Randomness: only numpy Generators seeded per member (split, minibatch order); torch's RNG is not used, so results
 are reproducible given the seeds, whatever M is. KeyboardInterrupt propagates untouched (nothing is written here).
@@ -465,9 +466,33 @@ class _Engine:
                                                               first.activation) or not same_floors(p, first):
                 raise ValueError("all members must share one architecture")
             members.append(self._prepare(i, p, x, y, seed))
+        self._normalise_members(members)
         # slot order: most steps per epoch first, so the members with a batch at step s are a prefix
         self.members = sorted(members, key=lambda m: (-m["steps"], m["index"]))
         self.n_members = len(self.members)
+
+    def _normalise_members(self, members: list[dict]) -> None:
+        """Each member's data as float32 u and t (`_normalise`), once for members that share their arrays and
+        their normalisation (nsc finetune's compiled and random starts; nsc eval's inits on one sample), in place
+        (overwrite) where every member of those arrays normalises them alike. m["store"]: its (u, t) in
+        self.stores."""
+        def key(m):
+            p = m["params"]
+            return (id(m["x"]), id(m["y"]), *(a.tobytes() for a in (p.in_shift, p.in_scale, p.out_shift, p.out_scale)))
+
+        ways = {}  # (id(x), id(y)) -> the normalisations asked of those arrays
+        for m in members:
+            ways.setdefault(key(m)[:2], set()).add(key(m))
+        self.stores, made = [], {}
+        for m in members:
+            k = key(m)
+            if k not in made:
+                made[k] = len(self.stores)
+                in_place = self.overwrite and len(ways[k[:2]]) == 1
+                self.stores.append(_normalise(m["params"], m["x"], m["y"], in_place))
+            m["store"] = made[k]
+        for m in members:
+            del m["x"], m["y"]  # (the data from here on: the stores, float32)
 
     def _prepare(self, index, params, x, y, seed) -> dict:
         x, y = np.asarray(x), np.asarray(y)
@@ -486,12 +511,11 @@ class _Engine:
         train_rows, val_rows, split = _split(x.shape[0], self.recipe.val_frac, rng)
         _, data_std = data_mean_std(y)
         params = calibrate_outputs(params, y, x, rows=train_rows)
-        u, t = _normalise(params, x, y, self.overwrite)  # the member's data from here on: float32, once
         n_train = len(train_rows)
         batch = min(self.recipe.batch_size, n_train)
         return {"index": index, "params": params, "rng": rng, "split": split, "train_rows": train_rows,
                 "val_rows": val_rows, "n_train": n_train, "batch": batch, "steps": -(-n_train // batch),
-                "u": u, "t": t, "data_std": data_std}
+                "x": x, "y": y, "data_std": data_std}
 
     # -- tensors -------------------------------------------------------------------------------------------------
 
@@ -508,7 +532,8 @@ class _Engine:
         """Rows of the data store per member (slot order), [M, longest] padded with the member's first row, and
         their weights (1/count, 0 on padding): which = "train_rows" or "val_rows"."""
         ms = self.members
-        if len(ms) == 1:  # (no copy of a large member's row indices, and one weight for all: a broadcast view)
+        if len(ms) == 1 and ms[0]["offset"] == 0:  # (no copy of a large member's row indices; one weight for all:
+            # a broadcast view)
             rows = ms[0][which][None, :]
             return rows, np.broadcast_to(np.float32(1.0 / rows.shape[1]), rows.shape)
         width = max(len(m[which]) for m in ms)
@@ -527,14 +552,14 @@ class _Engine:
         self.layer_views = self.layout.views(self.flat)
         self.best = self.flat.clone()  # [M, P] in slot order; rows of finished members stay here
         self.adam = BatchedAdam(self.flat, self.recipe.lr, self.recipe.betas, self.recipe.eps)
-        # every member's rows in one store (one member: its own arrays, shared with torch, not copied)
-        offsets = np.cumsum([0] + [len(m["u"]) for m in ms[:-1]])
-        for m, offset in zip(ms, offsets):
-            m["offset"] = int(offset)
-        self.u_all = self._tensor(ms[0]["u"] if len(ms) == 1 else np.concatenate([m["u"] for m in ms]))
-        self.t_all = self._tensor(ms[0]["t"] if len(ms) == 1 else np.concatenate([m["t"] for m in ms]))
+        # every member's rows in one store (one set of arrays: those, shared with torch, not copied)
+        offsets = np.cumsum([0] + [len(u) for u, _ in self.stores[:-1]])
         for m in ms:
-            del m["u"], m["t"]
+            m["offset"] = int(offsets[m["store"]])
+        one = len(self.stores) == 1
+        self.u_all = self._tensor(self.stores[0][0] if one else np.concatenate([u for u, _ in self.stores]))
+        self.t_all = self._tensor(self.stores[0][1] if one else np.concatenate([t for _, t in self.stores]))
+        self.stores = None
         train, self.w_train = self._rows_of("train_rows")
         val, w_val = self._rows_of("val_rows")
         self.train_index = torch.as_tensor(train, device=self.device)
