@@ -37,7 +37,7 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)  # surrogates compute in float32: 
 BEYOND_FLOAT32 = f"beyond float32 (|x| <= {FLOAT32_MAX:.8g}), which the surrogate computes in"
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
-BLOCK_BYTES = 1 << 22  # CSV bytes parsed at a time: ~65k rows of 5 columns
+BLOCK_BYTES = 1 << 20  # CSV bytes parsed at a time: ~16k rows of 5 columns (their temporaries stay ~20 MB)
 PARSE_THREADS = min(2, os.cpu_count() or 1)  # blocks parsed at once (as onnxruntime predicts on every core)
 
 
