@@ -300,7 +300,7 @@ def test_a_dataset_is_read_in_blocks_into_float32(tmp_path, monkeypatch):
 
     x, y = sample_table(20_000, seed=3)
     path = tmp_path / "big.csv"
-    data.write_samples(path, INPUTS, OUTPUTS, x, y)  # 17 digits a value: ~2.4 MB of text
+    data.write_samples(path, INPUTS, OUTPUTS, x, y)  # 17 digits a value: ~2.4 MB of text (read whole before: ~3x)
     monkeypatch.setattr(tables, "BLOCK_BYTES", 1 << 16)
     tracemalloc.start()
     try:
@@ -310,7 +310,7 @@ def test_a_dataset_is_read_in_blocks_into_float32(tmp_path, monkeypatch):
         tracemalloc.stop()
     assert x32.dtype == y32.dtype == np.float32 and x32.flags.c_contiguous and y32.flags.c_contiguous
     np.testing.assert_array_equal(x32, x.astype(np.float32))
-    assert peak < x32.nbytes + y32.nbytes + (1 << 20), peak  # the float32 table, and about a block besides
+    assert peak < x32.nbytes + y32.nbytes + (2 << 20), peak  # the float32 table, and the blocks in flight
 
 
 def test_blocks_meet_in_the_middle_of_nothing(tmp_path, monkeypatch):
