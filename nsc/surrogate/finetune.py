@@ -108,7 +108,7 @@ class FinetuneRecipe:
 # Structurally compiled networks (per-unit floors: nsc/compiler/structural.py) compute the program to about 1e-4 of
 # an output's spread before any data; every Adam step moves every weight by about the learning rate, which costs
 # such a network more than the rows repay (bench/HISTORY.md: the best validation epoch was 0 at every rate from 1e-2
-# to 1e-4). They get small steps, large batches and little patience (they are large: blackscholes.c's has 720k
+# to 1e-4). They get small steps, large batches and little patience (they can be large: kepler.c's has 800k
 # parameters), so their compiled weights are kept unless the validation rows show an improvement (epoch 0 is a
 # candidate like any other).
 STRUCTURAL_RECIPE = {"lr": 1e-5, "patience": 5, "lr_patience": 3, "max_epochs": 50, "batch_size": 128}
