@@ -57,6 +57,7 @@ bench:
 	$(PYTHON) bench/bench_run.py
 	$(PYTHON) bench/bench_emit_c.py
 	$(PYTHON) bench/bench_runtime.py
+	$(PYTHON) bench/bench_finetune_large.py
 
 # The evaluation of NOTES.md section 5 on examples/ and the held-out corpus split -> bench/RESULTS.md (~7 min;
 # the held-out part needs the corpus: `make corpus`).

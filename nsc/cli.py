@@ -134,8 +134,9 @@ def compile(program, function, ranges, default_range, include_dirs, defines, out
 @click.option("-n", "n", type=click.IntRange(min=1), help="Number of samples to draw in the ranges.")
 @click.option("-o", "--output", metavar="DATA.csv|DATA.npz", help="Output file (default: CSV on stdout).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--inputs", "inputs_path", metavar="IN.csv|IN.npy",
-              help="Run the real program on these inputs instead of drawing samples (an oracle).")
+@click.option("--inputs", "inputs_path", metavar='"a=1,b=2" | IN.csv | IN.npy | IN.npz | -',
+              help="Run the real program on these inputs instead of drawing samples (an oracle): rows inline "
+                   "(';' between rows, as nsc run takes them), a CSV/NPY/NPZ file, or CSV on stdin (-).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
               help="Seconds one input row may run before it counts as a hang.")
 @click.option("--memory-mb", type=click.IntRange(min=16), default=1024, show_default=True,
@@ -151,11 +152,12 @@ def sample(program, function, ranges, default_range, include_dirs, defines, n, o
     Example:
       nsc sample examples/blackscholes.c -n 1024 --seed 1 -o train.csv
       nsc sample examples/blackscholes.c --inputs queries.csv -o truth.csv
+      nsc sample examples/blackscholes.c --inputs "spot=100,strike=95,rate=0.05,volatility=0.2,time=1"
     """
     from nsc import toolchain
 
     if (n is None) == (inputs_path is None):
-        raise click.UsageError("give exactly one of -n N and --inputs FILE")
+        raise click.UsageError("give exactly one of -n N and --inputs ROWS")
     if as_json and output is None:
         raise click.UsageError("--json needs -o (the samples themselves go to stdout otherwise)")
     summary = toolchain.sample_file(program, n=n, output=output, seed=seed, inputs_path=inputs_path,

@@ -21,7 +21,22 @@ from nsc.outputs import check_output, write_output
 # ----------------------------------------------------------------------------------------------- helpers
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    """The time stamp of a history entry: now, or SOURCE_DATE_EPOCH where it is set, as reproducible builds ask
+    (https://reproducible-builds.org/specs/source-date-epoch/): the same inputs then give the same bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        moment = datetime.datetime.now(datetime.timezone.utc)
+    else:
+        try:  # (the spec: a malformed value must fail the build, not be ignored)
+            text = epoch.strip()
+            seconds = int(text) if text.isascii() and text.isdigit() else None
+            moment = None if seconds is None else datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            moment = None
+        if moment is None:
+            raise NscError(f"SOURCE_DATE_EPOCH='{epoch}' is not a number of seconds since 1970-01-01 "
+                           "(reproducible-builds.org)")
+    return moment.isoformat(timespec="seconds")
 
 
 def _parse_interval(text: str, what: str) -> tuple[float, float]:
@@ -95,6 +110,7 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     from nsc.execute.build import start_syntax_check
     from nsc.surrogate import onnx_io
 
+    _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
     prepare(init)  # the hypernetwork's session loads while the front-end reads the program
     type_checked = start_syntax_check(str(path), str(path), program_options.get("include_dirs", ()),
                                       [_parse_define(d) for d in program_options.get("defines", ())])
@@ -138,10 +154,11 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
 def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0, memory_mb=1024,
                 keep_nonfinite=False, **program_options):
     """`nsc sample`: run the real program natively on n inputs drawn uniformly in the ranges (seeded), or on the
-    rows of `inputs_path`, and write inputs and outputs to `output` (CSV, or .npz by name; None: stdout). Rows
-    with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without progress on a
-    row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
-    from nsc import data
+    rows of `inputs_path` (a CSV/NPZ/NPY file, '-' for CSV on standard input, or rows inline as `nsc run` takes
+    them: "t0=100,k=0.05;t0=90,k=0.1"), and write inputs and outputs to `output` (CSV, or .npz by name; None:
+    stdout). Rows with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without
+    progress on a row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
+    from nsc import data, tables
     from nsc.execute import isolation_warning, sample_program
 
     if n is not None:
@@ -153,11 +170,10 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
     for note in program.notes:
         print(f"{path}: warning: {note}", file=sys.stderr)
     inputs = None
-    if inputs_path is not None:
-        inputs, warnings = data.read_inputs(inputs_path, sig.input_names)
-        for w in warnings:
-            print(f"{inputs_path}: warning: {w}", file=sys.stderr)
-        _check_integer_inputs(inputs, sig, inputs_path)
+    if inputs_path is not None:  # (a program's inputs are doubles: no float32 limit, unlike `nsc run`)
+        rows = tables.parse_inputs(inputs_path, sig.input_names)
+        tables.check_integer_inputs(rows, sig.input_names, [p.ctype for p in sig.inputs])
+        inputs = rows.x
     result = sample_program(program, n=n, seed=seed, keep_nonfinite=keep_nonfinite, inputs=inputs,
                             timeout=timeout, memory_mb=memory_mb)
     if (warning := isolation_warning(result.sandbox)) is not None:
@@ -172,27 +188,6 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
             "inputs": sig.input_names, "outputs": sig.output_names, "seed": seed, "sandbox": result.sandbox}
 
 
-def _check_integer_inputs(x, sig, path) -> None:
-    """An integer input given a fraction, or a value its type does not hold: C would truncate or wrap it, so the
-    samples would record a value the program never saw."""
-    import numpy as np
-
-    from nsc.frontend.program import INTEGER_LIMITS
-
-    for col in np.flatnonzero(sig.integer_inputs()):
-        port = sig.inputs[col]
-        bad = np.flatnonzero(x[:, col] != np.trunc(x[:, col]))
-        if bad.size:
-            value = float(x[bad[0], col])
-            raise NscError(f"input '{port.name}' is an integer ({port.ctype}), but row {bad[0] + 1} gives it "
-                           f"{value!r} (the program would see {int(value)})", path)
-        tmin, tmax = INTEGER_LIMITS.get(port.ctype, (-np.inf, np.inf))
-        bad = np.flatnonzero((x[:, col] < tmin) | (x[:, col] > tmax))
-        if bad.size:
-            raise NscError(f"input '{port.name}' is of type '{port.ctype}', which holds {tmin} to {tmax}, but row "
-                           f"{bad[0] + 1} gives it {int(x[bad[0], col])}", path)
-
-
 # ----------------------------------------------------------------------------------------------- run
 
 def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> None:
@@ -200,7 +195,7 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
     JSON (fmt; None: JSON for an output named *.json, else CSV)."""
     import nsc_runtime
 
-    from nsc import data
+    from nsc import data, tables
 
     if fmt is None:
         fmt = "json" if output is not None and os.fspath(output).lower().endswith(".json") else "csv"
@@ -215,16 +210,19 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
         raise NscError(message, path=str(model_path)) from None
     if output:
         check_output(output, [model_path, inputs])
-    x = data.parse_run_inputs(inputs, surrogate.inputs)  # (values beyond float32 are errors, located)
+    rows = tables.parse_inputs(inputs, surrogate.inputs, float32=True)  # (beyond float32: an error, located)
+    tables.check_integer_inputs(rows, surrogate.inputs, [port.get("ctype") if isinstance(port, dict) else None
+                                                         for port in surrogate.signature["inputs"]])
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", nsc_runtime.RangeWarning)
-            y = surrogate.predict(x)
+            y = surrogate.predict(rows.x)
     except nsc_runtime.SurrogateError as e:
         raise NscError(str(e)) from None
     for w in caught:  # as a compiler warns: one line naming the file, not Python's warning format
         print(f"{model_path}: warning: {w.message}", file=sys.stderr)
-    data.write_predictions(x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output)
+    data.write_predictions(rows.x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output,
+                           input_texts=rows.texts)
 
 
 # ----------------------------------------------------------------------------------------------- finetune
@@ -233,15 +231,17 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
     """`nsc finetune`: adapt the surrogate in `model_path` to the observations in `data_path` (CSV or NPZ,
     columns by name) and write it to `output` (default: in place), its history extended. recipe: overrides of
     FinetuneRecipe (max_epochs, lr, batch_size, val_frac, patience, ...); device "cpu" or "cuda". Warnings go to
-    echo(text). Returns the history entry (epochs, validation error, rows, ...)."""
-    from nsc import data
+    echo(text). Returns the history entry (epochs, validation error, rows, ...) with each output's errors
+    (per_output: name, rmse, rel_rmse; worst_output)."""
+    from nsc import data, tables
     from nsc.surrogate import finetune, onnx_io
 
     output = output or model_path  # (in place is allowed: the model is read before it is replaced)
+    _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
     check_output(output, [data_path])
     loaded = onnx_io.load_surrogate(model_path)
     sig = _signature(loaded.signature_json)
-    x, y, warnings = data.read_dataset(data_path, sig.input_names, sig.output_names)
+    x, y, warnings = tables.read_dataset(data_path, sig.input_names, sig.output_names)  # (float32, once)
     for w in warnings:
         echo(f"{data_path}: warning: {w}")
     from nsc_runtime import out_of_range
@@ -256,10 +256,13 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
         raise NscError(f"unknown fine-tuning setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                        f"(the settings: {', '.join(known)})")
     recipe, recipe_name = finetune.recipe_for(loaded.params, recipe)
-    with _progress_bar(recipe.max_epochs, "finetune") as bar:
-        def progress(epoch, train_loss, val_loss):
-            bar.update(1)
-            bar.set_postfix(train=f"{train_loss:.3g}", val=f"{val_loss:.3g}")
+    recipe.check()
+    # The bar ends at the epoch the run stops at unless the validation error improves (the best epoch plus the
+    # patience, or the cap): a new best moves the end, so the bar never counts to a cap early stopping skips.
+    with _progress_bar(min(recipe.max_epochs, recipe.patience), "finetune") as bar:
+        def progress(p):
+            bar.total, bar.n = p.stop_by, p.epoch
+            bar.set_postfix_str(finetune.progress_text(p), refresh=True)
 
         start = "compiled"
         if finetune.needs_restart(loaded.metadata.get("compiler", "random")):
@@ -268,26 +271,29 @@ def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", reci
 
             restart = random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
             mine, other = finetune.finetune_many([loaded.params, restart], [x, x], [y, y], recipe, [seed, seed],
-                                                 device, progress=progress)
+                                                 device, progress=progress, overwrite=True)
             result, kept = finetune.better_of(mine, other)
             start = "compiled" if kept else "random restart (it fit the validation rows better)"
         else:
             result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
-                                       progress=progress)
+                                       progress=progress, overwrite=True)
+        # (overwrite: x and y were read for this run alone, so the engine normalises them in place, held once)
     entry = result.history_entry(time=_now(), data=os.path.basename(str(data_path)),
                                  data_sha256=data.file_sha256(data_path), rows=int(x.shape[0]), seed=seed,
                                  device=device, recipe_name=recipe_name, start=start)
     entry = {"event": "finetune", **{k: v for k, v in entry.items() if k != "step"}}
     metadata = onnx_io.append_history(loaded.metadata, entry)
     onnx_io.save_onnx(onnx_io.surrogate_bytes(result.params, loaded.signature_json, metadata), output)
-    return {"output": str(output), **{k: v for k, v in entry.items() if k != "event"}}
+    return {"output": str(output), **{k: v for k, v in entry.items() if k != "event"},
+            **finetune.output_errors(entry, sig.output_names)}
 
 
 def _progress_bar(total: int, desc: str):
-    """A tqdm bar on a terminal (stderr), silent when piped."""
+    """A tqdm bar on a terminal (stderr), silent when piped: the share of `total` done, then the postfix."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="epoch", disable=not sys.stderr.isatty(), leave=False)
+    return tqdm(total=total, desc=desc, disable=not sys.stderr.isatty(), leave=False,
+                bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {postfix}")
 
 
 def _signature(signature_json):

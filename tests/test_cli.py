@@ -357,7 +357,7 @@ def test_program_that_returns_nan_everywhere(tmp_path):
     assert not (tmp_path / "d.csv").exists()
 
 
-@pytest.mark.parametrize("body,needle", [("x\n0.5\n", "return"), ("x,return\n0.5,abc\n", "abc"),
+@pytest.mark.parametrize("body,needle", [("x\n0.5\n", "return"), ("x,y,return\n0.5,1,abc\n", "abc"),
                                          ("x,y,return\n0.5,1,nan\n", "nan"), ("x,y,return\n", "no data rows")])
 def test_bad_training_csv(tmp_path, poly, body, needle):
     model = tmp_path / "p.onnx"

@@ -32,7 +32,8 @@ class Node:
     """One operation. For `affine`, args are the operands and param is (coefficients, bias); for `fn`, args is
     the operand and fn / param name the function; for `mul`, args are the two factors."""
 
-    __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "_bounds", "hull")
+    __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "_bounds", "hull",
+                 "depth")
 
     def __init__(self, nid, op, args, fn=None, param=None, is_int=False, is_bool=False):
         self.id, self.op, self.args, self.fn, self.param = nid, op, args, fn, param
@@ -45,6 +46,15 @@ class Node:
         else:
             self.src = sources.pop()
             self.affine_in_src = op == "affine" and all(a.affine_in_src for a in args)
+        # the layers its network needs at the least: one a block, product or gate on the longest chain
+        if op == "input":
+            self.depth = 0
+        elif self.src is not self:
+            self.depth = self.src.depth + (0 if self.affine_in_src else 1)
+        elif op == "mul" and is_bool:  # (a product of truths flattens into one layer with its factors')
+            self.depth = max(a.depth - (a.op == "mul" and a.is_bool) for a in args) + 1
+        else:
+            self.depth = max(a.depth for a in args) + (0 if op == "affine" else 1)
 
     @property
     def lo(self) -> float:
@@ -130,6 +140,7 @@ FUNCTIONS = {
     "powc": lambda x, p: np.power(x, p),  # x ** constant
     "cpow": lambda x, p: np.power(p, x),  # constant ** x
     "fmodc": lambda x, p: np.fmod(x, p),
+    "idivc": lambda x, p: np.trunc(x / p),  # C's integer division by a constant (x / 5, not x * 0.2: exact)
     "relu": lambda x, p: np.maximum(x, 0.0), "abs": lambda x, p: np.abs(x),
     "atan2y": lambda x, p: np.arctan2(x, p),  # atan2(x, constant)
     "atan2x": lambda x, p: np.arctan2(p, x),  # atan2(constant, x)
@@ -140,7 +151,8 @@ FUNCTIONS = {
     "table": lambda x, p: _table(x, p),  # p: the table's values, read at trunc(x), clipped to the table
 }
 BOOLEAN_FUNCTIONS = ("gt0", "ge0", "eq0")
-INTEGER_FUNCTIONS = ("floor", "ceil", "round", "trunc", "rint", "wrap")
+MAX_DEPTH = 96  # the most layers a structural network may have (network.py); a graph far deeper is not worth tracing
+INTEGER_FUNCTIONS = ("floor", "ceil", "round", "trunc", "rint", "wrap", "idivc")
 # math.h names (and their float/long double variants) that are one-variable functions above
 MATH_NAMES = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
               "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "floor", "ceil", "round",

@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
-from nsc.analysis.graph import evaluate, is_node, order_of, tolerance
+from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, tolerance
 from nsc.analysis.values import Unsupported
 
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built: uniform over the box,
 N_EDGE = 1024  # and near its faces (`synthetic_inputs`)
-MAX_LAYERS = 96
+MAX_LAYERS = 2 * MAX_DEPTH  # the layers a network may have: MAX_DEPTH of blocks, products and gates, plus the
+#                             bottlenecks and jump saturations between them
 MAX_UNITS = 40_000  # hidden units in all
 # A block's range: the network's values of its operand, widened by this share each side but not beyond the
 # operand's bounds where they are known (synthetic inputs miss the box's rare corners: max(r, g, b) near 0)
@@ -43,6 +44,7 @@ DECIDED = 1e-9  # a truth within this of 0 or 1 on every synthetic input is deci
 CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of the value's spread is dropped
 LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit
 LOG_PRODUCT_RANGE = 8.0  # factors whose max / min ratios multiply to more are multiplied through logs
+BOTTLENECK = 8  # a block's operand spread over more units than this is gathered into one first (`realise`)
 LENGTH_DIRECTIONS = 96  # a Euclidean length of 2 components: relative error tan(pi / 384)^2 = 6.7e-5
 
 
@@ -348,8 +350,13 @@ class Builder:
 
     def realise(self, blk: Block, operand: Value, key=None) -> Value:
         """The block's units in the layer after its operand's: relu((z - t_k) / scale); each jump saturates in
-        the layer after that: J (1 - relu(1 - relu((z - a) / (b - a))))."""
+        the layer after that: J (1 - relu(1 - relu((z - a) / (b - a)))). An operand spread over more than
+        BOTTLENECK units (another block's output) is first gathered into one identity unit: every unit of the
+        block reads the same combination, so K units reading n units cost K n weights, against n + K through
+        the bottleneck (blackscholes.c: 720k parameters -> 46k), at one layer more."""
         self.blocks += 1
+        if len(operand.terms) > BOTTLENECK:
+            operand = self.carry(operand, operand.layer + 1, key)
         layer = operand.layer + 1
         scale = float(blk.knots[-1] - blk.knots[0]) or 1.0
         s = self.samples(operand)
@@ -534,28 +541,19 @@ def _unbuilt_operands(node, built: dict) -> list:
 
 
 def least_depth(outputs) -> int:
-    """A lower bound on the layers the outputs' network needs: one a one-variable block, product or gate on the
-    longest chain (jumps and products through logs take more), so a graph far too deep (a time-stepping loop of
-    hundreds of steps with products in it) is refused before any block is built."""
-    depth = {}
-    for node in order_of(outputs):
-        if node.op == "input":
-            depth[node.id] = 0
-        elif node.src is not node:
-            depth[node.id] = depth[node.src.id] + (0 if node.affine_in_src else 1)
-        elif node.op == "affine":
-            depth[node.id] = max(depth[a.id] for a in node.args)
-        else:
-            depth[node.id] = max(depth[a.id] for a in node.args) + 1
-    return max((depth[o.id] for o in outputs if is_node(o)), default=0)
+    """A lower bound on the layers the outputs' network needs (Node.depth: one a one-variable block, product or
+    gate on the longest chain; jumps and products through logs take more), so a graph far too deep (a
+    time-stepping loop of hundreds of steps with products in it) is refused before any block is built."""
+    return max((o.depth for o in outputs if is_node(o)), default=0)
 
 
 def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
     """The network of a trace (trace.py) over the signature's input box, its blocks fitted to `tol` of their
     range (blocks.py), or why there is none."""
     depth = least_depth(trace.outputs)
-    if depth > MAX_LAYERS:
-        return Unsupported(f"a network of at least {depth} layers (the most is {MAX_LAYERS})")
+    if depth > MAX_DEPTH:
+        return Unsupported(f"a network of at least {depth} layers of blocks, products and gates (the most is "
+                           f"{MAX_DEPTH})")
     lo, hi = signature.ranges()
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
     builder = Builder(trace.graph, np.asarray(lo, float), np.asarray(hi, float), integer, tol)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from pycparser import c_ast
 
-from nsc.analysis.graph import MATH_NAMES, Graph, is_node
+from nsc.analysis.graph import MATH_NAMES, MAX_DEPTH, Graph, is_node
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, Interpreter, _int_type, _integer,
                                     _parameters, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
@@ -120,6 +120,9 @@ class Tracer(Interpreter):
     def check_size(self):
         if len(self.g.nodes) > MAX_NODES:
             raise Unsupported(f"a computation graph of more than {MAX_NODES} operations")
+        deepest = self.g.nodes[-1].depth if self.g.nodes else 0
+        if deepest > 2 * MAX_DEPTH:  # (twice the network's limit: a value this deep may yet go unused)
+            raise Unsupported(f"a network of more than {2 * MAX_DEPTH} layers (the most is {MAX_DEPTH})")
 
     # -- values ---------------------------------------------------------------------------------------------------
 
@@ -172,6 +175,8 @@ class Tracer(Interpreter):
                 return a / b
             if is_const(b) and b == 0:
                 raise Unsupported("division by a constant zero")
+            if ints and is_const(b):
+                return g.fn("idivc", a, float(b), is_int=True)
             q = g.div(a, b)
             return g.fn("trunc", q) if ints else q
         if op == "%":

@@ -24,6 +24,12 @@ early are dropped from the tensors (their best weights are kept aside), so finis
 The total loss is the sum of the members' own mean losses, so each member's gradient is what it would be alone:
 M members trained together give the results of M separate runs with the same seeds (up to float rounding).
 
+Data: each member's rows are held once, as float32: the normalised inputs u and targets t, computed in row
+chunks (with `overwrite`, in the caller's own float32 arrays, which `nsc finetune` reads a CSV into; once for
+members that share their data and its normalisation), in one store all members index into; minibatches are
+gathered from it a block of steps at a time, so memory follows the float32 data, not an epoch's worth of copies
+(10M rows: issue 17).
+
 Randomness: only numpy Generators seeded per member (split, minibatch order); torch's RNG is not used, so results
 are reproducible given the seeds, whatever M is. KeyboardInterrupt propagates untouched (nothing is written here).
 """
@@ -41,7 +47,31 @@ from nsc.errors import NscError
 from nsc.surrogate.params import SurrogateParams
 from nsc.surrogate.torch_model import mlp_forward, same_floors
 
-ProgressFn = Callable[[int, float, float], None]  # (epoch, train_loss, val_loss); losses: normalised MSE
+ROW_CHUNK = 1 << 16  # rows at a time where the engine reads every row (statistics, normalisation, errors)
+STEP_BLOCK = 1024  # minibatch steps gathered at once
+
+
+@dataclass
+class Progress:
+    """Where a run is, for a progress display (M > 1: the members still training, the one that runs longest).
+    Losses: MSE in normalised output units (None before the first epoch ends)."""
+
+    epoch: float  # epochs done, with the share of the running epoch's steps (312.5: half of epoch 313 done)
+    train_loss: float | None
+    val_loss: float | None
+    best_epoch: int  # the epoch of the best validation loss so far (0: the starting weights)
+    best_loss: float
+    stop_by: int  # the run ends at this epoch unless the validation loss improves: min(cap, best + patience)
+    cap: int  # max_epochs
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def progress_text(p: Progress) -> str:
+    """'epoch 312, best 250 (validation loss 0.00123), stops by 350 at the latest': what the bar's total means."""
+    return (f"epoch {int(p.epoch)}, best {p.best_epoch} (validation loss {p.best_loss:.3g}), "
+            f"stops by {p.stop_by} at the latest" + (f" (cap {p.cap})" if p.stop_by == p.cap else ""))
 
 
 @dataclass
@@ -78,7 +108,7 @@ class FinetuneRecipe:
 # Structurally compiled networks (per-unit floors: nsc/compiler/structural.py) compute the program to about 1e-4 of
 # an output's spread before any data; every Adam step moves every weight by about the learning rate, which costs
 # such a network more than the rows repay (bench/HISTORY.md: the best validation epoch was 0 at every rate from 1e-2
-# to 1e-4). They get small steps, large batches and little patience (they are large: blackscholes.c's has 720k
+# to 1e-4). They get small steps, large batches and little patience (they can be large: kepler.c's has 800k
 # parameters), so their compiled weights are kept unless the validation rows show an improvement (epoch 0 is a
 # candidate like any other).
 STRUCTURAL_RECIPE = {"lr": 1e-5, "patience": 5, "lr_patience": 3, "max_epochs": 50, "batch_size": 128}
@@ -139,6 +169,9 @@ class FinetuneResult:
     train_rows: np.ndarray  # indices of the member's rows used for training / validation (equal when no split)
     val_rows: np.ndarray
     recipe: dict = field(default_factory=dict)
+    # per output column: RMSE / std of the member's data (None over fewer than 2 rows)
+    train_rel_rmse_per_output: list[float] | None = None
+    val_rel_rmse_per_output: list[float] | None = None
 
     def history_entry(self, **extra) -> dict:
         """A JSON-ready dict for the surrogate's nsc.history (add e.g. data_sha256=... via `extra`). Without a
@@ -147,25 +180,53 @@ class FinetuneResult:
                  "epochs": self.epochs, "best_epoch": self.best_epoch,
                  "val_rmse": self.val_rmse if self.split else None,
                  "val_rel_rmse": self.val_rel_rmse if self.split else None,
-                 "train_rmse": self.train_rmse, "train_rel_rmse": self.train_rel_rmse, "recipe": self.recipe}
+                 "val_rel_rmse_per_output": self.val_rel_rmse_per_output if self.split else None,
+                 "train_rmse": self.train_rmse, "train_rel_rmse": self.train_rel_rmse,
+                 "train_rel_rmse_per_output": self.train_rel_rmse_per_output, "recipe": self.recipe}
         entry.update(extra)
         return entry
 
 
-def format_report(entry: dict) -> str:
-    """One line on a fine-tuning run from its history entry (or `nsc finetune --json`'s summary): the validation
-    error, or where there is no validation split the training error, saying so; a rel-RMSE only over 2 or more
-    rows."""
-    def errors(rmse, rel, where=""):
-        return (", ".join(f"{v:.6g}" for v in rmse)
-                + (f", rel-RMSE {rel:.4f}" if rel is not None else f"{where} (no rel-RMSE: it needs at least 2 rows)"))
+def output_errors(entry: dict, names) -> dict:
+    """Each output's error from a history entry, named: {"per_output": [{"name", "rmse", "rel_rmse"}, ...],
+    "worst_output": the name with the largest rel-RMSE (None under 2 rows)}; validation figures where the run had
+    a validation split, else training figures (as format_report)."""
+    split = entry["n_val"] > 0
+    rmse = entry["val_rmse"] if split else entry["train_rmse"]
+    rel = entry.get("val_rel_rmse_per_output" if split else "train_rel_rmse_per_output")
+    rel = rel if rel is not None else [None] * len(rmse)
+    names = list(names) if names is not None else [f"output {k}" for k in range(len(rmse))]
+    per_output = [{"name": n, "rmse": e, "rel_rmse": r} for n, e, r in zip(names, rmse, rel)]
+    known = [o for o in per_output if o["rel_rmse"] is not None]
+    worst = max(known, key=lambda o: o["rel_rmse"])["name"] if known else None
+    return {"per_output": per_output, "worst_output": worst}
 
+
+def format_report(entry: dict) -> str:
+    """A fine-tuning run in words, from `nsc finetune --json`'s summary (a history entry with output_errors): the
+    epochs, then each output's name, RMSE and rel-RMSE, the worst one marked, on the validation rows, or where
+    there is no validation split on the training rows, saying so; a rel-RMSE only over 2 or more rows."""
+    errors = entry.get("per_output") or output_errors(entry, None)["per_output"]
     head = f"{entry['epochs']} epochs (best {entry['best_epoch']}), "
+    n = entry["n_val"] if entry["n_val"] > 0 else entry["n_train"]
     if entry["n_val"] > 0:
-        return head + "validation RMSE " + errors(entry["val_rmse"], entry["val_rel_rmse"], f" on {entry['n_val']} row")
-    n = entry["n_train"]
-    return (head + f"no validation split ({f'{n} row' if n < 2 else 'validation fraction 0'}): training RMSE "
-            + errors(entry["train_rmse"], entry["train_rel_rmse"]))
+        head += f"validation RMSE on {n} row{'s' if n != 1 else ''}"
+        mean = entry["val_rel_rmse"]
+    else:
+        head += (f"no validation split ({f'{n} row' if n < 2 else 'validation fraction 0'}): training RMSE"
+                 + (f" on {n} rows" if n > 1 else ""))
+        mean = entry["train_rel_rmse"]
+    if mean is not None:
+        head += f", mean rel-RMSE {mean:.4f}"
+    worst = entry.get("worst_output") if len(errors) > 1 else None
+    width = max(len(o["name"]) for o in errors)
+    lines = [head + ":"]
+    for o in errors:
+        rel = (f"rel-RMSE {o['rel_rmse']:.4f}" if o["rel_rmse"] is not None
+               else "(no rel-RMSE: it needs at least 2 rows)")
+        lines.append(f"  {o['name']:<{width}}  RMSE {o['rmse']:<11.6g} {rel}"
+                     + ("  <- worst" if o["name"] == worst else ""))
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -177,15 +238,26 @@ def _scale_floor(mean: np.ndarray) -> np.ndarray:
     return np.maximum(1e-6 * np.abs(mean), 1e-30)
 
 
-def data_mean_std(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column mean and (floored, population) std of y [n, n_out], float64."""
-    y = np.asarray(y, dtype=np.float64)
-    mean = y.mean(axis=0)
-    return mean, np.maximum(y.std(axis=0), _scale_floor(mean))
+def _chunks(a: np.ndarray, rows: np.ndarray | None):
+    """a[rows] (every row when rows is None) as float64, ROW_CHUNK rows at a time: a float64 copy of a large table
+    would cost twice its float32 self."""
+    n = a.shape[0] if rows is None else len(rows)
+    for start in range(0, n, ROW_CHUNK):
+        part = a[start:start + ROW_CHUNK] if rows is None else a[rows[start:start + ROW_CHUNK]]
+        yield np.asarray(part, dtype=np.float64)
 
 
-def calibrate_outputs(params: SurrogateParams, y_train: np.ndarray, x_train: np.ndarray | None = None
-                      ) -> SurrogateParams:
+def data_mean_std(y: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and (floored, population) std of y [n, n_out] (of its rows `rows`), float64; two passes
+    in row chunks (one chunk: exactly numpy's mean and std)."""
+    n = y.shape[0] if rows is None else len(rows)
+    mean = sum(part.sum(axis=0) for part in _chunks(y, rows)) / n
+    var = sum(((part - mean) ** 2).sum(axis=0) for part in _chunks(y, rows)) / n
+    return mean, np.maximum(np.sqrt(var), _scale_floor(mean))
+
+
+def calibrate_outputs(params: SurrogateParams, y_train: np.ndarray, x_train: np.ndarray | None = None,
+                      rows: np.ndarray | None = None) -> SurrogateParams:
     """The output map set to the training data's mean/std, the same rule for every initialisation.
 
     out_calibrated False (placeholder map): out_shift, out_scale := mean, std (a data-dependent init).
@@ -194,19 +266,22 @@ def calibrate_outputs(params: SurrogateParams, y_train: np.ndarray, x_train: np.
     read as standardised and mapped by the data's mean/std. A few rows give a noisy mean/std, a wrong prediction
     is far off; the training rows decide. Either way the map is then re-expressed in the data's mean/std with the
     network's function kept, the last layer rescaled to match: W' = W s/s', b' = (b s + t - t')/s'.
+    rows: the training rows of y_train and x_train (None: all of them), read in chunks.
     """
-    new_shift, new_scale = data_mean_std(y_train)
+    new_shift, new_scale = data_mean_std(y_train, rows)
     out = params.astype32()
+    n = y_train.shape[0] if rows is None else len(rows)
     if params.out_calibrated:
         s = params.out_scale.astype(np.float64)
         t = params.out_shift.astype(np.float64)
-        if x_train is not None and len(y_train) > 1:
-            y = np.asarray(y_train, dtype=np.float64)
-            pred = params.predict(x_train)
-            v = (pred - t) / s  # the network's own (standardised) outputs
-            predicted = ((pred - y) ** 2).mean(axis=0)
-            from_data = ((v * new_scale + new_shift - y) ** 2).mean(axis=0)
-            use_data = from_data < predicted
+        if x_train is not None and n > 1:
+            predicted, from_data = 0.0, 0.0
+            for x, y in zip(_chunks(x_train, rows), _chunks(y_train, rows)):
+                pred = params.predict(x)
+                v = (pred - t) / s  # the network's own (standardised) outputs
+                predicted = predicted + ((pred - y) ** 2).sum(axis=0)
+                from_data = from_data + ((v * new_scale + new_shift - y) ** 2).sum(axis=0)
+            use_data = from_data / n < predicted / n
             s, t = np.where(use_data, new_scale, s), np.where(use_data, new_shift, t)
         w = params.weights[-1].astype(np.float64)
         b = params.biases[-1].astype(np.float64)
@@ -321,31 +396,43 @@ class _Layout:
         return mlp_forward(u, weights, biases, self.activation, self.floors)
 
 
-def _pad_stack(arrays: list[np.ndarray], length: int) -> np.ndarray:
-    out = np.zeros((len(arrays), length, arrays[0].shape[1]), dtype=np.float32)
-    for i, a in enumerate(arrays):
-        out[i, :len(a)] = a
-    return out
+def _normalise(params: SurrogateParams, x: np.ndarray, y: np.ndarray, overwrite: bool):
+    """(u, t) float32: u = (x - in_shift) / in_scale in float32 (the ONNX graph's own operations, so training sees
+    exactly the inputs inference will), t = (y - out_shift) / out_scale in float64, rounded; in row chunks, and
+    into x's and y's own memory where `overwrite` allows it (float32, writable, C-ordered arrays)."""
+    def own(a):
+        return overwrite and a.dtype == np.float32 and a.flags.writeable and a.flags.c_contiguous
+    u = x if own(x) else np.empty(x.shape, np.float32)
+    t = y if own(y) else np.empty(y.shape, np.float32)
+    in_shift, in_scale = params.in_shift.astype(np.float32), params.in_scale.astype(np.float32)
+    out_shift, out_scale = params.out_shift.astype(np.float64), params.out_scale.astype(np.float64)
+    for start in range(0, x.shape[0], ROW_CHUNK):
+        rows = slice(start, start + ROW_CHUNK)
+        u[rows] = (np.asarray(x[rows], dtype=np.float32) - in_shift) / in_scale
+        t[rows] = (np.asarray(y[rows], dtype=np.float64) - out_shift) / out_scale
+    return u, t
 
 
 def finetune(params: SurrogateParams, x: np.ndarray, y: np.ndarray, recipe: FinetuneRecipe | None = None,
              seed: int = 0, device: str = "cpu", threads: int | None = 1,
-             progress: ProgressFn | None = None) -> FinetuneResult:
+             progress: ProgressFn | None = None, overwrite: bool = False) -> FinetuneResult:
     """Fine-tune one surrogate on rows x [n, n_in], y [n, n_out] (program units). See finetune_many."""
-    return finetune_many([params], [x], [y], recipe, [seed], device, threads, progress)[0]
+    return finetune_many([params], [x], [y], recipe, [seed], device, threads, progress, overwrite)[0]
 
 
 def finetune_many(params_list: Sequence[SurrogateParams], xs: Sequence[np.ndarray], ys: Sequence[np.ndarray],
                   recipe: FinetuneRecipe | None = None, seeds: Sequence[int] | None = None, device: str = "cpu",
-                  threads: int | None = 1, progress: ProgressFn | None = None) -> list[FinetuneResult]:
+                  threads: int | None = 1, progress: ProgressFn | None = None,
+                  overwrite: bool = False) -> list[FinetuneResult]:
     """Fine-tune M surrogates at once; member i starts from params_list[i] and trains on xs[i], ys[i].
 
     All members share one architecture (inputs, hidden widths, outputs, activation). seeds[i] (default 0) drives
     member i's split and minibatch order: give two members the same seed and data to compare their
     initialisations on identical splits and batches. threads: torch CPU threads while this runs (None: leave
-    torch's setting; the default 1 is fastest for these small matrices). progress(epoch, train_loss, val_loss)
-    is called after every epoch (M > 1: means over the members still training).
-    Raises NscError for unusable data, an unavailable device or a bad recipe.
+    torch's setting; the default 1 is fastest for these small matrices). progress(Progress) is called after every
+    epoch, and within an epoch of many steps after every block of them. overwrite: the caller gives up xs and ys
+    (float32 arrays it no longer needs, as `nsc finetune` reads them): they are normalised in place, and the data
+    is held once. Raises NscError for unusable data, an unavailable device or a bad recipe.
     """
     recipe = recipe or FinetuneRecipe()
     recipe.check()
@@ -358,7 +445,7 @@ def finetune_many(params_list: Sequence[SurrogateParams], xs: Sequence[np.ndarra
     if threads is not None:
         torch.set_num_threads(max(1, int(threads)))
     try:
-        return _Engine(list(params_list), xs, ys, recipe, seeds, dev, progress).run()
+        return _Engine(list(params_list), xs, ys, recipe, seeds, dev, progress, overwrite).run()
     finally:
         torch.set_num_threads(previous_threads)
 
@@ -366,8 +453,8 @@ def finetune_many(params_list: Sequence[SurrogateParams], xs: Sequence[np.ndarra
 class _Engine:
     """One batched fine-tuning run; members are kept in 'slot' order (steps per epoch, descending)."""
 
-    def __init__(self, params_list, xs, ys, recipe, seeds, device, progress):
-        self.recipe, self.device, self.progress = recipe, device, progress
+    def __init__(self, params_list, xs, ys, recipe, seeds, device, progress, overwrite=False):
+        self.recipe, self.device, self.progress, self.overwrite = recipe, device, progress, overwrite
         first = params_list[0]
         self.layout = _Layout(first)
         if self.layout.floors is not None:
@@ -379,13 +466,36 @@ class _Engine:
                                                               first.activation) or not same_floors(p, first):
                 raise ValueError("all members must share one architecture")
             members.append(self._prepare(i, p, x, y, seed))
+        self._normalise_members(members)
         # slot order: most steps per epoch first, so the members with a batch at step s are a prefix
         self.members = sorted(members, key=lambda m: (-m["steps"], m["index"]))
         self.n_members = len(self.members)
 
+    def _normalise_members(self, members: list[dict]) -> None:
+        """Each member's data as float32 u and t (`_normalise`), once for members that share their arrays and
+        their normalisation (nsc finetune's compiled and random starts; nsc eval's inits on one sample), in place
+        (overwrite) where every member of those arrays normalises them alike. m["store"]: its (u, t) in
+        self.stores."""
+        def key(m):
+            p = m["params"]
+            return (id(m["x"]), id(m["y"]), *(a.tobytes() for a in (p.in_shift, p.in_scale, p.out_shift, p.out_scale)))
+
+        ways = {}  # (id(x), id(y)) -> the normalisations asked of those arrays
+        for m in members:
+            ways.setdefault(key(m)[:2], set()).add(key(m))
+        self.stores, made = [], {}
+        for m in members:
+            k = key(m)
+            if k not in made:
+                made[k] = len(self.stores)
+                in_place = self.overwrite and len(ways[k[:2]]) == 1
+                self.stores.append(_normalise(m["params"], m["x"], m["y"], in_place))
+            m["store"] = made[k]
+        for m in members:
+            del m["x"], m["y"]  # (the data from here on: the stores, float32)
+
     def _prepare(self, index, params, x, y, seed) -> dict:
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
+        x, y = np.asarray(x), np.asarray(y)
         if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
             raise NscError(f"training data must be two tables with the same number of rows "
                            f"(got inputs {x.shape}, outputs {y.shape})")
@@ -394,26 +504,46 @@ class _Engine:
                            f"has {params.n_in} and {params.n_out}")
         if x.shape[0] == 0:
             raise NscError("no training rows")
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        if x.dtype.kind not in "biuf" or y.dtype.kind not in "biuf" or \
+                not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
             raise NscError("training data contains NaN or Inf")
         rng = np.random.default_rng(seed)
         train_rows, val_rows, split = _split(x.shape[0], self.recipe.val_frac, rng)
-        params = calibrate_outputs(params, y[train_rows], x[train_rows])
-        # the same float32 ops as the ONNX graph, so training sees exactly the inputs inference will
-        x32 = torch.from_numpy(x.astype(np.float32))
-        u = ((x32 - torch.tensor(params.in_shift)) / torch.tensor(params.in_scale)).numpy()
-        t = ((y - params.out_shift.astype(np.float64)) / params.out_scale.astype(np.float64)).astype(np.float32)
+        _, data_std = data_mean_std(y)
+        params = calibrate_outputs(params, y, x, rows=train_rows)
         n_train = len(train_rows)
         batch = min(self.recipe.batch_size, n_train)
-        _, data_std = data_mean_std(y)
-        return {"index": index, "params": params, "rng": rng, "split": split, "x": x, "y": y,
-                "train_rows": train_rows, "val_rows": val_rows, "n_train": n_train, "batch": batch,
-                "steps": -(-n_train // batch), "u": u, "t": t, "data_std": data_std}
+        return {"index": index, "params": params, "rng": rng, "split": split, "train_rows": train_rows,
+                "val_rows": val_rows, "n_train": n_train, "batch": batch, "steps": -(-n_train // batch),
+                "x": x, "y": y, "data_std": data_std}
 
     # -- tensors -------------------------------------------------------------------------------------------------
 
     def _tensor(self, a) -> torch.Tensor:
         return torch.as_tensor(a, dtype=torch.float32).to(self.device)
+
+    def _weights(self, w: np.ndarray) -> torch.Tensor:
+        """Row weights as a tensor; a broadcast one (every row alike) stays a view of its one value."""
+        if w.strides == (0, 0):
+            return torch.full((1, 1), float(w[0, 0]), dtype=torch.float32, device=self.device).expand(*w.shape)
+        return self._tensor(w)
+
+    def _rows_of(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the data store per member (slot order), [M, longest] padded with the member's first row, and
+        their weights (1/count, 0 on padding): which = "train_rows" or "val_rows"."""
+        ms = self.members
+        if len(ms) == 1 and ms[0]["offset"] == 0:  # (no copy of a large member's row indices; one weight for all:
+            # a broadcast view)
+            rows = ms[0][which][None, :]
+            return rows, np.broadcast_to(np.float32(1.0 / rows.shape[1]), rows.shape)
+        width = max(len(m[which]) for m in ms)
+        rows = np.zeros((len(ms), width), np.int64)
+        weight = np.zeros((len(ms), width), np.float32)
+        for i, m in enumerate(ms):
+            rows[i] = m["offset"] + m[which][0]
+            rows[i, :len(m[which])] = m["offset"] + m[which]
+            weight[i, :len(m[which])] = 1.0 / len(m[which])
+        return rows, weight
 
     def _build(self) -> None:
         ms = self.members
@@ -422,16 +552,19 @@ class _Engine:
         self.layer_views = self.layout.views(self.flat)
         self.best = self.flat.clone()  # [M, P] in slot order; rows of finished members stay here
         self.adam = BatchedAdam(self.flat, self.recipe.lr, self.recipe.betas, self.recipe.eps)
-        n_tr = max(m["n_train"] for m in ms)
-        n_va = max(len(m["val_rows"]) for m in ms)
-        self.u_train = self._tensor(_pad_stack([m["u"][m["train_rows"]] for m in ms], n_tr))
-        self.t_train = self._tensor(_pad_stack([m["t"][m["train_rows"]] for m in ms], n_tr))
-        self.u_val = self._tensor(_pad_stack([m["u"][m["val_rows"]] for m in ms], n_va))
-        self.t_val = self._tensor(_pad_stack([m["t"][m["val_rows"]] for m in ms], n_va))
-        w_val = np.zeros((len(ms), n_va), dtype=np.float32)
-        for i, m in enumerate(ms):
-            w_val[i, :len(m["val_rows"])] = 1.0 / len(m["val_rows"])
-        self.w_val = self._tensor(w_val)
+        # every member's rows in one store (one set of arrays: those, shared with torch, not copied)
+        offsets = np.cumsum([0] + [len(u) for u, _ in self.stores[:-1]])
+        for m in ms:
+            m["offset"] = int(offsets[m["store"]])
+        one = len(self.stores) == 1
+        self.u_all = self._tensor(self.stores[0][0] if one else np.concatenate([u for u, _ in self.stores]))
+        self.t_all = self._tensor(self.stores[0][1] if one else np.concatenate([t for _, t in self.stores]))
+        self.stores = None
+        train, self.w_train = self._rows_of("train_rows")
+        val, w_val = self._rows_of("val_rows")
+        self.train_index = torch.as_tensor(train, device=self.device)
+        self.val_index = torch.as_tensor(val, device=self.device)
+        self.w_train, self.w_val = self._weights(self.w_train), self._weights(w_val)
         self.alive = np.arange(len(ms))  # slot index of each row of the working tensors
 
     def _compact(self, keep: np.ndarray) -> None:
@@ -441,38 +574,47 @@ class _Engine:
         self.layer_views = self.layout.views(self.flat)
         self.adam.flat = self.flat
         self.adam.keep(keep)
-        for name in ("u_train", "t_train", "u_val", "t_val", "w_val"):
+        for name in ("train_index", "w_train", "val_index", "w_val"):
             setattr(self, name, getattr(self, name)[rows])
         self.alive = self.alive[keep]
 
-    def _epoch_batches(self):
-        """Minibatch row indices and row weights for this epoch: [S, K, B] each (S = most steps of any member)."""
+    def _step_blocks(self):
+        """This epoch's minibatches, STEP_BLOCK steps at a time: (inputs [s, K, B, n_in], targets, row weights
+        [s, K, B], prefix: how many members have a batch at each step), K = the members still training, from
+        each member's own permutation of its training rows (drawn first, for every member, as one epoch)."""
         ms = [self.members[s] for s in self.alive]
+        orders = [m["rng"].permutation(m["n_train"]) for m in ms]
         n_steps = ms[0]["steps"]
         width = max(m["batch"] for m in ms)
-        idx = np.zeros((len(ms), n_steps, width), dtype=np.int64)
-        weight = np.zeros((len(ms), n_steps, width), dtype=np.float32)
-        for i, m in enumerate(ms):
-            order = m["rng"].permutation(m["n_train"])
-            b = m["batch"]
-            for s in range(m["steps"]):
-                rows = order[s * b:(s + 1) * b]
-                idx[i, s, :len(rows)] = rows
-                weight[i, s, :len(rows)] = 1.0 / len(rows)
-        idx_t = torch.as_tensor(idx.transpose(1, 0, 2).copy(), device=self.device)
-        member = torch.arange(len(ms), device=self.device).view(1, -1, 1)
         steps_of = np.array([m["steps"] for m in ms])
-        prefix = [(int(np.sum(steps_of > s))) for s in range(n_steps)]
-        return (self.u_train[member, idx_t], self.t_train[member, idx_t],
-                self._tensor(weight.transpose(1, 0, 2).copy()), prefix)
+        for first in range(0, n_steps, STEP_BLOCK):
+            last = min(first + STEP_BLOCK, n_steps)
+            idx = np.zeros((last - first, len(ms), width), dtype=np.int64)
+            weight = np.zeros((last - first, len(ms), width), dtype=np.float32)
+            for i, (m, order) in enumerate(zip(ms, orders)):
+                b, end = m["batch"], min(last, m["steps"])
+                if end <= first:
+                    continue
+                picked = order[first * b:end * b]  # the last batch of an epoch may be short
+                n_picked = (end - first) * b
+                slots = np.zeros(n_picked, np.int64)
+                slots[:len(picked)] = picked
+                counts = np.minimum(b, m["n_train"] - np.arange(first, end) * b)
+                idx[:end - first, i, :b] = (m["offset"] + m["train_rows"][slots]).reshape(end - first, b)
+                weight[:end - first, i, :b] = (np.arange(b)[None, :] < counts[:, None]) / counts[:, None]
+            rows = torch.as_tensor(idx, device=self.device)
+            prefix = [int(np.sum(steps_of > s)) for s in range(first, last)]
+            yield self.u_all[rows], self.t_all[rows], self._tensor(weight), prefix
 
-    def _member_losses(self, flat, u, t, w, chunk: int = 1 << 14) -> torch.Tensor:
-        """Per-member weighted MSE [k] in normalised units (w: row weights summing to 1 per member).
-        Rows go in chunks so a large validation set never needs a [k, n, 64] activation all at once."""
+    def _member_losses(self, flat, index, w, chunk: int = 1 << 14) -> torch.Tensor:
+        """Per-member weighted MSE [k] in normalised units over rows `index` [k, n] of the store (w: row weights
+        summing to 1 per member). Rows go in chunks so a large validation set never needs a [k, n, 64] activation
+        all at once."""
         total = torch.zeros(flat.shape[0], device=flat.device)
-        for start in range(0, u.shape[1], chunk):
-            v = self.layout.forward(flat, u[:, start:start + chunk])
-            err = (v - t[:, start:start + chunk]).square().mean(dim=2)
+        for start in range(0, index.shape[1], chunk):
+            rows = index[:, start:start + chunk]
+            v = self.layout.forward(flat, self.u_all[rows])
+            err = (v - self.t_all[rows]).square().mean(dim=2)
             total += (err * w[:, start:start + chunk]).sum(dim=1)
         return total
 
@@ -490,19 +632,20 @@ class _Engine:
         since_lr = np.zeros(n, dtype=np.int64)
         epochs = np.zeros(n, dtype=np.int64)
         with torch.no_grad():
-            val0 = self._member_losses(self.flat, self.u_val, self.t_val, self.w_val).cpu().numpy()
-            w_train = self._train_weights()
-            train0 = self._member_losses(self.flat, self.u_train, self.t_train, w_train).cpu().numpy()
+            val0 = self._member_losses(self.flat, self.val_index, self.w_val).cpu().numpy()
+            train0 = self._member_losses(self.flat, self.train_index, self.w_train).cpu().numpy()
         for slot in range(n):
             val_hist[slot].append(float(val0[slot]))
             train_hist[slot].append(float(train0[slot]))
             best_loss[slot] = val0[slot]
+        self._losses = (None, None)
+        self._best = (best_loss, best_epoch)
         epoch = 0
         while len(self.alive) and epoch < r.max_epochs:
             epoch += 1
-            train_loss = self._train_epoch()
+            train_loss = self._train_epoch(epoch)
             with torch.no_grad():
-                val = self._member_losses(self.flat, self.u_val, self.t_val, self.w_val).cpu().numpy()
+                val = self._member_losses(self.flat, self.val_index, self.w_val).cpu().numpy()
             improved = val < best_loss[self.alive]
             if improved.any():
                 rows = np.nonzero(improved)[0]
@@ -522,33 +665,43 @@ class _Engine:
                 rows = np.nonzero(decay)[0]
                 self.adam.lr[rows] = np.maximum(self.adam.lr[rows] * r.lr_decay, r.min_lr)
                 since_lr[slots[decay]] = 0
-            if self.progress is not None:
-                self.progress(epoch, float(np.mean(train_loss)), float(np.mean(val)))
+            self._losses = (float(np.mean(train_loss)), float(np.mean(val)))
+            self._report(epoch)
             done = since_best[slots] >= r.patience
             if done.any():
                 self._compact(np.nonzero(~done)[0])
         return self._results(val_hist, train_hist, best_epoch, epochs)
 
-    def _train_weights(self) -> torch.Tensor:
-        w = np.zeros(tuple(self.u_train.shape[:2]), dtype=np.float32)
-        for i, slot in enumerate(self.alive):
-            w[i, :self.members[slot]["n_train"]] = 1.0 / self.members[slot]["n_train"]
-        return self._tensor(w)
+    def _report(self, epoch: float) -> None:
+        """progress(Progress) for the member that runs longest (its best epoch plus the patience)."""
+        if self.progress is None or not len(self.alive):
+            return
+        best_loss, best_epoch = self._best
+        slots = self.alive
+        stop_by = np.minimum(self.recipe.max_epochs, best_epoch[slots] + self.recipe.patience)
+        last = slots[int(np.argmax(stop_by))]
+        self.progress(Progress(epoch, *self._losses, int(best_epoch[last]), float(best_loss[last]),
+                               int(stop_by.max()), self.recipe.max_epochs))
 
-    def _train_epoch(self) -> np.ndarray:
-        u_b, t_b, w_b, prefix = self._epoch_batches()
+    def _train_epoch(self, epoch: int) -> np.ndarray:
         total = torch.zeros(len(self.alive), device=self.device)
         weights, biases = self.layer_views
-        for s, k in enumerate(prefix):
-            # one leaf per layer (views into flat, no copies): cheaper backward than slicing one flat leaf
-            w_leaves = [w[:k].detach().requires_grad_(True) for w in weights]
-            b_leaves = [b[:k].detach().requires_grad_(True) for b in biases]
-            v = mlp_forward(u_b[s, :k], w_leaves, b_leaves, self.layout.activation, self.layout.floors)
-            losses = ((v - t_b[s, :k]).square().mean(dim=2) * w_b[s, :k]).sum(dim=1)
-            losses.sum().backward()  # sum of members' own losses: each member's gradient is its own
-            grad = torch.cat([p.grad.reshape(k, -1) for pair in zip(w_leaves, b_leaves) for p in pair], dim=1)
-            self.adam.step(grad, k)
-            total[:k] += losses.detach()
+        n_steps = self.members[self.alive[0]]["steps"]
+        done = 0
+        for u_b, t_b, w_b, prefix in self._step_blocks():
+            for s, k in enumerate(prefix):
+                # one leaf per layer (views into flat, no copies): cheaper backward than slicing one flat leaf
+                w_leaves = [w[:k].detach().requires_grad_(True) for w in weights]
+                b_leaves = [b[:k].detach().requires_grad_(True) for b in biases]
+                v = mlp_forward(u_b[s, :k], w_leaves, b_leaves, self.layout.activation, self.layout.floors)
+                losses = ((v - t_b[s, :k]).square().mean(dim=2) * w_b[s, :k]).sum(dim=1)
+                losses.sum().backward()  # sum of members' own losses: each member's gradient is its own
+                grad = torch.cat([p.grad.reshape(k, -1) for pair in zip(w_leaves, b_leaves) for p in pair], dim=1)
+                self.adam.step(grad, k)
+                total[:k] += losses.detach()
+            done += len(prefix)
+            if done < n_steps:  # (an epoch of many steps: show it moving)
+                self._report(epoch - 1 + done / n_steps)
         steps = np.array([self.members[slot]["steps"] for slot in self.alive])
         return total.cpu().numpy().astype(np.float64) / steps
 
@@ -564,21 +717,28 @@ class _Engine:
             weights, biases = self.layout.unflatten(best[slot])
             params = SurrogateParams(p.in_shift.copy(), p.in_scale.copy(), weights, biases, p.out_scale.copy(),
                                      p.out_shift.copy(), p.activation, True, dict(p.extra), p.floors)
-            train_rmse, train_rel = self._rmse(params, m, m["train_rows"])
-            val_rmse, val_rel = self._rmse(params, m, m["val_rows"])
+            train_rmse, train_rel, train_rels = self._rmse(params, m, m["train_rows"])
+            val_rmse, val_rel, val_rels = self._rmse(params, m, m["val_rows"])
             out[m["index"]] = FinetuneResult(
                 params, m["n_train"], len(m["val_rows"]) if m["split"] else 0, m["split"], int(epochs[slot]),
                 int(best_epoch[slot]), bool(epochs[slot] < self.recipe.max_epochs),
                 np.array(val_hist[slot]), np.array(train_hist[slot]), train_rmse, val_rmse, train_rel, val_rel,
-                m["train_rows"].copy(), m["val_rows"].copy(), recipe)
+                m["train_rows"], m["val_rows"], recipe, train_rels, val_rels)  # (the engine's own: no copies)
         return out
 
-    def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray) -> tuple[list[float], float | None]:
+    def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray):
+        """(RMSE per output in program units, rel-RMSE: their mean over the data's std, rel-RMSE per output) of
+        `params` on the member's rows; from the normalised data (an error in t units is out_scale in the
+        program's), in row chunks like _member_losses."""
         flat = self._tensor(self.layout.flatten(params)).unsqueeze(0)
-        u = m["u"][rows]
-        with torch.no_grad():  # in row chunks, like _member_losses
-            v = np.concatenate([self.layout.forward(flat, self._tensor(u[i:i + (1 << 14)]).unsqueeze(0))[0]
-                                .cpu().numpy() for i in range(0, len(u), 1 << 14)])
-        pred = v.astype(np.float64) * params.out_scale + params.out_shift
-        rmse = np.sqrt(np.mean((pred - m["y"][rows]) ** 2, axis=0))
-        return [float(e) for e in rmse], float(np.mean(rmse / m["data_std"])) if len(rows) > 1 else None
+        squares = np.zeros(params.n_out)
+        with torch.no_grad():
+            for i in range(0, len(rows), 1 << 14):
+                index = torch.as_tensor(m["offset"] + rows[i:i + (1 << 14)], device=self.device)
+                v = self.layout.forward(flat, self.u_all[index].unsqueeze(0))[0]
+                squares += ((v.double() - self.t_all[index].double()) ** 2).sum(dim=0).cpu().numpy()
+        rmse = np.sqrt(squares / len(rows)) * params.out_scale.astype(np.float64)
+        if len(rows) < 2:
+            return [float(e) for e in rmse], None, None
+        rel = rmse / m["data_std"]
+        return [float(e) for e in rmse], float(np.mean(rel)), [float(r) for r in rel]
