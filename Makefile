@@ -29,9 +29,9 @@ demo: install
 	$(NSC) run $(DEMO_OUT)/demo.onnx --inputs "$(DEMO_INPUTS)"
 	$(NSC) sample $(DEMO) -n 1024 --seed 1 -o $(DEMO_OUT)/train.csv
 	$(NSC) finetune $(DEMO_OUT)/demo.onnx $(DEMO_OUT)/train.csv -o $(DEMO_OUT)/demo.tuned.onnx
-	$(NSC) sample $(DEMO) -n 2000 --seed 2 -o $(DEMO_OUT)/test.csv
-	$(NSC) run $(DEMO_OUT)/demo.tuned.onnx --inputs $(DEMO_OUT)/test.csv -o $(DEMO_OUT)/pred.csv
 	$(NSC) inspect $(DEMO_OUT)/demo.tuned.onnx
+	$(NSC) check $(DEMO_OUT)/demo.onnx $(DEMO) -n 2000 -o $(DEMO_OUT)/demo.checked.onnx
+	$(NSC) check $(DEMO_OUT)/demo.tuned.onnx $(DEMO) -n 2000
 
 test: install
 	$(PYTHON) -m pytest tests
