@@ -106,12 +106,15 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
     ranges (["x=0:1"]), default_range ("lo:hi"), include_dirs, defines (["N=4"]). Returns a summary dict
     (output, function, inputs, outputs, compiler, notes, compiled_exactly, closed_form_error, ...); NscError on
     bad input, and nothing is written then."""
-    from nsc.compiler import compile_params, prepare
+    from nsc.compiler.inits import compile_params
     from nsc.execute.build import start_syntax_check
     from nsc.surrogate import onnx_io
 
     _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
-    prepare(init)  # the hypernetwork's session loads while the front-end reads the program
+    if init != "compiled":  # (compiled: the structural compiler first; the hypernetwork loads only if it is needed)
+        from nsc.compiler.hypernet import prepare
+
+        prepare(init)  # the hypernetwork's session loads while the front-end reads the program
     type_checked = start_syntax_check(str(path), str(path), program_options.get("include_dirs", ()),
                                       [_parse_define(d) for d in program_options.get("defines", ())])
     program = load_program(path, **program_options)
