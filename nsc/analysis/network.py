@@ -485,7 +485,9 @@ class Builder:
 
     def network(self, outputs: list) -> Network:
         values = [self.value(o) for o in outputs]
-        last = max([v.layer for v in values if v.terms] or [0])
+        # (units of values no output needed in the end, a gate decided after its operands were built, may lie
+        # deeper than every output: the outputs are read from the last layer there is)
+        last = max([v.layer for v in values if v.terms] + [len(self.rows)])
         if last == 0:
             last = 1  # one hidden layer at least: the surrogate's format is an MLP
         final = [self.carry(v, last, o.id if is_node(o) else None) if v.terms else Value(last, {}, v.const)
@@ -499,7 +501,8 @@ class Builder:
             means.append(float(s.mean()))
             stds.append(float(s.std()) if s.std() > 0 else 1.0)
             errors.append(0.0 if v.err is None else float(np.sqrt(np.mean(v.err[:N_SYNTHETIC] ** 2)) / stds[-1]))
-        return Network(self.rows, self.floors, [(dict(v.terms), v.const) for v in final], np.array(means),
+        rows, floors, outputs = _pruned(self.rows, self.floors, [dict(v.terms) for v in final])
+        return Network(rows, floors, [(terms, v.const) for terms, v in zip(outputs, final)], np.array(means),
                        np.array(stds), self.n_in, self.blocks, self.gates, estimated_error=errors)
 
 
@@ -511,6 +514,37 @@ def _within(values: np.ndarray, approx: np.ndarray) -> np.ndarray:
 def _dynamic(samples) -> float:
     a = np.abs(samples)
     return float(a.max() / a.min())
+
+
+def _pruned(rows: list, floors: list, outputs: list) -> tuple[list, list, list]:
+    """The layers without the units no output reads (through the layers after them), renumbered: a value built
+    and then not needed (the operand of a gate the network decided) leaves no weights behind. A layer keeps one
+    unit at least."""
+    keep = [set() for _ in rows]
+    wanted = set().union(*(t.keys() for t in outputs)) if outputs else set()
+    for layer in range(len(rows) - 1, -1, -1):
+        keep[layer] = wanted or {0}
+        wanted = set()
+        for u in keep[layer]:
+            wanted.update(rows[layer][u][0].keys())
+    index = [{u: i for i, u in enumerate(sorted(k))} for k in keep]
+    new_rows, new_floors = [], []
+    for layer, (layer_rows, layer_floors) in enumerate(zip(rows, floors)):
+        below = index[layer - 1] if layer > 0 else None
+        renamed = {}  # shared terms stay shared (dense() reads each once)
+        out_rows = []
+        for u in sorted(keep[layer]):
+            terms, factor, bias = layer_rows[u]
+            if below is not None:
+                if id(terms) not in renamed:
+                    renamed[id(terms)] = {below[k]: c for k, c in terms.items()}
+                terms = renamed[id(terms)]
+            out_rows.append((terms, factor, bias))
+        new_rows.append(out_rows)
+        new_floors.append([layer_floors[u] for u in sorted(keep[layer])])
+    last = index[-1] if index else None
+    new_outputs = [{last[u]: c for u, c in t.items()} if last is not None else dict(t) for t in outputs]
+    return new_rows, new_floors, new_outputs
 
 
 def _only_through(node, src, via) -> bool:
