@@ -23,7 +23,10 @@ Imports flow one way: nsc/frontend -> here -> nsc/compiler; nothing here imports
 
 from __future__ import annotations
 
+from nsc.recursion import deep
 
+
+@deep
 def flows(program):
     """bool [n_in, n_out]: False where input i cannot affect output j (dataflow.py)."""
     if "flows" not in program.analyses:
@@ -33,6 +36,7 @@ def flows(program):
     return program.analyses["flows"]
 
 
+@deep
 def linearization(program):
     """The target's statistical linearisation over its input box (a `Linearization`), or the `Unsupported`
     reason there is none (linearize.py)."""
@@ -46,6 +50,7 @@ def linearization(program):
 MAX_FINE_PARAMETERS = 1_500_000  # beyond this, the network is built again with coarser blocks
 
 
+@deep
 def structure(program):
     """The target's structural network (network.py: a `Network`), or the `Unsupported` reason there is none.
     Its blocks are fitted to blocks.BLOCK_TOL of their range; a network that would be larger than

@@ -26,8 +26,9 @@ from __future__ import annotations
 import numpy as np
 from pycparser import c_ast, c_parser
 
-from nsc.frontend.canonical import TARGET_NAME
+from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.consteval import int_constant
+from nsc.recursion import deep
 
 RETURN = "return"
 WHOLE = None  # element key of "the whole variable / an unknown element"
@@ -68,35 +69,37 @@ def _location(node) -> tuple[str | None, int | None]:
     return None, WHOLE
 
 
-def _walk(node):
-    yield node
-    for _, child in node.children():
-        yield from _walk(child)
+NO_CONTROL = -1  # the control frame of code that runs unconditionally
 
 
 class _Events(c_ast.NodeVisitor):
-    """Collects the target's assignment events: (location written, expressions its taint comes from)."""
+    """Collects the target's assignment events: (location written, expressions its taint comes from, control
+    frame). The conditions an event runs under are a chain of frames (condition, enclosing frame), shared by
+    every event under them: an `else if` chain of n arms costs n frames, not n^2 copies of its conditions."""
 
     def __init__(self, pointers: set[str]):
         self.pointers = pointers
-        self.events: list[tuple[tuple[str, int | None], list[c_ast.Node]]] = []
-        self.exit_conditions: list[c_ast.Node] = []
-        self.control: list[c_ast.Node] = []
-        self.helper_calls: list[tuple[c_ast.FuncCall, list[c_ast.Node]]] = []  # with their conditions
+        self.events: list[tuple[tuple[str, int | None], list[c_ast.Node], int]] = []
+        self.frames: list[tuple[c_ast.Node, int]] = []  # (condition, enclosing frame): enclosing ones come first
+        self.frame = NO_CONTROL
+        self.exit_frames: set[int] = set()  # frames whose conditions guard a return/break/continue/goto
+        self.helper_calls: list[tuple[c_ast.FuncCall, int]] = []  # with their control frames
+        self._addresses: dict[int, bool] = {}  # id(node) -> whether it contains `&`
 
     def _event(self, location, sources) -> None:
         if location[0] is not None:
-            self.events.append((location, [s for s in sources if s is not None] + list(self.control)))
+            self.events.append((location, [s for s in sources if s is not None], self.frame))
 
     def _guarded(self, cond, *bodies) -> None:
+        enclosing = self.frame
         if cond is not None:
             self.visit(cond)
-            self.control.append(cond)
+            self.frames.append((cond, enclosing))
+            self.frame = len(self.frames) - 1
         for body in bodies:
             if body is not None:
                 self.visit(body)
-        if cond is not None:
-            self.control.pop()
+        self.frame = enclosing
 
     def visit_If(self, node):
         self._guarded(node.cond, node.iftrue, node.iffalse)
@@ -140,23 +143,33 @@ class _Events(c_ast.NodeVisitor):
         if node.expr is not None:
             self.visit(node.expr)
             self._event((RETURN, WHOLE), [node.expr])
-        self.exit_conditions.extend(self.control)
+        self.exit_frames.add(self.frame)
 
     def visit_Break(self, node):
-        self.exit_conditions.extend(self.control)
+        self.exit_frames.add(self.frame)
 
     visit_Continue = visit_Goto = visit_Break
 
     def visit_FuncCall(self, node):
         if isinstance(node.name, c_ast.ID) and node.name.name.startswith("f"):
-            self.helper_calls.append((node, list(self.control)))
+            self.helper_calls.append((node, self.frame))
         if node.args is None:
             return
         self.visit(node.args)
         for arg in node.args.exprs:  # memory a pointer argument points to may be written, from every argument
             name = _location(arg)[0]
-            if name in self.pointers or any(isinstance(n, c_ast.UnaryOp) and n.op == "&" for n in _walk(arg)):
+            if name in self.pointers or self._takes_address(arg):
                 self._event((name, WHOLE), [node])
+
+    def _takes_address(self, node) -> bool:
+        """Whether `&` occurs in `node` (memoised: nested calls g(g(g(x))) ask again at every level)."""
+        key = id(node)
+        if key not in self._addresses:
+            found = isinstance(node, c_ast.UnaryOp) and node.op == "&"
+            for _, child in node.children():
+                found = self._takes_address(child) or found
+            self._addresses[key] = found
+        return self._addresses[key]
 
 
 def _subscripts(lvalue) -> list[c_ast.Node]:
@@ -177,13 +190,13 @@ def _subscripts(lvalue) -> list[c_ast.Node]:
 
 def _pointer_names(node) -> set[str]:
     """Names declared as pointers or arrays under `node`."""
-    return {n.name for n in _walk(node)
+    return {n.name for n in walk(node)
             if isinstance(n, c_ast.Decl) and isinstance(n.type, (c_ast.PtrDecl, c_ast.ArrayDecl))}
 
 
 def _copies_pointers(func: c_ast.FuncDef, pointers: set[str]) -> bool:
     """Does the target copy a pointer value (an alias we do not follow)?"""
-    for n in _walk(func.body):
+    for n in walk(func.body):
         if isinstance(n, c_ast.Decl) and isinstance(n.type, c_ast.PtrDecl) and n.init is not None:
             return True
         if isinstance(n, c_ast.Assignment) and isinstance(n.lvalue, c_ast.ID) and n.lvalue.name in pointers:
@@ -235,6 +248,7 @@ class _Taints:
         return m
 
 
+@deep
 def reach_matrix(exts: list[c_ast.Node], signature) -> np.ndarray:
     """bool [n_in, n_out]: may input port i affect output port j? (canonical AST; target last)"""
     n_in, n_out = signature.n_in, signature.n_out
@@ -263,17 +277,20 @@ def reach_matrix(exts: list[c_ast.Node], signature) -> np.ndarray:
     collector.visit(target.body)
     events = list(collector.events)
     written_globals = _globals_written(exts, set(global_names))
-    for call, control in collector.helper_calls:  # a helper may write file-scope variables, from its arguments
-        events += [((g, WHOLE), [call] + control) for g in written_globals]  # and from file-scope variables
+    for call, frame in collector.helper_calls:  # a helper may write file-scope variables, from its arguments
+        events += [((g, WHOLE), [call], frame) for g in written_globals]  # and from file-scope variables
 
     changed = True
-    while changed:
+    while changed:  # (each sweep reads the conditions' taints as they were at its start: the same fixed point)
         changed = False
+        control = [0] * len(collector.frames)  # taint of each frame's conditions, enclosing ones included
+        for k, (cond, enclosing) in enumerate(collector.frames):
+            control[k] = taints.of(cond) | (control[enclosing] if enclosing != NO_CONTROL else 0)
         always = 0
-        for cond in collector.exit_conditions:
-            always |= taints.of(cond)
-        for loc, sources in events:
-            mask = always
+        for frame in collector.exit_frames:
+            always |= control[frame] if frame != NO_CONTROL else 0
+        for loc, sources, frame in events:
+            mask = always | (control[frame] if frame != NO_CONTROL else 0)
             for s in sources:
                 mask |= taints.of(s)
             changed |= taints.add(loc, mask)
@@ -289,7 +306,7 @@ def reach_matrix(exts: list[c_ast.Node], signature) -> np.ndarray:
 def _globals_written(exts, global_names: set[str]) -> set[str]:
     """File-scope variables assigned anywhere in the reached code (helpers included)."""
     out = set()
-    for node in _walk(c_ast.FileAST(list(exts))):
+    for node in walk(c_ast.FileAST(list(exts))):
         if isinstance(node, c_ast.Assignment):
             name = _location(node.lvalue)[0]
         elif isinstance(node, c_ast.UnaryOp) and node.op in _INC_DEC:
@@ -317,6 +334,7 @@ def canonical_text(tokens) -> str:
     return " ".join(parts)
 
 
+@deep
 def reach_matrix_of_tokens(tokens, signature) -> np.ndarray:
     """`reach_matrix` of a program given as canonical tokens (the corpus stores tokens, not ASTs)."""
     ast = c_parser.CParser().parse(canonical_text(tokens), "<canonical>")

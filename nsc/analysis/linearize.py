@@ -56,8 +56,9 @@ import numpy as np
 from pycparser import c_ast, c_parser
 
 from nsc.frontend.c_types import canonical_scalar
-from nsc.frontend.canonical import TARGET_NAME
+from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
+from nsc.recursion import deep
 from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
 from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this module's interface
     Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
@@ -196,12 +197,6 @@ def _parameters(fn: c_ast.FuncDef) -> list:
     return [p for p in params if not isinstance(p, c_ast.Typename)]
 
 
-def _walk(node):
-    yield node
-    for _, child in node.children():
-        yield from _walk(child)
-
-
 class _Return(Exception):
     pass
 
@@ -275,7 +270,7 @@ class Interpreter:
         self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
         self.global_decls = [e for e in exts if isinstance(e, c_ast.Decl) and e.name
                              and not isinstance(e.type, c_ast.FuncDecl)]
-        self.enums = [node for e in exts for node in _walk(e) if isinstance(node, c_ast.Enum)]
+        self.enums = [node for e in exts for node in walk(e) if isinstance(node, c_ast.Enum)]
         self.globals: dict = {}
         self.depth = 0
 
@@ -1141,6 +1136,7 @@ def located(reason: Unsupported, node) -> Unsupported:
     return reason
 
 
+@deep
 def linearize(exts, signature) -> Linearization | Unsupported:
     """The target's statistical linearisation (canonical AST, target last), or the reason it has none."""
     functions = [e for e in exts if isinstance(e, c_ast.FuncDef)]
@@ -1155,10 +1151,11 @@ def linearize(exts, signature) -> Linearization | Unsupported:
         return e
     except OverflowError:  # Python's float arithmetic on constants (math.exp, **)
         return Unsupported("an overflow")
-    except (RecursionError, ZeroDivisionError, ValueError, IndexError, KeyError) as e:
-        return Unsupported(f"{type(e).__name__}: {e}")
+    except (ZeroDivisionError, ValueError, IndexError, KeyError) as e:  # (a RecursionError is no reason: it is
+        return Unsupported(f"{type(e).__name__}: {e}")                   # nsc's limit, recursion.py reports it)
 
 
+@deep
 def linearize_tokens(tokens, signature) -> Linearization | Unsupported:
     """`linearize` of canonical tokens (as the corpus stores programs)."""
     from nsc.analysis.dataflow import canonical_text

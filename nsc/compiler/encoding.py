@@ -232,6 +232,18 @@ def check_limits(signature, config: EncodingConfig = EncodingConfig()) -> None:
         raise NscError(f"'{signature.function}' needs at least one input and one output to have a surrogate")
 
 
+def check_fits(signature, tokens, config: EncodingConfig = EncodingConfig()) -> None:
+    """NscError unless the program fits the compiler: its ports (`check_limits`) and its target function within
+    the context (`select_code`). Cheap, so it comes before the analysis, which takes seconds on long programs."""
+    check_limits(signature, config)
+    select_code([t.text for t in tokens], _code_budget(signature, config))
+
+
+def _code_budget(signature, config: EncodingConfig) -> int:
+    """Code tokens the context holds besides the head: [CLS], one position per port, [SEP]."""
+    return config.max_len - (2 + signature.n_in + signature.n_out)
+
+
 def select_code(texts: list[str], budget: int) -> tuple[list[int], int, list[str]]:
     """Which code positions to keep within `budget`: (kept indices, first index of the target, notes).
 
@@ -299,9 +311,8 @@ def encode(signature, tokens, vocab: Vocabulary, config: EncodingConfig = Encodi
         linear = linearize_tokens(tokens, signature)
     n_in, n_out = signature.n_in, signature.n_out
     n_head = 2 + n_in + n_out
-    budget = config.max_len - n_head
     texts = [t.text for t in tokens]
-    kept, first_target, notes = select_code(texts, budget)
+    kept, first_target, notes = select_code(texts, _code_budget(signature, config))
     L = n_head + len(kept)
 
     token_ids = np.zeros(L, np.int64)

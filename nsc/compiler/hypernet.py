@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nsc.compiler.encoding import MODEL_OUTPUTS, check_limits, collate, encode, encoding_from_manifest
+from nsc.compiler.encoding import (MODEL_OUTPUTS, check_fits, check_limits, collate, encode,
+                                  encoding_from_manifest)
 from nsc.compiler.exact import emit_exact_outputs
 from nsc.errors import NscError
 from nsc.analysis import flows, linearization
@@ -115,6 +116,7 @@ class Compiler:
     def compile(self, program) -> tuple[SurrogateParams, list[str]]:
         """The hypernetwork's surrogate for `program` and notes for the user."""
         sig = program.signature
+        check_fits(sig, program.tokens, self.encoding)  # before the analysis: a refusal should come at once
         linear = linearization(program) if program.code else linearize_tokens(program.tokens, sig)
         enc = encode(sig, program.tokens, self.vocab, self.encoding, flows(program) if program.code else None,
                      linear)

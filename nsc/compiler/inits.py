@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from nsc.errors import NscError
+from nsc.recursion import deep
 from nsc.surrogate.params import SurrogateParams
 
 INITS = ("compiled", "structural", "hypernetwork", "unconditioned", "random")
@@ -33,6 +34,7 @@ class CompileResult(NamedTuple):
     notes: list[str]  # warnings for the user, e.g. that a long program was truncated
 
 
+@deep
 def compile_params(program, init: str = "compiled", seed: int = 0, hidden: tuple[int, ...] | None = None
                    ) -> CompileResult:
     """Initial surrogate weights for `program` (a nsc.frontend Program); see the module docstring for `init`.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 
 from nsc.errors import NscError
+from nsc.recursion import deep
 from nsc.frontend.access import AccessAnalyzer
 from nsc.frontend.canonical import canonical_exts
 from nsc.frontend.checks import check_reached
@@ -37,6 +38,7 @@ from nsc.frontend.tokens import tokens_of
 __all__ = ["load_program", "load_programs", "parse_range_option", "parse_bounds"]
 
 
+@deep
 def load_program(path, function: str | None = None, ranges: dict | None = None, default_range=None,
                  include_dirs=(), defines=()) -> Program:
     """Read, check and describe the C program at `path`.
@@ -50,6 +52,7 @@ def load_program(path, function: str | None = None, ranges: dict | None = None, 
     return _Unit(path, include_dirs, defines).program(function, ranges, default_range)
 
 
+@deep
 def load_programs(path, functions, ranges: dict | None = None, default_range=None, include_dirs=(),
                   defines=()) -> dict[str, Program | NscError]:
     """Several target functions of one file, which is read, preprocessed and parsed once (for corpora).

@@ -96,7 +96,7 @@ def _name_file_scope(ext: c_ast.Node, target: c_ast.FuncDef, names: _Names) -> N
         type_node = ext.type
     else:
         return
-    for node in _walk(type_node):
+    for node in walk(type_node):
         if isinstance(node, (c_ast.Struct, c_ast.Union, c_ast.Enum)) and node.name:
             kind = {c_ast.Struct: "struct", c_ast.Union: "union", c_ast.Enum: "enum"}[type(node)]
             names.add(f"{kind} {node.name}", "s")
@@ -137,7 +137,7 @@ def _rename(ext: c_ast.Node, is_target: bool, names: _Names, scalar_typedefs: di
                 node.names = [new if n == ref.name else n for n in node.names]
         elif new is not None:
             node.name = new  # ID, or a Struct/Union/Enum tag
-    for node in _walk(ext):
+    for node in walk(ext):
         if isinstance(node, c_ast.Goto) and id(node) in resolution.by_node:
             node.name = local_names[id(resolution.by_node[id(node)])]
         elif isinstance(node, c_ast.Enumerator) and id(node) not in renamed:
@@ -218,8 +218,9 @@ def clone(node):
     return new
 
 
-def _walk(node):
-    """All nodes below (and including) `node`, in source order."""
+def walk(node):
+    """All nodes below (and including) `node`, in source order (iteratively: a recursive generator costs its depth
+    per node, quadratic on a sum of thousands of terms)."""
     stack = [node]
     while stack:
         n = stack.pop()

@@ -68,21 +68,32 @@ class _Resolver:
     def __init__(self):
         self.result = Resolution()
         self.scopes: list[dict[str, Binding]] = []
+        self.visible: dict[str, list[Binding]] = {}  # name -> its bindings in the open scopes, innermost last
         self.labels: dict[str, Binding] = {}
 
     # -- scopes --------------------------------------------------------------------------------------------
+    def enter(self) -> None:
+        self.scopes.append({})
+
+    def leave(self) -> None:
+        for name in self.scopes.pop():
+            self.visible[name].pop()
+
     def bind(self, name: str, kind: str, node: c_ast.Node) -> None:
         binding = Binding(name, kind, node)
-        self.scopes[-1][name] = binding
+        scope = self.scopes[-1]
+        if name in scope:  # declared again in the same scope: the new binding replaces it
+            self.visible[name][-1] = binding
+        else:
+            self.visible.setdefault(name, []).append(binding)
+        scope[name] = binding
         self.result.bindings.append(binding)
         self.result.by_decl[id(node)] = binding
 
     def use(self, name: str, node: c_ast.Node, is_call: bool = False) -> None:
-        binding = None
-        for scope in reversed(self.scopes):
-            if name in scope:
-                binding = scope[name]
-                break
+        # (a lookup per open scope cost 12 s on 5000 nested loops: `visible` holds the innermost binding)
+        bindings = self.visible.get(name)
+        binding = bindings[-1] if bindings else None
         if binding is not None:
             self.result.by_node[id(node)] = binding
         self.result.refs.append(Ref(name, node, binding, is_call))
@@ -102,7 +113,7 @@ class _Resolver:
 
     def function(self, fn: c_ast.FuncDef) -> None:
         ftype = fn.decl.type
-        self.scopes.append({})
+        self.enter()
         if isinstance(ftype, c_ast.FuncDecl):
             self.type(ftype.type)
             params = ftype.args.params if ftype.args is not None else []
@@ -123,7 +134,7 @@ class _Resolver:
             self.result.bindings.append(binding)
             self.result.by_decl[id(label)] = binding
         self.visit(fn.body)
-        self.scopes.pop()
+        self.leave()
 
     # -- types ---------------------------------------------------------------------------------------------
     def type(self, node) -> None:
@@ -136,11 +147,11 @@ class _Resolver:
             self.type(node.type)
             self.visit(node.dim)
         elif isinstance(node, c_ast.FuncDecl):
-            self.scopes.append({})  # prototype scope: parameter names are not visible outside
+            self.enter()  # prototype scope: parameter names are not visible outside
             for p in node.args.params if node.args is not None else []:
                 if isinstance(p, (c_ast.Decl, c_ast.Typename)):
                     self.type(p.type)
-            self.scopes.pop()
+            self.leave()
             self.type(node.type)
         elif isinstance(node, c_ast.Typename):
             self.type(node.type)
@@ -179,16 +190,16 @@ class _Resolver:
                 self.visit(child)
 
     def visit_Compound(self, node: c_ast.Compound) -> None:
-        self.scopes.append({})
+        self.enter()
         for item in node.block_items or []:
             self.visit(item)
-        self.scopes.pop()
+        self.leave()
 
     def visit_For(self, node: c_ast.For) -> None:
-        self.scopes.append({})
+        self.enter()
         for part in (node.init, node.cond, node.next, node.stmt):
             self.visit(part)
-        self.scopes.pop()
+        self.leave()
 
     def visit_Decl(self, node: c_ast.Decl) -> None:
         self.type(node.type)

@@ -15,6 +15,7 @@ from pycparser import c_ast, c_parser
 from nsc.errors import NscError
 from nsc.frontend.preprocess import Preprocessed
 from nsc.frontend.source import read_line
+from nsc.recursion import check_nesting, deep, nesting_error
 
 
 class _SyntaxError(Exception):
@@ -81,10 +82,11 @@ def parser() -> _Parser:
     return _LOCAL.parser
 
 
+@deep
 def parse(pp: Preprocessed, source_text: str) -> c_ast.FileAST:
     """Parse preprocessed text; NscError pointing at the original file:line:col on a syntax error."""
     try:
-        return parser().parse(pp.text, pp.path)
+        tree = parser().parse(pp.text, pp.path)
     except _SyntaxError as e:
         col, message = e.col, e.message
         if e.file and e.line and col:
@@ -104,10 +106,13 @@ def parse(pp: Preprocessed, source_text: str) -> c_ast.FileAST:
             raise NscError(f"syntax error: {m.group(4)}", m.group(1), int(m.group(2)),
                            int(m.group(3)) if m.group(3) else None) from None
         raise NscError(f"syntax error: {e}", pp.path) from None
-    except RecursionError:
-        raise NscError("expression nested too deeply to parse", pp.path) from None
+    except RecursionError:  # (parsing spends at most 10 frames a level: this is beyond MAX_NESTING)
+        token, _ = parser()._stop_token()
+        raise nesting_error(pp.path, parser()._tok_coord(token) if token is not None else None) from None
     except AssertionError:  # pycparser's internal consistency checks, reached only by malformed input
         raise NscError("syntax error", pp.path) from None
+    check_nesting(tree, pp.path)
+    return tree
 
 
 _WORD = re.compile(r"[A-Za-z_0-9.]+")

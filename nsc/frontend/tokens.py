@@ -25,8 +25,16 @@ from nsc.frontend.program import Token
 
 
 def tokens_of(exts: list[c_ast.Node]) -> tuple[Token, ...]:
-    text = c_generator.CGenerator(reduce_parentheses=True).visit(c_ast.FileAST(cut_initialisers(exts)))
+    text = _Unindented(reduce_parentheses=True).visit(c_ast.FileAST(cut_initialisers(exts)))
     return tuple(_lex(text))
+
+
+class _Unindented(c_generator.CGenerator):
+    """CGenerator without indentation, which tokens do not see: indenting n nested blocks writes n^2 blanks
+    (10000 nested blocks: 100 M of them)."""
+
+    def _make_indent(self) -> str:
+        return ""
 
 
 _PUNCTUATORS = ("...", "<<=", ">>=", "++", "--", "->", "&&", "||", "<<", ">>", "<=", ">=", "==", "!=", "*=", "/=",

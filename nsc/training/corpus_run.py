@@ -49,6 +49,7 @@ from nsc.errors import NscError
 from nsc.outputs import write_output
 from nsc.execute import isolation, isolation_warning, run_functions, sample_inputs
 from nsc.frontend.program import Port, Program, Signature
+from nsc.recursion import deep
 from nsc.training import corpus_store
 from nsc.training.corpus_gen import (GeneratedProgram, Unit, emit_unit, generate_program, signature_of,
                                      toplevel_names)
@@ -131,6 +132,7 @@ def batch_text(entries: list[Entry]) -> str:
     return "\n".join(["#include <math.h>\n"] + [e.batch_src for e in entries])
 
 
+@deep
 def parse_batch(path: str, names: list[str]) -> dict:
     """Front-end results for several target functions of one file: name -> (Signature, tokens) or NscError.
 

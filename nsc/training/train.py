@@ -51,6 +51,7 @@ from nsc.errors import NscError
 from nsc.outputs import write_output
 from nsc.analysis.dataflow import reach_matrix_of_tokens
 from nsc.analysis.linearize import linearize_tokens
+from nsc.recursion import deep
 from nsc.surrogate.finetune import data_mean_std
 from nsc.surrogate.params import input_normalisation
 from nsc.training.model import (HyperNet, ModelConfig, UnconditionedInit, program_loss, program_mean,
@@ -306,6 +307,7 @@ class ProgramSet:
         return {k: torch.from_numpy(v) for k, v in arrays.items()}
 
 
+@deep  # (one deep-stack thread for both analyses)
 def _analyses_of(item) -> tuple:
     tokens, signature = item
     return reach_matrix_of_tokens(tokens, signature), linearize_tokens(tokens, signature)
