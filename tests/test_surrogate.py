@@ -407,9 +407,9 @@ def test_surrogate_files_are_written_without_importing_onnx_or_protobuf(tmp_path
         "from nsc.surrogate import onnx_io\n"
         "from nsc.surrogate.init import random_params\n"
         "p = random_params(2, 1, np.zeros(2), np.ones(2))\n"
-        "sig = {'function': 'f', 'params': [], 'outputs': [{'name': 'y', 'param': 'return', 'index': None, "
-        "'ctype': 'double'}], 'inputs': [{'name': n, 'param': n, 'index': None, 'ctype': 'double', 'lo': 0, "
-        "'hi': 1} for n in 'ab']}\n"
+        "sig = {'function': 'f', 'return_ctype': 'double', 'params': [{'name': n, 'ctype': 'double'} for n in 'ab'], "
+        "'outputs': [{'name': 'return', 'param': 'return', 'index': None, 'ctype': 'double'}], "
+        "'inputs': [{'name': n, 'param': n, 'index': None, 'ctype': 'double', 'lo': 0, 'hi': 1} for n in 'ab']}\n"
         f"onnx_io.save_onnx(onnx_io.surrogate_bytes(p, sig, {{'compiler': 'random', 'source_sha256': '0'}}), "
         f"{str(path)!r})\n"
         "heavy = sorted(m for m in ('onnx', 'google.protobuf') if m in sys.modules)\n"
@@ -439,12 +439,14 @@ def test_damaged_initializer_is_a_clear_error(tmp_path):
 def test_a_signature_missing_a_field_is_named(tmp_path):
     """It printed as a bare KeyError: "damaged nsc surrogate: 'params'"."""
     sig = {k: v for k, v in make_signature().to_json().items() if k != "params"}
-    model = onnx_io.to_onnx(make_params(), sig, {"compiler": "t", "source_sha256": "0"})
+    model = _with_props(build(make_params()), **{"nsc.signature": json.dumps(sig)})
     path = tmp_path / "bad.onnx"
     path.write_bytes(model.SerializeToString())
-    with pytest.raises(NscError, match=r"bad\.onnx: error: damaged nsc surrogate \(malformed metadata: no 'params' "
+    with pytest.raises(NscError, match=r"bad\.onnx: error: damaged nsc surrogate \(nsc\.signature: no 'params' "
                                        r"field\)$"):
         onnx_io.load_surrogate(path)
+    with pytest.raises(ValueError, match=r"invalid surrogate metadata \(nsc\.signature: no 'params' field\)"):
+        onnx_io.to_onnx(make_params(), sig, {"compiler": "t", "source_sha256": "0"})  # nor is one written
 
 
 def test_wire_field_numbers_are_onnx_protos():

@@ -15,20 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Canonical scalar C types after typedef resolution; the harness converts to and from double.
-INTEGER_TYPES = (
-    "_Bool", "char", "signed char", "unsigned char", "short", "unsigned short", "int", "unsigned int",
-    "long", "unsigned long", "long long", "unsigned long long",
-)
-FLOAT_TYPES = ("float", "double", "long double")
-# Values each integer type holds on LP64 (x86_64, aarch64 Linux; char is signed there).
-INTEGER_LIMITS = {
-    "_Bool": (0, 1), "char": (-2**7, 2**7 - 1), "signed char": (-2**7, 2**7 - 1), "unsigned char": (0, 2**8 - 1),
-    "short": (-2**15, 2**15 - 1), "unsigned short": (0, 2**16 - 1), "int": (-2**31, 2**31 - 1),
-    "unsigned int": (0, 2**32 - 1), "long": (-2**63, 2**63 - 1), "unsigned long": (0, 2**64 - 1),
-    "long long": (-2**63, 2**63 - 1), "unsigned long long": (0, 2**64 - 1),
-}
-SCALAR_TYPES = INTEGER_TYPES + FLOAT_TYPES
+# Canonical scalar C types after typedef resolution (the harness converts to and from double), and the values each
+# integer type holds on LP64: part of what a valid signature is, defined once with the rest of it in
+# nsc_runtime.metadata, which checks every surrogate's signature on load.
+from nsc_runtime.metadata import FLOAT_TYPES, INTEGER_LIMITS, INTEGER_TYPES, SCALAR_TYPES  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)

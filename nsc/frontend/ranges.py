@@ -24,11 +24,11 @@ from dataclasses import replace
 from nsc.errors import NscError
 from nsc.frontend import arith
 from nsc.frontend.pragmas import NscPragmas, RangePragma, non_finite_name
-from nsc.frontend.program import INTEGER_LIMITS, Port
+from nsc.frontend.program import Port
+from nsc_runtime.metadata import range_fit
 
 _OPTION = re.compile(r"^\s*([A-Za-z_]\w*(?:\[\d+\])?)\s*=\s*(.+)$")
 
-FLOAT32_MAX = 3.4028235e38  # float's largest value as C writes it (FLT_MAX rounded); the surrogate's limit too
 
 
 def parse_bounds(text: str, what: str = "range") -> tuple[float, float]:
@@ -104,21 +104,10 @@ def apply_ranges(inputs: list[Port], pragmas: NscPragmas, target_lines: tuple[in
 
 
 def _check_fits(port: Port, lo: float, hi: float, origin, path: str) -> None:
-    """NscError unless [lo, hi] fits the port's C type and float32 (see the module docstring), located at the
-    pragma's bound, or naming the command-line option."""
-    if port.ctype in INTEGER_LIMITS:
-        tmin, tmax = INTEGER_LIMITS[port.ctype]
-        # (a bound is a float: 18446744073709551615 reads as 2^64, the float nearest the type's largest value)
-        low_bad = math.ceil(lo) < tmin and lo != float(tmin)
-        high_bad = math.floor(hi) > tmax and hi != float(tmax)
-        why = f"does not fit its type '{port.ctype}', which holds {tmin} to {tmax}"
-        if not (low_bad or high_bad) and math.ceil(lo) > math.floor(hi):
-            low_bad, why = True, f"holds no integer, and '{port.name}' is of type '{port.ctype}'"
-    else:
-        low_bad, high_bad = abs(lo) > FLOAT32_MAX, abs(hi) > FLOAT32_MAX
-        why = (f"does not fit its type 'float', which holds -{FLOAT32_MAX!r} to {FLOAT32_MAX!r}"
-               if port.ctype == "float" else
-               f"is too wide for the surrogate, which holds inputs as float32 (|LO|, |HI| <= {FLOAT32_MAX!r})")
+    """NscError unless [lo, hi] fits the port's C type and float32 (see the module docstring; the rule is
+    nsc_runtime's, which checks the ranges of every surrogate it loads), located at the pragma's bound, or naming
+    the command-line option."""
+    low_bad, high_bad, why = range_fit(port.name, port.ctype, lo, hi)
     if not (low_bad or high_bad):
         return
     if isinstance(origin, RangePragma):

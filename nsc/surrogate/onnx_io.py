@@ -22,6 +22,10 @@ plus any further free string fields the caller passes (``nsc.<key>``); two of th
 `nsc check` measured: surrogate/certificate.py) and ``nsc.guard`` (its error predictor: surrogate/guard.py), are
 checked on load like the derived fields.
 
+Every field is checked, on load and before every save, by nsc_runtime.metadata: the one definition of valid
+metadata, which the runtime applies too (a file is untrusted input: an edited signature is a one-line error
+naming the field, never a traceback or a wrong answer).
+
 The `metadata` dict callers pass to `to_onnx` and get back from `load_surrogate` holds only the free fields:
 ``source_sha256`` (str), ``compiler`` (str), ``history`` (list of dicts) and other str-valued keys. The fields
 derived from the weights (format, signature, out_calibrated, activation, hidden, extra) are written from
@@ -36,10 +40,11 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from nsc_runtime.metadata import MetadataError, check_widths, decode_metadata
 
 from nsc.errors import NscError
 from nsc.surrogate import certificate, guard, onnx_wire
-from nsc.surrogate.params import ACTIVATIONS, SurrogateParams
+from nsc.surrogate.params import SurrogateParams
 
 FORMAT_VERSION = 1  # version of the ONNX contract; nsc_runtime.SUPPORTED_FORMAT must agree
 OPSET = 17  # every op used exists unchanged since well before opset 17; onnxruntime >= 1.13 runs it
@@ -142,7 +147,12 @@ def _metadata_props(params: SurrogateParams, signature_json: dict, metadata: dic
         if not _KEY_RE.match(key) or not isinstance(value, str):
             raise ValueError(f"metadata key {key!r}: keys are [a-z0-9_]+ and values strings")
         props[key] = value
-    return {PREFIX + k: v for k, v in props.items()}
+    props = {PREFIX + k: v for k, v in props.items()}
+    try:  # what is written is what every reader accepts: the same checks as on load
+        check_widths(decode_metadata(props), params.n_in, params.n_out, params.hidden)
+    except MetadataError as e:
+        raise ValueError(f"invalid surrogate metadata ({e.detail})") from None
+    return props
 
 
 def surrogate_bytes(params: SurrogateParams, signature_json: dict, metadata: dict) -> bytes:
@@ -236,79 +246,52 @@ def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
     """
     path = os.fspath(path)
     model = read_model(path)
-    props = {p.key: p.value for p in model.metadata_props}
-    if PREFIX + "format" not in props:
-        raise NscError("ONNX model not made by nsc (it has no nsc.format metadata)", path)
+    pairs = [(p.key, p.value) for p in model.metadata_props]
     try:
-        fmt = int(props[PREFIX + "format"])
-    except ValueError:
-        raise NscError(f"bad nsc.format {props[PREFIX + 'format']!r}: file is corrupt", path) from None
-    if fmt > FORMAT_VERSION:
-        raise NscError(f"made by a newer nsc (surrogate format {fmt}; this nsc reads format {FORMAT_VERSION} "
-                       "and older): upgrade nsc", path)
-    try:
-        return _decode(model, props)
-    except KeyError as e:  # a bare KeyError prints as 'params': say which part lacks it
-        what = e.args[0] if e.args and " " in str(e.args[0]) else f"malformed metadata: no {e.args[0]!r} field"
-        raise NscError(f"damaged nsc surrogate ({what})", path) from None
-    except (ValueError, TypeError) as e:
+        meta = decode_metadata(pairs, reader="nsc")
+        return _decode(model, meta, [k for k, _ in pairs])
+    except MetadataError as e:  # its message is whole: "damaged nsc surrogate (nsc.signature: ...)"
+        raise NscError(str(e), path) from None
+    except ValueError as e:
         raise NscError(f"damaged nsc surrogate ({e})", path) from None
 
 
-def _decode(model, props: dict[str, str]) -> LoadedSurrogate:
-    def prop(key):
-        if PREFIX + key not in props:
-            raise KeyError(f"metadata {PREFIX + key} is missing")
-        return props[PREFIX + key]
-
-    inits = {t.name: _array(t) for t in model.graph.initializer}
+def _decode(model, meta: dict, keys: list[str]) -> LoadedSurrogate:
+    """The weights and graph of a surrogate whose metadata `meta` decode_metadata has checked."""
+    inits = {}
+    for t in model.graph.initializer:
+        if t.name in inits:
+            raise ValueError(f"initializer {t.name!r} given twice")
+        inits[t.name] = _array(t)
     n_layers = 0
     while f"w{n_layers}" in inits:
         n_layers += 1
     floors = "f0" in inits
-    missing = [n for n in initializer_names(n_layers, floors) if n not in inits]
+    expected = initializer_names(n_layers, floors)
+    missing = [n for n in expected if n not in inits]
     if n_layers == 0 or missing:
         raise ValueError(f"initializers missing: {', '.join(missing) or 'w0'}")
-    activation = prop("activation")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}")
-    calibrated = prop("out_calibrated")
-    if calibrated not in ("true", "false"):
-        raise ValueError(f"nsc.out_calibrated is {calibrated!r}, expected true or false")
-    extra = json.loads(props.get(PREFIX + "extra", "{}"))
+    unknown = sorted(set(inits) - set(expected))
+    if unknown:
+        raise ValueError(f"initializers nsc does not write: {', '.join(unknown)[:200]}")
     params = SurrogateParams(
         inits["in_shift"], inits["in_scale"], [inits[f"w{i}"] for i in range(n_layers)],
         [inits[f"b{i}"] for i in range(n_layers)], inits["out_scale"], inits["out_shift"],
-        activation, calibrated == "true", extra if isinstance(extra, dict) else {},
+        meta["activation"], meta["out_calibrated"], meta["extra"],
         [inits[f"f{i}"] for i in range(n_layers - 1)] if floors else None)
     params.validate()
-    if list(params.hidden) != json.loads(prop("hidden")):
-        raise ValueError("nsc.hidden does not match the weights")
-    signature_json = json.loads(prop("signature"))
-    _check_signature(signature_json, params)
-    history = json.loads(prop("history"))
-    if not isinstance(history, list):
-        raise ValueError("nsc.history is not a list")
-    metadata = {"source_sha256": prop("source_sha256"), "compiler": prop("compiler"), "history": history}
-    for key, value in props.items():
+    check_widths(meta, params.n_in, params.n_out, params.hidden)
+    metadata = {"source_sha256": meta["source_sha256"], "compiler": meta["compiler"], "history": meta["history"]}
+    for key in keys:
         short = key[len(PREFIX):]
         if key.startswith(PREFIX) and short not in DERIVED_KEYS and short not in metadata:
-            metadata[short] = value
-    names = [p["name"] for p in signature_json["inputs"]], [p["name"] for p in signature_json["outputs"]]
+            metadata[short] = meta[short]
+    names = [p["name"] for p in meta["signature"]["inputs"]], [p["name"] for p in meta["signature"]["outputs"]]
     for record in (certificate, guard):  # untrusted like the rest: a tampered record is a damaged file
         if record.KEY in metadata:
             record.parse(metadata[record.KEY], *names)
     from nsc.surrogate.onnx_proto import NodeProto
 
-    if list(model.graph.node) != [NodeProto.FromString(n) for n in _graph_nodes(n_layers, activation, floors)]:
+    if list(model.graph.node) != [NodeProto.FromString(n) for n in _graph_nodes(n_layers, meta["activation"], floors)]:
         raise ValueError("the graph is not the one nsc builds for these weights")
-    return LoadedSurrogate(params, signature_json, metadata)
-
-
-def _check_signature(signature_json: dict, params: SurrogateParams) -> None:
-    from nsc.frontend.program import Signature
-
-    signature = Signature.from_json(signature_json)  # raises KeyError/TypeError on a malformed signature
-    if (signature.n_in, signature.n_out) != (params.n_in, params.n_out):
-        raise ValueError(f"signature has {signature.n_in} inputs / {signature.n_out} outputs, weights have "
-                         f"{params.n_in} / {params.n_out}")
+    return LoadedSurrogate(params, meta["signature"], metadata)

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from nsc_runtime.metadata import ACTIVATIONS  # noqa: F401 - the activations a surrogate file may name, defined once
 
-ACTIVATIONS = ("silu", "relu", "tanh")
 DEFAULT_HIDDEN = (64, 64)
 DEFAULT_ACTIVATION = "silu"
 LINEAR_FLOOR = float(np.finfo(np.float32).min)  # a floor below every float32: the unit is the identity

@@ -25,8 +25,10 @@ Inputs and outputs are in the C program's own units (normalisation lives inside 
 
 Errors and warnings:
 
-* `SurrogateError` (a ValueError) for a file that is missing, not ONNX, truncated, not made by nsc, or made by a
-  newer nsc (`nsc.format` above `SUPPORTED_FORMAT`); for inputs of the wrong width, unknown or missing column
+* `SurrogateError` (a ValueError) for a file that is missing, not ONNX, truncated, not made by nsc, made by a
+  newer nsc (`nsc.format` above `SUPPORTED_FORMAT`), or whose metadata is not what nsc writes (an edited
+  signature: a range bound that is text, two inputs with one name, lo above hi, counts the graph does not have;
+  every field is checked on load by `nsc_runtime.metadata`, the definition nsc itself uses); for inputs of the wrong width, unknown or missing column
   names; for complex, masked (fill them first) or other non-numeric inputs; for NaN, Inf or values too large
   for float32 (the surrogate computes in float32), naming the columns and the first row; and for
   ``device="cuda"`` when onnxruntime has no working CUDAExecutionProvider (install onnxruntime-gpu): it never
@@ -36,8 +38,18 @@ Errors and warnings:
   `out_of_range(x, names, lo, hi)` gives the same count as text (None when every row is inside).
 """
 
-from nsc_runtime.surrogate import SUPPORTED_FORMAT, RangeWarning, Surrogate, SurrogateError, load, out_of_range
+from nsc_runtime.metadata import SUPPORTED_FORMAT
 
 __version__ = "0.1.0"
 __all__ = ["load", "Surrogate", "SurrogateError", "RangeWarning", "SUPPORTED_FORMAT", "out_of_range",
            "__version__"]
+_FROM_SURROGATE = ("load", "Surrogate", "SurrogateError", "RangeWarning", "out_of_range")
+
+
+def __getattr__(name: str):
+    # onnxruntime loads on first use (0.6 s): nsc imports nsc_runtime.metadata on paths that never predict (PEP 562)
+    if name in _FROM_SURROGATE:
+        from nsc_runtime import surrogate
+
+        return getattr(surrogate, name)
+    raise AttributeError(f"module 'nsc_runtime' has no attribute {name!r}")

@@ -1,21 +1,20 @@
 """Load an nsc surrogate ONNX file into an onnxruntime session and predict with it (numpy + onnxruntime only).
 
 The file contract is nsc's NOTES.md section 3: input ``x`` float32 [batch, n_in], output ``y`` float32
-[batch, n_out], metadata_props ``nsc.format``, ``nsc.signature`` (JSON), ``nsc.history`` (JSON), ... .
+[batch, n_out], metadata_props ``nsc.format``, ``nsc.signature`` (JSON), ``nsc.history`` (JSON), ... , each
+checked on load by metadata.py (the definition nsc shares).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 
 import numpy as np
 import onnxruntime
 
-SUPPORTED_FORMAT = 1  # newest nsc.format this runtime reads; nsc.surrogate.onnx_io.FORMAT_VERSION must agree
-_PREFIX = "nsc."
-_JSON_FIELDS = ("signature", "history", "hidden", "extra", "certificate", "guard")
+from nsc_runtime.metadata import SUPPORTED_FORMAT, MetadataError, check_widths, decode_metadata  # noqa: F401
+
 _CUDA = "CUDAExecutionProvider"
 # Rows per onnxruntime call: the network's hidden activations for all rows at once took ~0.9 GB for 2M rows
 # (`nsc run` on a 2M-row CSV peaked at 1.7 GB); in batches they stay a few MB, and a 64-wide layer's
@@ -74,10 +73,13 @@ def load(path: str | os.PathLike, device: str = "cpu", threads: int | None = Non
     if not data:
         raise SurrogateError(f"{path}: empty file, not an ONNX model")
     try:
-        raw = read_metadata_props(data)
+        pairs = metadata_pairs(data)
     except ValueError:
         raise SurrogateError(f"{path}: not a valid ONNX model (truncated, corrupt or not ONNX)") from None
-    metadata = _decode_metadata(raw, path)  # before onnxruntime: a newer format may use ops it cannot run
+    try:  # before onnxruntime: a newer format may use ops it cannot run
+        metadata = decode_metadata(pairs, reader="nsc-runtime")
+    except MetadataError as e:
+        raise SurrogateError(f"{path}: {e}") from None
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: a CPU-only fallback is detected below, not logged
     if threads is not None:
@@ -131,46 +133,25 @@ def _fields(data: bytes):
         yield number, wire, value
 
 
-def read_metadata_props(data: bytes) -> dict[str, str]:
-    """ModelProto.metadata_props (field 14: key = 1, value = 2) read straight from the protobuf bytes, so a
-    file's origin and format are known before onnxruntime parses its graph. ValueError if not a protobuf."""
-    props = {}
+def metadata_pairs(data: bytes) -> list[tuple[str, str]]:
+    """ModelProto.metadata_props (field 14: key = 1, value = 2) as (key, value) pairs, in file order, read straight
+    from the protobuf bytes, so a file's origin and format are known before onnxruntime parses its graph.
+    ValueError if not a protobuf."""
+    pairs = []
     saw_graph = False
     for number, wire, value in _fields(data):
         saw_graph |= number == 7 and wire == 2  # ModelProto.graph
         if number == 14 and wire == 2:
             entry = {n: v for n, w, v in _fields(value) if w == 2}
-            props[entry.get(1, b"").decode("utf-8", "replace")] = entry.get(2, b"").decode("utf-8", "replace")
+            pairs.append((entry.get(1, b"").decode("utf-8", "replace"), entry.get(2, b"").decode("utf-8", "replace")))
     if not saw_graph:
         raise ValueError("no graph")
-    return props
+    return pairs
 
 
-def _decode_metadata(raw: dict[str, str], path: str) -> dict:
-    if _PREFIX + "format" not in raw:
-        raise SurrogateError(f"{path}: ONNX model not made by nsc (no nsc.format metadata)")
-    try:
-        fmt = int(raw[_PREFIX + "format"])
-    except ValueError:
-        raise SurrogateError(f"{path}: bad nsc.format {raw[_PREFIX + 'format']!r}") from None
-    if fmt > SUPPORTED_FORMAT:
-        raise SurrogateError(f"{path}: made by a newer nsc (surrogate format {fmt}; this nsc_runtime reads format "
-                             f"{SUPPORTED_FORMAT} and older): upgrade nsc-runtime")
-    meta: dict = {}
-    for key, value in raw.items():
-        if not key.startswith(_PREFIX):
-            meta[key] = value
-            continue
-        short = key[len(_PREFIX):]
-        try:
-            meta[short] = json.loads(value) if short in _JSON_FIELDS else value
-        except ValueError:
-            raise SurrogateError(f"{path}: metadata {key} is not valid JSON") from None
-    meta["format"] = fmt
-    meta["out_calibrated"] = raw.get(_PREFIX + "out_calibrated") == "true"
-    if "signature" not in meta:
-        raise SurrogateError(f"{path}: damaged nsc surrogate (no nsc.signature metadata)")
-    return meta
+def read_metadata_props(data: bytes) -> dict[str, str]:
+    """`metadata_pairs` as a dict (a key given twice: the last)."""
+    return dict(metadata_pairs(data))
 
 
 def _float64(data, what: str, not_numeric: str) -> np.ndarray:
@@ -200,16 +181,12 @@ class Surrogate:
 
     def __init__(self, session: onnxruntime.InferenceSession, path: str, device: str, metadata: dict):
         self.path, self.device, self._session = path, device, session
-        self.metadata = metadata
+        self.metadata = metadata  # checked whole by decode_metadata: the names are unique, the ranges finite
         self.signature: dict = self.metadata["signature"]
-        try:
-            ports_in, ports_out = self.signature["inputs"], self.signature["outputs"]
-            self.inputs: list[str] = [p["name"] for p in ports_in]
-            self.outputs: list[str] = [p["name"] for p in ports_out]
-            self.ranges: dict[str, tuple[float, float]] = {
-                p["name"]: (float(p["lo"]), float(p["hi"])) for p in ports_in}
-        except (KeyError, TypeError, ValueError):
-            raise SurrogateError(f"{path}: damaged nsc surrogate (malformed nsc.signature)") from None
+        ports_in, ports_out = self.signature["inputs"], self.signature["outputs"]
+        self.inputs: list[str] = [p["name"] for p in ports_in]
+        self.outputs: list[str] = [p["name"] for p in ports_out]
+        self.ranges: dict[str, tuple[float, float]] = {p["name"]: (float(p["lo"]), float(p["hi"])) for p in ports_in}
         self._lo = np.array([self.ranges[n][0] for n in self.inputs])
         self._hi = np.array([self.ranges[n][1] for n in self.inputs])
         # Inside finite ranges that fit float32, a value is finite and fits float32 too: one range test then
@@ -219,9 +196,14 @@ class Surrogate:
                                          np.all(np.abs(self._lo) <= limit) and np.all(np.abs(self._hi) <= limit))
         self._bounds = list(zip(self._lo.tolist(), self._hi.tolist()))
         ins, outs = session.get_inputs(), session.get_outputs()
-        if ([i.name for i in ins], [o.name for o in outs]) != (["x"], ["y"]) or \
-                ins[0].shape[-1:] != [len(self.inputs)] or outs[0].shape[-1:] != [len(self.outputs)]:
-            raise SurrogateError(f"{path}: damaged nsc surrogate (graph inputs/outputs do not match the signature)")
+        if ([i.name for i in ins], [o.name for o in outs]) != (["x"], ["y"]) or len(ins[0].shape) != 2 or \
+                len(outs[0].shape) != 2:
+            raise SurrogateError(f"{path}: damaged nsc surrogate (the graph's input and output are not x and y "
+                                 "[batch, columns])")
+        try:
+            check_widths(metadata, ins[0].shape[1], outs[0].shape[1])
+        except MetadataError as e:
+            raise SurrogateError(f"{path}: {e}") from None
 
     def __repr__(self) -> str:
         fn = self.signature.get("function", "?")
