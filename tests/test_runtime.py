@@ -247,7 +247,7 @@ def test_load_errors(tmp_path, model_path):
 
 
 def test_metadata_reader_agrees_with_onnx(model_path):
-    from nsc_runtime.surrogate import read_metadata_props
+    from nsc_runtime.protobuf import read_metadata_props
 
     model = onnx.load(str(model_path))
     assert read_metadata_props(model_path.read_bytes()) == {p.key: p.value for p in model.metadata_props}

@@ -39,8 +39,9 @@ import os
 import re
 from dataclasses import dataclass
 
-import numpy as np
 from nsc_runtime.metadata import MetadataError, check_widths, decode_metadata
+from nsc_runtime.validate import NotOnnx, checked_surrogate
+from nsc_runtime.weights import initializer_names, layer_count  # noqa: F401 - initializer_names: re-exported
 
 from nsc.errors import NscError
 from nsc.surrogate import certificate, guard, onnx_wire
@@ -62,28 +63,6 @@ class LoadedSurrogate:
     params: SurrogateParams
     signature_json: dict
     metadata: dict
-
-
-def initializer_names(n_layers: int, floors: bool = False) -> list[str]:
-    """The initializer names of a surrogate with `n_layers` Gemm layers (hidden layers + 1), in graph order."""
-    names = ["in_shift", "in_scale"]
-    for i in range(n_layers):
-        names += [f"w{i}", f"b{i}"]
-    return names + ["out_scale", "out_shift"] + ([f"f{i}" for i in range(n_layers - 1)] if floors else [])
-
-
-def _array(tensor) -> np.ndarray:
-    """A float32 initializer's values (raw bytes or float_data); ValueError for anything else."""
-    from nsc.surrogate.onnx_proto import TensorProto
-
-    if tensor.data_type != TensorProto.FLOAT or tensor.data_location == TensorProto.EXTERNAL:
-        raise ValueError("initializers must be float32, stored in the file")
-    dims = tuple(tensor.dims)
-    if tensor.HasField("raw_data"):
-        if len(tensor.raw_data) != 4 * int(np.prod(dims, dtype=np.int64)):
-            raise ValueError(f"initializer {tensor.name!r} has the wrong number of bytes")
-        return np.frombuffer(tensor.raw_data, dtype="<f4").astype(np.float32).reshape(dims)
-    return np.array(tensor.float_data, dtype=np.float32).reshape(dims)
 
 
 # ------------------------------------------------------------------------------------------------ the graph
@@ -164,17 +143,13 @@ def surrogate_bytes(params: SurrogateParams, signature_json: dict, metadata: dic
         raise ValueError(f"signature has {n_inputs} inputs / {n_outputs} outputs, weights have "
                          f"{params.n_in} / {params.n_out}")
     n_layers = len(params.weights)
-    arrays = [params.in_shift, params.in_scale]
-    for w, b in zip(params.weights, params.biases):
-        arrays += [w, b]
-    arrays += [params.out_scale, params.out_shift, *(params.floors or [])]
     floors = params.floors is not None
     return onnx_wire.model(
         ir_version=IR_VERSION, opset=OPSET, producer_name="nsc", producer_version=_nsc_version(),
         graph_name=f"nsc_surrogate_{signature_json.get('function', 'f')}",
         graph_doc="nsc neural surrogate: x and y in the program's own units (NOTES.md section 3)",
         nodes=_graph_nodes(n_layers, params.activation, floors),
-        initializers=[onnx_wire.float_tensor(name, a) for a, name in zip(arrays, initializer_names(n_layers, floors))],
+        initializers=[onnx_wire.float_tensor(name, a) for name, a in params.named_arrays().items()],
         inputs=[onnx_wire.float_matrix_info(INPUT_NAME, params.n_in)],
         outputs=[onnx_wire.float_matrix_info(OUTPUT_NAME, params.n_out)],
         metadata=_metadata_props(params, signature_json, metadata))
@@ -214,9 +189,11 @@ def save_onnx(model, path: str | os.PathLike) -> None:
 def read_model(path: str | os.PathLike):
     """Parse an ONNX file into a ModelProto, with NscErrors for a missing file and for bytes that are not an ONNX
     model."""
-    from nsc.surrogate.onnx_proto import ModelProto
-
     path = os.fspath(path)
+    return _parse_model(_read_bytes(path), path)
+
+
+def _read_bytes(path: str) -> bytes:
     if not os.path.exists(path):
         raise NscError("no such file", path)
     if not os.path.isfile(path):
@@ -228,6 +205,12 @@ def read_model(path: str | os.PathLike):
         raise NscError(f"cannot read file: {e.strerror}", path) from None
     if not data:
         raise NscError("empty file: not an ONNX model", path)
+    return data
+
+
+def _parse_model(data: bytes, path: str):
+    from nsc.surrogate.onnx_proto import ModelProto
+
     model = ModelProto()
     try:
         model.ParseFromString(data)
@@ -245,42 +228,26 @@ def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
     is not ONNX, ONNX not made by nsc (no ``nsc.format``), a newer ``nsc.format``, and a damaged nsc graph.
     """
     path = os.fspath(path)
-    model = read_model(path)
-    pairs = [(p.key, p.value) for p in model.metadata_props]
-    try:
-        meta = decode_metadata(pairs, reader="nsc")
-        return _decode(model, meta, [k for k, _ in pairs])
-    except MetadataError as e:  # its message is whole: "damaged nsc surrogate (nsc.signature: ...)"
+    data = _read_bytes(path)
+    model = _parse_model(data, path)
+    try:  # the checks nsc_runtime.load makes, by the same code
+        meta, inits, keys = checked_surrogate(data, reader="nsc")
+        return _decode(model, meta, inits, keys)
+    except (MetadataError, NotOnnx) as e:  # its message is whole: "damaged nsc surrogate (nsc.signature: ...)"
         raise NscError(str(e), path) from None
     except ValueError as e:
         raise NscError(f"damaged nsc surrogate ({e})", path) from None
 
 
-def _decode(model, meta: dict, keys: list[str]) -> LoadedSurrogate:
-    """The weights and graph of a surrogate whose metadata `meta` decode_metadata has checked."""
-    inits = {}
-    for t in model.graph.initializer:
-        if t.name in inits:
-            raise ValueError(f"initializer {t.name!r} given twice")
-        inits[t.name] = _array(t)
-    n_layers = 0
-    while f"w{n_layers}" in inits:
-        n_layers += 1
-    floors = "f0" in inits
-    expected = initializer_names(n_layers, floors)
-    missing = [n for n in expected if n not in inits]
-    if n_layers == 0 or missing:
-        raise ValueError(f"initializers missing: {', '.join(missing) or 'w0'}")
-    unknown = sorted(set(inits) - set(expected))
-    if unknown:
-        raise ValueError(f"initializers nsc does not write: {', '.join(unknown)[:200]}")
+def _decode(model, meta: dict, inits: dict, keys: list[str]) -> LoadedSurrogate:
+    """The surrogate of a file whose metadata and weights `checked_surrogate` has checked; its graph must be the one
+    nsc builds for them."""
+    n_layers, floors = layer_count(inits), "f0" in inits
     params = SurrogateParams(
         inits["in_shift"], inits["in_scale"], [inits[f"w{i}"] for i in range(n_layers)],
         [inits[f"b{i}"] for i in range(n_layers)], inits["out_scale"], inits["out_shift"],
         meta["activation"], meta["out_calibrated"], meta["extra"],
         [inits[f"f{i}"] for i in range(n_layers - 1)] if floors else None)
-    params.validate()
-    check_widths(meta, params.n_in, params.n_out, params.hidden)
     metadata = {"source_sha256": meta["source_sha256"], "compiler": meta["compiler"], "history": meta["history"]}
     for key in keys:
         short = key[len(PREFIX):]

@@ -21,7 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from nsc_runtime.metadata import ACTIVATIONS  # noqa: F401 - the activations a surrogate file may name, defined once
+from nsc_runtime.metadata import ACTIVATIONS  # the activations a surrogate file may name, defined once
+from nsc_runtime.weights import check_initializers, initializer_names
 
 DEFAULT_HIDDEN = (64, 64)
 DEFAULT_ACTIVATION = "silu"
@@ -54,30 +55,24 @@ class SurrogateParams:
         return tuple(int(w.shape[0]) for w in self.weights[:-1])
 
     def validate(self) -> None:
-        """Raise ValueError unless shapes chain, values are finite and scales positive."""
+        """Raise ValueError unless shapes chain, values are finite and scales positive: the checks nsc_runtime
+        applies to every surrogate file (nsc_runtime.weights), on these arrays under their file names."""
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}")
         if len(self.weights) != len(self.biases) or not self.weights:
             raise ValueError("weights and biases must be non-empty lists of equal length")
-        fan_in = self.n_in
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            if w.ndim != 2 or w.shape[1] != fan_in or b.shape != (w.shape[0],):
-                raise ValueError(f"layer {i}: weight {w.shape} / bias {b.shape} do not chain from width {fan_in}")
-            fan_in = w.shape[0]
-        if fan_in != self.n_out or self.out_scale.shape != (self.n_out,):
-            raise ValueError("last layer width does not match the number of outputs")
-        if self.floors is not None:
-            if self.activation != "relu":
-                raise ValueError("per-unit floors need the relu activation")
-            if len(self.floors) != len(self.weights) - 1 or any(
-                    np.shape(f) != (w.shape[0],) for f, w in zip(self.floors, self.weights)):
-                raise ValueError("floors must give one value per hidden unit")
-        arrays = [self.in_shift, self.in_scale, self.out_scale, self.out_shift, *self.weights, *self.biases,
-                  *(self.floors or [])]
-        if not all(np.all(np.isfinite(a)) for a in arrays):
-            raise ValueError("surrogate parameters contain NaN or Inf")
-        if np.any(self.in_scale <= 0) or np.any(self.out_scale <= 0):
-            raise ValueError("normalisation scales must be positive")
+        if self.floors is not None and len(self.floors) != len(self.weights) - 1:
+            raise ValueError("floors must give one value per hidden unit")
+        check_initializers(self.named_arrays(), self.activation)
+
+    def named_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays under their ONNX initializer names (nsc_runtime.weights.initializer_names), in graph order."""
+        arrays = [self.in_shift, self.in_scale]
+        for w, b in zip(self.weights, self.biases):
+            arrays += [w, b]
+        arrays += [self.out_scale, self.out_shift, *(self.floors or [])]
+        names = initializer_names(len(self.weights), self.floors is not None)
+        return {name: np.asarray(a) for name, a in zip(names, arrays)}
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """y in program units for inputs x [n, n_in], numpy float64 (scoring; deployment runs the ONNX graph)."""

@@ -13,7 +13,8 @@ import warnings
 import numpy as np
 import onnxruntime
 
-from nsc_runtime.metadata import SUPPORTED_FORMAT, MetadataError, check_widths, decode_metadata  # noqa: F401
+from nsc_runtime.metadata import MetadataError, check_widths
+from nsc_runtime.validate import NotOnnx, checked_surrogate
 
 _CUDA = "CUDAExecutionProvider"
 # Rows per onnxruntime call: the network's hidden activations for all rows at once took ~0.9 GB for 2M rows
@@ -72,13 +73,9 @@ def load(path: str | os.PathLike, device: str = "cpu", threads: int | None = Non
         data = f.read()
     if not data:
         raise SurrogateError(f"{path}: empty file, not an ONNX model")
-    try:
-        pairs = metadata_pairs(data)
-    except ValueError:
-        raise SurrogateError(f"{path}: not a valid ONNX model (truncated, corrupt or not ONNX)") from None
-    try:  # before onnxruntime: a newer format may use ops it cannot run
-        metadata = decode_metadata(pairs, reader="nsc-runtime")
-    except MetadataError as e:
+    try:  # before onnxruntime: a newer format may use ops it cannot run, a damaged file predict nonsense
+        metadata, _, _ = checked_surrogate(data, reader="nsc-runtime")
+    except (MetadataError, NotOnnx) as e:
         raise SurrogateError(f"{path}: {e}") from None
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: a CPU-only fallback is detected below, not logged
@@ -95,63 +92,6 @@ def load(path: str | os.PathLike, device: str = "cpu", threads: int | None = Non
         raise SurrogateError(f"{path}: onnxruntime could not start the CUDAExecutionProvider (CUDA or cuDNN "
                              f"libraries missing?); it offered {', '.join(session.get_providers())}")
     return Surrogate(session, path, device, metadata)
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise ValueError("bad varint")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-
-
-def _fields(data: bytes):
-    """(field number, wire type, value) of a protobuf message; ValueError for bytes that are not one."""
-    pos = 0
-    while pos < len(data):
-        tag, pos = _varint(data, pos)
-        number, wire = tag >> 3, tag & 7
-        if number == 0:
-            raise ValueError("field number 0")
-        if wire == 0:
-            value, pos = _varint(data, pos)
-        elif wire == 1 or wire == 5:
-            size = 8 if wire == 1 else 4
-            value, pos = data[pos:pos + size], pos + size
-        elif wire == 2:
-            size, pos = _varint(data, pos)
-            value, pos = data[pos:pos + size], pos + size
-        else:
-            raise ValueError(f"wire type {wire}")
-        if pos > len(data):
-            raise ValueError("truncated")
-        yield number, wire, value
-
-
-def metadata_pairs(data: bytes) -> list[tuple[str, str]]:
-    """ModelProto.metadata_props (field 14: key = 1, value = 2) as (key, value) pairs, in file order, read straight
-    from the protobuf bytes, so a file's origin and format are known before onnxruntime parses its graph.
-    ValueError if not a protobuf."""
-    pairs = []
-    saw_graph = False
-    for number, wire, value in _fields(data):
-        saw_graph |= number == 7 and wire == 2  # ModelProto.graph
-        if number == 14 and wire == 2:
-            entry = {n: v for n, w, v in _fields(value) if w == 2}
-            pairs.append((entry.get(1, b"").decode("utf-8", "replace"), entry.get(2, b"").decode("utf-8", "replace")))
-    if not saw_graph:
-        raise ValueError("no graph")
-    return pairs
-
-
-def read_metadata_props(data: bytes) -> dict[str, str]:
-    """`metadata_pairs` as a dict (a key given twice: the last)."""
-    return dict(metadata_pairs(data))
 
 
 def _float64(data, what: str, not_numeric: str) -> np.ndarray:

@@ -1,0 +1,37 @@
+"""A surrogate file's bytes -> its checked metadata and weights: the one entry point both readers call
+(`nsc_runtime.load`, and nsc's `onnx_io.load_surrogate`), so what one accepts the other accepts.
+
+    protobuf.py  reads the metadata_props and the float32 initializers from the bytes
+    metadata.py  checks every nsc.* field (the signature, history, hidden, extra, ...)
+    weights.py   checks the initializers (names, shapes, finite values, floors)
+and the signature's column counts and nsc.hidden against the weights. Depends on numpy only.
+"""
+
+from __future__ import annotations
+
+from nsc_runtime.metadata import MetadataError, check_widths, decode_metadata
+from nsc_runtime.protobuf import initializer_arrays, metadata_pairs
+from nsc_runtime.weights import check_initializers
+
+
+class NotOnnx(ValueError):
+    """The bytes are not an ONNX model at all (truncated, corrupt, another format)."""
+
+
+def checked_surrogate(data: bytes, reader: str) -> tuple[dict, dict, list[str]]:
+    """(metadata as decode_metadata returns it, initializers by name, the metadata keys in file order).
+
+    NotOnnx for bytes that are not an ONNX model; MetadataError (whole one-line message) for anything else:
+    not nsc's, a newer format, a damaged field, or weights that are not a valid surrogate's."""
+    try:
+        pairs = metadata_pairs(data)
+    except ValueError:
+        raise NotOnnx("not a valid ONNX model (truncated, corrupt or not ONNX)") from None
+    meta = decode_metadata(pairs, reader)
+    try:
+        arrays = initializer_arrays(data)
+        hidden = check_initializers(arrays, meta["activation"])
+    except ValueError as e:
+        raise MetadataError(f"damaged nsc surrogate ({e})", str(e)) from None
+    check_widths(meta, arrays["in_shift"].shape[0], arrays["out_shift"].shape[0], hidden)
+    return meta, arrays, [key for key, _ in pairs]
