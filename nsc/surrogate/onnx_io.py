@@ -39,8 +39,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from nsc_runtime.metadata import MetadataError, check_widths, decode_metadata
-from nsc_runtime.validate import NotOnnx, checked_surrogate
+from nsc_runtime.metadata import MetadataError, decode_metadata
+from nsc_runtime.validate import NotOnnx, check_consistent, checked_surrogate
 from nsc_runtime.weights import initializer_names, layer_count  # noqa: F401 - initializer_names: re-exported
 
 from nsc.errors import NscError
@@ -128,7 +128,7 @@ def _metadata_props(params: SurrogateParams, signature_json: dict, metadata: dic
         props[key] = value
     props = {PREFIX + k: v for k, v in props.items()}
     try:  # what is written is what every reader accepts: the same checks as on load
-        check_widths(decode_metadata(props), params.n_in, params.n_out, params.hidden)
+        check_consistent(decode_metadata(props), params.named_arrays())
     except MetadataError as e:
         raise ValueError(f"invalid surrogate metadata ({e.detail})") from None
     return props
@@ -231,7 +231,7 @@ def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
     data = _read_bytes(path)
     model = _parse_model(data, path)
     try:  # the checks nsc_runtime.load makes, by the same code
-        meta, inits, keys = checked_surrogate(data, reader="nsc")
+        meta, inits, keys = checked_surrogate(data)
         return _decode(model, meta, inits, keys)
     except (MetadataError, NotOnnx) as e:  # its message is whole: "damaged nsc surrogate (nsc.signature: ...)"
         raise NscError(str(e), path) from None

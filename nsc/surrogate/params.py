@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from nsc_runtime.metadata import ACTIVATIONS  # the activations a surrogate file may name, defined once
-from nsc_runtime.weights import check_initializers, initializer_names
+from nsc_runtime.weights import check_initializers, initializer_names, input_normalisation  # noqa: F401 - re-exported
 
 DEFAULT_HIDDEN = (64, 64)
 DEFAULT_ACTIVATION = "silu"
@@ -93,9 +93,3 @@ class SurrogateParams:
                                self.activation, self.out_calibrated, dict(self.extra),
                                None if self.floors is None else [f(a) for a in self.floors])
 
-
-def input_normalisation(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """in_shift, in_scale that map [lo, hi] onto [-1, 1]."""
-    lo = np.asarray(lo, dtype=np.float64)
-    hi = np.asarray(hi, dtype=np.float64)
-    return ((lo + hi) / 2).astype(np.float32), np.maximum((hi - lo) / 2, 1e-12).astype(np.float32)

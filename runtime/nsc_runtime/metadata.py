@@ -165,10 +165,46 @@ def check_signature(sig) -> dict:
             if name in seen:
                 raise _damaged(f"{f}: {role}[{k}]", f"a second column named '{name}' (the first is an {seen[name]})")
             seen[name] = role[:-1]
+        _check_order(ports, _columns(params, return_ctype, role), shapes, f"{f}: {role}")
     if "state" in sig:
         for k, name in enumerate(_list(sig["state"], f"{f}: state")):
             _text(name, f"{f}: state[{k}]", _IDENTIFIER, "a C identifier")
     return sig
+
+
+def _columns(params: list, return_ctype, role: str):
+    """The (param, index) of each column, in the order nsc writes them (nsc/frontend/signature.py): the return
+    value first among the outputs, then each parameter the function reads (inputs) or writes (outputs), in
+    parameter order, element by element."""
+    if role == "outputs" and return_ctype is not None:
+        yield "return", None
+    for p in params:
+        if p.get("reads", True) if role == "inputs" else p.get("writes", False):
+            shape = p.get("shape")
+            yield from ((p["name"], None),) if shape is None else ((p["name"], i) for i in range(shape))
+
+
+def _check_order(ports: list, columns, shapes: dict, field: str) -> None:
+    """The ports are `columns`, in order: a column moved or relabelled would feed a value to another input, or
+    name another output's prediction."""
+    columns = iter(columns)
+    for k, port in enumerate(ports):
+        param, index = port["param"], port.get("index")
+        if index is None and shapes[param][0] == 1:
+            index = 0  # a pointer to one element: its column is `p` or `p[0]`
+        wanted = next(columns, None)
+        if wanted is None:
+            raise _damaged(f"{field}[{k}] '{port['name']}'", "one column more than the parameters have")
+        if (param, index) != wanted:
+            raise _damaged(f"{field}[{k}] '{port['name']}'", f"not the column nsc writes here ({_column(wanted)}: the "
+                                                            "parameters' elements, in parameter order)")
+    missing = next(columns, None)
+    if missing is not None:
+        raise _damaged(field, f"no column for {_column(missing)}")
+
+
+def _column(key) -> str:
+    return key[0] + ("" if key[1] is None else f"[{key[1]}]")
 
 
 def _list(value, field: str) -> list:
@@ -233,11 +269,10 @@ def range_fit(name: str, ctype: str, lo: float, hi: float) -> tuple[bool, bool, 
 
 # ------------------------------------------------------------------------------------------------ all fields
 
-def decode_metadata(pairs, reader: str = "nsc") -> dict:
+def decode_metadata(pairs) -> dict:
     """The checked metadata of a surrogate from its metadata_props (a dict, or (key, value) pairs as stored):
     {format: int, signature: dict, history: list, hidden: list, extra: dict, out_calibrated: bool, activation,
-    source_sha256, compiler, other nsc.<key>: str, other keys: str}. MetadataError naming the first problem;
-    `reader` ("nsc" or "nsc-runtime") is what a newer format asks the user to upgrade."""
+    source_sha256, compiler, other nsc.<key>: str, other keys: str}. MetadataError naming the first problem."""
     pairs = list(pairs.items() if isinstance(pairs, dict) else pairs)
     raw: dict[str, str] = {}
     for key, value in pairs:
@@ -250,8 +285,8 @@ def decode_metadata(pairs, reader: str = "nsc") -> dict:
     if not re.fullmatch(r"[0-9]{1,6}", fmt) or int(fmt) < 1:
         raise _damaged("nsc.format", f"{_show(fmt)} is not a format version")
     if int(fmt) > SUPPORTED_FORMAT:
-        raise MetadataError(f"made by a newer nsc (surrogate format {int(fmt)}; this {reader} reads format "
-                            f"{SUPPORTED_FORMAT} and older): upgrade {reader}")
+        raise MetadataError(f"made by a newer nsc (surrogate format {int(fmt)}; this nsc and nsc-runtime read format "
+                            f"{SUPPORTED_FORMAT} and older): upgrade them")
     missing = [PREFIX + k for k in REQUIRED if PREFIX + k not in raw]
     if missing:
         raise _damaged(missing[0], "missing")

@@ -74,7 +74,7 @@ def load(path: str | os.PathLike, device: str = "cpu", threads: int | None = Non
     if not data:
         raise SurrogateError(f"{path}: empty file, not an ONNX model")
     try:  # before onnxruntime: a newer format may use ops it cannot run, a damaged file predict nonsense
-        metadata, _, _ = checked_surrogate(data, reader="nsc-runtime")
+        metadata, _, _ = checked_surrogate(data)
     except (MetadataError, NotOnnx) as e:
         raise SurrogateError(f"{path}: {e}") from None
     options = onnxruntime.SessionOptions()

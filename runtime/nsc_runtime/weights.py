@@ -21,6 +21,24 @@ def initializer_names(n_layers: int, floors: bool = False) -> list[str]:
     return names + ["out_scale", "out_shift"] + ([f"f{i}" for i in range(n_layers - 1)] if floors else [])
 
 
+def input_normalisation(lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """in_shift, in_scale (float32) that map [lo, hi] onto [-1, 1]: every surrogate's, from its input ranges."""
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    return ((lo + hi) / 2).astype(np.float32), np.maximum((hi - lo) / 2, 1e-12).astype(np.float32)
+
+
+def check_normalisation(arrays: dict, names, lo, hi) -> None:
+    """ValueError unless in_shift and in_scale are `input_normalisation(lo, hi)` of the inputs' ranges: a range
+    edited, or two columns swapped, would otherwise be believed."""
+    shift, scale = input_normalisation(lo, hi)
+    bad = np.flatnonzero((arrays["in_shift"] != shift) | (arrays["in_scale"] != scale))
+    if bad.size:
+        k = int(bad[0])
+        raise ValueError(f"inputs[{k}] '{names[k]}': its range {lo[k]:g} to {hi[k]:g} is not the one the graph "
+                         "normalises it by (in_shift, in_scale)")
+
+
 def layer_count(arrays: dict) -> int:
     """K: how many consecutive w0, w1, ... there are."""
     k = 0
