@@ -3,13 +3,16 @@
 The Python API is what the commands do, as functions (nsc/toolchain.py), importable from here:
 
     import nsc
-    nsc.compile_file("examples/blackscholes.c", "bs.onnx")
+    nsc.compile_file("examples/blackscholes.c", "bs.onnx", ranges={"spot": (50, 150)})
     nsc.sample_file("examples/blackscholes.c", n=1024, seed=1, output="train.csv")
     nsc.finetune_file("bs.onnx", "train.csv", output="bs.tuned.onnx")
+    nsc.run_model("bs.tuned.onnx", "spot=100,strike=95,rate=0.05,volatility=0.2,time=1")["return"]
     nsc.inspect_model("bs.tuned.onnx")["metadata"]["history"]
 
-Errors are `nsc.NscError`, with the command line's one-line message. To predict, use the runtime package:
-`nsc_runtime.load("bs.tuned.onnx").predict(...)`.
+Each takes the command's options as documented keyword arguments and returns its result (the `--json` summary;
+for run_model, the columns: inputs as read, then predictions); none prints on standard output. Errors, wrong
+argument types included, are `nsc.NscError`, with the command line's one-line message. To predict from arrays,
+use the runtime package: `nsc_runtime.load("bs.tuned.onnx").predict(...)`.
 """
 
 __version__ = "0.1.0"

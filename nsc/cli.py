@@ -192,7 +192,7 @@ def run(model, inputs, device, output, fmt):
     """
     from nsc import toolchain
 
-    toolchain.run_model(model, inputs, device=device, output=output, fmt=fmt)
+    toolchain.run_model(model, inputs, device=device, output=output or "-", fmt=fmt)
 
 
 @main.command()

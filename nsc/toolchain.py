@@ -1,19 +1,25 @@
-"""What each `nsc` command does, as plain functions: the library API behind nsc/cli.py.
+"""What each `nsc` command does, as plain functions: the library API behind nsc/cli.py (and `import nsc`).
 
-Each function takes paths and options, does the work through the stage modules, writes its outputs through
-nsc/outputs.py (never over a file it reads), and returns a JSON-able summary. Heavy modules (torch, onnxruntime)
-are imported inside the functions that need them, so `nsc compile` never imports torch.
+Each function takes paths and keyword options (the command's options, by the same names), does the work through
+the stage modules, writes its outputs through nsc/outputs.py (never over a file it reads), and returns its result:
+a JSON-able summary (compile, sample, finetune, inspect, eval, check, emit-c) or the predictions (run_model).
+Nothing is printed on standard output; warnings go to standard error, or to an `echo` function. Every wrong argument is an NscError naming it (nsc/arguments.py). Heavy
+modules (torch, onnxruntime) are imported inside the functions that need them, so `nsc compile` never imports
+torch.
+
+The options of every function that reads a C program are those of `load_program`: function, ranges,
+default_range, include_dirs, defines.
 """
 
 from __future__ import annotations
 
 import datetime
-import numbers
 import os
 import sys
 import warnings
 from pathlib import Path
 
+from nsc import arguments
 from nsc.errors import NscError
 from nsc.outputs import check_output, write_output
 
@@ -56,22 +62,38 @@ def _parse_define(text: str) -> tuple[str, str]:
     return name, value or "1"
 
 
-def load_program(path, function=None, ranges=(), default_range=None, include_dirs=(), defines=()):
-    """Read a C file into a Program, with command-line ranges/-I/-D applied."""
+def load_program(path, *, function=None, ranges=(), default_range=None, include_dirs=(), defines=()):
+    """Read the C file at `path` into a Program (nsc.frontend.program), as every command that reads one does.
+
+    function:      the target function's name (-f); None: the one marked `#pragma nsc surrogate`, else the only
+                   non-static function other than main.
+    ranges:        input ranges, which win over the source's `#pragma nsc range` (--range): a list of
+                   "NAME=LO:HI" strings (NAME an input, an array, or one element such as a[2]; one range alone may
+                   be a str), or a dict NAME -> (LO, HI).
+    default_range: the range of the inputs that have none (--default-range): "LO:HI" or (LO, HI); None: an input
+                   without a range is an error.
+    include_dirs:  header directories (-I): a list of paths.
+    defines:       macros (-D): a list of "NAME" or "NAME=VALUE" strings, or a dict NAME -> VALUE.
+    """
     from nsc.frontend import load_program as _load, parse_range_option
 
-    if isinstance(ranges, str):  # one NAME=LO:HI given where a list is expected
-        ranges = [ranges]
-    range_map = dict(parse_range_option(r) for r in ranges)
-    dflt = _parse_interval(default_range, "--default-range") if default_range else None
-    return _load(str(path), function=function, ranges=range_map, default_range=dflt,
-                 include_dirs=tuple(include_dirs), defines=tuple(_parse_define(d) for d in defines))
+    path = arguments.path(path, "the program")
+    opts = arguments.program_options(function, ranges, default_range, include_dirs, defines)
+    ranges, dflt = opts["ranges"], opts["default_range"]
+    range_map = ranges if isinstance(ranges, dict) else dict(parse_range_option(r) for r in ranges)
+    if isinstance(dflt, str):
+        dflt = _parse_interval(dflt, "--default-range")
+    return _load(path, function=opts["function"], ranges=range_map, default_range=dflt,
+                 include_dirs=tuple(opts["include_dirs"]), defines=tuple(_parse_define(d) for d in opts["defines"]))
 
 
 def _positive_int(value, what: str) -> None:
     """NscError unless `value` is a positive integer (not a bool, not 3.5 that would silently become 3)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise NscError(f"{what} must be a positive integer (got {value!r})")
+    arguments.integer(value, what, minimum=1)
+
+
+def _stderr(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def _check_distinct(**outputs) -> None:
@@ -96,27 +118,44 @@ def write_depfile(target: str, deps: list[str], depfile: str) -> None:
 
 # ----------------------------------------------------------------------------------------------- compile
 
-def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write_md=False, arch=None,
-                 max_flops=None, **program_options):
-    """`nsc compile`: the C function in `path` -> a surrogate ONNX file at `output` (default: PROG.onnx here),
-    weights from the trained compiler (init="compiled"), or "random" / "unconditioned" (seed for random).
-    depfile / write_md: a make rule listing the headers read (`-MD` writes OUTPUT.d). arch ("64,64") or max_flops
-    (an int): an MLP of that size instead, distilled from the compiled network (nsc/compiler/distill.py), with no
-    program runs. program_options: function,
-    ranges (["x=0:1"]), default_range ("lo:hi"), include_dirs, defines (["N=4"]). Returns a summary dict
-    (output, function, inputs, outputs, compiler, notes, compiled_exactly, closed_form_error, ...); NscError on
-    bad input, and nothing is written then."""
-    from nsc.compiler.inits import compile_params
+def compile_file(path, output=None, *, init="compiled", seed=0, depfile=None, write_md=False, arch=None,
+                 max_flops=None, function=None, ranges=(), default_range=None, include_dirs=(), defines=()) -> dict:
+    """`nsc compile`: the C function in `path` -> a surrogate ONNX file at `output` (default: PROG.onnx in the
+    current directory).
+
+    init:      where the weights come from: one of nsc.compiler.INITS ("compiled", the default: the structural
+               compiler where it translates the function, else the trained hypernetwork; "structural",
+               "hypernetwork", "unconditioned", "random").
+    seed:      the seed of init="random".
+    depfile:   also write a make rule listing the headers read to this path; write_md=True: to OUTPUT.d (-MD).
+    arch:      hidden layer widths ("64,64" or [64, 64]), or max_flops (an int): an MLP of that size instead,
+               distilled from the compiled network (nsc/compiler/distill.py), with no program runs.
+    function, ranges, default_range, include_dirs, defines: which function and its input ranges (load_program).
+
+    Returns the summary `nsc compile --json` prints: output, program, function, n_in, n_out, inputs, outputs,
+    compiler, init, notes (warnings, also printed by the command), depfile, hidden, the model's size,
+    compiled_exactly, closed_form_error. NscError on bad input, and nothing is written then."""
+    from nsc.compiler.inits import INITS, compile_params
     from nsc.execute.build import start_syntax_check
     from nsc.surrogate import onnx_io
 
+    path = arguments.path(path, "the program")
+    output = arguments.path(output, "output", optional=True)
+    depfile = arguments.path(depfile, "depfile", optional=True)
+    arguments.choice(init, "init", INITS)
+    arguments.integer(seed, "seed")
+    arguments.flag(write_md, "write_md")
+    if isinstance(arch, (list, tuple)):
+        arch = ",".join(str(arguments.integer(w, "each width of arch", minimum=1)) for w in arch)
+    arch = arguments.text(arch, "arch", optional=True)
+    program_options = arguments.program_options(function, ranges, default_range, include_dirs, defines)
     _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
     if init != "compiled":  # (compiled: the structural compiler first; the hypernetwork loads only if it is needed)
         from nsc.compiler.hypernet import prepare
 
         prepare(init)  # the hypernetwork's session loads while the front-end reads the program
-    type_checked = start_syntax_check(str(path), str(path), program_options.get("include_dirs", ()),
-                                      [_parse_define(d) for d in program_options.get("defines", ())])
+    type_checked = start_syntax_check(path, path, program_options["include_dirs"],
+                                      [_parse_define(d) for d in program_options["defines"]])
     program = load_program(path, **program_options)
     output = output or Path(path).with_suffix(".onnx").name
     check_output(output, [path, *program.headers])
@@ -154,19 +193,39 @@ def compile_file(path, output=None, init="compiled", seed=0, depfile=None, write
 
 # ----------------------------------------------------------------------------------------------- sample
 
-def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0, memory_mb=1024,
-                keep_nonfinite=False, **program_options):
-    """`nsc sample`: run the real program natively on n inputs drawn uniformly in the ranges (seeded), or on the
-    rows of `inputs_path` (a CSV/NPZ/NPY file, '-' for CSV on standard input, or rows inline as `nsc run` takes
-    them: "t0=100,k=0.05;t0=90,k=0.1"), and write inputs and outputs to `output` (CSV, or .npz by name; None:
-    stdout). Rows with NaN/Inf outputs are dropped unless keep_nonfinite; a crash or hang (`timeout` s without
-    progress on a row) is an NscError naming the row, and nothing is written. Returns a summary dict."""
+def sample_file(path, n=None, output=None, *, seed=0, inputs_path=None, timeout=5.0, memory_mb=1024,
+                keep_nonfinite=False, function=None, ranges=(), default_range=None, include_dirs=(),
+                defines=()) -> dict:
+    """`nsc sample`: run the real program natively and write its inputs and outputs to `output` (CSV, or .npz by
+    name; "-" or None: CSV on standard output).
+
+    n:              draw n inputs uniformly in the ranges (seeded by `seed`); or
+    inputs_path:    run these rows instead (an oracle): a CSV/NPZ/NPY file, "-" for CSV on standard input, or rows
+                    inline as `nsc run` takes them ("t0=100,k=0.05;t0=90,k=0.1"). Exactly one of n and inputs_path.
+    timeout:        seconds one row may run before it counts as a hang; memory_mb: the program's memory limit.
+    keep_nonfinite: keep rows whose outputs are NaN or Inf (dropped by default, and counted).
+    function, ranges, default_range, include_dirs, defines: which function and its input ranges (load_program).
+
+    Returns the summary `nsc sample --json` prints: output, program, function, n_rows, n_requested,
+    n_nonfinite_dropped, inputs, outputs, seed, sandbox. A crash or a hang is an NscError naming the row, and nothing is
+    written then."""
     from nsc import data, tables
     from nsc.execute import isolation_warning, sample_program
 
+    path = arguments.path(path, "the program")
+    if (n is None) == (inputs_path is None):
+        raise NscError("give exactly one of n (samples to draw) and inputs_path (rows to run)")
     if n is not None:
         _positive_int(n, "the number of samples")
-    program = load_program(path, **program_options)
+    output = arguments.path(output, "output", optional=True)
+    output = None if output == "-" else output
+    inputs_path = arguments.path(inputs_path, "inputs_path", optional=True)
+    arguments.integer(seed, "seed")
+    arguments.number(timeout, "timeout", positive=True)
+    arguments.integer(memory_mb, "memory_mb", minimum=16)
+    arguments.flag(keep_nonfinite, "keep_nonfinite")
+    program = load_program(path, function=function, ranges=ranges, default_range=default_range,
+                           include_dirs=include_dirs, defines=defines)
     sig = program.signature
     if output:
         check_output(output, [path, *program.headers, inputs_path])
@@ -193,13 +252,31 @@ def sample_file(path, n=None, output=None, seed=0, inputs_path=None, timeout=5.0
 
 # ----------------------------------------------------------------------------------------------- run
 
-def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> None:
-    """Predict with a surrogate; writes the inputs and predictions to `output`, or to standard output, as CSV or
-    JSON (fmt; None: JSON for an output named *.json, else CSV)."""
+def run_model(model_path, inputs, *, device="cpu", output=None, fmt=None) -> dict:
+    """`nsc run`: the surrogate in `model_path` on `inputs`; returns the predictions.
+
+    inputs: rows inline, "NAME=VALUE,NAME=VALUE" (';' between rows); or the path of a CSV, NPY or NPZ file of
+            them; or "-": CSV on standard input. (To predict from arrays, use nsc_runtime.load(model).predict.)
+    device: "cpu" or "cuda" (never falls back to the CPU).
+    output: also write the inputs and the predictions to this file ("-": standard output), as `fmt` says:
+            "csv" or "json" (None: JSON for a name ending in .json, else CSV). None: write nothing.
+
+    Returns a dict of columns, in the order of the CSV `nsc run` writes: each input's name -> its values as read
+    (float64 [n]), then each output's name -> its predictions (float32 [n]). Inputs outside the ranges the
+    surrogate was compiled for are a warning on standard error."""
     import nsc_runtime
 
     from nsc import data, tables
 
+    model_path = arguments.path(model_path, "the model")
+    if not isinstance(inputs, (str, os.PathLike)):
+        raise NscError(f"inputs must be 'NAME=VALUE,...', a file path or '-', not {type(inputs).__name__}: to "
+                       "predict from arrays, use nsc_runtime.load(model).predict(...)")
+    inputs = os.fspath(inputs)
+    arguments.choice(device, "device", ("cpu", "cuda"))
+    output = arguments.path(output, "output", optional=True)
+    if fmt is not None:
+        arguments.choice(fmt, "fmt", ("csv", "json"))
     if fmt is None:
         fmt = "json" if output is not None and os.fspath(output).lower().endswith(".json") else "csv"
     if inputs in (None, "-") and sys.stdin.isatty():  # (it waited for input without a word)
@@ -211,7 +288,7 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
     except nsc_runtime.SurrogateError as e:  # the runtime's message starts with the path: name it once
         message = str(e).removeprefix(f"{model_path}: ")
         raise NscError(message, path=str(model_path)) from None
-    if output:
+    if output and output != "-":
         check_output(output, [model_path, inputs])
     rows = tables.parse_inputs(inputs, surrogate.inputs, float32=True)  # (beyond float32: an error, located)
     tables.check_integer_inputs(rows, surrogate.inputs, [port.get("ctype") if isinstance(port, dict) else None
@@ -224,21 +301,39 @@ def run_model(model_path, inputs="-", device="cpu", output=None, fmt=None) -> No
         raise NscError(str(e)) from None
     for w in caught:  # as a compiler warns: one line naming the file, not Python's warning format
         print(f"{model_path}: warning: {w.message}", file=sys.stderr)
-    data.write_predictions(rows.x, y, surrogate.inputs, surrogate.outputs, fmt=fmt, output=output,
-                           input_texts=rows.texts)
+    if output is not None:
+        data.write_predictions(rows.x, y, surrogate.inputs, surrogate.outputs, fmt=fmt,
+                               output=None if output == "-" else output, input_texts=rows.texts)
+    return {**{name: rows.x[:, j] for j, name in enumerate(surrogate.inputs)},
+            **{name: y[:, j] for j, name in enumerate(surrogate.outputs)}}
 
 
 # ----------------------------------------------------------------------------------------------- finetune
 
-def finetune_file(model_path, data_path, output=None, seed=0, device="cpu", recipe=None, echo=print):
-    """`nsc finetune`: adapt the surrogate in `model_path` to the observations in `data_path` (CSV or NPZ,
-    columns by name) and write it to `output` (default: in place), its history extended. recipe: overrides of
-    FinetuneRecipe (max_epochs, lr, batch_size, val_frac, patience, ...); device "cpu" or "cuda". Warnings go to
-    echo(text). Returns the history entry (epochs, validation error, rows, ...) with each output's errors
-    (per_output: name, rmse, rel_rmse; worst_output)."""
+def finetune_file(model_path, data_path, output=None, *, seed=0, device="cpu", recipe=None, echo=None) -> dict:
+    """`nsc finetune`: adapt the surrogate in `model_path` to the observations in `data_path` (CSV or NPZ, columns
+    by name) and write it to `output` (default: `model_path`, in place), its history extended.
+
+    seed:   the seed of the validation split and the minibatch order.
+    device: "cpu" or "cuda".
+    recipe: a dict of FinetuneRecipe settings to change (max_epochs, lr, batch_size, val_frac, patience, ...;
+            nsc/surrogate/finetune.py); None: the recipe as it is.
+    echo:   a function given each warning's text (None: standard error).
+
+    Returns the summary `nsc finetune --json` prints: output, and the history entry (epochs, validation and
+    training error, rows, data, data_sha256, seed, device, ...) with each output's errors (per_output: name, rmse,
+    rel_rmse; worst_output)."""
     from nsc import data, tables
     from nsc.surrogate import finetune, onnx_io
 
+    model_path = arguments.path(model_path, "the model")
+    data_path = arguments.path(data_path, "the data")
+    output = arguments.path(output, "output", optional=True)
+    arguments.integer(seed, "seed")
+    arguments.choice(device, "device", ("cpu", "cuda"))
+    if recipe is not None and not isinstance(recipe, dict):
+        raise NscError(f"recipe must be a dict of fine-tuning settings or None, not {type(recipe).__name__}")
+    echo = _stderr if echo is None else arguments.callback(echo, "echo")
     output = output or model_path  # (in place is allowed: the model is read before it is replaced)
     _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
     check_output(output, [data_path])
@@ -308,9 +403,12 @@ def _signature(signature_json):
 # ----------------------------------------------------------------------------------------------- inspect
 
 def inspect_model(model_path) -> dict:
-    """`nsc inspect`: a surrogate's signature, metadata (compiler, history) and architecture, as a dict."""
+    """`nsc inspect`: a surrogate's signature, metadata (compiler, history) and architecture, as the dict
+    `nsc inspect --json` prints: path, signature, metadata, architecture (n_in, hidden, n_out, activation,
+    parameters, out_calibrated), compiled_exactly, closed_form_error."""
     from nsc.surrogate import onnx_io
 
+    model_path = arguments.path(model_path, "the model")
     loaded = onnx_io.load_surrogate(model_path)
     p = loaded.params
     return {"path": str(model_path), "signature": loaded.signature_json, "metadata": loaded.metadata,
@@ -543,17 +641,38 @@ def parse_inits(inits: str) -> list[str]:
     return names
 
 
-def evaluate_files(paths, budgets="0,16,32,64,128,256,512,1024", seeds=3, inits="random,compiled,unconditioned",
-                   test_size=2000, plot=None, output=None, echo=print, **program_options):
-    """`nsc eval`: NOTES.md section 5 on each C file in `paths`: fine-tune every initialisation in `inits` on
-    each of `budgets` samples, `seeds` times, and measure on `test_size` fresh samples. Returns the results dict
-    (per program and a summary, as `--json` prints); writes `output` (JSON) and `plot` (.png/.svg/.pdf) if given.
-    Every program is checked before any is fine-tuned."""
+def evaluate_files(paths, *, budgets="0,16,32,64,128,256,512,1024", seeds=3,
+                   inits="random,compiled,unconditioned", test_size=2000, plot=None, output=None, echo=None,
+                   function=None, ranges=(), default_range=None, include_dirs=(), defines=()) -> dict:
+    """`nsc eval`: NOTES.md section 5 on each C file in `paths` (a list): fine-tune every initialisation on each
+    budget of samples, several times, and measure on fresh samples.
+
+    budgets:   training-set sizes: "0,16,64" or a list of integers.
+    seeds:     repeats of each (initialisation, budget), each with its own seed.
+    inits:     the initialisations to compare: "random,compiled" or a list of names.
+    test_size: fresh samples each surrogate is measured on (at least 100).
+    plot:      also draw the learning curves to this .png/.svg/.pdf; output: also write the results as JSON here.
+    echo:      a function given each line of progress (None: standard error).
+    function, ranges, default_range, include_dirs, defines: as load_program's, for every program.
+
+    Returns the results dict `nsc eval --json` prints (per program, and a summary). Every program is checked
+    before any is fine-tuned."""
     from nsc import evaluate
 
-    budget_list = parse_budgets(budgets)
-    init_list = parse_inits(inits)
+    paths = arguments.paths(paths, "paths")
+    if isinstance(budgets, (list, tuple)):
+        budgets = ",".join(str(arguments.integer(b, "each budget", minimum=0)) for b in budgets)
+    if isinstance(inits, (list, tuple)):
+        inits = ",".join(arguments.text(i, "each of inits") for i in inits)
+    budget_list = parse_budgets(arguments.text(budgets, "budgets"))
+    init_list = parse_inits(arguments.text(inits, "inits"))
     _positive_int(seeds, "--seeds")
+    arguments.integer(test_size, "test_size", minimum=100)
+    plot = arguments.path(plot, "plot", optional=True)
+    output = arguments.path(output, "output", optional=True)
+    echo = _stderr if echo is None else arguments.callback(echo, "echo")
+    program_options = dict(function=function, ranges=ranges, default_range=default_range, include_dirs=include_dirs,
+                           defines=defines)
     _check_distinct(**{"--plot": plot, "-o": output})
     if plot:
         evaluate.plot_format(plot)
