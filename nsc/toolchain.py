@@ -14,6 +14,7 @@ default_range, include_dirs, defines.
 from __future__ import annotations
 
 import datetime
+import numbers
 import os
 import sys
 import warnings
@@ -511,19 +512,37 @@ def format_inspection(info: dict) -> str:
 CHECK_ROWS = 10_000  # `nsc check`'s default N: p99 then rests on 100 rows
 
 
-def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, output=None, timeout=5.0,
-               memory_mb=1024, guard=False, echo=print, **program_options) -> dict:
-    """`nsc check`: run the real program in `program_path` and the surrogate in `model_path` on n fresh inputs
-    (drawn in the surrogate's declared ranges, or those `ranges` gives; seed None: evaluate.TEST_SEED, never a
-    training seed), store the error figures in the model's metadata (`nsc.certificate`; written to `output`,
-    default in place) and draw predicted against true values into `plot` (.png/.svg/.pdf). guard: also train an
-    error predictor on the same rows and store it (`nsc.guard`, for `nsc emit-c --guard --max-error`). The
-    function is the surrogate's own unless program_options names another. Returns {output, status, certified,
-    certificate} and, with guard, the predictor's summary under "guard"."""
+def check_file(model_path, program_path, *, n=CHECK_ROWS, seed=None, plot=None, output=None, timeout=5.0,
+               memory_mb=1024, guard=False, echo=None, function=None, ranges=(), default_range=None, include_dirs=(),
+               defines=()) -> dict:
+    """`nsc check`: run the real program in `program_path` and the surrogate in `model_path` on n fresh inputs and
+    store the error figures in the model's metadata (`nsc.certificate`).
+
+    n:          how many inputs, drawn in the surrogate's declared ranges (or those `ranges` gives).
+    seed:       their seed (None: evaluate.TEST_SEED, never a training seed).
+    plot:       also draw predicted against true values into this .png/.svg/.pdf.
+    output:     where the certified model goes (default: `model_path`, in place).
+    timeout:    seconds one row may run; memory_mb: the program's memory limit.
+    guard:      also train an error predictor on the same rows and store it (`nsc.guard`, for
+                `nsc emit-c --guard --max-error`).
+    echo:       a function given each warning's text (None: standard error).
+    function, ranges, include_dirs, defines: as load_program's; the function is the surrogate's own unless
+                `function` names another. default_range is refused (the ranges are the surrogate's).
+
+    Returns {output, status, certified, certificate} and, with guard, the predictor's summary under "guard"."""
     from nsc import check, evaluate
     from nsc.frontend import load_program as _load, parse_range_option
     from nsc.surrogate import certificate, onnx_io
 
+    model_path = arguments.path(model_path, "the model")
+    program_path = arguments.path(program_path, "the program")
+    plot = arguments.path(plot, "plot", optional=True)
+    output = arguments.path(output, "output", optional=True)
+    arguments.number(timeout, "timeout", positive=True)
+    arguments.integer(memory_mb, "memory_mb", minimum=16)
+    arguments.flag(guard, "guard")
+    echo = _stderr if echo is None else arguments.callback(echo, "echo")
+    program_options = arguments.program_options(function, ranges, default_range, include_dirs, defines)
     _positive_int(n, "the number of inputs (-n)")
     seed = evaluate.TEST_SEED if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -539,8 +558,8 @@ def check_file(model_path, program_path, n=CHECK_ROWS, seed=None, plot=None, out
     if program_options.get("default_range"):
         raise NscError("--default-range: nsc check draws inputs in the surrogate's declared ranges; change them "
                        "with --range NAME=LO:HI")
-    ranges = program_options.get("ranges", ())
-    user_ranges = dict(parse_range_option(r) for r in ([ranges] if isinstance(ranges, str) else ranges))
+    ranges = program_options["ranges"]
+    user_ranges = ranges if isinstance(ranges, dict) else dict(parse_range_option(r) for r in ranges)
     common = dict(function=program_options.get("function") or loaded.signature_json["function"],
                   include_dirs=tuple(program_options.get("include_dirs", ())),
                   defines=tuple(_parse_define(d) for d in program_options.get("defines", ())))
@@ -585,14 +604,26 @@ def certificate_of(loaded) -> dict:
 
 # ----------------------------------------------------------------------------------------------- emit-c
 
-def emit_c_file(model_path, output=None, name=None, guard=False, max_error=None) -> dict:
+def emit_c_file(model_path, output=None, *, name=None, guard=False, max_error=None) -> dict:
     """`nsc emit-c`: the surrogate in `model_path` as C99: `output` (NAME.c, default `<name>.c` here) and the
-    header beside it (NAME.h). name: the C function (default `<function>_surrogate`); guard: check inputs against
-    the ranges and call the original function outside them; max_error: with guard, also where the error
-    predictor `nsc check --guard` stored predicts more than this (in output standard deviations). Returns a
-    summary dict (output, header, name, function, guarded, max_error, certified, certificate_status)."""
+    header beside it (NAME.h).
+
+    name:      the C function (default `<function>_surrogate`).
+    guard:     check inputs against the ranges and call the original function outside them.
+    max_error: with guard, also where the error predictor `nsc check --guard` stored predicts more than this (in
+               output standard deviations).
+
+    Returns a summary dict (output, header, name, function, n_in, n_out, guarded, max_error, certified,
+    certificate_status)."""
     from nsc.emit import emit_c
     from nsc.surrogate import certificate, onnx_io
+
+    model_path = arguments.path(model_path, "the model")
+    output = arguments.path(output, "output", optional=True)
+    name = arguments.text(name, "name", optional=True)
+    arguments.flag(guard, "guard")
+    if max_error is not None:
+        arguments.number(max_error, "max_error", positive=True)
 
     loaded = onnx_io.load_surrogate(model_path)
     function = loaded.signature_json["function"]

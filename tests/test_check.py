@@ -155,7 +155,7 @@ def _tamper(path, out, edit):
     (lambda t: t.replace('"n":300', '"n":-3'), "n is -3"),
     (lambda t: t.replace('"weights_sha256":"', '"weights_sha256":"zz'), "weights_sha256"),
     (lambda t: t.replace('"grad":{', '"gradient":{'), "outputs does not name"),
-    (lambda t: t.replace('"rmse":', '"rmse":NaN,"x":'), "outputs"),
+    (lambda t: t.replace('"rmse":', '"rmse":NaN,"x":'), "NaN is not JSON"),  # (JSON has no NaN: refused as it is read)
     (lambda t: t.replace('"outside_ranges":0.0', '"outside_ranges":2'), "outside_ranges"),
     (lambda t: json.dumps({k: v for k, v in json.loads(t).items() if k != "program"}), "program"),
 ])

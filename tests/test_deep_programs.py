@@ -108,7 +108,7 @@ def test_deeply_nested_blocks_loops_and_calls(tmp_path):
     np.testing.assert_allclose(linearization(p).mean, [0.5])
 
 
-def test_the_compiler_refuses_a_function_beyond_its_context_before_analysing_it(tmp_path, monkeypatch):
+def test_the_hypernetwork_refuses_a_function_beyond_its_context_before_analysing_it(tmp_path, monkeypatch):
     path = program(tmp_path, chain_of(2000))
     import nsc.compiler.hypernet as hypernet
 
@@ -116,7 +116,7 @@ def test_the_compiler_refuses_a_function_beyond_its_context_before_analysing_it(
         raise AssertionError("analysed a program the compiler refuses")
 
     monkeypatch.setattr(hypernet, "linearization", never)
-    result = nsc("compile", path, "-o", tmp_path / "c.onnx")
+    result = nsc("compile", path, "--init", "hypernetwork", "-o", tmp_path / "c.onnx")
     assert result.exit_code == 1
     assert "tokens long but the compiler's context holds only" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "c.onnx").exists()

@@ -83,7 +83,7 @@ def test_run_model_refuses_arrays_and_points_to_the_runtime(model):
     (lambda p, t: nsc.compile_file(p, t / "o.onnx", ranges={"x": "0:1"}), r"a dict's items are NAME: \(LO, HI\)"),
     (lambda p, t: nsc.compile_file(p, t / "o.onnx", default_range=[0]), "default_range must be 'LO:HI' or a pair"),
     (lambda p, t: nsc.compile_file(p, t / "o.onnx", function=["poly"]), "function must be a str or None"),
-    (lambda p, t: nsc.compile_file(p, t / "o.onnx", init="rand"), "init must be one of 'compiled', 'random'"),
+    (lambda p, t: nsc.compile_file(p, t / "o.onnx", init="rand"), "init must be one of 'compiled', 'structural'"),
     (lambda p, t: nsc.compile_file(p, t / "o.onnx", init="random", seed=1.5), "seed must be an integer"),
     (lambda p, t: nsc.compile_file(p, t / "o.onnx", write_md="yes"), "write_md must be True or False"),
     (lambda p, t: nsc.sample_file(p, n=10, timeout="5"), "timeout must be a finite positive number"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 import warnings
@@ -340,13 +341,15 @@ def test_fast_and_checked_paths_give_the_same_predictions_and_errors(model_path)
         s.predict(bad)
 
 
-def test_ranges_beyond_float32_always_take_the_checked_path(tmp_path, model_params):
-    """A (hand-made) file whose range exceeds float32: being in range no longer implies fitting float32."""
-    sig = make_signature()
-    wide = Signature(sig.function, sig.return_ctype, sig.params,
-                     (Port("x", "x", None, "double", 0.0, 1e300),) + sig.inputs[1:], sig.outputs)
-    meta = {"compiler": "random", "source_sha256": SHA, "history": []}
-    onnx_io.save_onnx(onnx_io.to_onnx(model_params, wide.to_json(), meta), tmp_path / "wide.onnx")
-    s = nsc_runtime.load(tmp_path / "wide.onnx")
-    with pytest.raises(SurrogateError, match="too large for float32"):
-        s.predict(np.array([[1e39, 0.0, 0.0]]))
+def test_ranges_beyond_float32_are_refused_on_load(tmp_path, model_path):
+    """A (hand-edited) file whose range exceeds float32 would make "in range" no longer imply "fits float32" (the
+    fast path's premise): it is refused on load, as nsc itself never writes one."""
+    model = onnx.load(str(model_path))
+    for prop in model.metadata_props:
+        if prop.key == "nsc.signature":
+            sig = json.loads(prop.value)
+            sig["inputs"][0]["hi"] = 1e300
+            prop.value = json.dumps(sig)
+    onnx.save(model, str(tmp_path / "wide.onnx"))
+    with pytest.raises(SurrogateError, match=r"inputs\[0\] 'x': range 0 to 1e\+300 is too wide for the surrogate"):
+        nsc_runtime.load(tmp_path / "wide.onnx")

@@ -32,7 +32,7 @@ from nsc.analysis.graph import MATH_NAMES, MAX_DEPTH, Graph, is_node
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, Interpreter, _int_type, _integer,
                                     _parameters, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
-from nsc.frontend.canonical import TARGET_NAME
+from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.program import INTEGER_LIMITS
 
 MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
@@ -89,7 +89,7 @@ class Tracer(Interpreter):
         self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
         self.global_decls = [e for e in exts if isinstance(e, c_ast.Decl) and e.name
                              and not isinstance(e.type, c_ast.FuncDecl)]
-        self.enums = [node for e in exts for node in _walk(e) if isinstance(node, c_ast.Enum)]
+        self.enums = [node for e in exts for node in walk(e) if isinstance(node, c_ast.Enum)]
         self.globals: dict = {}
         self.depth = 0
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
@@ -610,12 +610,6 @@ def _math_base(name: str) -> str:
     return name
 
 
-def _walk(node):
-    yield node
-    for _, child in node.children():
-        yield from _walk(child)
-
-
 def trace(exts, signature) -> Trace | Unsupported:
     """The target's computation graph (canonical AST, target last), or the reason there is none."""
     functions = [e for e in exts if isinstance(e, c_ast.FuncDef)]
@@ -630,8 +624,8 @@ def trace(exts, signature) -> Trace | Unsupported:
         return e
     except OverflowError:
         return Unsupported("an overflow")
-    except (RecursionError, ZeroDivisionError, ValueError, IndexError, KeyError) as e:
-        return Unsupported(f"{type(e).__name__}: {e}")
+    except (ZeroDivisionError, ValueError, IndexError, KeyError) as e:  # (a RecursionError is no reason: it is
+        return Unsupported(f"{type(e).__name__}: {e}")                   # nsc's limit, recursion.py reports it)
 
 
 __all__ = ["Trace", "Tracer", "trace", "MAX_ITERATIONS", "located", "math_function"]

@@ -192,11 +192,11 @@ def _canonical_node(node: c_ast.Node, names: _Names) -> None:
 def cut_initialisers(exts: list) -> list:
     """Copies of `exts` whose initialiser lists longer than MAX_INITIALISER keep their first MAX_INITIALISER
     elements and end with an ID `MORE_MARKER<n>` (n: the full length); exts are left alone."""
-    if not any(isinstance(n, c_ast.InitList) and len(n.exprs) > MAX_INITIALISER for e in exts for n in _walk(e)):
+    if not any(isinstance(n, c_ast.InitList) and len(n.exprs) > MAX_INITIALISER for e in exts for n in walk(e)):
         return list(exts)
     out = [clone(e) for e in exts]
     for e in out:
-        for node in _walk(e):
+        for node in walk(e):
             if isinstance(node, c_ast.InitList) and len(node.exprs) > MAX_INITIALISER:
                 total = len(node.exprs)
                 node.exprs = node.exprs[:MAX_INITIALISER] + [c_ast.ID(f"{MORE_MARKER}{total}")]

@@ -11,8 +11,8 @@ N and the seed, and the sha256 of the surrogate's weights (`weights_sha256`). It
      "outputs": {"return": {"rmse": ..., "rel_rmse": ..., "abs_p50": ..., "abs_p99": ..., "abs_max": ...,
                             "rel_p50": ..., "rel_p99": ..., "rel_max": ..., "relative_floor": ...}, ...}}
 
-A model file is untrusted input: `parse` checks every field (onnx_io.load_surrogate calls it, so a tampered
-certificate is a one-line "damaged nsc surrogate" error). `status` says whether the certificate still holds:
+A model file is untrusted input: every field is checked on load (nsc_runtime.records, for nsc and nsc_runtime
+alike, so a tampered certificate is a one-line "damaged nsc surrogate" error). `status` says whether the certificate still holds:
 not once the weights change (fine-tuning keeps the metadata) or the program's text changes.
 
 Neighbours: nsc/check.py measures the figures; onnx_io reads and writes the field; toolchain shows it.
@@ -22,17 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 
 import numpy as np
+from nsc_runtime.records import CERTIFICATE_VERSION, check_certificate
 
 from nsc.surrogate.params import SurrogateParams
 
 KEY = "certificate"  # the metadata key (nsc.certificate in the file)
-VERSION = 1
-FIGURES = ("rmse", "rel_rmse", "abs_p50", "abs_p99", "abs_max", "rel_p50", "rel_p99", "rel_max", "relative_floor")
-_SHA = re.compile(r"^[0-9a-f]{64}$")
+VERSION = CERTIFICATE_VERSION
 
 
 def weights_sha256(params: SurrogateParams) -> str:
@@ -51,71 +48,15 @@ def dumps(certificate: dict) -> str:
     return json.dumps(certificate, separators=(",", ":"))
 
 
-def _number(value, what: str, lo: float = 0.0, hi: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-        raise ValueError(f"nsc.certificate: {what} is {value!r}, not a number in [{lo:g}, {hi:g}]")
-    return float(value)
-
-
-def _integer(value, what: str, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise ValueError(f"nsc.certificate: {what} is {value!r}, not an integer >= {lo}")
-    return value
-
-
-def _string(value, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"nsc.certificate: {what} is not a non-empty string")
-    return value
-
-
 def parse(text: str, input_names, output_names) -> dict:
     """The certificate in `text`, checked field by field against the surrogate's columns; ValueError (one line,
-    naming the field) for anything else."""
+    naming the field) for anything else. The checks are nsc_runtime's (records.py), which both readers apply on
+    load."""
     try:
         cert = json.loads(text)
     except ValueError:
         raise ValueError("nsc.certificate is not valid JSON") from None
-    if not isinstance(cert, dict):
-        raise ValueError("nsc.certificate is not a JSON object")
-    version = cert.get("version")
-    if version != VERSION:
-        raise ValueError(f"nsc.certificate has version {version!r}; this nsc reads version {VERSION}")
-    for key in ("program", "function", "time"):
-        _string(cert.get(key), key)
-    for key in ("program_sha256", "weights_sha256"):
-        if not isinstance(cert.get(key), str) or not _SHA.match(cert[key]):
-            raise ValueError(f"nsc.certificate: {key} is not a sha256 (64 hex digits)")
-    _integer(cert.get("n"), "n", 1)
-    _integer(cert.get("seed"), "seed", 0)
-    _number(cert.get("outside_ranges"), "outside_ranges", 0.0, 1.0)
-    _columns(cert.get("outside_by_input"), "outside_by_input", input_names,
-             lambda v, what: _number(v, what, 0.0, 1.0))
-    _columns(cert.get("sampled_ranges"), "sampled_ranges", input_names, _interval)
-    _columns(cert.get("outputs"), "outputs", output_names, _figures)
-    return cert
-
-
-def _columns(value, what: str, names, check) -> None:
-    if not isinstance(value, dict) or sorted(value) != sorted(names):
-        raise ValueError(f"nsc.certificate: {what} does not name exactly the surrogate's columns")
-    for name in names:
-        check(value[name], f"{what}[{name!r}]")
-
-
-def _interval(value, what: str) -> None:
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError(f"nsc.certificate: {what} is not [lo, hi]")
-    lo, hi = (_number(v, what, -math.inf, math.inf) for v in value)
-    if not lo <= hi:
-        raise ValueError(f"nsc.certificate: {what} has lo > hi")
-
-
-def _figures(value, what: str) -> None:
-    if not isinstance(value, dict) or sorted(value) != sorted(FIGURES):
-        raise ValueError(f"nsc.certificate: {what} does not hold exactly the figures {', '.join(FIGURES)}")
-    for key in FIGURES:
-        _number(value[key], f"{what}.{key}")
+    return check_certificate(cert, input_names, output_names)
 
 
 def read(metadata: dict) -> dict | None:

@@ -13,22 +13,23 @@ at most T there. JSON in one metadata string:
      "predictor": {"activation": "relu", "in_shift": [...], "in_scale": [...], "weights": [[[...]], ...],
                    "biases": [[...], ...], "out_scale": [s], "out_shift": [t]}}
 
-Untrusted like all metadata: `parse` checks it (onnx_io.load_surrogate calls it). Neighbours: nsc/check.py
-trains it, nsc/emit reads it.
+Untrusted like all metadata: checked on load, by nsc and nsc_runtime alike (nsc_runtime.records). Neighbours:
+nsc/check.py trains it, nsc/emit reads it.
 """
 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
+
+from nsc_runtime.records import GUARD_VERSION, MAX_GUARD_UNITS, check_guard
 
 from nsc.surrogate.params import SurrogateParams
 
 KEY = "guard"
-VERSION = 1
-MAX_UNITS = 256  # a predictor is small: it runs beside the surrogate on every call
+VERSION = GUARD_VERSION
+MAX_UNITS = MAX_GUARD_UNITS  # a predictor is small: it runs beside the surrogate on every call
 
 
 def record(predictor: SurrogateParams, weights_sha256: str, error_scale: dict, margin: float, n_train: int,
@@ -60,38 +61,13 @@ def predictor_params(rec: dict) -> SurrogateParams:
 
 
 def parse(text: str, input_names, output_names) -> dict:
-    """The record in `text`, checked against the surrogate's columns; ValueError (one line) otherwise."""
+    """The record in `text`, checked against the surrogate's columns; ValueError (one line) otherwise. The checks
+    are nsc_runtime's (records.py), which both readers apply on load."""
     try:
         rec = json.loads(text)
     except ValueError:
         raise ValueError("nsc.guard is not valid JSON") from None
-    if not isinstance(rec, dict) or rec.get("version") != VERSION:
-        raise ValueError(f"nsc.guard is not a version {VERSION} error predictor")
-    if not isinstance(rec.get("weights_sha256"), str) or len(rec["weights_sha256"]) != 64:
-        raise ValueError("nsc.guard: weights_sha256 is not a sha256")
-    scale = rec.get("error_scale")
-    if not isinstance(scale, dict) or sorted(scale) != sorted(output_names) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-            for v in scale.values()):
-        raise ValueError("nsc.guard: error_scale must give each output a positive number")
-    for key in ("n_train", "n_calibration", "seed"):
-        if isinstance(rec.get(key), bool) or not isinstance(rec.get(key), int) or rec[key] < 0:
-            raise ValueError(f"nsc.guard: {key} is not a non-negative integer")
-    if isinstance(rec.get("margin"), bool) or not isinstance(rec.get("margin"), (int, float)) or \
-            not math.isfinite(rec["margin"]):
-        raise ValueError("nsc.guard: margin is not a number")
-    if not isinstance(rec.get("predictor"), dict):
-        raise ValueError("nsc.guard: no predictor")
-    try:
-        params = predictor_params(rec)
-    except (ValueError, KeyError) as e:
-        raise ValueError(str(e) if str(e).startswith("nsc.guard") else f"nsc.guard: predictor: {e}") from None
-    if params.n_in != len(input_names) or params.n_out != 1:
-        raise ValueError(f"nsc.guard: the predictor maps {params.n_in} inputs to {params.n_out} values, not "
-                         f"{len(input_names)} to 1")
-    if any(w.shape[0] > MAX_UNITS for w in params.weights):
-        raise ValueError(f"nsc.guard: the predictor has a layer wider than {MAX_UNITS} units")
-    return rec
+    return check_guard(rec, input_names, output_names)
 
 
 def read(metadata: dict) -> dict | None:

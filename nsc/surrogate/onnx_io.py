@@ -20,7 +20,7 @@ metadata_props (all strings): ``nsc.format`` ("1"), ``nsc.signature`` (Signature
 ``nsc.activation``, ``nsc.hidden`` (JSON list of widths), ``nsc.extra`` (JSON of params.extra, only if non-empty),
 plus any further free string fields the caller passes (``nsc.<key>``); two of them, ``nsc.certificate`` (what
 `nsc check` measured: surrogate/certificate.py) and ``nsc.guard`` (its error predictor: surrogate/guard.py), are
-checked on load like the derived fields.
+JSON records, checked on load like the rest.
 
 Every field is checked, on load and before every save, by nsc_runtime.metadata: the one definition of valid
 metadata, which the runtime applies too (a file is untrusted input: an edited signature is a one-line error
@@ -44,7 +44,7 @@ from nsc_runtime.validate import NotOnnx, check_consistent, checked_surrogate
 from nsc_runtime.weights import initializer_names, layer_count  # noqa: F401 - initializer_names: re-exported
 
 from nsc.errors import NscError
-from nsc.surrogate import certificate, guard, onnx_wire
+from nsc.surrogate import onnx_wire
 from nsc.surrogate.params import SurrogateParams
 
 FORMAT_VERSION = 1  # version of the ONNX contract; nsc_runtime.SUPPORTED_FORMAT must agree
@@ -231,17 +231,18 @@ def load_surrogate(path: str | os.PathLike) -> LoadedSurrogate:
     data = _read_bytes(path)
     model = _parse_model(data, path)
     try:  # the checks nsc_runtime.load makes, by the same code
-        meta, inits, keys = checked_surrogate(data)
-        return _decode(model, meta, inits, keys)
+        meta, inits, pairs = checked_surrogate(data)
+        return _decode(model, meta, inits, pairs)
     except (MetadataError, NotOnnx) as e:  # its message is whole: "damaged nsc surrogate (nsc.signature: ...)"
         raise NscError(str(e), path) from None
     except ValueError as e:
         raise NscError(f"damaged nsc surrogate ({e})", path) from None
 
 
-def _decode(model, meta: dict, inits: dict, keys: list[str]) -> LoadedSurrogate:
-    """The surrogate of a file whose metadata and weights `checked_surrogate` has checked; its graph must be the one
-    nsc builds for them."""
+def _decode(model, meta: dict, inits: dict, pairs: list[tuple[str, str]]) -> LoadedSurrogate:
+    """The surrogate of a file whose metadata and weights `checked_surrogate` has checked (the free fields, the
+    certificate and guard records among them, stay as the text stored); its graph must be the one nsc builds for
+    them."""
     n_layers, floors = layer_count(inits), "f0" in inits
     params = SurrogateParams(
         inits["in_shift"], inits["in_scale"], [inits[f"w{i}"] for i in range(n_layers)],
@@ -249,14 +250,10 @@ def _decode(model, meta: dict, inits: dict, keys: list[str]) -> LoadedSurrogate:
         meta["activation"], meta["out_calibrated"], meta["extra"],
         [inits[f"f{i}"] for i in range(n_layers - 1)] if floors else None)
     metadata = {"source_sha256": meta["source_sha256"], "compiler": meta["compiler"], "history": meta["history"]}
-    for key in keys:
+    for key, value in pairs:
         short = key[len(PREFIX):]
         if key.startswith(PREFIX) and short not in DERIVED_KEYS and short not in metadata:
-            metadata[short] = meta[short]
-    names = [p["name"] for p in meta["signature"]["inputs"]], [p["name"] for p in meta["signature"]["outputs"]]
-    for record in (certificate, guard):  # untrusted like the rest: a tampered record is a damaged file
-        if record.KEY in metadata:
-            record.parse(metadata[record.KEY], *names)
+            metadata[short] = value
     from nsc.surrogate.onnx_proto import NodeProto
 
     if list(model.graph.node) != [NodeProto.FromString(n) for n in _graph_nodes(n_layers, meta["activation"], floors)]:

@@ -15,9 +15,10 @@ Fields (all strings in the file; JSON where marked):
   nsc.out_calibrated  "true" or "false";  nsc.activation: one of ACTIVATIONS
   nsc.hidden          JSON list of positive widths;  nsc.extra (optional): JSON object (`exact` a bool,
                       `closed_form_error` a finite number >= 0, where present)
+  nsc.certificate, nsc.guard (optional): JSON records of `nsc check` (records.py)
 Other ``nsc.<key>`` fields are free text; keys without the prefix are not nsc's and are passed through.
 
-Depends on the standard library only (nsc imports it without loading onnxruntime).
+Depends on numpy and the standard library (nsc imports it without loading onnxruntime).
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ import json
 import math
 import re
 
+from nsc_runtime.records import check_certificate, check_guard
+from nsc_runtime.weights import ACTIVATIONS
+
 SUPPORTED_FORMAT = 1  # newest nsc.format this code reads; nsc.surrogate.onnx_io.FORMAT_VERSION must agree
 PREFIX = "nsc."
 REQUIRED = ("format", "signature", "source_sha256", "compiler", "history", "out_calibrated", "activation", "hidden")
-ACTIVATIONS = ("silu", "relu", "tanh")
+JSON_FIELDS = ("signature", "history", "hidden", "extra", "certificate", "guard")
 MAX_TEXT = 1024  # characters of a name or a text field (a C identifier longer than this is not a program's)
 
 # C scalar types, canonical spellings (the front-end resolves typedefs to these), and what the integers hold on
@@ -293,7 +297,7 @@ def decode_metadata(pairs) -> dict:
     meta: dict = {key: value for key, value in raw.items() if not key.startswith(PREFIX)}  # not nsc's: as given
     for key, value in raw.items():  # (after them: a foreign 'compiler' key cannot stand in for nsc.compiler)
         short = key[len(PREFIX):]
-        if key.startswith(PREFIX) and short not in ("signature", "history", "hidden", "extra"):
+        if key.startswith(PREFIX) and short not in JSON_FIELDS:
             meta[short] = _text(value, key)
     meta["format"] = int(fmt)
     meta["signature"] = check_signature(_json(raw[PREFIX + "signature"], "nsc.signature"))
@@ -301,6 +305,15 @@ def decode_metadata(pairs) -> dict:
     hidden = _list(_json(raw[PREFIX + "hidden"], "nsc.hidden"), "nsc.hidden")
     meta["hidden"] = [_integer(w, f"nsc.hidden[{k}]", 1, "a positive width") for k, w in enumerate(hidden)]
     meta["extra"] = check_extra(_json(raw.get(PREFIX + "extra", "{}"), "nsc.extra"))
+    columns = [p["name"] for p in meta["signature"]["inputs"]], [p["name"] for p in meta["signature"]["outputs"]]
+    for key, check in (("certificate", check_certificate), ("guard", check_guard)):
+        if PREFIX + key in raw:
+            try:
+                meta[key] = check(_json(raw[PREFIX + key], PREFIX + key), *columns)
+            except ValueError as e:
+                if isinstance(e, MetadataError):
+                    raise
+                raise MetadataError(f"damaged nsc surrogate ({e})", str(e)) from None
     _expect(raw[PREFIX + "out_calibrated"] in ("true", "false"), "nsc.out_calibrated", raw[PREFIX + "out_calibrated"],
             "'true' or 'false'")
     meta["out_calibrated"] = raw[PREFIX + "out_calibrated"] == "true"

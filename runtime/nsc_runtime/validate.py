@@ -18,8 +18,9 @@ class NotOnnx(ValueError):
     """The bytes are not an ONNX model at all (truncated, corrupt, another format)."""
 
 
-def checked_surrogate(data: bytes) -> tuple[dict, dict, list[str]]:
-    """(metadata as decode_metadata returns it, initializers by name, the metadata keys in file order).
+def checked_surrogate(data: bytes) -> tuple[dict, dict, list[tuple[str, str]]]:
+    """(metadata as decode_metadata returns it, initializers by name, the metadata_props as stored: (key, value)
+    pairs in file order).
 
     NotOnnx for bytes that are not an ONNX model; MetadataError (whole one-line message) for anything else:
     not nsc's, a newer format, a damaged field, or weights that are not a valid surrogate's."""
@@ -33,7 +34,7 @@ def checked_surrogate(data: bytes) -> tuple[dict, dict, list[str]]:
     except ValueError as e:
         raise MetadataError(f"damaged nsc surrogate ({e})", str(e)) from None
     check_consistent(meta, arrays)
-    return meta, arrays, [key for key, _ in pairs]
+    return meta, arrays, pairs
 
 
 def check_consistent(meta: dict, arrays: dict) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+ACTIVATIONS = ("silu", "relu", "tanh")
+
 
 def initializer_names(n_layers: int, floors: bool = False) -> list[str]:
     """The initializer names of a surrogate with `n_layers` Gemm layers (hidden layers + 1), in graph order."""
