@@ -208,8 +208,8 @@ def sample_file(path, n=None, output=None, *, seed=0, inputs_path=None, timeout=
     function, ranges, default_range, include_dirs, defines: which function and its input ranges (load_program).
 
     Returns the summary `nsc sample --json` prints: output, program, function, n_rows, n_requested,
-    n_nonfinite_dropped, inputs, outputs, seed, sandbox. A crash or a hang is an NscError naming the row, and nothing is
-    written then."""
+    n_nonfinite_dropped, inputs, outputs, seed, sandbox. A crash or a hang is an NscError naming the row, and
+    nothing is written then."""
     from nsc import data, tables
     from nsc.execute import isolation_warning, sample_program
 

@@ -12,8 +12,8 @@ N and the seed, and the sha256 of the surrogate's weights (`weights_sha256`). It
                             "rel_p50": ..., "rel_p99": ..., "rel_max": ..., "relative_floor": ...}, ...}}
 
 A model file is untrusted input: every field is checked on load (nsc_runtime.records, for nsc and nsc_runtime
-alike, so a tampered certificate is a one-line "damaged nsc surrogate" error). `status` says whether the certificate still holds:
-not once the weights change (fine-tuning keeps the metadata) or the program's text changes.
+alike, so a tampered certificate is a one-line "damaged nsc surrogate" error). `status` says whether the
+certificate still holds: not once the weights change (fine-tuning keeps the metadata) or the program's text changes.
 
 Neighbours: nsc/check.py measures the figures; onnx_io reads and writes the field; toolchain shows it.
 """

@@ -28,8 +28,8 @@ Errors and warnings:
 * `SurrogateError` (a ValueError) for a file that is missing, not ONNX, truncated, not made by nsc, made by a
   newer nsc (`nsc.format` above `SUPPORTED_FORMAT`), or whose metadata is not what nsc writes (an edited
   signature: a range bound that is text, two inputs with one name, lo above hi, counts the graph does not have;
-  every field is checked on load by `nsc_runtime.metadata`, the definition nsc itself uses); for inputs of the wrong width, unknown or missing column
-  names; for complex, masked (fill them first) or other non-numeric inputs; for NaN, Inf or values too large
+  every field is checked on load by `nsc_runtime.validate`, the definition nsc itself uses); for inputs of the
+  wrong width, unknown or missing column names; for complex, masked (fill them first) or other non-numeric inputs; for NaN, Inf or values too large
   for float32 (the surrogate computes in float32), naming the columns and the first row; and for
   ``device="cuda"`` when onnxruntime has no working CUDAExecutionProvider (install onnxruntime-gpu): it never
   falls back to the CPU silently.

@@ -223,7 +223,8 @@ def _port(port, where: str, role: str, shapes: dict) -> str:
     where = f"{where} '{name}'"
     param = port["param"]
     _expect(isinstance(param, str) and param in shapes and (role == "outputs" or param != "return"),
-            f"{where}: param", param, "one of the function's parameters" + (" or 'return'" if role == "outputs" else ""))
+            f"{where}: param", param,
+            "one of the function's parameters" + (" or 'return'" if role == "outputs" else ""))
     shape, ctype = shapes[param]
     index = port.get("index")
     if index is not None:
