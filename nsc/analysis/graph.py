@@ -151,6 +151,7 @@ FUNCTIONS = {
     "table": lambda x, p: _table(x, p),  # p: the table's values, read at trunc(x), clipped to the table
 }
 BOOLEAN_FUNCTIONS = ("gt0", "ge0", "eq0")
+FLATTEN_TERMS = 16  # an affine operand with more terms than this is kept as one term (`Graph.affine`)
 MAX_DEPTH = 96  # the most layers a structural network may have (network.py); a graph far deeper is not worth tracing
 INTEGER_FUNCTIONS = ("floor", "ceil", "round", "trunc", "rint", "wrap", "idivc")
 # math.h names (and their float/long double variants) that are one-variable functions above
@@ -200,9 +201,10 @@ class Graph:
             v, k = stack.pop()
             if not is_node(v):
                 bias += k * v
-            elif v.op == "affine" and v.src is not v:
+            elif v.op == "affine" and v.src is not v and len(v.args) <= FLATTEN_TERMS:
                 # (a sum of several sources is a source itself and stays whole: x - f(x) for x = a + b is a
-                # function of x alone, not a new direction in a, b and f)
+                # function of x alone, not a new direction in a, b and f; a long sum stays whole too, or a chain
+                # of n selects, each b + c (a - b), would hold n terms at its end: n^2 work to evaluate)
                 stack.extend((a, k * ka) for a, ka in zip(v.args, v.param[0]))
                 bias += k * v.param[1]
             else:
@@ -486,23 +488,32 @@ def tolerance(node: Node) -> float:
     return EQUALITY_TOLERANCE * bound if math.isfinite(bound) else 0.0
 
 
+_PLANS: dict = {}  # (targets, the nodes given) -> the nodes to compute, in order
+
+
 def evaluate(targets, env: dict, network: bool = False) -> dict:
     """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
     nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}.
     network: C's semantics as the network computes them (network.py tabulates with it): `x == 0` of a computed
     value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error."""
     values = dict(env)
-    stop = set(env)
-    needed, stack = {}, [t for t in targets if is_node(t) and t not in stop]
-    while stack:
-        node = stack.pop()
-        if node.id in needed:
-            continue
-        needed[node.id] = node
-        stack.extend(a for a in node.args if a not in stop and a.id not in needed)
+    key = (tuple(t for t in targets if is_node(t)), frozenset(env))
+    plan = _PLANS.get(key)
+    if plan is None:  # (a one-variable chain is tabulated many times over: its order is worked out once)
+        stop = set(env)
+        needed, stack = {}, [t for t in targets if is_node(t) and t not in stop]
+        while stack:
+            node = stack.pop()
+            if node.id in needed:
+                continue
+            needed[node.id] = node
+            stack.extend(a for a in node.args if a not in stop and a.id not in needed)
+        plan = [needed[nid] for nid in sorted(needed)]
+        if len(_PLANS) >= 4096:
+            _PLANS.clear()
+        _PLANS[key] = plan
     with np.errstate(all="ignore"):
-        for nid in sorted(needed):
-            node = needed[nid]
+        for node in plan:
             if node.op == "input":
                 raise KeyError(f"input {node.param} has no value")
             args = [values[a] for a in node.args]
