@@ -42,14 +42,41 @@ def heldout_sources(corpus: str, n: int, out_dir: Path) -> list[str]:
 
 
 def evaluate_set(name: str, paths: list[str], seeds: int, budgets: list[int], out_dir: str, inits: tuple) -> dict:
+    """One set's results. Each program's result is stored as it is measured (out/NAME/PROGRAM.json, with the
+    settings and the program's text it belongs to), so an interrupted run resumes where it stopped."""
+    import hashlib
+
     from nsc import evaluate
+    from nsc.compiler import installed_compiler
+    from nsc.compiler.inits import STRUCTURAL_ID
     from nsc.toolchain import load_program
 
-    t0 = time.time()
-    programs = [load_program(p) for p in paths]
-    results = evaluate.evaluate_programs(programs, budgets=budgets, seeds=seeds, inits=inits,
-                                         echo=lambda msg: print(f"[{name}] {msg}", file=sys.stderr, flush=True))
-    results["wall_s"] = round(time.time() - t0, 1)
+    inits = evaluate.check_inits(inits)
+    cache_dir = Path(out_dir, "per_program", name)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    per_program, wall = [], 0.0
+    for path in paths:
+        text = Path(path).read_bytes()
+        key = {"seeds": seeds, "budgets": sorted(set(budgets)), "inits": list(inits),
+               "compilers": [STRUCTURAL_ID, installed_compiler().id], "sha256": hashlib.sha256(text).hexdigest()}
+        cached = cache_dir / (Path(path).stem + ".json")
+        if cached.is_file():
+            stored = json.loads(cached.read_text())
+            if stored.get("key") == key:
+                per_program.append(stored["result"])
+                wall += stored["wall_s"]
+                print(f"[{name}] {path}: stored result ({cached})", file=sys.stderr, flush=True)
+                continue
+        t0 = time.time()
+        program = load_program(path)
+        result = evaluate.evaluate_program(program, budgets, seeds, inits,
+                                           echo=lambda msg: print(f"[{name}] {msg}", file=sys.stderr, flush=True))
+        spent = time.time() - t0
+        cached.write_text(json.dumps({"key": key, "wall_s": round(spent, 1), "result": result}, indent=1) + "\n")
+        per_program.append(result)
+        wall += spent
+    results = {"definitions": evaluate.__doc__.strip(), "summary": evaluate.summarise(per_program, inits),
+               "per_program": per_program, "wall_s": round(wall, 1)}
     Path(out_dir, f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     evaluate.plot_curves(results, str(Path(out_dir, f"{name}.png")))
     return results
