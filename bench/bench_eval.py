@@ -6,8 +6,9 @@ corpus split, with the ablation of the initialisations (nsc/compiler/inits.py).
 
 Every set is programs the shipped hypernetwork never trained on and the structural compiler was not tuned on:
 examples/ and bench/validation/ were written by hand (choices were made on bench/validation/), the held-out
-split is the 2% of corpus program seeds that training skips (nsc.training.corpus_store.is_heldout). The sets run
-in parallel processes. Writes out/eval/{examples,validation,heldout}.json and .png, and bench/RESULTS.md.
+split is the 2% of corpus program seeds that training skips (nsc.training.corpus_store.is_heldout). Programs run
+one per core at a time, each stored as it is measured (an interrupted run resumes). Writes
+out/eval/{examples,validation,heldout}.json and .png, and bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ def heldout_sources(corpus: str, n: int, out_dir: Path) -> list[str]:
     return paths
 
 
-def evaluate_set(name: str, paths: list[str], seeds: int, budgets: list[int], out_dir: str, inits: tuple) -> dict:
-    """One set's results. Each program's result is stored as it is measured (out/NAME/PROGRAM.json, with the
-    settings and the program's text it belongs to), so an interrupted run resumes where it stopped."""
+def evaluate_one(name: str, path: str, seeds: int, budgets: list[int], out_dir: str, inits: tuple) -> tuple:
+    """(one program's result, the seconds it took). Each result is stored as it is measured
+    (out/per_program/SET/PROGRAM.json, with the settings and the program's text it belongs to), so an interrupted
+    run resumes where it stopped."""
     import hashlib
 
     from nsc import evaluate
@@ -51,34 +53,48 @@ def evaluate_set(name: str, paths: list[str], seeds: int, budgets: list[int], ou
     from nsc.compiler.inits import STRUCTURAL_ID
     from nsc.toolchain import load_program
 
+    key = {"seeds": seeds, "budgets": sorted(set(budgets)), "inits": list(inits),
+           "compilers": [STRUCTURAL_ID, installed_compiler().id],
+           "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
+    cached = Path(out_dir, "per_program", name, Path(path).stem + ".json")
+    if cached.is_file():
+        stored = json.loads(cached.read_text())
+        if stored.get("key") == key:
+            print(f"[{name}] {path}: stored result ({cached})", file=sys.stderr, flush=True)
+            return stored["result"], stored["wall_s"]
+    t0 = time.time()
+    result = evaluate.evaluate_program(load_program(path), budgets, seeds, inits,
+                                       echo=lambda msg: print(f"[{name}] {msg}", file=sys.stderr, flush=True))
+    spent = round(time.time() - t0, 1)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps({"key": key, "wall_s": spent, "result": result}, indent=1) + "\n")
+    return result, spent
+
+
+def _one_thread() -> None:
+    """Each worker process computes on one core (the pool has one process per core)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def evaluate_sets(sets: dict, seeds: int, budgets: list[int], out_dir: str, inits: tuple) -> dict:
+    """Every program of every set, one per process and core at a time; then each set's summary and curves."""
+    from nsc import evaluate
+
     inits = evaluate.check_inits(inits)
-    cache_dir = Path(out_dir, "per_program", name)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    per_program, wall = [], 0.0
-    for path in paths:
-        text = Path(path).read_bytes()
-        key = {"seeds": seeds, "budgets": sorted(set(budgets)), "inits": list(inits),
-               "compilers": [STRUCTURAL_ID, installed_compiler().id], "sha256": hashlib.sha256(text).hexdigest()}
-        cached = cache_dir / (Path(path).stem + ".json")
-        if cached.is_file():
-            stored = json.loads(cached.read_text())
-            if stored.get("key") == key:
-                per_program.append(stored["result"])
-                wall += stored["wall_s"]
-                print(f"[{name}] {path}: stored result ({cached})", file=sys.stderr, flush=True)
-                continue
-        t0 = time.time()
-        program = load_program(path)
-        result = evaluate.evaluate_program(program, budgets, seeds, inits,
-                                           echo=lambda msg: print(f"[{name}] {msg}", file=sys.stderr, flush=True))
-        spent = time.time() - t0
-        cached.write_text(json.dumps({"key": key, "wall_s": round(spent, 1), "result": result}, indent=1) + "\n")
-        per_program.append(result)
-        wall += spent
-    results = {"definitions": evaluate.__doc__.strip(), "summary": evaluate.summarise(per_program, inits),
-               "per_program": per_program, "wall_s": round(wall, 1)}
-    Path(out_dir, f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    evaluate.plot_curves(results, str(Path(out_dir, f"{name}.png")))
+    jobs = [(name, path) for name, paths in sets.items() for path in paths]
+    with ProcessPoolExecutor(os.cpu_count() or 1, initializer=_one_thread) as pool:
+        futures = [pool.submit(evaluate_one, name, path, seeds, budgets, out_dir, inits) for name, path in jobs]
+        done = [f.result() for f in futures]
+    results = {}
+    for name in sets:
+        mine = [d for (set_name, _), d in zip(jobs, done) if set_name == name]
+        per_program = [r for r, _ in mine]
+        results[name] = {"definitions": evaluate.__doc__.strip(), "summary": evaluate.summarise(per_program, inits),
+                         "per_program": per_program, "wall_s": round(sum(w for _, w in mine), 1)}
+        Path(out_dir, f"{name}.json").write_text(json.dumps(results[name], indent=2) + "\n")
+        evaluate.plot_curves(results[name], str(Path(out_dir, f"{name}.png")))
     return results
 
 
@@ -108,7 +124,7 @@ def write_results(results: dict, results_md: Path, out: str, command: str, compi
                  "heldout": f"held-out corpus split ({len(res['per_program'])} programs)"}[name]
         plot = f"eval_{name}.png"  # kept next to the table, so a clone shows the curves it describes
         shutil.copyfile(Path(out, f"{name}.png"), results_md.parent / plot)
-        lines += [f"## {title}", "", f"Wall time {res['wall_s']:.0f} s. Curves: [`{plot}`]({plot}).", "",
+        lines += [f"## {title}", "", f"{res['wall_s']:.0f} s of one core. Curves: [`{plot}`]({plot}).", "",
                   "```", evaluate.format_table(res).rstrip(), "```", "",
                   "Summary (JSON):", "", "```json", json.dumps(res["summary"], indent=2), "```", ""]
     results_md.write_text("\n".join(lines))
@@ -166,10 +182,7 @@ def main() -> int:
     if args.heldout and os.path.isdir(corpus):
         sets["heldout"] = [os.path.relpath(p) for p in heldout_sources(corpus, args.heldout, Path(out) / "heldout")]
     sets = {name: paths for name, paths in sets.items() if name in wanted}
-    with ProcessPoolExecutor(len(sets)) as pool:
-        futures = {name: pool.submit(evaluate_set, name, paths, args.seeds, budgets, out, inits)
-                   for name, paths in sets.items()}
-        results = {name: f.result() for name, f in futures.items()}
+    results = evaluate_sets(sets, args.seeds, budgets, out, inits)
 
     from nsc.compiler import installed_compiler
 

@@ -354,7 +354,8 @@ def finetune_file(model_path, data_path, output=None, *, seed=0, device="cpu", r
     if unknown:
         raise NscError(f"unknown fine-tuning setting{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
                        f"(the settings: {', '.join(known)})")
-    recipe, recipe_name = finetune.recipe_for(loaded.params, recipe)
+    overrides = recipe
+    recipe, recipe_name = finetune.recipe_for(loaded.params, overrides)
     recipe.check()
     # The bar ends at the epoch the run stops at unless the validation error improves (the best epoch plus the
     # patience, or the cap): a new best moves the end, so the bar never counts to a cap early stopping skips.
@@ -363,16 +364,23 @@ def finetune_file(model_path, data_path, output=None, *, seed=0, device="cpu", r
             bar.total, bar.n = p.stop_by, p.epoch
             bar.set_postfix_str(finetune.progress_text(p), refresh=True)
 
-        start = "compiled"
+        start = None  # (a random start: no other start is tried)
         if finetune.needs_restart(loaded.metadata.get("compiler", "random")):
             # beside a random start on the same rows and split; the better on validation is kept
             from nsc.surrogate.init import random_params
 
             restart = random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
-            mine, other = finetune.finetune_many([loaded.params, restart], [x, x], [y, y], recipe, [seed, seed],
-                                                 device, progress=progress, overwrite=True)
+            if finetune.architecture_key(restart) == finetune.architecture_key(loaded.params):
+                mine, other = finetune.finetune_many([loaded.params, restart], [x, x], [y, y], recipe,
+                                                     [seed, seed], device, progress=progress, overwrite=True)
+            else:  # (a structural network) one after the other, each with its own recipe, on the same split
+                mine = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
+                                         progress=progress)
+                other = finetune.finetune(restart, x, y, recipe=finetune.recipe_for(restart, overrides)[0],
+                                          seed=seed, device=device, progress=progress, overwrite=True)
             result, kept = finetune.better_of(mine, other)
-            start = "compiled" if kept else "random restart (it fit the validation rows better)"
+            start = ("compiled start (it fit the validation rows better than a random restart)" if kept else
+                     "random restart (it fit the validation rows better than the compiled start)")
         else:
             result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
                                        progress=progress, overwrite=True)

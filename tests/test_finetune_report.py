@@ -51,7 +51,7 @@ def test_val_frac_0_reports_the_training_error():
     assert (entry["n_train"], entry["n_val"], entry["split"]) == (50, 0, False)
     assert entry["val_rmse"] is None and entry["val_rel_rmse"] is None and entry["train_rel_rmse"] > 0
     assert text.splitlines()[0].endswith("no validation split (validation fraction 0): training RMSE on 50 rows, "
-                                         f"mean rel-RMSE {entry['train_rel_rmse']:.4f}:")
+                                         f"mean rel-RMSE {entry['train_rel_rmse']:.3g}:")
     errors = output_errors(entry, ["wave", "bowl"])["per_output"]
     assert [o["rmse"] for o in errors] == entry["train_rmse"]
 
@@ -69,9 +69,9 @@ def test_each_output_is_named_with_its_rmse_and_rel_rmse_and_the_worst_is_marked
     text = format_report({**entry, **named})
     head, *lines = text.splitlines()
     assert head == (f"{entry['epochs']} epochs (best {entry['best_epoch']}), validation RMSE on 40 rows, "
-                    f"mean rel-RMSE {entry['val_rel_rmse']:.4f}:")
+                    f"mean rel-RMSE {entry['val_rel_rmse']:.3g}:")
     for line, name, rmse, r in zip(lines, ["wave", "bowl"], entry["val_rmse"], rel):
-        assert line.split()[:5] == [name, "RMSE", f"{rmse:.6g}", "rel-RMSE", f"{r:.4f}"]
+        assert line.split()[:5] == [name, "RMSE", f"{rmse:.6g}", "rel-RMSE", f"{r:.3g}"]
         assert line.endswith("<- worst") == (name == worst)
 
 

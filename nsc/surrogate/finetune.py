@@ -124,12 +124,14 @@ def recipe_for(params: SurrogateParams, overrides: dict | None = None) -> tuple[
 
 
 def needs_restart(compiler_id: str) -> bool:
-    """Does fine-tuning a model from this compiler also try a random start (`better_of`)? A start learned for
-    other programs (the hypernetwork's, the unconditioned one, a distilled MLP) can end worse than a random one
-    at large budgets (loan.c: 1.5x random init's error at 1024 samples from the hypernetwork's start), so it is
-    kept only where the validation rows say it is the better one. A random start needs no check, and a
-    structurally compiled one is the program's own computation."""
-    return not (compiler_id == "random" or compiler_id.startswith("structural")) or compiler_id.endswith("+distilled")
+    """Does fine-tuning a model from this compiler also try a random start (`better_of`)? Every compiled start
+    does. A start learned for other programs (the hypernetwork's, the unconditioned one, a distilled MLP) can end
+    worse than a random one at large budgets (loan.c: 1.5x random init's error at 1024 samples from the
+    hypernetwork's start). A structurally compiled network is the program's own computation, but its error is
+    set by its blocks and gates (ciede2000.c: 0.03 of the output's std) and its small learning rate barely moves
+    it, where enough rows train a plain MLP further. So each is kept only where the validation rows say it is
+    the better one; a random start needs no check."""
+    return compiler_id != "random"
 
 
 def better_of(compiled: "FinetuneResult", restart: "FinetuneResult") -> tuple["FinetuneResult", bool]:
@@ -208,6 +210,8 @@ def format_report(entry: dict) -> str:
     there is no validation split on the training rows, saying so; a rel-RMSE only over 2 or more rows."""
     errors = entry.get("per_output") or output_errors(entry, None)["per_output"]
     head = f"{entry['epochs']} epochs (best {entry['best_epoch']}), "
+    if entry.get("start"):  # which start was kept, where a compiled one was tried beside a random restart
+        head = f"from the {entry['start']}: " + head
     n = entry["n_val"] if entry["n_val"] > 0 else entry["n_train"]
     if entry["n_val"] > 0:
         head += f"validation RMSE on {n} row{'s' if n != 1 else ''}"
@@ -217,12 +221,12 @@ def format_report(entry: dict) -> str:
                  + (f" on {n} rows" if n > 1 else ""))
         mean = entry["train_rel_rmse"]
     if mean is not None:
-        head += f", mean rel-RMSE {mean:.4f}"
+        head += f", mean rel-RMSE {mean:.3g}"
     worst = entry.get("worst_output") if len(errors) > 1 else None
     width = max(len(o["name"]) for o in errors)
     lines = [head + ":"]
     for o in errors:
-        rel = (f"rel-RMSE {o['rel_rmse']:.4f}" if o["rel_rmse"] is not None
+        rel = (f"rel-RMSE {o['rel_rmse']:.3g}" if o["rel_rmse"] is not None
                else "(no rel-RMSE: it needs at least 2 rows)")
         lines.append(f"  {o['name']:<{width}}  RMSE {o['rmse']:<11.6g} {rel}"
                      + ("  <- worst" if o["name"] == worst else ""))
