@@ -122,7 +122,8 @@ def write_results(results: dict, results_md: Path, out: str, command: str, compi
         title = {"examples": "examples/ (hand-written kernels, never trained on)",
                  "validation": "bench/validation/ (hand-written kernels the compiler's choices were made on)",
                  "heldout": f"held-out corpus split ({len(res['per_program'])} programs)"}[name]
-        plot = f"eval_{name}.png"  # kept next to the table, so a clone shows the curves it describes
+        plot = f"results/eval_{name}.png"  # kept in the repository, so a clone shows the curves it describes
+        (results_md.parent / "results").mkdir(exist_ok=True)
         shutil.copyfile(Path(out, f"{name}.png"), results_md.parent / plot)
         lines += [f"## {title}", "", f"{res['wall_s']:.0f} s of one core. Curves: [`{plot}`]({plot}).", "",
                   "```", evaluate.format_table(res).rstrip(), "```", "",
