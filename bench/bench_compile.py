@@ -3,7 +3,7 @@
 and network, a fresh program each time), the hypernetwork's inference time (target < 50 ms), and `nsc compile
 --arch 64,64` (target <= 10 s).
 
-    python bench/bench_compile.py [--repeats 7] [--arch-repeats 1] [examples/*.c]
+    python bench/bench_compile.py [--repeats 7] [--arch-repeats 1] [--out bench/results] [examples/*.c]
 
 nsc's modules are byte-compiled first, as `pip install` does and as Python does on a first run: where
 PYTHONDONTWRITEBYTECODE is set (as on the development machine) an editable install would otherwise recompile
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import glob
+import json
 import statistics
 import subprocess
 import sys
@@ -66,6 +67,7 @@ def main() -> int:
     ap.add_argument("programs", nargs="*")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--arch-repeats", type=int, default=1, help="runs of `nsc compile --arch 64,64` a program")
+    ap.add_argument("--out", default="bench/results", help="folder for compile.json")
     args = ap.parse_args()
     programs = args.programs or sorted(glob.glob("examples/*.c"))
     nsc = [sys.executable, "-m", "nsc.cli"]
@@ -90,6 +92,11 @@ def main() -> int:
     print(f"median ratio nsc compile / cc -O2 -c: {statistics.median(ratios):.1f}x (target <= 10x); "
           f"median hypernetwork inference {statistics.median(r[6] for r in rows):.1f} ms (target < 50 ms); "
           f"slowest --arch 64,64 {max(r[7] for r in rows):.1f} s (target <= 10 s)")
+    keys = ("program", "cc_ms", "nsc_compile_ms", "ratio", "compiled_by", "structural_ms", "hypernet_ms", "arch_s")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    Path(args.out, "compile.json").write_text(json.dumps(
+        {"median_ratio": statistics.median(ratios), "repeats": args.repeats,
+         "programs": [dict(zip(keys, row)) for row in rows]}, indent=2) + "\n")
     return 0
 
 

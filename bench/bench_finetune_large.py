@@ -1,7 +1,7 @@
 """`nsc finetune` on large CSVs: wall time and peak memory, 1M and 10M rows of examples/blackscholes.c.
 
     python bench/bench_finetune_large.py [--rows 1000000 10000000] [--epochs 1] [--timeout 900]
-                                         [--data-dir DIR] [--out out/bench]
+                                         [--data-dir DIR] [--out bench/results]
 
 For each size: the data is the real program's (`nsc sample examples/blackscholes.c -n ROWS --seed 1`, a CSV of 5
 inputs and 1 output at 17 digits: ~110 bytes a row), kept in --data-dir when given (and reused from there), else in
@@ -71,7 +71,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=900, help="seconds a run may take before it is stopped")
     ap.add_argument("--data-dir", help="keep (and reuse) the sampled CSVs here")
-    ap.add_argument("--out", default="out/bench", help="folder for finetune_large.json")
+    ap.add_argument("--out", default="bench/results", help="folder for finetune_large.json")
     args = ap.parse_args()
     nsc = [sys.executable, "-m", "nsc.cli"]
     results = []

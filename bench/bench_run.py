@@ -1,7 +1,7 @@
 """`nsc run` on a large CSV: where its time goes (parsing, prediction, writing) and the whole process's time and peak
 memory (a surrogate is a batch tool too).
 
-    python bench/bench_run.py [--rows 1000000] [--repeats 3] [--init hypernetwork] [--out out/bench]
+    python bench/bench_run.py [--rows 1000000] [--repeats 3] [--init hypernetwork] [--out bench/results]
 
 Compiles examples/blackscholes.c (`--init hypernetwork` by default: the 5 -> 64 -> 64 -> 1 MLP the target was
 set against; `nsc compile`'s default is its structural network, whose prediction costs far more) and writes a
@@ -68,7 +68,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--init", default="hypernetwork", help="nsc compile --init for the surrogate")
-    ap.add_argument("--out", default="out/bench", help="folder for run.json")
+    ap.add_argument("--out", default="bench/results", help="folder for run.json")
     args = ap.parse_args()
     nsc = [sys.executable, "-m", "nsc.cli"]
     with tempfile.TemporaryDirectory(prefix="nsc-bench-run-") as tmp:

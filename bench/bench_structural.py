@@ -2,7 +2,7 @@
 rel-RMSE against the real program (onnxruntime, float32, three fresh test sets of 2000 samples), its stated
 (estimated) error, its size and the structural compiler's time.
 
-    python bench/bench_structural.py [--out out/bench/structural.csv] [FILES...]   (default: examples/, bench/validation/)
+    python bench/bench_structural.py [--out bench/results/structural.csv] [FILES...]   (default: examples/, bench/validation/)
 
 Zero-shot: the program runs only to score the surrogate, after it is compiled.
 """
@@ -53,7 +53,7 @@ def measure(path: str, seeds=(5, 7, 11)) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="*")
-    ap.add_argument("--out", default="out/bench/structural.csv")
+    ap.add_argument("--out", default="bench/results/structural.csv")
     args = ap.parse_args()
     os.chdir(ROOT)
     files = args.files or sorted(glob.glob("examples/*.c")) + sorted(glob.glob("bench/validation/*.c"))
