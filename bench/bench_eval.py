@@ -66,6 +66,7 @@ def evaluate_one(name: str, path: str, seeds: int, budgets: list[int], out_dir: 
     t0 = time.time()
     result = evaluate.evaluate_program(load_program(path), budgets, seeds, inits,
                                        echo=lambda msg: print(f"[{name}] {msg}", file=sys.stderr, flush=True))
+    result["program"] = display_name(path)
     spent = round(time.time() - t0, 1)
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps({"key": key, "wall_s": spent, "result": result}, indent=1) + "\n")
@@ -135,6 +136,12 @@ def write_results(results: dict, results_md: Path, out: str, command: str, compi
     results_md.write_text("\n".join(lines))
 
 
+def display_name(path: str) -> str:
+    """A program's name in the tables: its path in the repository, or heldout/NAME.c for a held-out corpus program
+    (written into the --out folder, which may lie anywhere)."""
+    return "heldout/" + Path(path).name if Path(path).name.startswith("heldout_") else path
+
+
 def ablation_lines(results: dict) -> list[str]:
     """RESULTS.md's ablation: each initialisation against random init on each set and on all programs together."""
     from nsc import evaluate
@@ -175,6 +182,8 @@ def from_json(out: str) -> tuple[dict, str, str]:
         path = Path(out, f"{name}.json")
         if path.is_file():
             res = json.loads(path.read_text())
+            for r in res["per_program"]:
+                r["program"] = display_name(r["program"])
             res["summary"] = evaluate.summarise(res["per_program"], tuple(res["per_program"][0]["rel_rmse"]))
             path.write_text(json.dumps(res, indent=2) + "\n")
             results[name] = res
