@@ -59,12 +59,13 @@ bench:
 	$(PYTHON) bench/bench_runtime.py
 	$(PYTHON) bench/bench_finetune_large.py
 
-# The evaluation of NOTES.md section 5 on examples/ and the held-out corpus split -> bench/RESULTS.md (~7 min;
-# the held-out part needs the corpus: `make corpus`).
+# The evaluation of NOTES.md section 5 on examples/, bench/validation/ and 24 held-out corpus programs, with the
+# ablation of the initialisations -> bench/RESULTS.md (~21 min on 2 cores; the held-out part needs the corpus:
+# `make corpus`; an interrupted run resumes from out/eval/per_program/).
 results:
 	$(PYTHON) bench/bench_eval.py --corpus $(CORPUS)
 
-# The same on the validation kernels that compiler choices are made on (bench/VALIDATION.md; ~2.5 min).
+# Compiled against random init on the validation kernels that compiler choices are made on (bench/VALIDATION.md).
 validation:
 	@mkdir -p out
 	$(NSC) eval bench/validation/*.c --inits random,compiled -o out/validation.json
