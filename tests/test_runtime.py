@@ -86,7 +86,8 @@ def test_predict_matches_torch(model_path, model_params):
 def test_predict_runs_large_inputs_in_batches(model_path, monkeypatch):
     """(All rows in one onnxruntime call: 2M rows took ~0.9 GB of hidden activations.)"""
     s = nsc_runtime.load(model_path)
-    x = np.random.default_rng(3).uniform(-1, 1, size=(10, s.n_inputs))
+    lo, hi = (np.array([s.ranges[n][k] for n in s.inputs]) for k in (0, 1))
+    x = np.random.default_rng(3).uniform(lo, hi, size=(10, s.n_inputs))  # within the ranges: no warning
     whole = s.predict(x)
     calls = []
     run = s._session.run

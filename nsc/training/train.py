@@ -605,7 +605,8 @@ def plot_losses(csv_path: str, png_path: str) -> None:
             ax1.plot(*zip(*pts), style, label=label, markersize=3, alpha=0.8)
     ax1.set(xlabel="step", ylabel="mean log1p(MSE / var)", title="objective (lower is better)")
     ax1.set_ylim(bottom=0)
-    ax1.legend(fontsize=8)
+    if ax1.get_legend_handles_labels()[0]:
+        ax1.legend(fontsize=8)
     for key, label in (("heldout_calibrated_relrmse_median", "compiled, output map from data"),
                        ("heldout_zero_shot_relrmse_median", "compiled, zero-shot"),
                        ("uncond_relrmse_median", "unconditioned, output map from data")):
@@ -615,7 +616,8 @@ def plot_losses(csv_path: str, png_path: str) -> None:
     ax2.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax2.set(xlabel="step", ylabel="median rel-RMSE", title="held-out programs, before fine-tuning")
     ax2.set_ylim(bottom=0)
-    ax2.legend(fontsize=8)
+    if ax2.get_legend_handles_labels()[0]:  # (no held-out evaluation yet: nothing to name)
+        ax2.legend(fontsize=8)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
