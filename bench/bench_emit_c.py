@@ -5,7 +5,7 @@
 
 Compiles the program's surrogate (`nsc compile --init hypernetwork`: 5-64-64-1 silu for blackscholes, the network
 the issue's targets are stated for; `--init compiled` takes nsc's default, the structural network where it makes
-one: for blackscholes 6 layers of up to 567 units), emits it as C, and builds one
+one: for blackscholes 11 layers of up to 533 units), emits it as C, and builds one
 C program with `cc -O2` holding the surrogate, the program and a timing loop. Over 4096 rows drawn in the ranges
 it times, in alternation (`--pairs` times; each figure is the median of the pairs' ratios):
 
