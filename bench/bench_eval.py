@@ -25,6 +25,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+# one program per core: numpy's BLAS on one thread each (two would stall against the other worker), before
+# anything imports numpy; torch is set to one thread in each worker below
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

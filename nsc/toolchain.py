@@ -441,9 +441,25 @@ def closed_form(extra: dict) -> dict:
             "distilled": dict(distilled) if isinstance(distilled, dict) else None}
 
 
+def stated_errors(info: dict) -> list[float]:
+    """Each output's estimated error (a share of its std) that the compiler stated: the structural network's, or
+    that of an MLP distilled from the computation graph; [] where none was stated (or the metadata's is not a
+    list of numbers)."""
+    errors = (info.get("structural") or {}).get("estimated_error")
+    if errors is None:
+        errors = (info.get("distilled") or {}).get("estimated_error")
+    if not isinstance(errors, list) or not all(isinstance(e, (int, float)) and not isinstance(e, bool)
+                                               for e in errors):
+        return []
+    return [float(e) for e in errors]
+
+
 def closed_form_words(info: dict) -> str | None:
     """How the surrogate was compiled from the analysis, in words (None: it was not)."""
     distilled = info.get("distilled")
+    if distilled and distilled.get("teacher", {}).get("trace") is not None:
+        return (f"distilled from {distilled.get('from')} (no program runs), estimated error at most "
+                f"{max(stated_errors(info), default=0.0):.2g} of an output's std")
     if distilled:
         teacher = closed_form_words({**closed_form(distilled.get("teacher") or {}), "distilled": None})
         return (f"distilled from {distilled.get('from')} (its error against that network "
@@ -455,9 +471,8 @@ def closed_form_words(info: dict) -> str | None:
                  f"{structural.get('gates')} gates")
         if info.get("compiled_exactly"):
             return f"compiled exactly from the program's own computation ({shape})"
-        errors = structural.get("estimated_error") or [0.0]
         return (f"compiled from the program's own computation ({shape}), estimated error at most "
-                f"{max(errors):.2g} of an output's std")
+                f"{max(stated_errors(info), default=0.0):.2g} of an output's std")
     if info.get("compiled_exactly"):
         return "compiled exactly (every output proven piecewise affine)"
     error = info.get("closed_form_error")
@@ -494,7 +509,7 @@ def format_inspection(info: dict) -> str:
     for port in sig["inputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")
     lines.append("  outputs:")
-    errors = (info.get("structural") or {}).get("estimated_error") or []
+    errors = stated_errors(info)
     for j, port in enumerate(sig["outputs"]):
         stated = f"  estimated error {errors[j]:.2g} of its std" if j < len(errors) else ""
         lines.append(f"    {port['name']:<16} {port['ctype']}{stated}")

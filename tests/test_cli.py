@@ -79,7 +79,9 @@ def test_compile_random_writes_a_checked_nsc_model(tmp_path, poly):
 
 def test_compile_default_is_structural_else_the_trained_hypernetwork(tmp_path):
     """blackscholes.c is translated structurally, its stated error named per output; spring.c (200 time steps
-    with products in each) is compiled by the hypernetwork, and compile says why on stderr."""
+    with products in each: too deep a network) is distilled from its computation graph, its stated error named
+    per output; a function whose graph cannot be traced (a bit operation on a computed value) is compiled by the
+    hypernetwork; compile says why on stderr."""
     out = tmp_path / "bs.onnx"
     r = nsc("compile", BS, "-o", out, "--json")
     assert r.exit_code == 0, r.output
@@ -90,8 +92,16 @@ def test_compile_default_is_structural_else_the_trained_hypernetwork(tmp_path):
     assert info["metadata"]["compiler"] == summary["compiler"]
     assert "estimated error" in nsc("inspect", out).output
     r = nsc("compile", ROOT / "examples" / "spring.c", "-o", tmp_path / "spring.onnx", "--json")
-    assert r.exit_code == 0 and json.loads(r.stdout)["compiler"].startswith("compnet")
+    assert r.exit_code == 0 and json.loads(r.stdout)["compiler"] == "traced-1", r.output
     assert "the structural compiler cannot translate it" in r.stderr and "layers" in r.stderr
+    assert "distilled from its computation graph" in r.stderr
+    shown = nsc("inspect", tmp_path / "spring.onnx").output
+    assert "computation graph (no program runs)" in shown and shown.count("of its std") == 2  # per output
+    bits = tmp_path / "bits.c"
+    bits.write_text("#pragma nsc range x 0 1\ndouble f(double x) { int i = (int)(x * 10); return (double)(i & 3); }\n")
+    r = nsc("compile", bits, "-o", tmp_path / "bits.onnx", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["compiler"].startswith("compnet"), r.output
+    assert "bit operation" in r.stderr and "nor can its computation graph be distilled;" in r.stderr, r.stderr
 
 
 def test_compile_says_when_a_surrogate_is_exact(tmp_path):

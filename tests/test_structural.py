@@ -13,7 +13,7 @@ import pytest
 from nsc.analysis import structure
 from nsc.analysis.blocks import fit_block
 from nsc.analysis.graph import Graph, evaluate, is_node
-from nsc.analysis.trace import trace
+from nsc.analysis.trace import EVALUATION, trace
 from nsc.analysis.values import Unsupported
 from nsc.compiler.inits import STRUCTURAL_ID, compile_params
 from nsc.compiler.structural import compile_structural
@@ -63,13 +63,10 @@ def test_the_trace_computes_what_the_program_computes(name):
 
 
 @needs_cc
-def test_predication_keeps_what_each_path_sees(tmp_path, monkeypatch):
+def test_predication_keeps_what_each_path_sees(tmp_path):
     """A return inside a loop, a break on a computed condition, continue, a switch on an uncertain value with
     fall-through, a loop whose trip count is an input, && with a side effect. (Its flags nest deeper than a
-    network may be, so the depth limit is lifted: this checks the graph's semantics.)"""
-    import nsc.analysis.trace as trace_module
-
-    monkeypatch.setattr(trace_module, "MAX_DEPTH", 10_000)
+    network may be, so the trace goes as far as an evaluated graph may: this checks the graph's semantics.)"""
     prog = program(tmp_path, (
         "#pragma nsc range n 0 9\n#pragma nsc range k 0 3\n"
         "double f(double x, int n, int k) {\n"
@@ -79,7 +76,7 @@ def test_predication_keeps_what_each_path_sees(tmp_path, monkeypatch):
         "  if (x > 0.5 && (s = s + 1) > 3) return s * 10;\n"
         "  return s;\n"
         "}\n"))
-    tr = trace(list(prog.code), prog.signature)
+    tr = trace(list(prog.code), prog.signature, EVALUATION)
     run = native(prog, n=2000)
     np.testing.assert_allclose(exact_values(tr, run.x)[:, 0], run.y[:, 0], rtol=1e-12, atol=1e-12)
 
@@ -162,8 +159,52 @@ def test_too_deep_is_refused_before_building(tmp_path):
                               "  for (int i = 0; i < 300; i++) x = 0.5 * x * b + a;\n  return x;\n}\n")
     net = structure(prog)
     assert isinstance(net, Unsupported) and "layers" in str(net)
+    # neither the network nor the graph: random init for the ablation's structural row, with the reasons
+    prog = program(tmp_path, "double f(double a, double b) { int i = (int)(a * 10); return (double)(i & 3) * b; }")
     params, cid, notes = compile_params(prog, init="structural")
-    assert cid == "random" and "cannot translate" in notes[0]
+    assert cid == "random" and "cannot translate" in notes[0] and "computation graph" in notes[0]
+
+
+@needs_cc
+def test_too_deep_a_network_is_distilled_from_the_graph_without_running_the_program(tmp_path, monkeypatch):
+    """300 steps of a recurrence with a product (too deep for layers) and a loop whose trip count is an input: an
+    MLP of random init's shape distilled from the trace; accurate before fine-tuning, its stated error within a
+    factor of what the native program shows; the program never runs while it compiles."""
+    import nsc.compiler.distill as distill
+    import nsc.execute
+
+    from nsc.compiler.inits import TRACED_ID
+
+    monkeypatch.setattr(distill, "STEP_BUDGET", 1e8)
+    prog = program(tmp_path, "#pragma nsc range n 1 40\n"
+                              "double f(double a, double b, int n) {\n  double x = a, s = 0;\n"
+                              "  for (int i = 0; i < 300; i++) x = 0.5 * x * b + a;\n"
+                              "  for (int i = 0; i < n; i++) s += 0.1 * x;\n  return s;\n}\n")
+    ran = []
+    monkeypatch.setattr(nsc.execute, "sample_program", lambda *a, **k: ran.append(1))
+    params, cid, notes = compile_params(prog)
+    assert cid == TRACED_ID and not ran and "distilled from its computation graph" in notes[0], notes
+    assert params.hidden == (64, 64) and params.floors is None
+    stated = params.extra["distilled"]["estimated_error"][0]
+    monkeypatch.undo()
+    run = native(prog, n=2000)
+    actual = rel_rmse(params.predict(run.x), run.y)
+    assert actual < 0.05 and stated < 3 * actual + 1e-3 and actual < 3 * stated + 1e-3, (actual, stated)
+
+
+def test_a_loop_cut_short_where_inputs_still_run_is_not_distilled(tmp_path, monkeypatch):
+    """The graph is the program only where every loop it cut has ended: a trip count past the trace's limit on
+    part of the box is a reason, not a wrong surrogate."""
+    import nsc.analysis.trace as trace_module
+
+    from nsc.compiler.traced import compile_traced
+
+    monkeypatch.setattr(trace_module, "EVALUATION", trace_module.Limits(iterations=20, depth=None))
+    prog = program(tmp_path, "#pragma nsc range n 1 40\n"
+                              "double f(double a, int n) { double s = 0; for (int i = 0; i < n; i++) s += a * i;"
+                              " return s; }\n")
+    result = compile_traced(prog)
+    assert isinstance(result, Unsupported) and "runs past 20 turns" in str(result), result
 
 
 def test_structural_finetune_keeps_the_compiled_weights_unless_data_says_better(tmp_path):

@@ -16,8 +16,8 @@ Modules, one job each:
   blocks.py     one-variable blocks: a function tabulated on its operand's range as ReLU units
   network.py    the network builder: a graph -> the layers of a ReLU network that computes it
 
-`flows(program)`, `linearization(program)` and `structure(program)` compute each once per Program (cached in
-`program.analyses`).
+`flows(program)`, `linearization(program)`, `structure(program)` and `computation(program)` (the trace alone, for a
+graph only evaluated) compute each once per Program (cached in `program.analyses`).
 Imports flow one way: nsc/frontend -> here -> nsc/compiler; nothing here imports the compiler.
 """
 
@@ -45,6 +45,17 @@ def linearization(program):
 
         program.analyses["linear"] = linearize(list(program.code), program.signature)
     return program.analyses["linear"]
+
+
+@deep
+def computation(program):
+    """The target's computation graph traced as far as a graph evaluated in numpy may go (trace.EVALUATION: long
+    loops, any depth), for distillation from the trace (nsc/compiler/traced.py), or the `Unsupported` reason."""
+    if "computation" not in program.analyses:
+        from nsc.analysis.trace import EVALUATION, trace
+
+        program.analyses["computation"] = trace(list(program.code), program.signature, EVALUATION)
+    return program.analyses["computation"]
 
 
 MAX_FINE_PARAMETERS = 1_500_000  # beyond this, the network is built again with coarser blocks

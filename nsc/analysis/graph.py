@@ -491,11 +491,13 @@ def tolerance(node: Node) -> float:
 _PLANS: dict = {}  # (targets, the nodes given) -> the nodes to compute, in order
 
 
-def evaluate(targets, env: dict, network: bool = False) -> dict:
+def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -> dict:
     """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
     nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}.
     network: C's semantics as the network computes them (network.py tabulates with it): `x == 0` of a computed
-    value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error."""
+    value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error.
+    keep_all=False: the result holds the targets and env only, each other value dropped after its last use (a
+    long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory)."""
     values = dict(env)
     key = (tuple(t for t in targets if is_node(t)), frozenset(env))
     plan = _PLANS.get(key)
@@ -512,8 +514,15 @@ def evaluate(targets, env: dict, network: bool = False) -> dict:
         if len(_PLANS) >= 4096:
             _PLANS.clear()
         _PLANS[key] = plan
+    last_use = {}
+    if not keep_all:
+        kept = {t.id for t in targets if is_node(t)} | {n.id for n in env}
+        for i, node in enumerate(plan):
+            for a in node.args:
+                if a.id not in kept:
+                    last_use[a.id] = i
     with np.errstate(all="ignore"):
-        for node in plan:
+        for i, node in enumerate(plan):
             if node.op == "input":
                 raise KeyError(f"input {node.param} has no value")
             args = [values[a] for a in node.args]
@@ -530,4 +539,8 @@ def evaluate(targets, env: dict, network: bool = False) -> dict:
             else:
                 out = FUNCTIONS[node.fn](args[0], node.param)
             values[node] = out
+            if last_use:
+                for a in node.args:
+                    if last_use.get(a.id) == i:
+                        values.pop(a, None)
     return values

@@ -481,10 +481,12 @@ class Interpreter:
 
     # -- expressions -----------------------------------------------------------------------------------------
 
+    max_steps = MAX_STEPS  # (the trace's limits may allow more: trace.Limits)
+
     def tick(self, work: int = 1) -> None:
         self.steps += work
-        if self.steps > MAX_STEPS:
-            raise Unsupported(f"more than {MAX_STEPS} steps")
+        if self.steps > self.max_steps:
+            raise Unsupported(f"more than {self.max_steps} steps")
 
     def fork(self, state: _State, weight) -> _State:
         """A copy of a path's memory for one way of an uncertain choice (charged for the cells it copies)."""

@@ -23,13 +23,13 @@ values, writes at a computed index, recursion).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pycparser import c_ast
 
 from nsc.analysis.graph import MATH_NAMES, MAX_DEPTH, Graph, is_node
-from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, Interpreter, _int_type, _integer,
+from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
                                     _parameters, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
 from nsc.frontend.canonical import TARGET_NAME, walk
@@ -37,6 +37,22 @@ from nsc.frontend.program import INTEGER_LIMITS
 
 MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
 MAX_NODES = 60_000  # a graph beyond this is too large to translate (e.g. thousands of unrolled steps)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far a trace goes: `NETWORK` for a graph to translate into layers (structure(), network.py), whose
+    depth the network's layer limit bounds; `EVALUATION` for a graph only evaluated in numpy (distillation from
+    the trace, nsc/compiler/traced.py), where depth costs nothing and long loops may unroll further."""
+
+    iterations: int = MAX_ITERATIONS
+    nodes: int = MAX_NODES
+    steps: int = MAX_STEPS  # the interpreter's work (linearize.py)
+    depth: int | None = 2 * MAX_DEPTH  # (twice the network's limit: a value this deep may yet go unused)
+
+
+NETWORK = Limits()
+EVALUATION = Limits(iterations=1024, nodes=120_000, steps=400_000, depth=None)
 NARROW_TYPES = ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool")
 
 
@@ -47,6 +63,10 @@ class Trace:
     graph: Graph
     outputs: list
     truncated_loops: int = 0  # loops cut at MAX_ITERATIONS while some input box could still be in them
+    # per loop cut, the truth (a node) that a path is still in it after the last turn traced: where it holds,
+    # the graph's values are not the program's (evaluate it to know where)
+    still_running: list = field(default_factory=list)
+    loop_limit: int = MAX_ITERATIONS  # the turns a loop was traced for at most (Limits.iterations)
 
 
 class _Return(Exception):
@@ -81,8 +101,11 @@ class _Frame:
 class Tracer(Interpreter):
     """The interpreter of linearize.py with graph nodes for values (see the module docstring)."""
 
-    def __init__(self, exts, graph: Graph):
+    def __init__(self, exts, graph: Graph, limits: Limits = NETWORK):
         self.g = graph
+        self.limits = limits
+        self.max_steps = limits.steps
+        self.still_running: list = []
         self.n = 0  # (the statistics' vector length: unused here)
         self.steps = 0
         self.next_sid = 0
@@ -118,11 +141,11 @@ class Tracer(Interpreter):
         return a
 
     def check_size(self):
-        if len(self.g.nodes) > MAX_NODES:
-            raise Unsupported(f"a computation graph of more than {MAX_NODES} operations")
+        if len(self.g.nodes) > self.limits.nodes:
+            raise Unsupported(f"a computation graph of more than {self.limits.nodes} operations")
         deepest = self.g.nodes[-1].depth if self.g.nodes else 0
-        if deepest > 2 * MAX_DEPTH:  # (twice the network's limit: a value this deep may yet go unused)
-            raise Unsupported(f"a network of more than {2 * MAX_DEPTH} layers (the most is {MAX_DEPTH})")
+        if self.limits.depth is not None and deepest > self.limits.depth:
+            raise Unsupported(f"a network of more than {self.limits.depth} layers (the most is {MAX_DEPTH})")
 
     # -- values ---------------------------------------------------------------------------------------------------
 
@@ -492,8 +515,9 @@ class Tracer(Interpreter):
                     break
                 if not is_const(self.active(since=loop.depth, loop=loop)):
                     uncertain_turns += 1
-                    if uncertain_turns > MAX_ITERATIONS:
+                    if uncertain_turns > self.limits.iterations:
                         self.truncated += 1
+                        self.still_running.append(self.active(since=loop.depth, loop=loop))
                         break
                 signal = self.block(node.stmt, state, frame)
                 if signal == "break":
@@ -595,7 +619,7 @@ class Tracer(Interpreter):
             if is_const(v) and not math.isfinite(v):
                 raise Unsupported(f"output {port.name} is not finite")
             outputs.append(v)
-        return Trace(self.g, outputs, self.truncated)
+        return Trace(self.g, outputs, self.truncated, self.still_running, self.limits.iterations)
 
 
 def _is_int(v) -> bool:
@@ -610,13 +634,13 @@ def _math_base(name: str) -> str:
     return name
 
 
-def trace(exts, signature) -> Trace | Unsupported:
+def trace(exts, signature, limits: Limits = NETWORK) -> Trace | Unsupported:
     """The target's computation graph (canonical AST, target last), or the reason there is none."""
     functions = [e for e in exts if isinstance(e, c_ast.FuncDef)]
     if not functions:
         return Unsupported("no function")
     target = next((f for f in functions if f.decl.name == TARGET_NAME), functions[-1])
-    tracer = Tracer(exts, Graph())
+    tracer = Tracer(exts, Graph(), limits)
     try:
         with np.errstate(all="ignore"):
             return tracer.run_target(target, signature)
@@ -628,4 +652,5 @@ def trace(exts, signature) -> Trace | Unsupported:
         return Unsupported(f"{type(e).__name__}: {e}")                   # nsc's limit, recursion.py reports it)
 
 
-__all__ = ["Trace", "Tracer", "trace", "MAX_ITERATIONS", "located", "math_function"]
+__all__ = ["Trace", "Tracer", "trace", "Limits", "NETWORK", "EVALUATION", "MAX_ITERATIONS", "located",
+           "math_function"]

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from nsc.errors import NscError
-from nsc.surrogate.params import SurrogateParams
+from nsc.surrogate.params import SurrogateParams, input_normalisation
 
 TRAIN_POINTS = 16_384
 TEST_POINTS = 4_096
@@ -88,17 +88,38 @@ def _inputs(lo, hi, integer, n, rng) -> np.ndarray:
 def distill(teacher: SurrogateParams, signature, hidden: tuple[int, ...], seed: int = 0) -> tuple[SurrogateParams,
                                                                                                    float]:
     """(a SiLU MLP of the given hidden widths imitating `teacher` over the signature's box, its rel-RMSE against the
-    teacher on fresh synthetic inputs)."""
+    teacher on fresh synthetic inputs, the mean over outputs)."""
+    student, errors = distill_function(lambda x: _predict32(teacher, x), signature, hidden, seed,
+                                       in_map=(teacher.in_shift, teacher.in_scale),
+                                       out_map=(teacher.out_shift, teacher.out_scale))
+    return student, float(np.mean(errors))
+
+
+def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0, in_map=None, out_map=None
+                     ) -> tuple[SurrogateParams, list[float]]:
+    """(a SiLU MLP of the given hidden widths imitating teacher(x [n, n_in] float64) -> [n, n_out] over the
+    signature's box, its rel-RMSE against the teacher on fresh synthetic inputs, per output). in_map and out_map
+    ((shift, scale) pairs): the student's input and output normalisation; by default the box's and the teacher's
+    own mean and std of each output. Rows where the teacher's value is not finite are left out of both sets."""
     rng = np.random.default_rng(seed)
     lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
     x_train = _inputs(lo, hi, integer, TRAIN_POINTS, rng)
     x_test = _inputs(lo, hi, integer, TEST_POINTS, rng)
-    shift, scale = teacher.out_shift.astype(np.float64), teacher.out_scale.astype(np.float64)
-    t_train = ((_predict32(teacher, x_train) - shift) / scale).astype(np.float32)  # in the teacher's units
-    t_test = _predict32(teacher, x_test)
-    u_train = ((x_train - teacher.in_shift) / teacher.in_scale).astype(np.float32)
-    sizes = [teacher.n_in, *hidden, teacher.n_out]
+    y_train, y_test = np.asarray(teacher(x_train), np.float64), np.asarray(teacher(x_test), np.float64)
+    finite = np.isfinite(y_train).all(axis=1)
+    x_train, y_train = x_train[finite], y_train[finite]
+    finite = np.isfinite(y_test).all(axis=1)
+    x_test, y_test = x_test[finite], y_test[finite]
+    in_shift, in_scale = in_map if in_map is not None else input_normalisation(lo, hi)
+    if out_map is None:
+        std = y_train.std(axis=0)
+        out_map = (y_train.mean(axis=0), np.where(std > 0, std, 1.0))
+    shift, scale = (np.asarray(a, np.float64) for a in out_map)
+    t_train = ((y_train - shift) / scale).astype(np.float32)  # in the student's output units
+    u_train = ((x_train - in_shift) / in_scale).astype(np.float32)
+    n_train, n_out = len(u_train), y_train.shape[1]
+    sizes = [len(lo), *hidden, n_out]
     weights = [(rng.uniform(-1, 1, (b, a)) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [(rng.uniform(-1, 1, b) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
     params = weights + biases
@@ -107,13 +128,13 @@ def distill(teacher: SurrogateParams, signature, hidden: tuple[int, ...], seed: 
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     steps = max(50, min(MAX_STEPS, int(STEP_BUDGET / (STEP_OVERHEAD + sum(a * b for a, b in zip(sizes, sizes[1:]))))))
     for step in range(1, steps + 1):
-        rows = rng.integers(0, TRAIN_POINTS, BATCH)
+        rows = rng.integers(0, n_train, BATCH)
         h, pre = [u_train[rows]], []
         for i, (w, b) in enumerate(zip(weights, biases)):
             z = h[-1] @ w.T + b
             pre.append(z)
             h.append(_silu(z) if i < len(weights) - 1 else z)
-        delta = 2.0 * (h[-1] - t_train[rows]) / (BATCH * teacher.n_out)
+        delta = 2.0 * (h[-1] - t_train[rows]) / (BATCH * n_out)
         grads_w, grads_b = [None] * len(weights), [None] * len(weights)
         for i in range(len(weights) - 1, -1, -1):
             grads_w[i] = delta.T @ h[i]
@@ -126,11 +147,10 @@ def distill(teacher: SurrogateParams, signature, hidden: tuple[int, ...], seed: 
             m[k] = beta1 * m[k] + (1 - beta1) * grad
             v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
             p -= rate * (m[k] / (1 - beta1 ** step)) / (np.sqrt(v[k] / (1 - beta2 ** step)) + eps)
-    student = SurrogateParams(teacher.in_shift.copy(), teacher.in_scale.copy(), [w.copy() for w in weights],
-                              [b.copy() for b in biases], teacher.out_scale.copy(), teacher.out_shift.copy(),
+    student = SurrogateParams(np.array(in_shift, np.float64), np.array(in_scale, np.float64),
+                              [w.copy() for w in weights], [b.copy() for b in biases], scale.copy(), shift.copy(),
                               "silu", out_calibrated=True).astype32()
     pred = student.predict(x_test)
-    std = t_test.std(axis=0)
+    std = y_test.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    error = float(np.mean(np.sqrt(np.mean((pred - t_test) ** 2, axis=0)) / std))
-    return student, error
+    return student, [float(e) for e in np.sqrt(np.mean((pred - y_test) ** 2, axis=0)) / std]

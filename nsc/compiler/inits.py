@@ -1,10 +1,11 @@
 """The initialisations nsc offers, and how each is made: `compile_params(program, init)`.
 
   compiled       the default: the structural compiler (structural.py: the program's own computation as the
-                 network, no program runs) where it translates the function with a small estimated error, else
-                 the trained hypernetwork (hypernet.py), with a note that says why
-  structural     the structural compiler alone; random initialisation where it cannot translate the function
-                 (with a note): the ablation's "structural" row
+                 network, no program runs) where it translates the function with a small estimated error; else
+                 an MLP distilled from the program's computation graph (traced.py: long loops, deep iterations),
+                 where that is small; else the trained hypernetwork (hypernet.py); with a note that says why
+  structural     the structural compiler alone (the network, else the distilled graph); random initialisation
+                 where neither holds (with a note): the ablation's "structural" row
   hypernetwork   the trained hypernetwork alone (the compiler before structural compilation)
   unconditioned  the one learned initialisation shipped with the hypernetwork, the same for every program
   random         nsc.surrogate.init.random_params (seeded), the from-scratch baseline
@@ -20,9 +21,14 @@ from nsc.surrogate.params import SurrogateParams
 
 INITS = ("compiled", "structural", "hypernetwork", "unconditioned", "random")
 STRUCTURAL_ID = "structural-1"  # the structural compiler's version, in the surrogate's nsc.compiler metadata
+TRACED_ID = "traced-1"  # an MLP distilled from the program's computation graph (traced.py)
 # The structural network is kept where its estimated error (network.py) is at most this share of an output's
 # std, and its size within these bounds; beyond them the hypernetwork compiles the function.
 MAX_ESTIMATED_ERROR = 0.2
+# An MLP distilled from the computation graph is kept below this stated error: it is then a better start than the
+# hypernetwork's (zero-shot median rel-RMSE 0.62 over the 68 programs of bench/RESULTS.md's ablation), and
+# fine-tuning tries a random restart beside it anyway (nsc/surrogate/finetune.py needs_restart).
+MAX_TRACED_ERROR = 0.5
 MAX_PARAMETERS = 4_000_000
 
 
@@ -45,7 +51,7 @@ def compile_params(program, init: str = "compiled", seed: int = 0, hidden: tuple
     try:
         if hidden is not None:
             return _sized(program, init, seed, tuple(hidden))
-        return _compile_params(program, init, seed)
+        return _compile_params(program, init, seed, None)
     except NscError as e:  # every error names the file it is about, as a compiler's do
         if e.path is None:
             e.path = str(program.path)
@@ -71,7 +77,27 @@ def structural_or_reason(program) -> tuple[SurrogateParams | None, str]:
     return params, ""
 
 
-def _compile_params(program, init: str, seed: int) -> CompileResult:
+def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structural_reason: str = ""
+                     ) -> tuple[SurrogateParams | None, str]:
+    """(params, a note) of an MLP distilled from the program's computation graph (traced.py), or (None, why
+    not, after `structural_reason`)."""
+    from nsc.analysis.values import Unsupported
+    from nsc.compiler.traced import DEFAULT_HIDDEN, compile_traced
+
+    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed)
+    if isinstance(result, Unsupported):
+        same = isinstance(structural_reason, str) and f"({result})" in structural_reason  # said once is enough
+        return None, "nor can its computation graph be distilled" + ("" if same else f" ({result})")
+    params, info = result
+    worst = max(info["estimated_error"], default=0.0)
+    if worst > MAX_TRACED_ERROR:
+        return None, (f"nor does an MLP distilled from its computation graph come within {MAX_TRACED_ERROR} "
+                      f"of an output's spread ({worst:.2g})")
+    return params, (f"an MLP distilled from its computation graph ({info['operations']:,} operations, no program "
+                    f"runs) instead, estimated error {worst:.2g} of an output's std")
+
+
+def _compile_params(program, init: str, seed: int, hidden: tuple[int, ...] | None) -> CompileResult:
     sig = program.signature
     if init not in INITS:
         raise NscError(f"unknown initialisation '{init}' (choose from {', '.join(INITS)})")
@@ -79,6 +105,10 @@ def _compile_params(program, init: str, seed: int) -> CompileResult:
         params, reason = structural_or_reason(program)
         if params is not None:
             return CompileResult(params, STRUCTURAL_ID, [])
+        params, why = traced_or_reason(program, seed, hidden, reason)
+        if params is not None:
+            return CompileResult(params, TRACED_ID, [f"{reason}; {why}"])
+        reason = f"{reason}, {why}"
         if init == "structural":
             return CompileResult(_random(sig, seed), "random", [f"{reason}: random initialisation"])
         compiler = _hypernetwork()
@@ -100,7 +130,9 @@ def _sized(program, init: str, seed: int, hidden: tuple[int, ...]) -> CompileRes
         return CompileResult(_random(program.signature, seed, hidden), "random", [])
     from nsc.compiler.distill import distill
 
-    teacher, teacher_id, notes = _compile_params(program, init, seed)
+    teacher, teacher_id, notes = _compile_params(program, init, seed, hidden)
+    if teacher_id == TRACED_ID:  # distilled into that shape already
+        return CompileResult(teacher, teacher_id, notes)
     student, error = distill(teacher, program.signature, hidden, seed)
     student.extra = {"distilled": {"from": teacher_id, "distillation_error": error,
                                    "teacher": {k: v for k, v in teacher.extra.items() if k != "distilled"}}}

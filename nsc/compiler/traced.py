@@ -1,0 +1,71 @@
+"""Distillation from the trace: a function the structural network cannot carry -> a plain MLP trained at compile
+time on the values of the program's own computation graph, with no program runs.
+
+The structural network (structural.py) replaces each operation of the trace by exact layers or a fitted block, and
+stops where that cannot hold: past its layer limit (long loops, time stepping, Newton iterations unrolled), or
+where its blocks' errors compound past the stated limit. The trace itself (nsc/analysis/trace.py, traced here
+with trace.EVALUATION's limits: loops up to 1024 turns, any depth) is still the program's computation, exact: a
+graph of float64 numpy operations, evaluated on synthetic inputs drawn over the declared box. The program is
+neither compiled nor run; what the graph gives is what the analysis proves the C code computes, as for every
+other part of the compiler. distill.py fits the MLP to it (inputs uniform over the box, integers where the
+inputs are, the steps counted, not timed: the same bytes every build).
+
+Refused (the caller then uses the hypernetwork) where the trace is not the program's value on the whole box: a
+loop cut at EVALUATION's limit that a synthetic input is still in, or outputs that are not finite on more than
+MAX_NOT_FINITE of the box; and where the distilled MLP's error against the graph, measured on fresh synthetic
+inputs and stated in the model per output, is above what the caller accepts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nsc.analysis import computation
+from nsc.analysis.graph import evaluate, is_node
+from nsc.analysis.values import Unsupported
+from nsc.compiler.distill import _inputs, distill_function
+from nsc.surrogate.params import SurrogateParams
+
+DEFAULT_HIDDEN = (64, 64)  # the shape random initialisation draws (nsc.surrogate.init), so fine-tuning compares
+CHECK_POINTS = 8192  # synthetic inputs on which loops cut short must have ended
+MAX_NOT_FINITE = 0.01
+
+
+def graph_function(tr):
+    """x [n, n_in] -> the trace's outputs [n, n_out] in float64 (every intermediate value dropped after use)."""
+    def f(x: np.ndarray) -> np.ndarray:
+        values = evaluate(tr.outputs, {node: x[:, node.param] for node in tr.graph.inputs}, keep_all=False)
+        return np.stack([np.broadcast_to(np.asarray(values[o] if is_node(o) else o, np.float64), (len(x),))
+                         for o in tr.outputs], axis=1)
+    return f
+
+
+def compile_traced(program, hidden: tuple[int, ...] = DEFAULT_HIDDEN, seed: int = 0
+                   ) -> tuple[SurrogateParams, dict] | Unsupported:
+    """(an MLP of the given hidden widths distilled from the program's trace, info: the trace's size and the
+    distillation's error per output as a share of the output's std), or the Unsupported reason there is none."""
+    tr = computation(program)
+    if isinstance(tr, Unsupported):
+        return tr
+    sig = program.signature
+    lo, hi = (np.asarray(a, np.float64) for a in sig.ranges())
+    integer = np.array([p.is_integer for p in sig.inputs], dtype=bool)
+    if tr.still_running:
+        x = _inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng(seed + 1))
+        running = evaluate(tr.still_running, {node: x[:, node.param] for node in tr.graph.inputs}, keep_all=False)
+        share = max(float(np.mean(np.asarray(running[c]) != 0)) if is_node(c) else float(c != 0)
+                    for c in tr.still_running)
+        if share > 0:
+            return Unsupported(f"a loop runs past {tr.loop_limit} turns on {share:.1%} of the box")
+    f = graph_function(tr)
+    probe = f(_inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng(seed + 2)))
+    not_finite = float(np.mean(~np.isfinite(probe).all(axis=1)))
+    if not_finite > MAX_NOT_FINITE:
+        return Unsupported(f"its outputs are not finite on {not_finite:.1%} of the box")
+    student, errors = distill_function(f, sig, hidden, seed)
+    info = {"operations": len(tr.graph.nodes), "depth": max((n.depth for n in tr.graph.nodes), default=0),
+            "estimated_error": errors}
+    student.extra = {"distilled": {"from": "the program's computation graph", "distillation_error":
+                                   float(np.mean(errors)), "estimated_error": errors,
+                                   "teacher": {"trace": {k: info[k] for k in ("operations", "depth")}}}}
+    return student, info
