@@ -55,11 +55,11 @@ def evaluate_one(name: str, path: str, seeds: int, budgets: list[int], out_dir: 
 
     from nsc import evaluate
     from nsc.compiler import installed_compiler
-    from nsc.compiler.inits import STRUCTURAL_ID
+    from nsc.compiler.inits import STRUCTURAL_ID, TRACED_ID
     from nsc.toolchain import load_program
 
     key = {"seeds": seeds, "budgets": sorted(set(budgets)), "inits": list(inits),
-           "compilers": [STRUCTURAL_ID, installed_compiler().id],
+           "compilers": [STRUCTURAL_ID, TRACED_ID, installed_compiler().id],
            "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
     cached = Path(out_dir, "per_program", name, Path(path).stem + ".json")
     if cached.is_file():
@@ -107,10 +107,10 @@ def evaluate_sets(sets: dict, seeds: int, budgets: list[int], out_dir: str, init
 def write_results(results: dict, results_md: Path, out: str, command: str, compiler_id: str, measured: str) -> None:
     """bench/RESULTS.md: per set the table, the curves (copied next to it) and the JSON summary."""
     from nsc import evaluate
-    from nsc.compiler.inits import STRUCTURAL_ID
+    from nsc.compiler.inits import STRUCTURAL_ID, TRACED_ID
 
     lines = ["# nsc eval results", "",
-             f"Structural compiler `{STRUCTURAL_ID}`, hypernetwork `{compiler_id}`; measured {measured} on the 2-core "
+             f"Structural compiler `{STRUCTURAL_ID}` and `{TRACED_ID}`, hypernetwork `{compiler_id}`; measured {measured} on the 2-core "
              "CPU machine.",
              "Regenerate with:", "", "```sh", command, "```", "",
              "Definitions (NOTES.md section 5, implemented in nsc/evaluate.py): test rel-RMSE on 2000 fresh samples; "
@@ -119,9 +119,11 @@ def write_results(results: dict, results_md: Path, out: str, command: str, compi
              "0.5; reached before any fine-tuning: 1024 / 1, and such programs are counted and the others' "
              "geometric means given too, as are the geometric means of each seed alone); epoch ratio at 1024 "
              "samples; zero-shot = compiled surrogate before fine-tuning. Initialisations (nsc/compiler/inits.py): "
-             "`compiled` = the structural compiler where it translates the function with a small estimated error, "
-             "else the trained hypernetwork; `structural` = the structural compiler alone (random init where it "
-             "cannot); `hypernetwork` = the trained hypernetwork alone; `unconditioned` = the one learned "
+             "`compiled` = the structural compiler where it translates the function with a small estimated error "
+             "(its network; else, where the network would be too deep, an MLP distilled at compile time from the "
+             "program's computation graph, `traced-1`, no program runs), else the trained hypernetwork; "
+             "`structural` = the structural compiler alone (network or distilled graph; random init where neither "
+             "holds); `hypernetwork` = the trained hypernetwork alone; `unconditioned` = the one learned "
              "initialisation; `random` = the baseline. Each is fine-tuned with the recipe `nsc finetune` uses for "
              "it (nsc/surrogate/finetune.py recipe_for); `compiled` alone is also fine-tuned, as `nsc finetune` does, "
              "beside a random restart on the same rows, the better on validation kept, so the `structural` and "

@@ -100,8 +100,10 @@ def main():
 @_program_options
 @click.option("-o", "--output", metavar="OUT.onnx", help="Output file (default: PROGRAM with .onnx, here).")
 @click.option("--init", type=click.Choice(list(INITS)), default="compiled", show_default=True,
-              help="Where the weights come from: the program's own computation (structural), else the trained "
-                   "hypernetwork (compiled, the default); one of them alone; the unconditioned or a random start.")
+              help="Where the weights come from: the program's own computation (structural: its network, or "
+                   "an MLP distilled from its computation graph where the network would be too deep), else the "
+                   "trained hypernetwork (compiled, the default); one of them alone; the unconditioned or a random "
+                   "start.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --init random.")
 @click.option("--arch", metavar="W1,W2,..", help="An MLP of these hidden widths instead, distilled from the "
               "compiled network in seconds (no program runs).")
