@@ -48,17 +48,20 @@ def inference_ms(path: str, repeats: int) -> float:
 
 
 def structural_ms(path: str, repeats: int) -> tuple[float, str]:
-    """(median ms of the structural compiler on a freshly read program, the compiler `nsc compile` uses)."""
-    from nsc.compiler.inits import STRUCTURAL_ID, structural_or_reason
+    """(median ms of the structural network's compiler on a freshly read program, the compiler `nsc compile`
+    uses: the network, an MLP distilled from the computation graph, or the hypernetwork)."""
+    from nsc.compiler.inits import STRUCTURAL_ID, TRACED_ID, structural_or_reason, traced_or_reason
     from nsc.frontend import load_program
 
     times, used = [], "?"
     for _ in range(repeats):
         program = load_program(path)
         t0 = time.perf_counter()
-        params, _ = structural_or_reason(program)
+        params, reason = structural_or_reason(program)
         times.append(time.perf_counter() - t0)
-        used = STRUCTURAL_ID if params is not None else "hypernetwork"
+        used = STRUCTURAL_ID if params is not None else "?"
+    if params is None:  # (once: the process figure includes the distillation's time)
+        used = TRACED_ID if traced_or_reason(program, 0, None, reason)[0] is not None else "hypernetwork"
     return 1000 * statistics.median(times), used
 
 

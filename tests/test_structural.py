@@ -235,3 +235,17 @@ def test_arch_distils_a_small_mlp_without_running_the_program(tmp_path, monkeypa
                                  hidden=(16, 16))
     assert all(np.array_equal(w, v) for w, v in zip(params.weights, again.weights))
     assert distill.widths_for_flops(2, 1, 2000) == (29, 29)
+
+
+def test_a_fit_that_will_not_meet_the_bar_is_abandoned_early(tmp_path, monkeypatch):
+    """Hundreds of oscillations across the box: no 64-64 MLP follows them, and the fit stops after a fifth of its
+    steps with the error it had then, instead of paying for all of them."""
+    import nsc.compiler.distill as distill
+
+    from nsc.compiler.traced import compile_traced
+
+    monkeypatch.setattr(distill, "STEP_BUDGET", 3e7)
+    prog = program(tmp_path, "double f(double a, double b) { return sin(2000 * a) * cos(1500 * b); }")
+    result = compile_traced(prog, bar=0.5)
+    assert isinstance(result, Unsupported) and "after 20% of its steps" in str(result), result
+    assert not isinstance(compile_traced(prog), Unsupported)  # (no bar: the fit runs to the end)

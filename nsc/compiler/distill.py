@@ -95,12 +95,14 @@ def distill(teacher: SurrogateParams, signature, hidden: tuple[int, ...], seed: 
     return student, float(np.mean(errors))
 
 
-def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0, in_map=None, out_map=None
-                     ) -> tuple[SurrogateParams, list[float]]:
+def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0, in_map=None, out_map=None,
+                     give_up: tuple[float, float] | None = None) -> tuple[SurrogateParams | None, list[float]]:
     """(a SiLU MLP of the given hidden widths imitating teacher(x [n, n_in] float64) -> [n, n_out] over the
     signature's box, its rel-RMSE against the teacher on fresh synthetic inputs, per output). in_map and out_map
     ((shift, scale) pairs): the student's input and output normalisation; by default the box's and the teacher's
-    own mean and std of each output. Rows where the teacher's value is not finite are left out of both sets."""
+    own mean and std of each output. Rows where the teacher's value is not finite are left out of both sets.
+    give_up (fraction, error): after that fraction of the steps, stop if an output's error is above `error`,
+    returning (None, the errors then): a caller with a bar to meet need not pay for a fit that will not."""
     rng = np.random.default_rng(seed)
     lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
@@ -127,7 +129,12 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     v = [np.zeros_like(p) for p in params]
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     steps = max(50, min(MAX_STEPS, int(STEP_BUDGET / (STEP_OVERHEAD + sum(a * b for a, b in zip(sizes, sizes[1:]))))))
+    check_step = int(give_up[0] * steps) if give_up is not None else None
     for step in range(1, steps + 1):
+        if step == check_step:
+            errors = _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test)
+            if max(errors) > give_up[1]:
+                return None, errors
         rows = rng.integers(0, n_train, BATCH)
         h, pre = [u_train[rows]], []
         for i, (w, b) in enumerate(zip(weights, biases)):
@@ -147,10 +154,19 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
             m[k] = beta1 * m[k] + (1 - beta1) * grad
             v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
             p -= rate * (m[k] / (1 - beta1 ** step)) / (np.sqrt(v[k] / (1 - beta2 ** step)) + eps)
-    student = SurrogateParams(np.array(in_shift, np.float64), np.array(in_scale, np.float64),
-                              [w.copy() for w in weights], [b.copy() for b in biases], scale.copy(), shift.copy(),
-                              "silu", out_calibrated=True).astype32()
-    pred = student.predict(x_test)
+    student = _student(weights, biases, in_shift, in_scale, shift, scale)
+    return student, _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test)
+
+
+def _student(weights, biases, in_shift, in_scale, shift, scale) -> SurrogateParams:
+    return SurrogateParams(np.array(in_shift, np.float64), np.array(in_scale, np.float64),
+                           [w.copy() for w in weights], [b.copy() for b in biases], scale.copy(), shift.copy(),
+                           "silu", out_calibrated=True).astype32()
+
+
+def _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test) -> list[float]:
+    """The student's rel-RMSE against the teacher's values y_test, per output."""
+    pred = _student(weights, biases, in_shift, in_scale, shift, scale).predict(x_test)
     std = y_test.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    return student, [float(e) for e in np.sqrt(np.mean((pred - y_test) ** 2, axis=0)) / std]
+    return [float(e) for e in np.sqrt(np.mean((pred - y_test) ** 2, axis=0)) / std]

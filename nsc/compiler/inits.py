@@ -84,7 +84,7 @@ def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structu
     from nsc.analysis.values import Unsupported
     from nsc.compiler.traced import DEFAULT_HIDDEN, compile_traced
 
-    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed)
+    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed, bar=MAX_TRACED_ERROR)
     if isinstance(result, Unsupported):
         same = isinstance(structural_reason, str) and f"({result})" in structural_reason  # said once is enough
         return None, "nor can its computation graph be distilled" + ("" if same else f" ({result})")
