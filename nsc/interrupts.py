@@ -9,13 +9,17 @@ Terminated is a KeyboardInterrupt, so code that cleans up on Ctrl-C does so for 
 Terminated too, not as Python's own KeyboardInterrupt: after a plain KeyboardInterrupt has passed through code
 run from C (torch's import runs some), Python ends the process by SIGINT after the CLI's exit(130). And a signal
 that arrives while a native library is being imported (`preload`) waits until the import is done: torch's import
-calls Python from C++, where an exception aborts the whole process (std::terminate, exit -6).
+calls Python from C++, where an exception aborts the whole process (std::terminate, exit -6). A signal that
+arrives during any other import (onnxruntime's, imported where a command first needs it) is sent again 20 ms
+later, until it finds no import under way: raised inside a C extension's initialisation it would fail that
+import with a traceback instead of stopping the command.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import threading
 
@@ -34,12 +38,32 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise_terminated(signum, frame):
+    if not _held["importing"] and _importing(frame):
+        # an import is under way (numpy's, onnx's, onnxruntime's C extensions call Python while they initialise:
+        # an exception raised there fails the import with a traceback, `ImportError: initialization failed`):
+        # the same signal again in 20 ms, when the import is most likely done
+        timer = threading.Timer(RETRY_S, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
     for sig in HANDLED:  # a second signal must not interrupt the clean-up of the first
         signal.signal(sig, signal.SIG_IGN)
     if _held["importing"]:
         _held["signum"] = signum
         return
     raise Terminated(signum)
+
+
+RETRY_S = 0.02
+
+
+def _importing(frame) -> bool:
+    """Is `frame` (where the signal found the main thread) inside an import?"""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextlib.contextmanager

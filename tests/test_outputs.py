@@ -367,3 +367,23 @@ def test_a_signal_while_torch_is_imported_is_clean(tmp_path, work):
         time.sleep(delay)
         proc.send_signal(sig)
         _stopped_cleanly(proc, sig, out, scratch)
+
+
+def test_a_signal_during_an_import_waits_for_it(tmp_path, monkeypatch):
+    """A C extension's initialisation calls Python (onnxruntime's does): Terminated raised in there failed the
+    import with `ImportError: initialization failed` and a traceback. A signal that finds an import under way is
+    sent again until the import is done, and then stops the command as usual."""
+    import importlib
+    import threading
+
+    from nsc import interrupts
+
+    (tmp_path / "slow_to_import.py").write_text("import time\nfor _ in range(30):\n    time.sleep(0.01)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(interrupts.Terminated) as stopped:
+        with interrupts.signals_raise():
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+            importlib.import_module("slow_to_import")
+            time.sleep(5)  # (the signal comes back within 20 ms of the import's end)
+    assert stopped.value.signum == signal.SIGTERM
+    assert sys.modules["slow_to_import"].DONE  # imported whole, not cut short
