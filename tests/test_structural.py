@@ -249,3 +249,24 @@ def test_a_fit_that_will_not_meet_the_bar_is_abandoned_early(tmp_path, monkeypat
     result = compile_traced(prog, bar=0.5)
     assert isinstance(result, Unsupported) and "after 20% of its steps" in str(result), result
     assert not isinstance(compile_traced(prog), Unsupported)  # (no bar: the fit runs to the end)
+
+
+def test_the_graph_is_evaluated_in_blocks_its_memory_bounds(tmp_path, monkeypatch):
+    """An array of 400 computed values, all alive until they are summed: the values alive at once are counted
+    from the graph, rows go through in blocks that keep them within the budget, and the values are the same."""
+    import nsc.compiler.traced as traced
+
+    from nsc.analysis import computation
+    from nsc.analysis.graph import peak_live
+
+    prog = program(tmp_path, "double f(double a, double b) {\n  double v[400]; double s = 0;\n"
+                              "  for (int i = 0; i < 400; i++) v[i] = sin(a * i) + b;\n"
+                              "  for (int i = 0; i < 400; i++) s += v[i] * v[i];\n  return s;\n}\n")
+    tr = computation(prog)
+    assert peak_live(tr.outputs, tr.graph.inputs) >= 400
+    x = np.random.default_rng(0).uniform(-1, 1, (3000, 2))
+    whole = exact_values(tr, x)
+    monkeypatch.setattr(traced, "MEMORY_BYTES", 8 * 1000 * 400)  # 1000 rows of 400 values: 3 blocks
+    np.testing.assert_array_equal(traced.graph_function(tr)(x), whole)
+    i = np.arange(400)
+    np.testing.assert_allclose(whole[:, 0], ((np.sin(np.outer(x[:, 0], i)) + x[:, 1:]) ** 2).sum(axis=1), rtol=1e-12)

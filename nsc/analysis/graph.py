@@ -491,14 +491,8 @@ def tolerance(node: Node) -> float:
 _PLANS: dict = {}  # (targets, the nodes given) -> the nodes to compute, in order
 
 
-def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -> dict:
-    """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
-    nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}.
-    network: C's semantics as the network computes them (network.py tabulates with it): `x == 0` of a computed
-    value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error.
-    keep_all=False: the result holds the targets and env only, each other value dropped after its last use (a
-    long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory)."""
-    values = dict(env)
+def _plan(targets, env) -> list:
+    """The nodes to compute for `targets` given those in env, in order (cached)."""
     key = (tuple(t for t in targets if is_node(t)), frozenset(env))
     plan = _PLANS.get(key)
     if plan is None:  # (a one-variable chain is tabulated many times over: its order is worked out once)
@@ -514,13 +508,43 @@ def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -
         if len(_PLANS) >= 4096:
             _PLANS.clear()
         _PLANS[key] = plan
+    return plan
+
+
+def _last_uses(plan, targets, env) -> dict:
+    """{node id: the plan step after which its value is no longer needed} (targets and env kept)."""
+    kept = {t.id for t in targets if is_node(t)} | {n.id for n in env}
     last_use = {}
-    if not keep_all:
-        kept = {t.id for t in targets if is_node(t)} | {n.id for n in env}
-        for i, node in enumerate(plan):
-            for a in node.args:
-                if a.id not in kept:
-                    last_use[a.id] = i
+    for i, node in enumerate(plan):
+        for a in node.args:
+            if a.id not in kept:
+                last_use[a.id] = i
+    return last_use
+
+
+def peak_live(targets, env) -> int:
+    """The most values `evaluate(targets, env, keep_all=False)` holds at once (env and targets included): its
+    memory is this many arrays of the rows evaluated."""
+    plan = _plan(targets, env)
+    last_use = _last_uses(plan, targets, env)
+    live = peak = len(env)
+    for i, node in enumerate(plan):
+        live += 1
+        peak = max(peak, live)
+        live -= sum(1 for a in set(node.args) if last_use.get(a.id) == i)
+    return peak
+
+
+def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -> dict:
+    """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
+    nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}.
+    network: C's semantics as the network computes them (network.py tabulates with it): `x == 0` of a computed
+    value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error.
+    keep_all=False: the result holds the targets and env only, each other value dropped after its last use (a
+    long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory)."""
+    values = dict(env)
+    plan = _plan(targets, env)
+    last_use = {} if keep_all else _last_uses(plan, targets, env)
     with np.errstate(all="ignore"):
         for i, node in enumerate(plan):
             if node.op == "input":

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from nsc.analysis import computation
-from nsc.analysis.graph import evaluate, is_node
+from nsc.analysis.graph import evaluate, is_node, peak_live
 from nsc.analysis.values import Unsupported
 from nsc.compiler.distill import _inputs, distill_function
 from nsc.surrogate.params import SurrogateParams
@@ -32,16 +32,27 @@ MAX_NOT_FINITE = 0.01
 # Where the fit stands after a fifth of its steps, it ends at most ~25% lower on the programs that end above
 # 0.3 (pendulum_rk4.c 0.59 -> 0.44, segment_distance.c 0.47 -> 0.39) and much lower on smooth ones (spring.c 0.19
 # -> 0.063): above 1.5 times the bar then, it is abandoned (the caller's fallback takes over).
+MEMORY_BYTES = 256 << 20  # the graph's values alive at once, while it is evaluated
+MIN_BLOCK_ROWS = 256
 GIVE_UP_AT = 0.2
 GIVE_UP_FACTOR = 1.5
 
 
 def graph_function(tr):
-    """x [n, n_in] -> the trace's outputs [n, n_out] in float64 (every intermediate value dropped after use)."""
+    """x [n, n_in] -> the trace's outputs [n, n_out] in float64 (every intermediate value dropped after use),
+    evaluated a block of rows at a time so that the values alive at once stay within MEMORY_BYTES (a program
+    that keeps thousands of computed values, a large array filled in a loop, would otherwise hold GBs)."""
+    peak = peak_live(tr.outputs, tr.graph.inputs)
+    block = max(MIN_BLOCK_ROWS, MEMORY_BYTES // (8 * max(peak, 1)))
+
     def f(x: np.ndarray) -> np.ndarray:
-        values = evaluate(tr.outputs, {node: x[:, node.param] for node in tr.graph.inputs}, keep_all=False)
-        return np.stack([np.broadcast_to(np.asarray(values[o] if is_node(o) else o, np.float64), (len(x),))
-                         for o in tr.outputs], axis=1)
+        out = np.empty((len(x), len(tr.outputs)))
+        for start in range(0, len(x), block):
+            rows = x[start:start + block]
+            values = evaluate(tr.outputs, {node: rows[:, node.param] for node in tr.graph.inputs}, keep_all=False)
+            for j, o in enumerate(tr.outputs):
+                out[start:start + block, j] = values[o] if is_node(o) else o
+        return out
     return f
 
 
