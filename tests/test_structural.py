@@ -270,3 +270,23 @@ def test_the_graph_is_evaluated_in_blocks_its_memory_bounds(tmp_path, monkeypatc
     np.testing.assert_array_equal(traced.graph_function(tr)(x), whole)
     i = np.arange(400)
     np.testing.assert_allclose(whole[:, 0], ((np.sin(np.outer(x[:, 0], i)) + x[:, 1:]) ** 2).sum(axis=1), rtol=1e-12)
+
+
+def test_a_distilled_graph_above_the_bar_is_kept_only_where_it_beats_its_rival(tmp_path, monkeypatch):
+    """Above the stated-error bar, the distilled graph is kept where it follows the graph better than the other
+    start does (both measured against the graph, no program runs), not where the other start is closer."""
+    import nsc.compiler.distill as distill
+    import nsc.compiler.inits as inits
+
+    from nsc.compiler.inits import traced_or_reason
+    from nsc.surrogate.init import random_params
+
+    monkeypatch.setattr(distill, "STEP_BUDGET", 3e7)
+    monkeypatch.setattr(inits, "MAX_TRACED_ERROR", 1e-6)  # (every fit is above this bar)
+    prog = program(tmp_path, "double f(double a, double b) { double v = 2 * a - b; return v > 0.5 ? 0.5 : v; }")
+    exact, _ = compile_structural(prog)  # piecewise affine: compiled exactly, a rival the fit cannot beat
+    params, why = traced_or_reason(prog, 0, None, rival=exact)
+    assert params is None and "distil" in why, why  # (abandoned early: the bar stays where it was)
+    far = random_params(2, 1, *prog.signature.ranges(), seed=0)  # a start that ignores the program
+    params, why = traced_or_reason(prog, 0, None, rival=far)
+    assert params is not None and "the hypernetwork's start" in why, why

@@ -30,6 +30,8 @@ MAX_STEPS = 20_000
 STEP_OVERHEAD = 25_000
 STEP_BUDGET = 3.0e8
 LEARNING_RATE = 1e-2
+CHECKPOINTS = 20  # states of the fit compared on a validation set; the best is kept ...
+REVERT_MARGIN = 0.1  # ... where it beats the last by this share (else the converged last, not validation noise)
 
 
 def parse_arch(text: str) -> tuple[int, ...]:
@@ -113,6 +115,12 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     x_train, y_train = x_train[finite], y_train[finite]
     finite = np.isfinite(y_test).all(axis=1)
     x_test, y_test = x_test[finite], y_test[finite]
+    # a validation set of its own (its own generator: the training draws stay what they were) picks the best of
+    # CHECKPOINTS states of the fit; the stated error is then measured on the test set, which chose nothing
+    x_val = _inputs(lo, hi, integer, TEST_POINTS, np.random.default_rng([seed, 1]))
+    y_val = np.asarray(teacher(x_val), np.float64)
+    finite = np.isfinite(y_val).all(axis=1)
+    x_val, y_val = x_val[finite], y_val[finite]
     in_shift, in_scale = in_map if in_map is not None else input_normalisation(lo, hi)
     if out_map is None:
         std = y_train.std(axis=0)
@@ -130,7 +138,13 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     steps = max(50, min(MAX_STEPS, int(STEP_BUDGET / (STEP_OVERHEAD + sum(a * b for a, b in zip(sizes, sizes[1:]))))))
     check_step = int(give_up[0] * steps) if give_up is not None else None
+    every = max(1, steps // CHECKPOINTS)
+    best = (math.inf, None)
     for step in range(1, steps + 1):
+        if step % every == 0 and step < steps:
+            error = float(np.mean(_errors(weights, biases, in_shift, in_scale, shift, scale, x_val, y_val)))
+            if error < best[0]:
+                best = (error, ([w.copy() for w in weights], [b.copy() for b in biases]))
         if step == check_step:
             errors = _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test)
             if max(errors) > give_up[1]:
@@ -154,6 +168,9 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
             m[k] = beta1 * m[k] + (1 - beta1) * grad
             v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
             p -= rate * (m[k] / (1 - beta1 ** step)) / (np.sqrt(v[k] / (1 - beta2 ** step)) + eps)
+    final = float(np.mean(_errors(weights, biases, in_shift, in_scale, shift, scale, x_val, y_val)))
+    if best[1] is not None and best[0] < (1 - REVERT_MARGIN) * final:
+        weights, biases = best[1]  # an earlier state followed the teacher clearly better: the fit overfitted
     student = _student(weights, biases, in_shift, in_scale, shift, scale)
     return student, _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test)
 

@@ -29,6 +29,9 @@ MAX_ESTIMATED_ERROR = 0.2
 # hypernetwork's (zero-shot median rel-RMSE 0.62 over the 68 programs of bench/RESULTS.md's ablation), and
 # fine-tuning tries a random restart beside it anyway (nsc/surrogate/finetune.py needs_restart).
 MAX_TRACED_ERROR = 0.5
+# Above that, it is still kept where it follows the graph better than the hypernetwork's start does (both
+# measured against the graph on synthetic inputs) and better than the outputs' mean (1).
+MAX_RIVALLED_ERROR = 1.0
 MAX_PARAMETERS = 4_000_000
 
 
@@ -77,24 +80,33 @@ def structural_or_reason(program) -> tuple[SurrogateParams | None, str]:
     return params, ""
 
 
-def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structural_reason: str = ""
-                     ) -> tuple[SurrogateParams | None, str]:
+def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structural_reason: str = "",
+                     rival: SurrogateParams | None = None) -> tuple[SurrogateParams | None, str]:
     """(params, a note) of an MLP distilled from the program's computation graph (traced.py), or (None, why
-    not, after `structural_reason`)."""
+    not, after `structural_reason`). Kept where its stated error is at most MAX_TRACED_ERROR, or, where a
+    `rival` start is given (the hypernetwork's), below 1 and below the rival's own error against the same graph:
+    both measured on synthetic inputs, no program runs."""
+    from nsc.analysis import computation
     from nsc.analysis.values import Unsupported
-    from nsc.compiler.traced import DEFAULT_HIDDEN, compile_traced
+    from nsc.compiler.traced import DEFAULT_HIDDEN, compile_traced, graph_errors
 
-    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed, bar=MAX_TRACED_ERROR)
+    tr = computation(program)
+    bar, rival_worst = MAX_TRACED_ERROR, None
+    if rival is not None and not isinstance(tr, Unsupported) and not tr.still_running:
+        rival_worst = max(graph_errors(rival, tr, program.signature, seed), default=0.0)
+        bar = max(bar, min(MAX_RIVALLED_ERROR, rival_worst))
+    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed, bar=bar)
     if isinstance(result, Unsupported):
         same = isinstance(structural_reason, str) and f"({result})" in structural_reason  # said once is enough
         return None, "nor can its computation graph be distilled" + ("" if same else f" ({result})")
     params, info = result
     worst = max(info["estimated_error"], default=0.0)
-    if worst > MAX_TRACED_ERROR:
+    if worst > MAX_TRACED_ERROR and not (rival_worst is not None and worst < min(MAX_RIVALLED_ERROR, rival_worst)):
         return None, (f"nor does an MLP distilled from its computation graph come within {MAX_TRACED_ERROR} "
                       f"of an output's spread ({worst:.2g})")
+    than = f"; the hypernetwork's start: {rival_worst:.2g}" if worst > MAX_TRACED_ERROR else ""
     return params, (f"an MLP distilled from its computation graph ({info['operations']:,} operations, no program "
-                    f"runs) instead, estimated error {worst:.2g} of an output's std")
+                    f"runs) instead, estimated error {worst:.2g} of an output's std{than}")
 
 
 def _compile_params(program, init: str, seed: int, hidden: tuple[int, ...] | None) -> CompileResult:
@@ -105,15 +117,22 @@ def _compile_params(program, init: str, seed: int, hidden: tuple[int, ...] | Non
         params, reason = structural_or_reason(program)
         if params is not None:
             return CompileResult(params, STRUCTURAL_ID, [])
-        params, why = traced_or_reason(program, seed, hidden, reason)
+        rival, failure = None, None
+        if init == "compiled":  # the hypernetwork's start, to compare the distilled graph with
+            try:
+                compiler = _hypernetwork()
+                rival, rival_notes = compiler.compile(program)
+            except NscError as e:  # (beyond its limits: raised below unless the graph serves)
+                failure = e
+        params, why = traced_or_reason(program, seed, hidden, reason, rival)
         if params is not None:
             return CompileResult(params, TRACED_ID, [f"{reason}; {why}"])
         reason = f"{reason}, {why}"
         if init == "structural":
             return CompileResult(_random(sig, seed), "random", [f"{reason}: random initialisation"])
-        compiler = _hypernetwork()
-        params, notes = compiler.compile(program)
-        return CompileResult(params, compiler.id, [f"{reason}; the trained hypernetwork compiled it", *notes])
+        if failure is not None:
+            raise failure
+        return CompileResult(rival, compiler.id, [f"{reason}; the trained hypernetwork compiled it", *rival_notes])
     if init == "hypernetwork":
         compiler = _hypernetwork()
         params, notes = compiler.compile(program)

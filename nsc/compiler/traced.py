@@ -56,6 +56,21 @@ def graph_function(tr):
     return f
 
 
+def graph_errors(params: SurrogateParams, tr, signature, seed: int = 0) -> list[float]:
+    """`params`' rel-RMSE against the graph on synthetic inputs over the box, per output (no program runs): how
+    closely another start (the hypernetwork's) follows the program's computation."""
+    lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
+    integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
+    x = _inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng([seed, 3]))
+    y = graph_function(tr)(x)
+    finite = np.isfinite(y).all(axis=1)
+    x, y = x[finite], y[finite]
+    std = y.std(axis=0)
+    with np.errstate(all="ignore"):
+        errors = np.sqrt(np.mean((params.predict(x) - y) ** 2, axis=0)) / np.where(std > 0, std, 1.0)
+    return [float(e) if np.isfinite(e) else float("inf") for e in errors]
+
+
 def compile_traced(program, hidden: tuple[int, ...] = DEFAULT_HIDDEN, seed: int = 0, bar: float | None = None
                    ) -> tuple[SurrogateParams, dict] | Unsupported:
     """(an MLP of the given hidden widths distilled from the program's trace, info: the trace's size and the
