@@ -50,18 +50,19 @@ def inference_ms(path: str, repeats: int) -> float:
 def structural_ms(path: str, repeats: int) -> tuple[float, str]:
     """(median ms of the structural network's compiler on a freshly read program, the compiler `nsc compile`
     uses: the network, an MLP distilled from the computation graph, or the hypernetwork)."""
-    from nsc.compiler.inits import STRUCTURAL_ID, TRACED_ID, structural_or_reason, traced_or_reason
+    from nsc.compiler.inits import STRUCTURAL_ID, TRACED_ID, compile_params, structural_or_reason
     from nsc.frontend import load_program
 
     times, used = [], "?"
     for _ in range(repeats):
         program = load_program(path)
         t0 = time.perf_counter()
-        params, reason = structural_or_reason(program)
+        params, _ = structural_or_reason(program)
         times.append(time.perf_counter() - t0)
         used = STRUCTURAL_ID if params is not None else "?"
-    if params is None:  # (once: the process figure includes the distillation's time)
-        used = TRACED_ID if traced_or_reason(program, 0, None, reason)[0] is not None else "hypernetwork"
+    if params is None:  # (once, as nsc compile decides: the process figure includes the distillation's time)
+        used = compile_params(program).compiler_id
+        used = used if used in (STRUCTURAL_ID, TRACED_ID) else "hypernetwork"
     return 1000 * statistics.median(times), used
 
 
