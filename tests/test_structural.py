@@ -63,6 +63,25 @@ def test_the_trace_computes_what_the_program_computes(name):
 
 
 @needs_cc
+@pytest.mark.parametrize("path", ["examples/loan.c", "examples/spring.c", "bench/validation/colebrook.c",
+                                  "bench/validation/savings_plan.c"])
+def test_the_graph_traced_for_evaluation_is_the_program_past_the_network_limits(path):
+    """Loops past 64 turns (loan.c's up to 360 periods) and depths past any network's: traced with the limits of
+    a graph that is only evaluated, the graph agrees with the native program to float rounding, and no loop it
+    cut is still running on the test inputs."""
+    from nsc.analysis import computation
+
+    prog = load_program(str(ROOT / path))
+    tr = computation(prog)
+    assert not isinstance(tr, Unsupported), tr
+    run = native(prog)
+    running = evaluate(tr.still_running, {node: run.x[:, node.param] for node in tr.graph.inputs})
+    assert not any(np.any(np.asarray(running[c]) != 0) for c in tr.still_running if is_node(c))
+    got = exact_values(tr, run.x)
+    assert np.max(np.abs(got - run.y) / (run.y.std(axis=0) + 1e-300)) < 1e-6
+
+
+@needs_cc
 def test_predication_keeps_what_each_path_sees(tmp_path):
     """A return inside a loop, a break on a computed condition, continue, a switch on an uncertain value with
     fall-through, a loop whose trip count is an input, && with a side effect. (Its flags nest deeper than a
