@@ -78,7 +78,8 @@ def _predict32(params: SurrogateParams, x: np.ndarray) -> np.ndarray:
     return h.astype(np.float64) * params.out_scale + params.out_shift
 
 
-def _inputs(lo, hi, integer, n, rng) -> np.ndarray:
+def synthetic_inputs(lo, hi, integer, n, rng) -> np.ndarray:
+    """n rows drawn uniformly over the box [lo, hi], whole numbers where `integer` (as the sampler draws them)."""
     u = rng.uniform(0.0, 1.0, (n, len(lo)))
     x = lo + u * (hi - lo)
     if integer.any():
@@ -108,8 +109,8 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     rng = np.random.default_rng(seed)
     lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
-    x_train = _inputs(lo, hi, integer, TRAIN_POINTS, rng)
-    x_test = _inputs(lo, hi, integer, TEST_POINTS, rng)
+    x_train = synthetic_inputs(lo, hi, integer, TRAIN_POINTS, rng)
+    x_test = synthetic_inputs(lo, hi, integer, TEST_POINTS, rng)
     y_train, y_test = np.asarray(teacher(x_train), np.float64), np.asarray(teacher(x_test), np.float64)
     finite = np.isfinite(y_train).all(axis=1)
     x_train, y_train = x_train[finite], y_train[finite]
@@ -117,7 +118,7 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     x_test, y_test = x_test[finite], y_test[finite]
     # a validation set of its own (its own generator: the training draws stay what they were) picks the best of
     # CHECKPOINTS states of the fit; the stated error is then measured on the test set, which chose nothing
-    x_val = _inputs(lo, hi, integer, TEST_POINTS, np.random.default_rng([seed, 1]))
+    x_val = synthetic_inputs(lo, hi, integer, TEST_POINTS, np.random.default_rng([seed, 1]))
     y_val = np.asarray(teacher(x_val), np.float64)
     finite = np.isfinite(y_val).all(axis=1)
     x_val, y_val = x_val[finite], y_val[finite]

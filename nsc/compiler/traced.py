@@ -13,7 +13,8 @@ inputs are, the steps counted, not timed: the same bytes every build).
 Refused (the caller then uses the hypernetwork) where the trace is not the program's value on the whole box: a
 loop cut at EVALUATION's limit that a synthetic input is still in, or outputs that are not finite on more than
 MAX_NOT_FINITE of the box; and where the distilled MLP's error against the graph, measured on fresh synthetic
-inputs and stated in the model per output, is above what the caller accepts.
+inputs and stated in the model per output, is above what the caller accepts (nsc/compiler/inits.py: a bar, or
+the error of the hypernetwork's start against the same graph, `graph_errors`).
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ import numpy as np
 from nsc.analysis import computation
 from nsc.analysis.graph import evaluate, is_node, peak_live
 from nsc.analysis.values import Unsupported
-from nsc.compiler.distill import _inputs, distill_function
+from nsc.compiler.distill import distill_function, synthetic_inputs
 from nsc.surrogate.params import SurrogateParams
 
 DEFAULT_HIDDEN = (64, 64)  # the shape random initialisation draws (nsc.surrogate.init), so fine-tuning compares
 CHECK_POINTS = 8192  # synthetic inputs on which loops cut short must have ended
 MAX_NOT_FINITE = 0.01
+MEMORY_BYTES = 256 << 20  # the graph's values alive at once, while it is evaluated
+MIN_BLOCK_ROWS = 256
 # Where the fit stands after a fifth of its steps, it ends at most ~25% lower on the programs that end above
 # 0.3 (pendulum_rk4.c 0.59 -> 0.44, segment_distance.c 0.47 -> 0.39) and much lower on smooth ones (spring.c 0.19
 # -> 0.063): above 1.5 times the bar then, it is abandoned (the caller's fallback takes over).
-MEMORY_BYTES = 256 << 20  # the graph's values alive at once, while it is evaluated
-MIN_BLOCK_ROWS = 256
 GIVE_UP_AT = 0.2
 GIVE_UP_FACTOR = 1.5
 
@@ -61,7 +62,7 @@ def graph_errors(params: SurrogateParams, tr, signature, seed: int = 0) -> list[
     closely another start (the hypernetwork's) follows the program's computation."""
     lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
-    x = _inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng([seed, 3]))
+    x = synthetic_inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng([seed, 3]))
     y = graph_function(tr)(x)
     finite = np.isfinite(y).all(axis=1)
     x, y = x[finite], y[finite]
@@ -85,14 +86,14 @@ def compile_traced(program, hidden: tuple[int, ...] = DEFAULT_HIDDEN, seed: int 
     lo, hi = (np.asarray(a, np.float64) for a in sig.ranges())
     integer = np.array([p.is_integer for p in sig.inputs], dtype=bool)
     if tr.still_running:
-        x = _inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng(seed + 1))
+        x = synthetic_inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng(seed + 1))
         running = evaluate(tr.still_running, {node: x[:, node.param] for node in tr.graph.inputs}, keep_all=False)
         share = max(float(np.mean(np.asarray(running[c]) != 0)) if is_node(c) else float(c != 0)
                     for c in tr.still_running)
         if share > 0:
             return Unsupported(f"a loop runs past {tr.loop_limit} turns on {share:.1%} of the box")
     f = graph_function(tr)
-    probe = f(_inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng(seed + 2)))
+    probe = f(synthetic_inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng(seed + 2)))
     not_finite = float(np.mean(~np.isfinite(probe).all(axis=1)))
     if not_finite > MAX_NOT_FINITE:
         return Unsupported(f"its outputs are not finite on {not_finite:.1%} of the box")
