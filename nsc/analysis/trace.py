@@ -62,11 +62,14 @@ class Trace:
 
     graph: Graph
     outputs: list
-    truncated_loops: int = 0  # loops cut at MAX_ITERATIONS while some input box could still be in them
-    # per loop cut, the truth (a node) that a path is still in it after the last turn traced: where it holds,
-    # the graph's values are not the program's (evaluate it to know where)
+    # per loop cut at the limit while some input box could still be in it, the truth (a node) that a path is
+    # still in it after the last turn traced: where it holds, the graph's values are not the program's
     still_running: list = field(default_factory=list)
     loop_limit: int = MAX_ITERATIONS  # the turns a loop was traced for at most (Limits.iterations)
+
+    @property
+    def truncated_loops(self) -> int:
+        return len(self.still_running)
 
 
 class _Return(Exception):
@@ -117,7 +120,6 @@ class Tracer(Interpreter):
         self.depth = 0
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
         self.frames: list[_Frame] = []  # the active functions, the target first
-        self.truncated = 0
 
     # -- the predicate --------------------------------------------------------------------------------------------
 
@@ -516,7 +518,6 @@ class Tracer(Interpreter):
                 if not is_const(self.active(since=loop.depth, loop=loop)):
                     uncertain_turns += 1
                     if uncertain_turns > self.limits.iterations:
-                        self.truncated += 1
                         self.still_running.append(self.active(since=loop.depth, loop=loop))
                         break
                 signal = self.block(node.stmt, state, frame)
@@ -619,7 +620,7 @@ class Tracer(Interpreter):
             if is_const(v) and not math.isfinite(v):
                 raise Unsupported(f"output {port.name} is not finite")
             outputs.append(v)
-        return Trace(self.g, outputs, self.truncated, self.still_running, self.limits.iterations)
+        return Trace(self.g, outputs, self.still_running, self.limits.iterations)
 
 
 def _is_int(v) -> bool:

@@ -78,6 +78,25 @@ def _predict32(params: SurrogateParams, x: np.ndarray) -> np.ndarray:
     return h.astype(np.float64) * params.out_scale + params.out_shift
 
 
+def box(signature) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, integer): the inputs' declared ranges and which inputs are integers, for synthetic_inputs."""
+    lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
+    return lo, hi, np.array([p.is_integer for p in signature.inputs], dtype=bool)
+
+
+def rel_rmse_per_output(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """RMSE of pred against y over each output column, as a share of that column's std (1 where it is 0)."""
+    std = y.std(axis=0)
+    return np.sqrt(np.mean((pred - y) ** 2, axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def finite_rows(teacher, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x, teacher(x)) for the rows where the teacher's value is finite."""
+    y = np.asarray(teacher(x), np.float64)
+    finite = np.isfinite(y).all(axis=1)
+    return x[finite], y[finite]
+
+
 def synthetic_inputs(lo, hi, integer, n, rng) -> np.ndarray:
     """n rows drawn uniformly over the box [lo, hi], whole numbers where `integer` (as the sampler draws them)."""
     u = rng.uniform(0.0, 1.0, (n, len(lo)))
@@ -107,21 +126,15 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     give_up (fraction, error): after that fraction of the steps, stop if an output's error is above `error`,
     returning (None, the errors then): a caller with a bar to meet need not pay for a fit that will not."""
     rng = np.random.default_rng(seed)
-    lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
-    integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
+    lo, hi, integer = box(signature)
     x_train = synthetic_inputs(lo, hi, integer, TRAIN_POINTS, rng)
     x_test = synthetic_inputs(lo, hi, integer, TEST_POINTS, rng)
-    y_train, y_test = np.asarray(teacher(x_train), np.float64), np.asarray(teacher(x_test), np.float64)
-    finite = np.isfinite(y_train).all(axis=1)
-    x_train, y_train = x_train[finite], y_train[finite]
-    finite = np.isfinite(y_test).all(axis=1)
-    x_test, y_test = x_test[finite], y_test[finite]
+    x_train, y_train = finite_rows(teacher, x_train)
+    x_test, y_test = finite_rows(teacher, x_test)
     # a validation set of its own (its own generator: the training draws stay what they were) picks the best of
     # CHECKPOINTS states of the fit; the stated error is then measured on the test set, which chose nothing
-    x_val = synthetic_inputs(lo, hi, integer, TEST_POINTS, np.random.default_rng([seed, 1]))
-    y_val = np.asarray(teacher(x_val), np.float64)
-    finite = np.isfinite(y_val).all(axis=1)
-    x_val, y_val = x_val[finite], y_val[finite]
+    x_val, y_val = finite_rows(teacher, synthetic_inputs(lo, hi, integer, TEST_POINTS,
+                                                          np.random.default_rng([seed, 1])))
     in_shift, in_scale = in_map if in_map is not None else input_normalisation(lo, hi)
     if out_map is None:
         std = y_train.std(axis=0)
@@ -185,6 +198,4 @@ def _student(weights, biases, in_shift, in_scale, shift, scale) -> SurrogatePara
 def _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test) -> list[float]:
     """The student's rel-RMSE against the teacher's values y_test, per output."""
     pred = _student(weights, biases, in_shift, in_scale, shift, scale).predict(x_test)
-    std = y_test.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    return [float(e) for e in np.sqrt(np.mean((pred - y_test) ** 2, axis=0)) / std]
+    return [float(e) for e in rel_rmse_per_output(pred, y_test)]

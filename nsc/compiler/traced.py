@@ -24,7 +24,7 @@ import numpy as np
 from nsc.analysis import computation
 from nsc.analysis.graph import evaluate, is_node, peak_live
 from nsc.analysis.values import Unsupported
-from nsc.compiler.distill import distill_function, synthetic_inputs
+from nsc.compiler.distill import box, distill_function, finite_rows, rel_rmse_per_output, synthetic_inputs
 from nsc.surrogate.params import SurrogateParams
 
 DEFAULT_HIDDEN = (64, 64)  # the shape random initialisation draws (nsc.surrogate.init), so fine-tuning compares
@@ -60,15 +60,10 @@ def graph_function(tr):
 def graph_errors(params: SurrogateParams, tr, signature, seed: int = 0) -> list[float]:
     """`params`' rel-RMSE against the graph on synthetic inputs over the box, per output (no program runs): how
     closely another start (the hypernetwork's) follows the program's computation."""
-    lo, hi = (np.asarray(a, np.float64) for a in signature.ranges())
-    integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
-    x = synthetic_inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng([seed, 3]))
-    y = graph_function(tr)(x)
-    finite = np.isfinite(y).all(axis=1)
-    x, y = x[finite], y[finite]
-    std = y.std(axis=0)
+    x, y = finite_rows(graph_function(tr), synthetic_inputs(*box(signature), CHECK_POINTS,
+                                                             np.random.default_rng([seed, 3])))
     with np.errstate(all="ignore"):
-        errors = np.sqrt(np.mean((params.predict(x) - y) ** 2, axis=0)) / np.where(std > 0, std, 1.0)
+        errors = rel_rmse_per_output(params.predict(x), y)
     return [float(e) if np.isfinite(e) else float("inf") for e in errors]
 
 
@@ -83,8 +78,7 @@ def compile_traced(program, hidden: tuple[int, ...] = DEFAULT_HIDDEN, seed: int 
     if isinstance(tr, Unsupported):
         return tr
     sig = program.signature
-    lo, hi = (np.asarray(a, np.float64) for a in sig.ranges())
-    integer = np.array([p.is_integer for p in sig.inputs], dtype=bool)
+    lo, hi, integer = box(sig)
     if tr.still_running:
         x = synthetic_inputs(lo, hi, integer, CHECK_POINTS, np.random.default_rng(seed + 1))
         running = evaluate(tr.still_running, {node: x[:, node.param] for node in tr.graph.inputs}, keep_all=False)
