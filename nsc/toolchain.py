@@ -443,15 +443,12 @@ def closed_form(extra: dict) -> dict:
 
 def stated_errors(info: dict) -> list[float]:
     """Each output's estimated error (a share of its std) that the compiler stated: the structural network's, or
-    that of an MLP distilled from the computation graph; [] where none was stated (or the metadata's is not a
-    list of numbers)."""
+    that of an MLP distilled from the computation graph; [] where none was stated (a model file's are checked on
+    load: nsc_runtime.metadata.check_extra)."""
     errors = (info.get("structural") or {}).get("estimated_error")
     if errors is None:
         errors = (info.get("distilled") or {}).get("estimated_error")
-    if not isinstance(errors, list) or not all(isinstance(e, (int, float)) and not isinstance(e, bool)
-                                               for e in errors):
-        return []
-    return [float(e) for e in errors]
+    return [float(e) for e in errors or []]
 
 
 def closed_form_words(info: dict) -> str | None:

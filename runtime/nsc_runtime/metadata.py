@@ -14,7 +14,8 @@ Fields (all strings in the file; JSON where marked):
   nsc.history         JSON list of objects (its `event` and `time`, where present, are text)
   nsc.out_calibrated  "true" or "false";  nsc.activation: one of ACTIVATIONS
   nsc.hidden          JSON list of positive widths;  nsc.extra (optional): JSON object (`exact` a bool,
-                      `closed_form_error` a finite number >= 0, where present)
+                      `closed_form_error` a finite number >= 0, the `structural` and `distilled` records' stated
+                      errors such numbers, where present: check_extra)
   nsc.certificate, nsc.guard (optional): JSON records of `nsc check` (records.py)
 Other ``nsc.<key>`` fields are free text; keys without the prefix are not nsc's and are passed through.
 
@@ -333,16 +334,39 @@ def check_history(history) -> list:
     return history
 
 
-def check_extra(extra) -> dict:
-    """nsc.extra: an object; `exact` a bool and `closed_form_error` a finite number >= 0 where present."""
-    _object(extra, "nsc.extra", ())
+def check_extra(extra, field: str = "nsc.extra") -> dict:
+    """nsc.extra: an object; where present, `exact` a bool, `closed_form_error` a finite number >= 0, and
+    `structural` and `distilled` objects whose `estimated_error` is a list of such numbers; a distilled model's
+    `distillation_error` such a number, its `teacher` the teacher's own extra (checked alike) and that teacher's
+    `trace` an object."""
+    _object(extra, field, ())
     if "exact" in extra:
-        _boolean(extra["exact"], "nsc.extra.exact")
+        _boolean(extra["exact"], f"{field}.exact")
     if "closed_form_error" in extra:
-        error = _number(extra["closed_form_error"], "nsc.extra.closed_form_error")
-        if error < 0:
-            raise _damaged("nsc.extra.closed_form_error", f"{error:g} is negative")
+        _error(extra["closed_form_error"], f"{field}.closed_form_error")
+    for key in ("structural", "distilled"):
+        if key in extra:
+            record = _object(extra[key], f"{field}.{key}", ())
+            if "estimated_error" in record:
+                where = f"{field}.{key}.estimated_error"
+                for k, error in enumerate(_list(record["estimated_error"], where)):
+                    _error(error, f"{where}[{k}]")
+    distilled = extra.get("distilled", {})
+    if "distillation_error" in distilled:
+        _error(distilled["distillation_error"], f"{field}.distilled.distillation_error")
+    if "teacher" in distilled:
+        teacher = check_extra(distilled["teacher"], f"{field}.distilled.teacher")
+        if "trace" in teacher:
+            _object(teacher["trace"], f"{field}.distilled.teacher.trace", ())
     return extra
+
+
+def _error(value, field: str) -> float:
+    """A stated error: a finite number >= 0."""
+    error = _number(value, field)
+    if error < 0:
+        raise _damaged(field, f"{error:g} is negative")
+    return error
 
 
 def check_widths(meta: dict, n_in, n_out, hidden=None) -> None:
