@@ -285,17 +285,10 @@ def _start(args, tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
     env = dict(os.environ, TMPDIR=str(scratch))
-    # each signal at its default disposition, as in a terminal: nsc keeps one its parent ignores (under `nohup`,
-    # SIGHUP), as it should, and a test run under nohup would otherwise see SIGHUP do nothing
+    # (each signal at its default disposition, as in a terminal, even under nohup: conftest.py)
     proc = subprocess.Popen([sys.executable, "-m", "nsc.cli", *map(str, args)], env=env, cwd=tmp_path,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_signals)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, scratch
-
-
-def _default_signals():
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
 
 
 def _wait_for(predicate, proc, what, limit=120.0):

@@ -223,7 +223,29 @@ def test_a_loop_cut_short_where_inputs_still_run_is_not_distilled(tmp_path, monk
                               "double f(double a, int n) { double s = 0; for (int i = 0; i < n; i++) s += a * i;"
                               " return s; }\n")
     result = compile_traced(prog)
-    assert isinstance(result, Unsupported) and "runs past 20 turns" in str(result), result
+    assert isinstance(result, Unsupported) and "cut after 20 turns still runs" in str(result), result
+
+
+@needs_cc
+def test_a_long_loop_is_traced_until_the_probe_has_left_it(tmp_path):
+    """A flight of up to ~200 Euler steps whose end the input box does not decide: traced for evaluation, the loop
+    is cut at the first probe turn (a power of two) where no probe input is still in it, far below the turn
+    limit; fresh inputs confirm it (check_computation), and the graph is the native program's value."""
+    from nsc.analysis import computation
+    from nsc.analysis.trace import PROBE_FROM
+    from nsc.compiler.traced import check_computation
+
+    prog = program(tmp_path, "#pragma nsc range v 1 10\n"
+                              "double f(double v) { double y = 0; int n = 0;\n"
+                              "  do { y += v * 0.01; v -= 0.0981; n++; } while (y > 0 && n < 100000);\n"
+                              "  return n * 0.01 + y; }\n")
+    tr = computation(prog)
+    assert not isinstance(tr, Unsupported), tr
+    assert len(tr.cut_after) == 1 and PROBE_FROM <= tr.cut_after[0] < 512 < EVALUATION.iterations, tr.cut_after
+    checked = check_computation(prog)
+    assert not isinstance(checked, Unsupported), checked
+    run = native(prog)
+    assert np.max(np.abs(exact_values(tr, run.x) - run.y)) < 1e-9 * np.abs(run.y).max()
 
 
 def test_structural_finetune_keeps_the_compiled_weights_unless_data_says_better(tmp_path):

@@ -41,7 +41,7 @@ class Node:
         self._bounds = None  # (lo, hi) over the input box, computed when first asked for (`bounds_of`)
         self.hull = None  # (a, b) where this node is a select of a and b: it lies within their bounds too
         sources = {a.src for a in args}
-        if op == "input" or len(sources) != 1 or fn == "eq0":  # (`==` is a spike: a block of its own, network.py)
+        if op == "input" or len(sources) != 1 or (fn == "eq0" and not args[0].is_int):  # (`==` is a spike: a block of its own, network.py)
             self.src, self.affine_in_src = self, True
         else:
             self.src = sources.pop()
@@ -167,6 +167,7 @@ class Graph:
         self.nodes: list[Node] = []
         self._memo: dict = {}
         self.inputs: list[Node] = []
+        self._poles: dict[int, bool] = {}  # node id -> _reaches_pole, so a long chain of sums is walked once
 
     def _make(self, op, args, fn=None, param=None, is_int=False, is_bool=False) -> Node:
         key = (op, tuple(a.id for a in args), fn, _hashable(param), is_int, is_bool)
@@ -331,6 +332,8 @@ class Graph:
     def _without_pole(self, d: Node):
         """(N, b) with d = N / b, where d is a sum of terms one of which divides by a b whose bounds hold 0 (a
         test of a quotient near its pole, as u = dot / det in a ray-triangle test); None otherwise."""
+        if not self._reaches_pole(d):  # (flattening every sum a loop's selects chain, at each test, is n^2 work)
+            return None
         terms, bias = _flat(d)
         for x, k in terms.items():
             parts = x.args if x.op == "mul" else (x,)
@@ -343,6 +346,26 @@ class Graph:
             numerator += [(self.mul(y, b), ky) for y, ky in terms.items() if y is not x]
             return self.affine(numerator), b
         return None
+
+    def _reaches_pole(self, d: Node) -> bool:
+        """Does _flat(d) hold a term that is, or multiplies by, a recip whose operand's bounds hold 0?"""
+        memo, pending = self._poles, [d]
+        while pending:
+            x = pending[-1]
+            if x.id in memo:
+                pending.pop()
+            elif x.op != "affine":
+                memo[x.id] = any(r.op == "fn" and r.fn == "recip" and r.args[0].lo <= 0 <= r.args[0].hi
+                                 for r in (x.args if x.op == "mul" else (x,)))
+                pending.pop()
+            else:
+                missing = [a for a in x.args if a.id not in memo]
+                if missing:
+                    pending.extend(missing)
+                else:
+                    memo[x.id] = any(memo[a.id] for a in x.args)
+                    pending.pop()
+        return memo[d.id]
 
     def truth(self, v):
         """C's truth of a value: 1 where it is non-zero."""
@@ -488,6 +511,25 @@ def tolerance(node: Node) -> float:
     return EQUALITY_TOLERANCE * bound if math.isfinite(bound) else 0.0
 
 
+def spread_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int, n_edge: int) -> np.ndarray:
+    """n points spread evenly over the box (a Kronecker sequence: frac(i sqrt(p)) per coordinate), then n_edge
+    more whose coordinates follow the arcsine law (dense near the box's faces, where derived values often take
+    their extremes: max(r, g, b) near 0 needs every input small); integer inputs rounded to their integers.
+    Deterministic, so a program always compiles to the same network (network.py) and trace (trace.py's probe).
+    The uniform points alone stand for the input distribution (network.py: block weights, stated errors); all of
+    them decide the ranges blocks cover."""
+    primes = [p for p in range(2, 10 * len(lo) + 10) if all(p % q for q in range(2, int(p ** 0.5) + 1))]
+    steps = np.sqrt(np.array(primes[:len(lo)], dtype=np.float64))
+    frac = np.modf(np.arange(1, n + n_edge + 1)[:, None] * steps[None, :])[0]
+    frac[n:] = 0.5 - 0.5 * np.cos(np.pi * frac[n:])
+    x = lo + frac * (hi - lo)
+    if integer.any():
+        span = np.floor(hi) - np.ceil(lo) + 1
+        ints = np.ceil(lo) + np.minimum(np.floor(frac * span), span - 1)
+        x = np.where(integer, ints, x)
+    return x
+
+
 _PLANS: dict = {}  # (targets, the nodes given) -> the nodes to compute, in order
 
 
@@ -550,9 +592,13 @@ def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -
             if node.op == "input":
                 raise KeyError(f"input {node.param} has no value")
             args = [values[a] for a in node.args]
-            if node.op == "affine":
+            if node.op == "affine":  # (in place: a long loop's graph is mostly small sums over many rows)
                 coefs, bias = node.param
-                out = bias + sum(k * x for k, x in zip(coefs, args))
+                out = coefs[0] * args[0]
+                for k, x in zip(coefs[1:], args[1:]):
+                    out += k * x
+                if bias:
+                    out += bias
             elif node.op == "mul":
                 out = args[0] * args[1]
                 for a, x in zip(node.args, args):  # a select's unused arm may be nan (sqrt of a negative)

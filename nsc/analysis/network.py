@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
-from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, tolerance
+from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, spread_inputs, tolerance
 from nsc.analysis.values import Unsupported
 
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built: uniform over the box,
-N_EDGE = 1024  # and near its faces (`synthetic_inputs`)
+N_EDGE = 1024  # and near its faces (`spread_inputs`)
 MAX_LAYERS = 2 * MAX_DEPTH  # the layers a network may have: MAX_DEPTH of blocks, products and gates, plus the
 #                             bottlenecks and jump saturations between them
 MAX_UNITS = 40_000  # hidden units in all
@@ -118,25 +118,6 @@ class Network:
         return weights, biases, floors
 
 
-def synthetic_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int = N_SYNTHETIC,
-                     n_edge: int = N_EDGE) -> np.ndarray:
-    """n points spread evenly over the box (a Kronecker sequence: frac(i sqrt(p)) per coordinate), then n_edge
-    more whose coordinates follow the arcsine law (dense near the box's faces, where derived values often take
-    their extremes: max(r, g, b) near 0 needs every input small); integer inputs rounded to their integers.
-    Deterministic, so a program always compiles to the same network. The uniform points alone stand for the
-    input distribution (block weights, stated errors); all of them decide the ranges blocks cover."""
-    primes = [p for p in range(2, 10 * len(lo) + 10) if all(p % q for q in range(2, int(p ** 0.5) + 1))]
-    steps = np.sqrt(np.array(primes[:len(lo)], dtype=np.float64))
-    frac = np.modf(np.arange(1, n + n_edge + 1)[:, None] * steps[None, :])[0]
-    frac[n:] = 0.5 - 0.5 * np.cos(np.pi * frac[n:])
-    x = lo + frac * (hi - lo)
-    if integer.any():
-        span = np.floor(hi) - np.ceil(lo) + 1
-        ints = np.ceil(lo) + np.minimum(np.floor(frac * span), span - 1)
-        x = np.where(integer, ints, x)
-    return x
-
-
 class Builder:
     """Builds the layers while evaluating them on the synthetic inputs."""
 
@@ -145,7 +126,7 @@ class Builder:
         self.tol = tol
         self.n_in = len(lo)
         self.mid, self.half = (lo + hi) / 2, np.maximum((hi - lo) / 2, 1e-300)
-        self.x = synthetic_inputs(lo, hi, integer)
+        self.x = spread_inputs(lo, hi, integer, N_SYNTHETIC, N_EDGE)
         self.rows: list[list] = []  # per hidden layer: (terms, factor, bias): factor * sum terms[u] h_u + bias
         self.floors: list[list] = []
         self.values: dict = {}  # node id -> Value

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pycparser import c_ast
 
-from nsc.analysis.graph import MATH_NAMES, MAX_DEPTH, Graph, is_node
+from nsc.analysis.graph import MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, spread_inputs
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
                                     _parameters, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
@@ -49,10 +49,16 @@ class Limits:
     nodes: int = MAX_NODES
     steps: int = MAX_STEPS  # the interpreter's work (linearize.py)
     depth: int | None = 2 * MAX_DEPTH  # (twice the network's limit: a value this deep may yet go unused)
+    # inputs spread over the box (graph.spread_inputs) on which a loop the box does not decide is evaluated at
+    # turns PROBE_FROM, 2 PROBE_FROM, 4 PROBE_FROM ...: where none of them is still in it, it is cut there (0: never)
+    probe: int = 0
 
 
 NETWORK = Limits()
-EVALUATION = Limits(iterations=1024, nodes=120_000, steps=400_000, depth=None)
+# A time-stepping loop may run thousands of turns on part of the box (a projectile's flight): traced until the
+# probe has left it, within the node limit (a 250k-node graph: ~3 s to trace, ~5 s to evaluate on 25k rows)
+EVALUATION = Limits(iterations=4096, nodes=250_000, steps=1_000_000, depth=None, probe=512)
+PROBE_FROM = 64
 NARROW_TYPES = ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool")
 
 
@@ -65,7 +71,7 @@ class Trace:
     # per loop cut at the limit while some input box could still be in it, the truth (a node) that a path is
     # still in it after the last turn traced: where it holds, the graph's values are not the program's
     still_running: list = field(default_factory=list)
-    loop_limit: int = MAX_ITERATIONS  # the turns a loop was traced for at most (Limits.iterations)
+    cut_after: list = field(default_factory=list)  # the turns each of those loops was traced for
 
     @property
     def truncated_loops(self) -> int:
@@ -109,6 +115,8 @@ class Tracer(Interpreter):
         self.limits = limits
         self.max_steps = limits.steps
         self.still_running: list = []
+        self.cut_after: list = []
+        self.probe_env: dict | None = None  # input node -> its probe values (Limits.probe), made when first asked
         self.n = 0  # (the statistics' vector length: unused here)
         self.steps = 0
         self.next_sid = 0
@@ -120,6 +128,20 @@ class Tracer(Interpreter):
         self.depth = 0
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
         self.frames: list[_Frame] = []  # the active functions, the target first
+
+    def probe_has_left(self, running, turns: int) -> bool:
+        """At turns PROBE_FROM * 2^k (with Limits.probe): is `running`, the truth that a path is still in the loop,
+        0 on every probe input? (The caller verifies the cut on fresh inputs: Trace.still_running.)"""
+        if not self.limits.probe or turns < PROBE_FROM or turns & (turns - 1):
+            return False
+        if self.probe_env is None:
+            inputs = self.g.inputs
+            lo, hi = (np.array([getattr(n, end) for n in inputs]) for end in ("lo", "hi"))
+            x = spread_inputs(lo, hi, np.array([n.is_int for n in inputs], dtype=bool), self.limits.probe,
+                              self.limits.probe // 4)
+            self.probe_env = {n: x[:, i] for i, n in enumerate(inputs)}
+        with np.errstate(all="ignore"):
+            return not np.any(np.asarray(evaluate([running], self.probe_env, keep_all=False)[running]) != 0)
 
     # -- the predicate --------------------------------------------------------------------------------------------
 
@@ -515,10 +537,12 @@ class Tracer(Interpreter):
                 first = False
                 if is_const(loop.broken) and loop.broken:
                     break
-                if not is_const(self.active(since=loop.depth, loop=loop)):
+                running = self.active(since=loop.depth, loop=loop)
+                if not is_const(running):
                     uncertain_turns += 1
-                    if uncertain_turns > self.limits.iterations:
-                        self.still_running.append(self.active(since=loop.depth, loop=loop))
+                    if uncertain_turns > self.limits.iterations or self.probe_has_left(running, uncertain_turns):
+                        self.still_running.append(running)
+                        self.cut_after.append(uncertain_turns - 1)
                         break
                 signal = self.block(node.stmt, state, frame)
                 if signal == "break":
@@ -620,7 +644,7 @@ class Tracer(Interpreter):
             if is_const(v) and not math.isfinite(v):
                 raise Unsupported(f"output {port.name} is not finite")
             outputs.append(v)
-        return Trace(self.g, outputs, self.still_running, self.limits.iterations)
+        return Trace(self.g, outputs, self.still_running, self.cut_after)
 
 
 def _is_int(v) -> bool:

@@ -90,11 +90,10 @@ def rel_rmse_per_output(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean((pred - y) ** 2, axis=0)) / np.where(std > 0, std, 1.0)
 
 
-def finite_rows(teacher, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(x, teacher(x)) for the rows where the teacher's value is finite."""
-    y = np.asarray(teacher(x), np.float64)
-    finite = np.isfinite(y).all(axis=1)
-    return x[finite], y[finite]
+def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (x, y) where the teacher's value y is finite."""
+    keep = np.isfinite(y).all(axis=1)
+    return x[keep], y[keep]
 
 
 def synthetic_inputs(lo, hi, integer, n, rng) -> np.ndarray:
@@ -129,12 +128,15 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     lo, hi, integer = box(signature)
     x_train = synthetic_inputs(lo, hi, integer, TRAIN_POINTS, rng)
     x_test = synthetic_inputs(lo, hi, integer, TEST_POINTS, rng)
-    x_train, y_train = finite_rows(teacher, x_train)
-    x_test, y_test = finite_rows(teacher, x_test)
     # a validation set of its own (its own generator: the training draws stay what they were) picks the best of
     # CHECKPOINTS states of the fit; the stated error is then measured on the test set, which chose nothing
-    x_val, y_val = finite_rows(teacher, synthetic_inputs(lo, hi, integer, TEST_POINTS,
-                                                          np.random.default_rng([seed, 1])))
+    x_val = synthetic_inputs(lo, hi, integer, TEST_POINTS, np.random.default_rng([seed, 1]))
+    # the teacher asked once for all three (a traced graph's cost is mostly per operation, not per row)
+    y_all = np.asarray(teacher(np.concatenate([x_train, x_test, x_val])), np.float64)
+    a, b = len(x_train), len(x_train) + len(x_test)
+    x_train, y_train = _finite(x_train, y_all[:a])
+    x_test, y_test = _finite(x_test, y_all[a:b])
+    x_val, y_val = _finite(x_val, y_all[b:])
     in_shift, in_scale = in_map if in_map is not None else input_normalisation(lo, hi)
     if out_map is None:
         std = y_train.std(axis=0)

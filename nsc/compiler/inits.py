@@ -86,16 +86,15 @@ def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structu
     not, after `structural_reason`). Kept where its stated error is at most MAX_TRACED_ERROR, or, where a
     `rival` start is given (the hypernetwork's), below 1 and below the rival's own error against the same graph:
     both measured on synthetic inputs, no program runs."""
-    from nsc.analysis import computation
     from nsc.analysis.values import Unsupported
-    from nsc.compiler.traced import DEFAULT_HIDDEN, compile_traced, graph_errors
+    from nsc.compiler.traced import DEFAULT_HIDDEN, check_computation, compile_traced, graph_errors
 
-    tr = computation(program)
+    checked = check_computation(program, seed)
     bar, rival_worst = MAX_TRACED_ERROR, None
-    if rival is not None and not isinstance(tr, Unsupported) and not tr.still_running:
-        rival_worst = max(graph_errors(rival, tr, program.signature, seed), default=0.0)
+    if rival is not None and not isinstance(checked, Unsupported):
+        rival_worst = max(graph_errors(rival, checked), default=0.0)
         bar = max(bar, min(MAX_RIVALLED_ERROR, rival_worst))
-    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed, bar=bar)
+    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed, bar=bar, checked=checked)
     if isinstance(result, Unsupported):
         same = isinstance(structural_reason, str) and f"({result})" in structural_reason  # said once is enough
         return None, "nor can its computation graph be distilled" + ("" if same else f" ({result})")
