@@ -6,7 +6,9 @@ node has its translation:
   * an affine node is the same linear combination of its operands' values: exact, no units (values of
     different layers are carried to the later one by identity units, floor -FLT_MAX);
   * a one-variable function of a source node (a whole chain of them: graph.py) is one block on that source's
-    value (blocks.py): K + 1 ReLU units in the next layer;
+    value (blocks.py): K + 1 ReLU units in the next layer; one that depends on its source only through sin, cos
+    or tan over more than two periods, symmetric about an axis, is a block on the source reduced to half a
+    period first (a triangle wave, exact), so the grid resolves one period instead of all of them;
   * a product a * b is ((a' + b')^2 - (a' - b')^2) / 4 of the factors centred and scaled to [-1, 1] (the cross
     terms with their means are exact), each square a block; a product c * d with c a 0/1 truth (a select, an
     &&) is a gate, exact wherever c is 0 or 1: relu(d - M (1 - c)) - relu(-d - M (1 - c)) with |d| <= M, and
@@ -45,6 +47,8 @@ CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of 
 LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit
 LOG_PRODUCT_RANGE = 8.0  # factors whose max / min ratios multiply to more are multiplied through logs
 BOTTLENECK = 8  # a block's operand spread over more units than this is gathered into one first (`realise`)
+PERIODS = {"sin": 2 * math.pi, "cos": 2 * math.pi, "tan": math.pi}
+MIN_PERIODS = 2  # a function of its source through these over more periods than this is tabulated on one period
 LENGTH_DIRECTIONS = 96  # a Euclidean length of 2 components: relative error tan(pi / 384)^2 = 6.7e-5
 
 
@@ -132,6 +136,7 @@ class Builder:
         self.values: dict = {}  # node id -> Value
         self.carried: dict = {}  # (node id, layer) -> Value
         self.ranges: dict = {}  # node id -> (lo, hi): `range_of`
+        self.periodic: dict = {}  # (node id, period, axis) -> the node reduced about the axis: `reduced`
         self.units = 0
         self.blocks = 0
         self.gates = 0
@@ -254,11 +259,28 @@ class Builder:
                 log_src = self.graph.log_abs(src)
                 return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)}, network=True)[node], z),
                                   self.value(log_src), bounds=log_src)
+        periodic = None if src.is_int else _period(node, src)
+        if periodic is not None and np.ptp(self.samples(s_val)) > MIN_PERIODS * periodic[0]:
+            # a function of src only through sin, cos or tan of it, over many periods, symmetric about an axis:
+            # tabulated on src reduced to one half period, where the grid resolves its shape
+            g = lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z)  # noqa: E731
+            axis = _symmetry_axis(g, *periodic, self.samples(s_val))
+            if axis is not None:
+                return self.block(g, self.reduced(src, s_val, periodic[0], axis))
         if src.is_int:  # the network's integers are integers to within its error: every jump half way between
             return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
                               s_val, key=src.id, bounds=src)
         return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
                           bounds=src)
+
+    def reduced(self, src, s_val: Value, period: float, axis: float) -> Value:
+        """src brought into one period about a symmetry axis a of the function: a + |((src - a + T/2) mod T) - T/2|,
+        a triangle wave (straight pieces, continuous: exact in ReLUs, where a sawtooth's jumps would be ramps in
+        which the reduced value sweeps the whole period)."""
+        key = (src.id, period, axis)
+        if key not in self.periodic:
+            self.periodic[key] = self.block(_triangle_wave(axis, period), s_val, key=src.id, bounds=src)
+        return self.periodic[key]
 
     def length_of(self, src):
         """(sqrt(src), its Value) where src is a sum of two squares a^2 + b^2 (with positive weights; a
@@ -526,6 +548,57 @@ def _pruned(rows: list, floors: list, outputs: list) -> tuple[list, list, list]:
     last = index[-1] if index else None
     new_outputs = [{last[u]: c for u, c in t.items()} if last is not None else dict(t) for t in outputs]
     return new_rows, new_floors, new_outputs
+
+
+def _period(node, src) -> tuple[float, list] | None:
+    """(T, axes) where `node` depends on src only through sin, cos or tan of affine functions of src whose periods
+    all divide T, the longest; axes: the values of src where one of sin or cos is at an extreme (g may be
+    symmetric about one: `_symmetry_axis`). None otherwise."""
+    periods, axes, stack, seen = [], [], [node], set()
+    while stack:
+        n = stack.pop()
+        if n is src:
+            return None  # a path to src that no periodic function is on
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        arg = n.args[0] if n.args else None
+        if n.op == "fn" and n.fn in PERIODS and arg.affine_in_src and arg.src is src:
+            at = evaluate([arg], {src: np.array([0.0, 1.0])})[arg] if arg is not src else np.array([0.0, 1.0])
+            beta, alpha = float(at[0]), float(at[1] - at[0])
+            if alpha == 0.0:
+                return None
+            periods.append(PERIODS[n.fn] / abs(alpha))
+            if n.fn != "tan":
+                axes.append(((math.pi / 2 if n.fn == "sin" else 0.0) - beta) / alpha)
+            continue
+        stack.extend(a for a in n.args if is_node(a))
+    if not periods:
+        return None
+    longest = max(periods)
+    ratios = np.array([longest / p for p in periods])
+    return (longest, axes) if np.all(np.abs(ratios - np.round(ratios)) < 1e-9 * ratios) else None
+
+
+def _triangle_wave(axis: float, period: float):
+    """z -> axis + |((z - axis + period/2) mod period) - period/2|: z folded into [axis, axis + period/2]."""
+    return lambda z: axis + np.abs(np.mod(z - axis + period / 2, period) - period / 2)
+
+
+def _symmetry_axis(g, period: float, axes: list, samples: np.ndarray) -> float | None:
+    """An axis a among `axes` about which the periodic g is symmetric: g of the folded value (`_triangle_wave`)
+    equals g (to rounding) on 4097 points of a period either side of a and on the operand's samples."""
+    d = np.linspace(0.0, period / 2, 4097)
+    for a in axes:
+        z = np.concatenate([a + d, a - d, samples])
+        with np.errstate(all="ignore"):
+            direct, folded = g(z), g(_triangle_wave(a, period)(z))
+        finite = np.isfinite(direct)
+        scale = float(np.abs(direct[finite]).max()) if finite.any() else 0.0
+        if np.array_equal(finite, np.isfinite(folded)) and np.all(
+                np.abs(direct - folded)[finite] <= 1e-9 * scale + 1e-300):
+            return a
+    return None
 
 
 def _only_through(node, src, via) -> bool:
