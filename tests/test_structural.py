@@ -275,6 +275,20 @@ def test_a_long_loop_is_traced_until_the_probe_has_left_it(tmp_path):
     assert np.max(np.abs(exact_values(tr, run.x) - run.y)) < 1e-9 * np.abs(run.y).max()
 
 
+def test_a_probe_cut_that_fresh_inputs_refute_is_a_reason(tmp_path, monkeypatch):
+    """A probe of 5 spread inputs has all left the loop by its 64th turn, but x > 0.9 keeps 5% of the box in it for 100
+    turns: the 8,192 fresh inputs of check_computation find them, and the graph is refused, not distilled."""
+    import nsc.analysis.trace as trace_module
+
+    from nsc.compiler.traced import check_computation
+
+    monkeypatch.setattr(trace_module, "EVALUATION", trace_module.Limits(iterations=4096, depth=None, probe=4))
+    prog = program(tmp_path, "double f(double x) { double s = 0;\n"
+                              "  for (int i = 0; x > 0.9 && i < 100; i++) s += x * i;\n  return s; }\n")
+    result = check_computation(prog)
+    assert isinstance(result, Unsupported) and "cut after 63 turns still runs on 5." in str(result), result
+
+
 def test_structural_finetune_keeps_the_compiled_weights_unless_data_says_better(tmp_path):
     from nsc.surrogate.finetune import finetune, recipe_for
 
