@@ -56,7 +56,7 @@ class Limits:
 
 NETWORK = Limits()
 # A time-stepping loop may run thousands of turns on part of the box (a projectile's flight): traced until the
-# probe has left it, within the node limit (a 250k-node graph: ~3 s to trace, ~5 s to evaluate on 25k rows)
+# probe has left it, within the node limit (a 250k-node graph: ~5 s to trace, ~5 s to evaluate on 25k rows)
 EVALUATION = Limits(iterations=4096, nodes=250_000, steps=1_000_000, depth=None, probe=512)
 PROBE_FROM = 64
 NARROW_TYPES = ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool")
@@ -68,8 +68,9 @@ class Trace:
 
     graph: Graph
     outputs: list
-    # per loop cut at the limit while some input box could still be in it, the truth (a node) that a path is
-    # still in it after the last turn traced: where it holds, the graph's values are not the program's
+    # per loop cut short (at the turn limit, or where the probe had left it) while some input could still be in
+    # it, the truth (a node) that a path is still in it after the last turn traced: where it holds, the graph's
+    # values are not the program's (nsc/compiler/traced.py checks fresh inputs against it)
     still_running: list = field(default_factory=list)
     cut_after: list = field(default_factory=list)  # the turns each of those loops was traced for
 
