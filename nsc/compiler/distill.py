@@ -150,14 +150,9 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     sizes = [len(lo), *hidden, n_out]
     weights = [(rng.uniform(-1, 1, (b, a)) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
     biases = [(rng.uniform(-1, 1, b) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
-    # the parameters, their gradients and Adam's moments each live in one flat array, the layers' arrays views
-    # into it: Adam's update is a dozen numpy calls a step instead of a dozen per array (the same float32
-    # operations, element by element: the same bytes)
-    flat = np.concatenate([p.ravel() for p in weights + biases])
-    weights, biases = _views(flat, weights), _views(flat, biases, offset=sum(w.size for w in weights))
-    grad = np.empty_like(flat)
-    grads_w, grads_b = _views(grad, weights), _views(grad, biases, offset=sum(w.size for w in weights))
-    m, v, step_m, step_v = (np.zeros_like(flat) for _ in range(4))
+    params = weights + biases
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     steps = max(50, min(MAX_STEPS, int(STEP_BUDGET / (STEP_OVERHEAD + sum(a * b for a, b in zip(sizes, sizes[1:]))))))
     check_step = int(give_up[0] * steps) if give_up is not None else None
@@ -183,42 +178,23 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
             else:
                 h.append(z)
         delta = 2.0 * (h[-1] - t_train[rows]) / (BATCH * n_out)
+        grads_w, grads_b = [None] * len(weights), [None] * len(weights)
         for i in range(len(weights) - 1, -1, -1):
-            np.matmul(delta.T, h[i], out=grads_w[i])
-            np.sum(delta, axis=0, out=grads_b[i])
+            grads_w[i] = delta.T @ h[i]
+            grads_b[i] = delta.sum(axis=0)
             if i > 0:
                 delta = (delta @ weights[i]) * _silu_grad(pre[i - 1], tanh_half[i - 1])
         # cosine decay over the steps
         rate = LEARNING_RATE * (0.5 * (1 + math.cos(math.pi * min(step / steps, 1.0))) + 0.01)
-        m *= beta1  # m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g g
-        np.multiply(1 - beta1, grad, out=step_m)
-        m += step_m
-        v *= beta2
-        np.multiply(1 - beta2, grad, out=step_v)
-        step_v *= grad
-        v += step_v
-        np.divide(m, 1 - beta1 ** step, out=step_m)  # flat -= rate (m / c1) / (sqrt(v / c2) + eps)
-        step_m *= rate
-        np.divide(v, 1 - beta2 ** step, out=step_v)
-        np.sqrt(step_v, out=step_v)
-        step_v += eps
-        step_m /= step_v
-        flat -= step_m
+        for k, (p, grad) in enumerate(zip(params, grads_w + grads_b)):
+            m[k] = beta1 * m[k] + (1 - beta1) * grad
+            v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
+            p -= rate * (m[k] / (1 - beta1 ** step)) / (np.sqrt(v[k] / (1 - beta2 ** step)) + eps)
     final = float(np.mean(_errors(weights, biases, in_shift, in_scale, shift, scale, x_val, y_val)))
     if best[1] is not None and best[0] < (1 - REVERT_MARGIN) * final:
         weights, biases = best[1]  # an earlier state followed the teacher clearly better: the fit overfitted
     student = _student(weights, biases, in_shift, in_scale, shift, scale)
     return student, _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test)
-
-
-def _views(flat: np.ndarray, arrays: list, offset: int = 0) -> list:
-    """Views into `flat`, from `offset` on, with the arrays' shapes, filled with their values where flat is
-    the parameters (the gradients' views are written by the step)."""
-    views = []
-    for a in arrays:
-        views.append(flat[offset:offset + a.size].reshape(a.shape))
-        offset += a.size
-    return views
 
 
 def _student(weights, biases, in_shift, in_scale, shift, scale) -> SurrogateParams:
