@@ -20,7 +20,8 @@ decided (the turns of a loop no input reaches), as is a select whose arms agree 
 converged iteration's update).
 
 `build(trace, signature)` -> a `Network` (weights, biases and floors per layer in normalised units, the output
-map, and per output an estimated error), or `Unsupported` when the network would be too large.
+map, and per output an estimated error), or `Unsupported` when the network would be too large, or where a loop the
+trace cut short is still running for one of the synthetic inputs (its graph is not the program there).
 """
 
 from __future__ import annotations
@@ -645,6 +646,14 @@ def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
     lo, hi = signature.ranges()
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
     builder = Builder(trace.graph, np.asarray(lo, float), np.asarray(hi, float), integer, tol)
+    if trace.still_running:  # a loop cut short is the program only where every input has left it
+        with np.errstate(all="ignore"):
+            running = evaluate(trace.still_running, {n: builder.x[:, n.param] for n in trace.graph.inputs},
+                               keep_all=False)
+        for turns, c in zip(trace.cut_after, trace.still_running):
+            share = float(np.mean(np.asarray(running[c]) != 0)) if is_node(c) else float(c != 0)
+            if share > 0:
+                return Unsupported(f"a loop runs past {turns} turns on {share:.1%} of the box")
     try:
         with np.errstate(all="ignore"):
             net = builder.network(trace.outputs)

@@ -13,7 +13,7 @@ execution in place of weighted merges:
     counter stays a constant after a `return` under a condition);
   * a loop with constant bounds unrolls exactly; one whose condition stays undecided unrolls under the
     predicate "still running" for at most MAX_ITERATIONS iterations (network.py then drops the iterations no
-    input reaches, by the network's own values);
+    input reaches, by the network's own values, and refuses a loop a synthetic input is still in at the cut);
   * `break`, `continue` and `switch` under undecided conditions are flags in that predicate.
 `trace(program_code, signature)` -> a `Trace` (the graph and a node or constant per output), or an
 `Unsupported` reason (linearize.py's, for code outside the subset: structs, goto, bit operations on computed
