@@ -117,6 +117,9 @@ def test_graph_shares_sources_and_folds():
     assert g.fn("sin", 0.0) == 0.0 and g.fn("sqrt", -1.0) is None  # folded; undefined is None
     c = g.compare(">", x, 0.0)
     assert g.both(c, g.negate(c)) == 0 and g.negate(g.negate(c)) is c
+    # `==` of a computed value is a source of its own (a spike); of an integer, part of its integer's chain
+    n = g.input(2, True, 0, 9)
+    assert g.compare("==", x, 0.5).src is not x and g.compare("==", n, 3).src is n
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -41,7 +41,9 @@ class Node:
         self._bounds = None  # (lo, hi) over the input box, computed when first asked for (`bounds_of`)
         self.hull = None  # (a, b) where this node is a select of a and b: it lies within their bounds too
         sources = {a.src for a in args}
-        if op == "input" or len(sources) != 1 or (fn == "eq0" and not args[0].is_int):  # (`==` is a spike: a block of its own, network.py)
+        # `==` of a computed value is a spike, a block of its own (network.py); of an integer, two steps, which
+        # the block of the integer's own source tabulates at rounded values (a switch on an int input)
+        if op == "input" or len(sources) != 1 or (fn == "eq0" and not args[0].is_int):
             self.src, self.affine_in_src = self, True
         else:
             self.src = sources.pop()

@@ -239,8 +239,7 @@ class Builder:
         src = node.src
         s_val = self.values[src.id]
         if node.affine_in_src:
-            at = evaluate([node], {src: np.array([0.0, 1.0])})[node]
-            beta, alpha = float(at[0]), float(at[1] - at[0])
+            alpha, beta = _affine_in_source(node, src)
             return self.combine([(s_val, alpha)], beta, keys=[src.id])
         length = self.length_of(src)
         if length is not None and (node is length[0] or _only_through(node, src, length[0])):
@@ -551,6 +550,12 @@ def _pruned(rows: list, floors: list, outputs: list) -> tuple[list, list, list]:
     return new_rows, new_floors, new_outputs
 
 
+def _affine_in_source(node, src) -> tuple[float, float]:
+    """(alpha, beta) with node = alpha src + beta, for a node affine in its source (Node.affine_in_src)."""
+    at = evaluate([node], {src: np.array([0.0, 1.0])})[node]
+    return float(at[1] - at[0]), float(at[0])
+
+
 def _period(node, src) -> tuple[float, list] | None:
     """(T, axes) where `node` depends on src only through sin, cos or tan of affine functions of src whose periods
     all divide T, the longest; axes: the values of src where one of sin or cos is at an extreme (g may be
@@ -565,8 +570,7 @@ def _period(node, src) -> tuple[float, list] | None:
         seen.add(n.id)
         arg = n.args[0] if n.args else None
         if n.op == "fn" and n.fn in PERIODS and arg.affine_in_src and arg.src is src:
-            at = evaluate([arg], {src: np.array([0.0, 1.0])})[arg] if arg is not src else np.array([0.0, 1.0])
-            beta, alpha = float(at[0]), float(at[1] - at[0])
+            alpha, beta = _affine_in_source(arg, src) if arg is not src else (1.0, 0.0)
             if alpha == 0.0:
                 return None
             periods.append(PERIODS[n.fn] / abs(alpha))
@@ -650,10 +654,9 @@ def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
         with np.errstate(all="ignore"):
             running = evaluate(trace.still_running, {n: builder.x[:, n.param] for n in trace.graph.inputs},
                                keep_all=False)
-        for turns, c in zip(trace.cut_after, trace.still_running):
-            share = float(np.mean(np.asarray(running[c]) != 0)) if is_node(c) else float(c != 0)
-            if share > 0:
-                return Unsupported(f"a loop runs past {turns} turns on {share:.1%} of the box")
+        cut = trace.first_still_running([running[c] if is_node(c) else c for c in trace.still_running])
+        if cut is not None:
+            return Unsupported(f"a loop runs past {cut[0]} turns on {cut[1]:.1%} of the box")
     try:
         with np.errstate(all="ignore"):
             net = builder.network(trace.outputs)

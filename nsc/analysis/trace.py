@@ -78,6 +78,16 @@ class Trace:
     def truncated_loops(self) -> int:
         return len(self.still_running)
 
+    def first_still_running(self, running: list) -> tuple[int, float] | None:
+        """(the turns it was cut after, the share of rows in it) of the first loop cut short that some rows are
+        still in, given the values of still_running on those rows (arrays, or constants); None where every row
+        has left every loop. A nan counts as still running: nothing says the loop ended."""
+        for turns, values in zip(self.cut_after, running):
+            share = float(np.mean(np.asarray(values) != 0))
+            if share > 0:
+                return turns, share
+        return None
+
 
 class _Return(Exception):
     pass

@@ -5,18 +5,18 @@ The structural network (structural.py) replaces each operation of the trace by e
 stops where that cannot hold: past its layer limit (long loops, time stepping, Newton iterations unrolled), or
 where its blocks' errors compound past the stated limit. The trace itself (nsc/analysis/trace.py, traced here
 with trace.EVALUATION's limits: a loop until its probe inputs have left it, up to 4096 turns, any depth) is still
-the program's computation, exact: a
-graph of float64 numpy operations, evaluated on synthetic inputs drawn over the declared box. The program is
+the program's computation, exact: a graph of float64 numpy operations, evaluated on synthetic inputs drawn over
+the declared box. The program is
 neither compiled nor run; what the graph gives is what the analysis proves the C code computes, as for every
 other part of the compiler. distill.py fits the MLP to it (inputs uniform over the box, integers where the
 inputs are, the steps counted, not timed: the same bytes every build).
 
 Refused (the caller then uses the hypernetwork) where the trace is not the program's value on the whole box: a
 loop cut short (at EVALUATION's limit, or where the probe had left it) that a fresh synthetic input is still in
-(check_computation), or outputs that are not finite on more than
-MAX_NOT_FINITE of the box; and where the distilled MLP's error against the graph, measured on fresh synthetic
-inputs and stated in the model per output, is above what the caller accepts (nsc/compiler/inits.py: a bar, or
-the error of the hypernetwork's start against the same graph, `graph_errors`).
+(check_computation), or outputs that are not finite on more than MAX_NOT_FINITE of the box; and where the
+distilled MLP's error against the graph, measured on fresh synthetic inputs and stated in the model per output, is
+above what the caller accepts (nsc/compiler/inits.py: a bar, or the error of the hypernetwork's start against the
+same graph, `graph_errors`).
 """
 
 from __future__ import annotations
@@ -86,10 +86,9 @@ def check_computation(program, seed: int = 0) -> Checked | Unsupported:
     n_out = len(tr.outputs)
     f = graph_function(tr, tr.still_running)  # (its plan serves the distillation too: those truths cost nothing)
     values = f(x)
-    for turns, running in zip(tr.cut_after, values[:, n_out:].T):
-        share = float(np.mean(running != 0))  # (nan counts as running: nothing says the loop ended)
-        if share > 0:
-            return Unsupported(f"a loop cut after {turns} turns still runs on {share:.1%} of the box")
+    cut = tr.first_still_running(values[:, n_out:].T)
+    if cut is not None:
+        return Unsupported(f"a loop cut after {cut[0]} turns still runs on {cut[1]:.1%} of the box")
     y = values[:, :n_out]
     finite = np.isfinite(y).all(axis=1)
     if 1 - finite.mean() > MAX_NOT_FINITE:
