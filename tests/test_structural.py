@@ -290,6 +290,51 @@ def test_a_long_loop_is_traced_until_the_probe_has_left_it(tmp_path):
     assert np.max(np.abs(exact_values(tr, run.x) - run.y)) < 1e-9 * np.abs(run.y).max()
 
 
+def test_the_probe_keeps_the_state_it_computed_and_cuts_where_it_would_without(tmp_path, monkeypatch):
+    """Each probe evaluates the turns since the last one, from the state it kept (the values of the last turns'
+    nodes it computed), not the whole loop again: the cut and the graph are those of a probe that keeps nothing,
+    and the probes evaluate each turn's operations about once (a flight whose height needs its speed: the kept
+    state must hold vx as well as y)."""
+    import nsc.analysis.graph as graph_module
+    import nsc.analysis.trace as trace_module
+
+    from nsc.analysis import computation
+
+    prog = program(tmp_path, "#pragma nsc range v 1 30\n"
+                              "double f(double v) { double y = 0, vx = 3, vy = v; int n = 0;\n"
+                              "  while (y >= 0 && n < 100000) { double s = sqrt(vx * vx + vy * vy);\n"
+                              "    y += vy * 0.01; vx -= 0.01 * s * vx; vy -= 0.0981 + 0.01 * s * vy; n++; }\n"
+                              "  return n * 0.01 + y; }\n")
+    evaluated = []
+    original = graph_module.evaluate
+
+    def counting(targets, env, **kw):
+        evaluated.append(len(graph_module.plan(targets, env)[0]))
+        return original(targets, env, **kw)
+
+    monkeypatch.setattr(trace_module, "evaluate", counting)
+    kept = computation(prog)
+    kept_work = sum(evaluated)
+    monkeypatch.setattr(trace_module, "PROBE_KEEP", 0)
+    evaluated.clear()
+    prog.analyses.clear()
+    whole = computation(prog)
+    assert kept.cut_after == whole.cut_after and len(kept.cut_after) == 1, (kept.cut_after, whole.cut_after)
+    assert [(n.op, n.fn, [a.id for a in n.args], n.param) for n in kept.graph.nodes] == \
+        [(n.op, n.fn, [a.id for a in n.args], n.param) for n in whole.graph.nodes]
+    # (probes at 64, 128, 256: from scratch each evaluates all turns so far, 448 turns against 256 + the kept ones)
+    assert kept.cut_after[0] >= 255 and kept_work < 0.7 * sum(evaluated), (kept_work, sum(evaluated))
+
+
+def test_a_gate_is_zero_where_its_truth_is_even_where_the_unused_arm_is_nan():
+    g = Graph()
+    x = g.input(0, False, -1.0, 1.0)
+    value = g.select(g.compare(">", x, 0.0), g.fn("sqrt", x), 0.0)  # sqrt(x) for x > 0, else 0: sqrt(-1) unused
+    xs = np.array([-1.0, -0.0, 0.25, 1.0])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(evaluate([value], {x: xs})[value], [0.0, 0.0, 0.5, 1.0])
+
+
 def test_a_probe_cut_that_fresh_inputs_refute_is_a_reason(tmp_path, monkeypatch):
     """A probe of 5 spread inputs has all left the loop by its 64th turn, but x > 0.9 keeps 5% of the box in it for 100
     turns: the 8,192 fresh inputs of check_computation find them, and the graph is refused, not distilled."""
@@ -346,6 +391,37 @@ def test_a_fit_that_will_not_meet_the_bar_is_abandoned_early(tmp_path, monkeypat
     result = compile_traced(prog, bar=0.5)
     assert isinstance(result, Unsupported) and "after 20% of its steps" in str(result), result
     assert not isinstance(compile_traced(prog), Unsupported)  # (no bar: the fit runs to the end)
+
+
+def test_a_well_distilled_graph_never_asks_for_the_hypernetworks_start(tmp_path, monkeypatch):
+    """The hypernetwork's start only raises the bar of a distilled graph whose error is above MAX_TRACED_ERROR:
+    below it, the compiler never makes it (it costs a model load and a run of the hypernetwork)."""
+    import nsc.compiler.distill as distill
+    import nsc.compiler.inits as inits
+
+    monkeypatch.setattr(distill, "STEP_BUDGET", 3e7)
+    monkeypatch.setattr(inits, "structural_or_reason", lambda prog: (None, "(forced, for the test)"))
+    monkeypatch.setattr(inits, "_hypernetwork", lambda: pytest.fail("the hypernetwork was asked for"))
+    prog = program(tmp_path, "double f(double a, double b) { return a * a + 0.5 * b; }")
+    params, cid, notes = compile_params(prog)
+    assert cid == inits.TRACED_ID and "distilled from its computation graph" in notes[0], (cid, notes)
+
+
+def test_the_check_rows_are_training_rows_of_the_distillation(tmp_path, monkeypatch):
+    """The rows check_computation evaluated the graph on stand for as many training rows: the teacher is asked
+    for the rest only (one graph evaluation fewer of a long loop's 100k operations)."""
+    import nsc.compiler.distill as distill
+
+    from nsc.compiler.traced import CHECK_POINTS, check_computation, compile_traced
+
+    monkeypatch.setattr(distill, "STEP_BUDGET", 3e7)
+    prog = program(tmp_path, "double f(double a, double b) { return a * a + 0.5 * b; }")
+    checked = check_computation(prog)
+    asked = []
+    function = checked.function
+    checked.function = lambda x: asked.append(len(x)) or function(x)
+    assert not isinstance(compile_traced(prog, checked=checked), Unsupported)
+    assert asked == [distill.TRAIN_POINTS - CHECK_POINTS + 2 * distill.TEST_POINTS], asked
 
 
 def test_the_graph_is_evaluated_in_blocks_its_memory_bounds(tmp_path, monkeypatch):

@@ -40,13 +40,14 @@ class Node:
         self.is_int, self.is_bool = is_int, is_bool
         self._bounds = None  # (lo, hi) over the input box, computed when first asked for (`bounds_of`)
         self.hull = None  # (a, b) where this node is a select of a and b: it lies within their bounds too
-        sources = {a.src for a in args}
+        source = args[0].src if args else None
+        one_source = source is not None and all(a.src is source for a in args)
         # `==` of a computed value is a spike, a block of its own (network.py); of an integer, two steps, which
         # the block of the integer's own source tabulates at rounded values (a switch on an int input)
-        if op == "input" or len(sources) != 1 or (fn == "eq0" and not args[0].is_int):
+        if op == "input" or not one_source or (fn == "eq0" and not args[0].is_int):
             self.src, self.affine_in_src = self, True
         else:
-            self.src = sources.pop()
+            self.src = source
             self.affine_in_src = op == "affine" and all(a.affine_in_src for a in args)
         # the layers its network needs at the least: one a block, product or gate on the longest chain
         if op == "input":
@@ -172,7 +173,7 @@ class Graph:
         self._poles: dict[int, bool] = {}  # node id -> _reaches_pole, so a long chain of sums is walked once
 
     def _make(self, op, args, fn=None, param=None, is_int=False, is_bool=False) -> Node:
-        key = (op, tuple(a.id for a in args), fn, _hashable(param), is_int, is_bool)
+        key = (op, tuple([a.id for a in args]), fn, _hashable(param), is_int, is_bool)
         node = self._memo.get(key)
         if node is None:
             node = Node(len(self.nodes), op, tuple(args), fn, param, is_int, is_bool)
@@ -198,11 +199,11 @@ class Graph:
     def affine(self, terms, bias=0.0, is_int=False, is_bool=False):
         """bias + sum coef * v over terms [(v, coef)], where v is a Node or a number (is_bool: the caller knows
         the result is a 0/1 truth)."""
-        coefs: dict[Node, float] = {}
+        coefs: dict[int, list] = {}  # node id -> [node, coefficient] (ids: a node's hash is Python code)
         stack = list(terms)
         while stack:  # flattened down to non-affine nodes and sources (an affine node's operands may be affine)
             v, k = stack.pop()
-            if not is_node(v):
+            if not isinstance(v, Node):
                 bias += k * v
             elif v.op == "affine" and v.src is not v and len(v.args) <= FLATTEN_TERMS:
                 # (a sum of several sources is a source itself and stays whole: x - f(x) for x = a + b is a
@@ -210,9 +211,11 @@ class Graph:
                 # of n selects, each b + c (a - b), would hold n terms at its end: n^2 work to evaluate)
                 stack.extend((a, k * ka) for a, ka in zip(v.args, v.param[0]))
                 bias += k * v.param[1]
+            elif v.id in coefs:
+                coefs[v.id][1] += k
             else:
-                coefs[v] = coefs.get(v, 0.0) + k
-        items = sorted(((a, k) for a, k in coefs.items() if k != 0.0), key=lambda t: t[0].id)
+                coefs[v.id] = [v, 0.0 + k]
+        items = [(coefs[nid][0], coefs[nid][1]) for nid in sorted(coefs) if coefs[nid][1] != 0.0]
         if not items:
             return int(bias) if is_int and float(bias).is_integer() else float(bias)
         if len(items) == 1 and items[0][1] == 1.0 and bias == 0.0:
@@ -532,50 +535,52 @@ def spread_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int, n
     return x
 
 
-_PLANS: dict = {}  # (targets, the nodes given) -> the nodes to compute, in order
+_PLANS: dict = {}  # (targets, the nodes given) -> the nodes to compute, in order, and what each step frees
 
 
-def _plan(targets, env) -> list:
-    """The nodes to compute for `targets` given those in env, in order (cached)."""
+def plan(targets, env) -> tuple[list, list]:
+    """(the nodes to compute for `targets` given those in env, in order; after each of them, the ids of the
+    values no longer needed: targets and env kept), cached. Node ids, not nodes, in the sets and maps: a node's
+    hash is Python code, and a long loop's plan has 100k nodes."""
     key = (tuple(t for t in targets if is_node(t)), frozenset(env))
     plan = _PLANS.get(key)
     if plan is None:  # (a one-variable chain is tabulated many times over: its order is worked out once)
-        stop = set(env)
-        needed, stack = {}, [t for t in targets if is_node(t) and t not in stop]
+        stop = {n.id for n in env}
+        needed, stack = {}, [t for t in targets if is_node(t) and t.id not in stop]
         while stack:
             node = stack.pop()
-            if node.id in needed:
-                continue
-            needed[node.id] = node
-            stack.extend(a for a in node.args if a not in stop and a.id not in needed)
-        plan = [needed[nid] for nid in sorted(needed)]
+            if node.id not in needed:
+                needed[node.id] = node
+                for a in node.args:
+                    if a.id not in needed and a.id not in stop:
+                        stack.append(a)
+        order = [needed[nid] for nid in sorted(needed)]
+        kept = stop | {t.id for t in targets if is_node(t)}
+        last_use = {}
+        for i, node in enumerate(order):
+            for a in node.args:
+                last_use[a.id] = i
+        for nid in kept:
+            last_use.pop(nid, None)
+        frees = [[] for _ in order]
+        for nid, i in last_use.items():
+            frees[i].append(nid)
+        plan = (order, frees)
         if len(_PLANS) >= 4096:
             _PLANS.clear()
         _PLANS[key] = plan
     return plan
 
 
-def _last_uses(plan, targets, env) -> dict:
-    """{node id: the plan step after which its value is no longer needed} (targets and env kept)."""
-    kept = {t.id for t in targets if is_node(t)} | {n.id for n in env}
-    last_use = {}
-    for i, node in enumerate(plan):
-        for a in node.args:
-            if a.id not in kept:
-                last_use[a.id] = i
-    return last_use
-
-
 def peak_live(targets, env) -> int:
     """The most values `evaluate(targets, env, keep_all=False)` holds at once (env and targets included): its
     memory is this many arrays of the rows evaluated."""
-    plan = _plan(targets, env)
-    last_use = _last_uses(plan, targets, env)
+    order, frees = plan(targets, env)
     live = peak = len(env)
-    for i, node in enumerate(plan):
+    for freed in frees:
         live += 1
         peak = max(peak, live)
-        live -= sum(1 for a in set(node.args) if last_use.get(a.id) == i)
+        live -= len(freed)
     return peak
 
 
@@ -586,33 +591,52 @@ def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -
     value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error.
     keep_all=False: the result holds the targets and env only, each other value dropped after its last use (a
     long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory)."""
-    values = dict(env)
-    plan = _plan(targets, env)
-    last_use = {} if keep_all else _last_uses(plan, targets, env)
+    order, frees = plan(targets, env)
+    if keep_all:
+        frees = [()] * len(order)
+    values = {node.id: v for node, v in env.items()}  # by id (see _plan)
     with np.errstate(all="ignore"):
-        for i, node in enumerate(plan):
-            if node.op == "input":
-                raise KeyError(f"input {node.param} has no value")
-            args = [values[a] for a in node.args]
-            if node.op == "affine":  # (in place: a long loop's graph is mostly small sums over many rows)
+        for node, freed in zip(order, frees):
+            op = node.op
+            if op == "affine":  # (in place: a long loop's graph is mostly small sums over many rows)
                 coefs, bias = node.param
-                out = coefs[0] * args[0]
-                for k, x in zip(coefs[1:], args[1:]):
-                    out += k * x
+                args = node.args
+                # a coefficient of 1 or -1 adds or subtracts without a product: the same numbers (1.0 * x is x,
+                # x + (-1.0 * y) is x - y), a numpy call fewer each
+                k, x = coefs[0], values[args[0].id]
+                if len(args) > 1 and k == 1.0:  # (out is a new array either way: x is never written to)
+                    k, y = coefs[1], values[args[1].id]
+                    out = x + y if k == 1.0 else x - y if k == -1.0 else x + k * y
+                    rest = zip(coefs[2:], args[2:])
+                else:
+                    out = k * x
+                    rest = zip(coefs[1:], args[1:])
+                for k, a in rest:
+                    if k == 1.0:
+                        out += values[a.id]
+                    elif k == -1.0:
+                        out -= values[a.id]
+                    else:
+                        out += k * values[a.id]
                 if bias:
                     out += bias
-            elif node.op == "mul":
-                out = args[0] * args[1]
-                for a, x in zip(node.args, args):  # a select's unused arm may be nan (sqrt of a negative)
-                    if a.is_bool:
-                        out = np.where(x == 0, 0.0, out)
+            elif op == "mul":
+                a, b = node.args
+                if a.is_bool == b.is_bool:
+                    out = values[a.id] * values[b.id]
+                else:  # a gate, truth * value: the value where the truth is 1, else 0, even where the value is
+                    truth, value = (a, b) if a.is_bool else (b, a)  # nan (a select's unused arm: sqrt(-1))
+                    out = np.where(values[truth.id] == 0, 0.0, values[value.id])
+            elif op == "input":
+                raise KeyError(f"input {node.param} has no value")
             elif network and node.fn == "eq0":
-                out = (np.abs(args[0]) <= tolerance(node.args[0])).astype(np.float64)
+                out = (np.abs(values[node.args[0].id]) <= tolerance(node.args[0])).astype(np.float64)
             else:
-                out = FUNCTIONS[node.fn](args[0], node.param)
-            values[node] = out
-            if last_use:
-                for a in node.args:
-                    if last_use.get(a.id) == i:
-                        values.pop(a, None)
-    return values
+                out = FUNCTIONS[node.fn](values[node.args[0].id], node.param)
+            values[node.id] = out
+            for nid in freed:
+                del values[nid]
+    result = dict(env)
+    for node in (order if keep_all else [t for t in targets if is_node(t)]):
+        result[node] = values[node.id]
+    return result

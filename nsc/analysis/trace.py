@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pycparser import c_ast
 
-from nsc.analysis.graph import MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, spread_inputs
+from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
                                     _parameters, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
@@ -59,6 +59,10 @@ NETWORK = Limits()
 # probe has left it, within the node limit (a 250k-node graph: ~5 s to trace, ~5 s to evaluate on 25k rows)
 EVALUATION = Limits(iterations=4096, nodes=250_000, steps=1_000_000, depth=None, probe=512)
 PROBE_FROM = 64
+PROBE_KEEP = 4096  # the most nodes whose probe values are kept from one probe to the next ...
+# ... made in the last turns: a turn's state is computed from the turn before's and its own, and a counter's sum
+# from up to FLATTEN_TERMS turns' steps (graph.Graph.affine flattens sums of that many terms)
+PROBE_TURNS = FLATTEN_TERMS + 2
 NARROW_TYPES = ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool")
 
 
@@ -128,6 +132,7 @@ class Tracer(Interpreter):
         self.still_running: list = []
         self.cut_after: list = []
         self.probe_env: dict | None = None  # input node -> its probe values (Limits.probe), made when first asked
+        self.probe_known: dict = {}  # node -> its values on the probe inputs, of the last turn the probe evaluated
         self.n = 0  # (the statistics' vector length: unused here)
         self.steps = 0
         self.next_sid = 0
@@ -140,9 +145,12 @@ class Tracer(Interpreter):
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
         self.frames: list[_Frame] = []  # the active functions, the target first
 
-    def probe_has_left(self, running, turns: int) -> bool:
+    def probe_has_left(self, running, turns: int, turn_start: int) -> bool:
         """At turns PROBE_FROM * 2^k (with Limits.probe): is `running`, the truth that a path is still in the loop,
-        0 on every probe input? (The caller verifies the cut on fresh inputs: Trace.still_running.)"""
+        0 on every probe input? (The caller verifies the cut on fresh inputs: Trace.still_running.) turn_start: the
+        number of nodes the graph had PROBE_TURNS turns ago; the values of the nodes made since then that this
+        probe computes are kept (up to PROBE_KEEP nodes), so the next probe evaluates the turns since this one,
+        not the whole loop again (the same values either way)."""
         if not self.limits.probe or turns < PROBE_FROM or turns & (turns - 1):
             return False
         if self.probe_env is None:
@@ -151,8 +159,19 @@ class Tracer(Interpreter):
             x = spread_inputs(lo, hi, np.array([n.is_int for n in inputs], dtype=bool), self.limits.probe,
                               self.limits.probe // 4)
             self.probe_env = {n: x[:, i] for i, n in enumerate(inputs)}
+        env = {**self.probe_env, **self.probe_known}
+        # the last turns' nodes that `running` needs, and those computed from them alone (the state the next
+        # turns read: y = select(c, y_next, y_before)); not the rest (x, which `running` never needs)
+        have = {n.id for n in plan([running], env)[0]} | {n.id for n in env}
+        recent = []
+        for n in self.g.nodes[max(turn_start, len(self.g.nodes) - PROBE_KEEP):]:
+            if n.op != "input" and (n.id in have or all(a.id in have for a in n.args)):
+                have.add(n.id)
+                recent.append(n)
         with np.errstate(all="ignore"):
-            return not np.any(np.asarray(evaluate([running], self.probe_env, keep_all=False)[running]) != 0)
+            values = evaluate([running, *recent], env, keep_all=False)
+        self.probe_known = {n: values[n] for n in recent}
+        return not np.any(np.asarray(values[running]) != 0)
 
     # -- the predicate --------------------------------------------------------------------------------------------
 
@@ -533,8 +552,10 @@ class Tracer(Interpreter):
                     self.eval(node.init, state, frame)
             uncertain_turns = 0
             first = isinstance(node, c_ast.DoWhile)
+            turn_starts = [len(self.g.nodes)] * PROBE_TURNS  # the node counts at the last turns' beginnings
             while True:
                 loop.turn_sid = self.next_sid
+                turn_starts = [*turn_starts[1:], len(self.g.nodes)]
                 if not first and node.cond is not None:
                     c = self.truth(self.eval(node.cond, state, frame))
                     if is_const(c):
@@ -551,7 +572,8 @@ class Tracer(Interpreter):
                 running = self.active(since=loop.depth, loop=loop)
                 if not is_const(running):
                     uncertain_turns += 1
-                    if uncertain_turns > self.limits.iterations or self.probe_has_left(running, uncertain_turns):
+                    if (uncertain_turns > self.limits.iterations
+                            or self.probe_has_left(running, uncertain_turns, turn_starts[0])):
                         self.still_running.append(running)
                         self.cut_after.append(uncertain_turns - 1)
                         break

@@ -13,6 +13,7 @@ error, measured against the compiled network on fresh synthetic inputs, to the c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -119,16 +120,21 @@ def distill(teacher: SurrogateParams, signature, hidden: tuple[int, ...], seed: 
 
 
 def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0, in_map=None, out_map=None,
-                     give_up: tuple[float, float] | None = None) -> tuple[SurrogateParams | None, list[float]]:
+                     give_up: tuple[float, Callable] | None = None, known: tuple[np.ndarray, np.ndarray] | None = None
+                     ) -> tuple[SurrogateParams | None, list[float]]:
     """(a SiLU MLP of the given hidden widths imitating teacher(x [n, n_in] float64) -> [n, n_out] over the
     signature's box, its rel-RMSE against the teacher on fresh synthetic inputs, per output). in_map and out_map
     ((shift, scale) pairs): the student's input and output normalisation; by default the box's and the teacher's
     own mean and std of each output. Rows where the teacher's value is not finite are left out of both sets.
-    give_up (fraction, error): after that fraction of the steps, stop if an output's error is above `error`,
-    returning (None, the errors then): a caller with a bar to meet need not pay for a fit that will not."""
+    give_up (fraction, test): after that fraction of the steps, stop if test(the errors per output then) is true,
+    returning (None, those errors): a caller with a bar to meet need not pay for a fit that will not.
+    known (x, y): rows drawn as synthetic_inputs draws them (of another generator) and the teacher's finite
+    values there, which the caller has already paid for (traced.py's check): they stand for as many of the
+    training rows (not of the test or validation rows, which choose and state)."""
     rng = np.random.default_rng(seed)
     lo, hi, integer = box(signature)
-    x_train = synthetic_inputs(lo, hi, integer, TRAIN_POINTS, rng)
+    n_known = 0 if known is None else min(len(known[0]), TRAIN_POINTS)
+    x_train = synthetic_inputs(lo, hi, integer, TRAIN_POINTS - n_known, rng)
     x_test = synthetic_inputs(lo, hi, integer, TEST_POINTS, rng)
     # a validation set of its own (its own generator: the training draws stay what they were) picks the best of
     # CHECKPOINTS states of the fit; the stated error is then measured on the test set, which chose nothing
@@ -137,6 +143,9 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     y_all = np.asarray(teacher(np.concatenate([x_train, x_test, x_val])), np.float64)
     a, b = len(x_train), len(x_train) + len(x_test)
     x_train, y_train = _finite(x_train, y_all[:a])
+    if n_known:
+        x_train = np.concatenate([known[0][:n_known], x_train])
+        y_train = np.concatenate([np.asarray(known[1][:n_known], np.float64), y_train])
     x_test, y_test = _finite(x_test, y_all[a:b])
     x_val, y_val = _finite(x_val, y_all[b:])
     in_shift, in_scale = in_map if in_map is not None else input_normalisation(lo, hi)
@@ -148,16 +157,32 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
     u_train = ((x_train - in_shift) / in_scale).astype(np.float32)
     n_train, n_out = len(u_train), y_train.shape[1]
     sizes = [len(lo), *hidden, n_out]
-    weights = [(rng.uniform(-1, 1, (b, a)) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
-    biases = [(rng.uniform(-1, 1, b) / math.sqrt(a)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
-    params = weights + biases
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
+    shapes = [(b, a) for a, b in zip(sizes[:-1], sizes[1:])] + [(b,) for b in sizes[1:]]
+    # the weights and biases are views of one flat array, and so are their gradients: Adam's update is then a
+    # dozen numpy calls a step, not a dozen per array (each element's arithmetic is the same)
+    flat = np.empty(sum(math.prod(shape) for shape in shapes), np.float32)
+    flat_grad = np.empty_like(flat)
+    params, grads, at = [], [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        params.append(flat[at:at + size].reshape(shape))
+        grads.append(flat_grad[at:at + size].reshape(shape))
+        at += size
+    n_layers = len(sizes) - 1
+    weights, biases = params[:n_layers], params[n_layers:]
+    grads_w, grads_b = grads[:n_layers], grads[n_layers:]
+    for w, (a, b) in zip(weights, zip(sizes[:-1], sizes[1:])):
+        w[...] = (rng.uniform(-1, 1, (b, a)) / math.sqrt(a)).astype(np.float32)
+    for bias, (a, b) in zip(biases, zip(sizes[:-1], sizes[1:])):
+        bias[...] = (rng.uniform(-1, 1, b) / math.sqrt(a)).astype(np.float32)
+    m = np.zeros_like(flat)
+    v = np.zeros_like(flat)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     steps = max(50, min(MAX_STEPS, int(STEP_BUDGET / (STEP_OVERHEAD + sum(a * b for a, b in zip(sizes, sizes[1:]))))))
     check_step = int(give_up[0] * steps) if give_up is not None else None
     every = max(1, steps // CHECKPOINTS)
     best = (math.inf, None)
+    batches = rng.integers(0, n_train, (steps, BATCH))  # (the rows a step at a time would draw, drawn at once)
     for step in range(1, steps + 1):
         if step % every == 0 and step < steps:
             error = float(np.mean(_errors(weights, biases, in_shift, in_scale, shift, scale, x_val, y_val)))
@@ -165,31 +190,29 @@ def distill_function(teacher, signature, hidden: tuple[int, ...], seed: int = 0,
                 best = (error, ([w.copy() for w in weights], [b.copy() for b in biases]))
         if step == check_step:
             errors = _errors(weights, biases, in_shift, in_scale, shift, scale, x_test, y_test)
-            if max(errors) > give_up[1]:
+            if give_up[1](errors):
                 return None, errors
-        rows = rng.integers(0, n_train, BATCH)
+        rows = batches[step - 1]
         h, pre, tanh_half = [u_train[rows]], [], []
         for i, (w, b) in enumerate(zip(weights, biases)):
             z = h[-1] @ w.T + b
             pre.append(z)
-            if i < len(weights) - 1:
+            if i < n_layers - 1:
                 tanh_half.append(np.tanh(0.5 * z))
                 h.append(_silu(z, tanh_half[-1]))
             else:
                 h.append(z)
         delta = 2.0 * (h[-1] - t_train[rows]) / (BATCH * n_out)
-        grads_w, grads_b = [None] * len(weights), [None] * len(weights)
-        for i in range(len(weights) - 1, -1, -1):
-            grads_w[i] = delta.T @ h[i]
-            grads_b[i] = delta.sum(axis=0)
+        for i in range(n_layers - 1, -1, -1):
+            np.matmul(delta.T, h[i], out=grads_w[i])
+            delta.sum(axis=0, out=grads_b[i])
             if i > 0:
                 delta = (delta @ weights[i]) * _silu_grad(pre[i - 1], tanh_half[i - 1])
         # cosine decay over the steps
         rate = LEARNING_RATE * (0.5 * (1 + math.cos(math.pi * min(step / steps, 1.0))) + 0.01)
-        for k, (p, grad) in enumerate(zip(params, grads_w + grads_b)):
-            m[k] = beta1 * m[k] + (1 - beta1) * grad
-            v[k] = beta2 * v[k] + (1 - beta2) * grad * grad
-            p -= rate * (m[k] / (1 - beta1 ** step)) / (np.sqrt(v[k] / (1 - beta2 ** step)) + eps)
+        m = beta1 * m + (1 - beta1) * flat_grad
+        v = beta2 * v + (1 - beta2) * flat_grad * flat_grad
+        flat -= rate * (m / (1 - beta1 ** step)) / (np.sqrt(v / (1 - beta2 ** step)) + eps)
     final = float(np.mean(_errors(weights, biases, in_shift, in_scale, shift, scale, x_val, y_val)))
     if best[1] is not None and best[0] < (1 - REVERT_MARGIN) * final:
         weights, biases = best[1]  # an earlier state followed the teacher clearly better: the fit overfitted

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from nsc.errors import NscError
@@ -81,31 +82,68 @@ def structural_or_reason(program) -> tuple[SurrogateParams | None, str]:
 
 
 def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structural_reason: str = "",
-                     rival: SurrogateParams | None = None) -> tuple[SurrogateParams | None, str]:
+                     rival: SurrogateParams | Callable[[], SurrogateParams | None] | None = None
+                     ) -> tuple[SurrogateParams | None, str]:
     """(params, a note) of an MLP distilled from the program's computation graph (traced.py), or (None, why
     not, after `structural_reason`). Kept where its stated error is at most MAX_TRACED_ERROR, or, where a
     `rival` start is given (the hypernetwork's), below 1 and below the rival's own error against the same graph:
-    both measured on synthetic inputs, no program runs."""
+    both measured on synthetic inputs, no program runs. rival may be a function that makes it (or None): it is
+    called only where the fit's error is above MAX_TRACED_ERROR, so a program distilled well never pays for it."""
     from nsc.analysis.values import Unsupported
-    from nsc.compiler.traced import DEFAULT_HIDDEN, check_computation, compile_traced, graph_errors
+    from nsc.compiler.traced import (DEFAULT_HIDDEN, GIVE_UP_FACTOR, check_computation, compile_traced,
+                                     graph_errors)
 
     checked = check_computation(program, seed)
-    bar, rival_worst = MAX_TRACED_ERROR, None
-    if rival is not None and not isinstance(checked, Unsupported):
-        rival_worst = max(graph_errors(rival, checked), default=0.0)
-        bar = max(bar, min(MAX_RIVALLED_ERROR, rival_worst))
-    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed, bar=bar, checked=checked)
+    rival_errors = []  # [the rival's worst error against the graph, or None], once asked for
+
+    def rival_worst() -> float | None:
+        if not rival_errors:
+            start = rival() if callable(rival) else rival
+            rival_errors.append(None if start is None or isinstance(checked, Unsupported)
+                                else max(graph_errors(start, checked), default=0.0))
+        return rival_errors[0]
+
+    def bar() -> float:  # (the rival only raises it: asked only where the error is above MAX_TRACED_ERROR)
+        worst = rival_worst()
+        return MAX_TRACED_ERROR if worst is None else max(MAX_TRACED_ERROR, min(MAX_RIVALLED_ERROR, worst))
+
+    def give_up(errors) -> bool:
+        return max(errors) > GIVE_UP_FACTOR * MAX_TRACED_ERROR and max(errors) > GIVE_UP_FACTOR * bar()
+
+    result = compile_traced(program, hidden or DEFAULT_HIDDEN, seed, checked=checked, give_up=give_up)
     if isinstance(result, Unsupported):
         same = isinstance(structural_reason, str) and f"({result})" in structural_reason  # said once is enough
         return None, "nor can its computation graph be distilled" + ("" if same else f" ({result})")
     params, info = result
     worst = max(info["estimated_error"], default=0.0)
-    if worst > MAX_TRACED_ERROR and not (rival_worst is not None and worst < min(MAX_RIVALLED_ERROR, rival_worst)):
+    if worst > MAX_TRACED_ERROR and not (rival_worst() is not None and worst < min(MAX_RIVALLED_ERROR,
+                                                                                   rival_worst())):
         return None, (f"nor does an MLP distilled from its computation graph come within {MAX_TRACED_ERROR} "
                       f"of an output's spread ({worst:.2g})")
-    than = f"; the hypernetwork's start: {rival_worst:.2g}" if worst > MAX_TRACED_ERROR else ""
+    than = f"; the hypernetwork's start: {rival_worst():.2g}" if worst > MAX_TRACED_ERROR else ""
     return params, (f"an MLP distilled from its computation graph ({info['operations']:,} operations, no program "
                     f"runs) instead, estimated error {worst:.2g} of an output's std{than}")
+
+
+class _HypernetworkStart:
+    """The trained hypernetwork's start for a program, compiled when first asked for: the distilled graph compares
+    with it only where its own error is high, and a program no other route reaches falls back to it."""
+
+    def __init__(self, program):
+        self.program = program
+        self.params = self.compiler = self.failure = None
+        self.notes: list[str] = []
+        self._asked = False
+
+    def __call__(self) -> SurrogateParams | None:
+        if not self._asked:
+            self._asked = True
+            try:
+                self.compiler = _hypernetwork()
+                self.params, self.notes = self.compiler.compile(self.program)
+            except NscError as e:  # (beyond its limits: raised by the caller unless the graph serves)
+                self.failure = e
+        return self.params
 
 
 def _compile_params(program, init: str, seed: int, hidden: tuple[int, ...] | None) -> CompileResult:
@@ -116,22 +154,17 @@ def _compile_params(program, init: str, seed: int, hidden: tuple[int, ...] | Non
         params, reason = structural_or_reason(program)
         if params is not None:
             return CompileResult(params, STRUCTURAL_ID, [])
-        rival, failure = None, None
-        if init == "compiled":  # the hypernetwork's start, to compare the distilled graph with
-            try:
-                compiler = _hypernetwork()
-                rival, rival_notes = compiler.compile(program)
-            except NscError as e:  # (beyond its limits: raised below unless the graph serves)
-                failure = e
+        rival = _HypernetworkStart(program) if init == "compiled" else None  # to compare the distilled graph with
         params, why = traced_or_reason(program, seed, hidden, reason, rival)
         if params is not None:
             return CompileResult(params, TRACED_ID, [f"{reason}; {why}"])
         reason = f"{reason}, {why}"
         if init == "structural":
             return CompileResult(_random(sig, seed), "random", [f"{reason}: random initialisation"])
-        if failure is not None:
-            raise failure
-        return CompileResult(rival, compiler.id, [f"{reason}; the trained hypernetwork compiled it", *rival_notes])
+        if rival() is None:
+            raise rival.failure
+        return CompileResult(rival.params, rival.compiler.id,
+                             [f"{reason}; the trained hypernetwork compiled it", *rival.notes])
     if init == "hypernetwork":
         compiler = _hypernetwork()
         params, notes = compiler.compile(program)

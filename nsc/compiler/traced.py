@@ -9,7 +9,8 @@ the program's computation, exact: a graph of float64 numpy operations, evaluated
 the declared box. The program is
 neither compiled nor run; what the graph gives is what the analysis proves the C code computes, as for every
 other part of the compiler. distill.py fits the MLP to it (inputs uniform over the box, integers where the
-inputs are, the steps counted, not timed: the same bytes every build).
+inputs are, the steps counted, not timed: the same bytes every build); the rows check_computation evaluated the
+graph on are half of its training rows, so a long loop's graph is evaluated on 24k rows in all, not 33k.
 
 Refused (the caller then uses the hypernetwork) where the trace is not the program's value on the whole box: a
 loop cut short (at EVALUATION's limit, or where the probe had left it) that a fresh synthetic input is still in
@@ -21,6 +22,7 @@ same graph, `graph_errors`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,19 +107,24 @@ def graph_errors(params: SurrogateParams, checked: Checked) -> list[float]:
 
 
 def compile_traced(program, hidden: tuple[int, ...] = DEFAULT_HIDDEN, seed: int = 0, bar: float | None = None,
-                   checked: Checked | None = None) -> tuple[SurrogateParams, dict] | Unsupported:
+                   checked: Checked | None = None, give_up: Callable[[list[float]], bool] | None = None
+                   ) -> tuple[SurrogateParams, dict] | Unsupported:
     """(an MLP of the given hidden widths distilled from the program's trace, info: the trace's size and the
     distillation's error per output as a share of the output's std), or the Unsupported reason there is none.
     checked: check_computation(program, seed), where the caller has it. bar: the stated error the caller will
     accept; a fit still above GIVE_UP_FACTOR times it after GIVE_UP_AT of its steps is abandoned (an Unsupported
     reason), so a function an MLP of this size cannot follow (a discontinuous test of 18 inputs: 0.83 at a fifth
-    of the steps, 0.97 at the end) costs a fifth of the time."""
+    of the steps, 0.97 at the end) costs a fifth of the time. give_up: instead of a bar, the test of the errors
+    then (True: abandon), for a caller whose bar costs something to know (inits.py: the hypernetwork's start)."""
     checked = check_computation(program, seed) if checked is None else checked
     if isinstance(checked, Unsupported):
         return checked
     tr = checked.trace
-    give_up = (GIVE_UP_AT, GIVE_UP_FACTOR * bar) if bar is not None else None
-    student, errors = distill_function(checked.function, program.signature, hidden, seed, give_up=give_up)
+    if give_up is None and bar is not None:
+        give_up = lambda errors: max(errors) > GIVE_UP_FACTOR * bar  # noqa: E731
+    student, errors = distill_function(checked.function, program.signature, hidden, seed,
+                                       give_up=(GIVE_UP_AT, give_up) if give_up is not None else None,
+                                       known=(checked.x, checked.y))
     if student is None:
         return Unsupported(f"an MLP fitted to it was still {max(errors):.2g} of an output's std after "
                            f"{GIVE_UP_AT:.0%} of its steps")
