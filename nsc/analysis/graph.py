@@ -41,14 +41,22 @@ class Node:
         self._bounds = None  # (lo, hi) over the input box, computed when first asked for (`bounds_of`)
         self.hull = None  # (a, b) where this node is a select of a and b: it lies within their bounds too
         source = args[0].src if args else None
-        one_source = source is not None and all(a.src is source for a in args)
+        one_source = source is not None
+        for a in args:  # (loops, not all(): a long loop makes 100k nodes)
+            if a.src is not source:
+                one_source = False
+                break
         # `==` of a computed value is a spike, a block of its own (network.py); of an integer, two steps, which
         # the block of the integer's own source tabulates at rounded values (a switch on an int input)
         if op == "input" or not one_source or (fn == "eq0" and not args[0].is_int):
             self.src, self.affine_in_src = self, True
         else:
             self.src = source
-            self.affine_in_src = op == "affine" and all(a.affine_in_src for a in args)
+            self.affine_in_src = op == "affine"
+            for a in args:
+                if not a.affine_in_src:
+                    self.affine_in_src = False
+                    break
         # the layers its network needs at the least: one a block, product or gate on the longest chain
         if op == "input":
             self.depth = 0
@@ -171,6 +179,7 @@ class Graph:
         self._memo: dict = {}
         self.inputs: list[Node] = []
         self._poles: dict[int, bool] = {}  # node id -> _reaches_pole, so a long chain of sums is walked once
+        self._negations: dict[int, Node] = {}  # node id -> negate(node), the node affine() makes or finds for it
 
     def _make(self, op, args, fn=None, param=None, is_int=False, is_bool=False) -> Node:
         key = (op, tuple([a.id for a in args]), fn, _hashable(param), is_int, is_bool)
@@ -209,7 +218,7 @@ class Graph:
                 # (a sum of several sources is a source itself and stays whole: x - f(x) for x = a + b is a
                 # function of x alone, not a new direction in a, b and f; a long sum stays whole too, or a chain
                 # of n selects, each b + c (a - b), would hold n terms at its end: n^2 work to evaluate)
-                stack.extend((a, k * ka) for a, ka in zip(v.args, v.param[0]))
+                stack.extend([(a, k * ka) for a, ka in zip(v.args, v.param[0])])
                 bias += k * v.param[1]
             elif v.id in coefs:
                 coefs[v.id][1] += k
@@ -225,12 +234,13 @@ class Graph:
             # coefficient made 1 (or, for integer coefficients, their gcd with its sign: 5 i + j stays in
             # integers) and no bias; so a comparison and the value it tests share their source
             k0 = items[0][1]
-            integral = all(float(k).is_integer() for _, k in items)
+            ks = [k for _, k in items]
+            integral = all([float(k).is_integer() for k in ks])
             if integral:
-                k0 = math.copysign(math.gcd(*(int(k) for _, k in items)), k0)
-            args = tuple(a for a, _ in items)
-            direction = self._make("affine", args, param=(tuple(float(k / k0) for _, k in items), 0.0),
-                                   is_int=integral and all(a.is_int for a in args))
+                k0 = math.copysign(math.gcd(*[int(k) for k in ks]), k0)
+            args = tuple([a for a, _ in items])
+            direction = self._make("affine", args, param=(tuple([float(k / k0) for k in ks]), 0.0),
+                                   is_int=integral and all([a.is_int for a in args]))
             if k0 == 1.0 and bias == 0.0 and direction.is_int == (is_int or is_bool) and not is_bool:
                 return direction
             return self._make("affine", (direction,), param=((float(k0),), float(bias)), is_int=is_int or is_bool,
@@ -381,7 +391,10 @@ class Graph:
     def negate(self, c):
         if not is_node(c):
             return int(not c)
-        return self.affine([(c, -1.0)], 1.0, is_bool=True)
+        negated = self._negations.get(c.id)
+        if negated is None:  # (a loop's predicates negate the same flags at every store: asked once each)
+            negated = self._negations[c.id] = self.affine([(c, -1.0)], 1.0, is_bool=True)
+        return negated
 
     def both(self, a, b):
         if not is_node(a):
