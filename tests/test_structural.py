@@ -122,6 +122,44 @@ def test_graph_shares_sources_and_folds():
     assert g.compare("==", x, 0.5).src is not x and g.compare("==", n, 3).src is n
 
 
+def test_bounds_of_remainders_wraps_and_periodic_functions_hold_over_wide_intervals():
+    """129 samples of x % 2 over [0, 3.7e17] are all even (float64 has no odd numbers there): bounds from them
+    said n % 2 is always 0, and a Collatz loop took its even branch at every turn (the trace returned 41 steps
+    for n = 27, the program 111). Remainders, integer wrap-around, sin and cos over a period and more, tan and
+    gamma over a pole are bounded by what the function can give, not by samples."""
+    g = Graph()
+    wide = g.input(0, True, 0, 3.7e17)
+    assert g.fn("fmodc", wide, 2.0).hi == 2.0 and g.fn("fmodc", wide, 2.0).lo == 0.0
+    assert g.compare("==", g.fn("fmodc", wide, 2.0), 0.0) not in (0, 1)  # undecided, as it is
+    narrow = g.input(1, False, 2.0, 3.0)  # within one period: x - 2, sampled exactly
+    assert (g.fn("fmodc", narrow, 2.0).lo, g.fn("fmodc", narrow, 2.0).hi) == (0.0, 1.0)
+    negative = g.input(2, False, -7.0, 5.0)
+    assert (g.fn("fmodc", negative, 3.0).lo, g.fn("fmodc", negative, 3.0).hi) == (-3.0, 3.0)
+    assert (g.fn("wrap", wide, (-2**31, 2**31 - 1)).lo, g.fn("wrap", wide, (-2**31, 2**31 - 1)).hi) == \
+        (-2.0**31, 2.0**31 - 1)
+    many = g.input(3, False, -50.0, 50.0)
+    assert (g.fn("sin", many).lo, g.fn("sin", many).hi) == (-1.0, 1.0)
+    assert g.fn("tan", g.input(4, False, 1.0, 2.0)).hi == float("inf")  # pi / 2 between the samples
+    assert g.fn("tan", g.input(5, False, -1.0, 1.0)).hi < 1.6  # no pole: sampled
+
+
+@needs_cc
+def test_a_collatz_loop_is_traced_as_the_program_runs_it(tmp_path):
+    """The loop's `n % 2` over an interval of ~1e17 (the bounds of 3 n + 1 grow threefold a turn) stays undecided:
+    the graph is the native program's value on every input, and no structural network stands for it."""
+    from nsc.analysis import computation
+
+    prog = program(tmp_path, "#pragma nsc range n 1 200\nint steps(int n) { int s = 0;\n"
+                              "  while (n != 1 && s < 500) { if (n % 2 == 0) n = n / 2; else n = 3 * n + 1; s++; }\n"
+                              "  return s; }\n")
+    tr = computation(prog)
+    assert not isinstance(tr, Unsupported), tr
+    run = native(prog)
+    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
+    assert run.y.max() > 64  # (some inputs run past the structural network's 64 turns: n = 27 takes 111)
+    assert isinstance(compile_structural(prog), Unsupported)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # blocks
 

@@ -475,6 +475,9 @@ def bounds_of(node: Node) -> tuple[float, float]:
             return float(min(node.param)), float(max(node.param))
         if not (math.isfinite(a.lo) and math.isfinite(a.hi)):
             return -math.inf, math.inf
+        periodic = _periodic_bounds(node.fn, node.param, a.lo, a.hi)
+        if periodic is not None:
+            return periodic
         x = distinct(np.r_[np.linspace(a.lo, a.hi, 129), a.lo, a.hi, 0.0 if a.lo < 0 < a.hi else a.lo])
         y = FUNCTIONS[node.fn](x, node.param)
         if not np.isfinite(y).all():
@@ -487,6 +490,29 @@ def bounds_of(node: Node) -> tuple[float, float]:
             pad = 0.01 * (hi - lo)
             lo, hi = lo - pad, hi + pad
         return lo, hi
+
+
+def _periodic_bounds(fn: str, param, lo: float, hi: float) -> tuple[float, float] | None:
+    """Bounds of the functions that 129 samples cannot bound, over an operand interval [lo, hi] wide enough to
+    fool them: a remainder or an integer wrap-around over more than one period (every sample of x % 2 over
+    [0, 3.7e17] is even: float64 has no odd numbers there, and `n % 2 == 0` was once decided true for a whole
+    Collatz loop), sin and cos over a period or more, tan and the gamma functions over a pole. None: sampling
+    bounds it (the function is monotone or smooth on the interval)."""
+    if fn == "fmodc":  # the sign of x, less than |p| and |x| in size; x - k p on an interval within one period
+        p = abs(param)
+        if math.floor(lo / p) == math.floor(hi / p) and (lo >= 0 or hi <= 0):
+            return None
+        return (0.0 if lo >= 0 else max(-p, lo)), (0.0 if hi <= 0 else min(p, hi))
+    if fn == "wrap":  # (a value within the type's range is not wrapped: Graph.fn)
+        type_lo, type_hi = _limits(param)
+        return None if type_lo <= lo and hi <= type_hi else (float(type_lo), float(type_hi))
+    if fn in ("sin", "cos") and hi - lo >= 2 * math.pi:
+        return -1.0, 1.0
+    if fn == "tan" and math.floor((lo - math.pi / 2) / math.pi) != math.floor((hi - math.pi / 2) / math.pi):
+        return -math.inf, math.inf
+    if fn in ("tgamma", "lgamma") and lo <= 0:
+        return -math.inf, math.inf
+    return None
 
 
 def distinct(values) -> np.ndarray:
