@@ -501,3 +501,43 @@ def test_a_distilled_graph_above_the_bar_is_kept_only_where_it_beats_its_rival(t
     far = random_params(2, 1, *prog.signature.ranges(), seed=0)  # a start that ignores the program
     params, why = traced_or_reason(prog, 0, None, rival=far)
     assert params is not None and "the hypernetwork's start" in why, why
+
+
+
+def test_where_no_start_follows_the_program_the_closer_one_is_kept(tmp_path, monkeypatch):
+    """The low 8 bits of a product: no MLP follows them (the distilled graph is about the outputs' mean, 1.0), and
+    a start twice as far off as the mean is worse still: the distilled graph is kept, not the farther start."""
+    from nsc.compiler.inits import traced_or_reason
+    from nsc.surrogate.init import random_params
+
+    prog = program(tmp_path, "#pragma nsc range a -32768 32767\n#pragma nsc range b -32768 32767\n"
+                              "int f(int a, int b) { return ((a * b) >> 15) & 0xFF; }\n")
+    far = random_params(2, 1, *prog.signature.ranges(), seed=0)
+    far.out_shift = far.out_shift + 1000.0  # (predicts ~1000 where the outputs are 0..255: far off)
+    params, why = traced_or_reason(prog, 0, None, rival=far)
+    assert params is not None and "the hypernetwork's start" in why, why
+    stated = params.extra["distilled"]["estimated_error"][0]
+    assert 0.8 < stated < 1.2, stated
+    # the rule itself, at a stated error of 1.3 (above the mean's 1): kept against a start farther off only
+    import nsc.compiler.traced as traced
+
+    monkeypatch.setattr(traced, "compile_traced", lambda *a, **k: (params, {"estimated_error": [1.3],
+                                                                            "operations": 9}))
+    assert traced_or_reason(prog, 0, None, rival=far)[0] is params
+    exact = random_params(2, 1, *prog.signature.ranges(), seed=0)
+    exact.predict = lambda x: traced.check_computation(prog).function(x)  # (the graph itself: error 0)
+    assert traced_or_reason(prog, 0, None, rival=exact)[0] is None
+
+
+@needs_cc
+def test_a_mask_of_low_bits_is_the_remainder_of_a_power_of_two(tmp_path):
+    """x & (2^k - 1) of an integer is x mod 2^k (two's complement: negative x too), traced exactly."""
+    from nsc.analysis import computation
+
+    prog = program(tmp_path, "#pragma nsc range v -5000 5000\n"
+                              "int f(int v) { int c = 0; for (int i = 0; i < 12; i++) c += (v >> i) & 1;\n"
+                              "  return c + 100 * (v & 0x3F) + 10000 * (7 & v); }\n")
+    tr = computation(prog)
+    assert not isinstance(tr, Unsupported), tr
+    run = native(prog)
+    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)

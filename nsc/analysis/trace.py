@@ -272,6 +272,11 @@ class Tracer(Interpreter):
                 return g.mul(a, g.fn("cpow", b, 2.0, is_int=True) if is_node(b) else 2 ** b, is_int=True)
             if is_const(b):
                 return g.fn("floor", g.scale(a, 2.0 ** -b), is_int=True)
+        if op == "&" and ints and is_const(a) != is_const(b):
+            x, mask = (b, a) if is_const(a) else (a, b)
+            if mask > 0 and mask & (mask + 1) == 0:  # the k low bits, mask = 2^k - 1: x mod 2^k (two's complement)
+                p = float(mask + 1)
+                return g.add(x, g.scale(g.fn("floor", g.scale(x, 1.0 / p)), p, is_int=True), -1.0, is_int=True)
         if op in ("<<", ">>", "&", "|", "^"):
             if not (is_const(a) and is_const(b) and ints):
                 raise Unsupported(f"the bit operation {op} on uncertain values")
