@@ -98,7 +98,7 @@ def test_compile_default_is_structural_else_the_trained_hypernetwork(tmp_path):
     shown = nsc("inspect", tmp_path / "spring.onnx").output
     assert "computation graph (no program runs)" in shown and shown.count("of its std") == 2  # per output
     bits = tmp_path / "bits.c"
-    bits.write_text("#pragma nsc range x 0 1\ndouble f(double x) { int i = (int)(x * 10); return (double)(i & 3); }\n")
+    bits.write_text("#pragma nsc range x 0 1\ndouble f(double x) { int i = (int)(x * 10); return (double)(i ^ 3); }\n")
     r = nsc("compile", bits, "-o", tmp_path / "bits.onnx", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["compiler"].startswith("compnet"), r.output
     assert "bit operation" in r.stderr and "nor can its computation graph be distilled;" in r.stderr, r.stderr

@@ -47,7 +47,7 @@ def test_summary_counts_programs_reached_before_finetuning(tmp_path):
     affine, curved = tmp_path / "affine.c", tmp_path / "curved.c"
     affine.write_text("void f(double a, double b, double o[2]) { o[0] = 2 * a - b; o[1] = a > b ? a : b; }\n")
     curved.write_text("double g(double a, double b) {\n  int i = (int)(a * 10 + 10);\n"
-                      "  return (double)(i & 3) * b + a * a;\n}\n")
+                      "  return (double)(i ^ 3) * b + a * a;\n}\n")
     programs = [load_program(str(p), default_range=(-1.0, 1.0)) for p in (affine, curved)]
     results = evaluate_programs(programs, [0, 8, 16], seeds=1, inits=("random", "compiled"), test_size=200,
                                 echo=lambda *a: None)

@@ -101,7 +101,7 @@ def test_predication_keeps_what_each_path_sees(tmp_path):
 
 
 def test_what_the_trace_cannot_translate_is_a_reason(tmp_path):
-    for body, reason in [("double f(double x) { int i = (int)(x * 10); return (double)(i & 3); }", "bit operation"),
+    for body, reason in [("double f(double x) { int i = (int)(x * 10); return (double)(i ^ 3); }", "bit operation"),
                          ("double f(double x) { double a[4] = {0}; a[(int)(x * 3)] = 1; return a[2]; }",
                           "uncertain index")]:
         tr = trace(list(program(tmp_path, body).code), program(tmp_path, body).signature)
@@ -247,7 +247,7 @@ def test_too_deep_is_refused_before_building(tmp_path):
     net = structure(prog)
     assert isinstance(net, Unsupported) and "layers" in str(net)
     # neither the network nor the graph: random init for the ablation's structural row, with the reasons
-    prog = program(tmp_path, "double f(double a, double b) { int i = (int)(a * 10); return (double)(i & 3) * b; }")
+    prog = program(tmp_path, "double f(double a, double b) { int i = (int)(a * 10); return (double)(i ^ 3) * b; }")
     params, cid, notes = compile_params(prog, init="structural")
     assert cid == "random" and "cannot translate" in notes[0] and "computation graph" in notes[0]
 

@@ -582,8 +582,8 @@ def plan(targets, env) -> tuple[list, list]:
     values no longer needed: targets and env kept), cached. Node ids, not nodes, in the sets and maps: a node's
     hash is Python code, and a long loop's plan has 100k nodes."""
     key = (tuple(t for t in targets if is_node(t)), frozenset(env))
-    plan = _PLANS.get(key)
-    if plan is None:  # (a one-variable chain is tabulated many times over: its order is worked out once)
+    cached = _PLANS.get(key)
+    if cached is None:  # (a one-variable chain is tabulated many times over: its order is worked out once)
         stop = {n.id for n in env}
         needed, stack = {}, [t for t in targets if is_node(t) and t.id not in stop]
         while stack:
@@ -604,11 +604,11 @@ def plan(targets, env) -> tuple[list, list]:
         frees = [[] for _ in order]
         for nid, i in last_use.items():
             frees[i].append(nid)
-        plan = (order, frees)
+        cached = (order, frees)
         if len(_PLANS) >= 4096:
             _PLANS.clear()
-        _PLANS[key] = plan
-    return plan
+        _PLANS[key] = cached
+    return cached
 
 
 def peak_live(targets, env) -> int:
@@ -633,7 +633,7 @@ def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -
     order, frees = plan(targets, env)
     if keep_all:
         frees = [()] * len(order)
-    values = {node.id: v for node, v in env.items()}  # by id (see _plan)
+    values = {node.id: v for node, v in env.items()}  # by id (see plan)
     with np.errstate(all="ignore"):
         for node, freed in zip(order, frees):
             op = node.op

@@ -132,7 +132,7 @@ class Tracer(Interpreter):
         self.still_running: list = []
         self.cut_after: list = []
         self.probe_env: dict | None = None  # input node -> its probe values (Limits.probe), made when first asked
-        self.probe_known: dict = {}  # node -> its values on the probe inputs, of the last turn the probe evaluated
+        self.probe_known: dict = {}  # node -> its values on the probe inputs, of the last turns the probe evaluated
         self.n = 0  # (the statistics' vector length: unused here)
         self.steps = 0
         self.next_sid = 0
