@@ -144,6 +144,22 @@ def test_bounds_of_remainders_wraps_and_periodic_functions_hold_over_wide_interv
 
 
 @needs_cc
+def test_an_integer_cast_to_double_divides_exactly(tmp_path):
+    """(double)(int)(x * 2) / 2 is a half-step in C, not an integer division: the trace's floating copy of an
+    integer must stay floating (it once was the integer itself, and a network "compiled exactly" returned
+    floor(x) where the program returns halves)."""
+    from nsc.analysis import computation
+
+    prog = program(tmp_path, "#pragma nsc range x 0 4\ndouble f(double x) { int k = (int)(x * 2);\n"
+                              "  double q = (double)k / 2, r = k; r = r / 4;\n"
+                              "  return q == 1.5 ? 100 + r : q + r; }\n")
+    tr = computation(prog)
+    run = native(prog)
+    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13)  # (a select's b + c (a - b): an ulp)
+    assert (run.y == 100.75).any()
+
+
+@needs_cc
 def test_a_collatz_loop_is_traced_as_the_program_runs_it(tmp_path):
     """The loop's `n % 2` over an interval of ~1e17 (the bounds of 3 n + 1 grow threefold a turn) stays undecided:
     the graph is the native program's value on every input, and no structural network stands for it."""

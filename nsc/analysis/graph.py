@@ -248,6 +248,13 @@ class Graph:
         return self._make("affine", (items[0][0],), param=((float(items[0][1]),), float(bias)),
                           is_int=is_int or is_bool, is_bool=is_bool)
 
+    def as_float(self, a):
+        """C's conversion of an integer value to double: the same value, not an integer (so `/` divides it
+        exactly). affine() would return the node itself for 1 * a."""
+        if not is_node(a) or not a.is_int:
+            return a
+        return self._make("affine", (a,), param=((1.0,), 0.0))
+
     def add(self, a, b, sign: float = 1.0, is_int=False):
         return self.affine([(a, 1.0), (b, sign)], is_int=is_int)
 

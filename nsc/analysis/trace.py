@@ -219,7 +219,7 @@ class Tracer(Interpreter):
             limits = INTEGER_LIMITS.get(int_type) if isinstance(int_type, str) else None
             return _wrap(int(v), *limits) if limits is not None else int(v)
         if is_node(v):
-            return g.affine([(v, 1.0)], 0.0) if v.is_int else v  # (a floating copy: `/` divides it exactly)
+            return g.as_float(v)
         return float(v)
 
     def truth(self, v):
