@@ -144,6 +144,23 @@ def test_bounds_of_remainders_wraps_and_periodic_functions_hold_over_wide_interv
 
 
 @needs_cc
+def test_unsigned_arithmetic_wraps_as_c_does(tmp_path):
+    """Arithmetic in an unsigned type is modular: (a - b) / 1000000u of unsigned a < b is 4294, not 0, and a
+    network "compiled exactly" once returned 0 there; a long operand makes it signed again (LP64), and a narrow
+    unsigned type computes as int."""
+    from nsc.analysis import computation
+
+    prog = program(tmp_path, "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
+                              "double f(unsigned int a, unsigned int b) { unsigned int d = a - b;\n"
+                              "  unsigned char c = (unsigned char)a; long s = a - (long)b;\n"
+                              "  return (a - b) / 1000000u + d % 7u + (c - 50) + s; }\n")
+    tr = computation(prog)
+    run = native(prog)
+    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
+    assert run.y.max() > 4e9  # (unsigned + int is unsigned: c - 50 < 0 wraps the sum too)
+
+
+@needs_cc
 def test_an_integer_cast_to_double_divides_exactly(tmp_path):
     """(double)(int)(x * 2) / 2 is a half-step in C, not an integer division: the trace's floating copy of an
     integer must stay floating (it once was the integer itself, and a network "compiled exactly" returned

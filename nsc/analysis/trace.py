@@ -30,8 +30,9 @@ from pycparser import c_ast
 
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
-                                    _parameters, _wrap, located, math_function)
+                                    _parameters, _type_names, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
+from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.program import INTEGER_LIMITS
 
@@ -64,6 +65,30 @@ PROBE_KEEP = 4096  # the most nodes whose probe values are kept from one probe t
 # from up to FLATTEN_TERMS turns' steps (graph.Graph.affine flattens sums of that many terms)
 PROBE_TURNS = FLATTEN_TERMS + 2
 NARROW_TYPES = ("char", "signed char", "unsigned char", "short", "unsigned short", "_Bool")
+_RANK = {"int": 1, "long": 2, "long long": 3}  # (int 32 bits, long and long long 64: LP64, as gcc on Linux)
+_BITS = {"int": 32, "long": 64, "long long": 64}
+
+
+def _promoted(ctype: str | None) -> str | None:
+    """C's integer promotion: the narrow types compute as int."""
+    return "int" if ctype in NARROW_TYPES else ctype
+
+
+def _common_type(a: str | None, b: str | None) -> str | None:
+    """The type C's usual arithmetic conversions give two integer operands (None where either is not known)."""
+    a, b = _promoted(a), _promoted(b)
+    if a is None or b is None:
+        return None
+    if a == b:
+        return a
+    signed_a, signed_b = not a.startswith("unsigned"), not b.startswith("unsigned")
+    base_a, base_b = a.removeprefix("unsigned "), b.removeprefix("unsigned ")
+    if signed_a == signed_b:
+        return a if _RANK[base_a] >= _RANK[base_b] else b
+    unsigned, signed = (b, a) if signed_a else (a, b)
+    if _RANK[unsigned.removeprefix("unsigned ")] >= _RANK[signed]:
+        return unsigned
+    return signed if _BITS[signed] > _BITS[unsigned.removeprefix("unsigned ")] else "unsigned " + signed
 
 
 @dataclass
@@ -211,7 +236,10 @@ class Tracer(Interpreter):
             if is_node(v):
                 if not v.is_int:
                     v = g.fn("trunc", v)
-                if isinstance(int_type, str) and int_type in NARROW_TYPES and is_node(v):
+                # (C's conversion to a narrow or an unsigned type is modular: `unsigned d = a - b` with a < b is
+                # 2^32 - (b - a); int and wider signed types are not wrapped, their overflow being undefined)
+                if isinstance(int_type, str) and (int_type in NARROW_TYPES or int_type.startswith("unsigned")) \
+                        and is_node(v):
                     v = g.fn("wrap", v, INTEGER_LIMITS[int_type])
                 return v
             if isinstance(v, float) and not math.isfinite(v):
@@ -300,7 +328,37 @@ class Tracer(Interpreter):
         b = self.eval(node.right, state, frame)
         if op in ("<", ">", "<=", ">=", "==", "!="):
             return self.compare(op, a, b)
-        return self.arith(op, a, b)
+        value = self.arith(op, a, b)
+        ctype = self.integer_type(node, frame)
+        if is_node(value) and ctype is not None and ctype.startswith("unsigned"):
+            # arithmetic in an unsigned type is modular (`a - b` of unsigned a < b is 2^32 - (b - a)); the graph
+            # computes it in the integers, so it is wrapped where its bounds leave the type (Graph.fn: else as is)
+            value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype])
+        return value
+
+    def integer_type(self, node, frame) -> str | None:
+        """The integer type C gives the expression `node` (the usual arithmetic conversions of its operands' declared
+        types), or None where it is floating or not known here (an array element, a call)."""
+        if isinstance(node, c_ast.ID):
+            try:
+                entry = self.lookup(node.name, frame)
+            except Unsupported:
+                return None
+            return entry[2] if entry[0] == "scalar" and isinstance(entry[2], str) else None
+        if isinstance(node, c_ast.Constant):
+            return _integer(canonical_scalar(node.type.split())) or None
+        if isinstance(node, c_ast.Cast) and isinstance(node.to_type.type, c_ast.TypeDecl):
+            try:
+                return _integer(canonical_scalar(_type_names(node.to_type.type))) or None
+            except Unsupported:  # (a struct or the like: not an integer)
+                return None
+        if isinstance(node, c_ast.UnaryOp) and node.op in ("-", "+", "~"):
+            return _promoted(self.integer_type(node.expr, frame))
+        if isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-", "*", "/", "%", "&", "|", "^"):
+            return _common_type(self.integer_type(node.left, frame), self.integer_type(node.right, frame))
+        if isinstance(node, c_ast.BinaryOp) and node.op in ("<<", ">>"):
+            return _promoted(self.integer_type(node.left, frame))
+        return None
 
     def unary(self, node, state, frame):
         op = node.op
