@@ -153,7 +153,8 @@ def test_unsigned_arithmetic_wraps_as_c_does(tmp_path):
     prog = program(tmp_path, "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
                               "double f(unsigned int a, unsigned int b) { unsigned int d = a - b;\n"
                               "  unsigned char c = (unsigned char)a; long s = a - (long)b;\n"
-                              "  return (a - b) / 1000000u + d % 7u + (c - 50) + s; }\n")
+                              "  unsigned int t[2] = {3u, 0u}; t[1] = b;\n"
+                              "  return (a - b) / 1000000u + d % 7u + (c - 50) + s + (t[0] - t[1]) / 4096u; }\n")
     tr = computation(prog)
     run = native(prog)
     np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
