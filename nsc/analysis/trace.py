@@ -336,26 +336,24 @@ class Tracer(Interpreter):
             value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype])
         return value
 
+    def _declared_integer_type(self, name: str, frame, kind: str) -> str | None:
+        """The integer type a scalar or array (`kind`) was declared with, or None (floating, or another kind)."""
+        try:
+            entry = self.lookup(name, frame)
+        except Unsupported:
+            return None
+        return entry[2] if entry[0] == kind and isinstance(entry[2], str) else None
+
     def integer_type(self, node, frame) -> str | None:
         """The integer type C gives the expression `node` (the usual arithmetic conversions of its operands' declared
         types), or None where it is floating or not known here (a call, an element read through a pointer)."""
         if isinstance(node, c_ast.ID):
-            try:
-                entry = self.lookup(node.name, frame)
-            except Unsupported:
-                return None
-            return entry[2] if entry[0] == "scalar" and isinstance(entry[2], str) else None
+            return self._declared_integer_type(node.name, frame, "scalar")
         if isinstance(node, c_ast.ArrayRef):  # an element of a declared array: its element type
             base = node.name
             while isinstance(base, c_ast.ArrayRef):
                 base = base.name
-            if isinstance(base, c_ast.ID):
-                try:
-                    entry = self.lookup(base.name, frame)
-                except Unsupported:
-                    return None
-                return entry[2] if entry[0] == "array" and isinstance(entry[2], str) else None
-            return None
+            return self._declared_integer_type(base.name, frame, "array") if isinstance(base, c_ast.ID) else None
         if isinstance(node, c_ast.Constant):
             return _integer(canonical_scalar(node.type.split())) or None
         if isinstance(node, c_ast.Cast) and isinstance(node.to_type.type, c_ast.TypeDecl):
