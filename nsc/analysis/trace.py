@@ -158,6 +158,7 @@ class Tracer(Interpreter):
         self.cut_after: list = []
         self.probe_env: dict | None = None  # input node -> its probe values (Limits.probe), made when first asked
         self.probe_known: dict = {}  # node -> its values on the probe inputs, of the last turns the probe evaluated
+        self.expression_types: dict = {}  # id of a C expression -> its integer type (integer_type)
         self.n = 0  # (the statistics' vector length: unused here)
         self.steps = 0
         self.next_sid = 0
@@ -329,8 +330,8 @@ class Tracer(Interpreter):
         if op in ("<", ">", "<=", ">=", "==", "!="):
             return self.compare(op, a, b)
         value = self.arith(op, a, b)
-        ctype = self.integer_type(node, frame)
-        if is_node(value) and ctype is not None and ctype.startswith("unsigned"):
+        ctype = self.integer_type(node, frame) if is_node(value) and value.is_int else None
+        if ctype is not None and ctype.startswith("unsigned"):
             # arithmetic in an unsigned type is modular (`a - b` of unsigned a < b is 2^32 - (b - a)); the graph
             # computes it in the integers, so it is wrapped where its bounds leave the type (Graph.fn: else as is)
             value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype])
@@ -346,7 +347,14 @@ class Tracer(Interpreter):
 
     def integer_type(self, node, frame) -> str | None:
         """The integer type C gives the expression `node` (the usual arithmetic conversions of its operands' declared
-        types), or None where it is floating or not known here (a call, an element read through a pointer)."""
+        types), or None where it is floating or not known here (a call, an element read through a pointer).
+        Worked out once an expression (a sum of 5,000 integer terms would otherwise be walked 5,000 times)."""
+        key = id(node)
+        if key not in self.expression_types:
+            self.expression_types[key] = self._integer_type(node, frame)
+        return self.expression_types[key]
+
+    def _integer_type(self, node, frame) -> str | None:
         if isinstance(node, c_ast.ID):
             return self._declared_integer_type(node.name, frame, "scalar")
         if isinstance(node, c_ast.ArrayRef):  # an element of a declared array: its element type
