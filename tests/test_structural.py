@@ -36,6 +36,15 @@ def native(prog, n=600, seed=5):
     return sample_program(prog, n=n, seed=seed)
 
 
+def traced_and_run(prog):
+    """(the program's graph traced for evaluation, a native run of it): what a test of the trace compares."""
+    from nsc.analysis import computation
+
+    tr = computation(prog)
+    assert not isinstance(tr, Unsupported), tr
+    return tr, native(prog)
+
+
 def exact_values(tr, x):
     values = evaluate(tr.outputs, {node: x[:, node.param] for node in tr.graph.inputs})
     return np.stack([values[o] if is_node(o) else np.full(len(x), float(o)) for o in tr.outputs], axis=1)
@@ -148,15 +157,12 @@ def test_unsigned_arithmetic_wraps_as_c_does(tmp_path):
     """Arithmetic in an unsigned type is modular: (a - b) / 1000000u of unsigned a < b is 4294, not 0, and a
     network "compiled exactly" once returned 0 there; a long operand makes it signed again (LP64), and a narrow
     unsigned type computes as int."""
-    from nsc.analysis import computation
-
     prog = program(tmp_path, "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
                               "double f(unsigned int a, unsigned int b) { unsigned int d = a - b;\n"
                               "  unsigned char c = (unsigned char)a; long s = a - (long)b;\n"
                               "  unsigned int t[2] = {3u, 0u}; t[1] = b;\n"
                               "  return (a - b) / 1000000u + d % 7u + (c - 50) + s + (t[0] - t[1]) / 4096u; }\n")
-    tr = computation(prog)
-    run = native(prog)
+    tr, run = traced_and_run(prog)
     np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
     assert run.y.max() > 4e9  # (unsigned + int is unsigned: c - 50 < 0 wraps the sum too)
 
@@ -166,13 +172,10 @@ def test_an_integer_cast_to_double_divides_exactly(tmp_path):
     """(double)(int)(x * 2) / 2 is a half-step in C, not an integer division: the trace's floating copy of an
     integer must stay floating (it once was the integer itself, and a network "compiled exactly" returned
     floor(x) where the program returns halves)."""
-    from nsc.analysis import computation
-
     prog = program(tmp_path, "#pragma nsc range x 0 4\ndouble f(double x) { int k = (int)(x * 2);\n"
                               "  double q = (double)k / 2, r = k; r = r / 4;\n"
                               "  return q == 1.5 ? 100 + r : q + r; }\n")
-    tr = computation(prog)
-    run = native(prog)
+    tr, run = traced_and_run(prog)
     np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13)  # (a select's b + c (a - b): an ulp)
     assert (run.y == 100.75).any()
 
@@ -181,14 +184,10 @@ def test_an_integer_cast_to_double_divides_exactly(tmp_path):
 def test_a_collatz_loop_is_traced_as_the_program_runs_it(tmp_path):
     """The loop's `n % 2` over an interval of ~1e17 (the bounds of 3 n + 1 grow threefold a turn) stays undecided:
     the graph is the native program's value on every input, and no structural network stands for it."""
-    from nsc.analysis import computation
-
     prog = program(tmp_path, "#pragma nsc range n 1 200\nint steps(int n) { int s = 0;\n"
                               "  while (n != 1 && s < 500) { if (n % 2 == 0) n = n / 2; else n = 3 * n + 1; s++; }\n"
                               "  return s; }\n")
-    tr = computation(prog)
-    assert not isinstance(tr, Unsupported), tr
-    run = native(prog)
+    tr, run = traced_and_run(prog)
     np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
     assert run.y.max() > 64  # (some inputs run past the structural network's 64 turns: n = 27 takes 111)
     assert isinstance(compile_structural(prog), Unsupported)
@@ -456,13 +455,13 @@ def test_a_fit_that_will_not_meet_the_bar_is_abandoned_early(tmp_path, monkeypat
     steps with the error it had then, instead of paying for all of them."""
     import nsc.compiler.distill as distill
 
-    from nsc.compiler.traced import compile_traced
+    from nsc.compiler.traced import GIVE_UP_FACTOR, compile_traced
 
     monkeypatch.setattr(distill, "STEP_BUDGET", 3e7)
     prog = program(tmp_path, "double f(double a, double b) { return sin(2000 * a) * cos(1500 * b); }")
-    result = compile_traced(prog, bar=0.5)
+    result = compile_traced(prog, give_up=lambda errors: max(errors) > GIVE_UP_FACTOR * 0.5)  # (a bar of 0.5)
     assert isinstance(result, Unsupported) and "after 20% of its steps" in str(result), result
-    assert not isinstance(compile_traced(prog), Unsupported)  # (no bar: the fit runs to the end)
+    assert not isinstance(compile_traced(prog), Unsupported)  # (no test: the fit runs to the end)
 
 
 def test_a_well_distilled_graph_never_asks_for_the_hypernetworks_start(tmp_path, monkeypatch):
@@ -566,12 +565,8 @@ def test_where_no_start_follows_the_program_the_closer_one_is_kept(tmp_path, mon
 @needs_cc
 def test_a_mask_of_low_bits_is_the_remainder_of_a_power_of_two(tmp_path):
     """x & (2^k - 1) of an integer is x mod 2^k (two's complement: negative x too), traced exactly."""
-    from nsc.analysis import computation
-
     prog = program(tmp_path, "#pragma nsc range v -5000 5000\n"
                               "int f(int v) { int c = 0; for (int i = 0; i < 12; i++) c += (v >> i) & 1;\n"
                               "  return c + 100 * (v & 0x3F) + 10000 * (7 & v); }\n")
-    tr = computation(prog)
-    assert not isinstance(tr, Unsupported), tr
-    run = native(prog)
+    tr, run = traced_and_run(prog)
     np.testing.assert_array_equal(exact_values(tr, run.x), run.y)

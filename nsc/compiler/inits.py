@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -95,14 +96,13 @@ def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structu
                                      graph_errors)
 
     checked = check_computation(program, seed)
-    rival_errors = []  # [the rival's worst error against the graph, or None], once asked for
 
-    def rival_worst() -> float | None:
-        if not rival_errors:
-            start = rival() if callable(rival) else rival
-            rival_errors.append(None if start is None or isinstance(checked, Unsupported)
-                                else max(graph_errors(start, checked), default=0.0))
-        return rival_errors[0]
+    @functools.cache
+    def rival_worst() -> float | None:  # the rival's worst error against the graph, made once asked for
+        start = rival() if callable(rival) else rival
+        if start is None or isinstance(checked, Unsupported):
+            return None
+        return max(graph_errors(start, checked), default=0.0)
 
     def bar() -> float:  # (the rival only raises it: asked only where the error is above MAX_TRACED_ERROR)
         worst = rival_worst()

@@ -106,22 +106,18 @@ def graph_errors(params: SurrogateParams, checked: Checked) -> list[float]:
     return [float(e) if np.isfinite(e) else float("inf") for e in errors]
 
 
-def compile_traced(program, hidden: tuple[int, ...] = DEFAULT_HIDDEN, seed: int = 0, bar: float | None = None,
-                   checked: Checked | None = None, give_up: Callable[[list[float]], bool] | None = None
-                   ) -> tuple[SurrogateParams, dict] | Unsupported:
+def compile_traced(program, hidden: tuple[int, ...] = DEFAULT_HIDDEN, seed: int = 0, checked: Checked | None = None,
+                   give_up: Callable[[list[float]], bool] | None = None) -> tuple[SurrogateParams, dict] | Unsupported:
     """(an MLP of the given hidden widths distilled from the program's trace, info: the trace's size and the
     distillation's error per output as a share of the output's std), or the Unsupported reason there is none.
-    checked: check_computation(program, seed), where the caller has it. bar: the stated error the caller will
-    accept; a fit still above GIVE_UP_FACTOR times it after GIVE_UP_AT of its steps is abandoned (an Unsupported
-    reason), so a function an MLP of this size cannot follow (a discontinuous test of 18 inputs: 0.83 at a fifth
-    of the steps, 0.97 at the end) costs a fifth of the time. give_up: instead of a bar, the test of the errors
-    then (True: abandon), for a caller whose bar costs something to know (inits.py: the hypernetwork's start)."""
+    checked: check_computation(program, seed), where the caller has it. give_up: a test of the fit's errors per
+    output after GIVE_UP_AT of its steps (inits.py: above GIVE_UP_FACTOR times the stated error it will accept);
+    where it holds, the fit is abandoned (an Unsupported reason), so a function an MLP of this size cannot follow
+    (a discontinuous test of 18 inputs: 0.83 at a fifth of the steps, 0.97 at the end) costs a fifth of the time."""
     checked = check_computation(program, seed) if checked is None else checked
     if isinstance(checked, Unsupported):
         return checked
     tr = checked.trace
-    if give_up is None and bar is not None:
-        give_up = lambda errors: max(errors) > GIVE_UP_FACTOR * bar  # noqa: E731
     student, errors = distill_function(checked.function, program.signature, hidden, seed,
                                        give_up=(GIVE_UP_AT, give_up) if give_up is not None else None,
                                        known=(checked.x, checked.y))
