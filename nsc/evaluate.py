@@ -143,6 +143,7 @@ def compile_inits(program, inits, seeds=3) -> tuple[dict, dict]:
 def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "unconditioned"), test_size=2000,
                      echo=print, data=None, compiled=None) -> dict:
     """data, compiled: `draw_data`'s and `compile_inits`' results, where they were made already."""
+    from nsc.compiler import vouched
     from nsc.surrogate import finetune
 
     budgets = sorted(set(budgets))  # in increasing order whatever the order given; the JSON lists them so
@@ -183,7 +184,8 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
         outcomes = finetune.finetune_many([init_params[i, s] for i, s, _ in members],
                                           [pools[s][0][:b] for _, s, b in members],
                                           [pools[s][1][:b] for _, s, b in members], recipe,
-                                          seeds=[s + 1 for _, s, _ in members])
+                                          seeds=[s + 1 for _, s, _ in members],
+                                          keep_start=[vouched(compiler_ids.get(i, "random")) for i, _, _ in members])
         tuned.update(zip(members, outcomes))
     for (init, s), twin in same.items():
         for b in budgets:
@@ -195,8 +197,8 @@ def evaluate_program(program, budgets, seeds=3, inits=("random", "compiled", "un
         for s in range(seeds):
             for b in budgets:
                 if b > 0:
-                    tuned["compiled", s, b], kept[s, b] = finetune.better_of(tuned["compiled", s, b],
-                                                                           tuned["random", s, b])
+                    tuned["compiled", s, b], kept[s, b] = finetune.better_of(
+                        tuned["compiled", s, b], tuned["random", s, b], vouched(compiler_ids["compiled"]))
 
     curves, histories = {}, {}
     for init in inits:

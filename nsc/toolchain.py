@@ -324,7 +324,7 @@ def finetune_file(model_path, data_path, output=None, *, seed=0, device="cpu", r
     Returns the summary `nsc finetune --json` prints: output, and the history entry (epochs, validation and
     training error, rows, data, data_sha256, seed, device, ...) with each output's errors (per_output: name, rmse,
     rel_rmse; worst_output)."""
-    from nsc import data, tables
+    from nsc import compiler, data, tables
     from nsc.surrogate import finetune, onnx_io
 
     model_path = arguments.path(model_path, "the model")
@@ -365,22 +365,29 @@ def finetune_file(model_path, data_path, output=None, *, seed=0, device="cpu", r
             bar.set_postfix_str(finetune.progress_text(p), refresh=True)
 
         start = None  # (a random start: no other start is tried)
-        if finetune.needs_restart(loaded.metadata.get("compiler", "random")):
+        compiler_id = loaded.metadata.get("compiler", "random")
+        vouched = compiler.vouched(compiler_id) if isinstance(compiler_id, str) else False
+        if finetune.needs_restart(compiler_id):
             # beside a random start on the same rows and split; the better on validation is kept
             from nsc.surrogate.init import random_params
 
             restart = random_params(sig.n_in, sig.n_out, lo, hi, seed=seed)
             if finetune.architecture_key(restart) == finetune.architecture_key(loaded.params):
                 mine, other = finetune.finetune_many([loaded.params, restart], [x, x], [y, y], recipe,
-                                                     [seed, seed], device, progress=progress, overwrite=True)
+                                                     [seed, seed], device, progress=progress, overwrite=True,
+                                                     keep_start=[vouched, False])
             else:  # (a structural network) one after the other, each with its own recipe, on the same split
                 mine = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
-                                         progress=progress)
+                                         progress=progress, keep_start=vouched)
                 other = finetune.finetune(restart, x, y, recipe=finetune.recipe_for(restart, overrides)[0],
                                           seed=seed, device=device, progress=progress, overwrite=True)
-            result, kept = finetune.better_of(mine, other)
+            result, kept = finetune.better_of(mine, other, vouched)
             start = ("compiled start (it fit the validation rows better than a random restart)" if kept else
                      "random restart (it fit the validation rows better than the compiled start)")
+            if kept and vouched:
+                start = ("compiled start (a random restart was not significantly better on the validation rows)"
+                         + ("; fine-tuning was not significantly better either, so these are the compiled weights"
+                            if result.kept_start else ""))
         else:
             result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
                                        progress=progress, overwrite=True)

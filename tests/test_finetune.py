@@ -270,3 +270,60 @@ def test_members_sharing_their_data_are_normalised_once_and_never_corrupt_each_o
             np.testing.assert_array_equal(a.val_history, b.val_history)
             np.testing.assert_array_equal(a.params.weights[0], b.params.weights[0])
         assert (np.abs(xs).max() <= 1.0 + 1e-6) == (seeds == [4, 4, 4])  # in place only where all agree
+
+
+def test_significance_of_a_paired_improvement():
+    from nsc.surrogate.finetune import significantly_better
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.5, 1.5, size=400)
+    assert significantly_better(base * 0.8, base)  # 20% lower on every row
+    assert not significantly_better(base, base)
+    assert not significantly_better([0.1], [1.0])  # one row shows nothing
+    noisy = base + rng.normal(0, 0.5, size=400)  # lower by 0.01 on average, with a row-to-row spread of 0.5
+    assert not significantly_better(noisy - 0.01, noisy + rng.normal(0, 0.5, size=400))
+
+
+def _noisy_copy_of(start: SurrogateParams, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose truth is `start`'s own function, observed with noise as large as its spread: no fine-tuning
+    can beat the start but by chance."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(LO, HI, size=(n, 3))
+    clean = start.predict(x)
+    return x, clean + rng.normal(0, clean.std(), size=clean.shape)
+
+
+def test_a_vouched_start_is_kept_unless_fine_tuning_is_significantly_better():
+    start = random_params(3, 1, LO, HI, seed=3)
+    start.out_calibrated = True
+    x, y = _noisy_copy_of(start, 200)
+    recipe = FinetuneRecipe(max_epochs=60, patience=100)
+    chance = finetune(start, x, y, recipe, seed=0)
+    assert chance.best_epoch > 0 and not chance.kept_start  # a later epoch beat epoch 0 on validation, by chance
+    kept = finetune(start, x, y, recipe, seed=0, keep_start=True)
+    assert kept.kept_start and kept.best_epoch == 0 and kept.history_entry()["kept_start"]
+    calibrated = calibrate_outputs(start, y, x, rows=kept.train_rows)
+    np.testing.assert_allclose(kept.params.predict(x), calibrated.predict(x), rtol=1e-5, atol=1e-6)
+    assert kept.val_row_errors.mean() == pytest.approx(kept.val_history[0], rel=1e-5)
+    # where the data do show an improvement, the vouched start is tuned as any other
+    x2, y2 = data(400)
+    tuned = finetune(compiled_like(), x2, y2, recipe, seed=0, keep_start=True)
+    assert not tuned.kept_start and tuned.best_epoch > 0 and tuned.val_history[-1] < 0.5 * tuned.val_history[0]
+
+
+def test_a_restart_replaces_a_vouched_start_only_where_significantly_better():
+    from dataclasses import replace
+
+    from nsc.surrogate.finetune import better_of
+
+    start = random_params(3, 1, LO, HI, seed=3)
+    start.out_calibrated = True
+    x, y = _noisy_copy_of(start, 200)
+    recipe = FinetuneRecipe(max_epochs=5)
+    compiled = finetune(start, x, y, recipe, seed=0, keep_start=True)
+    slightly = replace(compiled, val_rel_rmse=compiled.val_rel_rmse * 0.99,
+                       val_row_errors=compiled.val_row_errors * np.where(np.arange(compiled.n_val) % 2, 0.9, 1.08))
+    assert better_of(compiled, slightly) == (slightly, False)  # lower on validation: kept, vouched or not
+    assert better_of(compiled, slightly, vouched=True) == (compiled, True)  # not significantly lower
+    clearly = replace(slightly, val_row_errors=compiled.val_row_errors * 0.5)
+    assert better_of(compiled, clearly, vouched=True) == (clearly, False)

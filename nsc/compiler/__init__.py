@@ -12,7 +12,7 @@ for the list of initialisations only): onnxruntime loads on the first hypernetwo
 """
 
 _NAMES = {"CompileResult": "inits", "INITS": "inits", "compile_params": "inits", "installed_compiler": "hypernet",
-          "prepare": "hypernet"}
+          "prepare": "hypernet", "vouched": "inits"}
 __all__ = sorted(_NAMES)
 
 

@@ -38,6 +38,13 @@ MAX_TRACED_ERROR = 0.5
 MAX_PARAMETERS = 4_000_000
 
 
+def vouched(compiler_id: str) -> bool:
+    """Does this compiler vouch for its start with a stated error: a structural network, a distilled graph, or
+    an MLP distilled from either (`--arch`)? Fine-tuning then keeps the start unless the validation rows show the
+    tuned weights better (nsc/surrogate/finetune.py keep_start); a learned start is tuned as a random one is."""
+    return compiler_id.split("+")[0] in (STRUCTURAL_ID, TRACED_ID)
+
+
 class CompileResult(NamedTuple):
     """What `compile_params` returns; unpacks as (params, compiler_id, notes)."""
 

@@ -14,7 +14,12 @@ Per member, in order:
   3. train with Adam on the MSE in normalised output units, minibatches of `batch_size` rows (or all its rows if
      fewer); one epoch = one pass over its own training rows; learning rate halved after `lr_patience` epochs
      without a new best validation loss; stop after `patience` such epochs or `max_epochs`;
-  4. restore the weights of the best validation epoch (epoch 0 = the calibrated initial weights).
+  4. restore the weights of the best validation epoch (epoch 0 = the calibrated initial weights);
+  5. for a start the compiler vouches for (`keep_start`: a structural network or a distilled graph, each with a
+     stated error), keep the start itself unless the restored weights are better on the validation rows by a
+     paired test (`significantly_better`): the best of ~1,000 epochs' validation losses is biased low, and a few
+     hundred rows cannot tell starts within ~20% of each other apart, so without the test fine-tuning ended four
+     distilled starts worse than they began (bench/HISTORY.md).
 
 Batching many members: all weights live in one float32 tensor [M, P] (each layer a view into it) with Adam
 moments of the same shape. Members are ordered by steps per epoch, descending, so at step s the members that
@@ -134,11 +139,30 @@ def needs_restart(compiler_id: str) -> bool:
     return compiler_id != "random"
 
 
-def better_of(compiled: "FinetuneResult", restart: "FinetuneResult") -> tuple["FinetuneResult", bool]:
-    """(the fine-tuned model with the lower validation rel-RMSE, whether it is the compiled start's); without
-    a validation split the compiled start is kept."""
+# One-sided paired z-test: the mean per-row improvement must exceed this many standard errors (about 2% by chance).
+SIGNIFICANCE_Z = 2.0
+
+
+def significantly_better(errors: np.ndarray, than: np.ndarray) -> bool:
+    """Are the per-row errors `errors` lower than `than`'s, on the same rows, by more than chance? A paired
+    one-sided z-test on the rows' differences (mean > SIGNIFICANCE_Z standard errors); never over fewer than 2 rows."""
+    d = np.asarray(than, np.float64) - np.asarray(errors, np.float64)
+    if len(d) < 2:
+        return False
+    return bool(d.mean() > SIGNIFICANCE_Z * d.std(ddof=1) / math.sqrt(len(d)))
+
+
+def better_of(compiled: "FinetuneResult", restart: "FinetuneResult", vouched: bool = False
+              ) -> tuple["FinetuneResult", bool]:
+    """(the fine-tuned model kept, whether it is the compiled start's): the one with the lower validation
+    rel-RMSE; for a start the compiler vouches for (`keep_start`), the restart only where it is significantly
+    better on the same validation rows (`significantly_better`). Without a validation split the compiled start
+    is kept."""
     if compiled.val_rel_rmse is None or restart.val_rel_rmse is None or not compiled.split:
         return compiled, True
+    if vouched and np.array_equal(compiled.val_rows, restart.val_rows):
+        better = significantly_better(restart.val_row_errors, compiled.val_row_errors)
+        return (restart, False) if better else (compiled, True)
     return (compiled, True) if compiled.val_rel_rmse <= restart.val_rel_rmse else (restart, False)
 
 
@@ -174,6 +198,11 @@ class FinetuneResult:
     # per output column: RMSE / std of the member's data (None over fewer than 2 rows)
     train_rel_rmse_per_output: list[float] | None = None
     val_rel_rmse_per_output: list[float] | None = None
+    # per validation row: the squared error in normalised output units, averaged over the outputs (float64)
+    val_row_errors: np.ndarray | None = None
+    # True: a vouched start (keep_start) was kept because the best epoch's weights were not significantly better
+    # on the validation rows (best_epoch is then 0)
+    kept_start: bool = False
 
     def history_entry(self, **extra) -> dict:
         """A JSON-ready dict for the surrogate's nsc.history (add e.g. data_sha256=... via `extra`). Without a
@@ -184,7 +213,8 @@ class FinetuneResult:
                  "val_rel_rmse": self.val_rel_rmse if self.split else None,
                  "val_rel_rmse_per_output": self.val_rel_rmse_per_output if self.split else None,
                  "train_rmse": self.train_rmse, "train_rel_rmse": self.train_rel_rmse,
-                 "train_rel_rmse_per_output": self.train_rel_rmse_per_output, "recipe": self.recipe}
+                 "train_rel_rmse_per_output": self.train_rel_rmse_per_output, "kept_start": self.kept_start,
+                 "recipe": self.recipe}
         entry.update(extra)
         return entry
 
@@ -419,15 +449,16 @@ def _normalise(params: SurrogateParams, x: np.ndarray, y: np.ndarray, overwrite:
 
 def finetune(params: SurrogateParams, x: np.ndarray, y: np.ndarray, recipe: FinetuneRecipe | None = None,
              seed: int = 0, device: str = "cpu", threads: int | None = 1,
-             progress: ProgressFn | None = None, overwrite: bool = False) -> FinetuneResult:
+             progress: ProgressFn | None = None, overwrite: bool = False, keep_start: bool = False
+             ) -> FinetuneResult:
     """Fine-tune one surrogate on rows x [n, n_in], y [n, n_out] (program units). See finetune_many."""
-    return finetune_many([params], [x], [y], recipe, [seed], device, threads, progress, overwrite)[0]
+    return finetune_many([params], [x], [y], recipe, [seed], device, threads, progress, overwrite, [keep_start])[0]
 
 
 def finetune_many(params_list: Sequence[SurrogateParams], xs: Sequence[np.ndarray], ys: Sequence[np.ndarray],
                   recipe: FinetuneRecipe | None = None, seeds: Sequence[int] | None = None, device: str = "cpu",
                   threads: int | None = 1, progress: ProgressFn | None = None,
-                  overwrite: bool = False) -> list[FinetuneResult]:
+                  overwrite: bool = False, keep_start: Sequence[bool] | None = None) -> list[FinetuneResult]:
     """Fine-tune M surrogates at once; member i starts from params_list[i] and trains on xs[i], ys[i].
 
     All members share one architecture (inputs, hidden widths, outputs, activation). seeds[i] (default 0) drives
@@ -436,20 +467,23 @@ def finetune_many(params_list: Sequence[SurrogateParams], xs: Sequence[np.ndarra
     torch's setting; the default 1 is fastest for these small matrices). progress(Progress) is called after every
     epoch, and within an epoch of many steps after every block of them. overwrite: the caller gives up xs and ys
     (float32 arrays it no longer needs, as `nsc finetune` reads them): they are normalised in place, and the data
-    is held once. Raises NscError for unusable data, an unavailable device or a bad recipe.
+    is held once. keep_start[i] (default False): member i's start is vouched for by its compiler (a stated
+    error), and its fine-tuned weights replace it only where they are significantly better on the validation rows
+    (module docstring, step 5). Raises NscError for unusable data, an unavailable device or a bad recipe.
     """
     recipe = recipe or FinetuneRecipe()
     recipe.check()
     n_members = len(params_list)
     seeds = list(seeds) if seeds is not None else [0] * n_members
-    if not (n_members == len(xs) == len(ys) == len(seeds)) or n_members == 0:
-        raise ValueError("params_list, xs, ys and seeds must be non-empty and of equal length")
+    keep_start = list(keep_start) if keep_start is not None else [False] * n_members
+    if not (n_members == len(xs) == len(ys) == len(seeds) == len(keep_start)) or n_members == 0:
+        raise ValueError("params_list, xs, ys, seeds and keep_start must be non-empty and of equal length")
     dev = _check_device(device)
     previous_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(max(1, int(threads)))
     try:
-        return _Engine(list(params_list), xs, ys, recipe, seeds, dev, progress, overwrite).run()
+        return _Engine(list(params_list), xs, ys, recipe, seeds, dev, progress, overwrite, keep_start).run()
     finally:
         torch.set_num_threads(previous_threads)
 
@@ -457,7 +491,7 @@ def finetune_many(params_list: Sequence[SurrogateParams], xs: Sequence[np.ndarra
 class _Engine:
     """One batched fine-tuning run; members are kept in 'slot' order (steps per epoch, descending)."""
 
-    def __init__(self, params_list, xs, ys, recipe, seeds, device, progress, overwrite=False):
+    def __init__(self, params_list, xs, ys, recipe, seeds, device, progress, overwrite, keep_start):
         self.recipe, self.device, self.progress, self.overwrite = recipe, device, progress, overwrite
         first = params_list[0]
         self.layout = _Layout(first)
@@ -469,7 +503,7 @@ class _Engine:
             if (p.n_in, p.hidden, p.n_out, p.activation) != (first.n_in, first.hidden, first.n_out,
                                                               first.activation) or not same_floors(p, first):
                 raise ValueError("all members must share one architecture")
-            members.append(self._prepare(i, p, x, y, seed))
+            members.append(self._prepare(i, p, x, y, seed) | {"keep_start": bool(keep_start[i])})
         self._normalise_members(members)
         # slot order: most steps per epoch first, so the members with a batch at step s are a prefix
         self.members = sorted(members, key=lambda m: (-m["steps"], m["index"]))
@@ -721,26 +755,43 @@ class _Engine:
             weights, biases = self.layout.unflatten(best[slot])
             params = SurrogateParams(p.in_shift.copy(), p.in_scale.copy(), weights, biases, p.out_scale.copy(),
                                      p.out_shift.copy(), p.activation, True, dict(p.extra), p.floors)
+            val_errors = self._row_errors(params, m, m["val_rows"])
+            kept_start = False
+            if m["keep_start"] and m["split"] and best_epoch[slot] > 0:
+                start_errors = self._row_errors(p, m, m["val_rows"])
+                if not significantly_better(val_errors, start_errors):
+                    params, val_errors, kept_start = p, start_errors, True
             train_rmse, train_rel, train_rels = self._rmse(params, m, m["train_rows"])
             val_rmse, val_rel, val_rels = self._rmse(params, m, m["val_rows"])
             out[m["index"]] = FinetuneResult(
                 params, m["n_train"], len(m["val_rows"]) if m["split"] else 0, m["split"], int(epochs[slot]),
-                int(best_epoch[slot]), bool(epochs[slot] < self.recipe.max_epochs),
+                0 if kept_start else int(best_epoch[slot]), bool(epochs[slot] < self.recipe.max_epochs),
                 np.array(val_hist[slot]), np.array(train_hist[slot]), train_rmse, val_rmse, train_rel, val_rel,
-                m["train_rows"], m["val_rows"], recipe, train_rels, val_rels)  # (the engine's own: no copies)
+                m["train_rows"], m["val_rows"], recipe, train_rels, val_rels,  # (the engine's own: no copies)
+                val_errors, kept_start)
         return out
 
-    def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray):
-        """(RMSE per output in program units, rel-RMSE: their mean over the data's std, rel-RMSE per output) of
-        `params` on the member's rows; from the normalised data (an error in t units is out_scale in the
-        program's), in row chunks like _member_losses."""
+    def _residuals(self, params: SurrogateParams, m: dict, rows: np.ndarray):
+        """`params`' errors on the member's rows in normalised output units (float64 [rows, n_out]), in row chunks
+        like _member_losses."""
         flat = self._tensor(self.layout.flatten(params)).unsqueeze(0)
-        squares = np.zeros(params.n_out)
         with torch.no_grad():
             for i in range(0, len(rows), 1 << 14):
                 index = torch.as_tensor(m["offset"] + rows[i:i + (1 << 14)], device=self.device)
                 v = self.layout.forward(flat, self.u_all[index].unsqueeze(0))[0]
-                squares += ((v.double() - self.t_all[index].double()) ** 2).sum(dim=0).cpu().numpy()
+                yield (v.double() - self.t_all[index].double()).cpu().numpy()
+
+    def _row_errors(self, params: SurrogateParams, m: dict, rows: np.ndarray) -> np.ndarray:
+        """Per row: the squared error in normalised units, averaged over the outputs (what the validation loss
+        averages over rows)."""
+        parts = [np.mean(r ** 2, axis=1) for r in self._residuals(params, m, rows)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def _rmse(self, params: SurrogateParams, m: dict, rows: np.ndarray):
+        """(RMSE per output in program units, rel-RMSE: their mean over the data's std, rel-RMSE per output) of
+        `params` on the member's rows; from the normalised data (an error in t units is out_scale in the
+        program's)."""
+        squares = sum((r ** 2).sum(axis=0) for r in self._residuals(params, m, rows))
         rmse = np.sqrt(squares / len(rows)) * params.out_scale.astype(np.float64)
         if len(rows) < 2:
             return [float(e) for e in rmse], None, None
