@@ -168,6 +168,22 @@ def test_unsigned_arithmetic_wraps_as_c_does(tmp_path):
 
 
 @needs_cc
+def test_unsigned_values_read_through_pointers_and_calls_wrap_as_c_does(tmp_path):
+    """The type of `p[i]`, `*p` and `*(p + 1)` is the pointer's declared element type, and of `g(...)` the helper's
+    return type: unsigned arithmetic on them is modular (it was computed in the integers, 4294 read as 0)."""
+    prog = program(tmp_path, "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
+                              "static unsigned int diff(const unsigned int *p) { return p[0] - p[1]; }\n"
+                              "static unsigned int second(unsigned int *q) { return *(q + 1); }\n"
+                              "double f(unsigned int a, unsigned int b) { unsigned int t[2]; t[0] = a; t[1] = b;\n"
+                              "  const unsigned int *p = t;\n"
+                              "  return (p[0] - p[1]) / 1000000u + (*p - second(t)) / 4096u + diff(t) / 7u\n"
+                              "         + (diff(t) - 1u) % 1000u; }\n")
+    tr, run = traced_and_run(prog)
+    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
+    assert run.y.max() > 4e6
+
+
+@needs_cc
 def test_an_integer_cast_to_double_divides_exactly(tmp_path):
     """(double)(int)(x * 2) / 2 is a half-step in C, not an integer division: the trace's floating copy of an
     integer must stay floating (it once was the integer itself, and a network "compiled exactly" returned

@@ -168,6 +168,18 @@ def _int_type(node) -> str | bool:
     return _integer(name)  # (void: False)
 
 
+def _pointee_int_type(t) -> str | bool:
+    """The integer type the elements of a pointer or array declaration `t` (or a function declaration's result)
+    are declared with, or False (floating, or not a scalar): in a pointer's scope entry, so the tracer types
+    `p[i]`, `*p` and a helper's result as C does."""
+    if not isinstance(t.type, c_ast.TypeDecl):
+        return False
+    try:
+        return _int_type(t.type)
+    except Unsupported:
+        return False
+
+
 def _integer(ctype: str | None) -> str | bool:
     """ctype itself if it is an integer type (`convert` wraps into its range), else False."""
     return ctype if ctype in INTEGER_TYPES else False
@@ -325,7 +337,7 @@ class Interpreter:
                 value = self.eval(decl.init, state, frame)
                 if not isinstance(value, Ptr):
                     raise Unsupported("a pointer initialised from a non-pointer")
-            scope[decl.name] = ("pointer", self.new_storage(state, [value]), False)
+            scope[decl.name] = ("pointer", self.new_storage(state, [value]), _pointee_int_type(t))
         else:
             raise Unsupported(f"a declaration of {_c_name(t)}")
 
@@ -777,7 +789,7 @@ class Interpreter:
                         raise Unsupported("a pointer parameter given a non-pointer")
                     if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
                         raise Unsupported("a multi-dimensional array parameter")
-                    scope[p.name] = ("pointer", self.new_storage(state, [v]), False)
+                    scope[p.name] = ("pointer", self.new_storage(state, [v]), _pointee_int_type(p.type))
                 else:
                     int_type = _int_type(p.type)
                     scope[p.name] = ("scalar", self.new_storage(state, [self.convert(v, int_type)]), int_type)
@@ -1098,7 +1110,7 @@ class Interpreter:
                      for k in range(size)]
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
-            scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
+            scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
         frame = _Frame(scope, _integer(signature.return_ctype), state)
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out

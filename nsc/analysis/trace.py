@@ -30,7 +30,7 @@ from pycparser import c_ast
 
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
-                                    _parameters, _type_names, _wrap, located, math_function)
+                                    _parameters, _pointee_int_type, _type_names, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME, walk
@@ -337,17 +337,31 @@ class Tracer(Interpreter):
             value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype])
         return value
 
-    def _declared_integer_type(self, name: str, frame, kind: str) -> str | None:
-        """The integer type a scalar or array (`kind`) was declared with, or None (floating, or another kind)."""
+    def _declared_integer_type(self, name: str, frame, kinds: tuple[str, ...]) -> str | None:
+        """The integer type a scalar, or an array's or pointer's elements (`kinds`), were declared with, or None
+        (floating, or another kind)."""
         try:
             entry = self.lookup(name, frame)
         except Unsupported:
             return None
-        return entry[2] if entry[0] == kind and isinstance(entry[2], str) else None
+        return entry[2] if entry[0] in kinds and isinstance(entry[2], str) else None
+
+    def _element_integer_type(self, address, frame) -> str | None:
+        """The integer type of the element an address expression (`p`, `a`, `p + i`, `a[i]` of a 2-D array)
+        points into: its array's or pointer's declared element type."""
+        while isinstance(address, c_ast.ArrayRef):
+            address = address.name
+        if isinstance(address, c_ast.BinaryOp) and address.op in ("+", "-"):
+            return (self._element_integer_type(address.left, frame)
+                    or (self._element_integer_type(address.right, frame) if address.op == "+" else None))
+        if isinstance(address, c_ast.ID):
+            return self._declared_integer_type(address.name, frame, ("array", "pointer"))
+        return None
 
     def integer_type(self, node, frame) -> str | None:
         """The integer type C gives the expression `node` (the usual arithmetic conversions of its operands' declared
-        types), or None where it is floating or not known here (a call, an element read through a pointer).
+        types: variables, elements of arrays and pointers, helpers' results), or None where it is floating or not
+        known here.
         Worked out once an expression (a sum of 5,000 integer terms would otherwise be walked 5,000 times)."""
         key = id(node)
         if key not in self.expression_types:
@@ -356,12 +370,13 @@ class Tracer(Interpreter):
 
     def _integer_type(self, node, frame) -> str | None:
         if isinstance(node, c_ast.ID):
-            return self._declared_integer_type(node.name, frame, "scalar")
-        if isinstance(node, c_ast.ArrayRef):  # an element of a declared array: its element type
-            base = node.name
-            while isinstance(base, c_ast.ArrayRef):
-                base = base.name
-            return self._declared_integer_type(base.name, frame, "array") if isinstance(base, c_ast.ID) else None
+            return self._declared_integer_type(node.name, frame, ("scalar",))
+        if isinstance(node, c_ast.ArrayRef):  # an element of an array or through a pointer: its element type
+            return self._element_integer_type(node.name, frame)
+        if isinstance(node, c_ast.UnaryOp) and node.op == "*":
+            return self._element_integer_type(node.expr, frame)
+        if isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and node.name.name in self.functions:
+            return _pointee_int_type(self.functions[node.name.name].decl.type) or None  # (its return type)
         if isinstance(node, c_ast.Constant):
             return _integer(canonical_scalar(node.type.split())) or None
         if isinstance(node, c_ast.Cast) and isinstance(node.to_type.type, c_ast.TypeDecl):
@@ -549,7 +564,7 @@ class Tracer(Interpreter):
                     raise Unsupported("a pointer parameter given a non-pointer")
                 if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
                     raise Unsupported("a multi-dimensional array parameter")
-                scope[p.name] = ("pointer", self.new_storage(caller, [v]), False)
+                scope[p.name] = ("pointer", self.new_storage(caller, [v]), _pointee_int_type(p.type))
             else:
                 int_type = _int_type(p.type)
                 scope[p.name] = ("scalar", self.new_storage(caller, [self.convert(v, int_type)]), int_type)
@@ -745,7 +760,7 @@ class Tracer(Interpreter):
                      for k in range(size)]
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
-            scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), False)
+            scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
         frame = _Frame(scope, _integer(signature.return_ctype), 0, len(state.mem))
         self.frames = [frame]
         ret = self.run_body(target.body, state, frame)
