@@ -382,12 +382,11 @@ def finetune_file(model_path, data_path, output=None, *, seed=0, device="cpu", r
                 other = finetune.finetune(restart, x, y, recipe=finetune.recipe_for(restart, overrides)[0],
                                           seed=seed, device=device, progress=progress, overwrite=True)
             result, kept = finetune.better_of(mine, other, vouched)
-            start = ("compiled start (it fit the validation rows better than a random restart)" if kept else
-                     "random restart (it fit the validation rows better than the compiled start)")
-            if kept and vouched:
-                start = ("compiled start (a random restart was not significantly better on the validation rows)"
-                         + ("; fine-tuning was not significantly better either, so these are the compiled weights"
-                            if result.kept_start else ""))
+            better = "significantly better" if vouched else "better"  # (finetune.better_of)
+            start = (f"compiled start (a random restart was not {better} on the validation rows)" if kept else
+                     f"random restart (it fit the validation rows {better} than the compiled start)")
+            if result.kept_start:
+                start += "; fine-tuning was not significantly better either: these are the compiled weights"
         else:
             result = finetune.finetune(loaded.params, x, y, recipe=recipe, seed=seed, device=device,
                                        progress=progress, overwrite=True)

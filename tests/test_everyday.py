@@ -177,3 +177,22 @@ def test_finetune_names_each_output_and_the_worst(tmp_path):
     assert [line.split()[0] for line in lines[1:]] == ["sum", "wave"]
     assert all("RMSE " in line and "rel-RMSE " in line for line in lines[1:])
     assert [line.endswith("<- worst") for line in lines[1:]] == [name == worst for name in ("sum", "wave")]
+
+
+def test_finetune_keeps_a_vouched_start_unless_the_data_show_better(tmp_path):
+    """A structurally compiled start (a stated error) must be beaten significantly, by the fine-tuned weights and
+    by the random restart alike; a learned start (the hypernetwork's) is compared as any start is."""
+    prog, train = tmp_path / "decay.c", tmp_path / "decay.csv"
+    prog.write_text(PROGRAM)
+    assert nsc("sample", prog, "-n", "300", "-o", train).exit_code == 0
+    starts = {}
+    for init in ("compiled", "hypernetwork"):
+        model = tmp_path / f"{init}.onnx"
+        assert nsc("compile", prog, "--init", init, "-o", model).exit_code == 0
+        r = nsc("finetune", model, train, "-o", tmp_path / "t.onnx", "--epochs", "5", "--json")
+        assert r.exit_code == 0, r.output
+        summary = json.loads(r.stdout)
+        assert isinstance(summary["kept_start"], bool)
+        starts[init] = summary["start"]
+    assert starts["compiled"].startswith("compiled start (a random restart was not significantly better")
+    assert "significantly" not in starts["hypernetwork"]
