@@ -184,6 +184,19 @@ def test_unsigned_values_read_through_pointers_and_calls_wrap_as_c_does(tmp_path
 
 
 @needs_cc
+def test_math_h_rounding_returns_a_double_and_lround_a_long(tmp_path):
+    """floor, ceil, round and trunc return doubles: floor(x) / 2 is a half-step, not C's integer division (a
+    network "compiled" with a stated 1e-6 was 0.11 off); lround returns a long, so lround(x) / 4 divides
+    integers."""
+    prog = program(tmp_path, "#include <math.h>\n#pragma nsc range x -20 20\n"
+                              "double f(double x) { return floor(x) / 2 + round(x * 0.3) / 4 + ceil(x) / 3\n"
+                              "  + trunc(x) / 5 + lround(x) / 4 + llrint(x * 0.5) % 3 + lroundf((float)x) / 3; }\n")
+    tr, run = traced_and_run(prog)
+    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13, atol=1e-12)
+    assert (run.y != np.round(run.y)).any()
+
+
+@needs_cc
 def test_an_integer_cast_to_double_divides_exactly(tmp_path):
     """(double)(int)(x * 2) / 2 is a half-step in C, not an integer division: the trace's floating copy of an
     integer must stay floating (it once was the integer itself, and a network "compiled exactly" returned

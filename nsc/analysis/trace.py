@@ -500,8 +500,10 @@ class Tracer(Interpreter):
         base = _math_base(name)
         if name in ("abs", "labs", "llabs") and len(args) == 1:
             return abs(args[0]) if is_const(args[0]) else g.fn("abs", args[0], is_int=True)
-        if base in MATH_NAMES and len(args) == 1:
-            return g.fn(base, args[0])
+        if base in MATH_NAMES and len(args) == 1:  # a double, even floor's integer values: floor(x) / 2 halves
+            return _as_double(g, g.fn(base, args[0]))
+        if _integer_rounding(name) and len(args) == 1:  # lround and the like: a long
+            return g.fn(_integer_rounding(name), args[0])
         if base == "fabs" and len(args) == 1:
             return abs(float(args[0])) if is_const(args[0]) else g.fn("abs", args[0])
         if len(args) != 2:
@@ -777,6 +779,23 @@ class Tracer(Interpreter):
 
 def _is_int(v) -> bool:
     return v.is_int if is_node(v) else isinstance(v, int) and not isinstance(v, bool) or isinstance(v, bool)
+
+
+_ROUND_TO_INTEGER = {"lround": "round", "llround": "round", "lrint": "rint", "llrint": "rint"}
+
+
+def _integer_rounding(name: str) -> str | None:
+    """The rounding ('round', 'rint') of lround, llround, lrint, llrint and their float and long double variants
+    (lroundf), which return an integer; None for any other name."""
+    for base in (name, name[:-1] if name.endswith(("f", "l")) else None):
+        if base in _ROUND_TO_INTEGER:
+            return _ROUND_TO_INTEGER[base]
+    return None
+
+
+def _as_double(g: Graph, v):
+    """A math.h function's result (None: not a finite number) as C's double: never an integer, whatever its values."""
+    return None if v is None else g.as_float(v) if is_node(v) else float(v)
 
 
 def _math_base(name: str) -> str:
