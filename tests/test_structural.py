@@ -197,6 +197,26 @@ def test_math_h_rounding_returns_a_double_and_lround_a_long(tmp_path):
 
 
 @needs_cc
+def test_shifts_by_an_uncertain_count(tmp_path):
+    """a >> k and a << k with k an input: floor(a 2^-k) (gcc shifts negative values arithmetically) and a 2^k."""
+    prog = program(tmp_path, "#pragma nsc range a -1000 1000\n#pragma nsc range k 0 5\n"
+                              "int f(int a, int k) { return (a * 4 >> k) + (a << k) - (1000 >> k); }\n")
+    tr, run = traced_and_run(prog)
+    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
+
+
+@needs_cc
+def test_a_pointer_walk_over_an_array(tmp_path):
+    """`while (p < end) { ...; p++; }` and `end - p`: pointers into one array compare and subtract by position."""
+    prog = program(tmp_path, "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
+                              "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"
+                              "  while (p < end) { s += *p * (end - p); if (*p > m) m = *p; p++; }\n"
+                              "  return s / 6 - m + (p == end); }\n")
+    tr, run = traced_and_run(prog)
+    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13)
+
+
+@needs_cc
 def test_an_integer_cast_to_double_divides_exactly(tmp_path):
     """(double)(int)(x * 2) / 2 is a half-step in C, not an integer division: the trace's floating copy of an
     integer must stay floating (it once was the integer itself, and a network "compiled exactly" returned

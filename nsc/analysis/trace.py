@@ -23,6 +23,7 @@ values, writes at a computed index, recursion).
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -260,12 +261,16 @@ class Tracer(Interpreter):
         return bool(cond)
 
     def compare(self, op, a, b):
+        if isinstance(a, Ptr) and isinstance(b, Ptr) and a.sid == b.sid:  # two places in one array: a pointer walk
+            return int(_COMPARE[op](a.offset, b.offset))
         return self.g.compare(op, check_value(a), check_value(b))
 
     def arith(self, op, a, b):
         g = self.g
         if isinstance(a, Ptr) and op in ("+", "-") and isinstance(b, int):
             return Ptr(a.sid, a.offset + (b if op == "+" else -b) * a.stride(), a.dims, a.is_int)
+        if isinstance(a, Ptr) and isinstance(b, Ptr) and op == "-" and a.sid == b.sid:  # elements apart
+            return (a.offset - b.offset) // a.stride()
         a, b = check_value(a), check_value(b)
         ints = _is_int(a) and _is_int(b)
         if op in ("+", "-"):
@@ -301,6 +306,8 @@ class Tracer(Interpreter):
                 return g.mul(a, g.fn("cpow", b, 2.0, is_int=True) if is_node(b) else 2 ** b, is_int=True)
             if is_const(b):
                 return g.fn("floor", g.scale(a, 2.0 ** -b), is_int=True)
+            # a shift by an uncertain count: a 2^-b is exact in doubles, as a scaling by a power of 2 is
+            return g.fn("floor", g.mul(a, g.fn("cpow", g.scale(b, -1.0), 2.0)), is_int=True)
         if op == "&" and ints and is_const(a) != is_const(b):
             x, mask = (b, a) if is_const(a) else (a, b)
             if mask > 0 and mask & (mask + 1) == 0:  # the k low bits, mask = 2^k - 1: x mod 2^k (two's complement)
@@ -781,6 +788,8 @@ def _is_int(v) -> bool:
     return v.is_int if is_node(v) else isinstance(v, int) and not isinstance(v, bool) or isinstance(v, bool)
 
 
+_COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
+            "!=": operator.ne}
 _ROUND_TO_INTEGER = {"lround": "round", "llround": "round", "lrint": "rint", "llrint": "rint"}
 
 
