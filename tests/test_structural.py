@@ -197,6 +197,16 @@ def test_math_h_rounding_returns_a_double_and_lround_a_long(tmp_path):
 
 
 @needs_cc
+def test_abs_of_a_double_truncates_it_to_an_int(tmp_path):
+    """C's abs takes an int: abs(x * 3) of a double x is |trunc(3 x)| (a network "compiled exactly" returned
+    |3 x|, 0.22 off)."""
+    prog = program(tmp_path, "#include <stdlib.h>\n#pragma nsc range x -3 3\n"
+                              "double f(double x) { return abs(x * 3) + 0.5 * x + labs(-7) / 2; }\n")
+    tr, run = traced_and_run(prog)
+    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13)
+
+
+@needs_cc
 def test_shifts_by_an_uncertain_count(tmp_path):
     """a >> k and a << k with k an input: floor(a 2^-k) (gcc shifts negative values arithmetically) and a 2^k."""
     prog = program(tmp_path, "#pragma nsc range a -1000 1000\n#pragma nsc range k 0 5\n"

@@ -723,8 +723,8 @@ class Interpreter:
         if name in self.functions:
             return self.call_helper(self.functions[name], args, state)
         f1, f2, mm = math_function(MATH_1, name), math_function(MATH_2, name), math_function(MIN_MAX, name)
-        if name in ("abs", "labs", "llabs") and len(args) == 1:
-            return unary_fn(np.abs, args[0], n, is_int_result=True) if not is_const(args[0]) else abs(args[0])
+        if name in ("abs", "labs", "llabs") and len(args) == 1:  # of an integer: a double argument is truncated
+            return unary_fn(lambda v: np.abs(np.trunc(v)), check_value(args[0]), n, is_int_result=True)
         if f1 is not None and len(args) == 1:
             value = unary_fn(f1[1], check_value(args[0]), n)
             if isinstance(value, Lin) and args[0].form is not None:

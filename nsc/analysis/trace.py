@@ -505,8 +505,9 @@ class Tracer(Interpreter):
     def math_call(self, name: str, args: list):
         g = self.g
         base = _math_base(name)
-        if name in ("abs", "labs", "llabs") and len(args) == 1:
-            return abs(args[0]) if is_const(args[0]) else g.fn("abs", args[0], is_int=True)
+        if name in ("abs", "labs", "llabs") and len(args) == 1:  # of an integer: a double argument is truncated
+            a = args[0] if _is_int(args[0]) else g.fn("trunc", args[0])  # (abs(-2.7) is 2)
+            return abs(a) if is_const(a) else g.fn("abs", a, is_int=True)
         if base in MATH_NAMES and len(args) == 1:  # a double, even floor's integer values: floor(x) / 2 halves
             return _as_double(g, g.fn(base, args[0]))
         if _integer_rounding(name) and len(args) == 1:  # lround and the like: a long
