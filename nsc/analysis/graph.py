@@ -33,7 +33,7 @@ class Node:
     the operand and fn / param name the function; for `mul`, args are the two factors."""
 
     __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "_bounds", "hull",
-                 "depth")
+                 "depth", "rounded")
 
     def __init__(self, nid, op, args, fn=None, param=None, is_int=False, is_bool=False):
         self.id, self.op, self.args, self.fn, self.param = nid, op, args, fn, param
@@ -57,6 +57,10 @@ class Node:
                 if not a.affine_in_src:
                     self.affine_in_src = False
                     break
+            if fn == "f32":  # C's float: the network passes the value through, the rounding is its error
+                self.affine_in_src = args[0].affine_in_src
+        # float32 roundings on the way from its source (network.py passes them through: they are its error)
+        self.rounded = fn == "f32" or (self.src is not self and any(a.rounded for a in args))
         # the layers its network needs at the least: one a block, product or gate on the longest chain
         if op == "input":
             self.depth = 0
@@ -155,6 +159,7 @@ FUNCTIONS = {
     "relu": lambda x, p: np.maximum(x, 0.0), "abs": lambda x, p: np.abs(x),
     "atan2y": lambda x, p: np.arctan2(x, p),  # atan2(x, constant)
     "atan2x": lambda x, p: np.arctan2(p, x),  # atan2(constant, x)
+    "f32": lambda x, p: x.astype(np.float32).astype(np.float64),  # C's conversion to float
     "gt0": lambda x, p: (x > 0).astype(np.float64),
     "ge0": lambda x, p: (x >= 0).astype(np.float64),
     "eq0": lambda x, p: (x == 0).astype(np.float64),
@@ -300,6 +305,11 @@ class Graph:
             return a
         if name == "wrap" and (a.is_bool or param[0] <= a.lo and a.hi <= param[1]):
             return a  # (a value that stays in the type's range is not wrapped)
+        if name == "f32":
+            if a.op == "fn" and a.fn == "f32":
+                return a
+            if a.is_int and max(-a.lo, a.hi) <= 2 ** 24:  # (an integer a float holds exactly)
+                return self.as_float(a)
         return self._make("fn", (a,), fn=name, param=param, is_int=is_int, is_bool=is_bool)
 
     def log_abs(self, x):
@@ -630,13 +640,14 @@ def peak_live(targets, env) -> int:
     return peak
 
 
-def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -> dict:
+def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True, rounding: bool = True) -> dict:
     """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
     nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}.
     network: C's semantics as the network computes them (network.py tabulates with it): `x == 0` of a computed
     value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error.
     keep_all=False: the result holds the targets and env only, each other value dropped after its last use (a
-    long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory)."""
+    long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory).
+    rounding=False: C's floats as doubles (the network's own linear pass-through of them)."""
     order, frees = plan(targets, env)
     if keep_all:
         frees = [()] * len(order)
@@ -677,6 +688,8 @@ def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -
                 raise KeyError(f"input {node.param} has no value")
             elif network and node.fn == "eq0":
                 out = (np.abs(values[node.args[0].id]) <= tolerance(node.args[0])).astype(np.float64)
+            elif node.fn == "f32" and not rounding:
+                out = values[node.args[0].id]
             else:
                 out = FUNCTIONS[node.fn](values[node.args[0].id], node.param)
             values[node.id] = out

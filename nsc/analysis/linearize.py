@@ -57,6 +57,7 @@ from pycparser import c_ast, c_parser
 
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME, walk
+from nsc.frontend.literals import float_value
 from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
 from nsc.recursion import deep
 from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
@@ -180,9 +181,23 @@ def _pointee_int_type(t) -> str | bool:
         return False
 
 
+class _Float32:
+    """The type `float` where a type slot holds an integer type's name, or False for a floating type: false like
+    that (every `if int_type:` reads it as floating), and conversions to it round to float32 (trace.py)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "FLOAT32"
+
+
+FLOAT32 = _Float32()
+
+
 def _integer(ctype: str | None) -> str | bool:
-    """ctype itself if it is an integer type (`convert` wraps into its range), else False."""
-    return ctype if ctype in INTEGER_TYPES else False
+    """ctype itself if it is an integer type (`convert` wraps into its range), FLOAT32 for float, else False."""
+    return ctype if ctype in INTEGER_TYPES else FLOAT32 if ctype == "float" else False
 
 
 def _wrap(x, tmin: int, tmax: int):
@@ -377,11 +392,11 @@ class Interpreter:
             if isinstance(v, float) and not math.isfinite(v):
                 raise Unsupported("a non-finite value converted to an integer")
             return _wrap(int(v), *limits) if limits is not None else int(v)
-        if isinstance(v, Lin):
+        if isinstance(v, Lin):  # (a float's rounding is below the statistics' resolution)
             if v.is_int:
                 return Lin(v.m, v.c, v.r, v.lo, v.hi, False, False, v.form)
             return v
-        return float(v)
+        return float(np.float32(v)) if int_type is FLOAT32 else float(v)  # (a float loop counter's 0.1f steps)
 
     # -- lvalues ---------------------------------------------------------------------------------------------
 
@@ -512,8 +527,9 @@ class Interpreter:
             if node.type in ("int", "unsigned int", "long int", "unsigned long int", "long long int",
                              "unsigned long long int"):
                 return _int_literal(node.value)
-            if node.type in ("double", "float", "long double"):
-                return float(node.value.rstrip("fFlL"))
+            if node.type in ("double", "float", "long double"):  # (1.5f is a float: 0.1f is not 0.1)
+                value = float_value(node.value)
+                return float(np.float32(value)) if node.type == "float" else value
             if node.type == "char":
                 return ord(node.value.strip("'")[-1])
             raise Unsupported(f"a {node.type} constant")

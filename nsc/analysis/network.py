@@ -230,8 +230,8 @@ class Builder:
         if node.op == "fn" and node.fn == "eq0":  # |d| <= tolerance: a spike the grid must be told about
             d = node.args[0]
             tau = tolerance(d)
-            return self.block(lambda z: (np.abs(z) <= tau).astype(np.float64), self.values[d.id], key=d.id, bounds=d,
-                              features=[-tau * 1.001, -tau, tau, tau * 1.001])
+            return self.block(lambda z: (np.abs(z) <= tau).astype(np.float64), None, self.values[d.id], key=d.id,
+                              bounds=d, features=[-tau * 1.001, -tau, tau, tau * 1.001])
         raise Unsupported(f"a source {node.fn or node.op} node")
 
     def one_variable(self, node) -> Value:
@@ -240,7 +240,12 @@ class Builder:
         s_val = self.values[src.id]
         if node.affine_in_src:
             alpha, beta = _affine_in_source(node, src)
-            return self.combine([(s_val, alpha)], beta, keys=[src.id])
+            value = self.combine([(s_val, alpha)], beta, keys=[src.id])
+            if node.rounded:  # the program rounds to float32 on the way, the network does not: that is its error
+                s = self.samples(s_val)
+                program = _as_array(evaluate([node], {src: s if s_val.err is None else s - s_val.err})[node], s)
+                value = Value(value.layer, value.terms, value.const, self.samples(value) - program, value.samples)
+            return value
         length = self.length_of(src)
         if length is not None and (node is length[0] or _only_through(node, src, length[0])):
             # a function of a Euclidean length: tabulated on the length, which keeps its relative precision near
@@ -248,8 +253,7 @@ class Builder:
             node_l, value_l = length
             if node is node_l:
                 return value_l
-            return self.block(lambda z: _as_array(evaluate([node], {node_l: z}, network=True)[node], z), value_l,
-                              key=node_l.id, bounds=node_l)
+            return self.block(*_tabulated(node, node_l), value_l, key=node_l.id, bounds=node_l)
         if src.op == "mul" and not (src.args[0].is_bool or src.args[1].is_bool):
             ss = self.samples(s_val)
             if self.one_signed(src, ss) and _dynamic(ss) > LOG_PRODUCT_RANGE:
@@ -257,21 +261,19 @@ class Builder:
                 # factors' logs (exact): the product's relative precision carries into the function
                 sign = float(np.sign(ss[0]))
                 log_src = self.graph.log_abs(src)
-                return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)}, network=True)[node], z),
-                                  self.value(log_src), bounds=log_src)
+                return self.block(*_tabulated(node, src, lambda z: sign * np.exp(z)), self.value(log_src),
+                                  bounds=log_src)
         periodic = None if src.is_int else _period(node, src)
         if periodic is not None and np.ptp(self.samples(s_val)) > MIN_PERIODS * periodic[0]:
             # a function of src only through sin, cos or tan of it, over many periods, symmetric about an axis:
             # tabulated on src reduced to one half period, where the grid resolves its shape
-            g = lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z)  # noqa: E731
+            g, exact = _tabulated(node, src)
             axis = _symmetry_axis(g, *periodic, self.samples(s_val))
             if axis is not None:
-                return self.block(g, self.reduced(src, s_val, periodic[0], axis))
+                return self.block(g, exact, self.reduced(src, s_val, periodic[0], axis))
         if src.is_int:  # the network's integers are integers to within its error: every jump half way between
-            return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
-                              s_val, key=src.id, bounds=src)
-        return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
-                          bounds=src)
+            return self.block(*_tabulated(node, src, np.round), s_val, key=src.id, bounds=src)
+        return self.block(*_tabulated(node, src), s_val, key=src.id, bounds=src)
 
     def reduced(self, src, s_val: Value, period: float, axis: float) -> Value:
         """src brought into one period about a symmetry axis a of the function: a + |((src - a + T/2) mod T) - T/2|,
@@ -279,7 +281,7 @@ class Builder:
         which the reduced value sweeps the whole period)."""
         key = (src.id, period, axis)
         if key not in self.periodic:
-            self.periodic[key] = self.block(_triangle_wave(axis, period), s_val, key=src.id, bounds=src)
+            self.periodic[key] = self.block(_triangle_wave(axis, period), None, s_val, key=src.id, bounds=src)
         return self.periodic[key]
 
     def length_of(self, src):
@@ -327,9 +329,10 @@ class Builder:
         err = None if v.err is None else np.maximum(s, 0.0) - np.maximum(s - v.err, 0.0)
         return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0))
 
-    def block(self, g, operand: Value, key=None, features=(), bounds=None) -> Value:
+    def block(self, g, exact, operand: Value, key=None, features=(), bounds=None) -> Value:
         """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
-        `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's."""
+        `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's. exact: the
+        program's function where it is not g (float32 roundings), which the block's error is measured against."""
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
         if hi <= lo:  # the network holds the operand constant
@@ -347,7 +350,7 @@ class Builder:
         # the estimated error: the block's own residual where the network puts its operand, plus the operand's
         # error carried through the block (through the network's function, jumps included)
         approx = blk(s)
-        residual = approx - _within(g(s), approx)
+        residual = approx - _within((exact or g)(s), approx)
         out.err = residual if operand.err is None else residual + approx - blk(s - operand.err)
         return out
 
@@ -391,7 +394,7 @@ class Builder:
             g = self.graph
             total = g.add(g.log_abs(a), g.log_abs(b))
             sign = float(np.sign(sa[0]) * np.sign(sb[0]))
-            return self.combine([(self.block(np.exp, self.value(total), bounds=total if is_node(total) else None),
+            return self.combine([(self.block(np.exp, None, self.value(total), bounds=total if is_node(total) else None),
                                   sign)])
         ma, mb = 0.5 * (sa.max() + sa.min()), 0.5 * (sb.max() + sb.min())
         ha, hb = 0.5 * (sa.max() - sa.min()), 0.5 * (sb.max() - sb.min())
@@ -402,7 +405,7 @@ class Builder:
         p = self.combine([(na, 1.0), (nb, 1.0)])
         q = self.combine([(na, 1.0), (nb, -1.0)])
         square = lambda z: z * z  # noqa: E731
-        sq_p, sq_q = self.block(square, p), self.block(square, q)
+        sq_p, sq_q = self.block(square, None, p), self.block(square, None, q)
         return self.combine([(va, mb), (vb, ma), (sq_p, ha * hb / 4), (sq_q, -ha * hb / 4)], -ma * mb)
 
     def both(self, a, b) -> Value:
@@ -551,8 +554,9 @@ def _pruned(rows: list, floors: list, outputs: list) -> tuple[list, list, list]:
 
 
 def _affine_in_source(node, src) -> tuple[float, float]:
-    """(alpha, beta) with node = alpha src + beta, for a node affine in its source (Node.affine_in_src)."""
-    at = evaluate([node], {src: np.array([0.0, 1.0])})[node]
+    """(alpha, beta) with node = alpha src + beta, for a node affine in its source (Node.affine_in_src; the
+    float32 roundings on the way passed through, as the network does)."""
+    at = evaluate([node], {src: np.array([0.0, 1.0])}, rounding=False)[node]
     return float(at[1] - at[0]), float(at[0])
 
 
@@ -613,6 +617,16 @@ def _only_through(node, src, via) -> bool:
         return True
     except KeyError:
         return False
+
+
+def _tabulated(node, at, to=None):
+    """(g, exact): node's value as a function of the value z of `at` (given to(z)), as the network tabulates it
+    (float32 roundings passed through: a staircase of 2^-24 steps is no shape for a block's knots), and as the
+    program computes it where that differs (None: g), which the block's stated error is measured against."""
+    def g(z, rounding=False):
+        return _as_array(evaluate([node], {at: z if to is None else to(z)}, network=True, rounding=rounding)[node], z)
+
+    return g, (lambda z: g(z, True)) if node.rounded else None
 
 
 def _as_array(y, z):

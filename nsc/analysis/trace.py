@@ -30,7 +30,7 @@ import numpy as np
 from pycparser import c_ast
 
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
-from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
+from nsc.analysis.linearize import (FLOAT32, INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
                                     _parameters, _pointee_int_type, _type_names, _wrap, located, math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
 from nsc.frontend.c_types import canonical_scalar
@@ -160,6 +160,7 @@ class Tracer(Interpreter):
         self.probe_env: dict | None = None  # input node -> its probe values (Limits.probe), made when first asked
         self.probe_known: dict = {}  # node -> its values on the probe inputs, of the last turns the probe evaluated
         self.expression_types: dict = {}  # id of a C expression -> its integer type (integer_type)
+        self.floating_types: dict = {}  # id of a C expression -> 'float', 'double' or 'int' (floating_type)
         self.n = 0  # (the statistics' vector length: unused here)
         self.steps = 0
         self.next_sid = 0
@@ -248,6 +249,8 @@ class Tracer(Interpreter):
                 raise Unsupported("a non-finite value converted to an integer")
             limits = INTEGER_LIMITS.get(int_type) if isinstance(int_type, str) else None
             return _wrap(int(v), *limits) if limits is not None else int(v)
+        if int_type is FLOAT32:  # C's float: rounded to float32 (`for (t = 0; t < 1; t += 0.1f)` runs 10 turns)
+            return g.fn("f32", v) if is_node(v) else float(np.float32(v))
         if is_node(v):
             return g.as_float(v)
         return float(v)
@@ -337,6 +340,9 @@ class Tracer(Interpreter):
         if op in ("<", ">", "<=", ">=", "==", "!="):
             return self.compare(op, a, b)
         value = self.arith(op, a, b)
+        if isinstance(value, float) or is_node(value) and not value.is_int:
+            # arithmetic in float (both operands float, or a float and an integer) is rounded to float32
+            return self.convert(value, FLOAT32) if self.floating_type(node, frame) == "float" else value
         ctype = self.integer_type(node, frame) if is_node(value) and value.is_int else None
         if ctype is not None and ctype.startswith("unsigned"):
             # arithmetic in an unsigned type is modular (`a - b` of unsigned a < b is 2^32 - (b - a)); the graph
@@ -344,25 +350,25 @@ class Tracer(Interpreter):
             value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype])
         return value
 
-    def _declared_integer_type(self, name: str, frame, kinds: tuple[str, ...]) -> str | None:
-        """The integer type a scalar, or an array's or pointer's elements (`kinds`), were declared with, or None
-        (floating, or another kind)."""
+    def _declared_type(self, name: str, frame, kinds: tuple[str, ...]):
+        """The type a scalar, or an array's or pointer's elements (`kinds`), were declared with: an integer type's
+        name, FLOAT32 or False (double); None for another kind or an unknown name."""
         try:
             entry = self.lookup(name, frame)
         except Unsupported:
             return None
-        return entry[2] if entry[0] in kinds and isinstance(entry[2], str) else None
+        return entry[2] if entry[0] in kinds else None
 
-    def _element_integer_type(self, address, frame) -> str | None:
-        """The integer type of the element an address expression (`p`, `a`, `p + i`, `a[i]` of a 2-D array)
-        points into: its array's or pointer's declared element type."""
+    def _element_type(self, address, frame):
+        """The declared type (as `_declared_type`) of the element an address expression (`p`, `a`, `p + i`, `a[i]`
+        of a 2-D array) points into: its array's or pointer's element type."""
         while isinstance(address, c_ast.ArrayRef):
             address = address.name
         if isinstance(address, c_ast.BinaryOp) and address.op in ("+", "-"):
-            return (self._element_integer_type(address.left, frame)
-                    or (self._element_integer_type(address.right, frame) if address.op == "+" else None))
+            left = self._element_type(address.left, frame)
+            return left if left is not None or address.op == "-" else self._element_type(address.right, frame)
         if isinstance(address, c_ast.ID):
-            return self._declared_integer_type(address.name, frame, ("array", "pointer"))
+            return self._declared_type(address.name, frame, ("array", "pointer"))
         return None
 
     def integer_type(self, node, frame) -> str | None:
@@ -375,13 +381,53 @@ class Tracer(Interpreter):
             self.expression_types[key] = self._integer_type(node, frame)
         return self.expression_types[key]
 
+    def floating_type(self, node, frame) -> str | None:
+        """'float', 'double' or 'int': the arithmetic type C gives the expression `node`, from its operands'
+        declared types (integers as 'int'); None where it is not known here. Once an expression, as integer_type."""
+        key = id(node)
+        if key not in self.floating_types:
+            self.floating_types[key] = self._floating_type(node, frame)
+        return self.floating_types[key]
+
+    def _floating_type(self, node, frame) -> str | None:
+        declared = None
+        if isinstance(node, c_ast.ID):
+            declared = self._declared_type(node.name, frame, ("scalar",))
+        elif isinstance(node, (c_ast.ArrayRef, c_ast.UnaryOp)) and getattr(node, "op", "*") == "*":
+            declared = self._element_type(node.name if isinstance(node, c_ast.ArrayRef) else node.expr, frame)
+        elif isinstance(node, c_ast.Constant):
+            return {"float": "float", "double": "double", "long double": "double"}.get(node.type, "int")
+        elif isinstance(node, c_ast.Cast) and isinstance(node.to_type.type, c_ast.TypeDecl):
+            declared = _pointee_int_type(node.to_type)
+        elif isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID):
+            name = node.name.name
+            if name in self.functions:
+                declared = _pointee_int_type(self.functions[name].decl.type)
+            else:  # math.h: sqrtf is a float, sqrt a double, abs an int
+                return "int" if name in ("abs", "labs", "llabs") or _integer_rounding(name) else \
+                    "float" if _math_base(name) != name and name.endswith("f") else "double"
+        elif isinstance(node, c_ast.UnaryOp) and node.op in ("-", "+", "++", "--", "p++", "p--"):
+            return self.floating_type(node.expr, frame)
+        elif isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-", "*", "/"):
+            kinds = {self.floating_type(node.left, frame), self.floating_type(node.right, frame)}
+            return None if None in kinds else "double" if "double" in kinds else "float" if "float" in kinds \
+                else "int"
+        elif isinstance(node, c_ast.BinaryOp):
+            return "int"  # (comparisons, %, shifts, bit operations)
+        elif isinstance(node, c_ast.Assignment):
+            return self.floating_type(node.lvalue, frame)
+        else:
+            return None
+        return "float" if declared is FLOAT32 else "int" if isinstance(declared, str) else \
+            "double" if declared is False else None
+
     def _integer_type(self, node, frame) -> str | None:
         if isinstance(node, c_ast.ID):
-            return self._declared_integer_type(node.name, frame, ("scalar",))
+            return _as_integer_type(self._declared_type(node.name, frame, ("scalar",)))
         if isinstance(node, c_ast.ArrayRef):  # an element of an array or through a pointer: its element type
-            return self._element_integer_type(node.name, frame)
+            return _as_integer_type(self._element_type(node.name, frame))
         if isinstance(node, c_ast.UnaryOp) and node.op == "*":
-            return self._element_integer_type(node.expr, frame)
+            return _as_integer_type(self._element_type(node.expr, frame))
         if isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and node.name.name in self.functions:
             return _pointee_int_type(self.functions[node.name.name].decl.type) or None  # (its return type)
         if isinstance(node, c_ast.Constant):
@@ -500,6 +546,8 @@ class Tracer(Interpreter):
         value = self.math_call(name, [check_value(a) for a in args])
         if value is None:
             raise Unsupported(f"{name} is undefined at a constant argument")
+        if _math_base(name) != name and name.endswith("f"):  # sqrtf and the like return a float
+            return self.convert(value, FLOAT32)
         return value
 
     def math_call(self, name: str, args: list):
@@ -762,12 +810,12 @@ class Tracer(Interpreter):
             int_type = _integer(p.ctype)
             zero = 0 if int_type else 0.0
             if p.shape is None and not p.is_pointer:
-                scope[p_ast.name] = ("scalar", self.new_storage(state, [port_value.get((p.name, None), zero)]),
-                                     int_type)
+                value = self.convert(port_value.get((p.name, None), zero), int_type)  # (a float input: rounded)
+                scope[p_ast.name] = ("scalar", self.new_storage(state, [value]), int_type)
                 continue
             size = p.shape or 1
-            cells = [port_value.get((p.name, k), port_value.get((p.name, None), zero) if k == 0 else zero)
-                     for k in range(size)]
+            cells = [self.convert(port_value.get((p.name, k), port_value.get((p.name, None), zero) if k == 0
+                                                 else zero), int_type) for k in range(size)]
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
@@ -787,6 +835,10 @@ class Tracer(Interpreter):
 
 def _is_int(v) -> bool:
     return v.is_int if is_node(v) else isinstance(v, int) and not isinstance(v, bool) or isinstance(v, bool)
+
+
+def _as_integer_type(declared) -> str | None:
+    return declared if isinstance(declared, str) else None
 
 
 _COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
