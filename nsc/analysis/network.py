@@ -335,9 +335,13 @@ class Builder:
         program's function where it is not g (float32 roundings), which the block's error is measured against."""
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
-        if hi <= lo:  # the network holds the operand constant
+        program = exact or g
+        if hi <= lo:  # the network holds the operand constant (the program may not: its error says so)
             y = g(np.array([lo]))
-            return self.constant(float(y[0]) if np.isfinite(y[0]) else 0.0)
+            held = self.constant(float(y[0]) if np.isfinite(y[0]) else 0.0)
+            if operand.err is not None:
+                held.err = held.const - _within(program(s - operand.err), np.full(len(s), held.const))
+            return held
         pad = MARGIN * (hi - lo)
         low, high = lo - pad, hi + pad
         if bounds is not None:
@@ -347,11 +351,11 @@ class Builder:
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
         out = self.realise(blk, operand, key)
-        # the estimated error: the block's own residual where the network puts its operand, plus the operand's
-        # error carried through the block (through the network's function, jumps included)
+        # the estimated error: the block's value where the network puts its operand against the program's function
+        # where the program has it (the operand's own error taken off; through the block's function instead, a
+        # block that missed a narrow notch, flat where its operand is far off, hid both errors: jmeint.c)
         approx = blk(s)
-        residual = approx - _within((exact or g)(s), approx)
-        out.err = residual if operand.err is None else residual + approx - blk(s - operand.err)
+        out.err = approx - _within(program(s if operand.err is None else s - operand.err), approx)
         return out
 
     def realise(self, blk: Block, operand: Value, key=None) -> Value:
@@ -421,26 +425,33 @@ class Builder:
         leaves = list({x.id: x for x in leaves}.values())
         s = self.combine([(self.value(x), 1.0) for x in leaves], 1.0 - len(leaves), keys=[x.id for x in leaves])
         t = self.samples(s)
-        if t.max() <= DECIDED:
-            return self.constant(0.0)
-        if t.min() >= 1 - DECIDED:
-            return self.constant(1.0)
+        program = None if s.err is None else np.maximum(t - s.err, 0.0)  # (exact for 0/1 truths)
+        if t.max() <= DECIDED or t.min() >= 1 - DECIDED:  # decided by the network, if not by the program
+            held = 0.0 if t.max() <= DECIDED else 1.0
+            return Value(0, {}, held, None if program is None else held - program)
         u = self.unit(s.layer + 1, s.terms, s.const, 0.0)
-        err = None if s.err is None else np.maximum(t, 0.0) - np.maximum(t - s.err, 0.0)
-        return Value(s.layer + 1, {u: 1.0}, 0.0, err, np.maximum(t, 0.0))
+        return Value(s.layer + 1, {u: 1.0}, 0.0, None if program is None else np.maximum(t, 0.0) - program,
+                     np.maximum(t, 0.0))
 
     def gate(self, c, d) -> Value:
         """c * d for a truth c: exact where c is 0 or 1."""
         vc, vd = self.values[c.id], self.values[d.id]
         tc, td = self.samples(vc), self.samples(vd)
-        if tc.max() <= DECIDED:
-            return self.constant(0.0)
+
+        def kept(v: Value) -> Value:  # v for c * d: its error against the program's c * d, where c's is known
+            if vc.err is None:
+                return v
+            program = (tc - vc.err) * (td - (0.0 if vd.err is None else vd.err))
+            return Value(v.layer, v.terms, v.const, self.samples(v) - program, v.samples)
+
+        if tc.max() <= DECIDED:  # decided by the network, if not by the program
+            return kept(self.constant(0.0))
         if tc.min() >= 1 - DECIDED:
-            return vd
+            return kept(vd)
         off = tc < 0.5  # where the select keeps its other arm: if d is ~0 there, the gate is not needed
         spread = float(td.max() - td.min())
         if off.any() and float(np.abs(td[off]).max()) <= CONVERGED * max(spread, float(np.abs(td).max())):
-            return vd
+            return kept(vd)
         self.gates += 1
         m = float(np.abs(td).max()) * 1.5 or 1.0
         layer = max(vc.layer, vd.layer)
@@ -496,7 +507,7 @@ class Builder:
         last = max([v.layer for v in values if v.terms] + [len(self.rows)])
         if last == 0:
             last = 1  # one hidden layer at least: the surrogate's format is an MLP
-        final = [self.carry(v, last, o.id if is_node(o) else None) if v.terms else Value(last, {}, v.const)
+        final = [self.carry(v, last, o.id if is_node(o) else None) if v.terms else Value(last, {}, v.const, v.err)
                  for v, o in zip(values, outputs)]
         if len(self.rows) < last:  # only constants: one unit that reads nothing
             self.unit(last, {}, 0.0, 0.0)
@@ -506,7 +517,12 @@ class Builder:
             s = s[:N_SYNTHETIC]  # (the uniform points: the input distribution)
             means.append(float(s.mean()))
             stds.append(float(s.std()) if s.std() > 0 else 1.0)
-            errors.append(0.0 if v.err is None else float(np.sqrt(np.mean(v.err[:N_SYNTHETIC] ** 2)) / stds[-1]))
+            if v.err is None:
+                errors.append(0.0)
+                continue
+            err = v.err[:N_SYNTHETIC]  # (as a share of the program's spread: the network's may be far off, or 0)
+            spread = float(np.std(s - err)) or stds[-1]
+            errors.append(float(np.sqrt(np.mean(err ** 2))) / spread)
         rows, floors, outputs = _pruned(self.rows, self.floors, [dict(v.terms) for v in final])
         return Network(rows, floors, [(terms, v.const) for terms, v in zip(outputs, final)], np.array(means),
                        np.array(stds), self.n_in, self.blocks, self.gates, estimated_error=errors)
