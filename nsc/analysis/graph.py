@@ -33,7 +33,7 @@ class Node:
     the operand and fn / param name the function; for `mul`, args are the two factors."""
 
     __slots__ = ("id", "op", "args", "fn", "param", "is_int", "is_bool", "src", "affine_in_src", "_bounds", "hull",
-                 "depth", "rounded")
+                 "depth")
 
     def __init__(self, nid, op, args, fn=None, param=None, is_int=False, is_bool=False):
         self.id, self.op, self.args, self.fn, self.param = nid, op, args, fn, param
@@ -57,10 +57,6 @@ class Node:
                 if not a.affine_in_src:
                     self.affine_in_src = False
                     break
-            if fn == "f32":  # C's float: the network passes the value through, the rounding is its error
-                self.affine_in_src = args[0].affine_in_src
-        # float32 roundings on the way from its source (network.py passes them through: they are its error)
-        self.rounded = fn == "f32" or (self.src is not self and any(a.rounded for a in args))
         # the layers its network needs at the least: one a block, product or gate on the longest chain
         if op == "input":
             self.depth = 0
@@ -572,6 +568,36 @@ def tolerance(node: Node) -> float:
     return EQUALITY_TOLERANCE * bound if math.isfinite(bound) else 0.0
 
 
+def without_rounding(graph: Graph, outputs: list) -> tuple[Graph, list]:
+    """(graph, outputs) with C's float32 roundings taken out (an `f32` node is its operand), rebuilt through the
+    constructors, so sums flatten and equal values merge as in the same program computed in doubles: the
+    computation the network translates (network.py measures its error against the graph with the roundings).
+    The inputs keep their order and bounds."""
+    new = Graph()
+    mapped: dict[int, object] = {}
+    for node in graph.inputs:
+        mapped[node.id] = new.input(node.param, node.is_int, node.lo, node.hi)
+    order, _ = plan([o for o in outputs if is_node(o)], {n: None for n in graph.inputs})
+    for node in order:
+        args = [mapped[a.id] for a in node.args]
+        if node.op == "affine":
+            coefs, bias = node.param
+            value = new.affine(list(zip(args, coefs)), bias, is_int=node.is_int, is_bool=node.is_bool)
+        elif node.op == "mul":
+            value = new.mul(args[0], args[1], is_int=node.is_int)
+        elif node.fn == "f32":
+            value = args[0]
+        else:
+            value = new.fn(node.fn, args[0], node.param, is_int=node.is_int)
+            if value is None:  # (folded where C's value is not finite: the program's graph keeps it uncertain)
+                value = new._make("fn", (args[0],), node.fn, node.param, node.is_int, node.is_bool)
+        if node.hull is not None and is_node(value) and value.hull is None and \
+                all(a.id in mapped for a in node.hull if is_node(a)):  # (a select's arms bound it)
+            value.hull = tuple(mapped[a.id] if is_node(a) else a for a in node.hull)
+        mapped[node.id] = value
+    return new, [mapped[o.id] if is_node(o) else o for o in outputs]
+
+
 def spread_inputs(lo: np.ndarray, hi: np.ndarray, integer: np.ndarray, n: int, n_edge: int) -> np.ndarray:
     """n points spread evenly over the box (a Kronecker sequence: frac(i sqrt(p)) per coordinate), then n_edge
     more whose coordinates follow the arcsine law (dense near the box's faces, where derived values often take
@@ -640,14 +666,13 @@ def peak_live(targets, env) -> int:
     return peak
 
 
-def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True, rounding: bool = True) -> dict:
+def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True) -> dict:
     """Values (numpy float64 arrays, or numbers for constant targets) of the targets, given the values of some
     nodes in env {Node: array}; every other leaf the targets reach must be in env. Returns {Node: array}.
     network: C's semantics as the network computes them (network.py tabulates with it): `x == 0` of a computed
     value holds within `tolerance(x)` of 0, since equal computed values differ by the network's error.
     keep_all=False: the result holds the targets and env only, each other value dropped after its last use (a
-    long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory).
-    rounding=False: C's floats as doubles (the network's own linear pass-through of them)."""
+    long unrolled loop's thousands of nodes over many rows would otherwise all stay in memory)."""
     order, frees = plan(targets, env)
     if keep_all:
         frees = [()] * len(order)
@@ -688,8 +713,6 @@ def evaluate(targets, env: dict, network: bool = False, keep_all: bool = True, r
                 raise KeyError(f"input {node.param} has no value")
             elif network and node.fn == "eq0":
                 out = (np.abs(values[node.args[0].id]) <= tolerance(node.args[0])).astype(np.float64)
-            elif node.fn == "f32" and not rounding:
-                out = values[node.args[0].id]
             else:
                 out = FUNCTIONS[node.fn](values[node.args[0].id], node.param)
             values[node.id] = out

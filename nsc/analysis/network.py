@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
-from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, spread_inputs, tolerance
+from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, spread_inputs, tolerance, without_rounding
 from nsc.analysis.values import Unsupported
 
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built: uniform over the box,
@@ -230,8 +230,8 @@ class Builder:
         if node.op == "fn" and node.fn == "eq0":  # |d| <= tolerance: a spike the grid must be told about
             d = node.args[0]
             tau = tolerance(d)
-            return self.block(lambda z: (np.abs(z) <= tau).astype(np.float64), None, self.values[d.id], key=d.id,
-                              bounds=d, features=[-tau * 1.001, -tau, tau, tau * 1.001])
+            return self.block(lambda z: (np.abs(z) <= tau).astype(np.float64), self.values[d.id], key=d.id, bounds=d,
+                              features=[-tau * 1.001, -tau, tau, tau * 1.001])
         raise Unsupported(f"a source {node.fn or node.op} node")
 
     def one_variable(self, node) -> Value:
@@ -240,12 +240,7 @@ class Builder:
         s_val = self.values[src.id]
         if node.affine_in_src:
             alpha, beta = _affine_in_source(node, src)
-            value = self.combine([(s_val, alpha)], beta, keys=[src.id])
-            if node.rounded:  # the program rounds to float32 on the way, the network does not: that is its error
-                s = self.samples(s_val)
-                program = _as_array(evaluate([node], {src: s if s_val.err is None else s - s_val.err})[node], s)
-                value = Value(value.layer, value.terms, value.const, self.samples(value) - program, value.samples)
-            return value
+            return self.combine([(s_val, alpha)], beta, keys=[src.id])
         length = self.length_of(src)
         if length is not None and (node is length[0] or _only_through(node, src, length[0])):
             # a function of a Euclidean length: tabulated on the length, which keeps its relative precision near
@@ -253,7 +248,8 @@ class Builder:
             node_l, value_l = length
             if node is node_l:
                 return value_l
-            return self.block(*_tabulated(node, node_l), value_l, key=node_l.id, bounds=node_l)
+            return self.block(lambda z: _as_array(evaluate([node], {node_l: z}, network=True)[node], z), value_l,
+                              key=node_l.id, bounds=node_l)
         if src.op == "mul" and not (src.args[0].is_bool or src.args[1].is_bool):
             ss = self.samples(s_val)
             if self.one_signed(src, ss) and _dynamic(ss) > LOG_PRODUCT_RANGE:
@@ -261,19 +257,21 @@ class Builder:
                 # factors' logs (exact): the product's relative precision carries into the function
                 sign = float(np.sign(ss[0]))
                 log_src = self.graph.log_abs(src)
-                return self.block(*_tabulated(node, src, lambda z: sign * np.exp(z)), self.value(log_src),
-                                  bounds=log_src)
+                return self.block(lambda z: _as_array(evaluate([node], {src: sign * np.exp(z)}, network=True)[node], z),
+                                  self.value(log_src), bounds=log_src)
         periodic = None if src.is_int else _period(node, src)
         if periodic is not None and np.ptp(self.samples(s_val)) > MIN_PERIODS * periodic[0]:
             # a function of src only through sin, cos or tan of it, over many periods, symmetric about an axis:
             # tabulated on src reduced to one half period, where the grid resolves its shape
-            g, exact = _tabulated(node, src)
+            g = lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z)  # noqa: E731
             axis = _symmetry_axis(g, *periodic, self.samples(s_val))
             if axis is not None:
-                return self.block(g, exact, self.reduced(src, s_val, periodic[0], axis))
+                return self.block(g, self.reduced(src, s_val, periodic[0], axis))
         if src.is_int:  # the network's integers are integers to within its error: every jump half way between
-            return self.block(*_tabulated(node, src, np.round), s_val, key=src.id, bounds=src)
-        return self.block(*_tabulated(node, src), s_val, key=src.id, bounds=src)
+            return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
+                              s_val, key=src.id, bounds=src)
+        return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
+                          bounds=src)
 
     def reduced(self, src, s_val: Value, period: float, axis: float) -> Value:
         """src brought into one period about a symmetry axis a of the function: a + |((src - a + T/2) mod T) - T/2|,
@@ -281,7 +279,7 @@ class Builder:
         which the reduced value sweeps the whole period)."""
         key = (src.id, period, axis)
         if key not in self.periodic:
-            self.periodic[key] = self.block(_triangle_wave(axis, period), None, s_val, key=src.id, bounds=src)
+            self.periodic[key] = self.block(_triangle_wave(axis, period), s_val, key=src.id, bounds=src)
         return self.periodic[key]
 
     def length_of(self, src):
@@ -329,18 +327,16 @@ class Builder:
         err = None if v.err is None else np.maximum(s, 0.0) - np.maximum(s - v.err, 0.0)
         return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0))
 
-    def block(self, g, exact, operand: Value, key=None, features=(), bounds=None) -> Value:
+    def block(self, g, operand: Value, key=None, features=(), bounds=None) -> Value:
         """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
-        `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's. exact: the
-        program's function where it is not g (float32 roundings), which the block's error is measured against."""
+        `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's."""
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
-        program = exact or g
         if hi <= lo:  # the network holds the operand constant (the program may not: its error says so)
             y = g(np.array([lo]))
             held = self.constant(float(y[0]) if np.isfinite(y[0]) else 0.0)
             if operand.err is not None:
-                held.err = held.const - _within(program(s - operand.err), np.full(len(s), held.const))
+                held.err = held.const - _within(g(s - operand.err), np.full(len(s), held.const))
             return held
         pad = MARGIN * (hi - lo)
         low, high = lo - pad, hi + pad
@@ -355,7 +351,7 @@ class Builder:
         # where the program has it (the operand's own error taken off; through the block's function instead, a
         # block that missed a narrow notch, flat where its operand is far off, hid both errors: jmeint.c)
         approx = blk(s)
-        out.err = approx - _within(program(s if operand.err is None else s - operand.err), approx)
+        out.err = approx - _within(g(s if operand.err is None else s - operand.err), approx)
         return out
 
     def realise(self, blk: Block, operand: Value, key=None) -> Value:
@@ -398,7 +394,7 @@ class Builder:
             g = self.graph
             total = g.add(g.log_abs(a), g.log_abs(b))
             sign = float(np.sign(sa[0]) * np.sign(sb[0]))
-            return self.combine([(self.block(np.exp, None, self.value(total), bounds=total if is_node(total) else None),
+            return self.combine([(self.block(np.exp, self.value(total), bounds=total if is_node(total) else None),
                                   sign)])
         ma, mb = 0.5 * (sa.max() + sa.min()), 0.5 * (sb.max() + sb.min())
         ha, hb = 0.5 * (sa.max() - sa.min()), 0.5 * (sb.max() - sb.min())
@@ -409,7 +405,7 @@ class Builder:
         p = self.combine([(na, 1.0), (nb, 1.0)])
         q = self.combine([(na, 1.0), (nb, -1.0)])
         square = lambda z: z * z  # noqa: E731
-        sq_p, sq_q = self.block(square, None, p), self.block(square, None, q)
+        sq_p, sq_q = self.block(square, p), self.block(square, q)
         return self.combine([(va, mb), (vb, ma), (sq_p, ha * hb / 4), (sq_q, -ha * hb / 4)], -ma * mb)
 
     def both(self, a, b) -> Value:
@@ -500,8 +496,12 @@ class Builder:
 
     # -- the whole network ----------------------------------------------------------------------------------------
 
-    def network(self, outputs: list) -> Network:
+    def network(self, outputs: list, program: list | None = None) -> Network:
+        """The network of the outputs; program: the program's values of each on the synthetic inputs where they
+        are not the graph's (float32 roundings), which each output's error is then measured against."""
         values = [self.value(o) for o in outputs]
+        if program is not None:
+            values = [Value(v.layer, v.terms, v.const, self.samples(v) - p, v.samples) for v, p in zip(values, program)]
         # (units of values no output needed in the end, a gate decided after its operands were built, may lie
         # deeper than every output: the outputs are read from the last layer there is)
         last = max([v.layer for v in values if v.terms] + [len(self.rows)])
@@ -570,9 +570,8 @@ def _pruned(rows: list, floors: list, outputs: list) -> tuple[list, list, list]:
 
 
 def _affine_in_source(node, src) -> tuple[float, float]:
-    """(alpha, beta) with node = alpha src + beta, for a node affine in its source (Node.affine_in_src; the
-    float32 roundings on the way passed through, as the network does)."""
-    at = evaluate([node], {src: np.array([0.0, 1.0])}, rounding=False)[node]
+    """(alpha, beta) with node = alpha src + beta, for a node affine in its source (Node.affine_in_src)."""
+    at = evaluate([node], {src: np.array([0.0, 1.0])})[node]
     return float(at[1] - at[0]), float(at[0])
 
 
@@ -635,16 +634,6 @@ def _only_through(node, src, via) -> bool:
         return False
 
 
-def _tabulated(node, at, to=None):
-    """(g, exact): node's value as a function of the value z of `at` (given to(z)), as the network tabulates it
-    (float32 roundings passed through: a staircase of 2^-24 steps is no shape for a block's knots), and as the
-    program computes it where that differs (None: g), which the block's stated error is measured against."""
-    def g(z, rounding=False):
-        return _as_array(evaluate([node], {at: z if to is None else to(z)}, network=True, rounding=rounding)[node], z)
-
-    return g, (lambda z: g(z, True)) if node.rounded else None
-
-
 def _as_array(y, z):
     return np.broadcast_to(np.asarray(y, dtype=np.float64), np.shape(z)).astype(np.float64)
 
@@ -673,13 +662,17 @@ def least_depth(outputs) -> int:
 def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
     """The network of a trace (trace.py) over the signature's input box, its blocks fitted to `tol` of their
     range (blocks.py), or why there is none."""
-    depth = least_depth(trace.outputs)
+    graph, outputs = trace.graph, trace.outputs
+    rounded = any(n.op == "fn" and n.fn == "f32" for n in graph.nodes)
+    if rounded:  # C's floats: the network computes in the reals, its error is measured against the roundings
+        graph, outputs = without_rounding(graph, outputs)
+    depth = least_depth(outputs)
     if depth > MAX_DEPTH:
         return Unsupported(f"a network of at least {depth} layers of blocks, products and gates (the most is "
                            f"{MAX_DEPTH})")
     lo, hi = signature.ranges()
     integer = np.array([p.is_integer for p in signature.inputs], dtype=bool)
-    builder = Builder(trace.graph, np.asarray(lo, float), np.asarray(hi, float), integer, tol)
+    builder = Builder(graph, np.asarray(lo, float), np.asarray(hi, float), integer, tol)
     if trace.still_running:  # a loop cut short is the program only where every input has left it
         with np.errstate(all="ignore"):
             running = evaluate(trace.still_running, {n: builder.x[:, n.param] for n in trace.graph.inputs},
@@ -687,9 +680,15 @@ def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
         cut = trace.first_still_running([running[c] if is_node(c) else c for c in trace.still_running])
         if cut is not None:
             return Unsupported(f"a loop runs past {cut[0]} turns on {cut[1]:.1%} of the box")
+    program = None
+    if rounded:  # the program's outputs on the synthetic inputs: its graph, roundings and all, evaluated
+        with np.errstate(all="ignore"):
+            values = evaluate(trace.outputs, {n: builder.x[:, n.param] for n in trace.graph.inputs}, keep_all=False)
+        program = [np.broadcast_to(np.asarray(values[o] if is_node(o) else o, float), len(builder.x))
+                   for o in trace.outputs]
     try:
         with np.errstate(all="ignore"):
-            net = builder.network(trace.outputs)
+            net = builder.network(outputs, program)
     except Unsupported as e:
         return e
     if not all(math.isfinite(float(m)) for m in net.out_mean):
