@@ -105,11 +105,14 @@ def test_compile_default_is_structural_else_the_trained_hypernetwork(tmp_path):
 
 
 def test_compile_says_when_a_surrogate_is_exact(tmp_path):
-    """examples/sepia.c (a colour matrix with saturation) is proven piecewise affine: compiled exactly, and
-    compile, inspect and the JSON summary say so; blackscholes is not."""
-    out = tmp_path / "sepia.onnx"
-    r = nsc("compile", ROOT / "examples" / "sepia.c", "-o", out)
+    """examples/rgb_to_ycbcr.c (a colour matrix with clamps, in doubles) is piecewise affine: compiled exactly,
+    and compile, inspect and the JSON summary say so; blackscholes is not, nor is sepia.c, whose float arithmetic
+    rounds where the network's does not (its stated error is that rounding's)."""
+    out = tmp_path / "ycbcr.onnx"
+    r = nsc("compile", ROOT / "examples" / "rgb_to_ycbcr.c", "-o", out)
     assert r.exit_code == 0 and "compiled exactly" in r.output, r.output
+    sepia = nsc("compile", ROOT / "examples" / "sepia.c", "-o", tmp_path / "sepia.onnx")
+    assert "compiled exactly" not in sepia.output and "estimated error at most 1" in sepia.output, sepia.output
     assert "compiled exactly" in nsc("inspect", out).output
     assert json.loads(nsc("inspect", out, "--json").output)["compiled_exactly"] is True
     summary = json.loads(nsc("compile", BS, "-o", tmp_path / "bs.onnx", "--json").stdout)
