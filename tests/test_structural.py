@@ -152,74 +152,66 @@ def test_bounds_of_remainders_wraps_and_periodic_functions_hold_over_wide_interv
     assert g.fn("tan", g.input(5, False, -1.0, 1.0)).hi < 1.6  # no pole: sampled
 
 
-@needs_cc
-def test_unsigned_arithmetic_wraps_as_c_does(tmp_path):
-    """Arithmetic in an unsigned type is modular: (a - b) / 1000000u of unsigned a < b is 4294, not 0, and a
-    network "compiled exactly" once returned 0 there; a long operand makes it signed again (LP64), and a narrow
-    unsigned type computes as int."""
-    prog = program(tmp_path, "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
-                              "double f(unsigned int a, unsigned int b) { unsigned int d = a - b;\n"
-                              "  unsigned char c = (unsigned char)a; long s = a - (long)b;\n"
-                              "  unsigned int t[2] = {3u, 0u}; t[1] = b;\n"
-                              "  return (a - b) / 1000000u + d % 7u + (c - 50) + s + (t[0] - t[1]) / 4096u; }\n")
-    tr, run = traced_and_run(prog)
-    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
-    assert run.y.max() > 4e9  # (unsigned + int is unsigned: c - 50 < 0 wraps the sum too)
+# C's semantics the trace must follow, each case a program whose graph must give the native program's values:
+# (id, C source, relative tolerance (0: equal), a property of the native values showing the case matters)
+C_SEMANTICS = [
+    # unsigned arithmetic is modular: (a - b) / 1000000u of unsigned a < b is 4294, not 0 (a network "compiled
+    # exactly" once returned 0); a long operand makes it signed again (LP64), a narrow unsigned type computes as
+    # int, and unsigned + int is unsigned (c - 50 < 0 wraps the sum too)
+    ("unsigned", "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
+                 "double f(unsigned int a, unsigned int b) { unsigned int d = a - b;\n"
+                 "  unsigned char c = (unsigned char)a; long s = a - (long)b;\n"
+                 "  unsigned int t[2] = {3u, 0u}; t[1] = b;\n"
+                 "  return (a - b) / 1000000u + d % 7u + (c - 50) + s + (t[0] - t[1]) / 4096u; }\n",
+     0, lambda y: y.max() > 4e9),
+    # the type of p[i], *p and *(p + 1) is the pointer's element type, of g(...) the helper's return type (they
+    # were computed in the integers: 4294 read as 0)
+    ("unsigned through pointers and calls", "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
+     "static unsigned int diff(const unsigned int *p) { return p[0] - p[1]; }\n"
+     "static unsigned int second(unsigned int *q) { return *(q + 1); }\n"
+     "double f(unsigned int a, unsigned int b) { unsigned int t[2]; t[0] = a; t[1] = b;\n"
+     "  const unsigned int *p = t;\n"
+     "  return (p[0] - p[1]) / 1000000u + (*p - second(t)) / 4096u + diff(t) / 7u + (diff(t) - 1u) % 1000u; }\n",
+     0, lambda y: y.max() > 4e6),
+    # floor, ceil, round and trunc return doubles: floor(x) / 2 is a half-step, not integer division (a network
+    # "compiled" with a stated 1e-6 was 0.11 off); lround and the like return a long: lround(x) / 4 divides integers
+    ("math.h rounding", "#include <math.h>\n#pragma nsc range x -20 20\n"
+     "double f(double x) { return floor(x) / 2 + round(x * 0.3) / 4 + ceil(x) / 3\n"
+     "  + trunc(x) / 5 + lround(x) / 4 + llrint(x * 0.5) % 3 + lroundf((float)x) / 3; }\n",
+     1e-13, lambda y: (y != np.round(y)).any()),
+    # C's abs takes an int: abs(x * 3) of a double is |trunc(3 x)| ("compiled exactly" as |3 x|, 0.22 off)
+    ("abs of a double", "#include <stdlib.h>\n#pragma nsc range x -3 3\n"
+     "double f(double x) { return abs(x * 3) + 0.5 * x + labs(-7) / 2; }\n", 1e-13, lambda y: True),
+    # float is float32: a counter stepped by 0.1f runs 10 turns, not 11 ("compiled exactly", 0.44 off), and a float
+    # product compared with the double one differs where rounding says so; every conversion to float and every
+    # float operation rounds, float literals are floats, sqrtf returns one
+    ("float arithmetic", "#include <math.h>\n#pragma nsc range x 0 1\n#pragma nsc range y 0 4\n"
+     "static float half(float v) { return v * 0.5f; }\n"
+     "double f(double x, float y) { float s = 0.0f, t, w[2] = {0.1f, 0.7f};\n"
+     "  for (t = 0.0f; t < 1.0f; t += 0.1f) s += x * t;\n"
+     "  float a = (float)x * 3.0f; double b = x * 3.0;\n"
+     "  return s + (a > b ? 100.0 : 0.0) + sqrtf(y + w[1]) - half(y) + w[0] * 3; }\n",
+     0, lambda y: (y > 50).any() and (y < 50).any()),
+    # shifts by a computed count: floor(a 2^-k) (gcc shifts negative values arithmetically) and a 2^k
+    ("shifts by a computed count", "#pragma nsc range a -1000 1000\n#pragma nsc range k 0 5\n"
+     "int f(int a, int k) { return (a * 4 >> k) + (a << k) - (1000 >> k); }\n", 0, lambda y: True),
+    # pointers into one array compare and subtract by position: a pointer walk
+    ("pointer walk", "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
+     "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"
+     "  while (p < end) { s += *p * (end - p); if (*p > m) m = *p; p++; }\n  return s / 6 - m + (p == end); }\n",
+     1e-13, lambda y: True),
+]
 
 
 @needs_cc
-def test_unsigned_values_read_through_pointers_and_calls_wrap_as_c_does(tmp_path):
-    """The type of `p[i]`, `*p` and `*(p + 1)` is the pointer's declared element type, and of `g(...)` the helper's
-    return type: unsigned arithmetic on them is modular (it was computed in the integers, 4294 read as 0)."""
-    prog = program(tmp_path, "#pragma nsc range a 0 100\n#pragma nsc range b 0 100\n"
-                              "static unsigned int diff(const unsigned int *p) { return p[0] - p[1]; }\n"
-                              "static unsigned int second(unsigned int *q) { return *(q + 1); }\n"
-                              "double f(unsigned int a, unsigned int b) { unsigned int t[2]; t[0] = a; t[1] = b;\n"
-                              "  const unsigned int *p = t;\n"
-                              "  return (p[0] - p[1]) / 1000000u + (*p - second(t)) / 4096u + diff(t) / 7u\n"
-                              "         + (diff(t) - 1u) % 1000u; }\n")
-    tr, run = traced_and_run(prog)
-    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
-    assert run.y.max() > 4e6
-
-
-@needs_cc
-def test_math_h_rounding_returns_a_double_and_lround_a_long(tmp_path):
-    """floor, ceil, round and trunc return doubles: floor(x) / 2 is a half-step, not C's integer division (a
-    network "compiled" with a stated 1e-6 was 0.11 off); lround returns a long, so lround(x) / 4 divides
-    integers."""
-    prog = program(tmp_path, "#include <math.h>\n#pragma nsc range x -20 20\n"
-                              "double f(double x) { return floor(x) / 2 + round(x * 0.3) / 4 + ceil(x) / 3\n"
-                              "  + trunc(x) / 5 + lround(x) / 4 + llrint(x * 0.5) % 3 + lroundf((float)x) / 3; }\n")
-    tr, run = traced_and_run(prog)
-    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13, atol=1e-12)
-    assert (run.y != np.round(run.y)).any()
-
-
-@needs_cc
-def test_abs_of_a_double_truncates_it_to_an_int(tmp_path):
-    """C's abs takes an int: abs(x * 3) of a double x is |trunc(3 x)| (a network "compiled exactly" returned
-    |3 x|, 0.22 off)."""
-    prog = program(tmp_path, "#include <stdlib.h>\n#pragma nsc range x -3 3\n"
-                              "double f(double x) { return abs(x * 3) + 0.5 * x + labs(-7) / 2; }\n")
-    tr, run = traced_and_run(prog)
-    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13)
-
-
-@needs_cc
-def test_float_arithmetic_is_rounded_as_c_rounds_it(tmp_path):
-    """C's float: a loop counter stepped by 0.1f runs 10 turns, not a double's 11 (a network "compiled exactly" was
-    0.44 off), and a float product compared with the double one differs where rounding says so. The graph rounds
-    to float32 at every conversion to float and every float operation, as the program does."""
-    prog = program(tmp_path, "#include <math.h>\n#pragma nsc range x 0 1\n#pragma nsc range y 0 4\n"
-                              "static float half(float v) { return v * 0.5f; }\n"
-                              "double f(double x, float y) { float s = 0.0f, t, w[2] = {0.1f, 0.7f};\n"
-                              "  for (t = 0.0f; t < 1.0f; t += 0.1f) s += x * t;\n"
-                              "  float a = (float)x * 3.0f; double b = x * 3.0;\n"
-                              "  return s + (a > b ? 100.0 : 0.0) + sqrtf(y + w[1]) - half(y) + w[0] * 3; }\n")
-    tr, run = traced_and_run(prog)
-    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
-    assert (run.y > 50).any() and (run.y < 50).any()
+@pytest.mark.parametrize("source, rtol, matters", [case[1:] for case in C_SEMANTICS],
+                         ids=[case[0] for case in C_SEMANTICS])
+def test_the_trace_follows_c_semantics(tmp_path, source, rtol, matters):
+    """Each case's graph gives the native program's values (to rounding where rtol > 0); each case was a wrong
+    answer or an untranslated function before."""
+    tr, run = traced_and_run(program(tmp_path, source))
+    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=rtol, atol=1e-12 if rtol else 0)
+    assert matters(run.y)
 
 
 @needs_cc
@@ -252,26 +244,6 @@ def test_a_comparison_float_rounding_decides_is_not_compiled_exactly(tmp_path):
     actual = rel_rmse(params.predict(run.x), run.y)
     stated = max(params.extra["distilled"]["estimated_error"])
     assert cid != STRUCTURAL_ID and 0.5 * actual < stated < 2 * actual, (cid, stated, actual)
-
-
-@needs_cc
-def test_shifts_by_an_uncertain_count(tmp_path):
-    """a >> k and a << k with k an input: floor(a 2^-k) (gcc shifts negative values arithmetically) and a 2^k."""
-    prog = program(tmp_path, "#pragma nsc range a -1000 1000\n#pragma nsc range k 0 5\n"
-                              "int f(int a, int k) { return (a * 4 >> k) + (a << k) - (1000 >> k); }\n")
-    tr, run = traced_and_run(prog)
-    np.testing.assert_array_equal(exact_values(tr, run.x), run.y)
-
-
-@needs_cc
-def test_a_pointer_walk_over_an_array(tmp_path):
-    """`while (p < end) { ...; p++; }` and `end - p`: pointers into one array compare and subtract by position."""
-    prog = program(tmp_path, "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
-                              "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"
-                              "  while (p < end) { s += *p * (end - p); if (*p > m) m = *p; p++; }\n"
-                              "  return s / 6 - m + (p == end); }\n")
-    tr, run = traced_and_run(prog)
-    np.testing.assert_allclose(exact_values(tr, run.x), run.y, rtol=1e-13)
 
 
 @needs_cc
