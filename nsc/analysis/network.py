@@ -682,8 +682,12 @@ def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
             return Unsupported(f"a loop runs past {cut[0]} turns on {cut[1]:.1%} of the box")
     program = None
     if rounded:  # the program's outputs on the synthetic inputs: its graph, roundings and all, evaluated
+        env = {n: builder.x[:, n.param] for n in trace.graph.inputs}
+        # (but a float input's own rounding: the surrogate's inputs are float32 too, so it is no error of its)
+        env.update({n: env[n.args[0]] for n in trace.graph.nodes if n.op == "fn" and n.fn == "f32"
+                    and n.args[0].op == "input"})
         with np.errstate(all="ignore"):
-            values = evaluate(trace.outputs, {n: builder.x[:, n.param] for n in trace.graph.inputs}, keep_all=False)
+            values = evaluate(trace.outputs, env, keep_all=False)
         program = [np.broadcast_to(np.asarray(values[o] if is_node(o) else o, float), len(builder.x))
                    for o in trace.outputs]
     try:
