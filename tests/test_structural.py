@@ -195,6 +195,18 @@ C_SEMANTICS = [
     # shifts by a computed count: floor(a 2^-k) (gcc shifts negative values arithmetically) and a 2^k
     ("shifts by a computed count", "#pragma nsc range a -1000 1000\n#pragma nsc range k 0 5\n"
      "int f(int a, int k) { return (a * 4 >> k) + (a << k) - (1000 >> k); }\n", 0, lambda y: True),
+    # sizeof of arrays, their rows and elements, types, a pointer (an array parameter is one) and what it points
+    # to; size_t arithmetic is unsigned, and so is a constant one: 3 - sizeof(int) wraps (the
+    # trace once left constants unwrapped: 3u - 4u was -1, and such a program was 6.6 off)
+    ("sizeof", "#pragma nsc range x 0 1\n#pragma nsc range v 0 1\n#pragma nsc shape v 3\n"
+     "static const double w[] = {0.1, 0.2, 0.3, 0.25, 0.15};\n"
+     "static const float m[2][3] = {{1, 2, 3}, {4, 5, 6}};\n"
+     "double f(double x, const double *v) { double s = 0; unsigned i; int k = 3;\n"
+     "  for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) s += w[i] * (x - i * 0.2) * (x - i * 0.2);\n"
+     "  s += sizeof(m) / sizeof(m[0]) + sizeof(m[0]) / sizeof(m[0][0]) * 0.5 + sizeof(v) + sizeof(*v)\n"
+     "       + sizeof(long double) + sizeof k + k;\n"
+     "  return s + (k - sizeof(int)) % 7 + (3u - 4u) / 1000000u + v[0]; }\n",
+     1e-13, lambda y: y.min() > 4000),
     # pointers into one array compare and subtract by position: a pointer walk
     ("pointer walk", "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
      "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"

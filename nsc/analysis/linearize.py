@@ -181,6 +181,25 @@ def _pointee_int_type(t) -> str | bool:
         return False
 
 
+# bytes of C's scalar types as gcc lays them out on LP64 Linux (x86-64, aarch64): what `sizeof` gives
+SCALAR_BYTES = {"_Bool": 1, "char": 1, "signed char": 1, "unsigned char": 1, "short": 2, "unsigned short": 2,
+                "int": 4, "unsigned int": 4, "long": 8, "unsigned long": 8, "long long": 8, "unsigned long long": 8,
+                "float": 4, "double": 8, "long double": 16}
+POINTER_BYTES = 8
+
+
+def _bytes_of(node) -> int:
+    """sizeof a declared scalar or pointer type (a TypeDecl or PtrDecl)."""
+    if isinstance(node, c_ast.PtrDecl):
+        return POINTER_BYTES
+    if isinstance(node, c_ast.ArrayDecl):
+        raise Unsupported("sizeof an array type")
+    name = canonical_scalar(_type_names(node))
+    if name not in SCALAR_BYTES:
+        raise Unsupported(f"sizeof {name or 'a struct'}")
+    return SCALAR_BYTES[name]
+
+
 class _Float32:
     """The type `float` where a type slot holds an integer type's name, or False for a floating type: false like
     that (every `if int_type:` reads it as floating), and conversions to it round to float32 (trace.py)."""
@@ -294,6 +313,7 @@ class Interpreter:
         input_model(self.n, [])
         self.steps = 0
         self.next_sid = 0
+        self.element_bytes: dict[int, int] = {}  # storage id -> sizeof one of its cells (`size_of`)
         self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
         self.global_decls = [e for e in exts if isinstance(e, c_ast.Decl) and e.name
                              and not isinstance(e.type, c_ast.FuncDecl)]
@@ -321,6 +341,7 @@ class Interpreter:
             if decl.init is not None:
                 value = self.convert(self.eval(decl.init, state, frame), int_type)
             scope[decl.name] = ("scalar", self.new_storage(state, [value]), int_type)
+            self.element_bytes[scope[decl.name][1]] = _bytes_of(t)
         elif isinstance(t, c_ast.ArrayDecl):
             dims = []
             node = t
@@ -346,6 +367,7 @@ class Interpreter:
                     raise Unsupported("an initialiser longer than its array")
                 cells[:len(flat)] = [self.convert(v, int_type) for v in flat]
             scope[decl.name] = ("array", self.new_storage(state, cells), int_type, tuple(dims))
+            self.element_bytes[scope[decl.name][1]] = _bytes_of(node)
         elif isinstance(t, c_ast.PtrDecl):
             value = None
             if decl.init is not None:
@@ -714,6 +736,8 @@ class Interpreter:
         if op == "*":
             p = self.address(node, state, frame)
             return p if len(p.dims) > 0 else self.load(p, state)
+        if op == "sizeof":  # (its operand is never evaluated)
+            return self.size_of(node.expr, state, frame)
         if op in ("++", "--", "p++", "p--"):
             old = self.eval(node.expr, state, frame)
             new = self.arith("+" if "+" in op else "-", old, 1)
@@ -729,6 +753,29 @@ class Interpreter:
         if op == "~" and isinstance(v, int):
             return ~v
         raise Unsupported(f"the unary operator {op}")
+
+    def size_of(self, expr, state, frame) -> int:
+        """C's sizeof: of a type name, a variable, an array or a row of one, an element through a pointer (a
+        pointer itself, an array parameter included, is POINTER_BYTES, as in C)."""
+        if isinstance(expr, c_ast.Typename):
+            return _bytes_of(expr.type)
+        depth, base = 0, expr
+        while isinstance(base, c_ast.ArrayRef):
+            base, depth = base.name, depth + 1
+        if isinstance(base, c_ast.UnaryOp) and base.op == "*":
+            base, depth = base.expr, depth + 1
+        entry = self.lookup(base.name, frame) if isinstance(base, c_ast.ID) else None
+        if entry is not None and entry[0] == "array" and depth <= len(entry[3]):
+            return int(np.prod(entry[3][depth:], dtype=np.int64)) * self.element_bytes[entry[1]]
+        if entry is not None and entry[0] == "scalar" and depth == 0:
+            return self.element_bytes[entry[1]]
+        if entry is not None and entry[0] == "pointer":
+            target = state.mem[entry[1]][0]
+            if depth == 0:
+                return POINTER_BYTES
+            if depth == 1 and isinstance(target, Ptr) and len(target.dims) <= 1 and target.sid in self.element_bytes:
+                return self.element_bytes[target.sid]
+        raise Unsupported("sizeof of an expression other than a variable, an array's element or a type")
 
     def call(self, node, state, frame):
         if not isinstance(node.name, c_ast.ID):
@@ -1126,6 +1173,7 @@ class Interpreter:
                      for k in range(size)]
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
+            self.element_bytes[sid] = SCALAR_BYTES[p.ctype]
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
         frame = _Frame(scope, _integer(signature.return_ctype), state)
         ret = self.run_body(target.body, state, frame)

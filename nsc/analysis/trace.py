@@ -30,8 +30,9 @@ import numpy as np
 from pycparser import c_ast
 
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
-from nsc.analysis.linearize import (FLOAT32, INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _int_type, _integer,
-                                    _parameters, _pointee_int_type, _type_names, _wrap, located, math_function)
+from nsc.analysis.linearize import (FLOAT32, INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, SCALAR_BYTES, Interpreter,
+                                    _int_type, _integer, _parameters, _pointee_int_type, _type_names, _wrap, located,
+                                    math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
 from nsc.frontend.c_types import canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME, walk
@@ -153,6 +154,7 @@ class Tracer(Interpreter):
 
     def __init__(self, exts, graph: Graph, limits: Limits = NETWORK):
         self.g = graph
+        self.element_bytes: dict[int, int] = {}  # storage id -> sizeof one of its cells (Interpreter.size_of)
         self.limits = limits
         self.max_steps = limits.steps
         self.still_running: list = []
@@ -343,11 +345,14 @@ class Tracer(Interpreter):
         if isinstance(value, float) or is_node(value) and not value.is_int:
             # arithmetic in float (both operands float, or a float and an integer) is rounded to float32
             return self.convert(value, FLOAT32) if self.floating_type(node, frame) == "float" else value
-        ctype = self.integer_type(node, frame) if is_node(value) and value.is_int else None
+        integral = is_node(value) and value.is_int or isinstance(value, int) and not isinstance(value, bool)
+        ctype = self.integer_type(node, frame) if integral else None
         if ctype is not None and ctype.startswith("unsigned"):
             # arithmetic in an unsigned type is modular (`a - b` of unsigned a < b is 2^32 - (b - a)); the graph
-            # computes it in the integers, so it is wrapped where its bounds leave the type (Graph.fn: else as is)
-            value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype])
+            # computes it in the integers, so it is wrapped where its bounds leave the type (Graph.fn: else as is;
+            # a constant, as C folds it: 3u - 4u is 4294967295)
+            value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype]) if is_node(value) else \
+                _wrap(value, *INTEGER_LIMITS[ctype])
         return value
 
     def _declared_type(self, name: str, frame, kinds: tuple[str, ...]):
@@ -412,8 +417,8 @@ class Tracer(Interpreter):
             kinds = {self.floating_type(node.left, frame), self.floating_type(node.right, frame)}
             return None if None in kinds else "double" if "double" in kinds else "float" if "float" in kinds \
                 else "int"
-        elif isinstance(node, c_ast.BinaryOp):
-            return "int"  # (comparisons, %, shifts, bit operations)
+        elif isinstance(node, c_ast.BinaryOp) or isinstance(node, c_ast.UnaryOp) and node.op in ("sizeof", "!"):
+            return "int"  # (comparisons, %, shifts, bit operations, sizeof)
         elif isinstance(node, c_ast.Assignment):
             return self.floating_type(node.lvalue, frame)
         else:
@@ -443,11 +448,13 @@ class Tracer(Interpreter):
             return _common_type(self.integer_type(node.left, frame), self.integer_type(node.right, frame))
         if isinstance(node, c_ast.BinaryOp) and node.op in ("<<", ">>"):
             return _promoted(self.integer_type(node.left, frame))
+        if isinstance(node, c_ast.UnaryOp) and node.op == "sizeof":
+            return "unsigned long"  # (size_t)
         return None
 
     def unary(self, node, state, frame):
         op = node.op
-        if op in ("&", "*", "++", "--", "p++", "p--"):
+        if op in ("&", "*", "++", "--", "p++", "p--", "sizeof"):
             return super().unary(node, state, frame)
         v = self.eval(node.expr, state, frame)
         if op == "-":
@@ -818,6 +825,7 @@ class Tracer(Interpreter):
                                                  else zero), int_type) for k in range(size)]
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
+            self.element_bytes[sid] = SCALAR_BYTES[p.ctype]
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
         frame = _Frame(scope, _integer(signature.return_ctype), 0, len(state.mem))
         self.frames = [frame]
