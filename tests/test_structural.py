@@ -207,6 +207,11 @@ C_SEMANTICS = [
      "       + sizeof(long double) + sizeof k + k;\n"
      "  return s + (k - sizeof(int)) % 7 + (3u - 4u) / 1000000u + v[0]; }\n",
      1e-13, lambda y: y.min() > 4000),
+    # a comparison converts its operands as arithmetic does: a < b of int a < 0 and unsigned b is false, and
+    # b > -1 never holds ("compiled exactly", 0.11 off)
+    ("signed against unsigned", "#pragma nsc range a -50 50\n#pragma nsc range b 0 100\n"
+     "double f(int a, unsigned int b) { double r = 0; if (a < b) r += 1; if (b > -1) r += 2;\n"
+     "  if ((unsigned)a > 10u) r += 4; return r + (a < 0 ? a * 0.5 : a); }\n", 0, lambda y: (y < 0).any()),
     # pointers into one array compare and subtract by position: a pointer walk
     ("pointer walk", "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
      "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"

@@ -340,6 +340,11 @@ class Tracer(Interpreter):
         a = self.eval(node.left, state, frame)
         b = self.eval(node.right, state, frame)
         if op in ("<", ">", "<=", ">=", "==", "!="):
+            if _is_int(a) and _is_int(b):
+                # compared in their common type: -1 < 1u is false, the -1 being 2^32 - 1 (usual conversions)
+                common = _common_type(self.integer_type(node.left, frame), self.integer_type(node.right, frame))
+                if common is not None and common.startswith("unsigned"):
+                    a, b = self.convert(a, common), self.convert(b, common)
             return self.compare(op, a, b)
         value = self.arith(op, a, b)
         if isinstance(value, float) or is_node(value) and not value.is_int:
