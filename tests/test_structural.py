@@ -212,6 +212,11 @@ C_SEMANTICS = [
     ("signed against unsigned", "#pragma nsc range a -50 50\n#pragma nsc range b 0 100\n"
      "double f(int a, unsigned int b) { double r = 0; if (a < b) r += 1; if (b > -1) r += 2;\n"
      "  if ((unsigned)a > 10u) r += 4; return r + (a < 0 ? a * 0.5 : a); }\n", 0, lambda y: (y < 0).any()),
+    # a quotient or remainder is taken in the common type: -7 / 3u divides 2^32 - 7 (its result alone was
+    # wrapped: a network stating 4e-8 was 9e5 off)
+    ("signed divided by unsigned", "#pragma nsc range a -100 100\n#pragma nsc range b 1 9\n"
+     "double f(int a, unsigned b) { return (a / 3u) * 1e-6 + (a % 7u) + (a / b) % 1000u + ((unsigned)a >> 20); }\n",
+     1e-13, lambda y: y.max() > 1000),
     # pointers into one array compare and subtract by position: a pointer walk
     ("pointer walk", "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
      "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"

@@ -346,6 +346,12 @@ class Tracer(Interpreter):
                 if common is not None and common.startswith("unsigned"):
                     a, b = self.convert(a, common), self.convert(b, common)
             return self.compare(op, a, b)
+        if op in ("/", "%") and _is_int(a) and _is_int(b):
+            # a quotient or remainder is taken in the common type: -7 / 3u divides 2^32 - 7 (a sum, difference or
+            # product needs only its result wrapped, as wrapping commutes with them; these do not)
+            common = self.integer_type(node, frame)
+            if common is not None and common.startswith("unsigned"):
+                a, b = self.convert(a, common), self.convert(b, common)
         value = self.arith(op, a, b)
         if isinstance(value, float) or is_node(value) and not value.is_int:
             # arithmetic in float (both operands float, or a float and an integer) is rounded to float32
