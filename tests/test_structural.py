@@ -217,6 +217,13 @@ C_SEMANTICS = [
     ("signed divided by unsigned", "#pragma nsc range a -100 100\n#pragma nsc range b 1 9\n"
      "double f(int a, unsigned b) { return (a / 3u) * 1e-6 + (a % 7u) + (a / b) % 1000u + ((unsigned)a >> 20); }\n",
      1e-13, lambda y: y.max() > 1000),
+    # an unsigned value converted to a signed type wraps, as gcc converts it: int d = u - b of unsigned u < b is
+    # negative (it was 2^32 - 3 once unsigned results were wrapped), and a compound `i /= b` with unsigned b
+    # divides in unsigned and stores back into int
+    ("unsigned into signed", "#pragma nsc range a -100 100\n#pragma nsc range b 1 9\n"
+     "double f(int a, unsigned b) { unsigned u = (unsigned)(a + 100); int d = u - b; int i = a; i /= b;\n"
+     "  unsigned v = 1000u; v /= (a - 200); long l = a; l %= 7u; return d + i * 1e-6 + v + l; }\n",
+     1e-13, lambda y: (y < 0).any()),
     # pointers into one array compare and subtract by position: a pointer walk
     ("pointer walk", "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
      "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"

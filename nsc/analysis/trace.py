@@ -241,10 +241,13 @@ class Tracer(Interpreter):
             if is_node(v):
                 if not v.is_int:
                     v = g.fn("trunc", v)
-                # (C's conversion to a narrow or an unsigned type is modular: `unsigned d = a - b` with a < b is
-                # 2^32 - (b - a); int and wider signed types are not wrapped, their overflow being undefined)
-                if isinstance(int_type, str) and (int_type in NARROW_TYPES or int_type.startswith("unsigned")) \
-                        and is_node(v):
+                # (C's conversion to a narrow or an unsigned type is modular, `unsigned d = a - b` with a < b is
+                # 2^32 - (b - a), and gcc's of an unsigned value to a signed type too: `int d = u - b` of unsigned
+                # u < b is negative. Where the value stays in the type's range, Graph.fn leaves it as it is; a
+                # value of signed arithmetic, whose overflow is undefined, is not wrapped: its loose bounds would
+                # put wraps where no value wraps)
+                if isinstance(int_type, str) and is_node(v) and (
+                        int_type in NARROW_TYPES or int_type.startswith("unsigned") or _unsigned_range(v, int_type)):
                     v = g.fn("wrap", v, INTEGER_LIMITS[int_type])
                 return v
             if isinstance(v, float) and not math.isfinite(v):
@@ -346,18 +349,33 @@ class Tracer(Interpreter):
                 if common is not None and common.startswith("unsigned"):
                     a, b = self.convert(a, common), self.convert(b, common)
             return self.compare(op, a, b)
+        return self.typed_arith(op, a, b, node.left, node.right, frame, node)
+
+    def typed_arith(self, op, a, b, left, right, frame, node=None):
+        """a op b, the values of the C expressions left and right, in the type C's usual arithmetic conversions
+        give them. node: the expression itself, whose types are worked out once (None: a compound assignment's
+        `left op= right`)."""
+        def integer_type():
+            if node is not None:
+                return self.integer_type(node, frame)
+            if op in ("<<", ">>"):
+                return _promoted(self.integer_type(left, frame))
+            return _common_type(self.integer_type(left, frame), self.integer_type(right, frame))
+
         if op in ("/", "%") and _is_int(a) and _is_int(b):
             # a quotient or remainder is taken in the common type: -7 / 3u divides 2^32 - 7 (a sum, difference or
             # product needs only its result wrapped, as wrapping commutes with them; these do not)
-            common = self.integer_type(node, frame)
+            common = integer_type()
             if common is not None and common.startswith("unsigned"):
                 a, b = self.convert(a, common), self.convert(b, common)
         value = self.arith(op, a, b)
         if isinstance(value, float) or is_node(value) and not value.is_int:
             # arithmetic in float (both operands float, or a float and an integer) is rounded to float32
-            return self.convert(value, FLOAT32) if self.floating_type(node, frame) == "float" else value
+            kind = self.floating_type(node, frame) if node is not None else \
+                _arithmetic_kind(self.floating_type(left, frame), self.floating_type(right, frame))
+            return self.convert(value, FLOAT32) if kind == "float" else value
         integral = is_node(value) and value.is_int or isinstance(value, int) and not isinstance(value, bool)
-        ctype = self.integer_type(node, frame) if integral else None
+        ctype = integer_type() if integral else None
         if ctype is not None and ctype.startswith("unsigned"):
             # arithmetic in an unsigned type is modular (`a - b` of unsigned a < b is 2^32 - (b - a)); the graph
             # computes it in the integers, so it is wrapped where its bounds leave the type (Graph.fn: else as is;
@@ -425,9 +443,7 @@ class Tracer(Interpreter):
         elif isinstance(node, c_ast.UnaryOp) and node.op in ("-", "+", "++", "--", "p++", "p--"):
             return self.floating_type(node.expr, frame)
         elif isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-", "*", "/"):
-            kinds = {self.floating_type(node.left, frame), self.floating_type(node.right, frame)}
-            return None if None in kinds else "double" if "double" in kinds else "float" if "float" in kinds \
-                else "int"
+            return _arithmetic_kind(self.floating_type(node.left, frame), self.floating_type(node.right, frame))
         elif isinstance(node, c_ast.BinaryOp) or isinstance(node, c_ast.UnaryOp) and node.op in ("sizeof", "!"):
             return "int"  # (comparisons, %, shifts, bit operations, sizeof)
         elif isinstance(node, c_ast.Assignment):
@@ -479,6 +495,11 @@ class Tracer(Interpreter):
         raise Unsupported(f"the unary operator {op}")
 
     def eval(self, node, state, frame):
+        if isinstance(node, c_ast.Assignment) and node.op != "=":  # `x op= y`: x op y in C's types, stored
+            old = self.eval(node.lvalue, state, frame)
+            new = self.typed_arith(node.op[:-1], old, self.eval(node.rvalue, state, frame), node.lvalue, node.rvalue,
+                                   frame)
+            return self.store(node.lvalue, new, state, frame)
         if isinstance(node, c_ast.TernaryOp):
             c = self.truth(self.eval(node.cond, state, frame))
             if is_const(c):
@@ -854,6 +875,19 @@ class Tracer(Interpreter):
 
 def _is_int(v) -> bool:
     return v.is_int if is_node(v) else isinstance(v, int) and not isinstance(v, bool) or isinstance(v, bool)
+
+
+def _unsigned_range(v, signed: str) -> bool:
+    """Does v lie in the range of the unsigned type as wide as `signed` (an unsigned value, as far as its bounds
+    tell)?"""
+    lo, hi = INTEGER_LIMITS[signed]
+    return 0 <= v.lo and v.hi <= hi - lo
+
+
+def _arithmetic_kind(a: str | None, b: str | None) -> str | None:
+    """The kind ('double', 'float', 'int') of arithmetic on operands of kinds a and b (None: not known)."""
+    kinds = {a, b}
+    return None if None in kinds else "double" if "double" in kinds else "float" if "float" in kinds else "int"
 
 
 def _as_integer_type(declared) -> str | None:
