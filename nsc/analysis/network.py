@@ -19,6 +19,9 @@ error stays inside the blocks), and a gate whose truth the network holds at 0 or
 decided (the turns of a loop no input reaches), as is a select whose arms agree wherever it is not taken (a
 converged iteration's update).
 
+C's floats: the network is built from the graph with its float32 roundings taken out (graph.without_rounding),
+and each output's error is measured against the graph with them, evaluated on the synthetic inputs.
+
 `build(trace, signature)` -> a `Network` (weights, biases and floors per layer in normalised units, the output
 map, and per output an estimated error), or `Unsupported` when the network would be too large, or where a loop the
 trace cut short is still running for one of the synthetic inputs (its graph is not the program there).
@@ -683,7 +686,7 @@ def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
     program = None
     if rounded:  # the program's outputs on the synthetic inputs: its graph, roundings and all, evaluated
         env = {n: builder.x[:, n.param] for n in trace.graph.inputs}
-        # (but a float input's own rounding: the surrogate's inputs are float32 too, so it is no error of its)
+        # (not a float input's own rounding, though: the surrogate's inputs are float32 too)
         env.update({n: env[n.args[0]] for n in trace.graph.nodes if n.op == "fn" and n.fn == "f32"
                     and n.args[0].op == "input"})
         with np.errstate(all="ignore"):
