@@ -224,6 +224,15 @@ C_SEMANTICS = [
      "double f(int a, unsigned b) { unsigned u = (unsigned)(a + 100); int d = u - b; int i = a; i /= b;\n"
      "  unsigned v = 1000u; v /= (a - 200); long l = a; l %= 7u; return d + i * 1e-6 + v + l; }\n",
      1e-13, lambda y: (y < 0).any()),
+    # a conditional's arms take their common type: `a > 0 ? b : -1` of unsigned b is unsigned, the -1 2^32 - 1
+    # ("compiled exactly", 1.4 off), decided or not
+    ("conditional of unsigned and int", "#pragma nsc range a -50 50\n#pragma nsc range b 0 100\n"
+     "double f(int a, unsigned b) { double r = (a > 0 ? b : -1) / 1000000.0; long s = (a > 0 ? b : -1);\n"
+     "  return r + s * 1e-9 + (1 ? -1 : b) / 1e9 + (a > 0 ? a : -a); }\n", 1e-13, lambda y: y.max() > 4000),
+    # a conversion to _Bool tests against 0: (_Bool)(0.3 x) is 1 for x != 0 (it was truncated to 0: 4.6 off)
+    ("conversion to _Bool", "#include <stdbool.h>\n#pragma nsc range x -1 1\n"
+     "double f(double x) { bool b = x * 0.3; _Bool c = 2; int n = !x + !!b + c;\n"
+     "  return n + (int)(x - 0.5) + (b ? 1.5 : 0.5); }\n", 0, lambda y: (y == 3.5).any()),
     # pointers into one array compare and subtract by position: a pointer walk
     ("pointer walk", "#pragma nsc range a 0 1\n#pragma nsc shape a 6\n"
      "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"

@@ -401,6 +401,8 @@ class Interpreter:
         an exact form (a+b in unsigned char was 'compiled exactly' as 300 where C gives 44)."""
         if isinstance(v, Ptr) or v is None:
             return v
+        if int_type == "_Bool" and (is_const(v) or not v.is_int):  # a test against 0, not a truncation: (_Bool)0.3
+            return int(v != 0) if is_const(v) else apply1(lambda x: (x != 0) * 1.0, v, self.n, is_int_result=True)
         if int_type:
             limits = INTEGER_LIMITS.get(int_type) if isinstance(int_type, str) else None
             if isinstance(v, Lin) and not v.is_int:

@@ -237,6 +237,8 @@ class Tracer(Interpreter):
         if isinstance(v, Ptr) or v is None:
             return v
         g = self.g
+        if int_type == "_Bool":  # a test against 0, not a truncation: (_Bool)0.3 is 1, (_Bool)2 is 1
+            return self.truth(v)
         if int_type:
             if is_node(v):
                 if not v.is_int:
@@ -448,6 +450,8 @@ class Tracer(Interpreter):
             return "int"  # (comparisons, %, shifts, bit operations, sizeof)
         elif isinstance(node, c_ast.Assignment):
             return self.floating_type(node.lvalue, frame)
+        elif isinstance(node, c_ast.TernaryOp):
+            return _arithmetic_kind(self.floating_type(node.iftrue, frame), self.floating_type(node.iffalse, frame))
         else:
             return None
         return "float" if declared is FLOAT32 else "int" if isinstance(declared, str) else \
@@ -477,6 +481,8 @@ class Tracer(Interpreter):
             return _promoted(self.integer_type(node.left, frame))
         if isinstance(node, c_ast.UnaryOp) and node.op == "sizeof":
             return "unsigned long"  # (size_t)
+        if isinstance(node, c_ast.TernaryOp):
+            return _common_type(self.integer_type(node.iftrue, frame), self.integer_type(node.iffalse, frame))
         return None
 
     def unary(self, node, state, frame):
@@ -501,13 +507,19 @@ class Tracer(Interpreter):
                                    frame)
             return self.store(node.lvalue, new, state, frame)
         if isinstance(node, c_ast.TernaryOp):
+            # its arms in their common type: `c ? u : -1` of an unsigned u is unsigned, the -1 2^32 - 1
+            common = self.integer_type(node, frame)
+            unsigned = common if common is not None and common.startswith("unsigned") else None
             c = self.truth(self.eval(node.cond, state, frame))
             if is_const(c):
-                return self.eval(node.iftrue if c else node.iffalse, state, frame)
+                v = self.eval(node.iftrue if c else node.iffalse, state, frame)
+                return self.convert(v, unsigned) if unsigned and _is_int(v) else v
             a = self._under(c, lambda: self.eval(node.iftrue, state, frame))
             b = self._under(self.g.negate(c), lambda: self.eval(node.iffalse, state, frame))
             if _is_int(a) != _is_int(b):
                 a, b = self.convert(a, False), self.convert(b, False)
+            elif unsigned and _is_int(a):
+                a, b = self.convert(a, unsigned), self.convert(b, unsigned)
             return self.g.select(c, a, b)
         return super().eval(node, state, frame)
 
