@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 from pycparser import c_ast, c_parser
 
-from nsc.frontend.c_types import canonical_scalar
+from nsc.frontend.c_types import POINTER_SIZE, SCALAR_SIZES, canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.literals import float_value
 from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
@@ -181,23 +181,17 @@ def _pointee_int_type(t) -> str | bool:
         return False
 
 
-# bytes of C's scalar types as gcc lays them out on LP64 Linux (x86-64, aarch64): what `sizeof` gives
-SCALAR_BYTES = {"_Bool": 1, "char": 1, "signed char": 1, "unsigned char": 1, "short": 2, "unsigned short": 2,
-                "int": 4, "unsigned int": 4, "long": 8, "unsigned long": 8, "long long": 8, "unsigned long long": 8,
-                "float": 4, "double": 8, "long double": 16}
-POINTER_BYTES = 8
-
-
 def _bytes_of(node) -> int:
-    """sizeof a declared scalar or pointer type (a TypeDecl or PtrDecl)."""
+    """sizeof a declared scalar or pointer type (a TypeDecl or PtrDecl), as the front-end's constant expressions
+    take it (c_types.SCALAR_SIZES: LP64)."""
     if isinstance(node, c_ast.PtrDecl):
-        return POINTER_BYTES
+        return POINTER_SIZE
     if isinstance(node, c_ast.ArrayDecl):
         raise Unsupported("sizeof an array type")
     name = canonical_scalar(_type_names(node))
-    if name not in SCALAR_BYTES:
+    if name not in SCALAR_SIZES:
         raise Unsupported(f"sizeof {name or 'a struct'}")
-    return SCALAR_BYTES[name]
+    return SCALAR_SIZES[name]
 
 
 class _Float32:
@@ -758,7 +752,7 @@ class Interpreter:
 
     def size_of(self, expr, state, frame) -> int:
         """C's sizeof: of a type name, a variable, an array or a row of one, an element through a pointer (a
-        pointer itself, an array parameter included, is POINTER_BYTES, as in C)."""
+        pointer itself, an array parameter included, is POINTER_SIZE, as in C)."""
         if isinstance(expr, c_ast.Typename):
             return _bytes_of(expr.type)
         depth, base = 0, expr
@@ -774,7 +768,7 @@ class Interpreter:
         if entry is not None and entry[0] == "pointer":
             target = state.mem[entry[1]][0]
             if depth == 0:
-                return POINTER_BYTES
+                return POINTER_SIZE
             if depth == 1 and isinstance(target, Ptr) and len(target.dims) <= 1 and target.sid in self.element_bytes:
                 return self.element_bytes[target.sid]
         raise Unsupported("sizeof of an expression other than a variable, an array's element or a type")
@@ -1175,7 +1169,7 @@ class Interpreter:
                      for k in range(size)]
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
-            self.element_bytes[sid] = SCALAR_BYTES[p.ctype]
+            self.element_bytes[sid] = SCALAR_SIZES[p.ctype]
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
         frame = _Frame(scope, _integer(signature.return_ctype), state)
         ret = self.run_body(target.body, state, frame)

@@ -30,11 +30,11 @@ import numpy as np
 from pycparser import c_ast
 
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
-from nsc.analysis.linearize import (FLOAT32, INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, SCALAR_BYTES, Interpreter,
+from nsc.analysis.linearize import (FLOAT32, INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter,
                                     _int_type, _integer, _parameters, _pointee_int_type, _type_names, _wrap, located,
                                     math_function)
 from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
-from nsc.frontend.c_types import canonical_scalar
+from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.program import INTEGER_LIMITS
 
@@ -869,7 +869,7 @@ class Tracer(Interpreter):
                                                  else zero), int_type) for k in range(size)]
             sid = self.new_storage(state, cells)
             storage_of[p.name] = sid
-            self.element_bytes[sid] = SCALAR_BYTES[p.ctype]
+            self.element_bytes[sid] = SCALAR_SIZES[p.ctype]
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
         frame = _Frame(scope, _integer(signature.return_ctype), 0, len(state.mem))
         self.frames = [frame]

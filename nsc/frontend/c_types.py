@@ -20,6 +20,7 @@ SCALAR_SIZES = {
     "unsigned int": 4, "long": 8, "unsigned long": 8, "long long": 8, "unsigned long long": 8, "float": 4,
     "double": 8, "long double": 16,
 }
+POINTER_SIZE = 8
 
 
 def canonical_scalar(names) -> str | None:

@@ -112,7 +112,7 @@ def _size(t: c_types.CType, index) -> int | None:
     if t.kind == "scalar":
         return c_types.SCALAR_SIZES.get(t.name)
     if t.kind == "pointer":
-        return 8
+        return c_types.POINTER_SIZE
     if t.kind == "array":
         n = int_constant(t.dim, index)
         elem = _size(t.target, index)
