@@ -581,7 +581,8 @@ class Interpreter:
             if node.op == "=":
                 return self.store(node.lvalue, self.eval(node.rvalue, state, frame), state, frame)
             old = self.eval(node.lvalue, state, frame)
-            new = self.arith(node.op[:-1], old, self.eval(node.rvalue, state, frame))
+            new = self.typed_arith(node.op[:-1], old, self.eval(node.rvalue, state, frame), node.lvalue,
+                                   node.rvalue, frame)
             return self.store(node.lvalue, new, state, frame)
         if isinstance(node, c_ast.Cast):
             names = _type_names(node.to_type.type)
@@ -749,6 +750,12 @@ class Interpreter:
         if op == "~" and isinstance(v, int):
             return ~v
         raise Unsupported(f"the unary operator {op}")
+
+    def typed_arith(self, op, a, b, left, right, frame, node=None):
+        """a op b of the C expressions left and right (node: `left op right` itself, None in `left op= right`),
+        in the types C gives them: here as arith does (the statistics do not tell C's types apart); the tracer
+        (trace.py) applies the usual arithmetic conversions."""
+        return self.arith(op, a, b)
 
     def size_of(self, expr, state, frame) -> int:
         """C's sizeof: of a type name, a variable, an array or a row of one, an element through a pointer (a

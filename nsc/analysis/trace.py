@@ -345,18 +345,16 @@ class Tracer(Interpreter):
         a = self.eval(node.left, state, frame)
         b = self.eval(node.right, state, frame)
         if op in ("<", ">", "<=", ">=", "==", "!="):
-            if _is_int(a) and _is_int(b):
-                # compared in their common type: -1 < 1u is false, the -1 being 2^32 - 1 (usual conversions)
-                common = _common_type(self.integer_type(node.left, frame), self.integer_type(node.right, frame))
-                if common is not None and common.startswith("unsigned"):
-                    a, b = self.convert(a, common), self.convert(b, common)
+            if _is_int(a) and _is_int(b):  # compared in their common type: -1 < 1u is false (-1 is 2^32 - 1)
+                a, b = self.in_unsigned(
+                    _common_type(self.integer_type(node.left, frame), self.integer_type(node.right, frame)), a, b)
             return self.compare(op, a, b)
         return self.typed_arith(op, a, b, node.left, node.right, frame, node)
 
     def typed_arith(self, op, a, b, left, right, frame, node=None):
         """a op b, the values of the C expressions left and right, in the type C's usual arithmetic conversions
         give them. node: the expression itself, whose types are worked out once (None: a compound assignment's
-        `left op= right`)."""
+        `left op= right`, which Interpreter.eval passes here)."""
         def integer_type():
             if node is not None:
                 return self.integer_type(node, frame)
@@ -367,9 +365,7 @@ class Tracer(Interpreter):
         if op in ("/", "%") and _is_int(a) and _is_int(b):
             # a quotient or remainder is taken in the common type: -7 / 3u divides 2^32 - 7 (a sum, difference or
             # product needs only its result wrapped, as wrapping commutes with them; these do not)
-            common = integer_type()
-            if common is not None and common.startswith("unsigned"):
-                a, b = self.convert(a, common), self.convert(b, common)
+            a, b = self.in_unsigned(integer_type(), a, b)
         value = self.arith(op, a, b)
         if isinstance(value, float) or is_node(value) and not value.is_int:
             # arithmetic in float (both operands float, or a float and an integer) is rounded to float32
@@ -385,6 +381,13 @@ class Tracer(Interpreter):
             value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype]) if is_node(value) else \
                 _wrap(value, *INTEGER_LIMITS[ctype])
         return value
+
+    def in_unsigned(self, common: str | None, *values) -> tuple:
+        """The values converted to `common`, the common type of their expressions, where it is unsigned (C's usual
+        arithmetic conversions); as they are otherwise."""
+        if common is None or not common.startswith("unsigned"):
+            return values
+        return tuple(self.convert(v, common) for v in values)
 
     def _declared_type(self, name: str, frame, kinds: tuple[str, ...]):
         """The type a scalar, or an array's or pointer's elements (`kinds`), were declared with: an integer type's
@@ -441,7 +444,7 @@ class Tracer(Interpreter):
                 declared = _pointee_int_type(self.functions[name].decl.type)
             else:  # math.h: sqrtf is a float, sqrt a double, abs an int
                 return "int" if name in ("abs", "labs", "llabs") or _integer_rounding(name) else \
-                    "float" if _math_base(name) != name and name.endswith("f") else "double"
+                    "float" if _returns_float(name) else "double"
         elif isinstance(node, c_ast.UnaryOp) and node.op in ("-", "+", "++", "--", "p++", "p--"):
             return self.floating_type(node.expr, frame)
         elif isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-", "*", "/"):
@@ -501,25 +504,19 @@ class Tracer(Interpreter):
         raise Unsupported(f"the unary operator {op}")
 
     def eval(self, node, state, frame):
-        if isinstance(node, c_ast.Assignment) and node.op != "=":  # `x op= y`: x op y in C's types, stored
-            old = self.eval(node.lvalue, state, frame)
-            new = self.typed_arith(node.op[:-1], old, self.eval(node.rvalue, state, frame), node.lvalue, node.rvalue,
-                                   frame)
-            return self.store(node.lvalue, new, state, frame)
         if isinstance(node, c_ast.TernaryOp):
             # its arms in their common type: `c ? u : -1` of an unsigned u is unsigned, the -1 2^32 - 1
             common = self.integer_type(node, frame)
-            unsigned = common if common is not None and common.startswith("unsigned") else None
             c = self.truth(self.eval(node.cond, state, frame))
             if is_const(c):
                 v = self.eval(node.iftrue if c else node.iffalse, state, frame)
-                return self.convert(v, unsigned) if unsigned and _is_int(v) else v
+                return self.in_unsigned(common, v)[0] if _is_int(v) else v
             a = self._under(c, lambda: self.eval(node.iftrue, state, frame))
             b = self._under(self.g.negate(c), lambda: self.eval(node.iffalse, state, frame))
             if _is_int(a) != _is_int(b):
                 a, b = self.convert(a, False), self.convert(b, False)
-            elif unsigned and _is_int(a):
-                a, b = self.convert(a, unsigned), self.convert(b, unsigned)
+            elif _is_int(a):
+                a, b = self.in_unsigned(common, a, b)
             return self.g.select(c, a, b)
         return super().eval(node, state, frame)
 
@@ -597,7 +594,7 @@ class Tracer(Interpreter):
         value = self.math_call(name, [check_value(a) for a in args])
         if value is None:
             raise Unsupported(f"{name} is undefined at a constant argument")
-        if _math_base(name) != name and name.endswith("f"):  # sqrtf and the like return a float
+        if _returns_float(name):
             return self.convert(value, FLOAT32)
         return value
 
@@ -923,6 +920,11 @@ def _integer_rounding(name: str) -> str | None:
 def _as_double(g: Graph, v):
     """A math.h function's result (None: not a finite number) as C's double: never an integer, whatever its values."""
     return None if v is None else g.as_float(v) if is_node(v) else float(v)
+
+
+def _returns_float(name: str) -> bool:
+    """A math.h function's float variant (sqrtf: its result is a float)?"""
+    return _math_base(name) != name and name.endswith("f")
 
 
 def _math_base(name: str) -> str:
