@@ -238,6 +238,42 @@ C_SEMANTICS = [
      "double f(const double *a) { const double *p = a, *end = a + 6; double s = 0, m = -1e9;\n"
      "  while (p < end) { s += *p * (end - p); if (*p > m) m = *p; p++; }\n  return s / 6 - m + (p == end); }\n",
      1e-13, lambda y: True),
+    # structs: a struct's members are cells of one storage, its value a copy of them (assigned, passed, returned,
+    # a compound literal), nested structs and array members inline, `->` through a pointer, a member of a
+    # helper's result; float and int members convert as variables do (the hypernetwork compiled such code:
+    # "a struct variable" was a reason)
+    ("structs", "#pragma nsc range x -2 2\n#pragma nsc range y -2 2\n"
+     "typedef struct { double x, y; } vec2;\n"
+     "struct body { vec2 p; float m; int n; double hist[3]; };\n"
+     "static vec2 add(vec2 a, vec2 b) { return (vec2){a.x + b.x, a.y + b.y}; }\n"
+     "static vec2 scaled(vec2 a, double k) { vec2 r = a; r.x *= k; r.y *= k; return r; }\n"
+     "static void push(struct body *b, double v) { b->hist[2] = b->hist[1]; b->hist[1] = b->hist[0];\n"
+     "  b->hist[0] = v; b->n += 1; }\n"
+     "static double dot(const vec2 *a, const vec2 *b) { return a->x * b->x + (*a).y * b->y; }\n"
+     "double f(double x, double y) { vec2 u = {x, y}, v; v.x = 0.5; v.y = -1.5;\n"
+     "  struct body b = {{x, 1.0}, 0.1f, 0, {0}}; vec2 w = add(u, scaled(v, 2.0)); b.p = w;\n"
+     "  b.m = x * 0.3; b.n = y * 2.7; push(&b, x * y); push(&b, w.x);\n"
+     "  vec2 pts[3] = {{1, 2}, {x, y}, {3, 4}}; vec2 *q = &pts[1]; q->y += 1.0;\n"
+     "  return dot(&u, &w) + b.m + b.n + b.hist[1] * b.hist[0] + pts[1].y + add(u, v).x + q[1].x; }\n",
+     1e-13, lambda y: True),
+    # a struct chosen by a condition the input decides: a conditional assignment, ?:, returns on two paths, and a
+    # member of the element at a computed index (a table of the members)
+    ("structs chosen by conditions", "#pragma nsc range x -2 2\n"
+     "typedef struct { double t, v; } knot;\n"
+     "static const knot table[4] = {{0.0, 1.0}, {1.0, 3.0}, {2.0, 2.0}, {3.0, 5.0}};\n"
+     "static knot pick(double x) { knot a = {x, 1.0}, b = {-x, 2.0}; if (x > 0.5) return a; return b; }\n"
+     "double f(double x) { knot k = table[0]; if (x > 0) k = table[2]; knot m = x < -1 ? table[1] : k;\n"
+     "  int i = (int)(x + 2.0); knot p = pick(x);\n"
+     "  return k.v + m.t * 10 + table[i].v * 100 + p.t * p.v; }\n",
+     1e-13, lambda y: len(np.unique(np.round(y, 6))) > 4),
+    # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
+    # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
+    ("initialisers and braces", "#pragma nsc range x -2 2\n"
+     "struct s { double a[3]; double b; int c; };\n"
+     "double f(double x) { double m[2][3] = {{1}, {x}}; double n[2][3] = {1, 2, 3, x};\n"
+     "  struct s v = {{x}, 2.5}; struct s w = {x, 1, 2, 3.5, 4}; int k = {3};\n"
+     "  return m[0][1] * 100 + m[1][0] * 10 + n[1][0] + v.a[0] + v.a[1] + v.b * 3 + w.b + w.c + w.a[2] + k; }\n",
+     1e-13, lambda y: True),
 ]
 
 

@@ -8,6 +8,7 @@ is never run).
 Modules, one job each:
   values.py     uncertain values (`Lin`) and their arithmetic: sums, products, quadrature, merges
   forms.py      exact closed forms (piecewise affine, squares, Euclidean lengths) and their algebra
+  declared.py   declared types as the interpreters read them: type slots, sizes, struct layouts
   linearize.py  the interpreter of C statements over those values -> a `Linearization`
   dataflow.py   the taint analysis -> which inputs reach which outputs
 

@@ -41,7 +41,8 @@ The values and their arithmetic (`Lin`, sums, products, quadrature, merges) are 
 algebra in forms.py; this module is the interpreter of C statements over them.
 
 `linearize(exts, signature)` -> a `Linearization`, or an `Unsupported` reason for code outside the subset
-(structs, goto, bit operations on uncertain values, writes at an uncertain index, more than MAX_STEPS steps).
+(unions, goto, bit operations on uncertain values, writes at an uncertain index, more than MAX_STEPS steps).
+Structs are their members' cells (declared.py).
 The compiler reads the result as features (nsc/compiler/encoding.py); `bench/bench_linearize.py` measures how
 close it comes to the least-squares linear fit of sampled data.
 """
@@ -55,14 +56,16 @@ from dataclasses import dataclass
 import numpy as np
 from pycparser import c_ast, c_parser
 
+from nsc.analysis.declared import (FLOAT32, Layout, Types, c_name, copied, member_of, scalar_slot, slot_of,
+                                   type_names)
 from nsc.frontend.c_types import POINTER_SIZE, SCALAR_SIZES, canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.literals import float_value
-from nsc.frontend.program import INTEGER_LIMITS, INTEGER_TYPES
+from nsc.frontend.program import INTEGER_LIMITS
 from nsc.recursion import deep
 from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
 from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this module's interface
-    Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
+    Aggregate, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
     clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers, mix, mul,
     negate, noise_symbols, probability, reciprocal, scale, settle, split_of, unary_fn, unproven_steps,
     with_entry_spread,
@@ -137,81 +140,6 @@ def math_function(table: dict, name: str):
 
 # ----------------------------------------------------------------------------------------------------------------
 # the interpreter
-
-def _type_names(node):
-    while isinstance(node, (c_ast.TypeDecl, c_ast.ArrayDecl, c_ast.PtrDecl)):
-        node = node.type
-    if isinstance(node, c_ast.IdentifierType):
-        return node.names
-    if isinstance(node, c_ast.Enum):  # an enum variable is an int
-        return ["int"]
-    raise Unsupported(f"{_c_name(node)} type")
-
-
-# What the analysis's reasons call pycparser's node classes (they read "a Struct variable", "type FuncDecl")
-_C_NAMES = {"Struct": "a struct", "Union": "a union", "Enum": "an enum", "FuncDecl": "a function",
-            "PtrDecl": "a pointer", "ArrayDecl": "an array", "StructRef": "a struct member", "Cast": "a cast",
-            "CompoundLiteral": "a compound literal", "InitList": "an initialiser list", "FuncCall": "a call",
-            "TernaryOp": "a ?: expression", "ExprList": "a comma expression", "Typename": "a type name"}
-
-
-def _c_name(node) -> str:
-    name = type(node).__name__
-    return _C_NAMES.get(name, f"a {name}")
-
-
-def _int_type(node) -> str | bool:
-    """The canonical integer type a declaration names ('unsigned char'), or False for a floating (or void) one:
-    `convert` wraps a value into it as C does."""
-    name = canonical_scalar(_type_names(node))
-    if name is None:  # (scalar typedefs are spelled out in the canonical AST: this names a struct or the like)
-        raise Unsupported("a value of a struct, union or other non-scalar type")
-    return _integer(name)  # (void: False)
-
-
-def _pointee_int_type(t) -> str | bool:
-    """The integer type the elements of a pointer or array declaration `t` (or a function declaration's result)
-    are declared with, or False (floating, or not a scalar): in a pointer's scope entry, so the tracer types
-    `p[i]`, `*p` and a helper's result as C does."""
-    if not isinstance(t.type, c_ast.TypeDecl):
-        return False
-    try:
-        return _int_type(t.type)
-    except Unsupported:
-        return False
-
-
-def _bytes_of(node) -> int:
-    """sizeof a declared scalar or pointer type (a TypeDecl or PtrDecl), as the front-end's constant expressions
-    take it (c_types.SCALAR_SIZES: LP64)."""
-    if isinstance(node, c_ast.PtrDecl):
-        return POINTER_SIZE
-    if isinstance(node, c_ast.ArrayDecl):
-        raise Unsupported("sizeof an array type")
-    name = canonical_scalar(_type_names(node))
-    if name not in SCALAR_SIZES:
-        raise Unsupported(f"sizeof {name or 'a struct'}")
-    return SCALAR_SIZES[name]
-
-
-class _Float32:
-    """The type `float` where a type slot holds an integer type's name, or False for a floating type: false like
-    that (every `if int_type:` reads it as floating), and conversions to it round to float32 (trace.py)."""
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "FLOAT32"
-
-
-FLOAT32 = _Float32()
-
-
-def _integer(ctype: str | None) -> str | bool:
-    """ctype itself if it is an integer type (`convert` wraps into its range), FLOAT32 for float, else False."""
-    return ctype if ctype in INTEGER_TYPES else FLOAT32 if ctype == "float" else False
-
 
 def _wrap(x, tmin: int, tmax: int):
     """x converted to the integer type holding tmin..tmax: modulo 2^bits, as C does for unsigned types and gcc
@@ -308,14 +236,21 @@ class Interpreter:
         self.steps = 0
         self.next_sid = 0
         self.element_bytes: dict[int, int] = {}  # storage id -> sizeof one of its cells (`size_of`)
+        self.read_program(exts)
+
+    def read_program(self, exts) -> None:
+        """The program's functions, file-scope declarations, enums and types (struct layouts: declared.py)."""
         self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
         self.global_decls = [e for e in exts if isinstance(e, c_ast.Decl) and e.name
                              and not isinstance(e.type, c_ast.FuncDecl)]
         self.enums = [node for e in exts for node in walk(e) if isinstance(node, c_ast.Enum)]
         self.globals: dict = {}
+        self.types = Types(exts, lambda node: self.eval(node, _State({}, 1.0), None))
         self.depth = 0
 
     # -- memory ----------------------------------------------------------------------------------------------
+    # A scope maps a name to ("scalar", sid, slot), ("struct", sid, layout), ("array", sid, slot, dims),
+    # ("pointer", sid, slot: of what it points to) or ("constant", value); a slot is declared.py's
 
     def new_storage(self, state: _State, cells: list) -> int:
         sid = self.next_sid
@@ -328,14 +263,24 @@ class Interpreter:
         if isinstance(t, c_ast.FuncDecl):
             return
         if isinstance(t, c_ast.TypeDecl):
-            if not isinstance(t.type, (c_ast.IdentifierType, c_ast.Enum)):
-                raise Unsupported(f"{_c_name(t.type)} variable")
-            int_type = _int_type(t)
-            value = 0 if int_type else 0.0
-            if decl.init is not None:
-                value = self.convert(self.eval(decl.init, state, frame), int_type)
-            scope[decl.name] = ("scalar", self.new_storage(state, [value]), int_type)
-            self.element_bytes[scope[decl.name][1]] = _bytes_of(t)
+            if not isinstance(t.type, (c_ast.IdentifierType, c_ast.Enum, c_ast.Struct, c_ast.Union)):
+                raise Unsupported(f"{c_name(t.type)} variable")
+            slot = self.types.slot(t)
+            if isinstance(slot, Layout):
+                cells = slot.zeros()
+                if isinstance(decl.init, c_ast.InitList):
+                    self.initialise(decl.init, ((), slot), cells, 0, state, frame)
+                elif decl.init is not None:
+                    cells = list(self.convert(self.eval(decl.init, state, frame), slot).cells)
+                scope[decl.name] = ("struct", self.new_storage(state, cells), slot)
+            else:
+                value = 0 if slot else 0.0
+                if decl.init is not None:
+                    init = decl.init.exprs[0] if isinstance(decl.init, c_ast.InitList) and decl.init.exprs \
+                        else decl.init  # (int x = {3};)
+                    value = self.convert(self.eval(init, state, frame), slot)
+                scope[decl.name] = ("scalar", self.new_storage(state, [value]), slot)
+            self.element_bytes[scope[decl.name][1]] = self.types.bytes_of(t)
         elif isinstance(t, c_ast.ArrayDecl):
             dims = []
             node = t
@@ -350,35 +295,74 @@ class Interpreter:
                         raise Unsupported("an array with an uncertain size")
                     dims.append(d)
                 node = node.type
-            int_type = _int_type(node)
-            size = int(np.prod(dims))
+            slot = self.types.slot(node)
+            size = int(np.prod(dims)) * (slot.size if isinstance(slot, Layout) else 1)
             if size > 1_000_000:
                 raise Unsupported("a very large array")
-            cells = [0 if int_type else 0.0] * size
+            cells = slot.zeros() * int(np.prod(dims)) if isinstance(slot, Layout) else [0 if slot else 0.0] * size
             if decl.init is not None:
-                flat = self.flatten_init(decl.init, state, frame)
-                if len(flat) > size:
-                    raise Unsupported("an initialiser longer than its array")
-                cells[:len(flat)] = [self.convert(v, int_type) for v in flat]
-            scope[decl.name] = ("array", self.new_storage(state, cells), int_type, tuple(dims))
-            self.element_bytes[scope[decl.name][1]] = _bytes_of(node)
+                self.initialise(decl.init, (tuple(dims), slot), cells, 0, state, frame)
+            scope[decl.name] = ("array", self.new_storage(state, cells), slot, tuple(dims))
+            self.element_bytes[scope[decl.name][1]] = self.types.bytes_of(node)
         elif isinstance(t, c_ast.PtrDecl):
             value = None
             if decl.init is not None:
                 value = self.eval(decl.init, state, frame)
                 if not isinstance(value, Ptr):
                     raise Unsupported("a pointer initialised from a non-pointer")
-            scope[decl.name] = ("pointer", self.new_storage(state, [value]), _pointee_int_type(t))
+            scope[decl.name] = ("pointer", self.new_storage(state, [value]), self.types.element_slot(t))
         else:
-            raise Unsupported(f"a declaration of {_c_name(t)}")
+            raise Unsupported(f"a declaration of {c_name(t)}")
 
-    def flatten_init(self, init, state, frame) -> list:
-        if isinstance(init, c_ast.InitList):
-            out = []
-            for e in init.exprs:
-                out.extend(self.flatten_init(e, state, frame))
-            return out
-        return [self.eval(init, state, frame)]
+    def initialise(self, init, kind: tuple, cells: list, at: int, state, frame, items=None, pos: int = 0) -> int:
+        """Initialise the object of `kind` ((dims, slot): an array of dims, () for one element, of scalars of that
+        slot or structs of that Layout) at cells[at:] from `init`, as C does: braces align with sub-objects (an
+        array's rows, a struct's members), and where they are left out the values fill the next sub-objects in
+        order (brace elision: double m[2][3] = {{1}, {4}} sets m[1][0], where {1, 4} sets m[0][1]); what is not
+        initialised keeps its 0. Unbraced, the values are items[pos:] of the enclosing list: returns the position
+        after the last one used."""
+        if items is None:
+            items, pos = [init], 0
+        dims, slot = kind
+        node = items[pos]
+        if not dims and not isinstance(slot, Layout):  # a scalar ({3} for 3 too)
+            while isinstance(node, c_ast.InitList) and len(node.exprs) == 1:
+                node = node.exprs[0]
+            value = node if not isinstance(node, c_ast.Node) else self.eval(node, state, frame)
+            cells[at] = self.convert(value, slot)
+            return pos + 1
+        if isinstance(node, c_ast.InitList):  # a braced list: this object's own
+            used = 0
+            for sub_kind, sub_at in self.sub_objects(kind, at):
+                if used >= len(node.exprs):
+                    break
+                used = self.initialise(None, sub_kind, cells, sub_at, state, frame, node.exprs, used)
+            if used < len(node.exprs):
+                raise Unsupported("an initialiser longer than its object")
+            return pos + 1
+        if not dims:  # a struct from an expression: a struct value, or the first of its members' values
+            value = node if not isinstance(node, c_ast.Node) else self.eval(node, state, frame)
+            if isinstance(value, Aggregate):
+                cells[at:at + slot.size] = self.convert(value, slot).cells
+                return pos + 1
+            items = [*items[:pos], value, *items[pos + 1:]]  # (evaluated once)
+        for sub_kind, sub_at in self.sub_objects(kind, at):  # brace elision
+            if pos >= len(items):
+                break
+            pos = self.initialise(None, sub_kind, cells, sub_at, state, frame, items, pos)
+        return pos
+
+    @staticmethod
+    def sub_objects(kind: tuple, at: int):
+        """(kind, first cell) of each sub-object of an aggregate object of `kind` (see `initialise`), in order."""
+        dims, slot = kind
+        if dims:
+            step = int(np.prod(dims[1:], dtype=np.int64)) * (slot.size if isinstance(slot, Layout) else 1)
+            for k in range(dims[0]):
+                yield (dims[1:], slot), at + k * step
+        else:
+            for member in slot.members.values():
+                yield (member.dims, member.layout or member.slot), at + member.offset
 
     def lookup(self, name: str, frame: _Frame | None):
         if frame is not None:
@@ -395,6 +379,8 @@ class Interpreter:
         an exact form (a+b in unsigned char was 'compiled exactly' as 300 where C gives 44)."""
         if isinstance(v, Ptr) or v is None:
             return v
+        if isinstance(v, Aggregate) or isinstance(int_type, Layout):
+            return copied(v, int_type, self.convert)
         if int_type == "_Bool" and (is_const(v) or not v.is_int):  # a test against 0, not a truncation: (_Bool)0.3
             return int(v != 0) if is_const(v) else apply1(lambda x: (x != 0) * 1.0, v, self.n, is_int_result=True)
         if int_type:
@@ -418,22 +404,22 @@ class Interpreter:
 
     # -- lvalues ---------------------------------------------------------------------------------------------
 
-    def cell(self, node, state, frame) -> tuple[int, int, bool]:
-        """(storage id, offset, integer type) of an lvalue."""
+    def cell(self, node, state, frame) -> tuple[int, int, object]:
+        """(storage id, offset, type slot) of an lvalue; a struct's slot is its Layout."""
         if isinstance(node, c_ast.ID):
             entry = self.lookup(node.name, frame)
             if entry[0] == "array":
                 raise Unsupported("assignment to a whole array")
             return entry[1], 0, entry[2]
-        if isinstance(node, (c_ast.ArrayRef, c_ast.UnaryOp)):
+        if isinstance(node, (c_ast.ArrayRef, c_ast.UnaryOp, c_ast.StructRef)):
             p = self.address(node, state, frame)
-            if p.dims and len(p.dims) > 1:
-                raise Unsupported("assignment to a sub-array")
-            return p.sid, p.offset, p.is_int
-        raise Unsupported(f"assignment to {_c_name(node)}")
+            if p.dims and (len(p.dims) > 1 or isinstance(node, c_ast.StructRef)):
+                raise Unsupported("assignment to a whole array")
+            return p.sid, p.offset, p.slot
+        raise Unsupported(f"assignment to {c_name(node)}")
 
     def address(self, node, state, frame) -> Ptr:
-        """The pointer an element reference designates: a[i], *p, *(p + k)."""
+        """The pointer an element or member reference designates: a[i], *p, *(p + k), s.m, p->m."""
         if isinstance(node, c_ast.ArrayRef):
             base = self.eval(node.name, state, frame)
             if not isinstance(base, Ptr):
@@ -441,22 +427,64 @@ class Interpreter:
             idx = self.eval(node.subscript, state, frame)
             if not isinstance(idx, int):
                 raise Unsupported("a write at an uncertain index")
-            return Ptr(base.sid, base.offset + idx * base.stride(), base.dims[1:], base.is_int)
+            return base.moved(idx * base.stride(), base.dims[1:])
         if isinstance(node, c_ast.UnaryOp) and node.op == "*":
             p = self.eval(node.expr, state, frame)
             if not isinstance(p, Ptr):
                 raise Unsupported("dereferencing a non-pointer")
-            return Ptr(p.sid, p.offset, p.dims[1:], p.is_int)
-        raise Unsupported(f"the address of {_c_name(node)}")
+            return p.moved(0, p.dims[1:])
+        if isinstance(node, c_ast.StructRef):
+            base = self.eval(node.name, state, frame) if node.type == "->" else self.struct_address(node.name, state,
+                                                                                                    frame)
+            return member_of(base, node.field.name)
+        raise Unsupported(f"the address of {c_name(node)}")
+
+    def struct_address(self, node, state, frame) -> Ptr:
+        """Where the struct `node` designates lies (a variable, an element, a member); a struct value computed
+        (a helper's result) is put in a storage of its own."""
+        if isinstance(node, c_ast.ID):
+            entry = self.lookup(node.name, frame)
+            if entry[0] == "struct":
+                return Ptr(entry[1], 0, (), entry[2])
+        elif isinstance(node, (c_ast.ArrayRef, c_ast.StructRef)) or isinstance(node, c_ast.UnaryOp) and node.op == "*":
+            return self.address(node, state, frame)
+        value = self.eval(node, state, frame)
+        if not isinstance(value, Aggregate):
+            raise Unsupported("a member of a value that is not a struct")
+        return Ptr(self.new_storage(state, list(value.cells)), 0, (), value.layout)
+
+    def member(self, node, state, frame):
+        """s.m or p->m: a member's value (an array member: a pointer to it); a[k].m at an uncertain k reads the
+        table of the elements' members."""
+        array = node.name.name if node.type == "." and isinstance(node.name, c_ast.ArrayRef) else None
+        if array is None:
+            return self.value_at(self.address(node, state, frame), state)
+        base = self.eval(array, state, frame)
+        idx = self.eval(node.name.subscript, state, frame)
+        if not isinstance(base, Ptr):
+            raise Unsupported("indexing a non-pointer")
+        if isinstance(idx, int):
+            return self.value_at(member_of(base.moved(idx * base.stride(), base.dims[1:]), node.field.name), state)
+        m = member_of(base.moved(0, ()), node.field.name) if len(base.dims) <= 1 else None
+        if m is None or m.dims or m.layout is not None:
+            raise Unsupported("an uncertain index into an array of structs, for a member that is not a number")
+        size = base.dims[0] if base.dims else (len(state.mem[base.sid]) - base.offset) // base.layout.size
+        step = base.layout.size
+        cells = state.mem[base.sid]
+        return self.lookup_table(checked_entries(cells[m.offset:m.offset + size * step:step]), idx, m.slot)
 
     def store(self, node, value, state, frame):
-        sid, off, int_type = self.cell(node, state, frame)
-        cells = state.mem[sid]
-        if not 0 <= off < len(cells):
-            raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
-        value = self.convert(value, int_type)
-        cells[off] = value
+        sid, off, slot = self.cell(node, state, frame)
+        value = self.convert(value, slot)
+        self.write(state, sid, off, list(value.cells) if isinstance(value, Aggregate) else [value])
         return value
+
+    def write(self, state, sid: int, off: int, values: list) -> None:
+        """Store values in cells off, off + 1, ... of storage sid (the tracer: where the statement runs)."""
+        cells = state.mem[sid]
+        if not (0 <= off and off + len(values) <= len(cells)):
+            raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
+        cells[off:off + len(values)] = values
 
     def read_element(self, node, state, frame):
         """a[i]: exact at a constant index; at an uncertain one, the table linearised over the index."""
@@ -475,15 +503,21 @@ class Interpreter:
         if not isinstance(base, Ptr):
             raise Unsupported("indexing a non-pointer")
         if isinstance(idx, int):
-            p = Ptr(base.sid, base.offset + idx * base.stride(), base.dims[1:], base.is_int)
-            return p if p.dims else self.load(p, state)
-        if not isinstance(idx, Lin) or len(base.dims) > 1:
+            return self.value_at(base.moved(idx * base.stride(), base.dims[1:]), state)
+        if is_const(idx) or isinstance(idx, (Ptr, Aggregate)) or len(base.dims) > 1:
             raise Unsupported("an uncertain index into a multi-dimensional array")
+        if base.layout is not None:
+            raise Unsupported("an uncertain index into an array of structs, for a whole struct")
         size = base.dims[0] if base.dims else len(state.mem[base.sid]) - base.offset
-        entries = self.entries(base, size, state)
+        return self.lookup_table(self.entries(base, size, state), idx, base.slot)
+
+    def lookup_table(self, entries: list, idx, slot):
+        """entries[idx] at an uncertain index: the table's means as a function of the index, plus the entries' own
+        spread where they have one."""
+        size = len(entries)
         means = np.array([e.m if isinstance(e, Lin) else float(e) for e in entries])
         value = as_lin(unary_fn(lambda x: means[clipped_index(x, size)], idx, self.n,
-                                is_int_result=bool(base.is_int)), self.n)
+                                is_int_result=bool(slot)), self.n)
         return with_entry_spread(value, entries, lambda: index_weights(idx, size))
 
     def read_table2(self, table: Ptr, i, j, state):
@@ -499,10 +533,10 @@ class Interpreter:
         if isinstance(j, int):
             j = min(max(j, 0), cols - 1)
             value = as_lin(unary_fn(lambda x: means[clipped_index(x, rows), j], i, self.n,
-                                  is_int_result=bool(table.is_int)), self.n)
+                                  is_int_result=bool(table.slot)), self.n)
         else:
             value = apply2(lambda x, y: means[clipped_index(x, rows), clipped_index(y, cols)], i, j)
-            if table.is_int:
+            if table.slot:
                 value = Lin(value.m, value.c, value.r, value.lo, value.hi, True)
 
         def weights():  # how often each entry is read (the two indices taken as independent)
@@ -513,16 +547,20 @@ class Interpreter:
 
     def entries(self, base: Ptr, size: int, state) -> list:
         """The `size` cells a table at an uncertain index may read; Unsupported if any is a pointer or unset."""
-        entries = state.mem[base.sid][base.offset:base.offset + size]
-        if not entries or any(isinstance(e, Ptr) or e is None for e in entries):
-            raise Unsupported("an uncertain index into pointers")
-        return entries
+        return checked_entries(state.mem[base.sid][base.offset:base.offset + size])
 
-    def load(self, p: Ptr, state):
+    def value_at(self, p: Ptr, state):
+        """What an element or member reference reads: a number, a struct (a copy), or a pointer to the sub-array
+        still to index."""
+        if p.dims:
+            return p
         cells = state.mem[p.sid]
-        if not 0 <= p.offset < len(cells):  # (a shape pragma smaller than the code's reads, a table overrun)
+        size = p.layout.size if p.layout is not None else 1
+        if not (0 <= p.offset and p.offset + size <= len(cells)):  # (a shape pragma smaller than the code's
+            # reads, a table overrun)
             raise Unsupported(f"a read out of bounds: element {p.offset} of an array of {len(cells)}")
-        return cells[p.offset]
+        return Aggregate(tuple(cells[p.offset:p.offset + size]), p.layout) if p.layout is not None else \
+            cells[p.offset]
 
     # -- expressions -----------------------------------------------------------------------------------------
 
@@ -540,7 +578,6 @@ class Interpreter:
 
     def eval(self, node, state: _State, frame: _Frame | None):
         self.tick()
-        n = self.n
         if isinstance(node, c_ast.Constant):
             if node.type in ("int", "unsigned int", "long int", "unsigned long int", "long long int",
                              "unsigned long long int"):
@@ -557,12 +594,16 @@ class Interpreter:
                 return Ptr(entry[1], 0, entry[3], entry[2])
             if entry[0] == "constant":
                 return entry[1]
+            if entry[0] == "struct":
+                return Aggregate(tuple(state.mem[entry[1]]), entry[2])
             value = state.mem[entry[1]][0]
             if value is None:
                 raise Unsupported("an uninitialised pointer")
             return value
         if isinstance(node, c_ast.ArrayRef):
             return self.read_element(node, state, frame)
+        if isinstance(node, c_ast.StructRef):
+            return self.member(node, state, frame)
         if isinstance(node, c_ast.BinaryOp):
             return self.binary(node, state, frame)
         if isinstance(node, c_ast.UnaryOp):
@@ -576,7 +617,7 @@ class Interpreter:
             b = self.eval(node.iffalse, state, frame)
             if is_int(a) != is_int(b):  # the usual arithmetic conversions
                 a, b = self.convert(a, False), self.convert(b, False)
-            return mix([cond, negate(cond)], [a, b], n)
+            return self.mixed([cond, negate(cond)], [a, b])
         if isinstance(node, c_ast.Assignment):
             if node.op == "=":
                 return self.store(node.lvalue, self.eval(node.rvalue, state, frame), state, frame)
@@ -585,13 +626,19 @@ class Interpreter:
                                    node.rvalue, frame)
             return self.store(node.lvalue, new, state, frame)
         if isinstance(node, c_ast.Cast):
-            names = _type_names(node.to_type.type)
             if isinstance(node.to_type.type, c_ast.PtrDecl):
                 raise Unsupported("a pointer cast")
             v = self.eval(node.expr, state, frame)
-            if canonical_scalar(names) == "void":
+            if canonical_scalar(type_names(node.to_type.type)) == "void":
                 return v
-            return self.convert(v, _int_type(node.to_type.type))
+            return self.convert(v, scalar_slot(node.to_type.type))
+        if isinstance(node, c_ast.CompoundLiteral):  # (vec3){x, y, z}: a struct value
+            slot = self.types.slot(node.type.type)
+            if not isinstance(slot, Layout):
+                raise Unsupported("a compound literal of a type other than a struct")
+            cells = slot.zeros()
+            self.initialise(node.init, ((), slot), cells, 0, state, frame)
+            return Aggregate(tuple(cells), slot)
         if isinstance(node, c_ast.FuncCall):
             return self.call(node, state, frame)
         if isinstance(node, c_ast.ExprList):
@@ -599,7 +646,7 @@ class Interpreter:
             for e in node.exprs:
                 v = self.eval(e, state, frame)
             return v
-        raise Unsupported(f"{_c_name(node)} expression")
+        raise Unsupported(f"{c_name(node)} expression")
 
     def truth(self, v):
         """A C truth value: a number, or a 0/1 linear form (the probability that it holds)."""
@@ -661,7 +708,7 @@ class Interpreter:
     def arith(self, op: str, a, b):
         n = self.n
         if isinstance(a, Ptr) and op in ("+", "-") and isinstance(b, int):
-            return Ptr(a.sid, a.offset + (b if op == "+" else -b) * a.stride(), a.dims, a.is_int)
+            return a.moved((b if op == "+" else -b) * a.stride())
         a, b = check_value(a), check_value(b)
         ints = is_int(a) and is_int(b)
         if op == "+":
@@ -731,8 +778,7 @@ class Interpreter:
             p = self.address(node.expr, state, frame)
             return p
         if op == "*":
-            p = self.address(node, state, frame)
-            return p if len(p.dims) > 0 else self.load(p, state)
+            return self.value_at(self.address(node, state, frame), state)
         if op == "sizeof":  # (its operand is never evaluated)
             return self.size_of(node.expr, state, frame)
         if op in ("++", "--", "p++", "p--"):
@@ -761,7 +807,7 @@ class Interpreter:
         """C's sizeof: of a type name, a variable, an array or a row of one, an element through a pointer (a
         pointer itself, an array parameter included, is POINTER_SIZE, as in C)."""
         if isinstance(expr, c_ast.Typename):
-            return _bytes_of(expr.type)
+            return self.types.bytes_of(expr.type)
         depth, base = 0, expr
         while isinstance(base, c_ast.ArrayRef):
             base, depth = base.name, depth + 1
@@ -770,7 +816,7 @@ class Interpreter:
         entry = self.lookup(base.name, frame) if isinstance(base, c_ast.ID) else None
         if entry is not None and entry[0] == "array" and depth <= len(entry[3]):
             return int(np.prod(entry[3][depth:], dtype=np.int64)) * self.element_bytes[entry[1]]
-        if entry is not None and entry[0] == "scalar" and depth == 0:
+        if entry is not None and entry[0] in ("scalar", "struct") and depth == 0:
             return self.element_bytes[entry[1]]
         if entry is not None and entry[0] == "pointer":
             target = state.mem[entry[1]][0]
@@ -844,27 +890,47 @@ class Interpreter:
         if self.depth > MAX_CALL_DEPTH:
             raise Unsupported("recursion")
         try:
-            params = _parameters(fn)
-            if len(params) != len(args):
-                raise Unsupported("a call with the wrong number of arguments")
-            scope = {}
             state = caller  # the helper works on the caller's memory (pointers into it stay valid)
-            for p, v in zip(params, args):
-                if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
-                    if not isinstance(v, Ptr):
-                        raise Unsupported("a pointer parameter given a non-pointer")
-                    if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
-                        raise Unsupported("a multi-dimensional array parameter")
-                    scope[p.name] = ("pointer", self.new_storage(state, [v]), _pointee_int_type(p.type))
-                else:
-                    int_type = _int_type(p.type)
-                    scope[p.name] = ("scalar", self.new_storage(state, [self.convert(v, int_type)]), int_type)
-            ret_type = fn.decl.type.type
-            frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _int_type(ret_type), state)
-            result = self.run_body(fn.body, state, frame)
-            return result
+            frame = _Frame(self.parameters(fn, args, state), self.result_slot(fn), state)
+            return self.run_body(fn.body, state, frame)
         finally:
             self.depth -= 1
+
+    def parameters(self, fn: c_ast.FuncDef, args: list, state) -> dict:
+        """A helper's scope on entry: its parameters, given the arguments' values (converted to the parameters'
+        types: a struct is copied)."""
+        params = _parameters(fn)
+        if len(params) != len(args):
+            raise Unsupported("a call with the wrong number of arguments")
+        scope = {}
+        for p, v in zip(params, args):
+            if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
+                if not isinstance(v, Ptr):
+                    raise Unsupported("a pointer parameter given a non-pointer")
+                if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
+                    raise Unsupported("a multi-dimensional array parameter")
+                scope[p.name] = ("pointer", self.new_storage(state, [v]), self.types.element_slot(p.type))
+                continue
+            slot = self.types.slot(p.type)
+            v = self.convert(v, slot)
+            if isinstance(slot, Layout):
+                scope[p.name] = ("struct", self.new_storage(state, list(v.cells)), slot)
+            else:
+                scope[p.name] = ("scalar", self.new_storage(state, [v]), slot)
+            self.element_bytes[scope[p.name][1]] = self.types.bytes_of(p.type)
+        return scope
+
+    def result_slot(self, fn: c_ast.FuncDef):
+        """The type slot of a helper's result (a struct's: its Layout); False for a pointer or void."""
+        ret_type = fn.decl.type.type
+        return False if isinstance(ret_type, c_ast.PtrDecl) else self.types.slot(ret_type)
+
+    def mixed(self, weights: list, values: list):
+        """The mixture of the values a choice's ways give (`mix`; a struct's, cell by cell)."""
+        if isinstance(values[0], Aggregate):
+            return Aggregate(tuple(mix(weights, list(cells), self.n) for cells in zip(*(v.cells for v in values))),
+                             values[0].layout)
+        return mix(weights, values, self.n)
 
     def run_body(self, body, state: _State, frame: _Frame):
         """Run a function body on `state`; afterwards `state` holds the merge of every path. Returns the value."""
@@ -895,7 +961,7 @@ class Interpreter:
         rets = [v for _, _, v, _ in paths]
         if any(v is None for v in rets):
             return None
-        value = mix([w for w, _, _, _ in paths], rets, self.n)
+        value = self.mixed([w for w, _, _, _ in paths], rets)
         if isinstance(value, Lin) and not all(v is value for v in rets):
             value.form = self.fold(regions, rets) if foldable else None
         return value
@@ -1165,7 +1231,7 @@ class Interpreter:
             raise Unsupported("the signature does not match the function")
         scope, storage_of = {}, {}
         for p_ast, p in zip(params, signature.params):
-            int_type = _integer(p.ctype)
+            int_type = slot_of(p.ctype)
             zero = 0 if int_type else 0.0
             if p.shape is None and not p.is_pointer:
                 scope[p_ast.name] = ("scalar", self.new_storage(state, [port_value.get((p.name, None), zero)]),
@@ -1178,7 +1244,7 @@ class Interpreter:
             storage_of[p.name] = sid
             self.element_bytes[sid] = SCALAR_SIZES[p.ctype]
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
-        frame = _Frame(scope, _integer(signature.return_ctype), state)
+        frame = _Frame(scope, slot_of(signature.return_ctype), state)
         ret = self.run_body(target.body, state, frame)
         n_out = signature.n_out
         n_in = self.n_in
@@ -1199,6 +1265,13 @@ class Interpreter:
             form = None if unproven_steps[0] else form_of(v, n)
             forms[j] = None if form is None else form.restricted(n_in)
         return Linearization(mean, coef, resid, forms, input_var)
+
+
+def checked_entries(entries: list) -> list:
+    """The cells a table at an uncertain index may read; Unsupported if any is a pointer or unset."""
+    if not entries or any(isinstance(e, Ptr) or e is None for e in entries):
+        raise Unsupported("an uncertain index into pointers")
+    return entries
 
 
 def decided_by_bounds(form: Form, test) -> int | None:

@@ -16,7 +16,7 @@ execution in place of weighted merges:
     input reaches, by the network's own values, and refuses a loop a synthetic input is still in at the cut);
   * `break`, `continue` and `switch` under undecided conditions are flags in that predicate.
 `trace(program_code, signature)` -> a `Trace` (the graph and a node or constant per output), or an
-`Unsupported` reason (linearize.py's, for code outside the subset: structs, goto, bit operations on computed
+`Unsupported` reason (linearize.py's, for code outside the subset: unions, goto, bit operations on computed
 values, writes at a computed index, recursion).
 """
 
@@ -30,12 +30,12 @@ import numpy as np
 from pycparser import c_ast
 
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
-from nsc.analysis.linearize import (FLOAT32, INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter,
-                                    _int_type, _integer, _parameters, _pointee_int_type, _type_names, _wrap, located,
-                                    math_function)
-from nsc.analysis.values import Ptr, Unsupported, c_div, c_mod, check_value, is_const
+from nsc.analysis.declared import FLOAT32, Layout, copied, slot_of, type_names
+from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _parameters, _wrap,
+                                    located, math_function)
+from nsc.analysis.values import Aggregate, Ptr, Unsupported, c_div, c_mod, check_value, is_const
 from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
-from nsc.frontend.canonical import TARGET_NAME, walk
+from nsc.frontend.canonical import TARGET_NAME
 from nsc.frontend.program import INTEGER_LIMITS
 
 MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
@@ -166,12 +166,7 @@ class Tracer(Interpreter):
         self.n = 0  # (the statistics' vector length: unused here)
         self.steps = 0
         self.next_sid = 0
-        self.functions = {e.decl.name: e for e in exts if isinstance(e, c_ast.FuncDef)}
-        self.global_decls = [e for e in exts if isinstance(e, c_ast.Decl) and e.name
-                             and not isinstance(e.type, c_ast.FuncDecl)]
-        self.enums = [node for e in exts for node in walk(e) if isinstance(node, c_ast.Enum)]
-        self.globals: dict = {}
-        self.depth = 0
+        self.read_program(exts)
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
         self.frames: list[_Frame] = []  # the active functions, the target first
 
@@ -236,6 +231,8 @@ class Tracer(Interpreter):
     def convert(self, v, int_type):
         if isinstance(v, Ptr) or v is None:
             return v
+        if isinstance(v, Aggregate) or isinstance(int_type, Layout):
+            return copied(v, int_type, self.convert)
         g = self.g
         if int_type == "_Bool":  # a test against 0, not a truncation: (_Bool)0.3 is 1, (_Bool)2 is 1
             return self.truth(v)
@@ -278,7 +275,7 @@ class Tracer(Interpreter):
     def arith(self, op, a, b):
         g = self.g
         if isinstance(a, Ptr) and op in ("+", "-") and isinstance(b, int):
-            return Ptr(a.sid, a.offset + (b if op == "+" else -b) * a.stride(), a.dims, a.is_int)
+            return a.moved((b if op == "+" else -b) * a.stride())
         if isinstance(a, Ptr) and isinstance(b, Ptr) and op == "-" and a.sid == b.sid:  # elements apart
             return (a.offset - b.offset) // a.stride()
         a, b = check_value(a), check_value(b)
@@ -400,7 +397,7 @@ class Tracer(Interpreter):
 
     def _element_type(self, address, frame):
         """The declared type (as `_declared_type`) of the element an address expression (`p`, `a`, `p + i`, `a[i]`
-        of a 2-D array) points into: its array's or pointer's element type."""
+        of a 2-D array, `s.a` of an array member) points into: its array's or pointer's element type."""
         while isinstance(address, c_ast.ArrayRef):
             address = address.name
         if isinstance(address, c_ast.BinaryOp) and address.op in ("+", "-"):
@@ -408,7 +405,32 @@ class Tracer(Interpreter):
             return left if left is not None or address.op == "-" else self._element_type(address.right, frame)
         if isinstance(address, c_ast.ID):
             return self._declared_type(address.name, frame, ("array", "pointer"))
+        if isinstance(address, c_ast.StructRef):
+            return self._member_type(address, frame)
         return None
+
+    def _member_type(self, node: c_ast.StructRef, frame):
+        """The declared type (as `_declared_type`; a struct's Layout) of a member, or of an array member's elements;
+        None where the struct is not known here."""
+        base = node.name
+        if node.type == "->":
+            layout = self._element_type(base, frame)
+        elif isinstance(base, c_ast.ID):
+            layout = self._declared_type(base.name, frame, ("struct",))
+        elif isinstance(base, c_ast.ArrayRef):
+            layout = self._element_type(base.name, frame)
+        elif isinstance(base, c_ast.UnaryOp) and base.op == "*":
+            layout = self._element_type(base.expr, frame)
+        elif isinstance(base, c_ast.StructRef):
+            layout = self._member_type(base, frame)
+        elif isinstance(base, c_ast.FuncCall) and isinstance(base.name, c_ast.ID) and base.name.name in self.functions:
+            layout = self.result_slot(self.functions[base.name.name])
+        else:
+            layout = None
+        if not isinstance(layout, Layout) or node.field.name not in layout.members:
+            return None
+        member = layout.members[node.field.name]
+        return member.layout or member.slot
 
     def integer_type(self, node, frame) -> str | None:
         """The integer type C gives the expression `node` (the usual arithmetic conversions of its operands' declared
@@ -432,16 +454,18 @@ class Tracer(Interpreter):
         declared = None
         if isinstance(node, c_ast.ID):
             declared = self._declared_type(node.name, frame, ("scalar",))
+        elif isinstance(node, c_ast.StructRef):
+            declared = self._member_type(node, frame)
         elif isinstance(node, (c_ast.ArrayRef, c_ast.UnaryOp)) and getattr(node, "op", "*") == "*":
             declared = self._element_type(node.name if isinstance(node, c_ast.ArrayRef) else node.expr, frame)
         elif isinstance(node, c_ast.Constant):
             return {"float": "float", "double": "double", "long double": "double"}.get(node.type, "int")
         elif isinstance(node, c_ast.Cast) and isinstance(node.to_type.type, c_ast.TypeDecl):
-            declared = _pointee_int_type(node.to_type)
+            declared = self.types.element_slot(node.to_type)
         elif isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID):
             name = node.name.name
             if name in self.functions:
-                declared = _pointee_int_type(self.functions[name].decl.type)
+                declared = self.result_slot(self.functions[name])
             else:  # math.h: sqrtf is a float, sqrt a double, abs an int
                 return "int" if name in ("abs", "labs", "llabs") or _integer_rounding(name) else \
                     "float" if _returns_float(name) else "double"
@@ -463,17 +487,19 @@ class Tracer(Interpreter):
     def _integer_type(self, node, frame) -> str | None:
         if isinstance(node, c_ast.ID):
             return _as_integer_type(self._declared_type(node.name, frame, ("scalar",)))
+        if isinstance(node, c_ast.StructRef):
+            return _as_integer_type(self._member_type(node, frame))
         if isinstance(node, c_ast.ArrayRef):  # an element of an array or through a pointer: its element type
             return _as_integer_type(self._element_type(node.name, frame))
         if isinstance(node, c_ast.UnaryOp) and node.op == "*":
             return _as_integer_type(self._element_type(node.expr, frame))
         if isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and node.name.name in self.functions:
-            return _pointee_int_type(self.functions[node.name.name].decl.type) or None  # (its return type)
+            return _as_integer_type(self.result_slot(self.functions[node.name.name]))
         if isinstance(node, c_ast.Constant):
-            return _integer(canonical_scalar(node.type.split())) or None
+            return slot_of(canonical_scalar(node.type.split())) or None
         if isinstance(node, c_ast.Cast) and isinstance(node.to_type.type, c_ast.TypeDecl):
             try:
-                return _integer(canonical_scalar(_type_names(node.to_type.type))) or None
+                return slot_of(canonical_scalar(type_names(node.to_type.type))) or None
             except Unsupported:  # (a struct or the like: not an integer)
                 return None
         if isinstance(node, c_ast.UnaryOp) and node.op in ("-", "+", "~"):
@@ -517,7 +543,7 @@ class Tracer(Interpreter):
                 a, b = self.convert(a, False), self.convert(b, False)
             elif _is_int(a):
                 a, b = self.in_unsigned(common, a, b)
-            return self.g.select(c, a, b)
+            return self.select(c, a, b)
         return super().eval(node, state, frame)
 
     def _under(self, cond, run):
@@ -527,21 +553,18 @@ class Tracer(Interpreter):
         finally:
             self.conds.pop()
 
-    def element(self, base, idx, state):
-        if not is_node(idx):
-            return super().element(base, idx, state)
-        if not isinstance(base, Ptr) or len(base.dims) > 1:
-            raise Unsupported("an uncertain index into a multi-dimensional array")
-        size = base.dims[0] if base.dims else len(state.mem[base.sid]) - base.offset
-        entries = self.entries(base, size, state)
-        return self.lookup_table(entries, idx, bool(base.is_int))
+    def select(self, c, a, b):
+        """c ? a : b of two values (structs: cell by cell)."""
+        if isinstance(a, Aggregate):
+            return Aggregate(tuple(self.g.select(c, x, y) for x, y in zip(a.cells, b.cells)), a.layout)
+        return self.g.select(c, a, b)
 
-    def lookup_table(self, entries: list, idx, is_int: bool):
+    def lookup_table(self, entries: list, idx, slot):
         """entries[idx] at a computed index (clipped to the table, as the statistics do): a table of constants
         is one `table` step function of the index; computed entries are selected by index."""
         g = self.g
         if all(is_const(e) for e in entries):
-            return g.fn("table", idx, tuple(float(e) for e in entries), is_int=is_int)
+            return g.fn("table", idx, tuple(float(e) for e in entries), is_int=bool(slot))
         k = g.fn("table", idx, tuple(float(i) for i in range(len(entries))), is_int=True)
         value = entries[0]
         for i, e in enumerate(entries[1:], start=1):
@@ -557,28 +580,27 @@ class Tracer(Interpreter):
         row = g.fn("table", i, tuple(float(r) for r in range(rows)), is_int=True)
         col = g.fn("table", j, tuple(float(c) for c in range(cols)), is_int=True) if is_node(j) else \
             min(max(int(j), 0), cols - 1)
-        return self.lookup_table(entries, g.affine([(row, float(cols)), (col, 1.0)], is_int=True),
-                                 bool(table.is_int))
+        return self.lookup_table(entries, g.affine([(row, float(cols)), (col, 1.0)], is_int=True), table.slot)
 
-    def store(self, node, value, state, frame):
-        sid, off, int_type = self.cell(node, state, frame)
+    def write(self, state, sid: int, off: int, values: list) -> None:
+        """Store values in cells off, off + 1, ... of storage sid where the statement runs (`active`): elsewhere a
+        cell keeps its value, cell = select(active, new, old)."""
         cells = state.mem[sid]
-        if not 0 <= off < len(cells):
+        if not (0 <= off and off + len(values) <= len(cells)):
             raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
-        value = self.convert(value, int_type)
         a = self.active(sid)
         if is_const(a):
             if a:
-                cells[off] = value
-            return value
-        old = cells[off]
-        if isinstance(value, Ptr) or isinstance(old, Ptr) or old is None:
-            if value is old:
-                return value
-            raise Unsupported("a pointer assigned under an uncertain condition")
-        cells[off] = self.g.select(a, value, old)
+                cells[off:off + len(values)] = values
+            return
+        for k, value in enumerate(values, start=off):
+            old = cells[k]
+            if isinstance(value, Ptr) or isinstance(old, Ptr) or old is None:
+                if value is old:
+                    continue
+                raise Unsupported("a pointer assigned under an uncertain condition")
+            cells[k] = self.g.select(a, value, old)
         self.check_size()
-        return value
 
     # -- calls --------------------------------------------------------------------------------------------------
 
@@ -660,23 +682,8 @@ class Tracer(Interpreter):
     def call_helper(self, fn, args, caller):
         if len(self.frames) > MAX_CALL_DEPTH:
             raise Unsupported("recursion")
-        params = _parameters(fn)
-        if len(params) != len(args):
-            raise Unsupported("a call with the wrong number of arguments")
-        scope, first_sid = {}, self.next_sid
-        for p, v in zip(params, args):
-            if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
-                if not isinstance(v, Ptr):
-                    raise Unsupported("a pointer parameter given a non-pointer")
-                if isinstance(p.type, c_ast.ArrayDecl) and isinstance(p.type.type, c_ast.ArrayDecl):
-                    raise Unsupported("a multi-dimensional array parameter")
-                scope[p.name] = ("pointer", self.new_storage(caller, [v]), _pointee_int_type(p.type))
-            else:
-                int_type = _int_type(p.type)
-                scope[p.name] = ("scalar", self.new_storage(caller, [self.convert(v, int_type)]), int_type)
-        ret_type = fn.decl.type.type
-        frame = _Frame(scope, not isinstance(ret_type, c_ast.PtrDecl) and _int_type(ret_type), len(self.conds),
-                       first_sid)
+        first_sid = self.next_sid
+        frame = _Frame(self.parameters(fn, args, caller), self.result_slot(fn), len(self.conds), first_sid)
         self.frames.append(frame)  # (the caller's conditions and flags still apply, by storage: `active`)
         try:
             return self.run_body(fn.body, caller, frame)
@@ -704,7 +711,7 @@ class Tracer(Interpreter):
                     raise _Return()
                 return None
             if value is not None:
-                frame.ret = value if frame.ret is None else self.g.select(a, value, frame.ret)
+                frame.ret = value if frame.ret is None else self.select(a, value, frame.ret)
             frame.done = self.g.either(frame.done, a)
             if is_const(frame.done) and frame.done:
                 raise _Return()
@@ -855,7 +862,7 @@ class Tracer(Interpreter):
             raise Unsupported("the signature does not match the function")
         scope, storage_of = {}, {}
         for p_ast, p in zip(params, signature.params):
-            int_type = _integer(p.ctype)
+            int_type = slot_of(p.ctype)
             zero = 0 if int_type else 0.0
             if p.shape is None and not p.is_pointer:
                 value = self.convert(port_value.get((p.name, None), zero), int_type)  # (a float input: rounded)
@@ -868,7 +875,7 @@ class Tracer(Interpreter):
             storage_of[p.name] = sid
             self.element_bytes[sid] = SCALAR_SIZES[p.ctype]
             scope[p_ast.name] = ("pointer", self.new_storage(state, [Ptr(sid, 0, (size,), int_type)]), int_type)
-        frame = _Frame(scope, _integer(signature.return_ctype), 0, len(state.mem))
+        frame = _Frame(scope, slot_of(signature.return_ctype), 0, len(state.mem))
         self.frames = [frame]
         ret = self.run_body(target.body, state, frame)
         outputs = []

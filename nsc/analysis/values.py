@@ -12,7 +12,7 @@ is approximated; the interpreter of C statements that uses this algebra is there
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -88,15 +88,36 @@ class Lin:
 
 @dataclass(frozen=True)
 class Ptr:
-    """A pointer: cell `offset` of storage `sid`; `dims`: the array dimensions still to index (() for a scalar)."""
+    """A pointer: cell `offset` of storage `sid`; `dims`: the array dimensions still to index (() for a scalar);
+    `slot`: the elements' type slot (declared.py: an integer type's name, FLOAT32, False for a double, or the
+    `Layout` of a struct, whose cells an element spans)."""
 
     sid: int
     offset: int
     dims: tuple = ()
-    is_int: bool = False
+    slot: object = False
+
+    @property
+    def layout(self):
+        """The elements' struct layout, or None for scalar elements."""
+        return self.slot if hasattr(self.slot, "cell_slots") else None
 
     def stride(self) -> int:
-        return int(np.prod(self.dims[1:])) if len(self.dims) > 1 else 1
+        """Cells from one element (of the first dimension) to the next."""
+        rows = int(np.prod(self.dims[1:])) if len(self.dims) > 1 else 1
+        return rows * (self.layout.size if self.layout is not None else 1)
+
+    def moved(self, cells: int, dims: tuple | None = None) -> "Ptr":
+        """This pointer `cells` cells on, with `dims` still to index (default: the same)."""
+        return Ptr(self.sid, self.offset + cells, self.dims if dims is None else dims, self.slot)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A struct's value: a copy of its cells, in its layout's order (assignments, arguments and returns copy it)."""
+
+    cells: tuple
+    layout: object = field(compare=False)  # declared.Layout
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -114,6 +135,8 @@ def is_const(v) -> bool:
 def check_value(v):
     if isinstance(v, Ptr):
         raise Unsupported("arithmetic on a pointer value")
+    if isinstance(v, Aggregate):
+        raise Unsupported("a struct where a number is expected")
     return v
 
 
