@@ -409,6 +409,24 @@ void f(double zr, double zi, double out[2]) {
         np.testing.assert_allclose(getattr(with_structs, field), getattr(with_scalars, field), rtol=1e-12, atol=1e-15)
 
 
+def test_pointer_walks_and_pointers_at_computed_places(tmp_path):
+    """A walk over an array of structs by pointer (p < end, p++) is the indexed loop; a pointer to the element at a
+    computed index reads the table as the index itself does."""
+    walked = lin_of(tmp_path, """
+struct term { double c, p; };
+static const struct term terms[3] = {{1.0, 0.5}, {-2.0, 1.5}, {0.5, 2.5}};
+double f(double x) { double s = 0; int k = (int)(x * 1.4 + 1.5);
+    for (const struct term *t = terms; t < terms + 3; t++) s += t->c * pow(x + 2.0, t->p);
+    const struct term *at = &terms[k]; return s + at->c + (terms + k)->p; }""")
+    indexed = lin_of(tmp_path, """
+static const double c[3] = {1.0, -2.0, 0.5}, p[3] = {0.5, 1.5, 2.5};
+double f(double x) { double s = 0; int k = (int)(x * 1.4 + 1.5);
+    for (int i = 0; i < 3; i++) s += c[i] * pow(x + 2.0, p[i]);
+    return s + c[k] + p[k]; }""")
+    for field in ("mean", "coef", "resid"):
+        np.testing.assert_allclose(getattr(walked, field), getattr(indexed, field), rtol=1e-12, atol=1e-15)
+
+
 def test_what_it_does_not_model_is_a_reason(tmp_path):
     for body, reason in [
         ("int f(int a) { return a & 3; }", "bit operation"),

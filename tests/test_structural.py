@@ -266,6 +266,17 @@ C_SEMANTICS = [
      "  int i = (int)(x + 2.0); knot p = pick(x);\n"
      "  return k.v + m.t * 10 + table[i].v * 100 + p.t * p.v; }\n",
      1e-13, lambda y: len(np.unique(np.round(y, 6))) > 4),
+    # a pointer to an element at a computed position (&a[i], a + i) reads tables of the elements it may point to:
+    # table interpolation through pointers (was "a write at an uncertain index": the hypernetwork compiled it)
+    ("pointers at computed positions", "#pragma nsc range x -1 9\n"
+     "struct pt { double t, r; };\n"
+     "static const struct pt curve[] = {{0, 3.0}, {2, 1.0}, {5, 4.0}, {9, 2.0}};\n"
+     "static const double w[2][3] = {{1, 2, 3}, {4, 5, 6}};\n"
+     "double f(double x) { int i = 0; while (i < 2 && x > curve[i + 1].t) i++;\n"
+     "  const struct pt *a = &curve[i], *b = curve + i + 1; struct pt c = *b;\n"
+     "  const double *row = w[x > 4]; const double *e = &w[x > 2][1];\n"
+     "  return a->r + (x - a->t) / (b->t - a->t) * (c.r - (*a).r) + row[2] * 10 + e[1] * 100; }\n",
+     1e-13, lambda y: len(np.unique(np.round(y, 6))) > 4),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
     ("initialisers and braces", "#pragma nsc range x -2 2\n"

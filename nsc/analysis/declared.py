@@ -232,7 +232,7 @@ def member_of(base, name: str) -> Ptr:
     if not isinstance(base, Ptr) or base.layout is None:
         raise Unsupported("a member of a value that is not a struct")
     m = base.layout.member(name)
-    return Ptr(base.sid, base.offset + m.offset, m.dims, m.layout or m.slot)
+    return base.moved(m.offset, m.dims, m.layout or m.slot)
 
 
 def copied(value, layout, convert) -> Aggregate:

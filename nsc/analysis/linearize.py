@@ -50,6 +50,7 @@ close it comes to the least-squares linear fit of sampled data.
 from __future__ import annotations
 
 import math
+import operator
 import os
 from dataclasses import dataclass
 
@@ -415,6 +416,8 @@ class Interpreter:
             p = self.address(node, state, frame)
             if p.dims and (len(p.dims) > 1 or isinstance(node, c_ast.StructRef)):
                 raise Unsupported("assignment to a whole array")
+            if p.at is not None:
+                raise Unsupported("a write at an uncertain index")
             return p.sid, p.offset, p.slot
         raise Unsupported(f"assignment to {c_name(node)}")
 
@@ -426,8 +429,8 @@ class Interpreter:
                 raise Unsupported("indexing a non-pointer")
             idx = self.eval(node.subscript, state, frame)
             if not isinstance(idx, int):
-                raise Unsupported("a write at an uncertain index")
-            return base.moved(idx * base.stride(), base.dims[1:])
+                return self.computed_position(base, idx, state).moved(0, base.dims[1:])
+            return self.shifted(base, idx, base.dims[1:])
         if isinstance(node, c_ast.UnaryOp) and node.op == "*":
             p = self.eval(node.expr, state, frame)
             if not isinstance(p, Ptr):
@@ -438,6 +441,29 @@ class Interpreter:
                                                                                                     frame)
             return member_of(base, node.field.name)
         raise Unsupported(f"the address of {c_name(node)}")
+
+    def shifted(self, p: Ptr, elements: int, dims: tuple | None = None) -> Ptr:
+        """p + elements (of its stride), with `dims` still to index (default: the same). A pointer at a computed
+        position counts whole elements in its index (&t[i] + 1 is &t[i + 1], read through the same table)."""
+        if p.at is not None and p.stride() == p.at[1]:
+            idx, step, count = p.at
+            return Ptr(p.sid, p.offset, p.dims if dims is None else dims, p.slot,
+                       (self.arith("+", idx, elements), step, count))
+        return p.moved(elements * p.stride(), dims)
+
+    def computed_position(self, base: Ptr, idx, state) -> Ptr:
+        """base + idx elements at a computed idx (&a[i], a + i): a pointer read through tables (Ptr.at). Where base
+        is itself at a computed position (p->c[i] of p = &polys[k]), the two indices make one, in cells."""
+        if is_const(idx) or isinstance(idx, (Ptr, Aggregate)) or not (base.dims or state):
+            raise Unsupported("a pointer at an uncertain index")
+        step = base.stride()
+        count = base.dims[0] if base.dims else (len(state.mem[base.sid]) - base.offset) // step
+        if base.at is None:
+            return Ptr(base.sid, base.offset, base.dims, base.slot, (idx, step, count))
+        outer, outer_step, outer_count = base.at
+        cells = self.arith("+", self.arith("*", outer, outer_step), self.arith("*", idx, step))
+        return Ptr(base.sid, base.offset, base.dims, base.slot,
+                   (cells, 1, (outer_count - 1) * outer_step + (count - 1) * step + 1))
 
     def struct_address(self, node, state, frame) -> Ptr:
         """Where the struct `node` designates lies (a variable, an element, a member); a struct value computed
@@ -455,23 +481,8 @@ class Interpreter:
 
     def member(self, node, state, frame):
         """s.m or p->m: a member's value (an array member: a pointer to it); a[k].m at an uncertain k reads the
-        table of the elements' members."""
-        array = node.name.name if node.type == "." and isinstance(node.name, c_ast.ArrayRef) else None
-        if array is None:
-            return self.value_at(self.address(node, state, frame), state)
-        base = self.eval(array, state, frame)
-        idx = self.eval(node.name.subscript, state, frame)
-        if not isinstance(base, Ptr):
-            raise Unsupported("indexing a non-pointer")
-        if isinstance(idx, int):
-            return self.value_at(member_of(base.moved(idx * base.stride(), base.dims[1:]), node.field.name), state)
-        m = member_of(base.moved(0, ()), node.field.name) if len(base.dims) <= 1 else None
-        if m is None or m.dims or m.layout is not None:
-            raise Unsupported("an uncertain index into an array of structs, for a member that is not a number")
-        size = base.dims[0] if base.dims else (len(state.mem[base.sid]) - base.offset) // base.layout.size
-        step = base.layout.size
-        cells = state.mem[base.sid]
-        return self.lookup_table(checked_entries(cells[m.offset:m.offset + size * step:step]), idx, m.slot)
+        table of the elements' members (`computed_position`)."""
+        return self.value_at(self.address(node, state, frame), state)
 
     def store(self, node, value, state, frame):
         sid, off, slot = self.cell(node, state, frame)
@@ -499,17 +510,13 @@ class Interpreter:
         return self.element(base, self.eval(node.subscript, state, frame), state)
 
     def element(self, base, idx, state):
-        """base[idx] for an evaluated base and index (see read_element)."""
+        """base[idx] for an evaluated base and index (see read_element); at an uncertain index, a table of the
+        elements it may read (of rows: a pointer to the row, `computed_position`)."""
         if not isinstance(base, Ptr):
             raise Unsupported("indexing a non-pointer")
         if isinstance(idx, int):
-            return self.value_at(base.moved(idx * base.stride(), base.dims[1:]), state)
-        if is_const(idx) or isinstance(idx, (Ptr, Aggregate)) or len(base.dims) > 1:
-            raise Unsupported("an uncertain index into a multi-dimensional array")
-        if base.layout is not None:
-            raise Unsupported("an uncertain index into an array of structs, for a whole struct")
-        size = base.dims[0] if base.dims else len(state.mem[base.sid]) - base.offset
-        return self.lookup_table(self.entries(base, size, state), idx, base.slot)
+            return self.value_at(self.shifted(base, idx, base.dims[1:]), state)
+        return self.value_at(self.computed_position(base, idx, state).moved(0, base.dims[1:]), state)
 
     def lookup_table(self, entries: list, idx, slot):
         """entries[idx] at an uncertain index: the table's means as a function of the index, plus the entries' own
@@ -555,6 +562,16 @@ class Interpreter:
         if p.dims:
             return p
         cells = state.mem[p.sid]
+        if p.at is not None:  # an element at a computed position: each of its cells a table over the elements
+            idx, step, count = p.at
+            if not (0 <= p.offset and p.offset + (count - 1) * step < len(cells)) or count < 1:
+                raise Unsupported(f"a read out of bounds of an array of {len(cells)}")
+            columns = [checked_entries(cells[p.offset + k:p.offset + k + count * step:step])
+                       for k in range(p.layout.size if p.layout is not None else 1)]
+            if p.layout is None:
+                return self.lookup_table(columns[0], idx, p.slot)
+            return Aggregate(tuple(self.lookup_table(c, idx, slot) for c, slot in zip(columns, p.layout.cell_slots)),
+                             p.layout)
         size = p.layout.size if p.layout is not None else 1
         if not (0 <= p.offset and p.offset + size <= len(cells)):  # (a shape pragma smaller than the code's
             # reads, a table overrun)
@@ -669,6 +686,8 @@ class Interpreter:
         return cond.m > 0.5
 
     def compare(self, op: str, a, b):
+        if isinstance(a, Ptr) and isinstance(b, Ptr):
+            return pointer_order(op, a, b)
         a, b = check_value(a), check_value(b)
         if is_const(a) and is_const(b):
             return int({"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b, "==": a == b, "!=": a != b}[op])
@@ -708,7 +727,11 @@ class Interpreter:
     def arith(self, op: str, a, b):
         n = self.n
         if isinstance(a, Ptr) and op in ("+", "-") and isinstance(b, int):
-            return a.moved((b if op == "+" else -b) * a.stride())
+            return self.shifted(a, b if op == "+" else -b)
+        if isinstance(a, Ptr) and op == "+" and not isinstance(b, Ptr):
+            return self.computed_position(a, b, None)
+        if isinstance(a, Ptr) and isinstance(b, Ptr) and op == "-":
+            return pointer_difference(a, b)
         a, b = check_value(a), check_value(b)
         ints = is_int(a) and is_int(b)
         if op == "+":
@@ -1265,6 +1288,24 @@ class Interpreter:
             form = None if unproven_steps[0] else form_of(v, n)
             forms[j] = None if form is None else form.restricted(n_in)
         return Linearization(mean, coef, resid, forms, input_var)
+
+
+_ORDER = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
+          "!=": operator.ne}
+
+
+def pointer_order(op: str, a: Ptr, b: Ptr) -> int:
+    """A comparison of two pointers into one array: by their places (a pointer walk, `while (p < end)`)."""
+    if a.sid != b.sid or a.at is not None or b.at is not None:
+        raise Unsupported("a comparison of pointers into different arrays or at uncertain places")
+    return int(_ORDER[op](a.offset, b.offset))
+
+
+def pointer_difference(a: Ptr, b: Ptr) -> int:
+    """a - b of two pointers into one array: the elements between them."""
+    if a.sid != b.sid or a.at is not None or b.at is not None:
+        raise Unsupported("a difference of pointers into different arrays or at uncertain places")
+    return (a.offset - b.offset) // a.stride()
 
 
 def checked_entries(entries: list) -> list:

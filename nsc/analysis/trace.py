@@ -23,7 +23,6 @@ values, writes at a computed index, recursion).
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +31,7 @@ from pycparser import c_ast
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
 from nsc.analysis.declared import FLOAT32, Layout, copied, slot_of, type_names
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _parameters, _wrap,
-                                    located, math_function)
+                                    located, math_function, pointer_difference, pointer_order)
 from nsc.analysis.values import Aggregate, Ptr, Unsupported, c_div, c_mod, check_value, is_const
 from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
@@ -268,16 +267,18 @@ class Tracer(Interpreter):
         return bool(cond)
 
     def compare(self, op, a, b):
-        if isinstance(a, Ptr) and isinstance(b, Ptr) and a.sid == b.sid:  # two places in one array: a pointer walk
-            return int(_COMPARE[op](a.offset, b.offset))
+        if isinstance(a, Ptr) and isinstance(b, Ptr):
+            return pointer_order(op, a, b)
         return self.g.compare(op, check_value(a), check_value(b))
 
     def arith(self, op, a, b):
         g = self.g
         if isinstance(a, Ptr) and op in ("+", "-") and isinstance(b, int):
-            return a.moved((b if op == "+" else -b) * a.stride())
-        if isinstance(a, Ptr) and isinstance(b, Ptr) and op == "-" and a.sid == b.sid:  # elements apart
-            return (a.offset - b.offset) // a.stride()
+            return self.shifted(a, b if op == "+" else -b)
+        if isinstance(a, Ptr) and op == "+" and is_node(b):
+            return self.computed_position(a, b, None)
+        if isinstance(a, Ptr) and isinstance(b, Ptr) and op == "-":
+            return pointer_difference(a, b)
         a, b = check_value(a), check_value(b)
         ints = _is_int(a) and _is_int(b)
         if op in ("+", "-"):
@@ -910,8 +911,6 @@ def _as_integer_type(declared) -> str | None:
     return declared if isinstance(declared, str) else None
 
 
-_COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
-            "!=": operator.ne}
 _ROUND_TO_INTEGER = {"lround": "round", "llround": "round", "lrint": "rint", "llrint": "rint"}
 
 

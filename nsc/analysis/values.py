@@ -96,6 +96,10 @@ class Ptr:
     offset: int
     dims: tuple = ()
     slot: object = False
+    # (index, step, count) for a pointer to an element at a computed position (&a[i], a + i): index (a value)
+    # times step cells on from offset, index within 0..count-1; read through tables of the elements it may point
+    # to, never written through
+    at: tuple | None = field(default=None, compare=False)
 
     @property
     def layout(self):
@@ -107,9 +111,10 @@ class Ptr:
         rows = int(np.prod(self.dims[1:])) if len(self.dims) > 1 else 1
         return rows * (self.layout.size if self.layout is not None else 1)
 
-    def moved(self, cells: int, dims: tuple | None = None) -> "Ptr":
-        """This pointer `cells` cells on, with `dims` still to index (default: the same)."""
-        return Ptr(self.sid, self.offset + cells, self.dims if dims is None else dims, self.slot)
+    def moved(self, cells: int, dims: tuple | None = None, slot=None) -> "Ptr":
+        """This pointer `cells` cells on, with `dims` still to index and elements of `slot` (default: the same)."""
+        return Ptr(self.sid, self.offset + cells, self.dims if dims is None else dims,
+                   self.slot if slot is None else slot, self.at)
 
 
 @dataclass(frozen=True)
