@@ -76,6 +76,7 @@ from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this modu
 MAX_STEPS = 20_000  # work before the analysis gives up: expression evaluations, plus memory cells copied / 8
 #                     (~5 us a step: at most ~0.1 s at compile time; corpus programs take at most ~9,000)
 MAX_CALL_DEPTH = 32
+MAX_SCATTER = 64  # elements a write at an uncertain index may name (each becomes a merge of new and old)
 INFINITY_BUILTINS = ("__builtin_inf", "__builtin_inff", "__builtin_infl", "__builtin_huge_val",
                      "__builtin_huge_valf", "__builtin_huge_vall")  # what the stand-in math.h's macros call
 
@@ -405,20 +406,19 @@ class Interpreter:
 
     # -- lvalues ---------------------------------------------------------------------------------------------
 
-    def cell(self, node, state, frame) -> tuple[int, int, object]:
-        """(storage id, offset, type slot) of an lvalue; a struct's slot is its Layout."""
+    def cell(self, node, state, frame) -> Ptr:
+        """The place an lvalue designates (its slot: the type stored; a struct's is its Layout), possibly an
+        element at a computed index (Ptr.at)."""
         if isinstance(node, c_ast.ID):
             entry = self.lookup(node.name, frame)
             if entry[0] == "array":
                 raise Unsupported("assignment to a whole array")
-            return entry[1], 0, entry[2]
+            return Ptr(entry[1], 0, (), entry[2])
         if isinstance(node, (c_ast.ArrayRef, c_ast.UnaryOp, c_ast.StructRef)):
             p = self.address(node, state, frame)
             if p.dims and (len(p.dims) > 1 or isinstance(node, c_ast.StructRef)):
                 raise Unsupported("assignment to a whole array")
-            if p.at is not None:
-                raise Unsupported("a write at an uncertain index")
-            return p.sid, p.offset, p.slot
+            return p
         raise Unsupported(f"assignment to {c_name(node)}")
 
     def address(self, node, state, frame) -> Ptr:
@@ -485,17 +485,36 @@ class Interpreter:
         return self.value_at(self.address(node, state, frame), state)
 
     def store(self, node, value, state, frame):
-        sid, off, slot = self.cell(node, state, frame)
-        value = self.convert(value, slot)
-        self.write(state, sid, off, list(value.cells) if isinstance(value, Aggregate) else [value])
+        p = self.cell(node, state, frame)
+        value = self.convert(value, p.slot)
+        values = list(value.cells) if isinstance(value, Aggregate) else [value]
+        if p.at is None:
+            self.write(state, p.sid, p.offset, values)
+            return value
+        # a write at a computed index: each element the index may name takes the values where it names it
+        idx, step, count = p.at
+        if count > MAX_SCATTER:
+            raise Unsupported(f"a write at an uncertain index into an array of more than {MAX_SCATTER} elements")
+        for k in range(count):
+            where = self.truth(self.compare("==", idx, k))
+            if not is_const(where) or where:
+                self.write(state, p.sid, p.offset + k * step, values, where)
         return value
 
-    def write(self, state, sid: int, off: int, values: list) -> None:
-        """Store values in cells off, off + 1, ... of storage sid (the tracer: where the statement runs)."""
+    def write(self, state, sid: int, off: int, values: list, where=1) -> None:
+        """Store values in cells off, off + 1, ... of storage sid, where the truth `where` holds (a write at a
+        computed index: merged with the old values by its probability). The tracer stores where the statement
+        runs."""
         cells = state.mem[sid]
         if not (0 <= off and off + len(values) <= len(cells)):
             raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
-        cells[off:off + len(values)] = values
+        if is_const(where):
+            cells[off:off + len(values)] = values
+            return
+        for k, value in enumerate(values, start=off):
+            if isinstance(value, Ptr) or isinstance(cells[k], Ptr) or cells[k] is None:
+                raise Unsupported("a pointer assigned at an uncertain index")
+            cells[k] = self.mixed([where, negate(where)], [value, cells[k]])
 
     def read_element(self, node, state, frame):
         """a[i]: exact at a constant index; at an uncertain one, the table linearised over the index."""

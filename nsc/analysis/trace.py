@@ -583,13 +583,13 @@ class Tracer(Interpreter):
             min(max(int(j), 0), cols - 1)
         return self.lookup_table(entries, g.affine([(row, float(cols)), (col, 1.0)], is_int=True), table.slot)
 
-    def write(self, state, sid: int, off: int, values: list) -> None:
-        """Store values in cells off, off + 1, ... of storage sid where the statement runs (`active`): elsewhere a
-        cell keeps its value, cell = select(active, new, old)."""
+    def write(self, state, sid: int, off: int, values: list, where=1) -> None:
+        """Store values in cells off, off + 1, ... of storage sid where the statement runs (`active`) and the truth
+        `where` holds (a write at a computed index): elsewhere a cell keeps its value, cell = select(a, new, old)."""
         cells = state.mem[sid]
         if not (0 <= off and off + len(values) <= len(cells)):
             raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
-        a = self.active(sid)
+        a = self.g.both(self.active(sid), where)
         if is_const(a):
             if a:
                 cells[off:off + len(values)] = values
