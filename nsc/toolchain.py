@@ -457,6 +457,18 @@ def stated_errors(info: dict) -> list[float]:
     return [float(e) for e in errors or []]
 
 
+def ramp_errors(info: dict) -> list[float]:
+    """Each output's estimated error counting the rare inputs in its structural network's jumps' ramps (a share of
+    its std: network.py's Network.ramp_error); [] where the compiler stated none."""
+    return [float(e) for e in (info.get("structural") or {}).get("ramp_error") or []]
+
+
+def _ramp_words(errors: list[float], ramps: list[float], worst: bool) -> str:
+    """', R counting the rare inputs in its jumps' ramps' where that is more than the error stated without them."""
+    ramp, error = (max(ramps, default=0.0), max(errors, default=0.0)) if worst else (ramps[0], errors[0])
+    return f"; {ramp:.2g} counting the rare inputs in its jumps' ramps" if ramp > max(1.5 * error, 1e-9) else ""
+
+
 def closed_form_words(info: dict) -> str | None:
     """How the surrogate was compiled from the analysis, in words (None: it was not)."""
     distilled = info.get("distilled")
@@ -475,7 +487,8 @@ def closed_form_words(info: dict) -> str | None:
         if info.get("compiled_exactly"):
             return f"compiled exactly from the program's own computation ({shape})"
         return (f"compiled from the program's own computation ({shape}), estimated error at most "
-                f"{max(stated_errors(info), default=0.0):.2g} of an output's std")
+                f"{max(stated_errors(info), default=0.0):.2g} of an output's std"
+                + _ramp_words(stated_errors(info), ramp_errors(info), worst=True))
     if info.get("compiled_exactly"):
         return "compiled exactly (every output proven piecewise affine)"
     error = info.get("closed_form_error")
@@ -512,9 +525,11 @@ def format_inspection(info: dict) -> str:
     for port in sig["inputs"]:
         lines.append(f"    {port['name']:<16} {port['ctype']:<14} [{port['lo']:g}, {port['hi']:g}]")
     lines.append("  outputs:")
-    errors = stated_errors(info)
+    errors, ramps = stated_errors(info), ramp_errors(info)
     for j, port in enumerate(sig["outputs"]):
         stated = f"  estimated error {errors[j]:.2g} of its std" if j < len(errors) else ""
+        if j < len(errors) and j < len(ramps):
+            stated += _ramp_words(errors[j:j + 1], ramps[j:j + 1], worst=False)
         lines.append(f"    {port['name']:<16} {port['ctype']}{stated}")
     if info.get("certificate") is None:
         lines.append(f"  certificate: {info.get('certificate_status', '')}")

@@ -451,6 +451,29 @@ def test_piecewise_affine_code_compiles_exactly(tmp_path):
     np.testing.assert_allclose(params.predict(x), want, atol=1e-5)
 
 
+def test_a_jump_states_the_error_of_the_rare_inputs_in_its_ramp(tmp_path):
+    """A jump is a ramp narrower than the synthetic inputs' spacing: none falls in it, and the network once said
+    "compiled exactly". The error the inputs in it add over the whole input distribution is stated apart, and is
+    the network's own error integrated through the ramp (to within the J^2/12 of a jump mid-ramp vs J^2/3 at an
+    end)."""
+    prog = program(tmp_path, "#pragma nsc range x 0 1\n"
+                             "double f(double x) { return (x < 0.3 ? 3.0 : 1.0) + x * (x > 0.7 ? 2.0 : 0.5); }\n")
+    params, info = compile_structural(prog)
+    assert "exact" not in params.extra
+    stated = info["estimated_error"][0]
+    ramp = params.extra["structural"]["ramp_error"][0]
+    assert stated < 1e-6 and ramp > 10 * stated
+    program_f = lambda x: np.where(x < 0.3, 3.0, 1.0) + x * np.where(x > 0.7, 2.0, 0.5)  # noqa: E731
+    square = 0.0  # the mean square error over x uniform on [0, 1]: fine grids through the jumps, coarse elsewhere
+    for at in (0.3, 0.7):
+        x = np.linspace(at - 1e-4, at + 1e-4, 400_001)
+        square += 2e-4 * np.mean((params.predict(x[:, None])[:, 0] - program_f(x)) ** 2)
+    x = np.random.default_rng(0).uniform(0, 1, 100_000)
+    spread = float(np.std(program_f(x)))
+    integrated = np.sqrt(square) / spread
+    assert integrated / 3 < ramp < integrated * 3, (ramp, integrated)
+
+
 def test_too_deep_is_refused_before_building(tmp_path):
     prog = program(tmp_path, "double f(double a, double b) {\n  double x = a;\n"
                               "  for (int i = 0; i < 300; i++) x = 0.5 * x * b + a;\n  return x;\n}\n")

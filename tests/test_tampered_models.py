@@ -206,6 +206,8 @@ CASES = [
     ("extra error negative", lambda m: set_field(m, "nsc.extra", {"closed_form_error": -1}), "-1 is negative"),
     ("stated errors text", lambda m: set_field(m, "nsc.extra", {"distilled": {"estimated_error": "abc"}}),
      "nsc.extra.distilled.estimated_error: 'abc' is text, not a list"),
+    ("a ramp error negative", lambda m: set_field(m, "nsc.extra", {"structural": {"ramp_error": [-0.5]}}),
+     "nsc.extra.structural.ramp_error[0]: -0.5 is negative"),
     ("a stated error text", lambda m: set_field(m, "nsc.extra", {"structural": {"estimated_error": [0.1, "x"]}}),
      "nsc.extra.structural.estimated_error[1]: 'x' is text, not a number"),
     ("a stated error negative", lambda m: set_field(m, "nsc.extra", {"distilled": {"estimated_error": [-2]}}),

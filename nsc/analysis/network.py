@@ -22,6 +22,10 @@ converged iteration's update).
 C's floats: the network is built from the graph with its float32 roundings taken out (graph.without_rounding),
 and each output's error is measured against the graph with them, evaluated on the synthetic inputs.
 
+A jump is a ramp far narrower than the synthetic inputs' spacing; the error of the rare inputs in it, which the
+samples do not show, is estimated from the ramp's width, the operand's density about it and the jump's height,
+carried through what is computed from it to first order (`Value.unseen`), and stated apart (`ramp_error`).
+
 `build(trace, signature)` -> a `Network` (weights, biases and floors per layer in normalised units, the output
 map, and per output an estimated error), or `Unsupported` when the network would be too large, or where a loop the
 trace cut short is still running for one of the synthetic inputs (its graph is not the program there).
@@ -65,6 +69,11 @@ class Value:
     const: float = 0.0
     err: np.ndarray | None = None  # estimated error on the synthetic inputs (network - program), None: 0
     samples: np.ndarray | None = None  # the network's values on the synthetic inputs (None: a constant)
+    # the error the synthetic inputs cannot see, per input (None: 0): a jump's ramp is narrower than their
+    # spacing, so few or none fall in it, but the inputs that do are off by up to the jump; its root mean square
+    # is spread over the inputs about the ramp (`ramp_error`) and carried through what is computed from the value,
+    # at each input, to first order (signed, so an error that feeds back on itself is not counted twice)
+    unseen: np.ndarray | None = None
 
 
 @dataclass
@@ -83,6 +92,10 @@ class Network:
     # per output: the estimated rel-RMSE of the network over the box (its blocks' fit errors where the network
     # puts their operands, carried to the output through the network, first order), as a share of its std
     estimated_error: list = field(default_factory=list)
+    # per output, the estimated rel-RMSE counting the rare inputs in the jumps' ramps too (`Value.unseen`): the
+    # synthetic inputs seldom fall in a ramp, nor do a check's few thousand, but over the whole input distribution
+    # the inputs that do, off by up to the jump, add this much on average
+    ramp_error: list = field(default_factory=list)
 
     @property
     def widths(self) -> list[int]:
@@ -169,14 +182,14 @@ class Builder:
     def carry(self, v: Value, layer: int, key=None) -> Value:
         """v as a combination of units of `layer` (>= v.layer): identity units in between, normalised."""
         if v.layer == layer or not v.terms:
-            return Value(layer, dict(v.terms) if v.layer == layer else {}, v.const, v.err, v.samples)
+            return Value(layer, dict(v.terms) if v.layer == layer else {}, v.const, v.err, v.samples, v.unseen)
         if key is not None and (key, layer) in self.carried:
             return self.carried[(key, layer)]
         below = self.carry(v, layer - 1, key)
         s = self.samples(below)
         mean, scale = float(s.mean()), float(s.std()) or 1.0
         u = self.unit(layer, below.terms, (below.const - mean) / scale, LINEAR, 1.0 / scale)
-        out = Value(layer, {u: scale}, mean, v.err, v.samples)
+        out = Value(layer, {u: scale}, mean, v.err, v.samples, v.unseen)
         if key is not None:
             self.carried[(key, layer)] = out
         return out
@@ -184,10 +197,12 @@ class Builder:
     def combine(self, parts: list, bias: float = 0.0, keys=None) -> Value:
         """bias + sum coef * value over parts [(Value, coef)], at the latest of their layers."""
         layer = max([v.layer for v, _ in parts if v.terms] or [0])
-        terms, const, err, samples = {}, bias, None, None
+        terms, const, err, samples, unseen = {}, bias, None, None, None
         for i, (v, k) in enumerate(parts):
             v = self.carry(v, layer, keys[i] if keys else None)
             const += k * v.const
+            if v.unseen is not None:
+                unseen = k * v.unseen if unseen is None else unseen + k * v.unseen
             for u, c in v.terms.items():
                 terms[u] = terms.get(u, 0.0) + k * c
             if v.err is not None:
@@ -195,7 +210,7 @@ class Builder:
             if v.samples is not None:
                 samples = k * (v.samples - v.const) if samples is None else samples + k * (v.samples - v.const)
         samples = None if samples is None else samples + const
-        return Value(layer, {u: c for u, c in terms.items() if c != 0.0}, const, err, samples)
+        return Value(layer, {u: c for u, c in terms.items() if c != 0.0}, const, err, samples, unseen)
 
     def constant(self, c: float) -> Value:
         return Value(0, {}, float(c))
@@ -328,7 +343,7 @@ class Builder:
         scale = float(np.abs(s).max()) or 1.0
         u = self.unit(v.layer + 1, v.terms, v.const / scale, 0.0, 1.0 / scale)
         err = None if v.err is None else np.maximum(s, 0.0) - np.maximum(s - v.err, 0.0)
-        return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0))
+        return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0), _times(v.unseen, s > 0))
 
     def block(self, g, operand: Value, key=None, features=(), bounds=None) -> Value:
         """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
@@ -355,6 +370,7 @@ class Builder:
         # block that missed a narrow notch, flat where its operand is far off, hid both errors: jmeint.c)
         approx = blk(s)
         out.err = approx - _within(g(s if operand.err is None else s - operand.err), approx)
+        out.unseen = _joined(_times(operand.unseen, _slope(blk, s)), ramp_error(blk.jumps, s))
         return out
 
     def realise(self, blk: Block, operand: Value, key=None) -> Value:
@@ -427,21 +443,24 @@ class Builder:
         program = None if s.err is None else np.maximum(t - s.err, 0.0)  # (exact for 0/1 truths)
         if t.max() <= DECIDED or t.min() >= 1 - DECIDED:  # decided by the network, if not by the program
             held = 0.0 if t.max() <= DECIDED else 1.0
-            return Value(0, {}, held, None if program is None else held - program)
+            return Value(0, {}, held, None if program is None else held - program, None, s.unseen)
         u = self.unit(s.layer + 1, s.terms, s.const, 0.0)
         return Value(s.layer + 1, {u: 1.0}, 0.0, None if program is None else np.maximum(t, 0.0) - program,
-                     np.maximum(t, 0.0))
+                     np.maximum(t, 0.0), s.unseen)
 
     def gate(self, c, d) -> Value:
         """c * d for a truth c: exact where c is 0 or 1."""
         vc, vd = self.values[c.id], self.values[d.id]
         tc, td = self.samples(vc), self.samples(vd)
 
+        # the unseen error of c * d: c's (a ramp of the condition) times d there, d's where c holds
+        unseen = _plus(_times(vc.unseen, td), _times(vd.unseen, tc))
+
         def kept(v: Value) -> Value:  # v for c * d: its error against the program's c * d, where c's is known
             if vc.err is None:
-                return v
+                return Value(v.layer, v.terms, v.const, v.err, v.samples, unseen)
             program = (tc - vc.err) * (td - (0.0 if vd.err is None else vd.err))
-            return Value(v.layer, v.terms, v.const, self.samples(v) - program, v.samples)
+            return Value(v.layer, v.terms, v.const, self.samples(v) - program, v.samples, unseen)
 
         if tc.max() <= DECIDED:  # decided by the network, if not by the program
             return kept(self.constant(0.0))
@@ -463,7 +482,7 @@ class Builder:
             units.append(self.unit(layer + 1, terms, sign * vd.const / m - 1.0 + vc.const, 0.0))
         relu = lambda z: np.maximum(z, 0.0)  # noqa: E731
         out = Value(layer + 1, {units[0]: m, units[1]: -m}, 0.0, None,
-                    m * (relu(td / m - (1.0 - tc)) - relu(-td / m - (1.0 - tc))))
+                    m * (relu(td / m - (1.0 - tc)) - relu(-td / m - (1.0 - tc))), unseen)
         ec = np.zeros_like(tc) if vc.err is None else vc.err
         ed = np.zeros_like(td) if vd.err is None else vd.err
         out.err = (self.samples(out) - tc * td) + tc * ed + td * ec - ec * ed
@@ -504,31 +523,73 @@ class Builder:
         are not the graph's (float32 roundings), which each output's error is then measured against."""
         values = [self.value(o) for o in outputs]
         if program is not None:
-            values = [Value(v.layer, v.terms, v.const, self.samples(v) - p, v.samples) for v, p in zip(values, program)]
+            values = [Value(v.layer, v.terms, v.const, self.samples(v) - p, v.samples, v.unseen)
+                      for v, p in zip(values, program)]
         # (units of values no output needed in the end, a gate decided after its operands were built, may lie
         # deeper than every output: the outputs are read from the last layer there is)
         last = max([v.layer for v in values if v.terms] + [len(self.rows)])
         if last == 0:
             last = 1  # one hidden layer at least: the surrogate's format is an MLP
-        final = [self.carry(v, last, o.id if is_node(o) else None) if v.terms else Value(last, {}, v.const, v.err)
-                 for v, o in zip(values, outputs)]
+        final = [self.carry(v, last, o.id if is_node(o) else None) if v.terms else
+                 Value(last, {}, v.const, v.err, None, v.unseen) for v, o in zip(values, outputs)]
         if len(self.rows) < last:  # only constants: one unit that reads nothing
             self.unit(last, {}, 0.0, 0.0)
-        means, stds, errors = [], [], []
+        means, stds, errors, ramps = [], [], [], []
         for v in final:
             s = self.samples(v)
             s = s[:N_SYNTHETIC]  # (the uniform points: the input distribution)
             means.append(float(s.mean()))
             stds.append(float(s.std()) if s.std() > 0 else 1.0)
-            if v.err is None:
-                errors.append(0.0)
-                continue
-            err = v.err[:N_SYNTHETIC]  # (as a share of the program's spread: the network's may be far off, or 0)
-            spread = float(np.std(s - err)) or stds[-1]
-            errors.append(float(np.sqrt(np.mean(err ** 2))) / spread)
+            err = v.err[:N_SYNTHETIC] if v.err is not None else np.zeros(len(s))
+            unseen = v.unseen[:N_SYNTHETIC] if v.unseen is not None else np.zeros(len(s))
+            spread = float(np.std(s - err)) or stds[-1]  # (a share of the program's spread: the network's may be
+            errors.append(float(np.sqrt(np.mean(err ** 2))) / spread)  # far off, or 0)
+            ramps.append(float(np.sqrt(np.mean(err ** 2) + np.mean(unseen ** 2))) / spread)
         rows, floors, outputs = _pruned(self.rows, self.floors, [dict(v.terms) for v in final])
         return Network(rows, floors, [(terms, v.const) for terms, v in zip(outputs, final)], np.array(means),
-                       np.array(stds), self.n_in, self.blocks, self.gates, estimated_error=errors)
+                       np.array(stds), self.n_in, self.blocks, self.gates, estimated_error=errors, ramp_error=ramps)
+
+
+def ramp_error(jumps: list, s: np.ndarray) -> np.ndarray | None:
+    """Per input (the operand's samples s), the error a block's jumps [(a, b, J)] make that the samples cannot
+    show: where the operand falls in a ramp [a, b], the block is between the jump's two sides, (J (t - 1/2))^2
+    on average J^2 / 12 with the program's jump mid-ramp. The chance of that, the operand's density about the ramp
+    times its width, is spread over the samples in a window of a hundredth of their range either side of the
+    ramp: the mean square of the result is J^2 / 12 times the chance."""
+    if not jumps or len(s) == 0:
+        return None
+    half_window = 0.01 * float(np.ptp(s))
+    square = np.zeros(len(s))
+    for a, b, jump in jumps:
+        lo, hi = a - half_window, b + half_window
+        if hi > lo:
+            square += ((s >= lo) & (s <= hi)) * ((b - a) / (hi - lo) * jump * jump / 12.0)
+    return np.sqrt(square)
+
+
+def _slope(blk, s: np.ndarray) -> np.ndarray:
+    """The slope of a block's smooth part at each of its operand's samples: how an error of the operand carries
+    through it."""
+    if len(blk.knots) < 2:
+        return np.zeros(len(s))
+    slopes = np.diff(blk.smooth(blk.knots)) / np.diff(blk.knots)
+    return slopes[np.clip(np.searchsorted(blk.knots, s) - 1, 0, len(slopes) - 1)]
+
+
+def _times(unseen: np.ndarray | None, factor) -> np.ndarray | None:
+    return None if unseen is None else unseen * factor
+
+
+def _plus(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return b if a is None else a if b is None else a + b
+
+
+def _joined(carried: np.ndarray | None, own: np.ndarray | None) -> np.ndarray | None:
+    """An error carried from upstream and a block's own (independent: in quadrature, with the carried one's
+    sign)."""
+    if carried is None or own is None:
+        return _plus(carried, own)
+    return np.copysign(np.sqrt(carried ** 2 + own ** 2), carried)
 
 
 def _within(values: np.ndarray, approx: np.ndarray) -> np.ndarray:

@@ -34,9 +34,10 @@ def compile_structural(program) -> tuple[SurrogateParams, dict] | Unsupported:
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     floors32 = [np.where(np.asarray(f) < 0, LINEAR_FLOOR, 0.0).astype(np.float32) for f in floors]
     errors = [float(e) for e in net.estimated_error]
+    ramps = [float(e) for e in net.ramp_error]
     extra = {"structural": {"layers": len(net.layers), "units": int(sum(net.widths)), "blocks": net.blocks,
-                            "gates": net.gates, "estimated_error": errors}}
-    if max(errors, default=0.0) < EXACT_ERROR:
+                            "gates": net.gates, "estimated_error": errors, "ramp_error": ramps}}
+    if max(errors + ramps, default=0.0) < EXACT_ERROR:
         extra["exact"] = True
     params = SurrogateParams(in_shift, in_scale, [f32(w) for w in weights], [f32(b) for b in biases],
                              f32(net.out_std), f32(net.out_mean), "relu", out_calibrated=True, extra=extra,

@@ -336,9 +336,9 @@ def check_history(history) -> list:
 
 def check_extra(extra, field: str = "nsc.extra") -> dict:
     """nsc.extra: an object; where present, `exact` a bool, `closed_form_error` a finite number >= 0, and
-    `structural` and `distilled` objects whose `estimated_error` is a list of such numbers; a distilled model's
-    `distillation_error` such a number, its `teacher` the teacher's own extra (checked alike) and that teacher's
-    `trace` an object."""
+    `structural` and `distilled` objects whose `estimated_error` and `ramp_error` are lists of such numbers; a
+    distilled model's `distillation_error` such a number, its `teacher` the teacher's own extra (checked alike)
+    and that teacher's `trace` an object."""
     _object(extra, field, ())
     if "exact" in extra:
         _boolean(extra["exact"], f"{field}.exact")
@@ -347,10 +347,11 @@ def check_extra(extra, field: str = "nsc.extra") -> dict:
     for key in ("structural", "distilled"):
         if key in extra:
             record = _object(extra[key], f"{field}.{key}", ())
-            if "estimated_error" in record:
-                where = f"{field}.{key}.estimated_error"
-                for k, error in enumerate(_list(record["estimated_error"], where)):
-                    _error(error, f"{where}[{k}]")
+            for errors in ("estimated_error", "ramp_error"):
+                if errors in record:
+                    where = f"{field}.{key}.{errors}"
+                    for k, error in enumerate(_list(record[errors], where)):
+                        _error(error, f"{where}[{k}]")
     distilled = extra.get("distilled", {})
     if "distillation_error" in distilled:
         _error(distilled["distillation_error"], f"{field}.distilled.distillation_error")
