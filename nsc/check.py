@@ -170,8 +170,10 @@ def plot_parity(names, y_true: np.ndarray, y_pred: np.ndarray, path: str) -> Non
 
 def format_report(model: str, cert: dict, status: str) -> str:
     """The table `nsc check` and `nsc inspect` print: one row per output."""
+    dropped = cert.get("nonfinite_dropped", 0)
+    also = f"; {dropped} more gave the program NaN or Inf outputs and were left out" if dropped else ""
     head = (f"{model}: {status}\n  {cert['function']} in {cert['program']} on {cert['n']} fresh inputs (seed "
-            f"{cert['seed']}), {cert['outside_ranges']:.2%} of them outside the declared ranges\n")
+            f"{cert['seed']}{also}), {cert['outside_ranges']:.2%} of them outside the declared ranges\n")
     header = ["output", "RMSE", "rel-RMSE", "abs p50", "abs p99", "abs max", "rel p50", "rel p99", "rel max"]
     rows = [[name] + [f"{f[k]:.3g}" for k in ("rmse", "rel_rmse", "abs_p50", "abs_p99", "abs_max", "rel_p50",
                                                  "rel_p99", "rel_max")] for name, f in cert["outputs"].items()]

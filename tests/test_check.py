@@ -140,6 +140,18 @@ def test_check_names_a_row_where_the_program_crashes(tmp_path):
     assert out.read_bytes() == before
 
 
+def test_check_says_how_many_rows_gave_nan_and_were_left_out(tmp_path):
+    src = tmp_path / "root.c"
+    src.write_text("#include <math.h>\n#pragma nsc range a -1 3\ndouble f(double a) { return sqrt(a) + 1.0; }\n")
+    out = tmp_path / "f.onnx"
+    assert nsc("compile", src, "-o", out).exit_code == 0
+    result = nsc("check", out, src, "-n", "400")
+    assert result.exit_code == 0, result.output
+    kept = int(result.output.split(" fresh inputs")[0].rsplit(" ", 1)[1])
+    assert 0 < kept < 400 and f"{400 - kept} more gave the program NaN or Inf outputs and were left out" in \
+        result.output, result.output
+
+
 def _tamper(path, out, edit):
     model = onnx.load(str(path))
     for prop in model.metadata_props:

@@ -127,8 +127,17 @@ MATH_1 = {
     "lgamma": np.vectorize(lambda x: math.lgamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
 }
 MATH_2 = {"pow": np.power, "atan2": np.arctan2, "fmod": np.fmod, "hypot": np.hypot, "copysign": np.copysign,
-          "fdim": lambda a, b: np.maximum(a - b, 0.0)}
+          "fdim": lambda a, b: np.maximum(a - b, 0.0), "remainder": lambda a, b: a - b * np.rint(a / b)}
 MIN_MAX = {"fmin": np.minimum, "fmax": np.maximum}
+
+
+def library_name(name: str) -> str:
+    """The math.h name a call means: gcc's builtins (`__builtin_exp`, what some headers' macros call) are the
+    functions themselves, and nearbyint is rint."""
+    if name.startswith("__builtin_") and name not in INFINITY_BUILTINS:
+        name = name[len("__builtin_"):]
+    return "rint" + name[len("nearbyint"):] if name.startswith("nearbyint") else name  # (the same, with no
+    #                                                                                      inexact flag raised)
 
 
 def math_function(table: dict, name: str):
@@ -876,6 +885,12 @@ class Interpreter:
         n = self.n
         if name in self.functions:
             return self.call_helper(self.functions[name], args, state)
+        name = library_name(name)
+        through_pointer = self.through_pointer(name, args, state)
+        if through_pointer is not None:
+            return through_pointer
+        if math_function({"fma": None}, name) and len(args) == 3:  # a * b + c
+            return self.arith("+", self.arith("*", args[0], args[1]), args[2])
         f1, f2, mm = math_function(MATH_1, name), math_function(MATH_2, name), math_function(MIN_MAX, name)
         if name in ("abs", "labs", "llabs") and len(args) == 1:  # of an integer: a double argument is truncated
             return unary_fn(lambda v: np.abs(np.trunc(v)), check_value(args[0]), n, is_int_result=True)
@@ -910,6 +925,21 @@ class Interpreter:
         if name in INFINITY_BUILTINS and not args:  # math.h's INFINITY and HUGE_VAL: the start of a running max
             return math.inf
         raise Unsupported(f"the function {name}")
+
+    def through_pointer(self, name: str, args: list, state):
+        """modf(x, &whole): the fraction, whole = trunc(x) stored through the pointer; None for another call."""
+        if not (math_function({"modf": None}, name) and len(args) == 2 and isinstance(args[1], Ptr)):
+            return None
+        p = args[1]
+        if p.at is not None or p.dims or p.layout is not None:
+            raise Unsupported("modf storing through a pointer at an uncertain place")
+        whole = self.math1("trunc", check_value(args[0]))
+        self.write(state, p.sid, p.offset, [self.convert(whole, p.slot)])
+        return self.arith("-", args[0], whole)
+
+    def math1(self, name: str, x):
+        """A one-argument math.h function of a value."""
+        return unary_fn(MATH_1[name], x, self.n)
 
     def binary_fn(self, f, name, a, b):
         n = self.n

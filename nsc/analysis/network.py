@@ -743,7 +743,7 @@ def build(trace, signature, tol: float = BLOCK_TOL) -> Network | Unsupported:
                                keep_all=False)
         cut = trace.first_still_running([running[c] if is_node(c) else c for c in trace.still_running])
         if cut is not None:
-            return Unsupported(f"a loop runs past {cut[0]} turns on {cut[1]:.1%} of the box")
+            return Unsupported(f"a loop runs past {cut[0]} turns on {100 * cut[1]:.3g}% of the box")
     program = None
     if rounded:  # the program's outputs on the synthetic inputs: its graph, roundings and all, evaluated
         env = {n: builder.x[:, n.param] for n in trace.graph.inputs}

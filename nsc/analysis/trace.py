@@ -30,8 +30,9 @@ from pycparser import c_ast
 
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
 from nsc.analysis.declared import FLOAT32, Layout, copied, slot_of, type_names
-from nsc.analysis.linearize import (INFINITY_BUILTINS, MAX_CALL_DEPTH, MAX_STEPS, Interpreter, _parameters, _wrap,
-                                    located, math_function, pointer_difference, pointer_order)
+from nsc.analysis.linearize import (INFINITY_BUILTINS, MATH_1, MATH_2, MAX_CALL_DEPTH, MAX_STEPS, Interpreter,
+                                    _parameters, _wrap, library_name, located, math_function, pointer_difference,
+                                    pointer_order)
 from nsc.analysis.values import Aggregate, Ptr, Unsupported, c_div, c_mod, check_value, is_const
 from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
@@ -468,6 +469,7 @@ class Tracer(Interpreter):
             if name in self.functions:
                 declared = self.result_slot(self.functions[name])
             else:  # math.h: sqrtf is a float, sqrt a double, abs an int
+                name = library_name(name)
                 return "int" if name in ("abs", "labs", "llabs") or _integer_rounding(name) else \
                     "float" if _returns_float(name) else "double"
         elif isinstance(node, c_ast.UnaryOp) and node.op in ("-", "+", "++", "--", "p++", "p--"):
@@ -614,6 +616,10 @@ class Tracer(Interpreter):
             return self.call_helper(self.functions[name], args, state)
         if name in INFINITY_BUILTINS and not args:
             return math.inf
+        name = library_name(name)
+        through_pointer = self.through_pointer(name, args, state)
+        if through_pointer is not None:
+            return self.convert(through_pointer, FLOAT32) if _returns_float(name) else through_pointer
         value = self.math_call(name, [check_value(a) for a in args])
         if value is None:
             raise Unsupported(f"{name} is undefined at a constant argument")
@@ -621,9 +627,14 @@ class Tracer(Interpreter):
             return self.convert(value, FLOAT32)
         return value
 
+    def math1(self, name: str, x):
+        return _as_double(self.g, self.g.fn(name, x)) if is_node(x) else float(MATH_1[name](np.float64(x)))
+
     def math_call(self, name: str, args: list):
         g = self.g
         base = _math_base(name)
+        if base == "fma" and len(args) == 3:  # a * b + c
+            return self.arith("+", self.arith("*", args[0], args[1]), args[2])
         if name in ("abs", "labs", "llabs") and len(args) == 1:  # of an integer: a double argument is truncated
             a = args[0] if _is_int(args[0]) else g.fn("trunc", args[0])  # (abs(-2.7) is 2)
             return abs(a) if is_const(a) else g.fn("abs", a, is_int=True)
@@ -671,6 +682,9 @@ class Tracer(Interpreter):
             angle = g.fn("acos", g.mul(b, g.fn("recip", r)))
             below = g.compare("<", a, 0.0)
             return g.add(angle, g.mul(below, angle), -2.0) if is_node(below) else (-angle if below else angle)
+        if base == "remainder":  # a - b rint(a / b)
+            return g.add(a, g.mul(b, g.fn("rint", g.div(a, b))), -1.0) if not (is_const(a) and is_const(b)) \
+                else float(MATH_2["remainder"](np.float64(a), np.float64(b)))
         if base == "fmod":
             if is_const(b):
                 return g.fn("fmodc", a, b) if b != 0 else None
@@ -936,7 +950,7 @@ def _returns_float(name: str) -> bool:
 def _math_base(name: str) -> str:
     for base in (name, name[:-1] if name.endswith(("f", "l")) else None):
         if base and (base in MATH_NAMES or base in ("fabs", "fmin", "fmax", "fdim", "pow", "hypot", "atan2",
-                                                     "fmod", "copysign")):
+                                                     "fmod", "copysign", "remainder", "fma", "modf")):
             return base
     return name
 

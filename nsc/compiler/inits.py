@@ -127,7 +127,7 @@ def traced_or_reason(program, seed: int, hidden: tuple[int, ...] | None, structu
     if worst > MAX_TRACED_ERROR and not (rival_worst() is not None and worst < rival_worst()):
         return None, (f"nor does an MLP distilled from its computation graph come within {MAX_TRACED_ERROR} "
                       f"of an output's spread ({worst:.2g})")
-    than = f"; the hypernetwork's start: {rival_worst():.2g}" if worst > MAX_TRACED_ERROR else ""
+    than = f", better than the hypernetwork's start ({rival_worst():.2g})" if worst > MAX_TRACED_ERROR else ""
     return params, (f"an MLP distilled from its computation graph ({info['operations']:,} operations, no program "
                     f"runs) instead, estimated error {worst:.2g} of an output's std{than}")
 

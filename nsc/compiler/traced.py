@@ -90,11 +90,11 @@ def check_computation(program, seed: int = 0) -> Checked | Unsupported:
     values = f(x)
     cut = tr.first_still_running(values[:, n_out:].T)
     if cut is not None:
-        return Unsupported(f"a loop cut after {cut[0]} turns still runs on {cut[1]:.1%} of the box")
+        return Unsupported(f"a loop cut after {cut[0]} turns still runs on {100 * cut[1]:.3g}% of the box")
     y = values[:, :n_out]
     finite = np.isfinite(y).all(axis=1)
     if 1 - finite.mean() > MAX_NOT_FINITE:
-        return Unsupported(f"its outputs are not finite on {1 - finite.mean():.1%} of the box")
+        return Unsupported(f"its outputs are not finite on {100 * (1 - finite.mean()):.3g}% of the box")
     return Checked(tr, x[finite], y[finite], lambda rows: f(rows)[:, :n_out])
 
 
