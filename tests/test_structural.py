@@ -482,6 +482,25 @@ def test_a_jump_states_the_error_of_the_rare_inputs_in_its_ramp(tmp_path):
     assert integrated / 3 < ramp < integrated * 3, (ramp, integrated)
 
 
+def test_a_block_is_the_program_s_function_only_within_the_program_s_range(tmp_path):
+    """An unsigned sum of squares is at least 0, but the network's is off by ~1e6 and dips below 0 near the origin,
+    where C's wrap would add 2^32: the block takes the function's value at the edge of the program's range there
+    (the network put a phantom wrap of 4.29e9 near the origin). The wrap where the sum passes 2^32 is the
+    program's, and so is the error of the inputs the network puts on its wrong side: stated with the ramps."""
+    prog = program(tmp_path, "#pragma nsc range a 0 65535\n#pragma nsc range b 0 65535\n"
+                             "double f(double a, double b) { unsigned int x = (unsigned int)a, y = (unsigned int)b;\n"
+                             "  return (double)(x * x + y * y); }\n")
+    params, info = compile_structural(prog)
+    x = np.random.default_rng(2).uniform(0, 300, (20_000, 2))
+    truth = np.trunc(x[:, 0]) ** 2 + np.trunc(x[:, 1]) ** 2
+    assert np.abs(params.predict(x)[:, 0] - truth).max() < 1e7
+    x = np.random.default_rng(3).uniform(0, 65535, (400_000, 2))
+    truth = (np.trunc(x[:, 0]) ** 2 + np.trunc(x[:, 1]) ** 2) % 2 ** 32
+    measured = rel_rmse(params.predict(x), truth[:, None])
+    ramp = params.extra["structural"]["ramp_error"][0]
+    assert info["estimated_error"][0] < measured / 10 and measured / 3 < ramp < measured * 3, (measured, ramp)
+
+
 def test_too_deep_is_refused_before_building(tmp_path):
     prog = program(tmp_path, "double f(double a, double b) {\n  double x = a;\n"
                               "  for (int i = 0; i < 300; i++) x = 0.5 * x * b + a;\n  return x;\n}\n")

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
-from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, spread_inputs, tolerance, without_rounding
+from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, plan, spread_inputs, tolerance, without_rounding
 from nsc.analysis.values import Unsupported
 
 N_SYNTHETIC = 4096  # synthetic inputs the network is evaluated on while it is built: uniform over the box,
@@ -285,11 +285,12 @@ class Builder:
             axis = _symmetry_axis(g, *periodic, self.samples(s_val))
             if axis is not None:
                 return self.block(g, self.reduced(src, s_val, periodic[0], axis))
+        edge = _wraps(node, src)
         if src.is_int:  # the network's integers are integers to within its error: every jump half way between
             return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
-                              s_val, key=src.id, bounds=src)
+                              s_val, key=src.id, bounds=src, edge=edge)
         return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
-                          bounds=src)
+                          bounds=src, edge=edge)
 
     def reduced(self, src, s_val: Value, period: float, axis: float) -> Value:
         """src brought into one period about a symmetry axis a of the function: a + |((src - a + T/2) mod T) - T/2|,
@@ -345,9 +346,10 @@ class Builder:
         err = None if v.err is None else np.maximum(s, 0.0) - np.maximum(s - v.err, 0.0)
         return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0), _times(v.unseen, s > 0))
 
-    def block(self, g, operand: Value, key=None, features=(), bounds=None) -> Value:
+    def block(self, g, operand: Value, key=None, features=(), bounds=None, edge: bool = False) -> Value:
         """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
-        `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's."""
+        `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's. edge: beyond
+        those bounds, where only the network's error takes its operand, g is its value at the nearest bound."""
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
         if hi <= lo:  # the network holds the operand constant (the program may not: its error says so)
@@ -361,6 +363,9 @@ class Builder:
         if bounds is not None:
             b_lo, b_hi = self.range_of(bounds)
             low, high = max(low, min(lo, b_lo)), min(high, max(hi, b_hi))
+            if edge and (lo < b_lo or hi > b_hi):
+                inner = g
+                g = lambda z: inner(np.clip(z, b_lo, b_hi))  # noqa: E731
         blk = fit_block(g, low, high, s[:N_SYNTHETIC], tol=self.tol, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
@@ -370,7 +375,7 @@ class Builder:
         # block that missed a narrow notch, flat where its operand is far off, hid both errors: jmeint.c)
         approx = blk(s)
         out.err = approx - _within(g(s if operand.err is None else s - operand.err), approx)
-        out.unseen = _joined(_times(operand.unseen, _slope(blk, s)), ramp_error(blk.jumps, s))
+        out.unseen = _joined(_times(operand.unseen, _slope(blk, s)), ramp_error(blk.jumps, s, operand.err))
         return out
 
     def realise(self, blk: Block, operand: Value, key=None) -> Value:
@@ -550,20 +555,24 @@ class Builder:
                        np.array(stds), self.n_in, self.blocks, self.gates, estimated_error=errors, ramp_error=ramps)
 
 
-def ramp_error(jumps: list, s: np.ndarray) -> np.ndarray | None:
-    """Per input (the operand's samples s), the error a block's jumps [(a, b, J)] make that the samples cannot
-    show: where the operand falls in a ramp [a, b], the block is between the jump's two sides, (J (t - 1/2))^2
-    on average J^2 / 12 with the program's jump mid-ramp. The chance of that, the operand's density about the ramp
-    times its width, is spread over the samples in a window of a hundredth of their range either side of the
-    ramp: the mean square of the result is J^2 / 12 times the chance."""
+def ramp_error(jumps: list, s: np.ndarray, err: np.ndarray | None) -> np.ndarray | None:
+    """Per input (the operand's samples s, err the operand's own error there), the error a block's jumps [(a, b,
+    J)] make that the samples cannot show: where the operand falls in a ramp [a, b], the block is between the
+    jump's two sides, (J (t - 1/2))^2 on average J^2 / 12 with the program's jump mid-ramp; and where the program's
+    operand lies within the network's error e of the jump, the network is on the other side of it about half of
+    the time, off by J. The chance of either, the operand's density about the ramp times b - a or 2 e, is spread
+    over the samples in a window of a hundredth of their range either side of the ramp (e: their mean |err|)."""
     if not jumps or len(s) == 0:
         return None
     half_window = 0.01 * float(np.ptp(s))
     square = np.zeros(len(s))
     for a, b, jump in jumps:
         lo, hi = a - half_window, b + half_window
-        if hi > lo:
-            square += ((s >= lo) & (s <= hi)) * ((b - a) / (hi - lo) * jump * jump / 12.0)
+        if hi <= lo:
+            continue
+        near = (s >= lo) & (s <= hi)
+        e = float(np.mean(np.abs(err[near]))) if err is not None and near.any() else 0.0
+        square += near * (((b - a) / 12.0 + e) / (hi - lo) * jump * jump)
     return np.sqrt(square)
 
 
@@ -687,6 +696,14 @@ def _symmetry_axis(g, period: float, axes: list, samples: np.ndarray) -> float |
                 np.abs(direct - folded)[finite] <= 1e-9 * scale + 1e-300):
             return a
     return None
+
+
+def _wraps(node, src) -> bool:
+    """Does node wrap an integer (C's modular conversion) on the way from src? Beyond src's bounds, where only the
+    network's error takes it, a wrap is a phantom jump of 2^bits (an unsigned sum of squares the network puts a
+    little below 0 came out 4.29e9): such a block takes the function's value at the bound there (`block`'s edge).
+    (Other functions keep their own values beyond the bounds: the networks compiled before this rule.)"""
+    return any(n.op == "fn" and n.fn == "wrap" for n in plan([node], {src: None})[0])
 
 
 def _only_through(node, src, via) -> bool:
