@@ -298,6 +298,14 @@ C_SEMANTICS = [
      "  return fma(x, y, 0.5) + remainder(x, y) * 10 + nearbyint(x * 1.5) + frac * 100 + whole * 1000\n"
      "       + __builtin_exp(-x * x) + __builtin_sqrtf((float)y) + ff + wf * 3; }\n",
      1e-13, lambda y: True),
+    # bit operations on fields that share no bit are sums (packing a colour: r << 16 | g << 8 | b), and their &
+    # is 0; other bit operations on computed values stay untranslated
+    ("disjoint bit fields", "#pragma nsc range r 0 1\n#pragma nsc range g 0 1\n#pragma nsc range b 0 1\n"
+     "double f(double r, double g, double b) { unsigned ri = (unsigned)(r * 255.0), gi = (unsigned)(g * 255.0);\n"
+     "  unsigned bi = (unsigned)(b * 255.0); unsigned packed = (ri << 16) | (gi << 8) | bi;\n"
+     "  int flags = ((int)(r * 3) << 4) ^ (int)(g * 15.9); unsigned none = (gi << 8) & bi;\n"
+     "  return packed + flags * 1e8 + none + (0x100u | bi); }\n",
+     0, lambda y: y.max() > 1e7),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
     ("initialisers and braces", "#pragma nsc range x -2 2\n"

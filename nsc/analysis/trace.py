@@ -322,6 +322,10 @@ class Tracer(Interpreter):
             if mask > 0 and mask & (mask + 1) == 0:  # the k low bits, mask = 2^k - 1: x mod 2^k (two's complement)
                 p = float(mask + 1)
                 return g.add(x, g.scale(g.fn("floor", g.scale(x, 1.0 / p)), p, is_int=True), -1.0, is_int=True)
+        if op in ("&", "|", "^") and ints and not (is_const(a) and is_const(b)):
+            for x, y in ((a, b), (b, a)):  # fields that share no bit (packing: r << 16 | g << 8 | b)
+                if _below_bit(y, _alignment(x)):
+                    return 0 if op == "&" else g.add(x, y, is_int=True)
         if op in ("<<", ">>", "&", "|", "^"):
             if not (is_const(a) and is_const(b) and ints):
                 raise Unsupported(f"the bit operation {op} on uncertain values")
@@ -906,6 +910,27 @@ class Tracer(Interpreter):
 
 def _is_int(v) -> bool:
     return v.is_int if is_node(v) else isinstance(v, int) and not isinstance(v, bool) or isinstance(v, bool)
+
+
+def _alignment(v) -> int:
+    """How many low bits of an integer value are known to be 0 (a multiple of 2^k: x << k, a sum of such, a
+    constant), whatever its sign (two's complement)."""
+    if is_const(v):
+        v = int(v)
+        return 64 if v == 0 else (v & -v).bit_length() - 1
+    if v.op == "affine" and all(a.is_int for a in v.args):
+        coefs, bias = v.param
+        if all(float(c).is_integer() for c in (*coefs, bias)):
+            return min(_alignment(int(c)) for c in (*coefs, bias))
+    if v.op == "fn" and v.fn == "wrap":  # (modular: the low bits stay)
+        return _alignment(v.args[0])
+    return 0
+
+
+def _below_bit(v, k: int) -> bool:
+    """Is the integer value v within [0, 2^k): only its k low bits can be set?"""
+    lo, hi = (v, v) if is_const(v) else (v.lo, v.hi)
+    return k > 0 and 0 <= lo and hi < 2.0 ** k
 
 
 def _unsigned_range(v, signed: str) -> bool:
