@@ -74,9 +74,17 @@ def test_colliding_names_are_an_error():
     ("memset(out, 0, sizeof(double) * 3); for (int i = 0; i < 3; i++) out[i] += v[i];", ["v[0]", "v[1]", "v[2]"]),
     ("memset(out, 0, sizeof(double) * 2); for (int i = 0; i < 3; i++) out[i] += v[i];",  # out[2] is read first
      ["v[0]", "v[1]", "v[2]", "out[0]", "out[1]", "out[2]"]),
+    # a zeroing loop writes what it counts over: out[k] += at a computed k reads the function's own zeros
+    ("for (int i = 0; i < 3; i++) out[i] = 0.0; out[(int)(v[0] + 1.5)] += v[1];", ["v[0]", "v[1]", "v[2]"]),
+    ("int i; for (i = 0; i <= 2; i++) { out[i] = v[i]; } out[(int)(v[0] + 1.5)] *= 2;", ["v[0]", "v[1]", "v[2]"]),
+    ("for (int i = 0; i < 2; i++) out[i] = 0.0; out[(int)(v[0] + 1.5)] += v[1];",  # out[2] is not written
+     ["v[0]", "v[1]", "v[2]", "out[0]", "out[1]", "out[2]"]),
+    ("for (int i = 0; i < 3; i++) out[i] = out[i] * 0.5; out[(int)(v[0] + 1.5)] += 1;",  # read in the loop
+     ["v[0]", "v[1]", "v[2]", "out[0]", "out[1]", "out[2]"]),
 ])
 def test_memcpy_and_memset_write_what_they_cover(tmp_path, body, inputs):
-    """An output filled by memcpy/memset and then updated was read first, so an input that needed a range."""
+    """An output filled by memcpy/memset or a counted loop and then updated was read first, so an input that needed a
+    range; a read of one that was written whole first is not."""
     sig = load(tmp_path, f"""
         #include <string.h>
         #pragma nsc range v -1 1

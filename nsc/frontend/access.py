@@ -121,7 +121,7 @@ class _Walker:
                 self.visit_sequence(stmt)
                 continue
             self.visit(stmt, "r")
-            self.written |= self.certain_writes(stmt)
+            self.written |= self.certain_writes(stmt) | self.loop_writes(stmt)
 
     def certain_writes(self, expr) -> set[tuple[Binding, int]]:
         """Elements a statement writes whenever it completes: ``*p = e``, ``p[k] = e``, chains ``a = b = e`` and
@@ -137,6 +137,42 @@ class _Walker:
         element = self.element_of(expr.lvalue)
         if element is not None:
             out.add(element)
+        return out
+
+    def loop_writes(self, stmt) -> set[tuple[Binding, int]]:
+        """The elements a counted loop whose body only assigns them writes: ``for (i = A; i < B; i++) p[i] = e;``
+        (or several such ``q[i] = e`` in braces; A and B constant, i not assigned in the body): p[A..B-1]. (A
+        zeroing loop before ``out[k] += v`` made out an input needing a range.)"""
+        if not (isinstance(stmt, c_ast.For) and stmt.init is not None and stmt.cond is not None):
+            return set()
+        init = stmt.init.decls[0] if isinstance(stmt.init, c_ast.DeclList) and len(stmt.init.decls) == 1 else \
+            stmt.init
+        if isinstance(init, c_ast.Decl) and init.init is not None:
+            name, start = init.name, int_constant(init.init, self.index)
+        elif isinstance(init, c_ast.Assignment) and init.op == "=" and isinstance(init.lvalue, c_ast.ID):
+            name, start = init.lvalue.name, int_constant(init.rvalue, self.index)
+        else:
+            return set()
+        cond, step = stmt.cond, stmt.next
+        if not (isinstance(cond, c_ast.BinaryOp) and cond.op in ("<", "<=") and isinstance(cond.left, c_ast.ID)
+                and cond.left.name == name):
+            return set()
+        end = int_constant(cond.right, self.index)
+        stepped = (isinstance(step, c_ast.UnaryOp) and step.op in ("++", "p++") and isinstance(step.expr, c_ast.ID)
+                   and step.expr.name == name)
+        if start is None or end is None or not stepped:
+            return set()
+        body = stmt.stmt.block_items or [] if isinstance(stmt.stmt, c_ast.Compound) else [stmt.stmt]
+        out = set()
+        for item in body:
+            if not (isinstance(item, c_ast.Assignment) and item.op == "=" and isinstance(item.lvalue, c_ast.ArrayRef)
+                    and isinstance(item.lvalue.subscript, c_ast.ID) and item.lvalue.subscript.name == name
+                    and not _assigns(item.rvalue, name)):
+                return set()
+            base = self.pointer(item.lvalue.name)
+            if base is None or base[1] is None:
+                return set()
+            out |= {(base[0], base[1] + k) for k in range(start, end + (cond.op == "<="))}
         return out
 
     def block_writes(self, dest, count) -> set[tuple[Binding, int]]:
@@ -307,6 +343,18 @@ class _Walker:
                 acc.element(None, "r", True)
                 return
         acc.escape()
+
+
+def _assigns(expr, name: str) -> bool:
+    """Does the expression assign the variable `name` (=, op=, ++, --)?"""
+    from nsc.frontend.canonical import walk
+
+    for node in walk(expr):
+        target = node.lvalue if isinstance(node, c_ast.Assignment) else \
+            node.expr if isinstance(node, c_ast.UnaryOp) and node.op in ("++", "--", "p++", "p--") else None
+        if isinstance(target, c_ast.ID) and target.name == name:
+            return True
+    return False
 
 
 def _has_labels(node) -> bool:
