@@ -306,6 +306,11 @@ C_SEMANTICS = [
      "  int flags = ((int)(r * 3) << 4) ^ (int)(g * 15.9); unsigned none = (gi << 8) & bi;\n"
      "  return packed + flags * 1e8 + none + (0x100u | bi); }\n",
      0, lambda y: y.max() > 1e7),
+    # an array compound literal is a new array: read at a constant or a computed index, through a pointer to it
+    ("array compound literals", "#pragma nsc range t 0 2.99\n#pragma nsc range x 0 1\n"
+     "double f(double t, double x) { int k = (int)t; double d = ((const double[3]){1.0, -1.0, 0.25})[2 - k];\n"
+     "  const double *c = (double[]){0.5, 1.5, 3.0 * x}; return c[k] * x * x + d + ((int[2]){3, 4})[1]; }\n",
+     1e-13, lambda y: True),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
     ("initialisers and braces", "#pragma nsc range x -2 2\n"

@@ -677,13 +677,8 @@ class Interpreter:
             if canonical_scalar(type_names(node.to_type.type)) == "void":
                 return v
             return self.convert(v, scalar_slot(node.to_type.type))
-        if isinstance(node, c_ast.CompoundLiteral):  # (vec3){x, y, z}: a struct value
-            slot = self.types.slot(node.type.type)
-            if not isinstance(slot, Layout):
-                raise Unsupported("a compound literal of a type other than a struct")
-            cells = slot.zeros()
-            self.initialise(node.init, ((), slot), cells, 0, state, frame)
-            return Aggregate(tuple(cells), slot)
+        if isinstance(node, c_ast.CompoundLiteral):  # (vec3){x, y, z}: a struct value; (double[]){...}: an array
+            return self.compound_literal(node, state, frame)
         if isinstance(node, c_ast.FuncCall):
             return self.call(node, state, frame)
         if isinstance(node, c_ast.ExprList):
@@ -692,6 +687,26 @@ class Interpreter:
                 v = self.eval(e, state, frame)
             return v
         raise Unsupported(f"{c_name(node)} expression")
+
+    def compound_literal(self, node: c_ast.CompoundLiteral, state, frame):
+        """A struct's value, or a pointer to a new array's first element (`(double[]){0.5, 1.5}[k]`)."""
+        t = node.type.type
+        if isinstance(t, c_ast.ArrayDecl) and not isinstance(t.type, c_ast.ArrayDecl):
+            count = len(node.init.exprs) if t.dim is None else self.eval(t.dim, state, frame)
+            slot = self.types.slot(t.type)
+            if not isinstance(count, int) or isinstance(slot, Layout) or not 0 < count <= 1_000_000:
+                raise Unsupported("an array compound literal of structs or of an uncertain size")
+            cells = [0 if slot else 0.0] * count
+            self.initialise(node.init, ((count,), slot), cells, 0, state, frame)
+            sid = self.new_storage(state, cells)
+            self.element_bytes[sid] = self.types.bytes_of(t.type)
+            return Ptr(sid, 0, (count,), slot)
+        slot = self.types.slot(t)
+        if not isinstance(slot, Layout):
+            raise Unsupported("a compound literal of a type other than a struct or an array")
+        cells = slot.zeros()
+        self.initialise(node.init, ((), slot), cells, 0, state, frame)
+        return Aggregate(tuple(cells), slot)
 
     def truth(self, v):
         """A C truth value: a number, or a 0/1 linear form (the probability that it holds)."""
