@@ -514,6 +514,19 @@ def test_a_block_is_the_program_s_function_only_within_the_program_s_range(tmp_p
     assert info["estimated_error"][0] < measured / 10 and measured / 3 < ramp < measured * 3, (measured, ramp)
 
 
+def test_signed_overflow_on_the_box_is_a_warning(tmp_path):
+    """Signed overflow is undefined in C (gcc's code wraps); the surrogate computes the integers' value, and
+    `nsc compile` says where the inputs' ranges reach it. Unsigned arithmetic wraps as C defines: no warning."""
+    for ctype, warned in (("int", True), ("unsigned", False)):
+        prog = program(tmp_path, f"#pragma nsc range a 0 100000\n"
+                                 f"double f(double a) {{ {ctype} c = ({ctype})a; return c * 100000 + c; }}\n")
+        notes = compile_params(prog).notes
+        found = [n for n in notes if "arithmetic overflows" in n]
+        assert bool(found) == warned, notes
+        if warned:
+            assert "int arithmetic overflows on 78." in found[0] and "(at k.c:3:" in found[0], found  # (c > 21474)
+
+
 def test_too_deep_is_refused_before_building(tmp_path):
     prog = program(tmp_path, "double f(double a, double b) {\n  double x = a;\n"
                               "  for (int i = 0; i < 300; i++) x = 0.5 * x * b + a;\n  return x;\n}\n")

@@ -59,6 +59,16 @@ def computation(program):
     return program.analyses["computation"]
 
 
+def trace_warnings(program) -> list[str]:
+    """What the traces made so far found the program doing that C leaves undefined (trace.Trace.warnings)."""
+    found = []
+    for key in ("trace", "computation"):
+        for message in getattr(program.analyses.get(key), "warnings", []):
+            if message not in found:
+                found.append(message)
+    return found
+
+
 MAX_FINE_PARAMETERS = 1_500_000  # beyond this, the network is built again with coarser blocks
 
 
@@ -73,6 +83,7 @@ def structure(program):
         from nsc.analysis.trace import trace
 
         traced = trace(list(program.code), program.signature)
+        program.analyses["trace"] = traced
         if not hasattr(traced, "graph"):
             program.analyses["structure"] = traced
         else:

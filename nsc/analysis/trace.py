@@ -23,6 +23,7 @@ values, writes at a computed index, recursion).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,7 @@ from nsc.frontend.program import INTEGER_LIMITS
 
 MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
 MAX_NODES = 60_000  # a graph beyond this is too large to translate (e.g. thousands of unrolled steps)
+MAX_OVERFLOW_CHECKS = 16  # places of signed arithmetic checked for overflow on spread inputs (`overflow_warnings`)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class Trace:
     # values are not the program's (nsc/compiler/traced.py checks fresh inputs against it)
     still_running: list = field(default_factory=list)
     cut_after: list = field(default_factory=list)  # the turns each of those loops was traced for
+    # signed integer arithmetic that overflows on some inputs of the box (undefined in C; gcc's code wraps, the
+    # graph computes the integers' value): one message each, `file:line:col: ...` (`Tracer.overflow_warnings`)
+    warnings: list = field(default_factory=list)
 
     @property
     def truncated_loops(self) -> int:
@@ -169,6 +174,7 @@ class Tracer(Interpreter):
         self.read_program(exts)
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
         self.frames: list[_Frame] = []  # the active functions, the target first
+        self.overflows: list = []  # (node, signed type, C expression) whose bounds leave the type's range
 
     def probe_has_left(self, running, turns: int, turn_start: int) -> bool:
         """At turns PROBE_FROM * 2^k (with Limits.probe): is `running`, the truth that a path is still in the loop,
@@ -383,7 +389,36 @@ class Tracer(Interpreter):
             # a constant, as C folds it: 3u - 4u is 4294967295)
             value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype]) if is_node(value) else \
                 _wrap(value, *INTEGER_LIMITS[ctype])
+        elif ctype in INTEGER_LIMITS and is_node(value) and len(self.overflows) < MAX_OVERFLOW_CHECKS and (
+                value.lo < INTEGER_LIMITS[ctype][0] or value.hi > INTEGER_LIMITS[ctype][1]):
+            self.overflows.append((value, ctype, node if node is not None else left))  # (checked at the end)
         return value
+
+    def overflow_warnings(self) -> list[str]:
+        """The signed arithmetic whose bounds leave its type that does overflow on inputs spread over the box
+        (bounds may be loose: only values say so), one message a place."""
+        if not self.overflows:
+            return []
+        inputs = self.g.inputs
+        lo, hi = (np.array([getattr(n, end) for n in inputs]) for end in ("lo", "hi"))
+        x = spread_inputs(lo, hi, np.array([n.is_int for n in inputs], dtype=bool), 1024, 256)
+        with np.errstate(all="ignore"):
+            values = evaluate([node for node, _, _ in self.overflows], {n: x[:, i] for i, n in enumerate(inputs)},
+                              keep_all=False)
+        messages = {}
+        for node, ctype, expr in self.overflows:
+            v = np.asarray(values[node], dtype=float)
+            t_lo, t_hi = INTEGER_LIMITS[ctype]
+            outside = np.isfinite(v) & ((v < t_lo) | (v > t_hi))
+            reached = v[outside]
+            coord = getattr(expr, "coord", None)
+            if len(reached) and coord is not None and coord.file and not coord.file.startswith("<"):
+                where = f"{os.path.basename(coord.file)}:{coord.line}:{coord.column}"
+                worst = float(reached[np.argmax(np.abs(reached))])
+                messages.setdefault(where, f"{ctype} arithmetic overflows on {np.mean(outside[:1024]):.1%} of "
+                                           f"the box (to {worst:.3g}, beyond {t_lo}..{t_hi}), undefined "
+                                           f"behaviour in C; the surrogate computes the integers' value (at {where})")
+        return list(messages.values())
 
     def in_unsigned(self, common: str | None, *values) -> tuple:
         """The values converted to `common`, the common type of their expressions, where it is unsigned (C's usual
@@ -905,7 +940,7 @@ class Tracer(Interpreter):
             if is_const(v) and not math.isfinite(v):
                 raise Unsupported(f"output {port.name} is not finite")
             outputs.append(v)
-        return Trace(self.g, outputs, self.still_running, self.cut_after)
+        return Trace(self.g, outputs, self.still_running, self.cut_after, self.overflow_warnings())
 
 
 def _is_int(v) -> bool:

@@ -62,13 +62,16 @@ def compile_params(program, init: str = "compiled", seed: int = 0, hidden: tuple
     hypernetwork's limits (inputs, outputs, a target function longer than its context) or when no trained
     compiler is installed, where it is needed."""
     try:
-        if hidden is not None:
-            return _sized(program, init, seed, tuple(hidden))
-        return _compile_params(program, init, seed, None)
+        result = _sized(program, init, seed, tuple(hidden)) if hidden is not None else \
+            _compile_params(program, init, seed, None)
     except NscError as e:  # every error names the file it is about, as a compiler's do
         if e.path is None:
             e.path = str(program.path)
         raise
+    from nsc.analysis import trace_warnings
+
+    result.notes.extend(w for w in trace_warnings(program) if w not in result.notes)
+    return result
 
 
 def structural_or_reason(program) -> tuple[SurrogateParams | None, str]:
