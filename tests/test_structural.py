@@ -527,6 +527,18 @@ def test_signed_overflow_on_the_box_is_a_warning(tmp_path):
             assert "int arithmetic overflows on 78." in found[0] and "(at k.c:3:" in found[0], found  # (c > 21474)
 
 
+def test_a_sum_whose_terms_cancel_is_noted_and_not_exact(tmp_path):
+    """(1e15 + x) - 1e15 is x to the graph's algebra and x rounded to 0.125 in C's doubles: noted, and the network
+    is no longer called exact (it was, 0.12 off); a sum of ordinary terms is not noted."""
+    prog = program(tmp_path, "#pragma nsc range x 0 1\ndouble f(double x) { return (1.0e15 + x) - 1.0e15; }\n")
+    result = compile_params(prog)
+    assert any("C rounds the terms to 0.11" in n and "(at k.c:3:" in n for n in result.notes), result.notes
+    assert "exact" not in result.params.extra
+    prog = program(tmp_path, "#pragma nsc range x 0 1\ndouble f(double x) { return (10.0 + x) - 10.0; }\n")
+    result = compile_params(prog)
+    assert not result.notes and result.params.extra.get("exact") is True
+
+
 def test_too_deep_is_refused_before_building(tmp_path):
     prog = program(tmp_path, "double f(double a, double b) {\n  double x = a;\n"
                               "  for (int i = 0; i < 300; i++) x = 0.5 * x * b + a;\n  return x;\n}\n")

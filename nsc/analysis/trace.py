@@ -42,6 +42,7 @@ from nsc.frontend.program import INTEGER_LIMITS
 MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
 MAX_NODES = 60_000  # a graph beyond this is too large to translate (e.g. thousands of unrolled steps)
 MAX_OVERFLOW_CHECKS = 16  # places of signed arithmetic checked for overflow on spread inputs (`overflow_warnings`)
+ROUNDING_NOTED = 1e-6  # a double sum whose terms' rounding is more than this share of its spread is noted
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ class Tracer(Interpreter):
         self.conds: list = []  # (truth, first storage made under it) of the branches being run (helpers too)
         self.frames: list[_Frame] = []  # the active functions, the target first
         self.overflows: list = []  # (node, signed type, C expression) whose bounds leave the type's range
+        self.cancellations: list = []  # (node, operands, C expression): a double sum far smaller than its terms
 
     def probe_has_left(self, running, turns: int, turn_start: int) -> bool:
         """At turns PROBE_FROM * 2^k (with Limits.probe): is `running`, the truth that a path is still in the loop,
@@ -380,6 +382,10 @@ class Tracer(Interpreter):
             # arithmetic in float (both operands float, or a float and an integer) is rounded to float32
             kind = self.floating_type(node, frame) if node is not None else \
                 _arithmetic_kind(self.floating_type(left, frame), self.floating_type(right, frame))
+            if kind != "float" and op in ("+", "-") and is_node(value) and _cancels(a, b, value) and \
+                    len(self.cancellations) < MAX_OVERFLOW_CHECKS:
+                self.cancellations.append((value, [v for v in (a, b) if is_node(v) or is_const(v)],
+                                           node if node is not None else left))
             return self.convert(value, FLOAT32) if kind == "float" else value
         integral = is_node(value) and value.is_int or isinstance(value, int) and not isinstance(value, bool)
         ctype = integer_type() if integral else None
@@ -396,24 +402,36 @@ class Tracer(Interpreter):
 
     def overflow_warnings(self) -> list[str]:
         """The signed arithmetic whose bounds leave its type that does overflow on inputs spread over the box
-        (bounds may be loose: only values say so), one message a place."""
-        if not self.overflows:
+        (bounds may be loose: only values say so), and the double sums whose terms' rounding C's doubles keep and
+        the graph's exact algebra does not (`(1e15 + x) - 1e15` is x rounded to 0.125 in C): one message a
+        place."""
+        if not self.overflows and not self.cancellations:
             return []
         inputs = self.g.inputs
         lo, hi = (np.array([getattr(n, end) for n in inputs]) for end in ("lo", "hi"))
         x = spread_inputs(lo, hi, np.array([n.is_int for n in inputs], dtype=bool), 1024, 256)
+        targets = [node for node, _, _ in self.overflows] + [n for node, terms, _ in self.cancellations
+                                                              for n in (node, *terms) if is_node(n)]
         with np.errstate(all="ignore"):
-            values = evaluate([node for node, _, _ in self.overflows], {n: x[:, i] for i, n in enumerate(inputs)},
-                              keep_all=False)
+            values = evaluate(targets, {n: x[:, i] for i, n in enumerate(inputs)}, keep_all=False)
         messages = {}
+        for node, terms, expr in self.cancellations:
+            v = np.asarray(values[node], dtype=float)[:1024]
+            largest = max(float(np.nanmax(np.abs(values[t] if is_node(t) else t))) for t in terms)
+            rounding = largest * 2.0 ** -53  # (half an ulp of the largest term, which C's sum carries)
+            spread = float(np.nanstd(v))
+            where = _place(expr)
+            if where and spread > 0 and rounding > ROUNDING_NOTED * spread:
+                messages.setdefault(where, f"a double sum of terms up to {largest:.3g} that cancel to a spread of "
+                                           f"{spread:.3g}: C rounds the terms to {rounding:.2g}, {rounding / spread:.2g}"
+                                           f" of that spread, where the surrogate computes the exact sum (at {where})")
         for node, ctype, expr in self.overflows:
             v = np.asarray(values[node], dtype=float)
             t_lo, t_hi = INTEGER_LIMITS[ctype]
             outside = np.isfinite(v) & ((v < t_lo) | (v > t_hi))
             reached = v[outside]
-            coord = getattr(expr, "coord", None)
-            if len(reached) and coord is not None and coord.file and not coord.file.startswith("<"):
-                where = f"{os.path.basename(coord.file)}:{coord.line}:{coord.column}"
+            where = _place(expr)
+            if len(reached) and where:
                 worst = float(reached[np.argmax(np.abs(reached))])
                 messages.setdefault(where, f"{ctype} arithmetic overflows on {np.mean(outside[:1024]):.1%} of "
                                            f"the box (to {worst:.3g}, beyond {t_lo}..{t_hi}), undefined "
@@ -945,6 +963,22 @@ class Tracer(Interpreter):
 
 def _is_int(v) -> bool:
     return v.is_int if is_node(v) else isinstance(v, int) and not isinstance(v, bool) or isinstance(v, bool)
+
+
+def _cancels(a, b, value) -> bool:
+    """Do the bounds say a double sum may be far smaller than its terms (its result's range below 2^-20 of the
+    largest term: C's rounding of the terms may show in it)?"""
+    terms = [max(abs(v.lo), abs(v.hi)) if is_node(v) else abs(float(v)) for v in (a, b) if is_node(v) or is_const(v)]
+    largest = max(terms, default=0.0)
+    return math.isfinite(largest) and largest > 0 and (value.hi - value.lo) < largest * 2.0 ** -20
+
+
+def _place(expr) -> str | None:
+    """`file:line:col` of a C expression in the user's file (None: no place, or the corpus's canonical text)."""
+    coord = getattr(expr, "coord", None)
+    if coord is None or not coord.file or coord.file.startswith("<"):
+        return None
+    return f"{os.path.basename(coord.file)}:{coord.line}:{coord.column}"
 
 
 def _alignment(v) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsc.analysis import structure
+from nsc.analysis import structure, trace_warnings
 from nsc.analysis.values import Unsupported
 from nsc.surrogate.params import LINEAR_FLOOR, SurrogateParams, input_normalisation
 
@@ -37,8 +37,8 @@ def compile_structural(program) -> tuple[SurrogateParams, dict] | Unsupported:
     ramps = [float(e) for e in net.ramp_error]
     extra = {"structural": {"layers": len(net.layers), "units": int(sum(net.widths)), "blocks": net.blocks,
                             "gates": net.gates, "estimated_error": errors, "ramp_error": ramps}}
-    if max(errors + ramps, default=0.0) < EXACT_ERROR:
-        extra["exact"] = True
+    if max(errors + ramps, default=0.0) < EXACT_ERROR and not trace_warnings(program):  # (C's own rounding or
+        extra["exact"] = True                                                              # overflow, noted)
     params = SurrogateParams(in_shift, in_scale, [f32(w) for w in weights], [f32(b) for b in biases],
                              f32(net.out_std), f32(net.out_mean), "relu", out_calibrated=True, extra=extra,
                              floors=floors32)
