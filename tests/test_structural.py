@@ -311,6 +311,16 @@ C_SEMANTICS = [
      "double f(double t, double x) { int k = (int)t; double d = ((const double[3]){1.0, -1.0, 0.25})[2 - k];\n"
      "  const double *c = (double[]){0.5, 1.5, 3.0 * x}; return c[k] * x * x + d + ((int[2]){3, 4})[1]; }\n",
      1e-13, lambda y: True),
+    # designated initialisers: .m = v and [i] = v start from that sub-object, the next values follow it, .a.b = v
+    # reaches into a member (they fell to the hypernetwork)
+    ("designated initialisers", "#pragma nsc range x -1 1\n"
+     "typedef struct { double lo, hi; int n; double w[3]; } spec;\nstruct pair { spec a, b; };\n"
+     "double f(double x) { spec s = {.hi = 2.0 * x, .lo = -1.0, .w = {[2] = x, [0] = 0.5}};\n"
+     "  spec t = {.n = 3, 0.25, 0.75}; double arr[6] = {[4] = x, 1.0, [1] = 3.0};\n"
+     "  struct pair p = {.b.hi = x * x, .a = {.n = 2}};\n"
+     "  return s.lo + s.hi * 10 + s.w[0] + s.w[2] * 100 + t.n + t.w[0] + t.w[1] * 2 + arr[4] + arr[5] * 3\n"
+     "         + arr[1] + p.b.hi + p.a.n + p.b.lo + arr[0]; }\n",
+     1e-13, lambda y: True),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
     ("initialisers and braces", "#pragma nsc range x -2 2\n"

@@ -343,13 +343,21 @@ class Interpreter:
             cells[at] = self.convert(value, slot)
             return pos + 1
         if isinstance(node, c_ast.InitList):  # a braced list: this object's own
-            used = 0
-            for sub_kind, sub_at in self.sub_objects(kind, at):
-                if used >= len(node.exprs):
-                    break
-                used = self.initialise(None, sub_kind, cells, sub_at, state, frame, node.exprs, used)
-            if used < len(node.exprs):
-                raise Unsupported("an initialiser longer than its object")
+            subs, exprs = list(self.sub_objects(kind, at)), list(node.exprs)
+            used = k = 0
+            while used < len(exprs):
+                if isinstance(exprs[used], c_ast.NamedInitializer):  # .m = v, [i] = v: from that sub-object on
+                    named = exprs[used]
+                    k = self.designated(kind, named.name[0], state, frame)
+                    if len(named.name) > 1:  # .a.b = v: within it, a sub-object of its own
+                        self.designate(subs[k], named.name[1:], named.expr, cells, state, frame)
+                        used, k = used + 1, k + 1
+                        continue
+                    exprs[used] = named.expr
+                if k >= len(subs):
+                    raise Unsupported("an initialiser longer than its object")
+                used = self.initialise(None, subs[k][0], cells, subs[k][1], state, frame, exprs, used)
+                k += 1
             return pos + 1
         if not dims:  # a struct from an expression: a struct value, or the first of its members' values
             value = node if not isinstance(node, c_ast.Node) else self.eval(node, state, frame)
@@ -362,6 +370,26 @@ class Interpreter:
                 break
             pos = self.initialise(None, sub_kind, cells, sub_at, state, frame, items, pos)
         return pos
+
+    def designated(self, kind: tuple, designator, state, frame) -> int:
+        """Which sub-object of an object of `kind` a designator names: [i] an element, .m a member."""
+        dims, slot = kind
+        if dims and not isinstance(designator, c_ast.ID):
+            k = self.eval(designator, state, frame)
+            if isinstance(k, int) and 0 <= k < dims[0]:
+                return k
+        elif not dims and isinstance(designator, c_ast.ID) and designator.name in slot.members:
+            return list(slot.members).index(designator.name)
+        raise Unsupported("a designated initialiser that names nothing in its object")
+
+    def designate(self, sub: tuple, designators: list, expr, cells: list, state, frame) -> None:
+        """Initialise the sub-object the designators name within `sub` ((kind, first cell)) from expr."""
+        kind, at = sub
+        target = list(self.sub_objects(kind, at))[self.designated(kind, designators[0], state, frame)]
+        if len(designators) > 1:
+            self.designate(target, designators[1:], expr, cells, state, frame)
+        else:
+            self.initialise(expr, target[0], cells, target[1], state, frame)
 
     @staticmethod
     def sub_objects(kind: tuple, at: int):
