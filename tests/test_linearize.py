@@ -439,6 +439,8 @@ def test_what_it_does_not_model_is_a_reason(tmp_path):
         ("double f(double a) { double t[2] = {a, a}; int k = 2; return t[k]; }",
          "a read out of bounds: element 2 of an array of 2"),
         ("double f(double a) { double q[2] = {a, a, a}; return q[1]; }", "an initialiser longer than its object"),
+        ("double f(double a) { double (*g)(double) = sin; if (a > 0) g = cos; return g(a); }",
+         "a pointer that depends on an uncertain branch"),  # (a TypeError traceback)
     ]:
         lin = linearization(program(tmp_path, body))
         assert isinstance(lin, Unsupported) and reason in str(lin), (body, lin)

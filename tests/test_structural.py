@@ -112,7 +112,13 @@ def test_predication_keeps_what_each_path_sees(tmp_path):
 def test_what_the_trace_cannot_translate_is_a_reason(tmp_path):
     for body, reason in [("double f(double x) { int i = (int)(x * 10); return (double)(i ^ 3); }", "bit operation"),
                          ("double f(double x) { double a[100] = {0}; a[(int)(x * 40 + 50)] = 1; return a[2]; }",
-                          "a write at an uncertain index into an array of more than 64 elements")]:
+                          "a write at an uncertain index into an array of more than 64 elements"),
+                         # (a pointer chosen by a condition was a TypeError traceback)
+                         ("double f(double x) { double a[2] = {1, 2}, b[2] = {3, 4};\n"
+                          "  const double *p = x > 0 ? a : b; return p[0] * x; }",
+                          "a pointer chosen by an uncertain condition"),
+                         ("double f(double x) { double (*g)(double) = sin; if (x > 0) g = cos; return g(x); }",
+                          "a pointer assigned under an uncertain condition")]:
         tr = trace(list(program(tmp_path, body).code), program(tmp_path, body).signature)
         assert isinstance(tr, Unsupported) and reason in str(tr), (body, tr)
 
@@ -321,6 +327,17 @@ C_SEMANTICS = [
      "  return s.lo + s.hi * 10 + s.w[0] + s.w[2] * 100 + t.n + t.w[0] + t.w[1] * 2 + arr[4] + arr[5] * 3\n"
      "         + arr[1] + p.b.hi + p.a.n + p.b.lo + arr[0]; }\n",
      1e-13, lambda y: True),
+    # function pointers: a parameter or variable holding a helper or a math.h function, called as f(x) or (*f)(x)
+    # (an integrator taking the integrand was "a function type": the hypernetwork compiled it)
+    ("function pointers", "#include <math.h>\n#pragma nsc range x 0 3\n#pragma nsc range s 0.5 2\n"
+     "static double gauss(double t, double s) { return exp(-0.5 * t * t / (s * s)); }\n"
+     "static double simpson(double (*f)(double, double), double a, double b, double p) {\n"
+     "  double h = (b - a) / 8, sum = f(a, p) + f(b, p);\n"
+     "  for (int i = 1; i < 8; i++) sum += (i % 2 ? 4.0 : 2.0) * (*f)(a + i * h, p); return sum * h / 3.0; }\n"
+     "static double apply(double (*f)(double), double x) { return f(x) * 2.0; }\n"
+     "double f(double x, double s) { double (*g)(double, double) = gauss;\n"
+     "  return simpson(g, 0.0, x, s) + simpson(&gauss, -x, 0.0, s) + apply(sqrt, x) + apply(exp, -x); }\n",
+     1e-12, lambda y: True),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
     ("initialisers and braces", "#pragma nsc range x -2 2\n"

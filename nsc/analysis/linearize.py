@@ -66,7 +66,7 @@ from nsc.frontend.program import INTEGER_LIMITS
 from nsc.recursion import deep
 from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
 from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this module's interface
-    Aggregate, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
+    Aggregate, Function, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
     clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers, mix, mul,
     negate, noise_symbols, probability, reciprocal, scale, settle, split_of, unary_fn, unproven_steps,
     with_entry_spread,
@@ -319,7 +319,7 @@ class Interpreter:
             value = None
             if decl.init is not None:
                 value = self.eval(decl.init, state, frame)
-                if not isinstance(value, Ptr):
+                if not isinstance(value, (Ptr, Function)):
                     raise Unsupported("a pointer initialised from a non-pointer")
             scope[decl.name] = ("pointer", self.new_storage(state, [value]), self.types.element_slot(t))
         else:
@@ -410,13 +410,16 @@ class Interpreter:
                     return scope[name]
         if name in self.globals:
             return self.globals[name]
+        if name in self.functions or any(math_function(table, library_name(name)) for table in (MATH_1, MATH_2,
+                                                                                                    MIN_MAX)):
+            return ("constant", Function(name))  # a function designator: what a function pointer holds
         raise Unsupported(f"unknown name {name}")
 
     def convert(self, v, int_type):
         """C's conversion on assignment to an integer variable (int_type: its type's name, or True) or a floating
         one (False). A value that may leave the integer type's range wraps, as in C: by quadrature, and without
         an exact form (a+b in unsigned char was 'compiled exactly' as 300 where C gives 44)."""
-        if isinstance(v, Ptr) or v is None:
+        if isinstance(v, (Ptr, Function)) or v is None:
             return v
         if isinstance(v, Aggregate) or isinstance(int_type, Layout):
             return copied(v, int_type, self.convert)
@@ -549,7 +552,7 @@ class Interpreter:
             cells[off:off + len(values)] = values
             return
         for k, value in enumerate(values, start=off):
-            if isinstance(value, Ptr) or isinstance(cells[k], Ptr) or cells[k] is None:
+            if isinstance(value, (Ptr, Function)) or isinstance(cells[k], (Ptr, Function)) or cells[k] is None:
                 raise Unsupported("a pointer assigned at an uncertain index")
             cells[k] = self.mixed([where, negate(where)], [value, cells[k]])
 
@@ -866,6 +869,8 @@ class Interpreter:
         if op == "&":
             if isinstance(node.expr, c_ast.ID):
                 entry = self.lookup(node.expr.name, frame)
+                if entry[0] == "constant" and isinstance(entry[1], Function):
+                    return entry[1]
                 if entry[0] == "array":
                     return Ptr(entry[1], 0, entry[3], entry[2])
                 return Ptr(entry[1], 0, (), entry[2])
@@ -920,10 +925,24 @@ class Interpreter:
                 return self.element_bytes[target.sid]
         raise Unsupported("sizeof of an expression other than a variable, an array's element or a type")
 
+    def callee(self, node: c_ast.FuncCall, state, frame) -> str:
+        """The name of the function a call calls: its own, or the one a function pointer holds (`f(x)`, `(*f)(x)`
+        of a parameter `double (*f)(double)` given a helper or a math.h function)."""
+        target = node.name
+        while isinstance(target, c_ast.UnaryOp) and target.op == "*":
+            target = target.expr
+        if not isinstance(target, c_ast.ID):
+            raise Unsupported("a call through a computed pointer")
+        try:
+            value = self.eval(target, state, frame)
+        except Unsupported:  # (a library function: not a name of the program)
+            return target.name
+        if not isinstance(value, Function):
+            raise Unsupported("a call through a pointer that holds no function")
+        return value.name
+
     def call(self, node, state, frame):
-        if not isinstance(node.name, c_ast.ID):
-            raise Unsupported("a call through a pointer")
-        name = node.name.name
+        name = self.callee(node, state, frame)
         args = [self.eval(a, state, frame) for a in (node.args.exprs if node.args else [])]
         n = self.n
         if name in self.functions:
@@ -1019,6 +1038,11 @@ class Interpreter:
             raise Unsupported("a call with the wrong number of arguments")
         scope = {}
         for p, v in zip(params, args):
+            if isinstance(p.type, c_ast.PtrDecl) and isinstance(p.type.type, c_ast.FuncDecl):
+                if not isinstance(v, Function):
+                    raise Unsupported("a function pointer parameter given no function")
+                scope[p.name] = ("pointer", self.new_storage(state, [v]), False)
+                continue
             if isinstance(p.type, (c_ast.PtrDecl, c_ast.ArrayDecl)):
                 if not isinstance(v, Ptr):
                     raise Unsupported("a pointer parameter given a non-pointer")
@@ -1042,7 +1066,7 @@ class Interpreter:
 
     def mixed(self, weights: list, values: list):
         """The mixture of the values a choice's ways give (`mix`; a struct's, cell by cell)."""
-        if isinstance(values[0], Aggregate):
+        if isinstance(values[0], Aggregate) and all(isinstance(v, Aggregate) for v in values):
             return Aggregate(tuple(mix(weights, list(cells), self.n) for cells in zip(*(v.cells for v in values))),
                              values[0].layout)
         return mix(weights, values, self.n)

@@ -34,7 +34,8 @@ from nsc.analysis.declared import FLOAT32, Layout, copied, slot_of, type_names
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MATH_1, MATH_2, MAX_CALL_DEPTH, MAX_STEPS, Interpreter,
                                     _parameters, _wrap, library_name, located, math_function, pointer_difference,
                                     pointer_order)
-from nsc.analysis.values import Aggregate, Ptr, Unsupported, c_div, c_mod, check_value, is_const
+from nsc.analysis.values import (Aggregate, Function, Ptr, Unsupported, c_div, c_mod, check_value, is_const,
+                                 same_place)
 from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
 from nsc.frontend.program import INTEGER_LIMITS
@@ -237,7 +238,7 @@ class Tracer(Interpreter):
     # -- values ---------------------------------------------------------------------------------------------------
 
     def convert(self, v, int_type):
-        if isinstance(v, Ptr) or v is None:
+        if isinstance(v, (Ptr, Function)) or v is None:
             return v
         if isinstance(v, Aggregate) or isinstance(int_type, Layout):
             return copied(v, int_type, self.convert)
@@ -615,6 +616,10 @@ class Tracer(Interpreter):
 
     def select(self, c, a, b):
         """c ? a : b of two values (structs: cell by cell)."""
+        if isinstance(a, (Ptr, Function)) or isinstance(b, (Ptr, Function)):
+            if same_place(a, b):
+                return a
+            raise Unsupported("a pointer chosen by an uncertain condition")
         if isinstance(a, Aggregate):
             return Aggregate(tuple(self.g.select(c, x, y) for x, y in zip(a.cells, b.cells)), a.layout)
         return self.g.select(c, a, b)
@@ -655,7 +660,7 @@ class Tracer(Interpreter):
             return
         for k, value in enumerate(values, start=off):
             old = cells[k]
-            if isinstance(value, Ptr) or isinstance(old, Ptr) or old is None:
+            if isinstance(value, (Ptr, Function)) or isinstance(old, (Ptr, Function)) or old is None:
                 if value is old:
                     continue
                 raise Unsupported("a pointer assigned under an uncertain condition")
@@ -665,9 +670,7 @@ class Tracer(Interpreter):
     # -- calls --------------------------------------------------------------------------------------------------
 
     def call(self, node, state, frame):
-        if not isinstance(node.name, c_ast.ID):
-            raise Unsupported("a call through a pointer")
-        name = node.name.name
+        name = self.callee(node, state, frame)
         args = [self.eval(a, state, frame) for a in (node.args.exprs if node.args else [])]
         if name in self.functions:
             return self.call_helper(self.functions[name], args, state)

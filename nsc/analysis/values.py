@@ -117,6 +117,21 @@ class Ptr:
                    self.slot if slot is None else slot, self.at)
 
 
+def same_place(a, b) -> bool:
+    """Do two pointer values (or function designators) point to the same place? (One at a computed position is
+    the same only as itself: its index is a value.)"""
+    if a is b:
+        return True
+    return type(a) is type(b) and a == b and getattr(a, "at", None) is None and getattr(b, "at", None) is None
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function designator's value (`f`, `&f`): what a function pointer holds, called through it."""
+
+    name: str
+
+
 @dataclass(frozen=True)
 class Aggregate:
     """A struct's value: a copy of its cells, in its layout's order (assignments, arguments and returns copy it)."""
@@ -142,6 +157,8 @@ def check_value(v):
         raise Unsupported("arithmetic on a pointer value")
     if isinstance(v, Aggregate):
         raise Unsupported("a struct where a number is expected")
+    if isinstance(v, Function):
+        raise Unsupported("a function where a number is expected")
     return v
 
 
@@ -460,10 +477,12 @@ def mix(weights: list, values: list, n: int, within=None):
     first = values[0]
     if all(v is first for v in values) or (all(is_const(v) for v in values) and len(set(values)) == 1):
         return first
-    if any(isinstance(v, Ptr) for v in values):
-        if all(v == first for v in values):
+    if any(isinstance(v, (Ptr, Function)) for v in values):
+        if all(same_place(v, first) for v in values):
             return first
         raise Unsupported("a pointer that depends on an uncertain branch")
+    if any(isinstance(v, Aggregate) for v in values):  # (Interpreter.mixed mixes structs cell by cell)
+        raise Unsupported("a struct where a number is expected")
     lw = [as_lin(w, n) for w in weights]
     lv = [as_lin(v, n) for v in values]
     wbar = np.array([max(w.m, 0.0) for w in lw])
