@@ -934,9 +934,10 @@ class Interpreter:
         if not isinstance(target, c_ast.ID):
             raise Unsupported("a call through a computed pointer")
         try:
-            value = self.eval(target, state, frame)
-        except Unsupported:  # (a library function: not a name of the program)
+            entry = self.lookup(target.name, frame)
+        except Unsupported:  # (a library function the tables do not know: `call` says which)
             return target.name
+        value = entry[1] if entry[0] == "constant" else state.mem[entry[1]][0] if entry[0] == "pointer" else None
         if not isinstance(value, Function):
             raise Unsupported("a call through a pointer that holds no function")
         return value.name
