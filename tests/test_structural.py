@@ -302,7 +302,8 @@ C_SEMANTICS = [
      "double f(double x, double y) { double whole; double frac = modf(x, &whole); float wf;\n"
      "  float ff = modff((float)x * 0.7f, &wf);\n"
      "  return fma(x, y, 0.5) + remainder(x, y) * 10 + nearbyint(x * 1.5) + frac * 100 + whole * 1000\n"
-     "       + __builtin_exp(-x * x) + __builtin_sqrtf((float)y) + ff + wf * 3; }\n",
+     "       + __builtin_exp(-x * x) + __builtin_sqrtf((float)y) + ff + wf * 3 + ldexp(x, (int)y) * 7\n"
+     "       + (signbit(x - 1.0) ? -50.0 : 50.0); }\n",
      1e-13, lambda y: True),
     # bit operations on fields that share no bit are sums (packing a colour: r << 16 | g << 8 | b), and their &
     # is 0; other bit operations on computed values stay untranslated

@@ -121,13 +121,14 @@ MATH_1 = {
     "atanh": np.arctanh, "exp": np.exp, "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2,
     "log10": np.log10, "log1p": np.log1p, "sqrt": np.sqrt, "cbrt": np.cbrt, "fabs": np.abs, "floor": np.floor,
     "ceil": np.ceil, "round": lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5), "trunc": np.trunc,
-    "rint": np.rint, "nearbyint": np.rint,
+    "rint": np.rint, "nearbyint": np.rint, "signbit": lambda x: np.signbit(x).astype(float),
     "erf": np.vectorize(math.erf, otypes=[float]), "erfc": np.vectorize(math.erfc, otypes=[float]),
     "tgamma": np.vectorize(lambda x: math.gamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
     "lgamma": np.vectorize(lambda x: math.lgamma(x) if x > 0 or x != int(x) else np.nan, otypes=[float]),
 }
 MATH_2 = {"pow": np.power, "atan2": np.arctan2, "fmod": np.fmod, "hypot": np.hypot, "copysign": np.copysign,
-          "fdim": lambda a, b: np.maximum(a - b, 0.0), "remainder": lambda a, b: a - b * np.rint(a / b)}
+          "fdim": lambda a, b: np.maximum(a - b, 0.0), "remainder": lambda a, b: a - b * np.rint(a / b),
+          "ldexp": lambda a, b: a * np.exp2(np.trunc(b))}
 MIN_MAX = {"fmin": np.minimum, "fmax": np.maximum}
 
 

@@ -700,6 +700,8 @@ class Tracer(Interpreter):
             return abs(a) if is_const(a) else g.fn("abs", a, is_int=True)
         if base in MATH_NAMES and len(args) == 1:  # a double, even floor's integer values: floor(x) / 2 halves
             return _as_double(g, g.fn(base, args[0]))
+        if base == "signbit" and len(args) == 1:  # (of -0.0 too in C; the graph's 0 has no sign)
+            return int(math.copysign(1.0, args[0]) < 0) if is_const(args[0]) else g.compare("<", args[0], 0.0)
         if _integer_rounding(name) and len(args) == 1:  # lround and the like: a long
             return g.fn(_integer_rounding(name), args[0])
         if base == "fabs" and len(args) == 1:
@@ -742,6 +744,10 @@ class Tracer(Interpreter):
             angle = g.fn("acos", g.mul(b, g.fn("recip", r)))
             below = g.compare("<", a, 0.0)
             return g.add(angle, g.mul(below, angle), -2.0) if is_node(below) else (-angle if below else angle)
+        if base == "ldexp":  # a 2^b, exact in doubles
+            if is_const(a) and is_const(b):
+                return float(MATH_2["ldexp"](np.float64(a), np.float64(b)))
+            return g.mul(a, g.fn("cpow", b, 2.0) if is_node(b) else 2.0 ** int(b))
         if base == "remainder":  # a - b rint(a / b)
             return g.add(a, g.mul(b, g.fn("rint", g.div(a, b))), -1.0) if not (is_const(a) and is_const(b)) \
                 else float(MATH_2["remainder"](np.float64(a), np.float64(b)))
@@ -1050,7 +1056,8 @@ def _returns_float(name: str) -> bool:
 def _math_base(name: str) -> str:
     for base in (name, name[:-1] if name.endswith(("f", "l")) else None):
         if base and (base in MATH_NAMES or base in ("fabs", "fmin", "fmax", "fdim", "pow", "hypot", "atan2",
-                                                     "fmod", "copysign", "remainder", "fma", "modf")):
+                                                     "fmod", "copysign", "remainder", "fma", "modf", "ldexp",
+                                                     "signbit")):
             return base
     return name
 
