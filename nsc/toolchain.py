@@ -463,9 +463,8 @@ def ramp_errors(info: dict) -> list[float]:
     return [float(e) for e in (info.get("structural") or {}).get("ramp_error") or []]
 
 
-def _ramp_words(errors: list[float], ramps: list[float], worst: bool) -> str:
-    """', R counting the rare inputs in its jumps' ramps' where that is more than the error stated without them."""
-    ramp, error = (max(ramps, default=0.0), max(errors, default=0.0)) if worst else (ramps[0], errors[0])
+def _ramp_words(error: float, ramp: float) -> str:
+    """'; R counting the rare inputs in its jumps' ramps' where that is more than the error stated without them."""
     return f"; {ramp:.2g} counting the rare inputs in its jumps' ramps" if ramp > max(1.5 * error, 1e-9) else ""
 
 
@@ -488,7 +487,7 @@ def closed_form_words(info: dict) -> str | None:
             return f"compiled exactly from the program's own computation ({shape})"
         return (f"compiled from the program's own computation ({shape}), estimated error at most "
                 f"{max(stated_errors(info), default=0.0):.2g} of an output's std"
-                + _ramp_words(stated_errors(info), ramp_errors(info), worst=True))
+                + _ramp_words(max(stated_errors(info), default=0.0), max(ramp_errors(info), default=0.0)))
     if info.get("compiled_exactly"):
         return "compiled exactly (every output proven piecewise affine)"
     error = info.get("closed_form_error")
@@ -529,7 +528,7 @@ def format_inspection(info: dict) -> str:
     for j, port in enumerate(sig["outputs"]):
         stated = f"  estimated error {errors[j]:.2g} of its std" if j < len(errors) else ""
         if j < len(errors) and j < len(ramps):
-            stated += _ramp_words(errors[j:j + 1], ramps[j:j + 1], worst=False)
+            stated += _ramp_words(errors[j], ramps[j])
         lines.append(f"    {port['name']:<16} {port['ctype']}{stated}")
     if info.get("certificate") is None:
         lines.append(f"  certificate: {info.get('certificate_status', '')}")

@@ -76,14 +76,12 @@ def scalar_slot(node) -> str | bool:
 
 @dataclass(frozen=True)
 class Member:
-    """One member of a struct: its first cell, and its type: a scalar's slot, an array's dimensions (its
-    elements' slot or layout), a nested struct's layout."""
+    """One member of a struct: its first cell, its type slot (a scalar's, or a nested struct's Layout; an array
+    member's elements'), and an array member's dimensions."""
 
     offset: int
-    slot: object = False      # the type slot of the member, or of an array member's elements
-    dims: tuple = ()          # an array member's dimensions
-    layout: "Layout | None" = None  # a struct member's (or a struct array member's elements') layout
-    bytes: int = 8            # sizeof the member
+    slot: object = False
+    dims: tuple = ()
 
 
 @dataclass(eq=False)
@@ -214,14 +212,12 @@ class Types:
             count = int(np.prod(dims, dtype=np.int64)) if dims else 1
             if count * (layout.size if layout is not None else 1) > 1_000_000:
                 raise Unsupported("a very large struct")
-            member_bytes = self.bytes_of(decl.type)
             member_align = self._align(decl.type)
             offset_bytes = -(-offset_bytes // member_align) * member_align
             align = max(align, member_align)
-            members[decl.name] = Member(len(slots), slot if layout is None else False, tuple(dims), layout,
-                                        member_bytes)
+            members[decl.name] = Member(len(slots), slot, tuple(dims))
             slots.extend((layout.cell_slots if layout is not None else (slot,)) * count)
-            offset_bytes += member_bytes
+            offset_bytes += self.bytes_of(decl.type)
         total = -(-offset_bytes // align) * align
         return Layout(struct.name or "an unnamed struct", members, tuple(slots), total, align)
 
@@ -232,7 +228,7 @@ def member_of(base, name: str) -> Ptr:
     if not isinstance(base, Ptr) or base.layout is None:
         raise Unsupported("a member of a value that is not a struct")
     m = base.layout.member(name)
-    return base.moved(m.offset, m.dims, m.layout or m.slot)
+    return base.moved(m.offset, m.dims, m.slot)
 
 
 def copied(value, layout, convert) -> Aggregate:

@@ -141,6 +141,11 @@ def library_name(name: str) -> str:
     #                                                                                      inexact flag raised)
 
 
+def variant_of(name: str, base: str) -> bool:
+    """Is `name` the math.h function `base` or its float or long double variant (fmaf, fmal)?"""
+    return name in (base, base + "f", base + "l")
+
+
 def math_function(table: dict, name: str):
     """(base name, function) of a math.h call in `table`, its float/long double variants (``sinf``, ``sinl``)
     included; None if it is not there."""
@@ -402,7 +407,7 @@ class Interpreter:
                 yield (dims[1:], slot), at + k * step
         else:
             for member in slot.members.values():
-                yield (member.dims, member.layout or member.slot), at + member.offset
+                yield (member.dims, member.slot), at + member.offset
 
     def lookup(self, name: str, frame: _Frame | None):
         if frame is not None:
@@ -953,7 +958,7 @@ class Interpreter:
         through_pointer = self.through_pointer(name, args, state)
         if through_pointer is not None:
             return through_pointer
-        if math_function({"fma": None}, name) and len(args) == 3:  # a * b + c
+        if variant_of(name, "fma") and len(args) == 3:  # a * b + c
             return self.arith("+", self.arith("*", args[0], args[1]), args[2])
         f1, f2, mm = math_function(MATH_1, name), math_function(MATH_2, name), math_function(MIN_MAX, name)
         if name in ("abs", "labs", "llabs") and len(args) == 1:  # of an integer: a double argument is truncated
@@ -992,7 +997,7 @@ class Interpreter:
 
     def through_pointer(self, name: str, args: list, state):
         """modf(x, &whole): the fraction, whole = trunc(x) stored through the pointer; None for another call."""
-        if not (math_function({"modf": None}, name) and len(args) == 2 and isinstance(args[1], Ptr)):
+        if not (variant_of(name, "modf") and len(args) == 2 and isinstance(args[1], Ptr)):
             return None
         p = args[1]
         if p.at is not None or p.dims or p.layout is not None:
@@ -1440,12 +1445,19 @@ def decided_by_bounds(form: Form, test) -> int | None:
     return int(at_ends[0]) if at_ends[0] == at_ends[1] else None
 
 
-def located(reason: Unsupported, node) -> Unsupported:
-    """reason, naming where in the user's file it arose (`file:line`), unless it already does or the code has no
-    file (the corpus's canonical text)."""
+def place(node, column: bool = False) -> str | None:
+    """`file:line` (`file:line:col` with column) of a C node in the user's file; None where it has no place or the
+    code has no file (the corpus's canonical text)."""
     coord = getattr(node, "coord", None)
-    if reason.where is None and coord is not None and coord.file and not coord.file.startswith("<"):
-        reason.where = f"{os.path.basename(coord.file)}:{coord.line}"
+    if coord is None or not coord.file or coord.file.startswith("<"):
+        return None
+    return f"{os.path.basename(coord.file)}:{coord.line}" + (f":{coord.column}" if column else "")
+
+
+def located(reason: Unsupported, node) -> Unsupported:
+    """reason, naming where in the user's file it arose (`file:line`), unless it already does or has no place."""
+    if reason.where is None:
+        reason.where = place(node)
     return reason
 
 

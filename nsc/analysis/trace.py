@@ -23,7 +23,6 @@ values, writes at a computed index, recursion).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,8 +31,8 @@ from pycparser import c_ast
 from nsc.analysis.graph import FLATTEN_TERMS, MATH_NAMES, MAX_DEPTH, Graph, evaluate, is_node, plan, spread_inputs
 from nsc.analysis.declared import FLOAT32, Layout, copied, slot_of, type_names
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MATH_1, MATH_2, MAX_CALL_DEPTH, MAX_STEPS, Interpreter,
-                                    _parameters, _wrap, library_name, located, math_function, pointer_difference,
-                                    pointer_order)
+                                    _parameters, _wrap, library_name, located, math_function, place,
+                                    pointer_difference, pointer_order)
 from nsc.analysis.values import (Aggregate, Function, Ptr, Unsupported, c_div, c_mod, check_value, is_const,
                                  same_place)
 from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
@@ -42,7 +41,7 @@ from nsc.frontend.program import INTEGER_LIMITS
 
 MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
 MAX_NODES = 60_000  # a graph beyond this is too large to translate (e.g. thousands of unrolled steps)
-MAX_OVERFLOW_CHECKS = 16  # places of signed arithmetic checked for overflow on spread inputs (`overflow_warnings`)
+MAX_NOTED_PLACES = 16  # places checked on spread inputs for overflow, and for cancelling sums (`noted_warnings`)
 ROUNDING_NOTED = 1e-6  # a double sum whose terms' rounding is more than this share of its spread is noted
 
 
@@ -108,8 +107,9 @@ class Trace:
     # values are not the program's (nsc/compiler/traced.py checks fresh inputs against it)
     still_running: list = field(default_factory=list)
     cut_after: list = field(default_factory=list)  # the turns each of those loops was traced for
-    # signed integer arithmetic that overflows on some inputs of the box (undefined in C; gcc's code wraps, the
-    # graph computes the integers' value): one message each, `file:line:col: ...` (`Tracer.overflow_warnings`)
+    # what C leaves the program and the graph does not model, one message a place, ending `(at file:line:col)`:
+    # signed arithmetic that overflows on the box (undefined; gcc's code wraps, the graph computes the integers'
+    # value) and double sums whose terms cancel (`Tracer.noted_warnings`)
     warnings: list = field(default_factory=list)
 
     @property
@@ -384,7 +384,7 @@ class Tracer(Interpreter):
             kind = self.floating_type(node, frame) if node is not None else \
                 _arithmetic_kind(self.floating_type(left, frame), self.floating_type(right, frame))
             if kind != "float" and op in ("+", "-") and is_node(value) and _cancels(a, b, value) and \
-                    len(self.cancellations) < MAX_OVERFLOW_CHECKS:
+                    len(self.cancellations) < MAX_NOTED_PLACES:
                 self.cancellations.append((value, [v for v in (a, b) if is_node(v) or is_const(v)],
                                            node if node is not None else left))
             return self.convert(value, FLOAT32) if kind == "float" else value
@@ -396,12 +396,12 @@ class Tracer(Interpreter):
             # a constant, as C folds it: 3u - 4u is 4294967295)
             value = self.g.fn("wrap", value, INTEGER_LIMITS[ctype]) if is_node(value) else \
                 _wrap(value, *INTEGER_LIMITS[ctype])
-        elif ctype in INTEGER_LIMITS and is_node(value) and len(self.overflows) < MAX_OVERFLOW_CHECKS and (
+        elif ctype in INTEGER_LIMITS and is_node(value) and len(self.overflows) < MAX_NOTED_PLACES and (
                 value.lo < INTEGER_LIMITS[ctype][0] or value.hi > INTEGER_LIMITS[ctype][1]):
             self.overflows.append((value, ctype, node if node is not None else left))  # (checked at the end)
         return value
 
-    def overflow_warnings(self) -> list[str]:
+    def noted_warnings(self) -> list[str]:
         """The signed arithmetic whose bounds leave its type that does overflow on inputs spread over the box
         (bounds may be loose: only values say so), and the double sums whose terms' rounding C's doubles keep and
         the graph's exact algebra does not (`(1e15 + x) - 1e15` is x rounded to 0.125 in C): one message a
@@ -421,7 +421,7 @@ class Tracer(Interpreter):
             largest = max(float(np.nanmax(np.abs(values[t] if is_node(t) else t))) for t in terms)
             rounding = largest * 2.0 ** -53  # (half an ulp of the largest term, which C's sum carries)
             spread = float(np.nanstd(v))
-            where = _place(expr)
+            where = place(expr, column=True)
             if where and spread > 0 and rounding > ROUNDING_NOTED * spread:
                 messages.setdefault(where, f"a double sum of terms up to {largest:.3g} that cancel to a spread of "
                                            f"{spread:.3g}: C rounds the terms to {rounding:.2g}, {rounding / spread:.2g}"
@@ -431,7 +431,7 @@ class Tracer(Interpreter):
             t_lo, t_hi = INTEGER_LIMITS[ctype]
             outside = np.isfinite(v) & ((v < t_lo) | (v > t_hi))
             reached = v[outside]
-            where = _place(expr)
+            where = place(expr, column=True)
             if len(reached) and where:
                 worst = float(reached[np.argmax(np.abs(reached))])
                 messages.setdefault(where, f"{ctype} arithmetic overflows on {np.mean(outside[:1024]):.1%} of "
@@ -489,8 +489,7 @@ class Tracer(Interpreter):
             layout = None
         if not isinstance(layout, Layout) or node.field.name not in layout.members:
             return None
-        member = layout.members[node.field.name]
-        return member.layout or member.slot
+        return layout.members[node.field.name].slot
 
     def integer_type(self, node, frame) -> str | None:
         """The integer type C gives the expression `node` (the usual arithmetic conversions of its operands' declared
@@ -967,7 +966,7 @@ class Tracer(Interpreter):
             if is_const(v) and not math.isfinite(v):
                 raise Unsupported(f"output {port.name} is not finite")
             outputs.append(v)
-        return Trace(self.g, outputs, self.still_running, self.cut_after, self.overflow_warnings())
+        return Trace(self.g, outputs, self.still_running, self.cut_after, self.noted_warnings())
 
 
 def _is_int(v) -> bool:
@@ -983,14 +982,6 @@ def _cancels(a, b, value) -> bool:
     terms = [max(abs(v.lo), abs(v.hi)) if is_node(v) else abs(float(v)) for v in (a, b) if is_node(v) or is_const(v)]
     largest = max(terms, default=0.0)
     return math.isfinite(largest) and largest > 0 and (value.hi - value.lo) < largest * 2.0 ** -20
-
-
-def _place(expr) -> str | None:
-    """`file:line:col` of a C expression in the user's file (None: no place, or the corpus's canonical text)."""
-    coord = getattr(expr, "coord", None)
-    if coord is None or not coord.file or coord.file.startswith("<"):
-        return None
-    return f"{os.path.basename(coord.file)}:{coord.line}:{coord.column}"
 
 
 def _alignment(v) -> int:

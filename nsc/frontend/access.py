@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pycparser import c_ast
 
 from nsc.frontend import c_types
+from nsc.frontend.canonical import walk
 from nsc.frontend.consteval import int_constant
 from nsc.frontend.index import FileIndex
 from nsc.frontend.names import Binding, Resolution, resolve
@@ -347,8 +348,6 @@ class _Walker:
 
 def _assigns(expr, name: str) -> bool:
     """Does the expression assign the variable `name` (=, op=, ++, --)?"""
-    from nsc.frontend.canonical import walk
-
     for node in walk(expr):
         target = node.lvalue if isinstance(node, c_ast.Assignment) else \
             node.expr if isinstance(node, c_ast.UnaryOp) and node.op in ("++", "--", "p++", "p--") else None
