@@ -76,16 +76,23 @@ def load_program(path, *, function=None, ranges=(), default_range=None, include_
     include_dirs:  header directories (-I): a list of paths.
     defines:       macros (-D): a list of "NAME" or "NAME=VALUE" strings, or a dict NAME -> VALUE.
     """
-    from nsc.frontend import load_program as _load, parse_range_option
+    from nsc.frontend import load_program as _load
 
     path = arguments.path(path, "the program")
-    opts = arguments.program_options(function, ranges, default_range, include_dirs, defines)
+    return _load(path, **_frontend_options(arguments.program_options(function, ranges, default_range, include_dirs,
+                                                                     defines)))
+
+
+def _frontend_options(opts: dict) -> dict:
+    """arguments.program_options' checked options as nsc.frontend.load_program takes them."""
+    from nsc.frontend import parse_range_option
+
     ranges, dflt = opts["ranges"], opts["default_range"]
     range_map = ranges if isinstance(ranges, dict) else dict(parse_range_option(r) for r in ranges)
     if isinstance(dflt, str):
         dflt = _parse_interval(dflt, "--default-range")
-    return _load(path, function=opts["function"], ranges=range_map, default_range=dflt,
-                 include_dirs=tuple(opts["include_dirs"]), defines=tuple(_parse_define(d) for d in opts["defines"]))
+    return dict(function=opts["function"], ranges=range_map, default_range=dflt,
+                include_dirs=tuple(opts["include_dirs"]), defines=tuple(_parse_define(d) for d in opts["defines"]))
 
 
 def _positive_int(value, what: str) -> None:
@@ -136,9 +143,9 @@ def compile_file(path, output=None, *, init="compiled", seed=0, depfile=None, wr
     Returns the summary `nsc compile --json` prints: output, program, function, n_in, n_out, inputs, outputs,
     compiler, init, notes (warnings, also printed by the command), depfile, hidden, the model's size,
     compiled_exactly, closed_form_error. NscError on bad input, and nothing is written then."""
-    from nsc.compiler.inits import INITS, compile_params
+    from nsc.compiler.inits import INITS
     from nsc.execute.build import start_syntax_check
-    from nsc.surrogate import onnx_io
+    from nsc.frontend.preprocess import start_preprocessing
 
     path = arguments.path(path, "the program")
     output = arguments.path(output, "output", optional=True)
@@ -151,13 +158,21 @@ def compile_file(path, output=None, *, init="compiled", seed=0, depfile=None, wr
     arch = arguments.text(arch, "arch", optional=True)
     program_options = arguments.program_options(function, ranges, default_range, include_dirs, defines)
     _now()  # a malformed SOURCE_DATE_EPOCH fails before the work, not after it
+    frontend_options = _frontend_options(program_options)
+    # cc's two runs (its type check, and the preprocessor the front-end reads) start before the parser, the
+    # analysis and the compiler are imported: they run on another core while those load
+    include_dirs, defines = frontend_options["include_dirs"], frontend_options["defines"]
+    type_checked = start_syntax_check(path, path, include_dirs, defines)
+    preprocessing = start_preprocessing(path, include_dirs, defines)
     if init != "compiled":  # (compiled: the structural compiler first; the hypernetwork loads only if it is needed)
         from nsc.compiler.hypernet import prepare
 
         prepare(init)  # the hypernetwork's session loads while the front-end reads the program
-    type_checked = start_syntax_check(path, path, program_options["include_dirs"],
-                                      [_parse_define(d) for d in program_options["defines"]])
-    program = load_program(path, **program_options)
+    from nsc.compiler.inits import compile_params
+    from nsc.frontend import load_program as _load
+    from nsc.surrogate import onnx_io
+
+    program = _load(path, **frontend_options, preprocessed=preprocessing)
     output = output or Path(path).with_suffix(".onnx").name
     check_output(output, [path, *program.headers])
     if write_md or depfile:

@@ -25,8 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from nsc.background import Background
 from nsc.errors import NscError
-from nsc.execute import harness
 from nsc.execute.namespaces import LAUNCHER_SOURCE
 from nsc.execute.runtime_c import RUNTIME_SOURCE
 
@@ -157,26 +157,14 @@ def start_syntax_check(user_file: str, display_path: str, include_dirs=(), defin
     returns a function that waits for it and raises its first error as an NscError. The front-end parses C but
     does not type-check it (`x + "s"` parses), so `nsc compile` runs this beside it: a program cc rejects gets
     cc's error, not a surrogate. (~15 ms of cc, overlapping the front-end and the hypernetwork.)"""
-    import threading
-
     unit = Unit(os.path.abspath(user_file), display_path, (), tuple(include_dirs), tuple(defines))
-    outcome = {}
-
-    def run() -> None:
-        try:
-            outcome["done"] = _run_cc([BASE_FLAGS[1], "-fsyntax-only", *unit.flags(), unit.user_file], os.getcwd())
-        except NscError as e:
-            outcome["error"] = e
-
-    thread = threading.Thread(target=run, name="nsc-syntax-check", daemon=True)
-    thread.start()
+    running = Background(_run_cc, [BASE_FLAGS[1], "-fsyntax-only", *unit.flags(), unit.user_file], os.getcwd(),
+                         name="nsc-syntax-check")
 
     def wait() -> None:
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        if outcome["done"].returncode != 0:
-            raise compile_error(outcome["done"].stderr, unit, "")
+        done = running.result()
+        if done.returncode != 0:
+            raise compile_error(done.stderr, unit, "")
     return wait
 
 
@@ -229,6 +217,8 @@ def build(unit: Unit, work_dir: str | None = None) -> Path:
         user_bytes = Path(unit.user_file).read_bytes()
     except OSError as e:
         raise NscError(f"cannot read the program: {e.strerror}", unit.display_path) from None
+    from nsc.execute import harness  # (here: harness imports the front-end, which nsc compile's check needs not)
+
     source = harness.unit_source(unit.user_file, unit.signatures)
     flags = unit.flags()
     runtime = runtime_object()

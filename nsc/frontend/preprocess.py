@@ -27,6 +27,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 
+from nsc.background import Background
 from nsc.errors import NscError
 from nsc.frontend.source import read_line
 
@@ -78,11 +79,38 @@ def compiler_command() -> list[str]:
     return shlex.split(os.environ.get("CC", "") or "cc")
 
 
-def preprocess(path: str, include_dirs=(), defines=()) -> Preprocessed:
-    """Preprocess the C file at `path`; `defines` are (name, value) pairs. NscError on preprocessor errors."""
+@dataclass(frozen=True)
+class Preprocessing:
+    """The preprocessor started on one file with its -I and -D (start_preprocessing); preprocess collects it."""
+
+    arguments: tuple                     # (path, include_dirs, defines), as preprocess takes them
+    running: Background                  # its output, or its NscError
+
+
+def start_preprocessing(path: str, include_dirs=(), defines=()) -> Preprocessing:
+    """Start preprocessing `path` on another thread, so cc runs while nsc goes on (its imports, its parser)."""
+    arguments = _arguments(path, include_dirs, defines)
+    return Preprocessing(arguments, Background(_preprocessor_output, *arguments, name="nsc-preprocess"))
+
+
+def preprocess(path: str, include_dirs=(), defines=(), started: Preprocessing | None = None) -> Preprocessed:
+    """Preprocess the C file at `path`; `defines` are (name, value) pairs. NscError on preprocessor errors.
+    started: the same preprocessing, already started (start_preprocessing with these arguments)."""
+    arguments = _arguments(path, include_dirs, defines)
+    if started is not None and started.arguments != arguments:
+        raise ValueError(f"preprocess{arguments}: started as preprocess{started.arguments}")
+    output = started.running.result() if started is not None else _preprocessor_output(*arguments)
+    return _scan(output, path)
+
+
+def _arguments(path, include_dirs, defines) -> tuple:
+    return str(path), tuple(str(d) for d in include_dirs), tuple((str(n), str(v)) for n, v in defines)
+
+
+def _preprocessor_output(path: str, include_dirs: tuple, defines: tuple) -> str:
     cmd = compiler_command() + ["-E", "-dD", "-x", "c", "-w", "-nostdinc"]
     for d in include_dirs:
-        cmd += ["-I", str(d)]
+        cmd += ["-I", d]
     cmd += ["-isystem", INCLUDE_DIR, "-include", GNU_SPELLINGS, "-D__NSC_PARSE__=1"]
     for name, value in defines:
         cmd.append(f"-D{name}={value}")
@@ -95,7 +123,7 @@ def preprocess(path: str, include_dirs=(), defines=()) -> Preprocessed:
         raise NscError("the C preprocessor did not finish within 60 s", path) from None
     if proc.returncode != 0:
         raise _preprocessor_error(proc.stderr, path)
-    return _scan(proc.stdout, path)
+    return proc.stdout
 
 
 def _scan(output: str, path: str) -> Preprocessed:

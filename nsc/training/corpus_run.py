@@ -138,11 +138,11 @@ def parse_batch(path: str, names: list[str]) -> dict:
 
     The same steps as nsc.frontend.load_program, but the file is preprocessed, parsed and indexed once.
     """
-    from nsc import frontend as fe
     from nsc.frontend.access import AccessAnalyzer
     from nsc.frontend.canonical import canonical_exts
     from nsc.frontend.checks import check_reached
     from nsc.frontend.index import FileIndex
+    from nsc.frontend.load import parameter_names
     from nsc.frontend.parse import parse
     from nsc.frontend.pragmas import read_pragmas
     from nsc.frontend.preprocess import preprocess
@@ -158,7 +158,7 @@ def parse_batch(path: str, names: list[str]) -> dict:
     ast = parse(pp, text)
     pragmas = read_pragmas(pp, text)
     index = FileIndex(ast)
-    param_names = fe._parameter_names(index, path)
+    param_names = parameter_names(index, path)
     # pragma lines of each target: after the previous function's end (as load_program's _pragma_lines), but
     # with every function's span computed once rather than once per target
     span_of = {fn.decl.name: function_span(fn) for fn in index.function_definitions() if fn.coord.file == path}
