@@ -293,6 +293,17 @@ def test_compile_imports_neither_torch_nor_onnx_nor_protobuf(tmp_path):
     assert (tmp_path / "bs.onnx").is_file()
 
 
+def test_compile_starts_cc_before_the_parser_is_imported():
+    # nsc compile's latency (issue 18): cc's preprocessor and type check start from these modules, then run while
+    # the parser and the analysis import; importing either of them must not pull those in first
+    code = ("import sys\nimport nsc.frontend.preprocess, nsc.execute.build, nsc.frontend.ranges\n"
+            "early = sorted(m for m in ('pycparser', 'nsc.frontend.load', 'nsc.frontend.parse', 'nsc.analysis',\n"
+            "                           'nsc.execute.harness') if m in sys.modules)\n"
+            "assert not early, early\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
 # --------------------------------------------------------------------------------------------- bad input
 
 def test_syntax_error_has_file_line_col(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 from nsc.errors import NscError
 from nsc.frontend import load_program, load_programs, parse_bounds, parse_range_option
-from nsc.frontend.preprocess import INCLUDE_DIR, preprocess
+from nsc.frontend.preprocess import INCLUDE_DIR, preprocess, start_preprocessing
 from nsc.frontend.program import Signature, Token
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -811,3 +811,22 @@ def test_every_example_loads():
         assert all(q.lo is not None and q.lo < q.hi for q in sig.inputs), path.name
         assert p.tokens and p.tokens[-1].text == "}", path.name
         assert Signature.loads(sig.dumps()) == sig
+
+
+def test_started_preprocessing_is_the_same_and_refuses_other_arguments(tmp_path):
+    # nsc compile starts the preprocessor early (toolchain.compile_file); what it collects is what preprocess gives
+    src = tmp_path / "m.c"
+    src.write_text("#define SCALE 2.0\n#pragma nsc range x 0 SCALE\ndouble f(double x) { return SCALE * x; }\n")
+    started = start_preprocessing(str(src), (), (("EXTRA", "1"),))
+    assert preprocess(str(src), (), (("EXTRA", "1"),), started) == preprocess(str(src), (), (("EXTRA", "1"),))
+    with pytest.raises(ValueError, match="started as"):
+        preprocess(str(src), (), (), start_preprocessing(str(src), (), (("EXTRA", "1"),)))
+    program = load_program(str(src), preprocessed=start_preprocessing(str(src)))
+    assert (program.signature.inputs[0].lo, program.signature.inputs[0].hi) == (0.0, 2.0)
+
+
+def test_started_preprocessing_reports_the_preprocessors_error(tmp_path):
+    src = tmp_path / "e.c"
+    src.write_text('#include "missing.h"\ndouble f(double x) { return x; }\n')
+    with pytest.raises(NscError, match="missing.h"):
+        load_program(str(src), preprocessed=start_preprocessing(str(src)))
