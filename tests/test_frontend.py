@@ -830,3 +830,14 @@ def test_started_preprocessing_reports_the_preprocessors_error(tmp_path):
     src.write_text('#include "missing.h"\ndouble f(double x) { return x; }\n')
     with pytest.raises(NscError, match="missing.h"):
         load_program(str(src), preprocessed=start_preprocessing(str(src)))
+
+
+def test_the_pointer_modf_and_frexp_store_through_is_an_output(tmp_path):
+    # they store one value through their second argument (it escaped, and needed a shape pragma)
+    src = tmp_path / "split.c"
+    src.write_text("#include <math.h>\n#pragma nsc range x -4 4\n"
+                   "void split(double x, double *m, int *e, double w[2]) { *m = frexp(x, e); "
+                   "w[0] = modf(x, &w[1]); }\n")
+    sig = load_program(str(src)).signature
+    assert [p.name for p in sig.outputs] == ["m", "e", "w[0]", "w[1]"]
+    assert [p.name for p in sig.inputs] == ["x"]

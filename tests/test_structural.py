@@ -339,6 +339,13 @@ C_SEMANTICS = [
      "double f(double x, double s) { double (*g)(double, double) = gauss;\n"
      "  return simpson(g, 0.0, x, s) + simpson(&gauss, -x, 0.0, s) + apply(sqrt, x) + apply(exp, -x); }\n",
      1e-12, lambda y: True),
+    # frexp splits x into mantissa 2^exponent, the exponent stored through the pointer (0 and 0 at x = 0): the
+    # range reduction of log and pow implementations (it fell to the hypernetwork, 3.7 off)
+    ("frexp", "#include <math.h>\n#pragma nsc range x -6 6\n#pragma nsc range y 0.001 1000\n"
+     "double f(double x, double y) { int e, ey, ef, ez; double m = frexp(x, &e), my = frexp(y, &ey);\n"
+     "  float mf = frexpf((float)y, &ef); double z = frexp(0.0, &ez);\n"
+     "  return m * 100 + e + ldexp(my, ey) * 1e-3 + mf * 10 + ef * 1000 + z + ez + (x == 0 ? 7 : 0); }\n",
+     1e-13, lambda y: len(np.unique(np.round(y, 3))) > 100),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
     ("initialisers and braces", "#pragma nsc range x -2 2\n"
@@ -540,6 +547,18 @@ def test_a_block_is_the_program_s_function_only_within_the_program_s_range(tmp_p
     measured = rel_rmse(params.predict(x), truth[:, None])
     ramp = params.extra["structural"]["ramp_error"][0]
     assert info["estimated_error"][0] < measured / 10 and measured / 3 < ramp < measured * 3, (measured, ramp)
+
+
+@needs_cc
+def test_a_log_by_frexp_range_reduction_is_compiled_structurally(tmp_path):
+    """x = m 2^e, then a polynomial in m: the exponent's steps at each power of 2 are the block's jumps."""
+    src = program(tmp_path, "#include <math.h>\n#pragma nsc range x 0.01 100\n"
+                  "double f(double x) { int e; double m = frexp(x, &e); double t = (m - 0.75) / 0.75;\n"
+                  "  return e + log2(0.75) + t * (1.4427 - t * (0.7213 - t * 0.4809)); }\n")
+    params, cid, _ = compile_params(src)
+    assert cid == STRUCTURAL_ID
+    run = native(src, n=4000)
+    assert rel_rmse(params.predict(run.x), run.y) < 5e-3
 
 
 def test_signed_overflow_on_the_box_is_a_warning(tmp_path):

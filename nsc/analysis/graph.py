@@ -161,11 +161,13 @@ FUNCTIONS = {
     "eq0": lambda x, p: (x == 0).astype(np.float64),
     "wrap": lambda x, p: _wrap(x, *_limits(p)),  # conversion to an integer type of range p = (lo, hi)
     "table": lambda x, p: _table(x, p),  # p: the table's values, read at trunc(x), clipped to the table
+    # frexp's two parts: x = mantissa 2^exponent, |mantissa| in [0.5, 1), both 0 at x = 0 (steps at powers of 2)
+    "exponent": lambda x, p: np.frexp(x)[1].astype(np.float64), "mantissa": lambda x, p: np.frexp(x)[0],
 }
 BOOLEAN_FUNCTIONS = ("gt0", "ge0", "eq0")
 FLATTEN_TERMS = 16  # an affine operand with more terms than this is kept as one term (`Graph.affine`)
 MAX_DEPTH = 96  # the most layers a structural network may have (network.py); a graph far deeper is not worth tracing
-INTEGER_FUNCTIONS = ("floor", "ceil", "round", "trunc", "rint", "wrap", "idivc")
+INTEGER_FUNCTIONS = ("floor", "ceil", "round", "trunc", "rint", "wrap", "idivc", "exponent")
 # math.h names (and their float/long double variants) that are one-variable functions above
 MATH_NAMES = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
               "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "floor", "ceil", "round",

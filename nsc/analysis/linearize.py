@@ -64,6 +64,7 @@ from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.literals import float_value
 from nsc.frontend.program import INTEGER_LIMITS
 from nsc.recursion import deep
+from nsc.analysis.graph import FUNCTIONS, INTEGER_FUNCTIONS
 from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
 from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this module's interface
     Aggregate, Function, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
@@ -996,19 +997,25 @@ class Interpreter:
         raise Unsupported(f"the function {name}")
 
     def through_pointer(self, name: str, args: list, state):
-        """modf(x, &whole): the fraction, whole = trunc(x) stored through the pointer; None for another call."""
-        if not (variant_of(name, "modf") and len(args) == 2 and isinstance(args[1], Ptr)):
+        """modf(x, &whole) and frexp(x, &exponent): the part returned, the other stored through the pointer
+        (modf: whole = trunc(x), x - whole returned; frexp: graph.py's "exponent" and "mantissa"); None for
+        another call."""
+        split = "modf" if variant_of(name, "modf") else "frexp" if variant_of(name, "frexp") else None
+        if split is None or len(args) != 2 or not isinstance(args[1], Ptr):
             return None
         p = args[1]
-        if p.at is not None or p.dims or p.layout is not None:
-            raise Unsupported("modf storing through a pointer at an uncertain place")
-        whole = self.math1("trunc", check_value(args[0]))
-        self.write(state, p.sid, p.offset, [self.convert(whole, p.slot)])
-        return self.arith("-", args[0], whole)
+        if p.at is not None or len(p.dims) > 1 or p.layout is not None:  # (dims (N,): *p, the first of N)
+            raise Unsupported(f"{split} storing through a pointer at an uncertain place")
+        x = check_value(args[0])
+        stored = self.math1("trunc" if split == "modf" else "exponent", x)
+        self.write(state, p.sid, p.offset, [self.convert(stored, p.slot)])
+        return self.arith("-", x, stored) if split == "modf" else self.math1("mantissa", x)
 
     def math1(self, name: str, x):
-        """A one-argument math.h function of a value."""
-        return unary_fn(MATH_1[name], x, self.n)
+        """A one-argument math.h function of a value, or one of frexp's parts (graph.py's FUNCTIONS)."""
+        if name in MATH_1:
+            return unary_fn(MATH_1[name], x, self.n)
+        return unary_fn(lambda v: FUNCTIONS[name](v, None), x, self.n, is_int_result=name in INTEGER_FUNCTIONS)
 
     def binary_fn(self, f, name, a, b):
         n = self.n

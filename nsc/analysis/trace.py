@@ -687,6 +687,8 @@ class Tracer(Interpreter):
         return value
 
     def math1(self, name: str, x):
+        if name not in MATH_1:  # frexp's parts (graph.py's FUNCTIONS): the exponent is an int
+            return self.g.fn(name, x)
         return _as_double(self.g, self.g.fn(name, x)) if is_node(x) else float(MATH_1[name](np.float64(x)))
 
     def math_call(self, name: str, args: list):
@@ -1047,8 +1049,8 @@ def _returns_float(name: str) -> bool:
 def _math_base(name: str) -> str:
     for base in (name, name[:-1] if name.endswith(("f", "l")) else None):
         if base and (base in MATH_NAMES or base in ("fabs", "fmin", "fmax", "fdim", "pow", "hypot", "atan2",
-                                                     "fmod", "copysign", "remainder", "fma", "modf", "ldexp",
-                                                     "signbit")):
+                                                     "fmod", "copysign", "remainder", "fma", "modf", "frexp",
+                                                     "ldexp", "signbit")):
             return base
     return name
 

@@ -30,6 +30,8 @@ from nsc.frontend.names import Binding, Resolution, resolve
 _VALUE_TESTS = frozenset({"==", "!=", "<", ">", "<=", ">=", "&&", "||"})
 # Library functions whose first argument is only written (elsewhere the prototype's constness decides).
 _WRITE_ONLY_FIRST = frozenset({"memcpy", "memmove", "memset"})
+# math.h functions that store one value through their second argument: modf's whole part, frexp's exponent.
+_STORE_SECOND = frozenset(base + suffix for base in ("modf", "frexp") for suffix in ("", "f", "l"))
 
 
 @dataclass
@@ -334,6 +336,9 @@ class _Walker:
             return
         if entity.library and callee in _WRITE_ONLY_FIRST and k == 0:
             acc.element(None, "w", True)
+            return
+        if entity.library and callee in _STORE_SECOND and k == 1:
+            acc.element(offset, "w", offset != 0)  # as `*p = ...` (p + offset)
             return
         # A library function (or a prototype): trust the constness of its parameter.
         ftype = entity.node.type if isinstance(entity.node, c_ast.Decl) else None
