@@ -346,6 +346,16 @@ C_SEMANTICS = [
      "  float mf = frexpf((float)y, &ef); double z = frexp(0.0, &ez);\n"
      "  return m * 100 + e + ldexp(my, ey) * 1e-3 + mf * 10 + ef * 1000 + z + ez + (x == 0 ? 7 : 0); }\n",
      1e-13, lambda y: len(np.unique(np.round(y, 3))) > 100),
+    # a variable-length array (its outermost length a value) is as long as that value can be: the elements past
+    # the length it has are never read in a defined program; its sizeof is its length's (it was "an array with an
+    # uncertain size")
+    ("variable-length arrays", "#pragma nsc range n 1 6.99\n#pragma nsc range x -1 1\n"
+     "double f(double n, double x) { int m = (int)n; double a[m], s = 0; int k[m > 2 ? m : 2][3];\n"
+     "  for (int i = 0; i < m; i++) a[i] = x * i;\n"
+     "  for (int i = 0; i < m; i++) s += a[m - 1 - i] * (i + 1);\n"
+     "  k[1][2] = m; k[m - 1][0] = 2 * m;\n"
+     "  return s + k[1][2] + k[m - 1][0] * 0.5 + sizeof a / sizeof a[0] * 1000 + sizeof(k) * 1e4; }\n",
+     1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too
     ("initialisers and braces", "#pragma nsc range x -2 2\n"

@@ -254,6 +254,7 @@ class Interpreter:
         self.steps = 0
         self.next_sid = 0
         self.element_bytes: dict[int, int] = {}  # storage id -> sizeof one of its cells (`size_of`)
+        self.variable_length: dict = {}  # storage id of a variable-length array -> its length (a value)
         self.read_program(exts)
 
     def read_program(self, exts) -> None:
@@ -300,7 +301,7 @@ class Interpreter:
                 scope[decl.name] = ("scalar", self.new_storage(state, [value]), slot)
             self.element_bytes[scope[decl.name][1]] = self.types.bytes_of(t)
         elif isinstance(t, c_ast.ArrayDecl):
-            dims = []
+            dims, length = [], None
             node = t
             while isinstance(node, c_ast.ArrayDecl):
                 if node.dim is None:
@@ -309,6 +310,8 @@ class Interpreter:
                     dims.append(len(decl.init.exprs))
                 else:
                     d = self.eval(node.dim, state, frame)
+                    if not isinstance(d, int) and not dims:  # a variable-length array: as long as it can be
+                        length, d = d, self.largest_length(d)  # (elements past its length: undefined)
                     if not isinstance(d, int):
                         raise Unsupported("an array with an uncertain size")
                     dims.append(d)
@@ -322,6 +325,8 @@ class Interpreter:
                 self.initialise(decl.init, (tuple(dims), slot), cells, 0, state, frame)
             scope[decl.name] = ("array", self.new_storage(state, cells), slot, tuple(dims))
             self.element_bytes[scope[decl.name][1]] = self.types.bytes_of(node)
+            if length is not None:
+                self.variable_length[scope[decl.name][1]] = length
         elif isinstance(t, c_ast.PtrDecl):
             value = None
             if decl.init is not None:
@@ -909,7 +914,7 @@ class Interpreter:
         (trace.py) applies the usual arithmetic conversions."""
         return self.arith(op, a, b)
 
-    def size_of(self, expr, state, frame) -> int:
+    def size_of(self, expr, state, frame):
         """C's sizeof: of a type name, a variable, an array or a row of one, an element through a pointer (a
         pointer itself, an array parameter included, is POINTER_SIZE, as in C)."""
         if isinstance(expr, c_ast.Typename):
@@ -920,6 +925,9 @@ class Interpreter:
         if isinstance(base, c_ast.UnaryOp) and base.op == "*":
             base, depth = base.expr, depth + 1
         entry = self.lookup(base.name, frame) if isinstance(base, c_ast.ID) else None
+        if entry is not None and entry[0] == "array" and depth == 0 and entry[1] in self.variable_length:
+            row = int(np.prod(entry[3][1:], dtype=np.int64)) * self.element_bytes[entry[1]]
+            return self.arith("*", self.variable_length[entry[1]], row)  # (its length times a row's bytes)
         if entry is not None and entry[0] == "array" and depth <= len(entry[3]):
             return int(np.prod(entry[3][depth:], dtype=np.int64)) * self.element_bytes[entry[1]]
         if entry is not None and entry[0] in ("scalar", "struct") and depth == 0:
@@ -995,6 +1003,11 @@ class Interpreter:
         if name in INFINITY_BUILTINS and not args:  # math.h's INFINITY and HUGE_VAL: the start of a running max
             return math.inf
         raise Unsupported(f"the function {name}")
+
+    def largest_length(self, length):
+        """The most elements a variable-length array of `length` (an uncertain value) may have, or None where
+        that is not known (the statistical interpreter keeps no bounds; the tracer does)."""
+        return None
 
     def through_pointer(self, name: str, args: list, state):
         """modf(x, &whole) and frexp(x, &exponent): the part returned, the other stored through the pointer

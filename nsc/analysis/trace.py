@@ -162,6 +162,7 @@ class Tracer(Interpreter):
     def __init__(self, exts, graph: Graph, limits: Limits = NETWORK):
         self.g = graph
         self.element_bytes: dict[int, int] = {}  # storage id -> sizeof one of its cells (Interpreter.size_of)
+        self.variable_length: dict = {}  # storage id of a variable-length array -> its length (Interpreter.size_of)
         self.limits = limits
         self.max_steps = limits.steps
         self.still_running: list = []
@@ -685,6 +686,11 @@ class Tracer(Interpreter):
         if _returns_float(name):
             return self.convert(value, FLOAT32)
         return value
+
+    def largest_length(self, length):
+        if is_node(length) and length.is_int and math.isfinite(length.hi):
+            return max(int(length.hi), 1)
+        return None
 
     def math1(self, name: str, x):
         if name not in MATH_1:  # frexp's parts (graph.py's FUNCTIONS): the exponent is an int
