@@ -118,7 +118,12 @@ def test_what_the_trace_cannot_translate_is_a_reason(tmp_path):
                           "  const double *p = x > 0 ? a : b; return p[0] * x; }",
                           "a pointer chosen by an uncertain condition"),
                          ("double f(double x) { double (*g)(double) = sin; if (x > 0) g = cos; return g(x); }",
-                          "a pointer assigned under an uncertain condition")]:
+                          "a pointer assigned under an uncertain condition"),
+                         # a goto backward is a loop, and one out of a loop a break: neither is translated
+                         ("double f(double x) { int k = 0; again: x = x * 0.5; if (x > 0.1 && ++k < 9) goto again;\n"
+                          "  return x; }", "a goto backward"),
+                         ("double f(double x) { for (int i = 0; i < 4; i++) { if (x > i) goto out; x += 1; }\n"
+                          "  out: return x; }", "out of or into a loop")]:
         tr = trace(list(program(tmp_path, body).code), program(tmp_path, body).signature)
         assert isinstance(tr, Unsupported) and reason in str(tr), (body, tr)
 
@@ -355,6 +360,16 @@ C_SEMANTICS = [
      "  for (int i = 0; i < m; i++) s += a[m - 1 - i] * (i + 1);\n"
      "  k[1][2] = m; k[m - 1][0] = 2 * m;\n"
      "  return s + k[1][2] + k[m - 1][0] * 0.5 + sizeof a / sizeof a[0] * 1000 + sizeof(k) * 1e4; }\n",
+     1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
+    # a forward goto to a label of a compound statement it is in: taken for certain, it skips to the label; under
+    # a condition, the statements before the label run only where it is not taken (it was "goto")
+    ("forward gotos", "#pragma nsc range x -2 3\n#pragma nsc range y 0 1\n"
+     "static double part(double v) { if (v > 1) goto big; return v; big: return 2 * v; }\n"
+     "double f(double x, double y) { double r = 0.0, s = 0; int n = 0;\n"
+     "  if (x < 0) goto negative;\n  r = x + y; if (r > 2.0) { s = 1; goto done; } r = r * r; goto done;\n"
+     "negative:\n  r = -x * y; if (y > 0.5) goto done;\n  r += 10;\n"
+     "done:\n  for (int i = 0; i < 3; i++) { if (x > i) goto next; n += i; next: n++; }\n"
+     "  goto end; r = 1e9;\nend:\n  return r + 100 * s + 1000 * n + part(x + y) * 1e4; }\n",
      1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
     # initialisers align braces with sub-objects, and values without braces fill the next ones: m[2][3] =
     # {{1}, {x}} sets m[1][0] (flattened, x went to m[0][1]: a wrong answer), {1, 2, 3, x} sets m[1][0] too

@@ -153,6 +153,8 @@ class _Frame:
         self.ret = None  # the returned value so far (selected by the conditions of the returns)
         self.done = 0  # the truth that the function has returned
         self.loops: list[_Loop] = []
+        self.blocks: list[list] = []  # the compound statements being run: [node, len(loops) in it, item running]
+        self.jumps: dict = {}  # label -> (the truth that a goto skips to it, len(loops) where it was taken)
         self.depth = depth  # len(conds) when the frame started
 
 
@@ -227,6 +229,9 @@ class Tracer(Interpreter):
                     a = g.both(a, g.negate(g.either(lp.broken, lp.continued)))
             if (loop is None or frame.done is not loop.done_at_entry) and (sid is None or sid < frame.first_sid):
                 a = g.both(a, g.negate(frame.done))
+            for jump, depth in frame.jumps.values():  # (paths skipping to a label run nothing before it)
+                if loop is None or depth > frame.loops.index(loop):
+                    a = g.both(a, g.negate(jump))
         return a
 
     def check_size(self):
@@ -787,7 +792,55 @@ class Tracer(Interpreter):
 
     # -- statements -----------------------------------------------------------------------------------------------
 
+    def block(self, node, state, frame):
+        """Interpreter.block, with forward gotos: a goto every path still running takes is a signal ("goto",
+        label) that skips items up to the label in the compound statement holding it; one taken under a condition
+        is a flag in frame.jumps (`active`) that the label clears."""
+        if not isinstance(node, c_ast.Compound):
+            return self.statement(node, state, frame)
+        items = node.block_items or []
+        place = [node, len(frame.loops), 0]
+        frame.scopes.append({})
+        frame.blocks.append(place)
+        try:
+            while place[2] < len(items):
+                signal = self.block(items[place[2]], state, frame)
+                if isinstance(signal, tuple):
+                    target = _label_index(items, signal[1])
+                    if target is None:
+                        return signal  # (the label is in an enclosing compound statement)
+                    place[2] = target
+                    continue
+                if signal:
+                    return signal
+                place[2] += 1
+        finally:
+            frame.blocks.pop()
+            frame.scopes.pop()
+        return None
+
+    def goto(self, node, frame):
+        """A forward goto to a label of a compound statement it is in, with no loop or switch between them;
+        others (backward: a loop; out of or into a loop) stay untranslated."""
+        for compound, depth, running in reversed(frame.blocks):
+            target = _label_index(compound.block_items or [], node.name)
+            if target is not None:
+                if target <= running or depth != len(frame.loops):
+                    break
+                a = self.active(since=frame.depth)
+                if is_const(a):
+                    return ("goto", node.name) if a else None
+                before = frame.jumps.get(node.name, (0, depth))[0]
+                frame.jumps[node.name] = (self.g.either(before, a), depth)
+                return None
+        raise Unsupported("a goto backward, or out of or into a loop or switch")
+
     def _statement(self, node, state, frame):
+        if isinstance(node, c_ast.Goto):
+            return self.goto(node, frame)
+        if isinstance(node, c_ast.Label):
+            frame.jumps.pop(node.name, None)  # (the paths that skipped here run again)
+            return self.block(node.stmt, state, frame) if node.stmt is not None else None
         if isinstance(node, c_ast.Return):
             value = None
             if node.expr is not None:
@@ -1045,6 +1098,11 @@ def _integer_rounding(name: str) -> str | None:
 def _as_double(g: Graph, v):
     """A math.h function's result (None: not a finite number) as C's double: never an integer, whatever its values."""
     return None if v is None else g.as_float(v) if is_node(v) else float(v)
+
+
+def _label_index(items: list, name: str) -> int | None:
+    """The index of the statement labelled `name` among a compound statement's items, or None."""
+    return next((k for k, item in enumerate(items) if isinstance(item, c_ast.Label) and item.name == name), None)
 
 
 def _returns_float(name: str) -> bool:
