@@ -113,12 +113,14 @@ def test_what_the_trace_cannot_translate_is_a_reason(tmp_path):
     for body, reason in [("double f(double x) { int i = (int)(x * 10); return (double)(i ^ 3); }", "bit operation"),
                          ("double f(double x) { double a[100] = {0}; a[(int)(x * 40 + 50)] = 1; return a[2]; }",
                           "a write at an uncertain index into an array of more than 64 elements"),
-                         # (a pointer chosen by a condition was a TypeError traceback)
+                         # a pointer an uncertain condition chose reads a copy of what it may point to: a
+                         # write through it, or into what it chose from, would not reach the copy
                          ("double f(double x) { double a[2] = {1, 2}, b[2] = {3, 4};\n"
-                          "  const double *p = x > 0 ? a : b; return p[0] * x; }",
-                          "a pointer chosen by an uncertain condition"),
-                         ("double f(double x) { double (*g)(double) = sin; if (x > 0) g = cos; return g(x); }",
-                          "a pointer assigned under an uncertain condition"),
+                          "  double *p = x > 0 ? a : b; p[0] = x; return a[0] + b[0]; }",
+                          "a write through a pointer an uncertain condition chose"),
+                         ("double f(double x) { double a[2] = {1, 2}, b[2] = {3, 4};\n"
+                          "  const double *p = x > 0 ? a : b; a[1] = x; return p[1]; }",
+                          "a write into an array after an uncertain condition chose a pointer into it"),
                          # a goto backward is a loop, and one out of a loop a break: neither is translated
                          ("double f(double x) { int k = 0; again: x = x * 0.5; if (x > 0.1 && ++k < 9) goto again;\n"
                           "  return x; }", "a goto backward"),
@@ -360,6 +362,21 @@ C_SEMANTICS = [
      "  for (int i = 0; i < m; i++) s += a[m - 1 - i] * (i + 1);\n"
      "  k[1][2] = m; k[m - 1][0] = 2 * m;\n"
      "  return s + k[1][2] + k[m - 1][0] * 0.5 + sizeof a / sizeof a[0] * 1000 + sizeof(k) * 1e4; }\n",
+     1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
+    # pointers and function pointers an uncertain condition chooses (a coefficient table by the input's range, a
+    # function from a table at a computed index): the elements c ? a[k] : b[k], each function where it is chosen
+    # (they were "a pointer chosen by an uncertain condition", and a TypeError traceback before that)
+    ("pointer and function choices", "#include <math.h>\n#pragma nsc range x -1 3\n"
+     "static const double lo[4] = {1.0, -0.5, 0.25, -0.125};\n"
+     "static const double hi[5] = {0.3, 0.2, -0.01, 0.001, 0.0001};\n"
+     "static double twice(double v) { return 2 * v; }\n"
+     "static double poly(const double *c, int n, double x) { double s = 0, t = 1;\n"
+     "  for (int i = 0; i < n; i++) { s += c[i] * t; t *= x; } return s; }\n"
+     "double f(double x) { const double *c = x < 1.5 ? lo : hi; int n = x < 1.5 ? 4 : 5;\n"
+     "  const double *d; if (x > 2) d = &hi[1]; else d = &lo[2];\n"
+     "  double (*const fs[3])(double) = {sin, twice, exp};\n"
+     "  double (*g)(double) = fs[(int)(x + 1) % 3]; double (*h)(double) = cos; if (x < 0) h = twice;\n"
+     "  return poly(c, n, x) + d[0] * 10 + d[1] + g(x) * 100 + h(x) * 1000; }\n",
      1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
     # a forward goto to a label of a compound statement it is in: taken for certain, it skips to the label; under
     # a condition, the statements before the label run only where it is not taken (it was "goto")

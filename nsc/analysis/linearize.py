@@ -67,7 +67,7 @@ from nsc.recursion import deep
 from nsc.analysis.graph import FUNCTIONS, INTEGER_FUNCTIONS
 from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
 from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this module's interface
-    Aggregate, Function, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
+    Aggregate, Function, FunctionChoice, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
     clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers, mix, mul,
     negate, noise_symbols, probability, reciprocal, scale, settle, split_of, unary_fn, unproven_steps,
     with_entry_spread,
@@ -316,7 +316,9 @@ class Interpreter:
                         raise Unsupported("an array with an uncertain size")
                     dims.append(d)
                 node = node.type
-            slot = self.types.slot(node)
+            # (an array of function pointers: its cells hold Function values)
+            function_pointers = isinstance(node, c_ast.PtrDecl) and isinstance(node.type, c_ast.FuncDecl)
+            slot = False if function_pointers else self.types.slot(node)
             size = int(np.prod(dims)) * (slot.size if isinstance(slot, Layout) else 1)
             if size > 1_000_000:
                 raise Unsupported("a very large array")
@@ -955,7 +957,7 @@ class Interpreter:
         value = entry[1] if entry[0] == "constant" else state.mem[entry[1]][0] if entry[0] == "pointer" else None
         if not isinstance(value, Function):
             raise Unsupported("a call through a pointer that holds no function")
-        return value.name
+        return value if isinstance(value, FunctionChoice) else value.name  # (a choice: the tracer's call)
 
     def call(self, node, state, frame):
         name = self.callee(node, state, frame)

@@ -33,8 +33,8 @@ from nsc.analysis.declared import FLOAT32, Layout, copied, slot_of, type_names
 from nsc.analysis.linearize import (INFINITY_BUILTINS, MATH_1, MATH_2, MAX_CALL_DEPTH, MAX_STEPS, Interpreter,
                                     _parameters, _wrap, library_name, located, math_function, place,
                                     pointer_difference, pointer_order)
-from nsc.analysis.values import (Aggregate, Function, Ptr, Unsupported, c_div, c_mod, check_value, is_const,
-                                 same_place)
+from nsc.analysis.values import (Aggregate, Function, FunctionChoice, Ptr, Unsupported, c_div, c_mod, check_value,
+                                 is_const, same_place)
 from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
 from nsc.frontend.canonical import TARGET_NAME
 from nsc.frontend.program import INTEGER_LIMITS
@@ -136,6 +136,9 @@ class _State:
         self.mem, self.weight = {}, 1.0
 
 
+MAX_CHOSEN_CELLS = 4096  # the most elements a pointer an uncertain condition chose may see (`chosen_elements`)
+
+
 class _Loop:
     """Flags of one loop (or switch): the truths under which paths have left it or skipped to its next turn."""
 
@@ -165,6 +168,8 @@ class Tracer(Interpreter):
         self.g = graph
         self.element_bytes: dict[int, int] = {}  # storage id -> sizeof one of its cells (Interpreter.size_of)
         self.variable_length: dict = {}  # storage id of a variable-length array -> its length (Interpreter.size_of)
+        self.memory = None  # the program's storage (_State), while run_target runs
+        self.chosen: dict = {}  # storage id of a pointer choice's elements -> the two it chose from (select)
         self.limits = limits
         self.max_steps = limits.steps
         self.still_running: list = []
@@ -620,14 +625,53 @@ class Tracer(Interpreter):
             self.conds.pop()
 
     def select(self, c, a, b):
-        """c ? a : b of two values (structs: cell by cell)."""
+        """c ? a : b of two values (structs: cell by cell; pointers: `chosen_elements`)."""
         if isinstance(a, (Ptr, Function)) or isinstance(b, (Ptr, Function)):
             if same_place(a, b):
                 return a
+            if isinstance(a, Ptr) and isinstance(b, Ptr):
+                return self.chosen_elements(c, a, b)
+            if isinstance(a, Function) and isinstance(b, Function):
+                return FunctionChoice("", c, a, b)
             raise Unsupported("a pointer chosen by an uncertain condition")
         if isinstance(a, Aggregate):
             return Aggregate(tuple(self.g.select(c, x, y) for x, y in zip(a.cells, b.cells)), a.layout)
         return self.g.select(c, a, b)
+
+    def chosen_elements(self, c, a: Ptr, b: Ptr) -> Ptr:
+        """c ? a : b of two pointers (a coefficient table chosen by the input's range, `p = x < 1 ? lo : hi`): a
+        pointer to a new array whose elements are c ? a[k] : b[k], as far as either array goes (past the shorter
+        one's end the longer one's: reading there is undefined in C where the shorter is chosen). A copy stands
+        for the pointer only while neither array changes: a write through it, or into either array afterwards,
+        is a reason (`write`)."""
+        if a.at is not None or b.at is not None or a.dims[1:] != b.dims[1:] or a.slot != b.slot \
+                or bool(a.dims) != bool(b.dims):
+            raise Unsupported("a pointer chosen by an uncertain condition")
+        mem = self.memory.mem
+        first, second = mem[a.sid][a.offset:], mem[b.sid][b.offset:]
+        if not first or not second:
+            raise Unsupported("a pointer chosen by an uncertain condition, past an array's end")
+        # (a pointer to an element, &t[k], reads on to its array's end, as pointer arithmetic may)
+        rows = max(a.dims[0], b.dims[0]) if a.dims else None
+        length = rows * a.stride() if a.dims else max(len(first), len(second))
+        if length > MAX_CHOSEN_CELLS:
+            raise Unsupported(f"a pointer chosen by an uncertain condition into arrays of more than "
+                              f"{MAX_CHOSEN_CELLS} elements")
+        cells = []
+        for k in range(length):
+            if k < len(first) and k < len(second):
+                x, y = first[k], second[k]
+                cells.append(None if x is None or y is None else self.select(c, x, y))
+            elif k < len(first) or k < len(second):
+                cells.append(first[k] if k < len(first) else second[k])
+            else:
+                break
+        if rows is not None:
+            rows = len(cells) // a.stride()
+            cells = cells[:rows * a.stride()]
+        sid = self.new_storage(self.memory, cells)
+        self.chosen[sid] = (a.sid, b.sid)
+        return Ptr(sid, 0, (rows, *a.dims[1:]) if a.dims else (), a.slot)
 
     def lookup_table(self, entries: list, idx, slot):
         """entries[idx] at a computed index (clipped to the table, as the statistics do): a table of constants
@@ -637,8 +681,8 @@ class Tracer(Interpreter):
             return g.fn("table", idx, tuple(float(e) for e in entries), is_int=bool(slot))
         k = g.fn("table", idx, tuple(float(i) for i in range(len(entries))), is_int=True)
         value = entries[0]
-        for i, e in enumerate(entries[1:], start=1):
-            value = g.select(g.compare("==", k, i), e, value)
+        for i, e in enumerate(entries[1:], start=1):  # (a table of function pointers: a FunctionChoice)
+            value = self.select(g.compare("==", k, i), e, value)
         return value
 
     def read_table2(self, table, i, j, state):
@@ -658,6 +702,10 @@ class Tracer(Interpreter):
         cells = state.mem[sid]
         if not (0 <= off and off + len(values) <= len(cells)):
             raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
+        if sid in self.chosen:
+            raise Unsupported("a write through a pointer an uncertain condition chose")
+        if any(sid in sources for sources in self.chosen.values()):
+            raise Unsupported("a write into an array after an uncertain condition chose a pointer into it")
         a = self.g.both(self.active(sid), where)
         if is_const(a):
             if a:
@@ -668,6 +716,11 @@ class Tracer(Interpreter):
             if isinstance(value, (Ptr, Function)) or isinstance(old, (Ptr, Function)) or old is None:
                 if value is old:
                     continue
+                if (isinstance(value, Ptr) and (old is None or isinstance(old, Ptr))
+                        or isinstance(value, Function) and (old is None or isinstance(old, Function))):
+                    # (an uninitialised pointer: where the condition fails, reading it is undefined in C)
+                    cells[k] = value if old is None else self.select(a, value, old)
+                    continue
                 raise Unsupported("a pointer assigned under an uncertain condition")
             cells[k] = self.g.select(a, value, old)
         self.check_size()
@@ -677,6 +730,17 @@ class Tracer(Interpreter):
     def call(self, node, state, frame):
         name = self.callee(node, state, frame)
         args = [self.eval(a, state, frame) for a in (node.args.exprs if node.args else [])]
+        return self.call_named(name, args, state)
+
+    def call_named(self, name, args: list, state):
+        """The call of the function `name` (or of the Function or FunctionChoice a pointer holds) on args."""
+        if isinstance(name, FunctionChoice):  # each function where it is chosen, their results selected
+            c = name.cond
+            a = self._under(c, lambda: self.call_named(name.first, args, state))
+            b = self._under(self.g.negate(c), lambda: self.call_named(name.second, args, state))
+            return None if a is None and b is None else self.select(c, a, b)
+        if isinstance(name, Function):
+            name = name.name
         if name in self.functions:
             return self.call_helper(self.functions[name], args, state)
         if name in INFINITY_BUILTINS and not args:
@@ -986,7 +1050,7 @@ class Tracer(Interpreter):
     # -- the target -----------------------------------------------------------------------------------------------
 
     def run_target(self, target, signature) -> Trace:
-        state = _State()
+        state = self.memory = _State()
         for d in self.global_decls:
             self.declare(d, state, None, self.globals)
         for node in self.enums:

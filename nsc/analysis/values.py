@@ -132,6 +132,18 @@ class Function:
     name: str
 
 
+@dataclass(frozen=True, eq=False)
+class FunctionChoice(Function):
+    """cond ? first : second of two function designators (a function pointer assigned under a condition, or read
+    from a table at a computed index): a call through it calls each where it is chosen (nsc/analysis/trace.py)."""
+
+    cond: object = None
+    first: Function | None = None
+    second: Function | None = None
+    __eq__ = object.__eq__  # (two choices are one only if they are the same choice)
+    __hash__ = object.__hash__
+
+
 @dataclass(frozen=True)
 class Aggregate:
     """A struct's value: a copy of its cells, in its layout's order (assignments, arguments and returns copy it)."""
