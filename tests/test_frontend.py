@@ -841,3 +841,14 @@ def test_the_pointer_modf_and_frexp_store_through_is_an_output(tmp_path):
     sig = load_program(str(src)).signature
     assert [p.name for p in sig.outputs] == ["m", "e", "w[0]", "w[1]"]
     assert [p.name for p in sig.inputs] == ["x"]
+
+
+def test_the_element_modf_and_frexp_store_is_written_before_a_later_read(tmp_path):
+    # `*e = *e * 2 + 1` after frexp stored e: e is an output only (it asked for a range, as an input)
+    src = tmp_path / "later.c"
+    src.write_text("#include <math.h>\n#pragma nsc range x 0.1 40\n"
+                   "void f(double x, double *m, int *e, double *whole) { *m = frexp(x, e) * 3.0;\n"
+                   "  double fr = modf(x, whole); *e = *e * 2 + 1; *m += fr * *whole; }\n")
+    sig = load_program(str(src)).signature
+    assert [p.name for p in sig.inputs] == ["x"]
+    assert [p.name for p in sig.outputs] == ["m", "e", "whole"]

@@ -169,7 +169,8 @@ class Tracer(Interpreter):
         self.element_bytes: dict[int, int] = {}  # storage id -> sizeof one of its cells (Interpreter.size_of)
         self.variable_length: dict = {}  # storage id of a variable-length array -> its length (Interpreter.size_of)
         self.memory = None  # the program's storage (_State), while run_target runs
-        self.chosen: dict = {}  # storage id of a pointer choice's elements -> the two it chose from (select)
+        self.chosen: set = set()  # storage ids of the elements pointer choices point to (chosen_elements) ...
+        self.chosen_from: set = set()  # ... and of the arrays they chose from: neither may be written after
         self.limits = limits
         self.max_steps = limits.steps
         self.still_running: list = []
@@ -670,7 +671,8 @@ class Tracer(Interpreter):
             rows = len(cells) // a.stride()
             cells = cells[:rows * a.stride()]
         sid = self.new_storage(self.memory, cells)
-        self.chosen[sid] = (a.sid, b.sid)
+        self.chosen.add(sid)
+        self.chosen_from.update((a.sid, b.sid))
         return Ptr(sid, 0, (rows, *a.dims[1:]) if a.dims else (), a.slot)
 
     def lookup_table(self, entries: list, idx, slot):
@@ -704,7 +706,7 @@ class Tracer(Interpreter):
             raise Unsupported(f"a write out of bounds: element {off} of an array of {len(cells)}")
         if sid in self.chosen:
             raise Unsupported("a write through a pointer an uncertain condition chose")
-        if any(sid in sources for sources in self.chosen.values()):
+        if sid in self.chosen_from:
             raise Unsupported("a write into an array after an uncertain condition chose a pointer into it")
         a = self.g.both(self.active(sid), where)
         if is_const(a):

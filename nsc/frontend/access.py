@@ -128,19 +128,37 @@ class _Walker:
 
     def certain_writes(self, expr) -> set[tuple[Binding, int]]:
         """Elements a statement writes whenever it completes: ``*p = e``, ``p[k] = e``, chains ``a = b = e`` and
-        comma lists of these. Anything conditional (?:, &&, ||, statements with bodies) writes nothing certain."""
+        comma lists of these, and the element modf or frexp stores through (``m = frexp(x, e)``, ``double f =
+        modf(x, &w[1])``). Anything conditional (?:, &&, ||, statements with bodies) writes nothing certain."""
         if isinstance(expr, c_ast.ExprList):
             return set().union(*(self.certain_writes(e) for e in expr.exprs))
+        if isinstance(expr, c_ast.Decl):
+            return self.stores_of_calls(expr.init) if expr.init is not None else set()
+        if (isinstance(expr, c_ast.FuncCall) and isinstance(expr.name, c_ast.ID)
+                and expr.name.name in _STORE_SECOND and expr.args is not None and len(expr.args.exprs) == 2):
+            pointer = self.pointer(expr.args.exprs[1])
+            return {pointer} if pointer is not None and pointer[1] is not None else set()
         if (isinstance(expr, c_ast.FuncCall) and isinstance(expr.name, c_ast.ID)
                 and expr.name.name in _WRITE_ONLY_FIRST and expr.args is not None and len(expr.args.exprs) == 3):
             return self.block_writes(expr.args.exprs[0], expr.args.exprs[2])
         if not isinstance(expr, c_ast.Assignment) or expr.op != "=":
-            return set()
-        out = self.certain_writes(expr.rvalue)
+            return self.stores_of_calls(expr)
+        out = self.certain_writes(expr.rvalue) | self.stores_of_calls(expr.rvalue)
         element = self.element_of(expr.lvalue)
         if element is not None:
             out.add(element)
         return out
+
+    def stores_of_calls(self, expr) -> set[tuple[Binding, int]]:
+        """What the modf and frexp calls an expression certainly makes store (not under ?:, && or ||, nor in a
+        statement with a body)."""
+        if not isinstance(expr, (c_ast.BinaryOp, c_ast.UnaryOp, c_ast.Cast, c_ast.FuncCall, c_ast.ExprList)):
+            return set()
+        if isinstance(expr, c_ast.BinaryOp) and expr.op in ("&&", "||"):
+            return set()
+        if isinstance(expr, c_ast.FuncCall) and isinstance(expr.name, c_ast.ID) and expr.name.name in _STORE_SECOND:
+            return self.certain_writes(expr)
+        return set().union(*(self.stores_of_calls(child) for _, child in expr.children()))
 
     def loop_writes(self, stmt) -> set[tuple[Binding, int]]:
         """The elements a counted loop whose body only assigns them writes: ``for (i = A; i < B; i++) p[i] = e;``
