@@ -363,6 +363,15 @@ C_SEMANTICS = [
      "  k[1][2] = m; k[m - 1][0] = 2 * m;\n"
      "  return s + k[1][2] + k[m - 1][0] * 0.5 + sizeof a / sizeof a[0] * 1000 + sizeof(k) * 1e4; }\n",
      1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
+    # a counted loop reached under an uncertain condition, its counter declared before it (C89 style), or jumped
+    # past by a goto: where the loop is not reached the counter keeps its value, so the loop seemed to run on
+    # forever there ("a loop runs past 64 turns on 26.7% of the box": the hypernetwork compiled it)
+    ("loops reached under a condition", "#pragma nsc range x 0 2\n"
+     "double f(double x) { double s = 1.0, t = 0.0; int i, j;\n"
+     "  if (x >= 0.5) { for (i = 0; i < 3; i++) s = s * 1.1 + x; }\n"
+     "  if (x < 1.5) goto done;\n  for (j = 0; j < 2; j++) t += x * j;\n"
+     "done:\n  return s + 10 * t; }\n",
+     1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
     # pointers and function pointers an uncertain condition chooses (a coefficient table by the input's range, a
     # function from a table at a computed index): the elements c ? a[k] : b[k], each function where it is chosen
     # (they were "a pointer chosen by an uncertain condition", and a TypeError traceback before that)
@@ -589,6 +598,17 @@ def test_a_block_is_the_program_s_function_only_within_the_program_s_range(tmp_p
     measured = rel_rmse(params.predict(x), truth[:, None])
     ramp = params.extra["structural"]["ramp_error"][0]
     assert info["estimated_error"][0] < measured / 10 and measured / 3 < ramp < measured * 3, (measured, ramp)
+
+
+@needs_cc
+def test_a_counted_loop_in_an_uncertain_branch_is_compiled_structurally(tmp_path):
+    src = program(tmp_path, "#pragma nsc range x 0 2\n"
+                  "double f(double x) { double s = 1.0; int i;\n"
+                  "  if (x >= 0.5) { for (i = 0; i < 3; i++) s = s * 1.1 + x; } return s; }\n")
+    params, cid, _ = compile_params(src)
+    assert cid == STRUCTURAL_ID
+    run = native(src, n=2000)
+    assert rel_rmse(params.predict(run.x), run.y) < 1e-3
 
 
 @needs_cc

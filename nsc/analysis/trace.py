@@ -65,6 +65,7 @@ NETWORK = Limits()
 # probe has left it, within the node limit (a 250k-node graph: ~5 s to trace, ~5 s to evaluate on 25k rows)
 EVALUATION = Limits(iterations=4096, nodes=250_000, steps=1_000_000, depth=None, probe=512)
 PROBE_FROM = 64
+REACHED_PROBE = 256  # probe inputs for a loop reached under an uncertain condition, where Limits.probe is 0
 PROBE_KEEP = 4096  # the most nodes whose probe values are kept from one probe to the next ...
 # ... made in the last turns: a turn's state is computed from the turn before's and its own, and a counter's sum
 # from up to FLATTEN_TERMS turns' steps (graph.Graph.affine flattens sums of that many terms)
@@ -188,19 +189,19 @@ class Tracer(Interpreter):
         self.overflows: list = []  # (node, signed type, C expression) whose bounds leave the type's range
         self.cancellations: list = []  # (node, operands, C expression): a double sum far smaller than its terms
 
-    def probe_has_left(self, running, turns: int, turn_start: int) -> bool:
-        """At turns PROBE_FROM * 2^k (with Limits.probe): is `running`, the truth that a path is still in the loop,
-        0 on every probe input? (The caller verifies the cut on fresh inputs: Trace.still_running.) turn_start: the
-        number of nodes the graph had PROBE_TURNS turns ago; the values of the nodes made since then that this
-        probe computes are kept (up to PROBE_KEEP nodes), so the next probe evaluates the turns since this one,
-        not the whole loop again (the same values either way)."""
-        if not self.limits.probe or turns < PROBE_FROM or turns & (turns - 1):
+    def probe_has_left(self, running, turns: int, turn_start: int, every_turn: bool = False) -> bool:
+        """At turns PROBE_FROM * 2^k (with Limits.probe), or at every turn: is `running`, the truth that a path is
+        still in the loop, 0 on every probe input? (The caller verifies the cut on fresh inputs:
+        Trace.still_running.) turn_start: the number of nodes the graph had PROBE_TURNS turns ago; the values of
+        the nodes made since then that this probe computes are kept (up to PROBE_KEEP nodes), so the next probe
+        evaluates the turns since this one, not the whole loop again (the same values either way)."""
+        if not every_turn and (not self.limits.probe or turns < PROBE_FROM or turns & (turns - 1)):
             return False
         if self.probe_env is None:
             inputs = self.g.inputs
             lo, hi = (np.array([getattr(n, end) for n in inputs]) for end in ("lo", "hi"))
-            x = spread_inputs(lo, hi, np.array([n.is_int for n in inputs], dtype=bool), self.limits.probe,
-                              self.limits.probe // 4)
+            size = self.limits.probe or REACHED_PROBE
+            x = spread_inputs(lo, hi, np.array([n.is_int for n in inputs], dtype=bool), size, size // 4)
             self.probe_env = {n: x[:, i] for i, n in enumerate(inputs)}
         env = {**self.probe_env, **self.probe_known}
         # the last turns' nodes that `running` needs, and those computed from them alone (the state the next
@@ -966,6 +967,10 @@ class Tracer(Interpreter):
                 else:
                     self.eval(node.init, state, frame)
             uncertain_turns = 0
+            # the truth that the loop is reached at all: where it is not (an uncertain branch around it, a goto
+            # past it), the loop's own truths keep the values they had and never say the path has left, so there
+            # the probe asks whether every path that reached it has
+            reached = self.active()
             first = isinstance(node, c_ast.DoWhile)
             turn_starts = [len(self.g.nodes)] * PROBE_TURNS  # the node counts at the last turns' beginnings
             while True:
@@ -987,6 +992,12 @@ class Tracer(Interpreter):
                 running = self.active(since=loop.depth, loop=loop)
                 if not is_const(running):
                     uncertain_turns += 1
+                    if not is_const(reached):
+                        still = self.g.both(reached, running)
+                        if self.probe_has_left(still, uncertain_turns, turn_starts[0], every_turn=True):
+                            self.still_running.append(still)  # (verified on fresh inputs, as any cut)
+                            self.cut_after.append(uncertain_turns - 1)
+                            break
                     if (uncertain_turns > self.limits.iterations
                             or self.probe_has_left(running, uncertain_turns, turn_starts[0])):
                         self.still_running.append(running)
