@@ -852,3 +852,18 @@ def test_the_element_modf_and_frexp_store_is_written_before_a_later_read(tmp_pat
     sig = load_program(str(src)).signature
     assert [p.name for p in sig.inputs] == ["x"]
     assert [p.name for p in sig.outputs] == ["m", "e", "whole"]
+
+
+def test_a_write_before_the_first_goto_is_certain_after_it(tmp_path):
+    # a function with a label kept every read: out, written first, asked for a range as an input
+    src = tmp_path / "exit.c"
+    src.write_text("#pragma nsc range x -2 2\n"
+                   "void f(double x, double out[2]) { out[0] = x; if (x > 1.0) goto done; out[0] = x * x;\n"
+                   "  out[1] = 3; done: out[0] += 0.5; }\n")
+    sig = load_program(str(src)).signature
+    assert [p.name for p in sig.inputs] == ["x"] and [p.name for p in sig.outputs] == ["out[0]", "out[1]"]
+    # a write after a goto may be jumped past: out[1] is read where it may hold the caller's value
+    src.write_text("#pragma nsc range x -2 2\n#pragma nsc range out -1 1\n"
+                   "void f(double x, double out[2]) { if (x > 1.0) goto done; out[1] = 3;\n"
+                   "  done: out[0] = out[1] + x; }\n")
+    assert "out[1]" in [p.name for p in load_program(str(src)).signature.inputs]

@@ -385,7 +385,9 @@ C_SEMANTICS = [
      "  const double *d; if (x > 2) d = &hi[1]; else d = &lo[2];\n"
      "  double (*const fs[3])(double) = {sin, twice, exp};\n"
      "  double (*g)(double) = fs[(int)(x + 1) % 3]; double (*h)(double) = cos; if (x < 0) h = twice;\n"
-     "  return poly(c, n, x) + d[0] * 10 + d[1] + g(x) * 100 + h(x) * 1000; }\n",
+     "  const double *e = x < 0.5 ? lo + 4 : hi + 3;\n"
+     "  return poly(c, n, x) + d[0] * 10 + d[1] + d[-1] * 0.5 + e[-1] * 7 + g(x) * 100 + h(x) * 1000\n"
+     "         + fs[(int)(x + 2) % 3](0.5 * x) * 3; }\n",
      1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
     # a forward goto to a label of a compound statement it is in: taken for certain, it skips to the label; under
     # a condition, the statements before the label run only where it is not taken (it was "goto")

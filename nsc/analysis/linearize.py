@@ -944,17 +944,20 @@ class Interpreter:
 
     def callee(self, node: c_ast.FuncCall, state, frame) -> str:
         """The name of the function a call calls: its own, or the one a function pointer holds (`f(x)`, `(*f)(x)`
-        of a parameter `double (*f)(double)` given a helper or a math.h function)."""
+        of a parameter `double (*f)(double)` given a helper or a math.h function; `fns[k](x)`), or the tracer's
+        FunctionChoice where a condition chose it."""
         target = node.name
         while isinstance(target, c_ast.UnaryOp) and target.op == "*":
             target = target.expr
-        if not isinstance(target, c_ast.ID):
-            raise Unsupported("a call through a computed pointer")
-        try:
-            entry = self.lookup(target.name, frame)
-        except Unsupported:  # (a library function the tables do not know: `call` says which)
-            return target.name
-        value = entry[1] if entry[0] == "constant" else state.mem[entry[1]][0] if entry[0] == "pointer" else None
+        if isinstance(target, c_ast.ID):
+            try:
+                entry = self.lookup(target.name, frame)
+            except Unsupported:  # (a library function the tables do not know: `call` says which)
+                return target.name
+            value = entry[1] if entry[0] == "constant" else state.mem[entry[1]][0] if entry[0] == "pointer" \
+                else None
+        else:  # a computed function pointer: `fns[k](x)`
+            value = self.eval(target, state, frame)
         if not isinstance(value, Function):
             raise Unsupported("a call through a pointer that holds no function")
         return value if isinstance(value, FunctionChoice) else value.name  # (a choice: the tracer's call)

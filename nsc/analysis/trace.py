@@ -642,39 +642,38 @@ class Tracer(Interpreter):
 
     def chosen_elements(self, c, a: Ptr, b: Ptr) -> Ptr:
         """c ? a : b of two pointers (a coefficient table chosen by the input's range, `p = x < 1 ? lo : hi`): a
-        pointer to a new array whose elements are c ? a[k] : b[k], as far as either array goes (past the shorter
-        one's end the longer one's: reading there is undefined in C where the shorter is chosen). A copy stands
-        for the pointer only while neither array changes: a write through it, or into either array afterwards,
-        is a reason (`write`)."""
+        pointer into a new array whose elements are c ? a[k] : b[k], as far as either array goes on either side
+        (where one array ends, the other's: reading past an array's end is undefined in C where it is chosen).
+        A copy stands for the pointer only while neither array changes: a write through it, or into either array
+        afterwards, is a reason (`write`)."""
         if a.at is not None or b.at is not None or a.dims[1:] != b.dims[1:] or a.slot != b.slot \
                 or bool(a.dims) != bool(b.dims):
             raise Unsupported("a pointer chosen by an uncertain condition")
         mem = self.memory.mem
-        first, second = mem[a.sid][a.offset:], mem[b.sid][b.offset:]
-        if not first or not second:
+        first, second = mem[a.sid], mem[b.sid]
+        if a.offset > len(first) or b.offset > len(second):
             raise Unsupported("a pointer chosen by an uncertain condition, past an array's end")
-        # (a pointer to an element, &t[k], reads on to its array's end, as pointer arithmetic may)
-        rows = max(a.dims[0], b.dims[0]) if a.dims else None
-        length = rows * a.stride() if a.dims else max(len(first), len(second))
-        if length > MAX_CHOSEN_CELLS:
+        before = max(a.offset, b.offset)  # (p[-1] of p = &t[2])
+        after = max(len(first) - a.offset, len(second) - b.offset)
+        if a.dims:  # (a pointer to rows: as many rows as the longer array has, from the pointer on)
+            after = min(after, max(a.dims[0], b.dims[0]) * a.stride())
+        if before + after > MAX_CHOSEN_CELLS:
             raise Unsupported(f"a pointer chosen by an uncertain condition into arrays of more than "
                               f"{MAX_CHOSEN_CELLS} elements")
         cells = []
-        for k in range(length):
-            if k < len(first) and k < len(second):
-                x, y = first[k], second[k]
-                cells.append(None if x is None or y is None else self.select(c, x, y))
-            elif k < len(first) or k < len(second):
-                cells.append(first[k] if k < len(first) else second[k])
+        for k in range(-before, after):
+            i, j = a.offset + k, b.offset + k
+            x = first[i] if 0 <= i < len(first) else None
+            y = second[j] if 0 <= j < len(second) else None
+            if not (0 <= i < len(first)) or not (0 <= j < len(second)):
+                cells.append(x if 0 <= i < len(first) else y)
             else:
-                break
-        if rows is not None:
-            rows = len(cells) // a.stride()
-            cells = cells[:rows * a.stride()]
+                cells.append(None if x is None or y is None else self.select(c, x, y))
         sid = self.new_storage(self.memory, cells)
         self.chosen.add(sid)
         self.chosen_from.update((a.sid, b.sid))
-        return Ptr(sid, 0, (rows, *a.dims[1:]) if a.dims else (), a.slot)
+        rows = after // a.stride() if a.dims else None
+        return Ptr(sid, before, (rows, *a.dims[1:]) if a.dims else (), a.slot)
 
     def lookup_table(self, entries: list, idx, slot):
         """entries[idx] at a computed index (clipped to the table, as the statistics do): a table of constants

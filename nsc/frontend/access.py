@@ -11,8 +11,8 @@ extent.
 A read of an element ``*p`` / ``p[k]`` (k constant) that an earlier statement of the function's top-level
 sequence has certainly written (``*lse = ...; return exp(x - *lse);``) reads the function's own result, not the
 caller's value, so it is no read. Only plain ``=`` statements of that sequence (and of plain blocks in it) count
-as certain writes: a write inside an if, loop or switch does not, and a function with labels (goto) keeps every
-read.
+as certain writes: a write inside an if, loop or switch does not, nor does one after the first statement with a
+goto (which may jump past it).
 """
 
 from __future__ import annotations
@@ -96,10 +96,7 @@ class AccessAnalyzer:
         self.in_progress.add(key)
         resolution = self.resolutions.get(key) or resolve(fn)
         walker = _Walker(self, fn, resolution)
-        if _has_labels(fn.body):
-            walker.visit(fn.body, "r")  # a goto may jump past a write
-        else:
-            walker.visit_sequence(fn.body)
+        walker.visit_sequence(fn.body)
         self.in_progress.discard(key)
         result = {b.name: acc for b, acc in walker.tracked.items()}
         self.summaries[key] = result
@@ -115,6 +112,7 @@ class _Walker:
         self.tracked: dict[Binding, Access] = {
             b: Access() for b in resolution.bindings if b.kind == "param" and id(b.node) in decls}
         self.written: set[tuple[Binding, int]] = set()  # elements certainly written by the statements so far
+        self.jumps = False  # a goto has been seen: a write after it may be jumped past
 
     # -- the top-level statement sequence --------------------------------------------------------------------
     def visit_sequence(self, block: c_ast.Compound) -> None:
@@ -124,7 +122,9 @@ class _Walker:
                 self.visit_sequence(stmt)
                 continue
             self.visit(stmt, "r")
-            self.written |= self.certain_writes(stmt) | self.loop_writes(stmt)
+            self.jumps = self.jumps or _has_goto(stmt)
+            if not self.jumps:
+                self.written |= self.certain_writes(stmt) | self.loop_writes(stmt)
 
     def certain_writes(self, expr) -> set[tuple[Binding, int]]:
         """Elements a statement writes whenever it completes: ``*p = e``, ``p[k] = e``, chains ``a = b = e`` and
@@ -379,11 +379,11 @@ def _assigns(expr, name: str) -> bool:
     return False
 
 
-def _has_labels(node) -> bool:
-    """Whether a function body has a label (a goto target), which may skip a write of the top-level sequence."""
-    if isinstance(node, c_ast.Label):
+def _has_goto(node) -> bool:
+    """Whether a statement holds a goto, which may jump past the writes of the statements after it."""
+    if isinstance(node, c_ast.Goto):
         return True
-    return any(_has_labels(child) for _, child in node.children())
+    return any(_has_goto(child) for _, child in node.children())
 
 
 def _add(a: int | None, b: int | None) -> int | None:
