@@ -832,26 +832,19 @@ def test_started_preprocessing_reports_the_preprocessors_error(tmp_path):
         load_program(str(src), preprocessed=start_preprocessing(str(src)))
 
 
-def test_the_pointer_modf_and_frexp_store_through_is_an_output(tmp_path):
+@pytest.mark.parametrize("body, outputs", [
     # they store one value through their second argument (it escaped, and needed a shape pragma)
-    src = tmp_path / "split.c"
-    src.write_text("#include <math.h>\n#pragma nsc range x -4 4\n"
-                   "void split(double x, double *m, int *e, double w[2]) { *m = frexp(x, e); "
-                   "w[0] = modf(x, &w[1]); }\n")
-    sig = load_program(str(src)).signature
-    assert [p.name for p in sig.outputs] == ["m", "e", "w[0]", "w[1]"]
-    assert [p.name for p in sig.inputs] == ["x"]
-
-
-def test_the_element_modf_and_frexp_store_is_written_before_a_later_read(tmp_path):
+    ("void f(double x, double *m, int *e, double w[2]) { *m = frexp(x, e); w[0] = modf(x, &w[1]); }",
+     ["m", "e", "w[0]", "w[1]"]),
     # `*e = *e * 2 + 1` after frexp stored e: e is an output only (it asked for a range, as an input)
-    src = tmp_path / "later.c"
-    src.write_text("#include <math.h>\n#pragma nsc range x 0.1 40\n"
-                   "void f(double x, double *m, int *e, double *whole) { *m = frexp(x, e) * 3.0;\n"
-                   "  double fr = modf(x, whole); *e = *e * 2 + 1; *m += fr * *whole; }\n")
+    ("void f(double x, double *m, int *e, double *whole) { *m = frexp(x, e) * 3.0;\n"
+     "  double fr = modf(x, whole); *e = *e * 2 + 1; *m += fr * *whole; }", ["m", "e", "whole"]),
+], ids=["stored", "stored, then read"])
+def test_the_pointers_modf_and_frexp_store_through_are_outputs(tmp_path, body, outputs):
+    src = tmp_path / "split.c"
+    src.write_text("#include <math.h>\n#pragma nsc range x 0.1 4\n" + body + "\n")
     sig = load_program(str(src)).signature
-    assert [p.name for p in sig.inputs] == ["x"]
-    assert [p.name for p in sig.outputs] == ["m", "e", "whole"]
+    assert [p.name for p in sig.inputs] == ["x"] and [p.name for p in sig.outputs] == outputs
 
 
 def test_a_write_before_the_first_goto_is_certain_after_it(tmp_path):
