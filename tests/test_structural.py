@@ -121,9 +121,9 @@ def test_what_the_trace_cannot_translate_is_a_reason(tmp_path):
                          ("double f(double x) { double a[2] = {1, 2}, b[2] = {3, 4};\n"
                           "  const double *p = x > 0 ? a : b; a[1] = x; return p[1]; }",
                           "a write into an array after an uncertain condition chose a pointer into it"),
-                         # a goto backward is a loop, and one out of a loop a break: neither is translated
-                         ("double f(double x) { int k = 0; again: x = x * 0.5; if (x > 0.1 && ++k < 9) goto again;\n"
-                          "  return x; }", "a goto backward"),
+                         # a goto backward other than `label: ... if (c) goto label;`, and one out of a loop
+                         ("double f(double x) { int k = 0; again: x = x * 0.5; if (x < 0.1 || ++k > 8) return x;\n"
+                          "  goto again; }", "a goto backward"),
                          ("double f(double x) { for (int i = 0; i < 4; i++) { if (x > i) goto out; x += 1; }\n"
                           "  out: return x; }", "out of or into a loop")]:
         tr = trace(list(program(tmp_path, body).code), program(tmp_path, body).signature)
@@ -372,6 +372,14 @@ C_SEMANTICS = [
      "  if (x < 1.5) goto done;\n  for (j = 0; j < 2; j++) t += x * j;\n"
      "done:\n  return s + 10 * t; }\n",
      1e-13, lambda y: len(np.unique(np.round(y, 6))) > 50),
+    # `label: ... if (c) goto label;` is do { ... } while (c); (f2c's loops; it was "goto")
+    ("backward gotos as loops", "#include <math.h>\n#pragma nsc range x 0.01 10\n"
+     "double f(double x) { int k = 0, i = 1; double m = x, t, s = 0.0, term;\n"
+     "  shrink: if (m > 1.5) { m *= 0.5; k++; }\n  if (m > 1.5) goto shrink;\n"
+     "  t = (m - 1.0) / (m + 1.0); term = t;\n"
+     "again:\n  s += term / i; term *= t * t; i += 2;\n  if (fabs(term) > 1e-12 && i < 41) goto again;\n"
+     "  return 2.0 * s + k * M_LN2; }\n",
+     1e-12, lambda y: len(np.unique(np.round(y, 6))) > 50),
     # pointers and function pointers an uncertain condition chooses (a coefficient table by the input's range, a
     # function from a table at a computed index): the elements c ? a[k] : b[k], each function where it is chosen
     # (they were "a pointer chosen by an uncertain condition", and a TypeError traceback before that)

@@ -172,6 +172,7 @@ class Tracer(Interpreter):
         self.memory = None  # the program's storage (_State), while run_target runs
         self.chosen: set = set()  # storage ids of the elements pointer choices point to (chosen_elements) ...
         self.chosen_from: set = set()  # ... and of the arrays they chose from: neither may be written after
+        self.goto_loops: dict = {}  # id of a label -> its do-while loop (goto_loop), or None
         self.limits = limits
         self.max_steps = limits.steps
         self.still_running: list = []
@@ -870,6 +871,11 @@ class Tracer(Interpreter):
         frame.blocks.append(place)
         try:
             while place[2] < len(items):
+                loop = self.goto_loop(items, place[2])
+                if loop is not None:  # label: ... if (c) goto label;  as do { ... } while (c);
+                    self.loop(loop[0], state, frame)
+                    place[2] = loop[1] + 1
+                    continue
                 signal = self.block(items[place[2]], state, frame)
                 if isinstance(signal, tuple):
                     target = _label_index(items, signal[1])
@@ -884,6 +890,25 @@ class Tracer(Interpreter):
             frame.blocks.pop()
             frame.scopes.pop()
         return None
+
+    def goto_loop(self, items: list, k: int):
+        """(a do-while loop, the index of its last item) where items[k] is a label and a later item of the same
+        compound statement is `if (c) goto label;`, the only goto to it, with no break or continue between them
+        (they would leave the loop made here, not the one around it); else None. The loop is made once."""
+        label = items[k]
+        if not isinstance(label, c_ast.Label):
+            return None
+        if id(label) not in self.goto_loops:
+            self.goto_loops[id(label)] = None
+            for i in range(k + 1, len(items)):
+                item = items[i]
+                if isinstance(item, c_ast.If) and item.iffalse is None and _is_goto(item.iftrue, label.name):
+                    between = [label.stmt, *items[k + 1:i]]
+                    if not any(_jumps_out(b, label.name) for b in between if b is not None):
+                        body = c_ast.Compound([b for b in between if b is not None], label.coord)
+                        self.goto_loops[id(label)] = (c_ast.DoWhile(item.cond, body, label.coord), i)
+                    break
+        return self.goto_loops[id(label)]
 
     def goto(self, node, frame):
         """A forward goto to a label of a compound statement it is in, with no loop or switch between them;
@@ -1174,6 +1199,30 @@ def _integer_rounding(name: str) -> str | None:
 def _as_double(g: Graph, v):
     """A math.h function's result (None: not a finite number) as C's double: never an integer, whatever its values."""
     return None if v is None else g.as_float(v) if is_node(v) else float(v)
+
+
+def _is_goto(stmt, name: str) -> bool:
+    """Is stmt `goto name;` (or `{ goto name; }`)?"""
+    if isinstance(stmt, c_ast.Compound) and len(stmt.block_items or []) == 1:
+        stmt = stmt.block_items[0]
+    return isinstance(stmt, c_ast.Goto) and stmt.name == name
+
+
+def _jumps_out(node, name: str) -> bool:
+    """Does a statement hold a goto to `name`, or a break or continue outside the loops and switches it holds?"""
+    if isinstance(node, c_ast.Goto):
+        return node.name == name
+    if isinstance(node, (c_ast.Break, c_ast.Continue)):
+        return True
+    if isinstance(node, (c_ast.For, c_ast.While, c_ast.DoWhile, c_ast.Switch)):
+        return any(_is_goto_to(child, name) for _, child in node.children())
+    return any(_jumps_out(child, name) for _, child in node.children())
+
+
+def _is_goto_to(node, name: str) -> bool:
+    if isinstance(node, c_ast.Goto):
+        return node.name == name
+    return any(_is_goto_to(child, name) for _, child in node.children())
 
 
 def _label_index(items: list, name: str) -> int | None:
