@@ -91,10 +91,11 @@ def operand_weights(grid: np.ndarray, samples: np.ndarray) -> np.ndarray:
 
 
 def fit_block(g, lo: float, hi: float, samples: np.ndarray, tol: float = BLOCK_TOL,
-              max_segments: int = MAX_SEGMENTS, features=()) -> Block | None:
+              max_segments: int = MAX_SEGMENTS, features=(), reached=()) -> Block | None:
     """The block for g (a numpy function of one array) on [lo, hi], the error weighted by the operand's
     distribution (`samples`: the values the network computes for it). None where g has no finite value there.
-    features: points the even grid must hold (the edges of a spike narrower than its steps).
+    features: points the even grid must hold (the edges of a spike narrower than its steps); reached: operand
+    values whose g values the block must reach as the samples' do (`_within_reach`: a narrow stretch's).
 
     g is tabulated twice: on an even grid, to find its jumps and its curvature, then on a grid that puts half its
     points where the knots will go (so knots bunched where g bends hard, e.g. the top of a wide exp, stay
@@ -103,7 +104,8 @@ def fit_block(g, lo: float, hi: float, samples: np.ndarray, tol: float = BLOCK_T
     grid = distinct(np.concatenate([grid, [f for f in features if lo < f < hi]]))
     values = g(grid)
     jumps = _jumps(g, grid, values, hi - lo)
-    values = _within_reach(values, g(samples))
+    at_samples = g(np.concatenate([samples, np.asarray(reached, dtype=np.float64)]))
+    values = _within_reach(values, at_samples)
     finite = np.isfinite(values)
     if finite.sum() < 2:
         return None
@@ -114,7 +116,7 @@ def fit_block(g, lo: float, hi: float, samples: np.ndarray, tol: float = BLOCK_T
     adapted = np.interp(np.linspace(0.0, cum[-1], GRID), cum, grid)
     forced = np.array([x for a, b in jumps for x in (a, b) if lo <= x <= hi] + kinks)
     grid = distinct(np.concatenate([grid, adapted, forced]))
-    values = _within_reach(g(grid), g(samples))
+    values = _within_reach(g(grid), at_samples)
     finite = np.isfinite(values)
     grid, values = grid[finite], values[finite]
     weights = operand_weights(grid, samples)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nsc.analysis.blocks import BLOCK_TOL, Block, fit_block
+from nsc.analysis.blocks import BLOCK_TOL, GRID, Block, fit_block
 from nsc.analysis.graph import MAX_DEPTH, evaluate, is_node, plan, spread_inputs, tolerance, without_rounding
 from nsc.analysis.values import Unsupported
 
@@ -51,6 +51,8 @@ MAX_UNITS = 40_000  # hidden units in all
 # operand's bounds where they are known (synthetic inputs miss the box's rare corners: max(r, g, b) near 0)
 MARGIN = 0.25
 DECIDED = 1e-9  # a truth within this of 0 or 1 on every synthetic input is decided
+MAX_THRESHOLDS = 256  # the most comparison thresholds a block is checked at (`_thresholds`)
+THRESHOLD_STEP = 1e-5  # ... the grid's points either side of one, as a share of the range: ten ramps away
 CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of the value's spread is dropped
 LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit
 LOG_PRODUCT_RANGE = 8.0  # factors whose max / min ratios multiply to more are multiplied through logs
@@ -290,7 +292,7 @@ class Builder:
             return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
                               s_val, key=src.id, bounds=src, edge=edge)
         return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
-                          bounds=src, edge=edge)
+                          bounds=src, edge=edge, thresholds=_thresholds(node, src))
 
     def reduced(self, src, s_val: Value, period: float, axis: float) -> Value:
         """src brought into one period about a symmetry axis a of the function: a + |((src - a + T/2) mod T) - T/2|,
@@ -346,10 +348,14 @@ class Builder:
         err = None if v.err is None else np.maximum(s, 0.0) - np.maximum(s - v.err, 0.0)
         return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0), _times(v.unseen, s > 0))
 
-    def block(self, g, operand: Value, key=None, features=(), bounds=None, edge: bool = False) -> Value:
+    def block(self, g, operand: Value, key=None, features=(), bounds=None, edge: bool = False,
+              thresholds=()) -> Value:
         """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
         `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's. edge: beyond
-        those bounds, where only the network's error takes its operand, g is its value at the nearest bound."""
+        those bounds, where only the network's error takes its operand, g is its value at the nearest bound.
+        thresholds: where g's comparisons change (`_thresholds`): the block is checked between neighbouring ones
+        closer than its grid's steps, and fitted again with those stretches on its grid where it missed what g
+        does there (a branch on x in (0.5024, 0.5027) was "compiled exactly", and off by 50 there)."""
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
         if hi <= lo:  # the network holds the operand constant (the program may not: its error says so)
@@ -369,6 +375,10 @@ class Builder:
         blk = fit_block(g, low, high, s[:N_SYNTHETIC], tol=self.tol, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
+        missed, middles = _missed(blk, g, thresholds, low, high)
+        if missed:
+            blk = fit_block(g, low, high, s[:N_SYNTHETIC], tol=self.tol, features=[*features, *missed],
+                            reached=middles) or blk
         out = self.realise(blk, operand, key)
         # the estimated error: the block's value where the network puts its operand against the program's function
         # where the program has it (the operand's own error taken off; through the block's function instead, a
@@ -640,6 +650,47 @@ def _pruned(rows: list, floors: list, outputs: list) -> tuple[list, list, list]:
     last = index[-1] if index else None
     new_outputs = [{last[u]: c for u, c in t.items()} if last is not None else dict(t) for t in outputs]
     return new_rows, new_floors, new_outputs
+
+
+def _thresholds(node, src) -> list[float]:
+    """The values of src where a comparison in node's chain changes (gt0, ge0 or eq0 of an affine function of
+    src), at most MAX_THRESHOLDS of them."""
+    found, stack, seen = set(), [node], set()
+    while stack and len(found) < MAX_THRESHOLDS:
+        n = stack.pop()
+        if not is_node(n) or n.id in seen or n is src or n.src is not src:
+            continue
+        seen.add(n.id)
+        if n.op == "fn" and n.fn in ("gt0", "ge0", "eq0") and n.args[0].affine_in_src:
+            alpha, beta = _affine_in_source(n.args[0], src)
+            if alpha != 0.0 and math.isfinite(beta / alpha):
+                found.add(-beta / alpha)
+        stack.extend(n.args)
+    return sorted(found)
+
+
+def _missed(blk, g, thresholds: list, low: float, high: float) -> tuple[list[float], list[float]]:
+    """(points for the grid, points g takes values at) where the block stepped over a stretch between two
+    neighbouring thresholds narrower than its grid's steps (a branch on x in (0.5024, 0.5027)): the stretch's
+    middle, where the block is off g by more than ten times its own largest error on the grid (and a
+    thousandth of g's spread), and either side of its two ends, beyond a jump's ramp; ([], []) where it missed
+    nothing."""
+    inside = [t for t in thresholds if low < t < high]
+    step = (high - low) / (GRID - 1)
+    narrow = [(a, b) for a, b in zip(inside, inside[1:]) if b - a < 2 * step]
+    if not narrow:
+        return [], []
+    middles = np.array([(a + b) / 2 for a, b in narrow])
+    with np.errstate(all="ignore"):
+        exact, approx, at_knots = g(middles), blk(middles), g(blk.knots)
+    at_knots = at_knots[np.isfinite(at_knots)]
+    spread = float(np.ptp(at_knots)) if at_knots.size else 0.0
+    off = np.isfinite(exact) & (np.abs(approx - exact) > max(10.0 * blk.max_error, 1e-3 * spread))
+    if not off.any():
+        return [], []
+    delta = THRESHOLD_STEP * (high - low)
+    ends = [p for (a, b), o in zip(narrow, off) if o for p in (a - delta, a + delta, b - delta, b + delta)]
+    return sorted(p for p in [*ends, *middles[off]] if low < p < high), [float(m) for m in middles[off]]
 
 
 def _affine_in_source(node, src) -> tuple[float, float]:

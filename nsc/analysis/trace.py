@@ -66,6 +66,7 @@ NETWORK = Limits()
 EVALUATION = Limits(iterations=4096, nodes=250_000, steps=1_000_000, depth=None, probe=512)
 PROBE_FROM = 64
 REACHED_PROBE = 256  # probe inputs for a loop reached under an uncertain condition, where Limits.probe is 0
+MIN_REACHED = 16  # ... of which at least this many must reach the loop for it to be cut where they have left it
 PROBE_KEEP = 4096  # the most nodes whose probe values are kept from one probe to the next ...
 # ... made in the last turns: a turn's state is computed from the turn before's and its own, and a counter's sum
 # from up to FLATTEN_TERMS turns' steps (graph.Graph.affine flattens sums of that many terms)
@@ -190,12 +191,14 @@ class Tracer(Interpreter):
         self.overflows: list = []  # (node, signed type, C expression) whose bounds leave the type's range
         self.cancellations: list = []  # (node, operands, C expression): a double sum far smaller than its terms
 
-    def probe_has_left(self, running, turns: int, turn_start: int, every_turn: bool = False) -> bool:
-        """At turns PROBE_FROM * 2^k (with Limits.probe), or at every turn: is `running`, the truth that a path is
-        still in the loop, 0 on every probe input? (The caller verifies the cut on fresh inputs:
-        Trace.still_running.) turn_start: the number of nodes the graph had PROBE_TURNS turns ago; the values of
-        the nodes made since then that this probe computes are kept (up to PROBE_KEEP nodes), so the next probe
-        evaluates the turns since this one, not the whole loop again (the same values either way)."""
+    def probe_has_left(self, running, turns: int, turn_start: int, reached=None) -> bool:
+        """At turns PROBE_FROM * 2^k (with Limits.probe), or, for a loop reached under the truth `reached`, at
+        every turn: is `running`, the truth that a path is still in the loop, 0 on every probe input? (The caller
+        verifies the cut on fresh inputs: Trace.still_running.) Where fewer than MIN_REACHED probe inputs reach
+        the loop, what they show of it is too little to cut it by. turn_start: the number of nodes the graph had
+        PROBE_TURNS turns ago; the values of the nodes made since then that this probe computes are kept (up to
+        PROBE_KEEP nodes), so the next probe evaluates the turns since this one, not the whole loop again."""
+        every_turn = reached is not None
         if not every_turn and (not self.limits.probe or turns < PROBE_FROM or turns & (turns - 1)):
             return False
         if self.probe_env is None:
@@ -214,8 +217,10 @@ class Tracer(Interpreter):
                 have.add(n.id)
                 recent.append(n)
         with np.errstate(all="ignore"):
-            values = evaluate([running, *recent], env, keep_all=False)
+            values = evaluate([running, *recent, *([reached] if is_node(reached) else [])], env, keep_all=False)
         self.probe_known = {n: values[n] for n in recent}
+        if is_node(reached) and np.count_nonzero(np.asarray(values[reached]) != 0) < MIN_REACHED:
+            return False
         return not np.any(np.asarray(values[running]) != 0)
 
     # -- the predicate --------------------------------------------------------------------------------------------
@@ -1018,7 +1023,7 @@ class Tracer(Interpreter):
                     uncertain_turns += 1
                     if not is_const(reached):
                         still = self.g.both(reached, running)
-                        if self.probe_has_left(still, uncertain_turns, turn_starts[0], every_turn=True):
+                        if self.probe_has_left(still, uncertain_turns, turn_starts[0], reached=reached):
                             self.still_running.append(still)  # (verified on fresh inputs, as any cut)
                             self.cut_after.append(uncertain_turns - 1)
                             break
