@@ -313,10 +313,12 @@ def test_corpus_run_stops_on_ctrl_c_and_resumes(tmp_path):
     import sys
     import time
 
-    out = tmp_path / "c"
+    out, scratch = tmp_path / "c", tmp_path / "tmp"
+    scratch.mkdir()
     cmd = [sys.executable, "-m", "nsc.training.corpus_run", "--out", str(out), "--programs", "600", "--samples",
            "16", "--chunk", "16", "--workers", "2", "--rewrites", "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, "TMPDIR": str(scratch)})
     deadline = time.time() + 60
     while time.time() < deadline and not (out.exists() and any(out.glob("chunk_*.npz"))):
         time.sleep(0.2)
@@ -325,6 +327,7 @@ def test_corpus_run_stops_on_ctrl_c_and_resumes(tmp_path):
     assert proc.returncode == 130, err
     assert b"Traceback" not in err and b"run the same command again to resume" in err
     assert not list(out.glob("*.tmp*"))
+    assert not list(scratch.iterdir())  # (the workers' scratch folders were left behind in /tmp)
 
 
 def test_corpus_run_with_more_programs_completes_the_last_chunk(tmp_path):

@@ -36,6 +36,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -266,8 +267,9 @@ def same_outputs(a: np.ndarray, b: np.ndarray) -> bool:
 
 # ---------------------------------------------------------------------------------------------- one chunk
 
-def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int) -> dict:
-    """Generate, parse, run and store one chunk; returns its counts and stage timings."""
+def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int, work_root: str | None = None) -> dict:
+    """Generate, parse, run and store one chunk; returns its counts and stage timings. work_root: the folder its
+    scratch files go in (run_shard's, which it removes: a worker stopped mid-chunk cannot remove its own)."""
     counts: Counter = Counter()
     timing = Counter()
     t0 = time.perf_counter()
@@ -289,7 +291,7 @@ def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int) -> dict
     timing["generate"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="nsc-corpus-") as work_dir:
+    with tempfile.TemporaryDirectory(prefix="nsc-corpus-", dir=work_root) as work_dir:
         parsed = parse_entries(entries, work_dir)
         counts["batch_parse_fallback"] += parsed.pop("__fallbacks__", 0)
         timing["parse"] += time.perf_counter() - t0
@@ -380,8 +382,8 @@ def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int) -> dict
 
 
 def _worker(args):
-    opts, chunk = args
-    return process_chunk(opts, *chunk)
+    opts, chunk, work_root = args
+    return process_chunk(opts, *chunk, work_root)
 
 
 # ---------------------------------------------------------------------------------------------- a shard
@@ -408,7 +410,8 @@ def run_shard(opts: RunOptions) -> dict:
 
     bar = tqdm(total=sum(e - f for _, f, e in pending), unit="prog", disable=_quiet(opts.progress),
                desc=f"corpus shard {opts.shard[0]}/{opts.shard[1]}")
-    jobs = [(opts, c) for c in pending]
+    work_root = tempfile.mkdtemp(prefix="nsc-corpus-run-")
+    jobs = [(opts, c, work_root) for c in pending]
     if opts.workers <= 1 or len(jobs) <= 1:
         results = map(_worker, jobs)
         pool = None
@@ -443,6 +446,7 @@ def run_shard(opts: RunOptions) -> dict:
                     for tmp in glob.glob(os.path.join(glob.escape(os.path.dirname(chunk)),
                                                       f".{glob.escape(os.path.basename(chunk))}.*.tmp")):
                         os.unlink(tmp)
+        shutil.rmtree(work_root, ignore_errors=True)  # (and its scratch folders)
     wall = time.perf_counter() - t_start
     sandbox = "; ".join(sorted(sandboxes)) if sandboxes else isolation()  # (a worker each: all alike, or say so)
     if (warning := isolation_warning(sandbox)) is not None:
