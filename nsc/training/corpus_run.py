@@ -267,9 +267,8 @@ def same_outputs(a: np.ndarray, b: np.ndarray) -> bool:
 
 # ---------------------------------------------------------------------------------------------- one chunk
 
-def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int, work_root: str | None = None) -> dict:
-    """Generate, parse, run and store one chunk; returns its counts and stage timings. work_root: the folder its
-    scratch files go in (run_shard's, which it removes: a worker stopped mid-chunk cannot remove its own)."""
+def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int) -> dict:
+    """Generate, parse, run and store one chunk; returns its counts and stage timings."""
     counts: Counter = Counter()
     timing = Counter()
     t0 = time.perf_counter()
@@ -291,7 +290,7 @@ def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int, work_ro
     timing["generate"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="nsc-corpus-", dir=work_root) as work_dir:
+    with tempfile.TemporaryDirectory(prefix="nsc-corpus-") as work_dir:
         parsed = parse_entries(entries, work_dir)
         counts["batch_parse_fallback"] += parsed.pop("__fallbacks__", 0)
         timing["parse"] += time.perf_counter() - t0
@@ -382,8 +381,16 @@ def process_chunk(opts: RunOptions, chunk_id: int, first: int, end: int, work_ro
 
 
 def _worker(args):
-    opts, chunk, work_root = args
-    return process_chunk(opts, *chunk, work_root)
+    opts, chunk = args
+    return process_chunk(opts, *chunk)
+
+
+def _start_worker(scratch: str) -> None:
+    """A pool worker: Ctrl-C reaches the whole process group, and the parent stops the workers (before, each died
+    with a traceback and the parent waited for them forever); its temporary folders go in the run's `scratch`,
+    which the parent removes (a worker stopped mid-chunk leaves its own behind)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir = scratch
 
 
 # ---------------------------------------------------------------------------------------------- a shard
@@ -410,18 +417,17 @@ def run_shard(opts: RunOptions) -> dict:
 
     bar = tqdm(total=sum(e - f for _, f, e in pending), unit="prog", disable=_quiet(opts.progress),
                desc=f"corpus shard {opts.shard[0]}/{opts.shard[1]}")
-    work_root = tempfile.mkdtemp(prefix="nsc-corpus-run-")
-    jobs = [(opts, c, work_root) for c in pending]
+    jobs = [(opts, c) for c in pending]
+    scratch = None
     if opts.workers <= 1 or len(jobs) <= 1:
         results = map(_worker, jobs)
         pool = None
     else:
         import multiprocessing as mp
 
-        # Ctrl-C reaches the whole process group: the workers ignore it and the parent stops them (before, each
-        # worker died with a traceback and the parent waited for them forever)
-        pool = mp.get_context("fork").Pool(min(opts.workers, len(jobs)), initializer=signal.signal,
-                                           initargs=(signal.SIGINT, signal.SIG_IGN))
+        scratch = tempfile.mkdtemp(prefix="nsc-corpus-run-")
+        pool = mp.get_context("fork").Pool(min(opts.workers, len(jobs)), initializer=_start_worker,
+                                           initargs=(scratch,))
         results = pool.imap_unordered(_worker, jobs)
     finished = False
     try:
@@ -446,7 +452,7 @@ def run_shard(opts: RunOptions) -> dict:
                     for tmp in glob.glob(os.path.join(glob.escape(os.path.dirname(chunk)),
                                                       f".{glob.escape(os.path.basename(chunk))}.*.tmp")):
                         os.unlink(tmp)
-        shutil.rmtree(work_root, ignore_errors=True)  # (and its scratch folders)
+            shutil.rmtree(scratch, ignore_errors=True)
     wall = time.perf_counter() - t_start
     sandbox = "; ".join(sorted(sandboxes)) if sandboxes else isolation()  # (a worker each: all alike, or say so)
     if (warning := isolation_warning(sandbox)) is not None:
