@@ -633,7 +633,15 @@ def test_a_block_is_the_program_s_function_only_within_the_program_s_range(tmp_p
     # off by 50 there; found by a helper's fresh kernels)
     ("#pragma nsc range x 0 1\ndouble f(double x) { double s = x; if (x > 0.5024 && x < 0.5027) s += 50.0;\n"
      "  return s; }\n", 1e-3),
-], ids=["a loop in an uncertain branch", "a log by frexp range reduction", "a narrow branch"])
+    # ... at an end of the range, of an int input, and on a curved function of the input (found likewise)
+    ("#pragma nsc range x 0 1\ndouble f(double x) { if (x < 0.0002) return -50.0; return x; }\n", 1e-3),
+    ("#pragma nsc range n 0 100000\n"
+     "double f(int n) { if (n >= 50000 && n < 50020) return -5000.0; return n * 0.001; }\n", 1e-3),
+    ("#pragma nsc range x 0 1\n"
+     "double f(double x) { double u = 10 * x * x - 3 * x; if (u >= 0 && u < 0.0003) return 300.0; return x; }\n",
+     1e-3),
+], ids=["a loop in an uncertain branch", "a log by frexp range reduction", "a narrow branch",
+        "a narrow branch at an end", "a narrow branch of an int", "a narrow branch of a curve"])
 def test_newly_translated_programs_compile_structurally(tmp_path, source, target):
     src = program(tmp_path, source)
     params, cid, _ = compile_params(src)

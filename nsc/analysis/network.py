@@ -33,6 +33,7 @@ trace cut short is still running for one of the synthetic inputs (its graph is n
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -53,6 +54,7 @@ MARGIN = 0.25
 DECIDED = 1e-9  # a truth within this of 0 or 1 on every synthetic input is decided
 MAX_THRESHOLDS = 256  # the most comparison thresholds a block is checked at (`_thresholds`)
 THRESHOLD_STEP = 1e-5  # ... the grid's points either side of one, as a share of the range: ten ramps away
+THRESHOLD_GRID = 4097  # points a comparison of a curved function of the source is looked at for its sign changes
 CONVERGED = 1e-7  # a select whose untaken arm differs by at most this share of the value's spread is dropped
 LINEAR = float(np.finfo(np.float32).min)  # the floor of an identity unit
 LOG_PRODUCT_RANGE = 8.0  # factors whose max / min ratios multiply to more are multiplied through logs
@@ -288,11 +290,12 @@ class Builder:
             if axis is not None:
                 return self.block(g, self.reduced(src, s_val, periodic[0], axis))
         edge = _wraps(node, src)
+        thresholds = functools.partial(_thresholds, node, src)
         if src.is_int:  # the network's integers are integers to within its error: every jump half way between
             return self.block(lambda z: _as_array(evaluate([node], {src: np.round(z)}, network=True)[node], z),
-                              s_val, key=src.id, bounds=src, edge=edge)
+                              s_val, key=src.id, bounds=src, edge=edge, thresholds=thresholds)
         return self.block(lambda z: _as_array(evaluate([node], {src: z}, network=True)[node], z), s_val, key=src.id,
-                          bounds=src, edge=edge, thresholds=_thresholds(node, src))
+                          bounds=src, edge=edge, thresholds=thresholds)
 
     def reduced(self, src, s_val: Value, period: float, axis: float) -> Value:
         """src brought into one period about a symmetry axis a of the function: a + |((src - a + T/2) mod T) - T/2|,
@@ -349,13 +352,14 @@ class Builder:
         return Value(v.layer + 1, {u: scale}, 0.0, err, np.maximum(s, 0.0), _times(v.unseen, s > 0))
 
     def block(self, g, operand: Value, key=None, features=(), bounds=None, edge: bool = False,
-              thresholds=()) -> Value:
+              thresholds=None) -> Value:
         """g on the operand's range (the network's values, widened by MARGIN within the bounds of the node
         `bounds`, where given) as one block (blocks.py), realised in the layers after the operand's. edge: beyond
         those bounds, where only the network's error takes its operand, g is its value at the nearest bound.
-        thresholds: where g's comparisons change (`_thresholds`): the block is checked between neighbouring ones
-        closer than its grid's steps, and fitted again with those stretches on its grid where it missed what g
-        does there (a branch on x in (0.5024, 0.5027) was "compiled exactly", and off by 50 there)."""
+        thresholds(low, high): where g's comparisons change (`_thresholds`): the block is checked between
+        neighbouring ones (and the range's ends) closer than its grid's steps, and fitted again with those
+        stretches on its grid where it missed what g does there (a branch on x in (0.5024, 0.5027) was
+        "compiled exactly", and off by 50 there)."""
         s = self.samples(operand)
         lo, hi = float(s.min()), float(s.max())
         if hi <= lo:  # the network holds the operand constant (the program may not: its error says so)
@@ -375,7 +379,7 @@ class Builder:
         blk = fit_block(g, low, high, s[:N_SYNTHETIC], tol=self.tol, features=features)
         if blk is None:
             raise Unsupported("a function with no finite value on its operand's range")
-        missed, middles = _missed(blk, g, thresholds, low, high)
+        missed, middles = _missed(blk, g, thresholds(low, high), low, high) if thresholds else ([], [])
         if missed:
             blk = fit_block(g, low, high, s[:N_SYNTHETIC], tol=self.tol, features=[*features, *missed],
                             reached=middles) or blk
@@ -652,21 +656,50 @@ def _pruned(rows: list, floors: list, outputs: list) -> tuple[list, list, list]:
     return new_rows, new_floors, new_outputs
 
 
-def _thresholds(node, src) -> list[float]:
-    """The values of src where a comparison in node's chain changes (gt0, ge0 or eq0 of an affine function of
-    src), at most MAX_THRESHOLDS of them."""
-    found, stack, seen = set(), [node], set()
-    while stack and len(found) < MAX_THRESHOLDS:
+def _thresholds(node, src, low: float, high: float) -> list[float]:
+    """The values of src in (low, high) where a comparison in node's chain changes (gt0, ge0 or eq0 of a function
+    of src): solved where that function is affine in src, else its sign changes on a grid of THRESHOLD_GRID
+    points, bisected; at most MAX_THRESHOLDS of them."""
+    found, stack, seen, curved = set(), [node], set(), []
+    while stack:
         n = stack.pop()
         if not is_node(n) or n.id in seen or n is src or n.src is not src:
             continue
         seen.add(n.id)
-        if n.op == "fn" and n.fn in ("gt0", "ge0", "eq0") and n.args[0].affine_in_src:
-            alpha, beta = _affine_in_source(n.args[0], src)
-            if alpha != 0.0 and math.isfinite(beta / alpha):
-                found.add(-beta / alpha)
+        if n.op == "fn" and n.fn in ("gt0", "ge0", "eq0"):
+            d = n.args[0]
+            if d.affine_in_src:
+                alpha, beta = _affine_in_source(d, src)
+                if alpha != 0.0 and math.isfinite(beta / alpha):
+                    found.add(-beta / alpha)
+            else:
+                curved.append(d)
         stack.extend(n.args)
-    return sorted(found)
+    if curved:
+        z = np.linspace(low, high, THRESHOLD_GRID)
+        with np.errstate(all="ignore"):
+            values = evaluate(curved, {src: z}, network=True)
+        for d in curved:
+            found.update(_sign_changes(lambda t, d=d: _as_array(evaluate([d], {src: t}, network=True)[d], t), z,
+                                       _as_array(values[d], z)))
+    return sorted(t for t in found if low < t < high)[:MAX_THRESHOLDS]
+
+
+def _sign_changes(f, z: np.ndarray, values: np.ndarray) -> list[float]:
+    """The points where f changes sign between neighbouring grid points z, bisected to float precision."""
+    sign = np.sign(values)
+    at = np.nonzero(np.isfinite(values[:-1]) & np.isfinite(values[1:]) & (sign[:-1] != sign[1:]))[0]
+    a, b = z[at], z[at + 1]
+    if len(a) == 0:
+        return []
+    fa = np.sign(values[at])
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            m = (a + b) / 2
+            fm = np.sign(f(m))
+            left = fm == fa
+            a, b = np.where(left, m, a), np.where(left, b, m)
+    return [float(x) for x in (a + b) / 2]
 
 
 def _missed(blk, g, thresholds: list, low: float, high: float) -> tuple[list[float], list[float]]:
@@ -675,7 +708,7 @@ def _missed(blk, g, thresholds: list, low: float, high: float) -> tuple[list[flo
     middle, where the block is off g by more than ten times its own largest error on the grid (and a
     thousandth of g's spread), and either side of its two ends, beyond a jump's ramp; ([], []) where it missed
     nothing."""
-    inside = [t for t in thresholds if low < t < high]
+    inside = [low, *(t for t in thresholds if low < t < high), high]  # (a stretch at an end of the range too)
     step = (high - low) / (GRID - 1)
     narrow = [(a, b) for a, b in zip(inside, inside[1:]) if b - a < 2 * step]
     if not narrow:
