@@ -709,8 +709,10 @@ def _missed(blk, g, thresholds: list, low: float, high: float) -> tuple[list[flo
     thousandth of g's spread), and either side of its two ends, beyond a jump's ramp; ([], []) where it missed
     nothing."""
     inside = [low, *(t for t in thresholds if low < t < high), high]  # (a stretch at an end of the range too)
-    step = (high - low) / (GRID - 1)
-    narrow = [(a, b) for a, b in zip(inside, inside[1:]) if b - a < 2 * step]
+    step, delta = (high - low) / (GRID - 1), THRESHOLD_STEP * (high - low)
+    # (narrower than its own ends' points, a stretch is within the ramps of its jumps: two comparisons of one
+    # threshold reached by two roundings, 240 and 240 + 1e-12 in hsl_to_rgb.c, are no stretch to find)
+    narrow = [(a, b) for a, b in zip(inside, inside[1:]) if 2 * delta < b - a < 2 * step]
     if not narrow:
         return [], []
     middles = np.array([(a + b) / 2 for a, b in narrow])
@@ -721,7 +723,6 @@ def _missed(blk, g, thresholds: list, low: float, high: float) -> tuple[list[flo
     off = np.isfinite(exact) & (np.abs(approx - exact) > max(10.0 * blk.max_error, 1e-3 * spread))
     if not off.any():
         return [], []
-    delta = THRESHOLD_STEP * (high - low)
     ends = [p for (a, b), o in zip(narrow, off) if o for p in (a - delta, a + delta, b - delta, b + delta)]
     return sorted(p for p in [*ends, *middles[off]] if low < p < high), [float(m) for m in middles[off]]
 
