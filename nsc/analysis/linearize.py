@@ -67,10 +67,10 @@ from nsc.recursion import deep
 from nsc.analysis.graph import FUNCTIONS, INTEGER_FUNCTIONS
 from nsc.analysis.forms import Form, abs_of, norm_of, relu_of, select, square_of  # noqa: F401 - Form: interface
 from nsc.analysis.values import (  # noqa: F401 - Unsupported: part of this module's interface
-    Aggregate, Function, FunctionChoice, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin, both, c_div, c_mod, check_value,
-    clipped_index, form_of, index_weights, input_model, integer_values, is_const, is_int, leftovers, mix, mul,
-    negate, noise_symbols, probability, reciprocal, scale, settle, split_of, unary_fn, unproven_steps,
-    with_entry_spread,
+    Aggregate, Function, FunctionChoice, Lin, NOISE_SYMBOLS, Ptr, Unsupported, VAR_U, add, apply1, apply2, as_lin,
+    both, c_div, c_mod, check_value, clipped_index, form_of, index_weights, input_model, integer_values, is_const,
+    is_int, leftovers, mix, mul, negate, noise_symbols, probability, reciprocal, scale, settle, split_of, unary_fn,
+    unproven_steps, with_entry_spread,
 )
 
 

@@ -36,7 +36,7 @@ from nsc.analysis.linearize import (INFINITY_BUILTINS, MATH_1, MATH_2, MAX_CALL_
 from nsc.analysis.values import (Aggregate, Function, FunctionChoice, Ptr, Unsupported, c_div, c_mod, check_value,
                                  is_const, same_place)
 from nsc.frontend.c_types import SCALAR_SIZES, canonical_scalar
-from nsc.frontend.canonical import TARGET_NAME
+from nsc.frontend.canonical import TARGET_NAME, walk
 from nsc.frontend.program import INTEGER_LIMITS
 
 MAX_ITERATIONS = 64  # iterations of a loop whose condition the input box does not decide
@@ -443,8 +443,9 @@ class Tracer(Interpreter):
             where = place(expr, column=True)
             if where and spread > 0 and rounding > ROUNDING_NOTED * spread:
                 messages.setdefault(where, f"a double sum of terms up to {largest:.3g} that cancel to a spread of "
-                                           f"{spread:.3g}: C rounds the terms to {rounding:.2g}, {rounding / spread:.2g}"
-                                           f" of that spread, where the surrogate computes the exact sum (at {where})")
+                                           f"{spread:.3g}: C rounds the terms to {rounding:.2g}, "
+                                           f"{rounding / spread:.2g} of that spread, where the surrogate computes "
+                                           f"the exact sum (at {where})")
         for node, ctype, expr in self.overflows:
             v = np.asarray(values[node], dtype=float)
             t_lo, t_hi = INTEGER_LIMITS[ctype]
@@ -669,11 +670,11 @@ class Tracer(Interpreter):
         cells = []
         for k in range(-before, after):
             i, j = a.offset + k, b.offset + k
-            x = first[i] if 0 <= i < len(first) else None
-            y = second[j] if 0 <= j < len(second) else None
-            if not (0 <= i < len(first)) or not (0 <= j < len(second)):
-                cells.append(x if 0 <= i < len(first) else y)
-            else:
+            in_first, in_second = 0 <= i < len(first), 0 <= j < len(second)
+            if not (in_first and in_second):
+                cells.append(first[i] if in_first else second[j])
+            else:  # (an element not yet written in either stays so)
+                x, y = first[i], second[j]
                 cells.append(None if x is None or y is None else self.select(c, x, y))
         sid = self.new_storage(self.memory, cells)
         self.chosen.add(sid)
@@ -1219,15 +1220,9 @@ def _jumps_out(node, name: str) -> bool:
         return node.name == name
     if isinstance(node, (c_ast.Break, c_ast.Continue)):
         return True
-    if isinstance(node, (c_ast.For, c_ast.While, c_ast.DoWhile, c_ast.Switch)):
-        return any(_is_goto_to(child, name) for _, child in node.children())
+    if isinstance(node, (c_ast.For, c_ast.While, c_ast.DoWhile, c_ast.Switch)):  # (their own break and continue)
+        return any(isinstance(n, c_ast.Goto) and n.name == name for n in walk(node))
     return any(_jumps_out(child, name) for _, child in node.children())
-
-
-def _is_goto_to(node, name: str) -> bool:
-    if isinstance(node, c_ast.Goto):
-        return node.name == name
-    return any(_is_goto_to(child, name) for _, child in node.children())
 
 
 def _label_index(items: list, name: str) -> int | None:

@@ -381,9 +381,7 @@ def _assigns(expr, name: str) -> bool:
 
 def _has_goto(node) -> bool:
     """Whether a statement holds a goto, which may jump past the writes of the statements after it."""
-    if isinstance(node, c_ast.Goto):
-        return True
-    return any(_has_goto(child) for _, child in node.children())
+    return any(isinstance(n, c_ast.Goto) for n in walk(node))
 
 
 def _add(a: int | None, b: int | None) -> int | None:
